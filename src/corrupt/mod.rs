@@ -1,0 +1,224 @@
+//! Corruption: domain-noise models (`Corruptor`s), severities, specs such as `typo:1-5,ocr:3` and
+//! chains such as `typo+ocr:2`, seeded per variant, with the achieved noise measured on each variant.
+//! Knows nothing of models.
+
+pub mod measure;
+pub mod ocr;
+pub mod tables;
+pub mod typo;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Noise dose, 1 (light) to 5 (heavy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Severity(u8);
+
+impl Severity {
+    /// A severity in 1..=5.
+    pub fn new(level: u8) -> Option<Self> {
+        (1..=5).contains(&level).then_some(Severity(level))
+    }
+    /// The level, 1..=5.
+    pub fn level(self) -> u8 {
+        self.0
+    }
+    /// Index into per-severity tables, 0..=4.
+    pub fn index(self) -> usize {
+        self.0 as usize - 1
+    }
+}
+
+/// One noise model. Implementations are pure functions of (text, severity, rng).
+pub trait Corruptor: Send + Sync {
+    /// The family name users type (`typo`, `ocr`, ...).
+    fn family(&self) -> &'static str;
+    /// One line on what the family does.
+    fn describe(&self) -> &'static str;
+    /// A corrupted copy of `text` at `severity`, drawing every random choice from `rng`.
+    fn corrupt(&self, text: &str, severity: Severity, rng: &mut StdRng) -> String;
+}
+
+/// The families this build knows, by name.
+pub struct Registry {
+    corruptors: Vec<Box<dyn Corruptor>>,
+}
+
+impl Registry {
+    /// Every built-in family, with its shipped tables.
+    pub fn builtin() -> Result<Self> {
+        let keys = tables::keyboard_neighbours(tables::QWERTY).map_err(Error::Internal)?;
+        let ocr = tables::ocr_confusions(tables::OCR_CONFUSIONS).map_err(Error::Internal)?;
+        Ok(Registry {
+            corruptors: vec![Box::new(typo::Typo::new(keys)), Box::new(ocr::Ocr::new(ocr))],
+        })
+    }
+
+    /// The family called `name`.
+    pub fn get(&self, name: &str) -> Option<&dyn Corruptor> {
+        self.corruptors.iter().find(|c| c.family() == name).map(|c| c.as_ref())
+    }
+
+    /// Names of all families.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.corruptors.iter().map(|c| c.family()).collect()
+    }
+}
+
+/// A family or chain of families with the severities to run, e.g. `typo:1-5` or `typo+ocr:3`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorruptionSpec {
+    pub chain: Vec<String>,
+    pub severities: Vec<Severity>,
+}
+
+impl CorruptionSpec {
+    /// The name results use: the chain joined by `+`.
+    pub fn name(&self) -> String {
+        self.chain.join("+")
+    }
+}
+
+/// The corruptions a run uses when neither the suite nor the command line names any.
+pub const DEFAULT_CORRUPTIONS: &str = "typo:1-5,ocr:1-5";
+
+/// Parses `typo:1-5,ocr:3,typo+ocr:2,4` style lists; a family without severities means 1-5.
+/// Every family must be known to `registry`.
+pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<CorruptionSpec>, String> {
+    let mut specs: Vec<CorruptionSpec> = Vec::new();
+    // Commas separate specs and also severity lists ("ocr:2,4"): a bare number continues the previous spec.
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            let last = specs.last_mut().ok_or_else(|| format!("'{part}': a severity needs a family before it"))?;
+            last.severities.extend(parse_levels(part)?);
+            continue;
+        }
+        let (chain, levels) = part.split_once(':').unwrap_or((part, "1-5"));
+        let chain: Vec<String> = chain.split('+').map(|f| f.trim().to_string()).collect();
+        for family in &chain {
+            if registry.get(family).is_none() {
+                return Err(format!("unknown corruption family '{family}': expected one of {}", registry.names().join(", ")));
+            }
+        }
+        specs.push(CorruptionSpec { chain, severities: parse_levels(levels)? });
+    }
+    for spec in &mut specs {
+        spec.severities.sort();
+        spec.severities.dedup();
+    }
+    Ok(specs)
+}
+
+fn parse_levels(s: &str) -> std::result::Result<Vec<Severity>, String> {
+    let bad = || format!("severity '{s}': expected a level 1-5 or a range such as 1-5");
+    let (lo, hi) = match s.split_once('-') {
+        Some((a, b)) => (a.trim().parse::<u8>().map_err(|_| bad())?, b.trim().parse::<u8>().map_err(|_| bad())?),
+        None => {
+            let v = s.trim().parse::<u8>().map_err(|_| bad())?;
+            (v, v)
+        }
+    };
+    if lo > hi {
+        return Err(bad());
+    }
+    (lo..=hi).map(|l| Severity::new(l).ok_or_else(bad)).collect()
+}
+
+/// The RNG of one variant: derived from the run seed, the example id, the family (or chain) and the
+/// severity only, so a variant's text does not depend on threads or on which other variants exist.
+pub fn variant_rng(seed: u64, example_id: &str, family: &str, severity: Severity) -> StdRng {
+    let mut h = Sha256::new();
+    h.update(seed.to_le_bytes());
+    h.update(example_id.as_bytes());
+    h.update([0]);
+    h.update(family.as_bytes());
+    h.update([0, severity.level()]);
+    StdRng::from_seed(h.finalize().into())
+}
+
+/// A corrupted copy of one example's text with its measured noise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub text: String,
+    pub cer: f64,
+    pub wer: f64,
+}
+
+/// Applies a chain of families in order at one severity and measures the result against `clean`.
+pub fn corrupt_text(registry: &Registry, spec: &CorruptionSpec, severity: Severity, seed: u64, example_id: &str, clean: &str) -> Variant {
+    let mut rng = variant_rng(seed, example_id, &spec.name(), severity);
+    let mut text = clean.to_string();
+    for family in &spec.chain {
+        if let Some(c) = registry.get(family) {
+            text = c.corrupt(&text, severity, &mut rng);
+        }
+    }
+    Variant {
+        cer: measure::cer(clean, &text),
+        wer: measure::wer(clean, &text),
+        text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SENTENCES: [&str; 4] = [
+        "move the pallet left of bay seven",
+        "Pick up the tote from aisle 12 please",
+        "raise the forks to level three and hold",
+        "Could you return to the charger, unit four?",
+    ];
+
+    #[test]
+    fn parses_ranges_lists_and_chains() {
+        let r = Registry::builtin().unwrap();
+        let specs = parse_specs("typo:1-3,ocr:5,2, typo+ocr:4", &r).unwrap();
+        assert_eq!(specs.len(), 3);
+        assert_eq!(specs[0].severities.iter().map(|s| s.level()).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(specs[1].severities.iter().map(|s| s.level()).collect::<Vec<_>>(), vec![2, 5]);
+        assert_eq!(specs[2].name(), "typo+ocr");
+        assert_eq!(parse_specs("ocr", &r).unwrap()[0].severities.len(), 5);
+        assert!(parse_specs("asdf:1", &r).unwrap_err().contains("unknown corruption family"));
+        assert!(parse_specs("typo:0-6", &r).is_err());
+        assert!(parse_specs("typo:4-2", &r).is_err());
+    }
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let r = Registry::builtin().unwrap();
+        for spec in parse_specs("typo:5,ocr:5", &r).unwrap() {
+            let sev = spec.severities[0];
+            let a: Vec<Variant> = SENTENCES.iter().map(|s| corrupt_text(&r, &spec, sev, 7, s, s)).collect();
+            let b: Vec<Variant> = SENTENCES.iter().rev().map(|s| corrupt_text(&r, &spec, sev, 7, s, s)).rev().collect();
+            let c: Vec<Variant> = SENTENCES.iter().map(|s| corrupt_text(&r, &spec, sev, 8, s, s)).collect();
+            assert_eq!(a, b, "order of generation must not matter");
+            assert_ne!(a, c, "another seed must give other noise");
+        }
+    }
+
+    #[test]
+    fn noise_grows_with_severity_and_is_measured() {
+        let r = Registry::builtin().unwrap();
+        for family in ["typo", "ocr"] {
+            let spec = parse_specs(family, &r).unwrap().remove(0);
+            let mut last = -1.0;
+            for &sev in &spec.severities {
+                let mean: f64 = (0..200)
+                    .map(|i| {
+                        let s = SENTENCES[i % SENTENCES.len()];
+                        corrupt_text(&r, &spec, sev, 1, &format!("ex{i}"), s).cer
+                    })
+                    .sum::<f64>()
+                    / 200.0;
+                assert!(mean > last, "{family}: severity {} mean CER {mean} not above {last}", sev.level());
+                assert!(mean > 0.0 && mean < 0.5, "{family}: CER {mean} out of range");
+                last = mean;
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The BERT encoder (Devlin et al., 2019) written against `Linear`, so every scheme runs through this code.
+//!
+//! A batch is packed: the real tokens of all sequences are stacked into one `[tokens, hidden]`
+//! matrix and attention runs per sequence over its own tokens only. This is exactly what padding
+//! plus an attention mask computes (masked keys get zero weight, padded queries are discarded),
+//! without spending the Linear layers on pad tokens.
+
+use rayon::prelude::*;
+
+use super::linear::Linear;
+use super::load::ModelFiles;
+use super::scheme::Scheme;
+use super::tensor::{gelu, l2_normalize, layer_norm, softmax, Matrix};
+use crate::error::Result;
+
+struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+}
+
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attn_out: Linear,
+    attn_norm: Norm,
+    intermediate: Linear,
+    output: Linear,
+    out_norm: Norm,
+}
+
+/// A BERT encoder with optional pooler + classification head.
+pub struct Bert {
+    hidden: usize,
+    heads: usize,
+    eps: f32,
+    word: Vec<f32>,
+    position: Vec<f32>,
+    token_type: Vec<f32>,
+    max_positions: usize,
+    emb_norm: Norm,
+    layers: Vec<Layer>,
+    /// Pooler dense + classifier, kept in f32 whatever the scheme (the scheme covers the transformer blocks).
+    head: Option<(Linear, Linear)>,
+    num_labels: usize,
+}
+
+/// Token rows of a packed batch, with each sequence's start offset (`offsets.len() == sequences + 1`).
+pub struct Hidden {
+    pub states: Matrix,
+    pub offsets: Vec<usize>,
+}
+
+impl Bert {
+    /// Builds the model from loaded files, quantizing every encoder Linear for `scheme`.
+    pub fn build(files: &ModelFiles, scheme: Scheme) -> Result<Self> {
+        let c = &files.config;
+        let h = c.hidden_size;
+        let prefix = if files.has("bert.embeddings.word_embeddings.weight") { "bert." } else { "" };
+        let t = |name: &str, shape: &[usize]| files.tensor(&format!("{prefix}{name}"), shape).map(|t| t.data.clone());
+        let norm = |name: &str| -> Result<Norm> {
+            Ok(Norm {
+                gamma: t(&format!("{name}.weight"), &[h])?,
+                beta: t(&format!("{name}.bias"), &[h])?,
+            })
+        };
+        let linear = |name: &str, out_f: usize, in_f: usize, scheme: Scheme| -> Result<Linear> {
+            let w = t(&format!("{name}.weight"), &[out_f, in_f])?;
+            let b = t(&format!("{name}.bias"), &[out_f])?;
+            Ok(Linear::new(&w, b, out_f, in_f, scheme))
+        };
+        let mut layers = Vec::with_capacity(c.num_hidden_layers);
+        for l in 0..c.num_hidden_layers {
+            let p = format!("encoder.layer.{l}");
+            layers.push(Layer {
+                query: linear(&format!("{p}.attention.self.query"), h, h, scheme)?,
+                key: linear(&format!("{p}.attention.self.key"), h, h, scheme)?,
+                value: linear(&format!("{p}.attention.self.value"), h, h, scheme)?,
+                attn_out: linear(&format!("{p}.attention.output.dense"), h, h, scheme)?,
+                attn_norm: norm(&format!("{p}.attention.output.LayerNorm"))?,
+                intermediate: linear(&format!("{p}.intermediate.dense"), c.intermediate_size, h, scheme)?,
+                output: linear(&format!("{p}.output.dense"), h, c.intermediate_size, scheme)?,
+                out_norm: norm(&format!("{p}.output.LayerNorm"))?,
+            });
+        }
+        let (head, num_labels) = if files.has("classifier.weight") {
+            let n = files.tensors["classifier.weight"].shape.first().copied().unwrap_or(0);
+            let pooler = linear("pooler.dense", h, h, Scheme::F32)?;
+            let w = files.tensor("classifier.weight", &[n, h])?.data.clone();
+            let b = files.tensor("classifier.bias", &[n])?.data.clone();
+            (Some((pooler, Linear::new(&w, b, n, h, Scheme::F32))), n)
+        } else {
+            (None, 0)
+        };
+        Ok(Bert {
+            hidden: h,
+            heads: c.num_attention_heads,
+            eps: c.layer_norm_eps,
+            word: t("embeddings.word_embeddings.weight", &[c.vocab_size, h])?,
+            position: t("embeddings.position_embeddings.weight", &[c.max_position_embeddings, h])?,
+            token_type: t("embeddings.token_type_embeddings.weight", &[c.type_vocab_size, h])?,
+            max_positions: c.max_position_embeddings,
+            emb_norm: norm("embeddings.LayerNorm")?,
+            layers,
+            head,
+            num_labels,
+        })
+    }
+
+    /// Number of classification labels (0 when the model has no classification head).
+    pub fn num_labels(&self) -> usize {
+        self.num_labels
+    }
+
+    /// Stored bytes and count of the encoder's Linear weights (the part a scheme quantizes).
+    pub fn linear_weight_stats(&self) -> (usize, usize) {
+        self.layers
+            .iter()
+            .flat_map(|l| [&l.query, &l.key, &l.value, &l.attn_out, &l.intermediate, &l.output])
+            .fold((0, 0), |(b, n), lin| (b + lin.weight_bytes(), n + lin.weight_count()))
+    }
+
+    /// Runs the encoder on token-id sequences (each already truncated to the model's limit).
+    pub fn encode(&self, batch: &[Vec<u32>]) -> Hidden {
+        let h = self.hidden;
+        let mut offsets = vec![0];
+        for seq in batch {
+            offsets.push(offsets.last().copied().unwrap_or(0) + seq.len().min(self.max_positions));
+        }
+        let total = offsets.last().copied().unwrap_or(0);
+        let vocab = self.word.len() / h;
+        let mut x = Matrix::zeros(total, h);
+        for (s, seq) in batch.iter().enumerate() {
+            for (pos, &id) in seq.iter().take(self.max_positions).enumerate() {
+                let id = (id as usize).min(vocab - 1);
+                let row = x.row_mut(offsets[s] + pos);
+                let (w, p, tt) = (&self.word[id * h..], &self.position[pos * h..], &self.token_type[..h]);
+                for j in 0..h {
+                    row[j] = w[j] + p[j] + tt[j];
+                }
+            }
+        }
+        layer_norm(&mut x, &self.emb_norm.gamma, &self.emb_norm.beta, self.eps);
+        for layer in &self.layers {
+            x = self.layer_forward(layer, x, &offsets);
+        }
+        Hidden { states: x, offsets }
+    }
+
+    fn layer_forward(&self, layer: &Layer, x: Matrix, offsets: &[usize]) -> Matrix {
+        let q = layer.query.forward(&x);
+        let k = layer.key.forward(&x);
+        let v = layer.value.forward(&x);
+        let ctx = self.attention(&q, &k, &v, offsets);
+        let mut a = layer.attn_out.forward(&ctx);
+        a.add_assign(&x);
+        layer_norm(&mut a, &layer.attn_norm.gamma, &layer.attn_norm.beta, self.eps);
+        let mut inter = layer.intermediate.forward(&a);
+        gelu(&mut inter);
+        let mut out = layer.output.forward(&inter);
+        out.add_assign(&a);
+        layer_norm(&mut out, &layer.out_norm.gamma, &layer.out_norm.beta, self.eps);
+        out
+    }
+
+    /// Scaled dot-product attention per sequence and head: `softmax(Q K^T / sqrt(d)) V`.
+    fn attention(&self, q: &Matrix, k: &Matrix, v: &Matrix, offsets: &[usize]) -> Matrix {
+        let (h, heads) = (self.hidden, self.heads);
+        let d = h / heads;
+        let scale = 1.0 / (d as f32).sqrt();
+        let jobs: Vec<(usize, usize)> = (0..offsets.len() - 1).flat_map(|s| (0..heads).map(move |hd| (s, hd))).collect();
+        let pieces: Vec<Vec<f32>> = jobs
+            .par_iter()
+            .map(|&(s, hd)| {
+                let (start, end) = (offsets[s], offsets[s + 1]);
+                let n = end - start;
+                let col = hd * d;
+                let mut out = vec![0.0f32; n * d];
+                let mut scores = vec![0.0f32; n];
+                for i in 0..n {
+                    let qi = &q.row(start + i)[col..col + d];
+                    for (j, sc) in scores.iter_mut().enumerate() {
+                        let kj = &k.row(start + j)[col..col + d];
+                        *sc = qi.iter().zip(kj).map(|(a, b)| a * b).sum::<f32>() * scale;
+                    }
+                    softmax(&mut scores);
+                    let oi = &mut out[i * d..(i + 1) * d];
+                    for (j, p) in scores.iter().enumerate() {
+                        let vj = &v.row(start + j)[col..col + d];
+                        for (o, val) in oi.iter_mut().zip(vj) {
+                            *o += p * val;
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        let mut ctx = Matrix::zeros(q.rows, h);
+        for (&(s, hd), piece) in jobs.iter().zip(&pieces) {
+            for i in 0..offsets[s + 1] - offsets[s] {
+                ctx.row_mut(offsets[s] + i)[hd * d..(hd + 1) * d].copy_from_slice(&piece[i * d..(i + 1) * d]);
+            }
+        }
+        ctx
+    }
+
+    /// Mean of each sequence's token states, L2-normalised (sentence-transformers' mean pooling).
+    pub fn mean_pooled(&self, hidden: &Hidden) -> Vec<Vec<f32>> {
+        (0..hidden.offsets.len() - 1)
+            .map(|s| {
+                let (a, b) = (hidden.offsets[s], hidden.offsets[s + 1]);
+                let mut v = vec![0.0f32; self.hidden];
+                for r in a..b {
+                    for (acc, x) in v.iter_mut().zip(hidden.states.row(r)) {
+                        *acc += x;
+                    }
+                }
+                let n = (b - a).max(1) as f32;
+                v.iter_mut().for_each(|x| *x /= n);
+                l2_normalize(&mut v);
+                v
+            })
+            .collect()
+    }
+
+    /// Classification logits from the `[CLS]` state through pooler (tanh) and classifier;
+    /// `None` when the model has no classification head.
+    pub fn logits(&self, hidden: &Hidden) -> Option<Vec<Vec<f32>>> {
+        let (pooler, classifier) = self.head.as_ref()?;
+        let sequences = hidden.offsets.len() - 1;
+        let mut cls = Matrix::zeros(sequences, self.hidden);
+        for s in 0..sequences {
+            if hidden.offsets[s + 1] > hidden.offsets[s] {
+                cls.row_mut(s).copy_from_slice(hidden.states.row(hidden.offsets[s]));
+            }
+        }
+        let mut pooled = pooler.forward(&cls);
+        pooled.data.iter_mut().for_each(|v| *v = v.tanh());
+        let logits = classifier.forward(&pooled);
+        Some((0..sequences).map(|s| logits.row(s).to_vec()).collect())
+    }
+}

@@ -1,0 +1,164 @@
+//! `Linear`: one fully connected layer whose weights are stored in any scheme's format.
+//! Model code calls `forward` and never looks at the scheme.
+
+use super::kernels::{matmul_f32, matmul_int4, matmul_int8};
+use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
+use super::scheme::Scheme;
+use super::tensor::Matrix;
+
+/// Stored weights of a Linear in one format.
+#[derive(Clone, Debug)]
+enum Weights {
+    /// f32, transposed once at load to `[in, out]` for the gemm kernel.
+    F32 { w_t: Vec<f32> },
+    Int8(Int8Weights),
+    Int4(Int4Weights),
+}
+
+/// `y = x W^T + b` with `W` `[out, in]` in the format of a scheme.
+#[derive(Clone, Debug)]
+pub struct Linear {
+    weights: Weights,
+    bias: Vec<f32>,
+    in_features: usize,
+    out_features: usize,
+}
+
+impl Linear {
+    /// Builds the layer from PyTorch-layout `[out, in]` f32 weights, quantizing them for `scheme`.
+    pub fn new(w: &[f32], bias: Vec<f32>, out_features: usize, in_features: usize, scheme: Scheme) -> Self {
+        assert_eq!(w.len(), out_features * in_features, "weight length");
+        assert_eq!(bias.len(), out_features, "bias length");
+        let weights = match scheme {
+            Scheme::F32 => {
+                let mut w_t = vec![0.0; w.len()];
+                for o in 0..out_features {
+                    for i in 0..in_features {
+                        w_t[i * out_features + o] = w[o * in_features + i];
+                    }
+                }
+                Weights::F32 { w_t }
+            }
+            Scheme::Int8 => Weights::Int8(quantize_int8(w, out_features, in_features)),
+            Scheme::W4A16Rtn { group } => Weights::Int4(quantize_int4(w, out_features, in_features, group)),
+        };
+        Linear {
+            weights,
+            bias,
+            in_features,
+            out_features,
+        }
+    }
+
+    /// `x [tokens, in] -> [tokens, out]`.
+    pub fn forward(&self, x: &Matrix) -> Matrix {
+        debug_assert_eq!(x.cols, self.in_features);
+        let mut y = match &self.weights {
+            Weights::F32 { w_t } => matmul_f32(x, w_t, self.out_features),
+            Weights::Int8(w) => matmul_int8(x, w, self.out_features),
+            Weights::Int4(w) => matmul_int4(x, w, self.out_features),
+        };
+        for r in 0..y.rows {
+            for (v, b) in y.row_mut(r).iter_mut().zip(&self.bias) {
+                *v += b;
+            }
+        }
+        y
+    }
+
+    /// Bytes the stored weights occupy (codes and scales; the f32 bias is not counted).
+    pub fn weight_bytes(&self) -> usize {
+        match &self.weights {
+            Weights::F32 { w_t } => w_t.len() * 4,
+            Weights::Int8(w) => w.q.len() + w.scale.len() * 4,
+            Weights::Int4(w) => w.packed.len() + w.scale.len() * 4,
+        }
+    }
+
+    /// Number of weights (`in * out`).
+    pub fn weight_count(&self) -> usize {
+        self.in_features * self.out_features
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::quant::quantize_row_int8;
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    fn random(rng: &mut StdRng, n: usize) -> Vec<f32> {
+        (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+    }
+
+    /// Plain scalar reference: the same quantized numbers, multiplied naively in f64.
+    fn reference(x: &Matrix, w: &[f32], b: &[f32], out_f: usize, scheme: Scheme) -> Matrix {
+        let in_f = x.cols;
+        let wq: Vec<f32> = match scheme {
+            Scheme::F32 => w.to_vec(),
+            Scheme::Int8 => {
+                let q = quantize_int8(w, out_f, in_f);
+                (0..out_f * in_f).map(|i| q.q[i] as f32 * q.scale[i / in_f]).collect()
+            }
+            Scheme::W4A16Rtn { group } => {
+                let q = quantize_int4(w, out_f, in_f, group);
+                let mut all = vec![0.0; out_f * in_f];
+                for o in 0..out_f {
+                    q.dequantize_row(o, &mut all[o * in_f..(o + 1) * in_f]);
+                }
+                all
+            }
+        };
+        let mut y = Matrix::zeros(x.rows, out_f);
+        for t in 0..x.rows {
+            let xr: Vec<f32> = if scheme == Scheme::Int8 {
+                let mut q = vec![0i8; in_f];
+                let s = quantize_row_int8(x.row(t), &mut q);
+                q.iter().map(|v| *v as f32 * s).collect()
+            } else {
+                x.row(t).to_vec()
+            };
+            for o in 0..out_f {
+                let acc: f64 = (0..in_f).map(|i| xr[i] as f64 * wq[o * in_f + i] as f64).sum();
+                y.data[t * out_f + o] = acc as f32 + b[o];
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn every_scheme_matches_the_scalar_reference_on_odd_shapes() {
+        let mut rng = StdRng::seed_from_u64(42);
+        let schemes = [
+            Scheme::F32,
+            Scheme::Int8,
+            Scheme::W4A16Rtn { group: 32 },
+            Scheme::W4A16Rtn { group: 128 },
+        ];
+        for &(t, in_f, out_f) in &[(1, 1, 1), (3, 7, 5), (5, 33, 17), (2, 129, 31), (7, 260, 70)] {
+            let x = Matrix::from_vec(t, in_f, random(&mut rng, t * in_f));
+            let w = random(&mut rng, out_f * in_f);
+            let b = random(&mut rng, out_f);
+            for &scheme in &schemes {
+                let layer = Linear::new(&w, b.clone(), out_f, in_f, scheme);
+                let got = layer.forward(&x);
+                let want = reference(&x, &w, &b, out_f, scheme);
+                for (g, r) in got.data.iter().zip(&want.data) {
+                    assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "{scheme} t={t} in={in_f} out={out_f}: {g} vs {r}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stored_bytes_shrink_with_the_scheme() {
+        let w = vec![0.5f32; 64 * 256];
+        let f32_bytes = Linear::new(&w, vec![0.0; 64], 64, 256, Scheme::F32).weight_bytes();
+        let int8 = Linear::new(&w, vec![0.0; 64], 64, 256, Scheme::Int8).weight_bytes();
+        let int4 = Linear::new(&w, vec![0.0; 64], 64, 256, Scheme::W4A16Rtn { group: 128 }).weight_bytes();
+        assert_eq!(f32_bytes, 64 * 256 * 4);
+        assert_eq!(int8, 64 * 256 + 64 * 4);
+        assert_eq!(int4, 64 * 128 + 64 * 2 * 4);
+    }
+}

@@ -1,0 +1,92 @@
+//! The built-in inference engine: loads a Hugging Face model folder and runs it under a quantization scheme.
+//! It knows nothing of suites or corruptions.
+
+pub mod bert;
+pub mod kernels;
+pub mod linear;
+pub mod load;
+pub mod quant;
+pub mod scheme;
+pub mod tensor;
+
+use crate::error::{Error, Result};
+use bert::Bert;
+pub use load::ModelFiles;
+pub use scheme::Scheme;
+
+/// A model ready to run: tokenizer + BERT encoder with its weights in one scheme's format.
+pub struct Model {
+    bert: Bert,
+    tokenizer: tokenizers::Tokenizer,
+    labels: Vec<String>,
+    scheme: Scheme,
+}
+
+impl Model {
+    /// Quantizes the loaded weights for `scheme`.
+    pub fn build(files: &ModelFiles, scheme: Scheme) -> Result<Self> {
+        let bert = Bert::build(files, scheme)?;
+        let mut labels: Vec<String> = (0..bert.num_labels()).map(|i| format!("LABEL_{i}")).collect();
+        if let Some(map) = &files.config.id2label {
+            for (id, name) in map {
+                let i: usize = id
+                    .parse()
+                    .map_err(|_| Error::input(files.dir.join("config.json").display(), format!("field id2label: key \"{id}\" is not an integer")))?;
+                if i < labels.len() {
+                    labels[i] = name.clone();
+                }
+            }
+        }
+        Ok(Model {
+            bert,
+            tokenizer: files.tokenizer.clone(),
+            labels,
+            scheme,
+        })
+    }
+
+    /// The scheme the weights are stored in.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Names of the classification head's outputs, in logit order (empty without a head).
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// True when the model has a sequence-classification head.
+    pub fn has_classifier(&self) -> bool {
+        !self.labels.is_empty()
+    }
+
+    /// Stored bytes and count of the quantized (encoder Linear) weights.
+    pub fn linear_weight_stats(&self) -> (usize, usize) {
+        self.bert.linear_weight_stats()
+    }
+
+    /// Token ids of each text, with special tokens, truncated to the model's limit.
+    pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| Error::Internal(format!("tokenizer failed: {e}")))?;
+        Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
+    }
+
+    /// Mean-pooled, L2-normalised sentence embeddings.
+    pub fn embeddings(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let ids = self.tokenize(texts)?;
+        let hidden = self.bert.encode(&ids);
+        Ok(self.bert.mean_pooled(&hidden))
+    }
+
+    /// Classification logits; an error when the model has no classification head.
+    pub fn logits(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let ids = self.tokenize(texts)?;
+        let hidden = self.bert.encode(&ids);
+        self.bert
+            .logits(&hidden)
+            .ok_or_else(|| Error::Internal("logits asked of a model without a classification head".into()))
+    }
+}

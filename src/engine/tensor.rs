@@ -1,0 +1,119 @@
+//! A plain row-major f32 matrix and the few element-wise ops the models need.
+
+/// Row-major matrix of f32: `rows` x `cols`, `data[r * cols + c]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix {
+    pub rows: usize,
+    pub cols: usize,
+    pub data: Vec<f32>,
+}
+
+impl Matrix {
+    /// A zero-filled matrix.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Matrix {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
+    }
+
+    /// Wraps `data`; its length must be `rows * cols`.
+    pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Self {
+        debug_assert_eq!(data.len(), rows * cols);
+        Matrix { rows, cols, data }
+    }
+
+    /// Row `r` as a slice.
+    pub fn row(&self, r: usize) -> &[f32] {
+        &self.data[r * self.cols..(r + 1) * self.cols]
+    }
+
+    /// Row `r` as a mutable slice.
+    pub fn row_mut(&mut self, r: usize) -> &mut [f32] {
+        &mut self.data[r * self.cols..(r + 1) * self.cols]
+    }
+
+    /// Element-wise `self += other`.
+    pub fn add_assign(&mut self, other: &Matrix) {
+        debug_assert_eq!(self.data.len(), other.data.len());
+        for (a, b) in self.data.iter_mut().zip(&other.data) {
+            *a += b;
+        }
+    }
+}
+
+/// In-place layer normalisation of every row: `(x - mean) / sqrt(var + eps) * gamma + beta`.
+pub fn layer_norm(x: &mut Matrix, gamma: &[f32], beta: &[f32], eps: f32) {
+    let n = x.cols as f32;
+    for r in 0..x.rows {
+        let row = x.row_mut(r);
+        let mean = row.iter().sum::<f32>() / n;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let inv = 1.0 / (var + eps).sqrt();
+        for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
+            *v = (*v - mean) * inv * g + b;
+        }
+    }
+}
+
+/// Exact GELU, `x * Phi(x)` with the error function, as BERT's `gelu` activation.
+pub fn gelu(x: &mut Matrix) {
+    for v in &mut x.data {
+        *v = 0.5 * *v * (1.0 + libm::erff(*v / std::f32::consts::SQRT_2));
+    }
+}
+
+/// In-place numerically stable softmax of a slice.
+pub fn softmax(xs: &mut [f32]) {
+    let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in xs.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    for v in xs.iter_mut() {
+        *v /= sum;
+    }
+}
+
+/// Scales `v` to unit L2 norm (left as is when its norm is zero).
+pub fn l2_normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for x in v.iter_mut() {
+            *x /= norm;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_keeps_order() {
+        let mut xs = vec![1.0, 3.0, 2.0, -1000.0];
+        softmax(&mut xs);
+        assert!((xs.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(xs[1] > xs[2] && xs[2] > xs[0] && xs[3] >= 0.0);
+    }
+
+    #[test]
+    fn layer_norm_gives_zero_mean_unit_variance() {
+        let mut m = Matrix::from_vec(1, 4, vec![1.0, 2.0, 3.0, 4.0]);
+        layer_norm(&mut m, &[1.0; 4], &[0.0; 4], 1e-12);
+        let mean: f32 = m.data.iter().sum::<f32>() / 4.0;
+        let var: f32 = m.data.iter().map(|v| v * v).sum::<f32>() / 4.0;
+        assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn gelu_matches_known_values() {
+        let mut m = Matrix::from_vec(1, 3, vec![0.0, 1.0, -1.0]);
+        gelu(&mut m);
+        assert!(m.data[0].abs() < 1e-7);
+        assert!((m.data[1] - 0.841_344_7).abs() < 1e-5);
+        assert!((m.data[2] + 0.158_655_3).abs() < 1e-5);
+    }
+}

@@ -1,0 +1,67 @@
+//! Typed errors of the library. The binary maps them to exit codes:
+//! bad input (a file, a field, a flag) is 2, anything else is 3.
+
+use std::path::{Path, PathBuf};
+
+/// Every error the library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input a user controls is wrong: names the file (or flag), the field and what was expected.
+    #[error("{origin}: {message}")]
+    Input { origin: String, message: String },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bug or an unexpected state inside shakedown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Bad user input in `origin` (a path, a flag name), with what was expected.
+    pub fn input(origin: impl std::fmt::Display, message: impl Into<String>) -> Self {
+        Error::Input {
+            origin: origin.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// An I/O failure on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// True when the user can fix it by changing their input (exit code 2).
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, Error::Input { .. } | Error::Io { .. })
+    }
+}
+
+/// Result with the library's error.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Reads a whole file to a string, naming the file on failure.
+pub fn read_to_string(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+/// Writes `bytes` to `path` atomically: a temp file beside it, then a rename,
+/// so a reader never sees a half-written output.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

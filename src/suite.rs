@@ -1,0 +1,184 @@
+//! `Suite`: a folder with `suite.toml` and JSONL examples; parsed, validated and split here.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{read_to_string, Error, Result};
+use crate::gate::GateRule;
+
+/// The splits an example can belong to.
+pub const SPLITS: [&str; 4] = ["test", "calibration", "train", "fewshot"];
+
+/// `suite.toml`, as written by a user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_task")]
+    pub task: String,
+    #[serde(default)]
+    pub domain: Option<String>,
+    pub labels: Vec<String>,
+    pub data: Vec<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub schemes: Option<Vec<String>>,
+    #[serde(default)]
+    pub corruptions: Option<String>,
+    /// For models without a classification head: how many `train` examples per label form its prototype.
+    #[serde(default = "default_prototypes")]
+    pub prototypes_per_label: usize,
+    #[serde(default)]
+    pub gate: GateSection,
+}
+
+/// The `[gate]` section: a list of rules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSection {
+    #[serde(default)]
+    pub rules: Vec<GateRule>,
+}
+
+fn default_task() -> String {
+    "classify".into()
+}
+fn default_prototypes() -> usize {
+    64
+}
+
+/// One labelled input. Fields other than these are kept in `extra`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Example {
+    pub id: String,
+    pub text: String,
+    pub label: String,
+    pub split: String,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A loaded, validated suite.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub dir: PathBuf,
+    pub file: SuiteFile,
+    pub examples: Vec<Example>,
+}
+
+impl Suite {
+    /// Loads `DIR/suite.toml` (or a path to the toml itself) and every data file it names.
+    pub fn load(path: &Path) -> Result<Self> {
+        let (dir, toml_path) = if path.is_dir() {
+            (path.to_path_buf(), path.join("suite.toml"))
+        } else {
+            (path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.to_path_buf())
+        };
+        let text = read_to_string(&toml_path)?;
+        let file: SuiteFile = toml::from_str(&text).map_err(|e| Error::input(toml_path.display(), e.to_string().trim().to_string()))?;
+        validate_file(&file, &toml_path)?;
+        let labels: HashSet<&str> = file.labels.iter().map(String::as_str).collect();
+        let mut examples = Vec::new();
+        let mut ids = HashSet::new();
+        for data in &file.data {
+            let data_path = dir.join(data);
+            let content = read_to_string(&data_path)?;
+            for (n, line) in content.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let at = format!("{}:{}", data_path.display(), n + 1);
+                let ex: Example = serde_json::from_str(line)
+                    .map_err(|e| Error::input(&at, format!("expected a JSON object with string fields id, text, label, split: {e}")))?;
+                if !labels.contains(ex.label.as_str()) {
+                    return Err(Error::input(&at, format!("field label: \"{}\" is not one of the suite's labels {:?}", ex.label, file.labels)));
+                }
+                if !SPLITS.contains(&ex.split.as_str()) {
+                    return Err(Error::input(&at, format!("field split: expected one of {SPLITS:?}, found \"{}\"", ex.split)));
+                }
+                if !ids.insert(ex.id.clone()) {
+                    return Err(Error::input(&at, format!("field id: \"{}\" appears twice", ex.id)));
+                }
+                examples.push(ex);
+            }
+        }
+        if !examples.iter().any(|e| e.split == "test") {
+            return Err(Error::input(toml_path.display(), "field data: expected at least one example with split \"test\""));
+        }
+        Ok(Suite { dir, file, examples })
+    }
+
+    /// Examples of one split, in file order.
+    pub fn split(&self, name: &str) -> Vec<&Example> {
+        self.examples.iter().filter(|e| e.split == name).collect()
+    }
+
+    /// The suite's default model folder, if it names one.
+    pub fn default_model(&self) -> Option<PathBuf> {
+        self.file.model.as_ref().map(|m| self.dir.join(m))
+    }
+}
+
+fn validate_file(file: &SuiteFile, path: &Path) -> Result<()> {
+    if file.task != "classify" {
+        return Err(Error::input(path.display(), format!("field task: expected \"classify\" (the only task so far), found \"{}\"", file.task)));
+    }
+    if file.labels.len() < 2 {
+        return Err(Error::input(path.display(), "field labels: expected at least two labels"));
+    }
+    if file.data.is_empty() {
+        return Err(Error::input(path.display(), "field data: expected at least one JSONL file"));
+    }
+    if file.prototypes_per_label == 0 {
+        return Err(Error::input(path.display(), "field prototypes_per_label: expected at least 1"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_suite(toml: &str, data: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("suite.toml"), toml).unwrap();
+        std::fs::write(dir.path().join("d.jsonl"), data).unwrap();
+        dir
+    }
+
+    const TOML: &str = "name = \"t\"\nlabels = [\"a\", \"b\"]\ndata = [\"d.jsonl\"]\n";
+
+    #[test]
+    fn loads_examples_and_keeps_unknown_fields() {
+        let dir = write_suite(TOML, "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\",\"speaker\":\"s1\"}\n");
+        let suite = Suite::load(dir.path()).unwrap();
+        assert_eq!(suite.split("test").len(), 1);
+        assert_eq!(suite.examples[0].extra["speaker"], "s1");
+    }
+
+    #[test]
+    fn unknown_label_names_the_line_and_field() {
+        let dir = write_suite(TOML, "{\"id\":\"1\",\"text\":\"x\",\"label\":\"zz\",\"split\":\"test\"}\n");
+        let err = Suite::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("d.jsonl:1") && err.contains("field label"), "{err}");
+    }
+
+    #[test]
+    fn misspelled_toml_key_is_rejected() {
+        let dir = write_suite(&format!("{TOML}modle = \"m\"\n"), "");
+        let err = Suite::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("suite.toml") && err.contains("modle"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_rejected() {
+        let line = "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\"}\n";
+        let dir = write_suite(TOML, &format!("{line}{line}"));
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("appears twice"));
+    }
+}
