@@ -60,6 +60,44 @@ WAREHOUSE_INPUTS = [
 ]
 
 
+QUANT_INPUTS = INPUTS[:8] + [INPUTS[16], INPUTS[18]]
+
+
+def fake_int8_weights(w):
+    """Per-output-channel symmetric int8: scale = max|w| / 127."""
+    s = w.abs().amax(1, keepdim=True) / 127
+    s[s == 0] = 1
+    return torch.clamp(torch.round(w / s), -127, 127) * s
+
+
+def fake_int8_activations(x):
+    """Per-token dynamic symmetric int8."""
+    s = x.abs().amax(-1, keepdim=True) / 127
+    s[s == 0] = 1
+    return torch.clamp(torch.round(x / s), -127, 127) * s
+
+
+def fake_int4_groups(w, group):
+    """Group-wise symmetric 4-bit RTN: d = max|w| / 7 per group, codes clamped to -8..7."""
+    o, i = w.shape
+    wg = w.reshape(o, i // group, group)
+    d = wg.abs().amax(-1, keepdim=True) / 7
+    d[d == 0] = 1
+    return (torch.clamp(torch.round(wg / d), -8, 7) * d).reshape(o, i)
+
+
+def apply_scheme(encoder, scheme):
+    with torch.no_grad():
+        for mod in encoder.modules():
+            if not isinstance(mod, torch.nn.Linear):
+                continue
+            if scheme == "int8":
+                mod.weight.copy_(fake_int8_weights(mod.weight))
+                mod.register_forward_pre_hook(lambda m, args: (fake_int8_activations(args[0]),))
+            elif scheme == "w4a16-rtn-g128":
+                mod.weight.copy_(fake_int4_groups(mod.weight, 128))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minilm", required=True, help="the all-MiniLM-L6-v2 model folder")
@@ -73,6 +111,17 @@ def main():
         json.dump({"producer": "scripts/make_golden.py (sentence-transformers, torch %s)" % torch.__version__,
                    "max_seq_length": model.max_seq_length, "inputs": INPUTS, "token_counts": tok_counts,
                    "embeddings": [[round(float(v), 7) for v in row] for row in emb]}, f)
+
+    # Quantized references: the same schemes simulated in PyTorch (quantize, dequantize, run in f32).
+    quantized = {}
+    for scheme in ["int8", "w4a16-rtn-g128"]:
+        qmodel = SentenceTransformer(args.minilm, device="cpu")
+        apply_scheme(qmodel[0].auto_model.encoder, scheme)
+        q = qmodel.encode(QUANT_INPUTS, batch_size=8, normalize_embeddings=True, convert_to_numpy=True)
+        quantized[scheme] = [[round(float(v), 7) for v in row] for row in q]
+    with open(os.path.join(FIXTURES, "minilm_quantized_embeddings.json"), "w") as f:
+        json.dump({"producer": "scripts/make_golden.py (fake-quantized torch Linear weights/activations)",
+                   "inputs": QUANT_INPUTS, "embeddings": quantized}, f)
 
     wdir = os.path.join(HERE, "..", "suites", "warehouse-commands", "model")
     from tokenizers import Tokenizer

@@ -240,6 +240,10 @@ def main():
                 seen.add(key)
                 made += 1
                 rows.append({"id": f"{split}-{len(rows):05d}", "text": text, "label": label, "split": split})
+    # Shuffle within each split so that any prefix (e.g. `--limit N`) covers every label.
+    rows = [r for split, _ in SPLITS for r in sorted((r for r in rows if r["split"] == split), key=lambda _: rng.random())]
+    for i, r in enumerate(rows):
+        r["id"] = f"{r['split']}-{i:05d}"
     with open(args.out, "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")

@@ -24,7 +24,12 @@ pub struct VariantItem {
 
 /// The clean inputs followed by every spec x severity variant of every example.
 /// Each variant's noise comes from its own seeded RNG, so the list is the same whatever the thread count.
-pub fn make_variants(examples: &[&Example], specs: &[CorruptionSpec], registry: &Registry, seed: u64) -> Vec<VariantItem> {
+pub fn make_variants(
+    examples: &[&Example],
+    specs: &[CorruptionSpec],
+    registry: &Registry,
+    seed: u64,
+) -> Vec<VariantItem> {
     let clean = examples.iter().enumerate().map(|(i, e)| VariantItem {
         example: i,
         family: CLEAN.into(),
@@ -33,8 +38,10 @@ pub fn make_variants(examples: &[&Example], specs: &[CorruptionSpec], registry: 
         cer: 0.0,
         wer: 0.0,
     });
-    let jobs: Vec<(&CorruptionSpec, crate::corrupt::Severity)> =
-        specs.iter().flat_map(|s| s.severities.iter().map(move |&sev| (s, sev))).collect();
+    let jobs: Vec<(&CorruptionSpec, crate::corrupt::Severity)> = specs
+        .iter()
+        .flat_map(|s| s.severities.iter().map(move |&sev| (s, sev)))
+        .collect();
     let corrupted: Vec<VariantItem> = jobs
         .par_iter()
         .flat_map_iter(|&(spec, sev)| {
@@ -56,7 +63,13 @@ pub fn make_variants(examples: &[&Example], specs: &[CorruptionSpec], registry: 
 
 /// Scores every variant with `scorer` and returns one row per variant.
 /// Identical texts (a variant the noise left unchanged) are scored once.
-pub fn evaluate(scorer: &dyn Scorer, scheme: &str, examples: &[&Example], variants: &[VariantItem], seed: u64) -> Result<Vec<EvalRow>> {
+pub fn evaluate(
+    scorer: &dyn Scorer,
+    scheme: &str,
+    examples: &[&Example],
+    variants: &[VariantItem],
+    seed: u64,
+) -> Result<Vec<EvalRow>> {
     let mut unique: Vec<&str> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     let slots: Vec<usize> = variants
@@ -107,17 +120,35 @@ mod tests {
             &self.0
         }
         fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-            Ok(texts.iter().map(|t| if t.contains("left") { vec![1.0, 0.0] } else { vec![0.0, 1.0] }).collect())
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    if t.contains("left") {
+                        vec![1.0, 0.0]
+                    } else {
+                        vec![0.0, 1.0]
+                    }
+                })
+                .collect())
         }
     }
 
     fn example(id: &str, text: &str, label: &str) -> Example {
-        Example { id: id.into(), text: text.into(), label: label.into(), split: "test".into(), extra: Default::default() }
+        Example {
+            id: id.into(),
+            text: text.into(),
+            label: label.into(),
+            split: "test".into(),
+            extra: Default::default(),
+        }
     }
 
     #[test]
     fn rows_cover_every_variant_and_noise_can_flip_predictions() {
-        let exs = [example("1", "move left now please", "left"), example("2", "go right", "right")];
+        let exs = [
+            example("1", "move left now please", "left"),
+            example("2", "go right", "right"),
+        ];
         let refs: Vec<&Example> = exs.iter().collect();
         let registry = Registry::builtin().unwrap();
         let specs = parse_specs("typo:1-5", &registry).unwrap();
@@ -134,12 +165,18 @@ mod tests {
 
     #[test]
     fn variants_do_not_depend_on_thread_count() {
-        let exs: Vec<Example> = (0..50).map(|i| example(&format!("e{i}"), "pick up the crate from bay seven", "x")).collect();
+        let exs: Vec<Example> = (0..50)
+            .map(|i| example(&format!("e{i}"), "pick up the crate from bay seven", "x"))
+            .collect();
         let refs: Vec<&Example> = exs.iter().collect();
         let registry = Registry::builtin().unwrap();
         let specs = parse_specs("typo:1-5,ocr:1-5", &registry).unwrap();
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| make_variants(&refs, &specs, &registry, 11))
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| make_variants(&refs, &specs, &registry, 11))
         };
         assert_eq!(run(1), run(2));
     }

@@ -89,7 +89,10 @@ impl GateRule {
         let Some(s) = &self.severity else { return Ok((0, 5)) };
         let bad = || format!("severity \"{s}\": expected a level 1-5 or a range such as 1-2");
         let (a, b) = s.split_once('-').unwrap_or((s, s));
-        let (a, b): (u8, u8) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+        let (a, b): (u8, u8) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
         if a == 0 || b > 5 || a > b {
             return Err(bad());
         }
@@ -120,7 +123,10 @@ impl GateRule {
 pub fn evaluate(rules: &[GateRule], rows: &[EvalRow], schemes: &[String], families: &[String]) -> Verdict {
     let mut checks = Vec::new();
     for rule in rules {
-        let scheme_scope: Vec<&String> = schemes.iter().filter(|s| rule.scheme == "*" || **s == rule.scheme).collect();
+        let scheme_scope: Vec<&String> = schemes
+            .iter()
+            .filter(|s| rule.scheme == "*" || **s == rule.scheme)
+            .collect();
         let family_scope: Vec<String> = match rule.family.as_str() {
             "*" => families.to_vec(),
             f => vec![f.to_string()],
@@ -132,7 +138,11 @@ pub fn evaluate(rules: &[GateRule], rows: &[EvalRow], schemes: &[String], famili
         for scheme in scheme_scope {
             for family in &family_scope {
                 let clean_acc = accuracy(rows, scheme, CLEAN, 0, 0);
-                let scoped = if family == CLEAN { clean_acc } else { accuracy(rows, scheme, family, lo.max(1), hi) };
+                let scoped = if family == CLEAN {
+                    clean_acc
+                } else {
+                    accuracy(rows, scheme, family, lo.max(1), hi)
+                };
                 let measured = match (rule.metric, clean_acc, scoped) {
                     (Metric::Accuracy, _, Some(a)) => Some(a),
                     (Metric::Drop, Some(c), Some(a)) => Some(c - a),
@@ -219,26 +229,54 @@ mod tests {
     fn clean_accuracy_and_drop_rules() {
         let schemes = vec!["f32".to_string()];
         let families = vec!["typo".to_string()];
-        let pass = evaluate(&[rule(Metric::Accuracy, CLEAN, None, Some(95.0), None)], &rows(), &schemes, &families);
+        let pass = evaluate(
+            &[rule(Metric::Accuracy, CLEAN, None, Some(95.0), None)],
+            &rows(),
+            &schemes,
+            &families,
+        );
         assert!(pass.passed);
-        let mild = evaluate(&[rule(Metric::Drop, "typo", Some("1"), None, Some(10.0))], &rows(), &schemes, &families);
+        let mild = evaluate(
+            &[rule(Metric::Drop, "typo", Some("1"), None, Some(10.0))],
+            &rows(),
+            &schemes,
+            &families,
+        );
         assert!(mild.passed, "{:?}", mild.checks);
         assert!((mild.checks[0].measured.unwrap() - 10.0).abs() < 1e-9);
-        let all = evaluate(&[rule(Metric::Drop, "*", None, None, Some(20.0))], &rows(), &schemes, &families);
+        let all = evaluate(
+            &[rule(Metric::Drop, "*", None, None, Some(20.0))],
+            &rows(),
+            &schemes,
+            &families,
+        );
         assert!(!all.passed);
-        assert!(all.checks[0].reason.contains("above the maximum"), "{}", all.checks[0].reason);
+        assert!(
+            all.checks[0].reason.contains("above the maximum"),
+            "{}",
+            all.checks[0].reason
+        );
     }
 
     #[test]
     fn empty_scope_fails_instead_of_passing() {
-        let v = evaluate(&[rule(Metric::Accuracy, "ocr", None, Some(1.0), None)], &rows(), &["f32".into()], &["typo".into()]);
+        let v = evaluate(
+            &[rule(Metric::Accuracy, "ocr", None, Some(1.0), None)],
+            &rows(),
+            &["f32".into()],
+            &["typo".into()],
+        );
         assert!(!v.passed);
     }
 
     #[test]
     fn validation_names_the_rule() {
         let r = rule(Metric::Drop, CLEAN, None, None, Some(1.0));
-        assert!(r.validate("s.toml", 3).unwrap_err().to_string().contains("gate.rules[3]"));
+        assert!(r
+            .validate("s.toml", 3)
+            .unwrap_err()
+            .to_string()
+            .contains("gate.rules[3]"));
         let r = rule(Metric::Accuracy, CLEAN, Some("0-9"), Some(1.0), None);
         assert!(r.validate("s.toml", 0).is_err());
     }

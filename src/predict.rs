@@ -12,7 +12,10 @@ use crate::task::BATCH;
 pub fn predict(model_dir: &std::path::Path, scheme: Scheme, input: impl BufRead, mut output: impl Write) -> Result<()> {
     let files = ModelFiles::load(model_dir)?;
     let model = Model::build(&files, scheme)?;
-    let lines: Vec<String> = input.lines().collect::<std::io::Result<_>>().map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))?;
+    let lines: Vec<String> = input
+        .lines()
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))?;
     for chunk in lines.chunks(BATCH) {
         let texts: Vec<&str> = chunk.iter().map(String::as_str).collect();
         let objects: Vec<serde_json::Value> = if model.has_classifier() {
@@ -23,13 +26,22 @@ pub fn predict(model_dir: &std::path::Path, scheme: Scheme, input: impl BufRead,
                 .map(|(mut logits, text)| {
                     crate::engine::tensor::softmax(&mut logits);
                     let (best, _) = crate::task::argmax(&logits);
-                    let scores: serde_json::Map<String, serde_json::Value> =
-                        model.labels().iter().zip(&logits).map(|(l, s)| (l.clone(), json!(s))).collect();
+                    let scores: serde_json::Map<String, serde_json::Value> = model
+                        .labels()
+                        .iter()
+                        .zip(&logits)
+                        .map(|(l, s)| (l.clone(), json!(s)))
+                        .collect();
                     json!({"text": text, "label": model.labels()[best], "scores": scores})
                 })
                 .collect()
         } else {
-            model.embeddings(&texts)?.into_iter().zip(&texts).map(|(e, text)| json!({"text": text, "embedding": e})).collect()
+            model
+                .embeddings(&texts)?
+                .into_iter()
+                .zip(&texts)
+                .map(|(e, text)| json!({"text": text, "embedding": e}))
+                .collect()
         };
         for o in objects {
             writeln!(output, "{o}").map_err(|e| Error::io(std::path::Path::new("<stdout>"), e))?;

@@ -34,7 +34,10 @@ pub struct EvalRow {
 /// Accuracy in percent of `scheme` on `family` within severities `lo..=hi`; `None` when there are no rows.
 pub fn accuracy(rows: &[EvalRow], scheme: &str, family: &str, lo: u8, hi: u8) -> Option<f64> {
     let (mut n, mut ok) = (0usize, 0usize);
-    for r in rows.iter().filter(|r| r.scheme == scheme && r.family == family && r.severity >= lo && r.severity <= hi) {
+    for r in rows
+        .iter()
+        .filter(|r| r.scheme == scheme && r.family == family && r.severity >= lo && r.severity <= hi)
+    {
         n += 1;
         ok += usize::from(r.correct);
     }
@@ -43,17 +46,24 @@ pub fn accuracy(rows: &[EvalRow], scheme: &str, family: &str, lo: u8, hi: u8) ->
 
 /// Builds the results DataFrame.
 pub fn to_frame(rows: &[EvalRow]) -> Result<DataFrame> {
-    let col_str = |name: &str, f: &dyn Fn(&EvalRow) -> &str| Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>());
+    let col_str =
+        |name: &str, f: &dyn Fn(&EvalRow) -> &str| Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>());
     let columns = vec![
         col_str("scheme", &|r| &r.scheme),
         col_str("example_id", &|r| &r.example_id),
         col_str("family", &|r| &r.family),
-        Column::new("severity".into(), rows.iter().map(|r| r.severity as u32).collect::<Vec<u32>>()),
+        Column::new(
+            "severity".into(),
+            rows.iter().map(|r| r.severity as u32).collect::<Vec<u32>>(),
+        ),
         Column::new("seed".into(), rows.iter().map(|r| r.seed).collect::<Vec<u64>>()),
         col_str("label", &|r| &r.label),
         col_str("prediction", &|r| &r.prediction),
         Column::new("correct".into(), rows.iter().map(|r| r.correct).collect::<Vec<bool>>()),
-        Column::new("confidence".into(), rows.iter().map(|r| r.confidence).collect::<Vec<f32>>()),
+        Column::new(
+            "confidence".into(),
+            rows.iter().map(|r| r.confidence).collect::<Vec<f32>>(),
+        ),
         Column::new("cer".into(), rows.iter().map(|r| r.cer).collect::<Vec<f64>>()),
         Column::new("wer".into(), rows.iter().map(|r| r.wer).collect::<Vec<f64>>()),
         col_str("text", &|r| &r.text),
@@ -79,9 +89,23 @@ pub fn read_parquet(path: &Path) -> Result<Vec<EvalRow>> {
         .map_err(|e| Error::input(path.display(), format!("not a results table: {e}")))?;
     let bad = |e: PolarsError| Error::input(path.display(), format!("unexpected results schema: {e}"));
     let s = |name: &str| -> Result<Vec<String>> {
-        Ok(df.column(name).map_err(bad)?.str().map_err(bad)?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+        Ok(df
+            .column(name)
+            .map_err(bad)?
+            .str()
+            .map_err(bad)?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
     };
-    let (scheme, id, family, label, prediction, text) = (s("scheme")?, s("example_id")?, s("family")?, s("label")?, s("prediction")?, s("text")?);
+    let (scheme, id, family, label, prediction, text) = (
+        s("scheme")?,
+        s("example_id")?,
+        s("family")?,
+        s("label")?,
+        s("prediction")?,
+        s("text")?,
+    );
     let severity = df.column("severity").map_err(bad)?.u32().map_err(bad)?.clone();
     let seed = df.column("seed").map_err(bad)?.u64().map_err(bad)?.clone();
     let correct = df.column("correct").map_err(bad)?.bool().map_err(bad)?.clone();
@@ -137,7 +161,12 @@ mod tests {
 
     #[test]
     fn accuracy_in_percent_by_scope() {
-        let mk = |c| EvalRow { scheme: "f32".into(), family: CLEAN.into(), correct: c, ..EvalRow::default() };
+        let mk = |c| EvalRow {
+            scheme: "f32".into(),
+            family: CLEAN.into(),
+            correct: c,
+            ..EvalRow::default()
+        };
         let rows = vec![mk(true), mk(false), mk(true), mk(true)];
         assert_eq!(accuracy(&rows, "f32", CLEAN, 0, 0), Some(75.0));
         assert_eq!(accuracy(&rows, "int8", CLEAN, 0, 0), None);

@@ -77,10 +77,14 @@ impl Suite {
         let (dir, toml_path) = if path.is_dir() {
             (path.to_path_buf(), path.join("suite.toml"))
         } else {
-            (path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.to_path_buf())
+            (
+                path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                path.to_path_buf(),
+            )
         };
         let text = read_to_string(&toml_path)?;
-        let file: SuiteFile = toml::from_str(&text).map_err(|e| Error::input(toml_path.display(), e.to_string().trim().to_string()))?;
+        let file: SuiteFile =
+            toml::from_str(&text).map_err(|e| Error::input(toml_path.display(), e.to_string().trim().to_string()))?;
         validate_file(&file, &toml_path)?;
         let labels: HashSet<&str> = file.labels.iter().map(String::as_str).collect();
         let mut examples = Vec::new();
@@ -93,13 +97,26 @@ impl Suite {
                     continue;
                 }
                 let at = format!("{}:{}", data_path.display(), n + 1);
-                let ex: Example = serde_json::from_str(line)
-                    .map_err(|e| Error::input(&at, format!("expected a JSON object with string fields id, text, label, split: {e}")))?;
+                let ex: Example = serde_json::from_str(line).map_err(|e| {
+                    Error::input(
+                        &at,
+                        format!("expected a JSON object with string fields id, text, label, split: {e}"),
+                    )
+                })?;
                 if !labels.contains(ex.label.as_str()) {
-                    return Err(Error::input(&at, format!("field label: \"{}\" is not one of the suite's labels {:?}", ex.label, file.labels)));
+                    return Err(Error::input(
+                        &at,
+                        format!(
+                            "field label: \"{}\" is not one of the suite's labels {:?}",
+                            ex.label, file.labels
+                        ),
+                    ));
                 }
                 if !SPLITS.contains(&ex.split.as_str()) {
-                    return Err(Error::input(&at, format!("field split: expected one of {SPLITS:?}, found \"{}\"", ex.split)));
+                    return Err(Error::input(
+                        &at,
+                        format!("field split: expected one of {SPLITS:?}, found \"{}\"", ex.split),
+                    ));
                 }
                 if !ids.insert(ex.id.clone()) {
                     return Err(Error::input(&at, format!("field id: \"{}\" appears twice", ex.id)));
@@ -108,7 +125,10 @@ impl Suite {
             }
         }
         if !examples.iter().any(|e| e.split == "test") {
-            return Err(Error::input(toml_path.display(), "field data: expected at least one example with split \"test\""));
+            return Err(Error::input(
+                toml_path.display(),
+                "field data: expected at least one example with split \"test\"",
+            ));
         }
         Ok(Suite { dir, file, examples })
     }
@@ -126,16 +146,31 @@ impl Suite {
 
 fn validate_file(file: &SuiteFile, path: &Path) -> Result<()> {
     if file.task != "classify" {
-        return Err(Error::input(path.display(), format!("field task: expected \"classify\" (the only task so far), found \"{}\"", file.task)));
+        return Err(Error::input(
+            path.display(),
+            format!(
+                "field task: expected \"classify\" (the only task so far), found \"{}\"",
+                file.task
+            ),
+        ));
     }
     if file.labels.len() < 2 {
-        return Err(Error::input(path.display(), "field labels: expected at least two labels"));
+        return Err(Error::input(
+            path.display(),
+            "field labels: expected at least two labels",
+        ));
     }
     if file.data.is_empty() {
-        return Err(Error::input(path.display(), "field data: expected at least one JSONL file"));
+        return Err(Error::input(
+            path.display(),
+            "field data: expected at least one JSONL file",
+        ));
     }
     if file.prototypes_per_label == 0 {
-        return Err(Error::input(path.display(), "field prototypes_per_label: expected at least 1"));
+        return Err(Error::input(
+            path.display(),
+            "field prototypes_per_label: expected at least 1",
+        ));
     }
     Ok(())
 }
@@ -155,7 +190,10 @@ mod tests {
 
     #[test]
     fn loads_examples_and_keeps_unknown_fields() {
-        let dir = write_suite(TOML, "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\",\"speaker\":\"s1\"}\n");
+        let dir = write_suite(
+            TOML,
+            "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\",\"speaker\":\"s1\"}\n",
+        );
         let suite = Suite::load(dir.path()).unwrap();
         assert_eq!(suite.split("test").len(), 1);
         assert_eq!(suite.examples[0].extra["speaker"], "s1");
@@ -163,7 +201,10 @@ mod tests {
 
     #[test]
     fn unknown_label_names_the_line_and_field() {
-        let dir = write_suite(TOML, "{\"id\":\"1\",\"text\":\"x\",\"label\":\"zz\",\"split\":\"test\"}\n");
+        let dir = write_suite(
+            TOML,
+            "{\"id\":\"1\",\"text\":\"x\",\"label\":\"zz\",\"split\":\"test\"}\n",
+        );
         let err = Suite::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("d.jsonl:1") && err.contains("field label"), "{err}");
     }
@@ -179,6 +220,9 @@ mod tests {
     fn duplicate_ids_are_rejected() {
         let line = "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\"}\n";
         let dir = write_suite(TOML, &format!("{line}{line}"));
-        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("appears twice"));
+        assert!(Suite::load(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("appears twice"));
     }
 }

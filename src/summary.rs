@@ -89,7 +89,10 @@ pub fn summarize_scheme(rows: &[EvalRow], scheme: &str, weights: WeightStats) ->
         .map(|family| {
             let mut severities = Vec::new();
             for sev in 1..=5u8 {
-                let cell: Vec<&EvalRow> = rows.iter().filter(|r| r.scheme == scheme && r.family == family && r.severity == sev).collect();
+                let cell: Vec<&EvalRow> = rows
+                    .iter()
+                    .filter(|r| r.scheme == scheme && r.family == family && r.severity == sev)
+                    .collect();
                 if cell.is_empty() {
                     continue;
                 }
@@ -105,25 +108,47 @@ pub fn summarize_scheme(rows: &[EvalRow], scheme: &str, weights: WeightStats) ->
                 });
             }
             let acc = accuracy(rows, scheme, &family, 1, 5).unwrap_or(0.0);
-            FamilySummary { family, accuracy: acc, drop_points: clean - acc, severities }
+            FamilySummary {
+                family,
+                accuracy: acc,
+                drop_points: clean - acc,
+                severities,
+            }
         })
         .collect();
-    SchemeSummary { scheme: scheme.into(), weights, clean_accuracy: clean, families }
+    SchemeSummary {
+        scheme: scheme.into(),
+        weights,
+        clean_accuracy: clean,
+        families,
+    }
 }
 
 /// The compact terminal table: one line per scheme, clean accuracy then each family's pooled
 /// accuracy and its drop from clean in points.
 pub fn render_table(summary: &Summary) -> String {
-    let fams: Vec<String> = summary.schemes.first().map(|s| s.families.iter().map(|f| f.family.clone()).collect()).unwrap_or_default();
+    let fams: Vec<String> = summary
+        .schemes
+        .first()
+        .map(|s| s.families.iter().map(|f| f.family.clone()).collect())
+        .unwrap_or_default();
     let mut out = format!("{:<18} {:>7} {:>6}", "scheme", "MB", "clean");
     for f in &fams {
         out.push_str(&format!(" {:>16}", f));
     }
     out.push('\n');
     for s in &summary.schemes {
-        out.push_str(&format!("{:<18} {:>7.3} {:>6.1}", s.scheme, s.weights.weight_bytes as f64 / 1e6, s.clean_accuracy));
+        out.push_str(&format!(
+            "{:<18} {:>7.3} {:>6.1}",
+            s.scheme,
+            s.weights.weight_bytes as f64 / 1e6,
+            s.clean_accuracy
+        ));
         for f in &s.families {
-            out.push_str(&format!(" {:>16}", format!("{:.1} ({:+.1})", f.accuracy, -f.drop_points)));
+            out.push_str(&format!(
+                " {:>16}",
+                format!("{:.1} ({:+.1})", f.accuracy, -f.drop_points)
+            ));
         }
         out.push('\n');
     }
@@ -139,13 +164,28 @@ mod tests {
     fn drops_are_clean_minus_corrupted_per_severity() {
         let mut rows = Vec::new();
         for i in 0..4 {
-            rows.push(EvalRow { scheme: "f32".into(), family: CLEAN.into(), correct: true, ..Default::default() });
-            rows.push(EvalRow { scheme: "f32".into(), family: "ocr".into(), severity: 2, correct: i < 3, cer: 0.1, ..Default::default() });
+            rows.push(EvalRow {
+                scheme: "f32".into(),
+                family: CLEAN.into(),
+                correct: true,
+                ..Default::default()
+            });
+            rows.push(EvalRow {
+                scheme: "f32".into(),
+                family: "ocr".into(),
+                severity: 2,
+                correct: i < 3,
+                cer: 0.1,
+                ..Default::default()
+            });
         }
         let s = summarize_scheme(&rows, "f32", WeightStats::default());
         assert_eq!(s.clean_accuracy, 100.0);
         let cell = &s.families[0].severities[0];
-        assert_eq!((cell.severity, cell.n, cell.accuracy, cell.drop_points), (2, 4, 75.0, 25.0));
+        assert_eq!(
+            (cell.severity, cell.n, cell.accuracy, cell.drop_points),
+            (2, 4, 75.0, 25.0)
+        );
         assert!((cell.mean_cer - 0.1).abs() < 1e-12);
     }
 }

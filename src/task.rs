@@ -28,7 +28,10 @@ impl HeadClassifier {
         if !missing.is_empty() {
             return Err(Error::input(
                 format!("{model_dir}/config.json"),
-                format!("field id2label: the classification head has no label {missing:?} of the suite (it has {:?})", model.labels()),
+                format!(
+                    "field id2label: the classification head has no label {missing:?} of the suite (it has {:?})",
+                    model.labels()
+                ),
             ));
         }
         Ok(HeadClassifier { model })
@@ -67,7 +70,10 @@ impl PrototypeClassifier {
         for label in labels {
             let texts: Vec<&str> = train.iter().filter(|(l, _)| l == label).map(|(_, t)| *t).collect();
             if texts.is_empty() {
-                return Err(Error::input("suite", format!("label \"{label}\" has no train examples to build its prototype from")));
+                return Err(Error::input(
+                    "suite",
+                    format!("label \"{label}\" has no train examples to build its prototype from"),
+                ));
             }
             let mut mean: Vec<f32> = Vec::new();
             for chunk in texts.chunks(BATCH) {
@@ -81,7 +87,11 @@ impl PrototypeClassifier {
             crate::engine::tensor::l2_normalize(&mut mean);
             prototypes.push(mean);
         }
-        Ok(PrototypeClassifier { model, labels: labels.to_vec(), prototypes })
+        Ok(PrototypeClassifier {
+            model,
+            labels: labels.to_vec(),
+            prototypes,
+        })
     }
 }
 
@@ -94,7 +104,12 @@ impl Scorer for PrototypeClassifier {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(BATCH) {
             for e in self.model.embeddings(chunk)? {
-                out.push(self.prototypes.iter().map(|p| p.iter().zip(&e).map(|(a, b)| a * b).sum()).collect());
+                out.push(
+                    self.prototypes
+                        .iter()
+                        .map(|p| p.iter().zip(&e).map(|(a, b)| a * b).sum())
+                        .collect(),
+                );
             }
         }
         Ok(out)
@@ -103,7 +118,10 @@ impl Scorer for PrototypeClassifier {
 
 /// Index and value of the highest score (first one on ties).
 pub fn argmax(scores: &[f32]) -> (usize, f32) {
-    scores.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &s)| if s > best.1 { (i, s) } else { best })
+    scores.iter().enumerate().fold(
+        (0, f32::NEG_INFINITY),
+        |best, (i, &s)| if s > best.1 { (i, s) } else { best },
+    )
 }
 
 #[cfg(test)]

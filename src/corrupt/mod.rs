@@ -92,7 +92,9 @@ pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<C
     // Commas separate specs and also severity lists ("ocr:2,4"): a bare number continues the previous spec.
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if part.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            let last = specs.last_mut().ok_or_else(|| format!("'{part}': a severity needs a family before it"))?;
+            let last = specs
+                .last_mut()
+                .ok_or_else(|| format!("'{part}': a severity needs a family before it"))?;
             last.severities.extend(parse_levels(part)?);
             continue;
         }
@@ -100,10 +102,16 @@ pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<C
         let chain: Vec<String> = chain.split('+').map(|f| f.trim().to_string()).collect();
         for family in &chain {
             if registry.get(family).is_none() {
-                return Err(format!("unknown corruption family '{family}': expected one of {}", registry.names().join(", ")));
+                return Err(format!(
+                    "unknown corruption family '{family}': expected one of {}",
+                    registry.names().join(", ")
+                ));
             }
         }
-        specs.push(CorruptionSpec { chain, severities: parse_levels(levels)? });
+        specs.push(CorruptionSpec {
+            chain,
+            severities: parse_levels(levels)?,
+        });
     }
     for spec in &mut specs {
         spec.severities.sort();
@@ -115,7 +123,10 @@ pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<C
 fn parse_levels(s: &str) -> std::result::Result<Vec<Severity>, String> {
     let bad = || format!("severity '{s}': expected a level 1-5 or a range such as 1-5");
     let (lo, hi) = match s.split_once('-') {
-        Some((a, b)) => (a.trim().parse::<u8>().map_err(|_| bad())?, b.trim().parse::<u8>().map_err(|_| bad())?),
+        Some((a, b)) => (
+            a.trim().parse::<u8>().map_err(|_| bad())?,
+            b.trim().parse::<u8>().map_err(|_| bad())?,
+        ),
         None => {
             let v = s.trim().parse::<u8>().map_err(|_| bad())?;
             (v, v)
@@ -148,7 +159,14 @@ pub struct Variant {
 }
 
 /// Applies a chain of families in order at one severity and measures the result against `clean`.
-pub fn corrupt_text(registry: &Registry, spec: &CorruptionSpec, severity: Severity, seed: u64, example_id: &str, clean: &str) -> Variant {
+pub fn corrupt_text(
+    registry: &Registry,
+    spec: &CorruptionSpec,
+    severity: Severity,
+    seed: u64,
+    example_id: &str,
+    clean: &str,
+) -> Variant {
     let mut rng = variant_rng(seed, example_id, &spec.name(), severity);
     let mut text = clean.to_string();
     for family in &spec.chain {
@@ -179,11 +197,19 @@ mod tests {
         let r = Registry::builtin().unwrap();
         let specs = parse_specs("typo:1-3,ocr:5,2, typo+ocr:4", &r).unwrap();
         assert_eq!(specs.len(), 3);
-        assert_eq!(specs[0].severities.iter().map(|s| s.level()).collect::<Vec<_>>(), vec![1, 2, 3]);
-        assert_eq!(specs[1].severities.iter().map(|s| s.level()).collect::<Vec<_>>(), vec![2, 5]);
+        assert_eq!(
+            specs[0].severities.iter().map(|s| s.level()).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            specs[1].severities.iter().map(|s| s.level()).collect::<Vec<_>>(),
+            vec![2, 5]
+        );
         assert_eq!(specs[2].name(), "typo+ocr");
         assert_eq!(parse_specs("ocr", &r).unwrap()[0].severities.len(), 5);
-        assert!(parse_specs("asdf:1", &r).unwrap_err().contains("unknown corruption family"));
+        assert!(parse_specs("asdf:1", &r)
+            .unwrap_err()
+            .contains("unknown corruption family"));
         assert!(parse_specs("typo:0-6", &r).is_err());
         assert!(parse_specs("typo:4-2", &r).is_err());
     }
@@ -193,9 +219,20 @@ mod tests {
         let r = Registry::builtin().unwrap();
         for spec in parse_specs("typo:5,ocr:5", &r).unwrap() {
             let sev = spec.severities[0];
-            let a: Vec<Variant> = SENTENCES.iter().map(|s| corrupt_text(&r, &spec, sev, 7, s, s)).collect();
-            let b: Vec<Variant> = SENTENCES.iter().rev().map(|s| corrupt_text(&r, &spec, sev, 7, s, s)).rev().collect();
-            let c: Vec<Variant> = SENTENCES.iter().map(|s| corrupt_text(&r, &spec, sev, 8, s, s)).collect();
+            let a: Vec<Variant> = SENTENCES
+                .iter()
+                .map(|s| corrupt_text(&r, &spec, sev, 7, s, s))
+                .collect();
+            let b: Vec<Variant> = SENTENCES
+                .iter()
+                .rev()
+                .map(|s| corrupt_text(&r, &spec, sev, 7, s, s))
+                .rev()
+                .collect();
+            let c: Vec<Variant> = SENTENCES
+                .iter()
+                .map(|s| corrupt_text(&r, &spec, sev, 8, s, s))
+                .collect();
             assert_eq!(a, b, "order of generation must not matter");
             assert_ne!(a, c, "another seed must give other noise");
         }
@@ -215,7 +252,11 @@ mod tests {
                     })
                     .sum::<f64>()
                     / 200.0;
-                assert!(mean > last, "{family}: severity {} mean CER {mean} not above {last}", sev.level());
+                assert!(
+                    mean > last,
+                    "{family}: severity {} mean CER {mean} not above {last}",
+                    sev.level()
+                );
                 assert!(mean > 0.0 && mean < 0.5, "{family}: CER {mean} out of range");
                 last = mean;
             }

@@ -23,7 +23,11 @@ impl Ocr {
 
     /// A confusion whose source glyphs start at `chars[i]`, chosen by weight.
     fn pick(&self, chars: &[char], i: usize, rng: &mut StdRng) -> Option<&Confusion> {
-        let matching: Vec<&Confusion> = self.confusions.iter().filter(|c| chars[i..].starts_with(&c.from)).collect();
+        let matching: Vec<&Confusion> = self
+            .confusions
+            .iter()
+            .filter(|c| chars[i..].starts_with(&c.from))
+            .collect();
         let total: f64 = matching.iter().map(|c| c.weight).sum();
         if total <= 0.0 {
             return None;

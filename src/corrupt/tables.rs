@@ -9,15 +9,22 @@ pub const QWERTY: &str = include_str!("../../corruptions/keyboard/qwerty.txt");
 pub const OCR_CONFUSIONS: &str = include_str!("../../corruptions/ocr/confusions.tsv");
 
 fn data_lines(table: &str) -> impl Iterator<Item = &str> {
-    table.lines().map(str::trim_end).filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    table
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
 }
 
 /// Keyboard neighbours of every key of a layout table: keys whose centres are at most 1.25 key widths apart.
 pub fn keyboard_neighbours(table: &str) -> Result<HashMap<char, Vec<char>>, String> {
     let mut keys: Vec<(char, f64, f64)> = Vec::new();
     for (row, line) in data_lines(table).enumerate() {
-        let (offset, chars) = line.split_once(' ').ok_or_else(|| format!("keyboard table line '{line}': expected 'OFFSET KEYS'"))?;
-        let offset: f64 = offset.parse().map_err(|_| format!("keyboard table line '{line}': offset is not a number"))?;
+        let (offset, chars) = line
+            .split_once(' ')
+            .ok_or_else(|| format!("keyboard table line '{line}': expected 'OFFSET KEYS'"))?;
+        let offset: f64 = offset
+            .parse()
+            .map_err(|_| format!("keyboard table line '{line}': offset is not a number"))?;
         for (col, c) in chars.trim().chars().enumerate() {
             keys.push((c, offset + col as f64, row as f64));
         }
@@ -52,7 +59,9 @@ pub fn ocr_confusions(table: &str) -> Result<Vec<Confusion>, String> {
                 [from, to, w] if !from.is_empty() => Ok(Confusion {
                     from: from.chars().collect(),
                     to: to.to_string(),
-                    weight: w.parse().map_err(|_| format!("OCR table line '{line}': weight is not a number"))?,
+                    weight: w
+                        .parse()
+                        .map_err(|_| format!("OCR table line '{line}': weight is not a number"))?,
                 }),
                 _ => Err(format!("OCR table line '{line}': expected FROM<TAB>TO<TAB>WEIGHT")),
             }

@@ -26,7 +26,11 @@ impl Typo {
         let lower = c.to_ascii_lowercase();
         let near = self.neighbours.get(&lower).filter(|n| !n.is_empty())?;
         let n = near[rng.random_range(0..near.len())];
-        Some(if c.is_ascii_uppercase() { n.to_ascii_uppercase() } else { n })
+        Some(if c.is_ascii_uppercase() {
+            n.to_ascii_uppercase()
+        } else {
+            n
+        })
     }
 }
 

@@ -56,7 +56,11 @@ impl Bert {
     pub fn build(files: &ModelFiles, scheme: Scheme) -> Result<Self> {
         let c = &files.config;
         let h = c.hidden_size;
-        let prefix = if files.has("bert.embeddings.word_embeddings.weight") { "bert." } else { "" };
+        let prefix = if files.has("bert.embeddings.word_embeddings.weight") {
+            "bert."
+        } else {
+            ""
+        };
         let t = |name: &str, shape: &[usize]| files.tensor(&format!("{prefix}{name}"), shape).map(|t| t.data.clone());
         let norm = |name: &str| -> Result<Norm> {
             Ok(Norm {
@@ -168,7 +172,9 @@ impl Bert {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let scale = 1.0 / (d as f32).sqrt();
-        let jobs: Vec<(usize, usize)> = (0..offsets.len() - 1).flat_map(|s| (0..heads).map(move |hd| (s, hd))).collect();
+        let jobs: Vec<(usize, usize)> = (0..offsets.len() - 1)
+            .flat_map(|s| (0..heads).map(move |hd| (s, hd)))
+            .collect();
         let pieces: Vec<Vec<f32>> = jobs
             .par_iter()
             .map(|&(s, hd)| {

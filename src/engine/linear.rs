@@ -10,7 +10,9 @@ use super::tensor::Matrix;
 #[derive(Clone, Debug)]
 enum Weights {
     /// f32, transposed once at load to `[in, out]` for the gemm kernel.
-    F32 { w_t: Vec<f32> },
+    F32 {
+        w_t: Vec<f32>,
+    },
     Int8(Int8Weights),
     Int4(Int4Weights),
 }
@@ -145,7 +147,10 @@ mod tests {
                 let got = layer.forward(&x);
                 let want = reference(&x, &w, &b, out_f, scheme);
                 for (g, r) in got.data.iter().zip(&want.data) {
-                    assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "{scheme} t={t} in={in_f} out={out_f}: {g} vs {r}");
+                    assert!(
+                        (g - r).abs() <= 1e-4 * (1.0 + r.abs()),
+                        "{scheme} t={t} in={in_f} out={out_f}: {g} vs {r}"
+                    );
                 }
             }
         }

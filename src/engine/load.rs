@@ -64,21 +64,35 @@ impl ModelFiles {
     /// Reads and validates a model folder.
     pub fn load(dir: &Path) -> Result<Self> {
         if !dir.is_dir() {
-            return Err(Error::input(dir.display(), "expected a model folder with config.json, model.safetensors and tokenizer.json"));
+            return Err(Error::input(
+                dir.display(),
+                "expected a model folder with config.json, model.safetensors and tokenizer.json",
+            ));
         }
         let config_path = dir.join("config.json");
         let config: BertConfig = serde_json::from_str(&read_to_string(&config_path)?)
             .map_err(|e| Error::input(config_path.display(), format!("not a BERT config: {e}")))?;
         if let Some(t) = &config.model_type {
             if t != "bert" {
-                return Err(Error::input(config_path.display(), format!("field model_type: expected \"bert\", found \"{t}\" (only the BERT family is supported so far)")));
+                return Err(Error::input(
+                    config_path.display(),
+                    format!(
+                        "field model_type: expected \"bert\", found \"{t}\" (only the BERT family is supported so far)"
+                    ),
+                ));
             }
         }
         if config.hidden_act != "gelu" {
-            return Err(Error::input(config_path.display(), format!("field hidden_act: expected \"gelu\", found \"{}\"", config.hidden_act)));
+            return Err(Error::input(
+                config_path.display(),
+                format!("field hidden_act: expected \"gelu\", found \"{}\"", config.hidden_act),
+            ));
         }
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
-            return Err(Error::input(config_path.display(), "field num_attention_heads: expected a divisor of hidden_size"));
+        if config.num_attention_heads == 0 || !config.hidden_size.is_multiple_of(config.num_attention_heads) {
+            return Err(Error::input(
+                config_path.display(),
+                "field num_attention_heads: expected a divisor of hidden_size",
+            ));
         }
         let weights_path = dir.join("model.safetensors");
         let bytes = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
@@ -87,7 +101,9 @@ impl ModelFiles {
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer = tokenizers::Tokenizer::from_file(&tok_path)
             .map_err(|e| Error::input(tok_path.display(), format!("cannot load tokenizer: {e}")))?;
-        let max_len = sentence_max_len(dir)?.unwrap_or(config.max_position_embeddings).min(config.max_position_embeddings);
+        let max_len = sentence_max_len(dir)?
+            .unwrap_or(config.max_position_embeddings)
+            .min(config.max_position_embeddings);
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(tokenizers::TruncationParams {
@@ -113,7 +129,10 @@ impl ModelFiles {
             .get(name)
             .ok_or_else(|| Error::input(path.display(), format!("missing tensor {name}")))?;
         if t.shape != shape {
-            return Err(Error::input(path.display(), format!("tensor {name}: expected shape {shape:?}, found {:?}", t.shape)));
+            return Err(Error::input(
+                path.display(),
+                format!("tensor {name}: expected shape {shape:?}, found {:?}", t.shape),
+            ));
         }
         Ok(t)
     }
@@ -141,12 +160,27 @@ fn read_safetensors(bytes: &[u8], path: &Path) -> Result<HashMap<String, Tensor>
     for (name, view) in st.tensors() {
         let raw = view.data();
         let data: Vec<f32> = match view.dtype() {
-            Dtype::F32 => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            Dtype::F16 => raw.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-            Dtype::BF16 => raw.chunks_exact(2).map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::F32 => raw
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => raw
+                .chunks_exact(2)
+                .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            Dtype::BF16 => raw
+                .chunks_exact(2)
+                .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
             _ => continue, // integer buffers such as position_ids are not weights
         };
-        out.insert(name, Tensor { shape: view.shape().to_vec(), data });
+        out.insert(
+            name,
+            Tensor {
+                shape: view.shape().to_vec(),
+                data,
+            },
+        );
     }
     Ok(out)
 }

@@ -29,9 +29,12 @@ impl Model {
         let mut labels: Vec<String> = (0..bert.num_labels()).map(|i| format!("LABEL_{i}")).collect();
         if let Some(map) = &files.config.id2label {
             for (id, name) in map {
-                let i: usize = id
-                    .parse()
-                    .map_err(|_| Error::input(files.dir.join("config.json").display(), format!("field id2label: key \"{id}\" is not an integer")))?;
+                let i: usize = id.parse().map_err(|_| {
+                    Error::input(
+                        files.dir.join("config.json").display(),
+                        format!("field id2label: key \"{id}\" is not an integer"),
+                    )
+                })?;
                 if i < labels.len() {
                     labels[i] = name.clone();
                 }

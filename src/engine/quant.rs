@@ -69,7 +69,7 @@ pub fn quantize_int4(w: &[f32], out_f: usize, in_f: usize, group: usize) -> Int4
             for (j, v) in chunk.iter().enumerate() {
                 let i = g * group + j;
                 let code = ((v / d).round().clamp(-8.0, 7.0) as i32 + 8) as u8;
-                dst[i / 2] |= if i % 2 == 0 { code } else { code << 4 };
+                dst[i / 2] |= if i.is_multiple_of(2) { code } else { code << 4 };
             }
         }
     }
@@ -89,7 +89,7 @@ impl Int4Weights {
         let scales = &self.scale[o * self.groups_per_row..(o + 1) * self.groups_per_row];
         for (i, v) in out.iter_mut().enumerate() {
             let byte = bytes[i / 2];
-            let code = if i % 2 == 0 { byte & 0x0f } else { byte >> 4 };
+            let code = if i.is_multiple_of(2) { byte & 0x0f } else { byte >> 4 };
             *v = (code as i32 - 8) as f32 * scales[i / self.group];
         }
     }

@@ -26,7 +26,11 @@ fn ensure_font() {
 /// Accuracy against severity (0 = clean) for each family: one panel per family, one line per scheme.
 pub fn accuracy_by_severity(summary: &Summary) -> Result<String> {
     ensure_font();
-    let families: Vec<String> = summary.schemes.first().map(|s| s.families.iter().map(|f| f.family.clone()).collect()).unwrap_or_default();
+    let families: Vec<String> = summary
+        .schemes
+        .first()
+        .map(|s| s.families.iter().map(|f| f.family.clone()).collect())
+        .unwrap_or_default();
     let panels = families.len().max(1);
     let (w, h) = (420 * panels as u32, 340);
     let mut svg = String::new();
@@ -68,7 +72,9 @@ pub fn accuracy_by_severity(summary: &Summary) -> Result<String> {
                     .map_err(|e| err(&e))?
                     .label(scheme.scheme.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
-                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| err(&e))?;
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                    .map_err(|e| err(&e))?;
             }
             chart
                 .configure_series_labels()

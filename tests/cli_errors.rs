@@ -1,0 +1,121 @@
+//! Bad input gives a clear message naming what is wrong, exit code 2, and no half-written run directory.
+
+mod common;
+
+use common::{shakedown, small_suite, text};
+
+fn assert_bad_input(args: &[&str], needle: &str) {
+    let o = shakedown(args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(needle), "stderr should mention {needle:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn unknown_scheme() {
+    assert_bad_input(
+        &["run", "--schemes", "f32,int3", "--limit", "2"],
+        "--schemes: unknown scheme 'int3'",
+    );
+}
+
+#[test]
+fn unknown_corruption_family_and_bad_severity() {
+    assert_bad_input(
+        &["run", "--corruptions", "asdf:2", "--limit", "2"],
+        "unknown corruption family 'asdf'",
+    );
+    assert_bad_input(&["run", "--corruptions", "typo:0-9", "--limit", "2"], "severity '0-9'");
+}
+
+#[test]
+fn missing_suite_and_model() {
+    assert_bad_input(&["run", "--suite", "/nonexistent/suite"], "/nonexistent/suite");
+    assert_bad_input(
+        &["run", "--model", "/nonexistent/model", "--limit", "2"],
+        "/nonexistent/model",
+    );
+    assert_bad_input(&["predict", "--model", "/nonexistent/model"], "/nonexistent/model");
+}
+
+#[test]
+fn zero_threads_and_unknown_flags_are_usage_errors() {
+    assert_bad_input(&["run", "--threads", "0"], "--threads");
+    assert_bad_input(&["run", "--limit", "0"], "--limit");
+    let o = shakedown(&["run", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn broken_suite_files_name_file_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    small_suite(
+        tmp.path(),
+        "{\"id\":\"1\",\"text\":\"x\",\"label\":\"nope\",\"split\":\"test\"}\n",
+        "",
+    );
+    assert_bad_input(
+        &["run", "--suite", tmp.path().to_str().unwrap()],
+        "d.jsonl:1: field label",
+    );
+    small_suite(tmp.path(), "not json\n", "");
+    assert_bad_input(&["run", "--suite", tmp.path().to_str().unwrap()], "d.jsonl:1");
+    let ok = "{\"id\":\"1\",\"text\":\"stop\",\"label\":\"stop\",\"split\":\"test\"}\n";
+    small_suite(tmp.path(), ok, "[[gate.rules]]\nmetric = \"accuracy\"\n");
+    assert_bad_input(
+        &["run", "--suite", tmp.path().to_str().unwrap()],
+        "gate.rules[0]: expected a bound",
+    );
+    small_suite(tmp.path(), ok, "[[gate.rules]]\nmetric = \"speed\"\nmin = 1\n");
+    assert_bad_input(&["run", "--suite", tmp.path().to_str().unwrap()], "suite.toml");
+}
+
+#[test]
+fn corrupt_model_files_are_bad_input_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let src = common::default_model();
+    for f in ["config.json", "tokenizer.json"] {
+        std::fs::copy(src.join(f), model.join(f)).unwrap();
+    }
+    std::fs::write(
+        model.join("model.safetensors"),
+        b"\x08\x00\x00\x00\x00\x00\x00\x00garbage!",
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    assert_bad_input(
+        &[
+            "run",
+            "--model",
+            model.to_str().unwrap(),
+            "--limit",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "model.safetensors",
+    );
+    assert!(!out.exists(), "no run directory for a failed run");
+
+    // A weight with the wrong shape names the tensor.
+    let cfg = std::fs::read_to_string(src.join("config.json"))
+        .unwrap()
+        .replace("\"intermediate_size\": 512", "\"intermediate_size\": 500");
+    std::fs::write(model.join("config.json"), cfg).unwrap();
+    std::fs::copy(src.join("model.safetensors"), model.join("model.safetensors")).unwrap();
+    assert_bad_input(
+        &[
+            "run",
+            "--model",
+            model.to_str().unwrap(),
+            "--limit",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "intermediate.dense.weight",
+    );
+}

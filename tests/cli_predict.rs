@@ -1,0 +1,55 @@
+//! `shakedown predict`: lines in, JSON lines out, for classifiers and embedding models.
+
+mod common;
+
+use common::{shakedown_stdin, text};
+
+#[test]
+fn classifier_prints_label_scores_per_line() {
+    let model = common::default_model();
+    let o = shakedown_stdin(
+        &["predict", "--model", model.to_str().unwrap(), "--scheme", "int8"],
+        "move the pallet left of bay seven\nraise the forks to level two\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["label"], "move_left");
+    assert_eq!(lines[1]["label"], "forks_level_2");
+    let total: f64 = lines[0]["scores"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn embedding_model_prints_unit_embeddings() {
+    let model = common::minilm_dir();
+    let o = shakedown_stdin(&["predict", "--model", model.to_str().unwrap()], "hello world\n");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&o.stdout).trim()).unwrap();
+    let e: Vec<f64> = v["embedding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(e.len(), 384);
+    assert!((e.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn unknown_scheme_is_a_usage_error() {
+    let model = common::default_model();
+    let o = shakedown_stdin(
+        &["predict", "--model", model.to_str().unwrap(), "--scheme", "fp7"],
+        "x\n",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -1,0 +1,136 @@
+//! `shakedown run` end to end through the real binary on the shipped suite and model.
+
+mod common;
+
+use common::{shakedown, small_suite, text};
+
+fn run_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(name).tempdir().unwrap()
+}
+
+#[test]
+fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
+    let out = run_dir("run");
+    let dir = out.path().join("r");
+    let o = shakedown(&["run", "--limit", "60", "--out", dir.to_str().unwrap()]);
+    let code = o.status.code();
+    assert!(code == Some(0) || code == Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for scheme in ["f32", "int8", "w4a16-rtn-g128"] {
+        assert!(stdout.contains(scheme), "table lacks {scheme}: {stdout}");
+    }
+    assert!(stdout.contains("typo") && stdout.contains("ocr"));
+
+    let rows = shakedown::results::read_parquet(&dir.join("results.parquet")).unwrap();
+    assert_eq!(rows.len(), 3 * 60 * (1 + 10), "one row per scheme x variant");
+    assert!(rows
+        .iter()
+        .filter(|r| r.family != "clean")
+        .all(|r| (1..=5).contains(&r.severity)));
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let passed = summary["gate"]["passed"].as_bool().unwrap();
+    assert_eq!(code == Some(0), passed, "exit code follows the verdict");
+    let schemes = summary["schemes"].as_array().unwrap();
+    assert_eq!(schemes.len(), 3);
+    let bytes: Vec<u64> = schemes
+        .iter()
+        .map(|s| s["weights"]["weight_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(
+        bytes[1] * 3 < bytes[0] + 1 && bytes[2] * 6 < bytes[0],
+        "int8 and int4 must be packed: {bytes:?}"
+    );
+    assert!(schemes[0]["clean_accuracy"].as_f64().unwrap() >= 95.0);
+
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("Gate:") && html.contains("w4a16-rtn-g128"));
+    assert!(
+        !html.contains("http://") || html.contains("http://www.w3.org/2000/svg"),
+        "report must not load anything"
+    );
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let out = run_dir("threads");
+    let a = out.path().join("a");
+    let b = out.path().join("b");
+    for (dir, threads) in [(&a, "1"), (&b, "2")] {
+        let o = shakedown(&[
+            "run",
+            "--limit",
+            "25",
+            "--seed",
+            "5",
+            "--threads",
+            threads,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    }
+    let ra = shakedown::results::read_parquet(&a.join("results.parquet")).unwrap();
+    let rb = shakedown::results::read_parquet(&b.join("results.parquet")).unwrap();
+    assert_eq!(ra, rb);
+    assert_eq!(
+        std::fs::read(a.join("results.parquet")).unwrap(),
+        std::fs::read(b.join("results.parquet")).unwrap()
+    );
+}
+
+#[test]
+fn gate_failure_exits_1_and_names_the_rule() {
+    let tmp = run_dir("gate");
+    let data = "{\"id\":\"1\",\"text\":\"move left two meters\",\"label\":\"move_left\",\"split\":\"test\"}\n\
+                {\"id\":\"2\",\"text\":\"go right please\",\"label\":\"move_right\",\"split\":\"test\"}\n\
+                {\"id\":\"3\",\"text\":\"stop\",\"label\":\"stop\",\"split\":\"test\"}\n";
+    let suite = small_suite(
+        tmp.path(),
+        data,
+        "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nmin = 100.5\n",
+    );
+    let out = tmp.path().join("run");
+    let o = shakedown(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--schemes",
+        "f32",
+        "--corruptions",
+        "typo:1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("FAIL accuracy under typo") && stdout.contains("below the minimum 100.5"),
+        "{stdout}"
+    );
+    assert!(out.join("summary.json").exists() && out.join("report.html").exists());
+}
+
+#[test]
+fn suite_text_reaches_the_report_escaped() {
+    let tmp = run_dir("escape");
+    let data = "{\"id\":\"<b>x</b>\",\"text\":\"<script>alert(1)</script> move left \\\"now\\\"\",\"label\":\"move_left\",\"split\":\"test\"}\n";
+    let suite = small_suite(tmp.path(), data, "");
+    let out = tmp.path().join("run");
+    let o = shakedown(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--schemes",
+        "f32",
+        "--corruptions",
+        "ocr:1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains("<script>"), "unescaped suite text in the report");
+    assert!(html.contains("&lt;script&gt;alert(1)"));
+}
