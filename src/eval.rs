@@ -62,7 +62,10 @@ pub fn make_variants(
 }
 
 /// Scores every variant with `scorer` and returns one row per variant.
-/// Identical texts (a variant the noise left unchanged) are scored once.
+///
+/// Variants are scored group by group (one family x severity at a time), and identical texts within
+/// a group (inputs the noise left unchanged) are scored once. Because a group's batches never mix
+/// with another group's, a run split into shards scores exactly the same batches as the whole run.
 pub fn evaluate(
     scorer: &dyn Scorer,
     scheme: &str,
@@ -70,27 +73,26 @@ pub fn evaluate(
     variants: &[VariantItem],
     seed: u64,
 ) -> Result<Vec<EvalRow>> {
-    let mut unique: Vec<&str> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let slots: Vec<usize> = variants
-        .iter()
-        .map(|v| {
-            *index.entry(v.text.as_str()).or_insert_with(|| {
-                unique.push(v.text.as_str());
-                unique.len() - 1
-            })
-        })
-        .collect();
-    let scores = scorer.score(&unique)?;
     let labels = scorer.labels();
-    Ok(variants
-        .iter()
-        .zip(slots)
-        .map(|(v, slot)| {
+    let mut rows = Vec::with_capacity(variants.len());
+    for group in variants.chunk_by(|a, b| a.family == b.family && a.severity == b.severity) {
+        let mut unique: Vec<&str> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let slots: Vec<usize> = group
+            .iter()
+            .map(|v| {
+                *index.entry(v.text.as_str()).or_insert_with(|| {
+                    unique.push(v.text.as_str());
+                    unique.len() - 1
+                })
+            })
+            .collect();
+        let scores = scorer.score(&unique)?;
+        for (v, slot) in group.iter().zip(slots) {
             let (best, confidence) = argmax(&scores[slot]);
             let example = examples[v.example];
             let prediction = labels.get(best).cloned().unwrap_or_default();
-            EvalRow {
+            rows.push(EvalRow {
                 scheme: scheme.to_string(),
                 example_id: example.id.clone(),
                 family: v.family.clone(),
@@ -103,9 +105,10 @@ pub fn evaluate(
                 cer: v.cer,
                 wer: v.wer,
                 text: v.text.clone(),
-            }
-        })
-        .collect())
+            });
+        }
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -1,35 +1,79 @@
-//! The pre-ship gate: rules from `suite.toml` checked against a run's result rows.
+//! The pre-ship gate: rules from `suite.toml` (and an optional baseline run) checked against a run.
 //!
 //! ```toml
-//! [[gate.rules]]
-//! metric = "accuracy"      # percent correct in the scope
-//! scheme = "*"             # every scheme separately, or one scheme name
-//! family = "clean"         # "clean", a family (or chain) name, or "*" for each family separately
-//! min = 95.0
+//! [gate]
+//! baseline_max_drop = 2.0   # with --baseline: no accuracy may fall more than 2 points below the baseline's
 //!
 //! [[gate.rules]]
-//! metric = "drop"          # clean accuracy minus accuracy in the scope, in percentage points
-//! family = "typo"
-//! severity = "1-2"         # severities pooled into one figure
-//! max = 10.0
+//! metric = "accuracy"       # accuracy | drop | flip_rate | agreement | delta_vs_reference
+//!                           # | sustained_items_per_s | stability
+//! scheme = "*"              # every scheme separately (default), or one scheme name
+//! family = "clean"          # "clean" (default), a family or chain, or "*" for each family separately
+//! severity = "1-2"          # severities pooled into one figure (default: all)
+//! min = 95.0                # and/or max
+//! on = "point"              # "point" (default) or "interval": fail only when the whole 95% interval is out of bounds
 //! ```
 
 use serde::{Deserialize, Serialize};
 
-use crate::results::{accuracy, EvalRow, CLEAN};
+use crate::metrics::{Cell, RowIndex};
+use crate::results::CLEAN;
+use crate::summary::Summary;
 
-/// What a rule measures.
+/// What a rule measures. Accuracy-like metrics are in percent, drops and deltas in points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Metric {
-    /// Accuracy in percent.
     Accuracy,
-    /// Accuracy on clean inputs minus accuracy in the scope, in percentage points.
     Drop,
+    FlipRate,
+    Agreement,
+    DeltaVsReference,
+    SustainedItemsPerS,
+    Stability,
+}
+
+impl Metric {
+    fn name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "accuracy",
+            Metric::Drop => "drop",
+            Metric::FlipRate => "flip_rate",
+            Metric::Agreement => "agreement",
+            Metric::DeltaVsReference => "delta_vs_reference",
+            Metric::SustainedItemsPerS => "sustained_items_per_s",
+            Metric::Stability => "stability",
+        }
+    }
+
+    fn is_throughput(self) -> bool {
+        matches!(self, Metric::SustainedItemsPerS | Metric::Stability)
+    }
+
+    /// The point estimate and 95% interval of this metric in a cell.
+    fn of(self, c: &Cell) -> (f64, Option<[f64; 2]>) {
+        match self {
+            Metric::Accuracy => (c.accuracy, Some(c.accuracy_ci)),
+            Metric::Drop => (c.drop, Some(c.drop_ci)),
+            Metric::FlipRate => (c.flip_rate, Some(c.flip_rate_ci)),
+            Metric::Agreement => (c.agreement, Some(c.agreement_ci)),
+            Metric::DeltaVsReference => (c.delta_vs_reference, Some(c.delta_vs_reference_ci)),
+            Metric::SustainedItemsPerS | Metric::Stability => (0.0, None),
+        }
+    }
+}
+
+/// Judge a rule on the point estimate, or fail only when the whole interval is out of bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Judge {
+    #[default]
+    Point,
+    Interval,
 }
 
 /// One rule of `[gate]`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateRule {
     pub metric: Metric,
@@ -44,6 +88,8 @@ pub struct GateRule {
     pub min: Option<f64>,
     #[serde(default)]
     pub max: Option<f64>,
+    #[serde(default)]
+    pub on: Judge,
 }
 
 fn star() -> String {
@@ -53,19 +99,45 @@ fn clean() -> String {
     CLEAN.into()
 }
 
+/// Accuracy figures of a baseline run that the current run must not fall below by more than `max_drop` points.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub source: String,
+    pub max_drop: f64,
+    /// (scheme, family, accuracy) for clean and each family pooled.
+    pub accuracies: Vec<(String, String, f64)>,
+}
+
+impl Baseline {
+    /// Takes the accuracy figures of a baseline summary.
+    pub fn from_summary(source: &str, baseline: &Summary, max_drop: f64) -> Self {
+        let mut accuracies = Vec::new();
+        for s in &baseline.schemes {
+            accuracies.push((s.scheme.clone(), CLEAN.to_string(), s.clean.accuracy));
+            for f in &s.families {
+                accuracies.push((s.scheme.clone(), f.family.clone(), f.pooled.accuracy));
+            }
+        }
+        Baseline { source: source.into(), max_drop, accuracies }
+    }
+}
+
 /// One rule checked in one scope.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     pub rule: String,
     pub scheme: String,
     pub family: String,
     pub measured: Option<f64>,
+    pub interval: Option<[f64; 2]>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
     pub passed: bool,
     pub reason: String,
 }
 
 /// The gate's verdict with every check.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub passed: bool,
     pub checks: Vec<Check>,
@@ -78,36 +150,39 @@ impl GateRule {
         if self.min.is_none() && self.max.is_none() {
             return Err(at("expected a bound: min, max or both".into()));
         }
-        if self.metric == Metric::Drop && self.family == CLEAN {
-            return Err(at("metric \"drop\" needs a corrupted family, not \"clean\"".into()));
+        if matches!(self.metric, Metric::Drop | Metric::FlipRate) && self.family == CLEAN {
+            return Err(at(format!("metric \"{}\" needs a corrupted family, not \"clean\"", self.metric.name())));
+        }
+        if self.metric.is_throughput() && self.on == Judge::Interval {
+            return Err(at("throughput metrics have no interval; use on = \"point\"".into()));
         }
         self.severity_range().map_err(at)?;
         Ok(())
     }
 
     fn severity_range(&self) -> Result<(u8, u8), String> {
-        let Some(s) = &self.severity else { return Ok((0, 5)) };
+        let Some(s) = &self.severity else { return Ok((1, 5)) };
         let bad = || format!("severity \"{s}\": expected a level 1-5 or a range such as 1-2");
         let (a, b) = s.split_once('-').unwrap_or((s, s));
-        let (a, b): (u8, u8) = (
-            a.trim().parse().map_err(|_| bad())?,
-            b.trim().parse().map_err(|_| bad())?,
-        );
+        let (a, b): (u8, u8) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
         if a == 0 || b > 5 || a > b {
             return Err(bad());
         }
         Ok((a, b))
     }
 
-    fn describe(&self) -> String {
-        let mut s = format!("{:?}", self.metric).to_lowercase();
-        if self.family != CLEAN {
-            s.push_str(&format!(" under {}", self.family));
-            if let Some(sev) = &self.severity {
-                s.push_str(&format!(" at severity {sev}"));
+    /// A one-line description such as "drop under typo at severity 1-2 <= 10".
+    pub fn describe(&self) -> String {
+        let mut s = self.metric.name().to_string();
+        if !self.metric.is_throughput() {
+            if self.family == CLEAN {
+                s.push_str(" on clean inputs");
+            } else {
+                s.push_str(&format!(" under {}", self.family));
+                if let Some(sev) = &self.severity {
+                    s.push_str(&format!(" at severity {sev}"));
+                }
             }
-        } else {
-            s.push_str(" on clean inputs");
         }
         if let Some(m) = self.min {
             s.push_str(&format!(" >= {m}"));
@@ -115,75 +190,113 @@ impl GateRule {
         if let Some(m) = self.max {
             s.push_str(&format!(" <= {m}"));
         }
+        if self.on == Judge::Interval {
+            s.push_str(" (judged on the 95% interval)");
+        }
         s
     }
 }
 
-/// Checks every rule against the rows of a run. Scopes with no rows fail: a gate must not pass on nothing.
-pub fn evaluate(rules: &[GateRule], rows: &[EvalRow], schemes: &[String], families: &[String]) -> Verdict {
+/// Checks every rule of the run (and its baseline) against its summary. Scopes with no results fail:
+/// a gate must not pass on nothing.
+pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
+    let schemes = summary.meta.scheme_names();
     let mut checks = Vec::new();
-    for rule in rules {
-        let scheme_scope: Vec<&String> = schemes
-            .iter()
-            .filter(|s| rule.scheme == "*" || **s == rule.scheme)
-            .collect();
-        let family_scope: Vec<String> = match rule.family.as_str() {
-            "*" => families.to_vec(),
+    for rule in &summary.meta.gate_rules {
+        let in_scope: Vec<&String> = schemes.iter().filter(|s| rule.scheme == "*" || **s == rule.scheme).collect();
+        if in_scope.is_empty() {
+            checks.push(missing(rule.describe(), &rule.scheme, &rule.family, "no such scheme in this run"));
+        }
+        let families: Vec<String> = match rule.family.as_str() {
+            "*" if !rule.metric.is_throughput() => summary.meta.families.clone(),
             f => vec![f.to_string()],
         };
-        let (lo, hi) = rule.severity_range().unwrap_or((0, 5));
-        if scheme_scope.is_empty() {
-            checks.push(fail(rule, &rule.scheme, &rule.family, "no such scheme in this run"));
-        }
-        for scheme in scheme_scope {
-            for family in &family_scope {
-                let clean_acc = accuracy(rows, scheme, CLEAN, 0, 0);
-                let scoped = if family == CLEAN {
-                    clean_acc
-                } else {
-                    accuracy(rows, scheme, family, lo.max(1), hi)
-                };
-                let measured = match (rule.metric, clean_acc, scoped) {
-                    (Metric::Accuracy, _, Some(a)) => Some(a),
-                    (Metric::Drop, Some(c), Some(a)) => Some(c - a),
-                    _ => None,
-                };
-                let Some(m) = measured else {
-                    checks.push(fail(rule, scheme, family, "no results in this scope"));
-                    continue;
-                };
-                let below = rule.min.is_some_and(|b| m < b);
-                let above = rule.max.is_some_and(|b| m > b);
-                let reason = if below {
-                    format!("{m:.2} is below the minimum {}", rule.min.unwrap_or_default())
-                } else if above {
-                    format!("{m:.2} is above the maximum {}", rule.max.unwrap_or_default())
-                } else {
-                    format!("{m:.2} within bounds")
-                };
-                checks.push(Check {
-                    rule: rule.describe(),
-                    scheme: scheme.clone(),
-                    family: family.clone(),
-                    measured: Some(m),
-                    passed: !below && !above,
-                    reason,
+        let (lo, hi) = rule.severity_range().unwrap_or((1, 5));
+        for scheme in in_scope {
+            if rule.metric.is_throughput() {
+                let t = summary.scheme(scheme).and_then(|s| s.throughput.as_ref());
+                let value = t.map(|t| if rule.metric == Metric::Stability { t.stability } else { t.sustained_items_per_s });
+                checks.push(match value {
+                    Some(v) => judge(rule.describe(), scheme, "-", v, None, rule.min, rule.max, Judge::Point),
+                    None => missing(rule.describe(), scheme, "-", "no throughput measured (run without --no-sustain)"),
                 });
+                continue;
+            }
+            for family in &families {
+                let cell = index.cell(scheme, family, lo, hi);
+                if cell.n == 0 {
+                    checks.push(missing(rule.describe(), scheme, family, "no results in this scope"));
+                    continue;
+                }
+                let (value, interval) = rule.metric.of(&cell);
+                checks.push(judge(rule.describe(), scheme, family, value, interval, rule.min, rule.max, rule.on));
             }
         }
     }
-    Verdict {
-        passed: checks.iter().all(|c| c.passed),
-        checks,
+    if let Some(base) = &summary.meta.baseline {
+        for (scheme, family, before) in &base.accuracies {
+            let Some(s) = summary.scheme(scheme) else { continue };
+            let now = if family == CLEAN {
+                Some(&s.clean)
+            } else {
+                s.families.iter().find(|f| &f.family == family).map(|f| &f.pooled)
+            };
+            let Some(now) = now else { continue };
+            let rule = format!("accuracy no more than {} points below baseline {}", base.max_drop, base.source);
+            let min = before - base.max_drop;
+            checks.push(judge(rule, scheme, family, now.accuracy, Some(now.accuracy_ci), Some(min), None, Judge::Point));
+        }
+    }
+    Verdict { passed: checks.iter().all(|c| c.passed), checks }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    rule: String,
+    scheme: &str,
+    family: &str,
+    value: f64,
+    interval: Option<[f64; 2]>,
+    min: Option<f64>,
+    max: Option<f64>,
+    on: Judge,
+) -> Check {
+    let (high, low) = match (on, interval) {
+        (Judge::Interval, Some([a, b])) => (b, a),
+        _ => (value, value),
+    };
+    let below = min.is_some_and(|m| high < m);
+    let above = max.is_some_and(|m| low > m);
+    let ci = interval.map(|[a, b]| format!(" (95% interval {a:.2} to {b:.2})")).unwrap_or_default();
+    let reason = if below {
+        format!("{value:.2}{ci} is below the minimum {}", min.unwrap_or_default())
+    } else if above {
+        format!("{value:.2}{ci} is above the maximum {}", max.unwrap_or_default())
+    } else {
+        format!("{value:.2}{ci} within bounds")
+    };
+    Check {
+        rule,
+        scheme: scheme.into(),
+        family: family.into(),
+        measured: Some(value),
+        interval,
+        min,
+        max,
+        passed: !below && !above,
+        reason,
     }
 }
 
-fn fail(rule: &GateRule, scheme: &str, family: &str, reason: &str) -> Check {
+fn missing(rule: String, scheme: &str, family: &str, reason: &str) -> Check {
     Check {
-        rule: rule.describe(),
+        rule,
         scheme: scheme.into(),
         family: family.into(),
         measured: None,
+        interval: None,
+        min: None,
+        max: None,
         passed: false,
         reason: reason.into(),
     }
@@ -192,91 +305,78 @@ fn fail(rule: &GateRule, scheme: &str, family: &str, reason: &str) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(scheme: &str, family: &str, severity: u8, correct: bool) -> EvalRow {
-        EvalRow {
-            scheme: scheme.into(),
-            example_id: "e".into(),
-            family: family.into(),
-            severity,
-            correct,
-            ..EvalRow::default()
-        }
-    }
+    use crate::results::EvalRow;
+    use crate::summary::{build, RunMeta, SchemeInfo};
 
     fn rows() -> Vec<EvalRow> {
         let mut rows = Vec::new();
         for i in 0..10 {
-            rows.push(row("f32", CLEAN, 0, true));
-            rows.push(row("f32", "typo", 1, i < 9));
-            rows.push(row("f32", "typo", 5, i < 5));
+            let id = i.to_string();
+            let mk = |family: &str, severity: u8, correct: bool| EvalRow {
+                scheme: "f32".into(),
+                example_id: id.clone(),
+                family: family.into(),
+                severity,
+                correct,
+                prediction: if correct { "a".into() } else { "b".into() },
+                ..EvalRow::default()
+            };
+            rows.push(mk(CLEAN, 0, true));
+            rows.push(mk("typo", 1, i < 9));
+            rows.push(mk("typo", 5, i < 5));
         }
         rows
     }
 
     fn rule(metric: Metric, family: &str, severity: Option<&str>, min: Option<f64>, max: Option<f64>) -> GateRule {
-        GateRule {
-            metric,
-            scheme: "*".into(),
-            family: family.into(),
-            severity: severity.map(String::from),
-            min,
-            max,
-        }
+        GateRule { metric, scheme: "*".into(), family: family.into(), severity: severity.map(String::from), min, max, on: Judge::Point }
+    }
+
+    fn verdict(rules: Vec<GateRule>) -> Verdict {
+        let meta = RunMeta {
+            schemes: vec![SchemeInfo { name: "f32".into(), ..Default::default() }],
+            families: vec!["typo".into()],
+            gate_rules: rules,
+            ..Default::default()
+        };
+        build(meta, &rows(), &[]).gate
     }
 
     #[test]
     fn clean_accuracy_and_drop_rules() {
-        let schemes = vec!["f32".to_string()];
-        let families = vec!["typo".to_string()];
-        let pass = evaluate(
-            &[rule(Metric::Accuracy, CLEAN, None, Some(95.0), None)],
-            &rows(),
-            &schemes,
-            &families,
-        );
-        assert!(pass.passed);
-        let mild = evaluate(
-            &[rule(Metric::Drop, "typo", Some("1"), None, Some(10.0))],
-            &rows(),
-            &schemes,
-            &families,
-        );
+        assert!(verdict(vec![rule(Metric::Accuracy, CLEAN, None, Some(95.0), None)]).passed);
+        let mild = verdict(vec![rule(Metric::Drop, "typo", Some("1"), None, Some(10.0))]);
         assert!(mild.passed, "{:?}", mild.checks);
         assert!((mild.checks[0].measured.unwrap() - 10.0).abs() < 1e-9);
-        let all = evaluate(
-            &[rule(Metric::Drop, "*", None, None, Some(20.0))],
-            &rows(),
-            &schemes,
-            &families,
-        );
+        let all = verdict(vec![rule(Metric::Drop, "*", None, None, Some(20.0))]);
         assert!(!all.passed);
-        assert!(
-            all.checks[0].reason.contains("above the maximum"),
-            "{}",
-            all.checks[0].reason
-        );
+        assert!(all.checks[0].reason.contains("above the maximum 20"), "{}", all.checks[0].reason);
+        assert!(all.checks[0].reason.contains("95% interval"));
     }
 
     #[test]
-    fn empty_scope_fails_instead_of_passing() {
-        let v = evaluate(
-            &[rule(Metric::Accuracy, "ocr", None, Some(1.0), None)],
-            &rows(),
-            &["f32".into()],
-            &["typo".into()],
-        );
-        assert!(!v.passed);
+    fn interval_judging_forgives_a_noisy_miss_but_not_a_clear_one() {
+        // Drop at severity 1 is 10 points on 10 examples: its interval reaches well below 5.
+        let mut r = rule(Metric::Drop, "typo", Some("1"), None, Some(5.0));
+        assert!(!verdict(vec![r.clone()]).passed);
+        r.on = Judge::Interval;
+        assert!(verdict(vec![r.clone()]).passed);
+        // Drop at severity 5 is 50 points: even its lower bound is above 20.
+        r.severity = Some("5".into());
+        r.max = Some(20.0);
+        assert!(!verdict(vec![r]).passed);
+    }
+
+    #[test]
+    fn empty_scopes_and_missing_throughput_fail() {
+        assert!(!verdict(vec![rule(Metric::Accuracy, "ocr", None, Some(1.0), None)]).passed);
+        assert!(!verdict(vec![rule(Metric::SustainedItemsPerS, CLEAN, None, Some(1.0), None)]).passed);
     }
 
     #[test]
     fn validation_names_the_rule() {
         let r = rule(Metric::Drop, CLEAN, None, None, Some(1.0));
-        assert!(r
-            .validate("s.toml", 3)
-            .unwrap_err()
-            .to_string()
-            .contains("gate.rules[3]"));
+        assert!(r.validate("s.toml", 3).unwrap_err().to_string().contains("gate.rules[3]"));
         let r = rule(Metric::Accuracy, CLEAN, Some("0-9"), Some(1.0), None);
         assert!(r.validate("s.toml", 0).is_err());
     }

@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use shakedown::engine::Scheme;
 use shakedown::run::{run, RunOptions};
+use shakedown::summary::{render_table, Summary};
 use shakedown::Error;
 
 /// Robustness and quantization shakedown for small language models before they ship to a device.
@@ -19,14 +20,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Corrupt the suite's test split, run every scheme on clean and corrupted inputs, gate and report.
+    /// Corrupt the suite's test split, run every scheme on clean and corrupted inputs, measure sustained
+    /// throughput, gate and report.
     Run(RunArgs),
+    /// Only the sustained-throughput phase: every scheme under continuous load, per the suite's [sustain].
+    Sustain(SustainArgs),
+    /// Recompute statistics and the gate from a run directory's tables and re-render its outputs.
+    Report(ReportArgs),
+    /// Compare two or more run directories side by side.
+    Compare(CompareArgs),
+    /// Join the shard directories of one run (made with --shard K/N) into one run directory.
+    Merge(MergeArgs),
     /// Read lines of text on stdin; print one JSON object per line (label scores, or the embedding).
     Predict(PredictArgs),
 }
 
 #[derive(clap::Args)]
-struct RunArgs {
+struct Common {
     /// Suite folder (or its suite.toml). Default: the built-in suites/warehouse-commands.
     #[arg(long)]
     suite: Option<PathBuf>,
@@ -36,9 +46,6 @@ struct RunArgs {
     /// Comma-separated schemes, e.g. f32,int8,w4a16-rtn-g128. Default: the suite's list.
     #[arg(long)]
     schemes: Option<String>,
-    /// Corruption families and severities, e.g. typo:1-5,ocr:3 or typo+ocr:2. Default: the suite's list.
-    #[arg(long)]
-    corruptions: Option<String>,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -51,6 +58,78 @@ struct RunArgs {
     /// Worker threads. Default: all cores.
     #[arg(long)]
     threads: Option<usize>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Corruption families and severities, e.g. typo:1-5,ocr:3 or typo+ocr:2. Default: the suite's list.
+    #[arg(long)]
+    corruptions: Option<String>,
+    /// Skip the sustained-throughput phase.
+    #[arg(long)]
+    no_sustain: bool,
+    /// Seconds of sustained load per scheme (overrides the suite's [sustain] duration_s).
+    #[arg(long)]
+    sustain_seconds: Option<f64>,
+    /// Run shard K of N: the scheme x family work is dealt round-robin to N shards; join them with `merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// A baseline run directory or summary.json: fail when any accuracy falls more than the allowed points below it.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Points of accuracy a scheme x family may lose against the baseline (default: the suite's gate.baseline_max_drop).
+    #[arg(long)]
+    baseline_max_drop: Option<f64>,
+}
+
+#[derive(clap::Args)]
+struct SustainArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Seconds of sustained load per scheme (overrides the suite's [sustain] duration_s).
+    #[arg(long)]
+    sustain_seconds: Option<f64>,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The run directory.
+    run: PathBuf,
+    /// A baseline run directory or summary.json to gate against.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Points of accuracy a scheme x family may lose against the baseline.
+    #[arg(long)]
+    baseline_max_drop: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Md,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// Run directories; the first is the base of every delta.
+    #[arg(required = true, num_args = 2..)]
+    runs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// Shard directories.
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// Run directory to write.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -80,29 +159,51 @@ fn main() -> ExitCode {
 fn dispatch(command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Run(args) => {
-            let threads = init_threads(args.threads)?;
-            if args.limit == Some(0) {
-                return Err(Error::input("--limit", "expected at least 1"));
-            }
-            let opts = RunOptions {
-                suite: args.suite.unwrap_or_else(default_suite),
-                model: args.model,
-                schemes: args.schemes,
-                corruptions: args.corruptions,
-                seed: args.seed,
-                limit: args.limit,
-                out: args.out,
-                threads,
+            let mut opts = options(args.common)?;
+            opts.corruptions = args.corruptions;
+            opts.no_sustain = args.no_sustain;
+            opts.sustain_seconds = args.sustain_seconds;
+            opts.baseline = args.baseline;
+            opts.baseline_max_drop = args.baseline_max_drop;
+            opts.shard = match &args.shard {
+                Some(s) => Some(shakedown::merge::parse_shard(s).map_err(|m| Error::input("--shard", m))?),
+                None => None,
             };
             let outcome = run(&opts, &|line| eprintln!("{line}"))?;
-            print!("{}", outcome.table);
-            let gate = &outcome.summary.gate;
-            for c in gate.checks.iter().filter(|c| !c.passed) {
-                println!("FAIL {} [{}, {}]: {}", c.rule, c.scheme, c.family, c.reason);
-            }
-            println!("gate: {}", if gate.passed { "PASSED" } else { "FAILED" });
+            finish(outcome.summary, &Some(outcome.dir))
+        }
+        Command::Sustain(args) => {
+            let mut opts = options(args.common)?;
+            opts.sustain_only = true;
+            opts.sustain_seconds = args.sustain_seconds;
+            let outcome = run(&opts, &|line| eprintln!("{line}"))?;
+            print!("{}", render_sustain(&outcome.summary));
             println!("run directory: {}", outcome.dir.display());
-            Ok(ExitCode::from(if gate.passed { 0 } else { 1 }))
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => {
+            let baseline = args.baseline.as_deref().map(|p| (p, args.baseline_max_drop));
+            let summary = shakedown::rundir::rerender(&args.run, baseline)?;
+            finish(summary, &Some(args.run))
+        }
+        Command::Compare(args) => {
+            let runs = args.runs.iter().map(|d| shakedown::rundir::read(d)).collect::<Result<Vec<_>, _>>()?;
+            let c = shakedown::compare::compare(&runs);
+            match args.format {
+                Format::Table => print!("{}", shakedown::compare::render(&c, false)),
+                Format::Md => print!("{}", shakedown::compare::render(&c, true)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&c).map_err(|e| Error::Internal(format!("comparison JSON: {e}")))?
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge(args) => {
+            init_threads(None)?;
+            let shards: Vec<&std::path::Path> = args.shards.iter().map(PathBuf::as_path).collect();
+            let summary = shakedown::merge::merge(&shards, &args.out)?;
+            finish(summary, &Some(args.out))
         }
         Command::Predict(args) => {
             init_threads(args.threads)?;
@@ -112,6 +213,57 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn options(c: Common) -> Result<RunOptions, Error> {
+    let threads = init_threads(c.threads)?;
+    if c.limit == Some(0) {
+        return Err(Error::input("--limit", "expected at least 1"));
+    }
+    Ok(RunOptions {
+        suite: c.suite.unwrap_or_else(default_suite),
+        model: c.model,
+        schemes: c.schemes,
+        seed: c.seed,
+        limit: c.limit,
+        out: c.out,
+        threads,
+        ..RunOptions::default()
+    })
+}
+
+/// Prints the table and the verdict; the exit code follows the gate (shards always exit 0).
+fn finish(summary: Summary, dir: &Option<PathBuf>) -> Result<ExitCode, Error> {
+    print!("{}", render_table(&summary));
+    if summary.meta.shard.is_some() {
+        println!("gate: not evaluated for shard {}; join the shards with `shakedown merge`", summary.meta.shard.unwrap_or_default());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for c in summary.gate.checks.iter().filter(|c| !c.passed) {
+        println!("FAIL {} [{}, {}]: {}", c.rule, c.scheme, c.family, c.reason);
+    }
+    println!("gate: {}", if summary.gate.passed { "PASSED" } else { "FAILED" });
+    if let Some(dir) = dir {
+        println!("run directory: {}", dir.display());
+    }
+    Ok(ExitCode::from(if summary.gate.passed { 0 } else { 1 }))
+}
+
+fn render_sustain(summary: &Summary) -> String {
+    let mut out = format!(
+        "{:<18} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}\n",
+        "scheme", "sustained", "burst", "stability", "p50 ms", "p95 ms", "p99 ms"
+    );
+    for s in &summary.schemes {
+        if let Some(t) = &s.throughput {
+            out.push_str(&format!(
+                "{:<18} {:>10.1} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2}\n",
+                s.scheme, t.sustained_items_per_s, t.burst_items_per_s, t.stability, t.latency_p50_ms, t.latency_p95_ms, t.latency_p99_ms
+            ));
+        }
+    }
+    out.push_str("items/s; sustained = median of the last third of the windows, stability = slowest / fastest window\n");
+    out
 }
 
 /// Sizes rayon's global pool; returns the thread count in use.

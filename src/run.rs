@@ -1,16 +1,18 @@
-//! `shakedown run`: suite + model + schemes + corruptions -> run directory and gate verdict.
+//! `shakedown run` and `shakedown sustain`: suite + model + schemes + corruptions -> run directory and verdict.
 
 use std::path::{Path, PathBuf};
 
-use crate::corrupt::{parse_specs, Registry, DEFAULT_CORRUPTIONS};
+use crate::corrupt::{parse_specs, CorruptionSpec, Registry, DEFAULT_CORRUPTIONS};
 use crate::engine::scheme::{parse_scheme_list, DEFAULT_SCHEMES};
 use crate::engine::{Model, ModelFiles, Scheme};
-use crate::error::{write_atomic, Error, Result};
-use crate::eval::{evaluate, make_variants};
-use crate::gate;
-use crate::results::{write_parquet, EvalRow};
+use crate::error::{Error, Result};
+use crate::eval::{evaluate, make_variants, VariantItem};
+use crate::gate::Baseline;
+use crate::results::{EvalRow, CLEAN};
+use crate::rundir;
 use crate::suite::{Example, Suite};
-use crate::summary::{families, render_table, summarize_scheme, RunMeta, Summary, WeightStats};
+use crate::summary::{build, render_table, RunMeta, SchemeInfo, Summary, WeightStats};
+use crate::sustain::{self, SustainConfig, Window};
 use crate::task::{HeadClassifier, PrototypeClassifier, Scorer};
 
 /// Everything `run` needs, validated by the caller only as far as types go.
@@ -24,6 +26,17 @@ pub struct RunOptions {
     pub limit: Option<usize>,
     pub out: Option<PathBuf>,
     pub threads: usize,
+    /// Skip the sustained-throughput phase.
+    pub no_sustain: bool,
+    /// Override of the suite's `[sustain] duration_s`.
+    pub sustain_seconds: Option<f64>,
+    /// Only evaluate the sustain phase (`shakedown sustain`), no accuracy matrix.
+    pub sustain_only: bool,
+    /// `(k, n)`: run shard k of n, splitting the work by scheme x family.
+    pub shard: Option<(usize, usize)>,
+    /// A baseline run directory or summary.json, and the allowed accuracy loss in points.
+    pub baseline: Option<PathBuf>,
+    pub baseline_max_drop: Option<f64>,
 }
 
 /// What a finished run produced.
@@ -37,110 +50,163 @@ pub struct RunOutcome {
 pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
     let suite = Suite::load(&opts.suite)?;
     let toml_path = suite.dir.join("suite.toml").display().to_string();
-    for (i, rule) in suite.file.gate.rules.iter().enumerate() {
-        rule.validate(&toml_path, i)?;
-    }
     let schemes = resolve_schemes(opts, &suite, &toml_path)?;
     let registry = Registry::builtin()?;
-    let corruptions = opts
-        .corruptions
-        .clone()
-        .or(suite.file.corruptions.clone())
-        .unwrap_or_else(|| DEFAULT_CORRUPTIONS.into());
-    let origin = if opts.corruptions.is_some() {
-        "--corruptions".to_string()
+    let corruptions = if opts.sustain_only {
+        String::new()
     } else {
-        format!("{toml_path}: field corruptions")
+        opts.corruptions.clone().or(suite.file.corruptions.clone()).unwrap_or_else(|| DEFAULT_CORRUPTIONS.into())
     };
+    let origin = if opts.corruptions.is_some() { "--corruptions".to_string() } else { format!("{toml_path}: field corruptions") };
     let specs = parse_specs(&corruptions, &registry).map_err(|m| Error::input(origin, m))?;
-    let model_dir = opts.model.clone().or_else(|| suite.default_model()).ok_or_else(|| {
-        Error::input(
-            &toml_path,
-            "field model: the suite names no default model; pass --model DIR",
-        )
-    })?;
+    let model_dir = opts
+        .model
+        .clone()
+        .or_else(|| suite.default_model())
+        .ok_or_else(|| Error::input(&toml_path, "field model: the suite names no default model; pass --model DIR"))?;
+    let sustain_cfg = sustain_config(opts, &suite)?;
+    let baseline = match &opts.baseline {
+        Some(path) => {
+            let base = rundir::read_summary(path)?;
+            let max_drop = opts.baseline_max_drop.unwrap_or(suite.file.gate.baseline_max_drop);
+            Some(Baseline::from_summary(&path.display().to_string(), &base, max_drop))
+        }
+        None => None,
+    };
 
     let mut test = suite.split("test");
     if let Some(n) = opts.limit {
         test.truncate(n);
     }
-    log(&format!(
-        "suite {} ({} test examples), model {}",
-        suite.file.name,
-        test.len(),
-        model_dir.display()
-    ));
+    log(&format!("suite {} ({} test examples), model {}", suite.file.name, test.len(), model_dir.display()));
     let files = ModelFiles::load(&model_dir)?;
     let variants = make_variants(&test, &specs, &registry, opts.seed);
-    log(&format!(
-        "{} inputs per scheme (clean + {} corruption settings)",
-        variants.len(),
-        variants.len() / test.len().max(1) - 1
-    ));
+    let families: Vec<String> = specs.iter().map(CorruptionSpec::name).collect();
 
     let mut rows: Vec<EvalRow> = Vec::new();
-    let mut scheme_stats = Vec::new();
+    let mut windows: Vec<Window> = Vec::new();
+    let mut infos = Vec::new();
     let mut classifier = String::new();
-    for &scheme in &schemes {
+    for (s, &scheme) in schemes.iter().enumerate() {
+        let units = shard_units(s, &families, opts.shard);
+        let runs_sustain = sustain_cfg.is_some() && units.iter().any(|u| u == CLEAN);
+        if units.is_empty() && !runs_sustain {
+            infos.push(SchemeInfo { name: scheme.to_string(), weights: WeightStats::default() });
+            continue;
+        }
         let started = std::time::Instant::now();
         let model = Model::build(&files, scheme)?;
         let (bytes, count) = model.linear_weight_stats();
+        let bits = if count > 0 { bytes as f64 * 8.0 / count as f64 } else { 0.0 };
+        infos.push(SchemeInfo {
+            name: scheme.to_string(),
+            weights: WeightStats { weight_bytes: bytes, weight_count: count, bits_per_weight: bits },
+        });
         let scorer = make_scorer(model, &suite, &model_dir, &mut classifier)?;
-        let mut scheme_rows = evaluate(scorer.as_ref(), &scheme.to_string(), &test, &variants, opts.seed)?;
-        log(&format!(
-            "  {scheme}: {} predictions in {:.1}s",
-            scheme_rows.len(),
-            started.elapsed().as_secs_f64()
-        ));
-        rows.append(&mut scheme_rows);
-        let bits = if count > 0 {
-            bytes as f64 * 8.0 / count as f64
-        } else {
-            0.0
-        };
-        scheme_stats.push((
-            scheme.to_string(),
-            WeightStats {
-                weight_bytes: bytes,
-                weight_count: count,
-                bits_per_weight: bits,
-            },
-        ));
+        if !opts.sustain_only {
+            let mine: Vec<VariantItem> = variants.iter().filter(|v| units.contains(&v.family)).cloned().collect();
+            let mut scheme_rows = evaluate(scorer.as_ref(), &scheme.to_string(), &test, &mine, opts.seed)?;
+            log(&format!("  {scheme}: {} predictions in {:.1}s", scheme_rows.len(), started.elapsed().as_secs_f64()));
+            rows.append(&mut scheme_rows);
+        }
+        if let (Some(cfg), true) = (&sustain_cfg, runs_sustain) {
+            let mut w = run_sustain(scorer.as_ref(), &scheme, cfg, &variants, opts.threads)?;
+            let s = sustain::summarize(&scheme.to_string(), &w);
+            log(&format!(
+                "  {scheme}: sustained {:.1} items/s (burst {:.1}, stability {:.2})",
+                s.sustained_items_per_s, s.burst_items_per_s, s.stability
+            ));
+            windows.append(&mut w);
+        }
     }
 
-    let scheme_names: Vec<String> = schemes.iter().map(|s| s.to_string()).collect();
-    let verdict = gate::evaluate(&suite.file.gate.rules, &rows, &scheme_names, &families(&rows));
-    let summary = Summary {
-        meta: RunMeta {
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
-            suite: suite.file.name.clone(),
-            suite_dir: suite.dir.display().to_string(),
-            model: model_dir.display().to_string(),
-            model_sha256: files.weights_sha256.clone(),
-            classifier,
-            seed: opts.seed,
-            threads: opts.threads,
-            limit: opts.limit,
-            test_examples: test.len(),
-            corruptions,
-            cpu_features: cpu_features(),
-        },
-        schemes: scheme_stats
-            .into_iter()
-            .map(|(s, w)| summarize_scheme(&rows, &s, w))
-            .collect(),
-        gate: verdict,
+    let meta = RunMeta {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
+        suite: suite.file.name.clone(),
+        suite_dir: suite.dir.display().to_string(),
+        model: model_dir.display().to_string(),
+        model_sha256: files.weights_sha256.clone(),
+        classifier,
+        seed: opts.seed,
+        threads: opts.threads,
+        limit: opts.limit,
+        test_examples: test.len(),
+        corruptions,
+        cpu_features: cpu_features(),
+        kernels: "generic".into(),
+        schemes: infos,
+        families,
+        gate_rules: if opts.shard.is_some() { Vec::new() } else { suite.file.gate.rules.clone() },
+        baseline: if opts.shard.is_some() { None } else { baseline },
+        sustain: sustain_cfg,
+        shard: opts.shard.map(|(k, n)| format!("{k}/{n}")),
     };
-    let dir = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| default_run_dir(&suite.file.name, opts.seed));
-    write_run_dir(&dir, &summary, &rows)?;
-    Ok(RunOutcome {
-        table: render_table(&summary),
-        dir,
-        summary,
+    let summary = build(meta, &rows, &windows);
+    let dir = opts.out.clone().unwrap_or_else(|| default_run_dir(&suite.file.name, opts.seed));
+    rundir::write(&dir, &summary, &rows, &windows)?;
+    Ok(RunOutcome { table: render_table(&summary), dir, summary })
+}
+
+/// The families (`clean` included) of scheme number `s` that this shard evaluates. Units are the
+/// scheme x family pairs in run order, dealt round-robin to the shards.
+fn shard_units(s: usize, families: &[String], shard: Option<(usize, usize)>) -> Vec<String> {
+    let per_scheme = families.len() + 1;
+    std::iter::once(CLEAN.to_string())
+        .chain(families.iter().cloned())
+        .enumerate()
+        .filter(|(f, _)| shard.is_none_or(|(k, n)| (s * per_scheme + f) % n == k - 1))
+        .map(|(_, name)| name)
+        .collect()
+}
+
+fn sustain_config(opts: &RunOptions, suite: &Suite) -> Result<Option<SustainConfig>> {
+    if opts.no_sustain && !opts.sustain_only {
+        return Ok(None);
+    }
+    let mut cfg = suite.file.sustain.clone();
+    if let Some(secs) = opts.sustain_seconds {
+        cfg.duration_s = secs;
+        cfg.window_s = cfg.window_s.min(secs);
+        cfg.validate("--sustain-seconds")?;
+    }
+    Ok(Some(cfg))
+}
+
+/// Runs one scheme continuously over a deterministic mix of clean and corrupted inputs.
+fn run_sustain(
+    scorer: &dyn Scorer,
+    scheme: &Scheme,
+    cfg: &SustainConfig,
+    variants: &[VariantItem],
+    run_threads: usize,
+) -> Result<Vec<Window>> {
+    let clean: Vec<&str> = variants.iter().filter(|v| v.family == CLEAN).map(|v| v.text.as_str()).collect();
+    let corrupted: Vec<&str> = variants.iter().filter(|v| v.family != CLEAN).map(|v| v.text.as_str()).collect();
+    // Every k-th input corrupted, the rest clean, in a fixed order.
+    let mix: Vec<&str> = (0..clean.len().max(1) * 2)
+        .filter_map(|i| {
+            let corrupt = !corrupted.is_empty() && ((i as f64 + 0.5) * cfg.corrupted_fraction).floor() > ((i as f64 - 0.5) * cfg.corrupted_fraction).floor();
+            if corrupt { corrupted.get(i % corrupted.len()) } else { clean.get(i % clean.len().max(1)) }.copied()
+        })
+        .collect();
+    if mix.is_empty() {
+        return Ok(Vec::new());
+    }
+    let threads = if cfg.threads == 0 { run_threads } else { cfg.threads };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::Internal(format!("sustain thread pool: {e}")))?;
+    let tokens: Vec<u64> = mix.iter().map(|t| scorer.count_tokens(&[t])).collect::<Result<_>>()?;
+    let name = scheme.to_string();
+    pool.install(|| {
+        sustain::measure(&name, cfg, |call| {
+            let picks: Vec<usize> = (0..cfg.batch).map(|j| (call * cfg.batch + j) % mix.len()).collect();
+            let batch: Vec<&str> = picks.iter().map(|&i| mix[i]).collect();
+            scorer.score(&batch)?;
+            Ok((batch.len() as u64, picks.iter().map(|&i| tokens[i]).sum()))
+        })
     })
 }
 
@@ -157,22 +223,14 @@ fn resolve_schemes(opts: &RunOptions, suite: &Suite, toml_path: &str) -> Result<
 fn make_scorer(model: Model, suite: &Suite, model_dir: &Path, kind: &mut String) -> Result<Box<dyn Scorer>> {
     if model.has_classifier() {
         *kind = "classification head".into();
-        return Ok(Box::new(HeadClassifier::new(
-            model,
-            &suite.file.labels,
-            &model_dir.display().to_string(),
-        )?));
+        return Ok(Box::new(HeadClassifier::new(model, &suite.file.labels, &model_dir.display().to_string())?));
     }
     let per_label = suite.file.prototypes_per_label;
     let train: Vec<&Example> = suite.split("train");
     let mut picked: Vec<(&str, &str)> = Vec::new();
     for label in &suite.file.labels {
         picked.extend(
-            train
-                .iter()
-                .filter(|e| &e.label == label)
-                .take(per_label)
-                .map(|e| (e.label.as_str(), e.text.as_str())),
+            train.iter().filter(|e| &e.label == label).take(per_label).map(|e| (e.label.as_str(), e.text.as_str())),
         );
     }
     *kind = format!("nearest label prototype (mean embedding of up to {per_label} train examples per label)");
@@ -181,33 +239,10 @@ fn make_scorer(model: Model, suite: &Suite, model_dir: &Path, kind: &mut String)
 
 /// `reports/runs/<suite>-seed<seed>-<unix seconds>` under the current directory.
 fn default_run_dir(suite: &str, seed: u64) -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let safe: String = suite
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    PathBuf::from("reports")
-        .join("runs")
-        .join(format!("{safe}-seed{seed}-{secs}"))
-}
-
-/// Writes results.parquet, summary.json and report.html, each atomically.
-pub fn write_run_dir(dir: &Path, summary: &Summary, rows: &[EvalRow]) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let html = crate::report::render_html(summary, rows)?;
-    let json = serde_json::to_string_pretty(summary).map_err(|e| Error::Internal(format!("summary.json: {e}")))?;
-    write_parquet(rows, &dir.join("results.parquet"))?;
-    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-    write_atomic(&dir.join("report.html"), html.as_bytes())
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let safe: String =
+        suite.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    PathBuf::from("reports").join("runs").join(format!("{safe}-seed{seed}-{secs}"))
 }
 
 /// The SIMD features of this CPU that the kernels care about.
@@ -218,16 +253,7 @@ pub fn cpu_features() -> Vec<String> {
         macro_rules! probe {
             ($($f:tt),*) => { $( if std::arch::is_x86_feature_detected!($f) { out.push($f.to_string()); } )* };
         }
-        probe!(
-            "sse4.2",
-            "avx",
-            "avx2",
-            "fma",
-            "avx512f",
-            "avx512bw",
-            "avx512vnni",
-            "avxvnni"
-        );
+        probe!("sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vnni", "avxvnni");
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -239,4 +265,28 @@ pub fn cpu_features() -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_every_scheme_family_unit() {
+        let families = vec!["typo".to_string(), "ocr".to_string()];
+        for n in 1..=4 {
+            let mut seen = Vec::new();
+            for k in 1..=n {
+                for s in 0..3 {
+                    for f in shard_units(s, &families, Some((k, n))) {
+                        seen.push((s, f));
+                    }
+                }
+            }
+            seen.sort();
+            let mut all: Vec<(usize, String)> = (0..3).flat_map(|s| shard_units(s, &families, None).into_iter().map(move |f| (s, f))).collect();
+            all.sort();
+            assert_eq!(seen, all, "{n} shards");
+        }
+    }
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::error::{read_to_string, Error, Result};
 use crate::gate::GateRule;
+use crate::sustain::SustainConfig;
 
 /// The splits an example can belong to.
 pub const SPLITS: [&str; 4] = ["test", "calibration", "train", "fewshot"];
@@ -35,14 +36,29 @@ pub struct SuiteFile {
     pub prototypes_per_label: usize,
     #[serde(default)]
     pub gate: GateSection,
+    #[serde(default)]
+    pub sustain: SustainConfig,
 }
 
 /// The `[gate]` section: a list of rules.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateSection {
     #[serde(default)]
     pub rules: Vec<GateRule>,
+    /// With `--baseline`: the most accuracy (points) any scheme x family may lose against the baseline run.
+    #[serde(default = "default_baseline_max_drop")]
+    pub baseline_max_drop: f64,
+}
+
+impl Default for GateSection {
+    fn default() -> Self {
+        GateSection { rules: Vec::new(), baseline_max_drop: default_baseline_max_drop() }
+    }
+}
+
+fn default_baseline_max_drop() -> f64 {
+    2.0
 }
 
 fn default_task() -> String {
@@ -166,6 +182,10 @@ fn validate_file(file: &SuiteFile, path: &Path) -> Result<()> {
             "field data: expected at least one JSONL file",
         ));
     }
+    for (i, rule) in file.gate.rules.iter().enumerate() {
+        rule.validate(&path.display().to_string(), i)?;
+    }
+    file.sustain.validate(&path.display().to_string())?;
     if file.prototypes_per_label == 0 {
         return Err(Error::input(
             path.display(),

@@ -1,13 +1,32 @@
-//! `summary.json`: aggregates of a run's rows per scheme, family and severity, plus run metadata
-//! and the gate's verdict. Computed from the rows alone, so a run directory can be re-read.
+//! `summary.json`: run metadata, per-scheme metrics (every family x severity cell, with intervals),
+//! throughput summaries and the gate's verdict. `build` computes all of it from the result rows and
+//! throughput windows, so `shakedown report RUN` recomputes the same summary from a run directory.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::gate::Verdict;
-use crate::results::{accuracy, EvalRow, CLEAN};
+use crate::gate::{self, Baseline, GateRule, Verdict};
+use crate::metrics::{Cell, RowIndex};
+use crate::results::{EvalRow, CLEAN};
+use crate::sustain::{self, SustainConfig, ThroughputSummary, Window};
 
-/// Where and how a run was made.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Storage of one scheme's quantized weights.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightStats {
+    pub weight_bytes: usize,
+    pub weight_count: usize,
+    pub bits_per_weight: f64,
+}
+
+/// A scheme of the run, in run order, with its storage.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SchemeInfo {
+    pub name: String,
+    pub weights: WeightStats,
+}
+
+/// Where and how a run was made; everything `build` needs besides rows and windows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunMeta {
     pub tool_version: String,
     pub git_revision: String,
@@ -22,137 +41,152 @@ pub struct RunMeta {
     pub test_examples: usize,
     pub corruptions: String,
     pub cpu_features: Vec<String>,
+    /// The kernel table that ran (`generic` until SIMD kernels land).
+    pub kernels: String,
+    pub schemes: Vec<SchemeInfo>,
+    /// Families and chains in run order.
+    pub families: Vec<String>,
+    pub gate_rules: Vec<GateRule>,
+    pub baseline: Option<Baseline>,
+    pub sustain: Option<SustainConfig>,
+    /// `K/N` when this directory holds one shard of a run.
+    pub shard: Option<String>,
 }
 
-/// Storage of one scheme's quantized weights.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct WeightStats {
-    pub weight_bytes: usize,
-    pub weight_count: usize,
-    pub bits_per_weight: f64,
-}
-
-/// Accuracy at one severity of one family.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SeverityCell {
-    pub severity: u8,
-    pub n: usize,
-    pub accuracy: f64,
-    pub drop_points: f64,
-    pub mean_cer: f64,
-    pub mean_wer: f64,
+impl RunMeta {
+    /// Names of the run's schemes in order; the first is the reference for agreement and deltas.
+    pub fn scheme_names(&self) -> Vec<String> {
+        self.schemes.iter().map(|s| s.name.clone()).collect()
+    }
 }
 
 /// One family (or chain) under one scheme.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FamilySummary {
     pub family: String,
-    /// Accuracy pooled over all severities run.
-    pub accuracy: f64,
-    pub drop_points: f64,
-    pub severities: Vec<SeverityCell>,
+    /// All severities of the run pooled.
+    pub pooled: Cell,
+    pub severities: Vec<Cell>,
 }
 
 /// One scheme's results.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SchemeSummary {
     pub scheme: String,
     pub weights: WeightStats,
-    pub clean_accuracy: f64,
+    pub clean: Cell,
+    /// Accuracy pooled over every corrupted variant (None without corruptions).
+    pub mean_corrupted_accuracy: Option<f64>,
     pub families: Vec<FamilySummary>,
+    pub throughput: Option<ThroughputSummary>,
 }
 
 /// The whole `summary.json`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub meta: RunMeta,
+    /// The scheme agreement and deltas are measured against (the run's first scheme).
+    pub reference: String,
     pub schemes: Vec<SchemeSummary>,
     pub gate: Verdict,
 }
 
-/// Families in the order they first appear in the rows (clean excluded).
-pub fn families(rows: &[EvalRow]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for r in rows {
-        if r.family != CLEAN && !out.contains(&r.family) {
-            out.push(r.family.clone());
-        }
+impl Summary {
+    /// The summary of `scheme`, if the run has it.
+    pub fn scheme(&self, scheme: &str) -> Option<&SchemeSummary> {
+        self.schemes.iter().find(|s| s.scheme == scheme)
     }
-    out
+
+    /// Every cell: clean, pooled families and single severities, scheme by scheme.
+    pub fn cells(&self) -> Vec<&Cell> {
+        let mut out = Vec::new();
+        for s in &self.schemes {
+            out.push(&s.clean);
+            for f in &s.families {
+                out.push(&f.pooled);
+                out.extend(f.severities.iter());
+            }
+        }
+        out
+    }
 }
 
-/// Aggregates one scheme's rows.
-pub fn summarize_scheme(rows: &[EvalRow], scheme: &str, weights: WeightStats) -> SchemeSummary {
-    let clean = accuracy(rows, scheme, CLEAN, 0, 0).unwrap_or(0.0);
-    let families = families(rows)
-        .into_iter()
-        .map(|family| {
-            let mut severities = Vec::new();
-            for sev in 1..=5u8 {
-                let cell: Vec<&EvalRow> = rows
-                    .iter()
-                    .filter(|r| r.scheme == scheme && r.family == family && r.severity == sev)
-                    .collect();
-                if cell.is_empty() {
-                    continue;
-                }
-                let n = cell.len();
-                let acc = 100.0 * cell.iter().filter(|r| r.correct).count() as f64 / n as f64;
-                severities.push(SeverityCell {
-                    severity: sev,
-                    n,
-                    accuracy: acc,
-                    drop_points: clean - acc,
-                    mean_cer: cell.iter().map(|r| r.cer).sum::<f64>() / n as f64,
-                    mean_wer: cell.iter().map(|r| r.wer).sum::<f64>() / n as f64,
-                });
-            }
-            let acc = accuracy(rows, scheme, &family, 1, 5).unwrap_or(0.0);
-            FamilySummary {
-                family,
-                accuracy: acc,
-                drop_points: clean - acc,
-                severities,
+/// Computes the summary of a run from its rows and throughput windows.
+pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
+    let index = RowIndex::new(rows, meta.seed);
+    let severities_of = |scheme: &str, family: &str| -> Vec<u8> {
+        let mut v: Vec<u8> =
+            rows.iter().filter(|r| r.scheme == scheme && r.family == family).map(|r| r.severity).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let schemes: Vec<SchemeSummary> = meta
+        .schemes
+        .par_iter()
+        .map(|info| {
+            let families: Vec<FamilySummary> = meta
+                .families
+                .iter()
+                .map(|family| FamilySummary {
+                    family: family.clone(),
+                    pooled: index.cell(&info.name, family, 1, 5),
+                    severities: severities_of(&info.name, family)
+                        .into_iter()
+                        .map(|s| index.cell(&info.name, family, s, s))
+                        .collect(),
+                })
+                .collect();
+            let corrupted: Vec<&EvalRow> = rows.iter().filter(|r| r.scheme == info.name && r.family != CLEAN).collect();
+            let mean_corrupted_accuracy = (!corrupted.is_empty())
+                .then(|| 100.0 * corrupted.iter().filter(|r| r.correct).count() as f64 / corrupted.len() as f64);
+            let has_windows = windows.iter().any(|w| w.scheme == info.name);
+            SchemeSummary {
+                scheme: info.name.clone(),
+                weights: info.weights.clone(),
+                clean: index.cell(&info.name, CLEAN, 0, 0),
+                mean_corrupted_accuracy,
+                families,
+                throughput: has_windows.then(|| sustain::summarize(&info.name, windows)),
             }
         })
         .collect();
-    SchemeSummary {
-        scheme: scheme.into(),
-        weights,
-        clean_accuracy: clean,
-        families,
-    }
+    let mut summary = Summary {
+        reference: meta.schemes.first().map(|s| s.name.clone()).unwrap_or_default(),
+        meta,
+        schemes,
+        gate: Verdict { passed: true, checks: vec![] },
+    };
+    summary.gate = gate::evaluate(&summary, &index);
+    summary
 }
 
-/// The compact terminal table: one line per scheme, clean accuracy then each family's pooled
-/// accuracy and its drop from clean in points.
+/// The compact terminal table: one line per scheme; clean accuracy, then each family's pooled
+/// accuracy and its drop from clean in points, then sustained throughput.
 pub fn render_table(summary: &Summary) -> String {
-    let fams: Vec<String> = summary
-        .schemes
-        .first()
-        .map(|s| s.families.iter().map(|f| f.family.clone()).collect())
-        .unwrap_or_default();
-    let mut out = format!("{:<18} {:>7} {:>6}", "scheme", "MB", "clean");
-    for f in &fams {
+    let fams = &summary.meta.families;
+    let mut out = format!("{:<18} {:>5} {:>7} {:>6}", "scheme", "bits", "MB", "clean");
+    for f in fams {
         out.push_str(&format!(" {:>16}", f));
     }
-    out.push('\n');
+    out.push_str(&format!(" {:>10}\n", "items/s"));
     for s in &summary.schemes {
         out.push_str(&format!(
-            "{:<18} {:>7.3} {:>6.1}",
+            "{:<18} {:>5.2} {:>7.3} {:>6.1}",
             s.scheme,
+            s.weights.bits_per_weight,
             s.weights.weight_bytes as f64 / 1e6,
-            s.clean_accuracy
+            s.clean.accuracy
         ));
         for f in &s.families {
-            out.push_str(&format!(
-                " {:>16}",
-                format!("{:.1} ({:+.1})", f.accuracy, -f.drop_points)
-            ));
+            out.push_str(&format!(" {:>16}", format!("{:.1} ({:+.1})", f.pooled.accuracy, -f.pooled.drop)));
         }
-        out.push('\n');
+        match &s.throughput {
+            Some(t) => out.push_str(&format!(" {:>10.1}\n", t.sustained_items_per_s)),
+            None => out.push_str(&format!(" {:>10}\n", "-")),
+        }
     }
-    out.push_str("accuracy in %, (change from clean in points), pooled over the severities run\n");
+    out.push_str("accuracy in %, (change from clean in points) pooled over the severities run; items/s sustained\n");
     out
 }
 
@@ -161,31 +195,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn drops_are_clean_minus_corrupted_per_severity() {
+    fn build_pools_families_and_keeps_every_severity() {
         let mut rows = Vec::new();
         for i in 0..4 {
-            rows.push(EvalRow {
-                scheme: "f32".into(),
-                family: CLEAN.into(),
-                correct: true,
-                ..Default::default()
-            });
-            rows.push(EvalRow {
-                scheme: "f32".into(),
-                family: "ocr".into(),
-                severity: 2,
-                correct: i < 3,
-                cer: 0.1,
-                ..Default::default()
-            });
+            let id = i.to_string();
+            rows.push(EvalRow { scheme: "f32".into(), example_id: id.clone(), family: CLEAN.into(), correct: true, ..Default::default() });
+            for sev in [2u8, 4] {
+                rows.push(EvalRow {
+                    scheme: "f32".into(),
+                    example_id: id.clone(),
+                    family: "ocr".into(),
+                    severity: sev,
+                    correct: i < 3 || sev == 2,
+                    cer: 0.1,
+                    ..Default::default()
+                });
+            }
         }
-        let s = summarize_scheme(&rows, "f32", WeightStats::default());
-        assert_eq!(s.clean_accuracy, 100.0);
-        let cell = &s.families[0].severities[0];
-        assert_eq!(
-            (cell.severity, cell.n, cell.accuracy, cell.drop_points),
-            (2, 4, 75.0, 25.0)
-        );
-        assert!((cell.mean_cer - 0.1).abs() < 1e-12);
+        let meta = RunMeta {
+            schemes: vec![SchemeInfo { name: "f32".into(), weights: WeightStats::default() }],
+            families: vec!["ocr".into()],
+            ..Default::default()
+        };
+        let s = build(meta, &rows, &[]);
+        let f = &s.schemes[0].families[0];
+        assert_eq!(f.severities.iter().map(|c| (c.severity_lo, c.accuracy)).collect::<Vec<_>>(), vec![(2, 100.0), (4, 75.0)]);
+        assert_eq!((f.pooled.n, f.pooled.accuracy, f.pooled.drop), (8, 87.5, 12.5));
+        assert_eq!(s.schemes[0].mean_corrupted_accuracy, Some(87.5));
+        assert!(s.gate.passed && s.gate.checks.is_empty());
     }
 }

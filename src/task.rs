@@ -14,6 +14,10 @@ pub trait Scorer: Sync {
     fn labels(&self) -> &[String];
     /// One score vector per text.
     fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+    /// Tokens the model sees for these texts (for tokens/s); the word count where there is no tokenizer.
+    fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
+        Ok(texts.iter().map(|t| t.split_whitespace().count() as u64).sum())
+    }
 }
 
 /// Classifies with the model's own sequence-classification head (softmax probabilities).
@@ -41,6 +45,10 @@ impl HeadClassifier {
 impl Scorer for HeadClassifier {
     fn labels(&self) -> &[String] {
         self.model.labels()
+    }
+
+    fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
+        Ok(self.model.tokenize(texts)?.iter().map(|t| t.len() as u64).sum())
     }
 
     fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
@@ -98,6 +106,10 @@ impl PrototypeClassifier {
 impl Scorer for PrototypeClassifier {
     fn labels(&self) -> &[String] {
         &self.labels
+    }
+
+    fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
+        Ok(self.model.tokenize(texts)?.iter().map(|t| t.len() as u64).sum())
     }
 
     fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {

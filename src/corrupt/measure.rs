@@ -37,9 +37,76 @@ fn rate(edits: usize, len: usize, hyp_empty: bool) -> f64 {
     edits as f64 / len as f64
 }
 
+/// A stretch of the corrupted text: unchanged from the clean text, or produced by an edit.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Segment {
+    pub changed: bool,
+    pub text: String,
+}
+
+/// Splits `hyp` into unchanged and edited stretches by a minimal character alignment with `reference`
+/// (Levenshtein backtrace, preferring matches). Deletions leave no text, so they mark nothing.
+pub fn edit_segments(reference: &str, hyp: &str) -> Vec<Segment> {
+    let r: Vec<char> = reference.chars().collect();
+    let h: Vec<char> = hyp.chars().collect();
+    let (n, m) = (r.len(), h.len());
+    // Full table: inputs here are single sentences shown in a report.
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let sub = d[i - 1][j - 1] + usize::from(r[i - 1] != h[j - 1]);
+            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
+        }
+    }
+    let mut changed = vec![false; m];
+    let (mut i, mut j) = (n, m);
+    while j > 0 {
+        if i > 0 && r[i - 1] == h[j - 1] && d[i][j] == d[i - 1][j - 1] {
+            i -= 1;
+            j -= 1;
+        } else if i > 0 && d[i][j] == d[i - 1][j - 1] + 1 {
+            changed[j - 1] = true;
+            i -= 1;
+            j -= 1;
+        } else if d[i][j] == d[i][j - 1] + 1 {
+            changed[j - 1] = true;
+            j -= 1;
+        } else {
+            i -= 1;
+        }
+    }
+    let mut out: Vec<Segment> = Vec::new();
+    for (c, flag) in h.iter().zip(changed) {
+        match out.last_mut() {
+            Some(seg) if seg.changed == flag => seg.text.push(*c),
+            _ => out.push(Segment { changed: flag, text: c.to_string() }),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_mark_exactly_the_edits() {
+        let segs = edit_segments("move the pallet left", "move the palette lift");
+        let joined: String = segs.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(joined, "move the palette lift");
+        let marked: usize = segs.iter().filter(|s| s.changed).map(|s| s.text.chars().count()).sum();
+        let distance = edit_distance(&"move the pallet left".chars().collect::<Vec<_>>(), &"move the palette lift".chars().collect::<Vec<_>>());
+        assert!(marked >= 2 && marked <= distance, "{segs:?}");
+        assert!(!segs.iter().any(|s| s.changed && s.text.contains("move")));
+        assert!(edit_segments("same", "same").iter().all(|s| !s.changed));
+        assert!(edit_segments("", "").is_empty());
+    }
 
     #[test]
     fn known_distances() {

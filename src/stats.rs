@@ -1,0 +1,101 @@
+//! Statistics for trustworthy comparisons: Wilson intervals for proportions, a seeded paired
+//! bootstrap for differences, and McNemar's exact test for paired classifiers.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// 95% Wilson score interval of a proportion `k / n` (Wilson, 1927), as fractions in [0, 1].
+/// `(0, 1)` when `n == 0`.
+pub fn wilson(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (n, p) = (n as f64, k as f64 / n as f64);
+    let z2 = Z95 * Z95;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Replicates of the paired bootstrap.
+pub const BOOTSTRAP_REPLICATES: usize = 1000;
+
+/// 95% percentile interval of the mean of paired differences `a[i] - b[i]` (each 0 or 1, e.g.
+/// clean-correct minus corrupted-correct), by resampling examples with a seeded RNG.
+/// Returns fractions; `(0, 0)` for no pairs.
+pub fn paired_bootstrap(a: &[bool], b: &[bool], seed: u64) -> (f64, f64) {
+    let n = a.len().min(b.len());
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let diffs: Vec<i32> = (0..n).map(|i| a[i] as i32 - b[i] as i32).collect();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut means: Vec<f64> = (0..BOOTSTRAP_REPLICATES)
+        .map(|_| (0..n).map(|_| diffs[rng.random_range(0..n)] as f64).sum::<f64>() / n as f64)
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[((q * (BOOTSTRAP_REPLICATES - 1) as f64).round() as usize).min(BOOTSTRAP_REPLICATES - 1)];
+    (at(0.025), at(0.975))
+}
+
+/// Two-sided exact McNemar test: `b` pairs where only the first classifier is right, `c` where only
+/// the second is. The p-value of a binomial(b + c, 1/2) test; 1 when there are no discordant pairs.
+pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
+    let n = b + c;
+    if n == 0 {
+        return 1.0;
+    }
+    let k = b.min(c);
+    // P(X <= k) for X ~ Binomial(n, 1/2), summed in log space to stay finite for large n.
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let mut ln_choose = 0.0f64; // ln C(n, 0)
+    let mut tail = 0.0f64;
+    for i in 0..=k {
+        if i > 0 {
+            ln_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        tail += (ln_choose + ln_half_n).exp();
+    }
+    (2.0 * tail).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_published_values() {
+        // Newcombe (1998), table I: 81/263 -> 0.2553 to 0.3662.
+        let (lo, hi) = wilson(81, 263);
+        assert!((lo - 0.2553).abs() < 1e-4 && (hi - 0.3662).abs() < 1e-4, "{lo} {hi}");
+        // 0/10 and 10/10 stay inside [0, 1] and are not degenerate.
+        let (lo, hi) = wilson(0, 10);
+        assert!(lo == 0.0 && (hi - 0.2775).abs() < 1e-3);
+        let (lo, hi) = wilson(10, 10);
+        assert!((lo - 0.7225).abs() < 1e-3 && hi == 1.0);
+    }
+
+    #[test]
+    fn mcnemar_exact_matches_the_binomial_test() {
+        // b=10, c=2: 2 * P(X <= 2 | n=12) = 2 * (1 + 12 + 66) / 4096.
+        assert!((mcnemar_exact(10, 2) - 2.0 * 79.0 / 4096.0).abs() < 1e-12);
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
+        assert_eq!(mcnemar_exact(5, 5), 1.0);
+        assert!(mcnemar_exact(5000, 4000) < 1e-10);
+        assert!(mcnemar_exact(2000, 2000) > 0.99);
+    }
+
+    #[test]
+    fn bootstrap_interval_brackets_the_difference_and_is_seeded() {
+        let a: Vec<bool> = (0..200).map(|_| true).collect();
+        let b: Vec<bool> = (0..200).map(|i| i % 5 != 0).collect(); // 20% lost
+        let (lo, hi) = paired_bootstrap(&a, &b, 3);
+        assert!(lo < 0.2 && hi > 0.2 && lo > 0.1 && hi < 0.3, "{lo} {hi}");
+        assert_eq!(paired_bootstrap(&a, &b, 3), (lo, hi));
+        let same = paired_bootstrap(&a, &a, 3);
+        assert_eq!(same, (0.0, 0.0));
+    }
+}

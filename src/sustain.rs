@@ -1,0 +1,252 @@
+//! Sustained throughput: a scheme runs continuously for a duration; per window we record items/s,
+//! tokens/s, latency percentiles, and CPU temperature and frequency when the machine exposes them
+//! (recorded as missing, never invented, when it does not).
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// `[sustain]` in suite.toml.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SustainConfig {
+    /// Seconds of measured load per scheme (after warm-up).
+    pub duration_s: f64,
+    /// Seconds per window.
+    pub window_s: f64,
+    /// Seconds of unmeasured load before the first window.
+    pub warmup_s: f64,
+    /// Texts per engine call.
+    pub batch: usize,
+    /// Worker threads (0: the run's thread count).
+    pub threads: usize,
+    /// Fraction of the input mix drawn from corrupted variants (the rest is clean text).
+    pub corrupted_fraction: f64,
+}
+
+impl Default for SustainConfig {
+    fn default() -> Self {
+        SustainConfig { duration_s: 4.0, window_s: 0.5, warmup_s: 0.5, batch: 8, threads: 0, corrupted_fraction: 0.5 }
+    }
+}
+
+impl SustainConfig {
+    /// Checks the values; `origin` names the file for errors.
+    pub fn validate(&self, origin: &str) -> Result<()> {
+        let bad = |f: &str, m: &str| Err(Error::input(origin, format!("sustain.{f}: {m}")));
+        if !(self.duration_s > 0.0 && self.duration_s.is_finite()) {
+            return bad("duration_s", "expected a positive number of seconds");
+        }
+        if !(self.window_s > 0.0 && self.window_s <= self.duration_s) {
+            return bad("window_s", "expected a positive number of seconds, at most duration_s");
+        }
+        if !(self.warmup_s >= 0.0 && self.warmup_s.is_finite()) {
+            return bad("warmup_s", "expected zero or more seconds");
+        }
+        if self.batch == 0 {
+            return bad("batch", "expected at least 1");
+        }
+        if !(0.0..=1.0).contains(&self.corrupted_fraction) {
+            return bad("corrupted_fraction", "expected a fraction between 0 and 1");
+        }
+        Ok(())
+    }
+}
+
+/// One window of one scheme's sustained run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    pub scheme: String,
+    pub window: u32,
+    /// Seconds since the measured phase began, at the window's end.
+    pub t_end_s: f64,
+    pub items: u64,
+    pub tokens: u64,
+    pub items_per_s: f64,
+    pub tokens_per_s: f64,
+    /// Latency of one engine call (one batch), in milliseconds.
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub cpu_temp_c: Option<f64>,
+    pub cpu_freq_mhz: Option<f64>,
+    pub rss_bytes: Option<u64>,
+}
+
+/// A scheme's throughput curve reduced to the figures a reader compares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThroughputSummary {
+    pub scheme: String,
+    pub windows: usize,
+    /// Items/s of the first window.
+    pub burst_items_per_s: f64,
+    /// Median items/s of the last third of the windows.
+    pub sustained_items_per_s: f64,
+    pub sustained_tokens_per_s: f64,
+    /// Slowest window / fastest window (1 = perfectly steady).
+    pub stability: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    /// Largest resident set size seen in the scheme's windows.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Runs `work` (which processes one batch and returns (items, tokens)) continuously and records windows.
+pub fn measure(scheme: &str, cfg: &SustainConfig, mut work: impl FnMut(usize) -> Result<(u64, u64)>) -> Result<Vec<Window>> {
+    let warm_end = Instant::now() + Duration::from_secs_f64(cfg.warmup_s);
+    let mut call = 0usize;
+    while Instant::now() < warm_end {
+        work(call)?;
+        call += 1;
+    }
+    let start = Instant::now();
+    let windows = (cfg.duration_s / cfg.window_s).round().max(1.0) as u32;
+    let mut out = Vec::with_capacity(windows as usize);
+    for w in 0..windows {
+        let end = start + Duration::from_secs_f64(cfg.window_s * (w + 1) as f64);
+        let opened = Instant::now();
+        let (mut items, mut tokens) = (0u64, 0u64);
+        let mut latencies = Vec::new();
+        // At least one call per window, so a slow scheme still yields a measurement.
+        loop {
+            let t0 = Instant::now();
+            let (i, t) = work(call)?;
+            latencies.push(t0.elapsed().as_secs_f64() * 1e3);
+            call += 1;
+            items += i;
+            tokens += t;
+            if Instant::now() >= end {
+                break;
+            }
+        }
+        let secs = opened.elapsed().as_secs_f64().max(1e-9);
+        latencies.sort_by(f64::total_cmp);
+        out.push(Window {
+            scheme: scheme.into(),
+            window: w,
+            t_end_s: start.elapsed().as_secs_f64(),
+            items,
+            tokens,
+            items_per_s: items as f64 / secs,
+            tokens_per_s: tokens as f64 / secs,
+            latency_p50_ms: percentile(&latencies, 0.50),
+            latency_p95_ms: percentile(&latencies, 0.95),
+            latency_p99_ms: percentile(&latencies, 0.99),
+            cpu_temp_c: cpu_temperature_c(),
+            cpu_freq_mhz: cpu_frequency_mhz(),
+            rss_bytes: resident_bytes(),
+        });
+    }
+    Ok(out)
+}
+
+/// Nearest-rank percentile of sorted values (0 for none).
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+/// Reduces one scheme's windows.
+pub fn summarize(scheme: &str, windows: &[Window]) -> ThroughputSummary {
+    let mine: Vec<&Window> = windows.iter().filter(|w| w.scheme == scheme).collect();
+    if mine.is_empty() {
+        return ThroughputSummary { scheme: scheme.into(), ..Default::default() };
+    }
+    let tail = &mine[mine.len() - mine.len().div_ceil(3)..];
+    let median = |f: &dyn Fn(&Window) -> f64| {
+        let mut v: Vec<f64> = tail.iter().map(|w| f(w)).collect();
+        v.sort_by(f64::total_cmp);
+        v[(v.len() - 1) / 2]
+    };
+    let rates: Vec<f64> = mine.iter().map(|w| w.items_per_s).collect();
+    let (lo, hi) = rates.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &r| (a.min(r), b.max(r)));
+    ThroughputSummary {
+        scheme: scheme.into(),
+        windows: mine.len(),
+        burst_items_per_s: mine[0].items_per_s,
+        sustained_items_per_s: median(&|w| w.items_per_s),
+        sustained_tokens_per_s: median(&|w| w.tokens_per_s),
+        stability: if hi > 0.0 { lo / hi } else { 0.0 },
+        latency_p50_ms: median(&|w| w.latency_p50_ms),
+        latency_p95_ms: median(&|w| w.latency_p95_ms),
+        latency_p99_ms: median(&|w| w.latency_p99_ms),
+        peak_rss_bytes: mine.iter().filter_map(|w| w.rss_bytes).max(),
+    }
+}
+
+/// Highest CPU-ish thermal zone temperature, if `/sys/class/thermal` has any zone.
+fn cpu_temperature_c() -> Option<f64> {
+    let dir = std::fs::read_dir("/sys/class/thermal").ok()?;
+    dir.filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("thermal_zone"))
+        .filter_map(|e| std::fs::read_to_string(e.path().join("temp")).ok())
+        .filter_map(|s| s.trim().parse::<f64>().ok())
+        .map(|milli| milli / 1000.0)
+        .reduce(f64::max)
+}
+
+/// Mean current frequency over the CPUs that expose cpufreq.
+fn cpu_frequency_mhz() -> Option<f64> {
+    let dir = std::fs::read_dir("/sys/devices/system/cpu").ok()?;
+    let khz: Vec<f64> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path().join("cpufreq/scaling_cur_freq")).ok())
+        .filter_map(|s| s.trim().parse::<f64>().ok())
+        .collect();
+    (!khz.is_empty()).then(|| khz.iter().sum::<f64>() / khz.len() as f64 / 1000.0)
+}
+
+/// Current resident set size of this process (Linux `/proc/self/status`).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 50.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&[3.0], 0.95), 3.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn summary_takes_burst_first_and_sustained_from_the_last_third() {
+        let rates = [100.0, 90.0, 80.0, 70.0, 60.0, 50.0];
+        let windows: Vec<Window> = rates
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| Window { scheme: "f32".into(), window: i as u32, items_per_s: r, ..Default::default() })
+            .collect();
+        let s = summarize("f32", &windows);
+        assert_eq!(s.burst_items_per_s, 100.0);
+        assert_eq!(s.sustained_items_per_s, 50.0, "median of the last two windows (60, 50), lower middle");
+        assert!((s.stability - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn measure_records_every_window_and_counts_items() {
+        let cfg = SustainConfig { duration_s: 0.2, window_s: 0.05, warmup_s: 0.0, ..Default::default() };
+        let windows = measure("x", &cfg, |_| Ok((2, 10))).unwrap();
+        assert_eq!(windows.len(), 4);
+        assert!(windows.iter().all(|w| w.items >= 2 && w.tokens == w.items * 5));
+    }
+
+    #[test]
+    fn bad_config_names_the_field() {
+        let cfg = SustainConfig { window_s: 0.0, ..Default::default() };
+        assert!(cfg.validate("s.toml").unwrap_err().to_string().contains("sustain.window_s"));
+    }
+}
