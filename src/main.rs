@@ -187,7 +187,11 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             finish(summary, &Some(args.run))
         }
         Command::Compare(args) => {
-            let runs = args.runs.iter().map(|d| shakedown::rundir::read(d)).collect::<Result<Vec<_>, _>>()?;
+            let runs = args
+                .runs
+                .iter()
+                .map(|d| shakedown::rundir::read(d))
+                .collect::<Result<Vec<_>, _>>()?;
             let c = shakedown::compare::compare(&runs);
             match args.format {
                 Format::Table => print!("{}", shakedown::compare::render(&c, false)),
@@ -236,7 +240,10 @@ fn options(c: Common) -> Result<RunOptions, Error> {
 fn finish(summary: Summary, dir: &Option<PathBuf>) -> Result<ExitCode, Error> {
     print!("{}", render_table(&summary));
     if summary.meta.shard.is_some() {
-        println!("gate: not evaluated for shard {}; join the shards with `shakedown merge`", summary.meta.shard.unwrap_or_default());
+        println!(
+            "gate: not evaluated for shard {}; join the shards with `shakedown merge`",
+            summary.meta.shard.unwrap_or_default()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for c in summary.gate.checks.iter().filter(|c| !c.passed) {
@@ -258,11 +265,19 @@ fn render_sustain(summary: &Summary) -> String {
         if let Some(t) = &s.throughput {
             out.push_str(&format!(
                 "{:<18} {:>10.1} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2}\n",
-                s.scheme, t.sustained_items_per_s, t.burst_items_per_s, t.stability, t.latency_p50_ms, t.latency_p95_ms, t.latency_p99_ms
+                s.scheme,
+                t.sustained_items_per_s,
+                t.burst_items_per_s,
+                t.stability,
+                t.latency_p50_ms,
+                t.latency_p95_ms,
+                t.latency_p99_ms
             ));
         }
     }
-    out.push_str("items/s; sustained = median of the last third of the windows, stability = slowest / fastest window\n");
+    out.push_str(
+        "items/s; sustained = median of the last third of the windows, stability = slowest / fastest window\n",
+    );
     out
 }
 

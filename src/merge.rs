@@ -12,14 +12,19 @@ use crate::sustain::Window;
 /// Reads every shard, checks they belong to one run and cover it, and writes the merged run to `out`.
 pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
     let runs = shards.iter().map(|d| rundir::read(d)).collect::<Result<Vec<_>>>()?;
-    let first = runs.first().ok_or_else(|| Error::input("merge", "expected at least one shard directory"))?;
+    let first = runs
+        .first()
+        .ok_or_else(|| Error::input("merge", "expected at least one shard directory"))?;
     let total = shard_total(first.summary.meta.shard.as_deref(), &first.dir)?;
     let mut seen = vec![false; total];
     for run in &runs {
         let m = &run.summary.meta;
         let (k, n) = shard_parts(m.shard.as_deref(), &run.dir)?;
         if n != total {
-            return Err(Error::input(run.dir.display(), format!("shard {k}/{n} is of a {n}-way split, the first shard of a {total}-way one")));
+            return Err(Error::input(
+                run.dir.display(),
+                format!("shard {k}/{n} is of a {n}-way split, the first shard of a {total}-way one"),
+            ));
         }
         let f = &first.summary.meta;
         let same = m.seed == f.seed
@@ -30,14 +35,20 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
             && m.limit == f.limit
             && m.corruptions == f.corruptions;
         if !same {
-            return Err(Error::input(run.dir.display(), "not a shard of the same run (seed, suite, model, schemes, corruptions and limit must match)"));
+            return Err(Error::input(
+                run.dir.display(),
+                "not a shard of the same run (seed, suite, model, schemes, corruptions and limit must match)",
+            ));
         }
         if std::mem::replace(&mut seen[k - 1], true) {
             return Err(Error::input(run.dir.display(), format!("shard {k}/{n} given twice")));
         }
     }
     if let Some(missing) = seen.iter().position(|s| !s) {
-        return Err(Error::input("merge", format!("shard {}/{total} is missing", missing + 1)));
+        return Err(Error::input(
+            "merge",
+            format!("shard {}/{total} is missing", missing + 1),
+        ));
     }
 
     let mut meta = first.summary.meta.clone();
@@ -52,7 +63,13 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
         }
     }
     let scheme_rank = |s: &str| meta.schemes.iter().position(|x| x.name == s).unwrap_or(usize::MAX);
-    let family_rank = |f: &str| if f == CLEAN { 0 } else { 1 + meta.families.iter().position(|x| x == f).unwrap_or(usize::MAX - 1) };
+    let family_rank = |f: &str| {
+        if f == CLEAN {
+            0
+        } else {
+            1 + meta.families.iter().position(|x| x == f).unwrap_or(usize::MAX - 1)
+        }
+    };
     let mut rows: Vec<EvalRow> = runs.iter().flat_map(|r| r.rows.iter().cloned()).collect();
     // Stable: within one scheme x family every shard kept the unsharded order (severity, then example).
     rows.sort_by_key(|r| (scheme_rank(&r.scheme), family_rank(&r.family)));
@@ -67,7 +84,10 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
 pub fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
     let bad = || format!("'{s}': expected K/N with 1 <= K <= N, e.g. 2/4");
     let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
     if k == 0 || n == 0 || k > n {
         return Err(bad());
     }

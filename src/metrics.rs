@@ -53,10 +53,20 @@ impl<'a> RowIndex<'a> {
         let by_key = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| ((r.scheme.as_str(), r.family.as_str(), r.severity, r.example_id.as_str()), i))
+            .map(|(i, r)| {
+                (
+                    (r.scheme.as_str(), r.family.as_str(), r.severity, r.example_id.as_str()),
+                    i,
+                )
+            })
             .collect();
         let reference = rows.first().map(|r| r.scheme.clone()).unwrap_or_default();
-        RowIndex { rows, by_key, reference, seed }
+        RowIndex {
+            rows,
+            by_key,
+            reference,
+            seed,
+        }
     }
 
     fn get(&self, scheme: &str, family: &str, severity: u8, id: &str) -> Option<&'a EvalRow> {
@@ -76,14 +86,27 @@ impl<'a> RowIndex<'a> {
         let k = correct.iter().filter(|c| **c).count();
         let seed = scope_seed(self.seed, scheme, family, lo, hi);
 
-        let clean: Vec<Option<&EvalRow>> = scope.iter().map(|r| self.get(scheme, CLEAN, 0, &r.example_id)).collect();
+        let clean: Vec<Option<&EvalRow>> = scope
+            .iter()
+            .map(|r| self.get(scheme, CLEAN, 0, &r.example_id))
+            .collect();
         let clean_correct: Vec<bool> = clean.iter().map(|c| c.is_some_and(|c| c.correct)).collect();
-        let flips = scope.iter().zip(&clean).filter(|(r, c)| c.is_some_and(|c| c.prediction != r.prediction)).count();
+        let flips = scope
+            .iter()
+            .zip(&clean)
+            .filter(|(r, c)| c.is_some_and(|c| c.prediction != r.prediction))
+            .count();
 
-        let reference: Vec<Option<&EvalRow>> =
-            scope.iter().map(|r| self.get(&self.reference, family, r.severity, &r.example_id)).collect();
+        let reference: Vec<Option<&EvalRow>> = scope
+            .iter()
+            .map(|r| self.get(&self.reference, family, r.severity, &r.example_id))
+            .collect();
         let ref_correct: Vec<bool> = reference.iter().map(|c| c.is_some_and(|c| c.correct)).collect();
-        let agree = scope.iter().zip(&reference).filter(|(r, c)| c.is_some_and(|c| c.prediction == r.prediction)).count();
+        let agree = scope
+            .iter()
+            .zip(&reference)
+            .filter(|(r, c)| c.is_some_and(|c| c.prediction == r.prediction))
+            .count();
         let (mut only_self, mut only_ref) = (0, 0);
         for (a, b) in correct.iter().zip(&ref_correct) {
             match (a, b) {
@@ -113,8 +136,16 @@ impl<'a> RowIndex<'a> {
             delta_vs_reference: pct(k) - pct(ref_correct.iter().filter(|c| **c).count()),
             delta_vs_reference_ci: ci(delta_ci),
             mcnemar_p: mcnemar_exact(only_self, only_ref),
-            mean_cer: if n == 0 { 0.0 } else { scope.iter().map(|r| r.cer).sum::<f64>() / n as f64 },
-            mean_wer: if n == 0 { 0.0 } else { scope.iter().map(|r| r.wer).sum::<f64>() / n as f64 },
+            mean_cer: if n == 0 {
+                0.0
+            } else {
+                scope.iter().map(|r| r.cer).sum::<f64>() / n as f64
+            },
+            mean_wer: if n == 0 {
+                0.0
+            } else {
+                scope.iter().map(|r| r.wer).sum::<f64>() / n as f64
+            },
         }
     }
 }
@@ -165,7 +196,10 @@ mod tests {
         let index = RowIndex::new(&rows, 1);
         assert_eq!(index.reference, "f32");
         let f = index.cell("f32", "typo", 1, 5);
-        assert_eq!((f.n, f.accuracy, f.drop, f.flip_rate, f.agreement), (10, 80.0, 20.0, 20.0, 100.0));
+        assert_eq!(
+            (f.n, f.accuracy, f.drop, f.flip_rate, f.agreement),
+            (10, 80.0, 20.0, 20.0, 100.0)
+        );
         assert!(f.accuracy_ci[0] < 80.0 && f.accuracy_ci[1] > 80.0);
         let q = index.cell("int8", "typo", 1, 5);
         assert_eq!((q.accuracy, q.delta_vs_reference, q.agreement), (60.0, -20.0, 80.0));

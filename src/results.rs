@@ -126,12 +126,17 @@ pub fn read_parquet(path: &Path) -> Result<Vec<EvalRow>> {
 
 /// Writes `throughput.parquet`: one row per scheme x window.
 pub fn write_throughput(windows: &[Window], path: &Path) -> Result<()> {
-    let f = |name: &str, get: &dyn Fn(&Window) -> f64| Column::new(name.into(), windows.iter().map(get).collect::<Vec<f64>>());
+    let f = |name: &str, get: &dyn Fn(&Window) -> f64| {
+        Column::new(name.into(), windows.iter().map(get).collect::<Vec<f64>>())
+    };
     let opt = |name: &str, get: &dyn Fn(&Window) -> Option<f64>| {
         Column::new(name.into(), windows.iter().map(get).collect::<Vec<Option<f64>>>())
     };
     let columns = vec![
-        Column::new("scheme".into(), windows.iter().map(|w| w.scheme.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            "scheme".into(),
+            windows.iter().map(|w| w.scheme.as_str()).collect::<Vec<&str>>(),
+        ),
         Column::new("window".into(), windows.iter().map(|w| w.window).collect::<Vec<u32>>()),
         f("t_end_s", &|w| w.t_end_s),
         Column::new("items".into(), windows.iter().map(|w| w.items).collect::<Vec<u64>>()),
@@ -143,7 +148,10 @@ pub fn write_throughput(windows: &[Window], path: &Path) -> Result<()> {
         f("latency_p99_ms", &|w| w.latency_p99_ms),
         opt("cpu_temp_c", &|w| w.cpu_temp_c),
         opt("cpu_freq_mhz", &|w| w.cpu_freq_mhz),
-        Column::new("rss_bytes".into(), windows.iter().map(|w| w.rss_bytes).collect::<Vec<Option<u64>>>()),
+        Column::new(
+            "rss_bytes".into(),
+            windows.iter().map(|w| w.rss_bytes).collect::<Vec<Option<u64>>>(),
+        ),
     ];
     let df = DataFrame::new(windows.len(), columns).map_err(|e| Error::Internal(format!("throughput table: {e}")))?;
     write_frame(df, path)
@@ -156,14 +164,28 @@ pub fn read_throughput(path: &Path) -> Result<Vec<Window>> {
     }
     let df = read_frame(path)?;
     let bad = |e: PolarsError| Error::input(path.display(), format!("unexpected throughput schema: {e}"));
-    let f64s = |name: &str| -> Result<Vec<Option<f64>>> { Ok(df.column(name).map_err(bad)?.f64().map_err(bad)?.iter().collect()) };
-    let u64s = |name: &str| -> Result<Vec<Option<u64>>> { Ok(df.column(name).map_err(bad)?.u64().map_err(bad)?.iter().collect()) };
-    let scheme: Vec<String> =
-        df.column("scheme").map_err(bad)?.str().map_err(bad)?.iter().map(|v| v.unwrap_or_default().to_string()).collect();
+    let f64s = |name: &str| -> Result<Vec<Option<f64>>> {
+        Ok(df.column(name).map_err(bad)?.f64().map_err(bad)?.iter().collect())
+    };
+    let u64s = |name: &str| -> Result<Vec<Option<u64>>> {
+        Ok(df.column(name).map_err(bad)?.u64().map_err(bad)?.iter().collect())
+    };
+    let scheme: Vec<String> = df
+        .column("scheme")
+        .map_err(bad)?
+        .str()
+        .map_err(bad)?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect();
     let window: Vec<Option<u32>> = df.column("window").map_err(bad)?.u32().map_err(bad)?.iter().collect();
     let (t_end, items, tokens) = (f64s("t_end_s")?, u64s("items")?, u64s("tokens")?);
     let (ips, tps) = (f64s("items_per_s")?, f64s("tokens_per_s")?);
-    let (p50, p95, p99) = (f64s("latency_p50_ms")?, f64s("latency_p95_ms")?, f64s("latency_p99_ms")?);
+    let (p50, p95, p99) = (
+        f64s("latency_p50_ms")?,
+        f64s("latency_p95_ms")?,
+        f64s("latency_p99_ms")?,
+    );
     let (temp, freq, rss) = (f64s("cpu_temp_c")?, f64s("cpu_freq_mhz")?, u64s("rss_bytes")?);
     Ok((0..df.height())
         .map(|i| Window {
@@ -186,13 +208,23 @@ pub fn read_throughput(path: &Path) -> Result<Vec<Window>> {
 
 /// Writes `metrics.parquet`: one row per scheme x family x severity range with every metric and interval.
 pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
-    let s = |name: &str, get: &dyn Fn(&Cell) -> &str| Column::new(name.into(), cells.iter().map(|c| get(c)).collect::<Vec<&str>>());
-    let f = |name: &str, get: &dyn Fn(&Cell) -> f64| Column::new(name.into(), cells.iter().map(|c| get(c)).collect::<Vec<f64>>());
+    let s = |name: &str, get: &dyn Fn(&Cell) -> &str| {
+        Column::new(name.into(), cells.iter().map(|c| get(c)).collect::<Vec<&str>>())
+    };
+    let f = |name: &str, get: &dyn Fn(&Cell) -> f64| {
+        Column::new(name.into(), cells.iter().map(|c| get(c)).collect::<Vec<f64>>())
+    };
     let columns = vec![
         s("scheme", &|c| &c.scheme),
         s("family", &|c| &c.family),
-        Column::new("severity_lo".into(), cells.iter().map(|c| c.severity_lo as u32).collect::<Vec<u32>>()),
-        Column::new("severity_hi".into(), cells.iter().map(|c| c.severity_hi as u32).collect::<Vec<u32>>()),
+        Column::new(
+            "severity_lo".into(),
+            cells.iter().map(|c| c.severity_lo as u32).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "severity_hi".into(),
+            cells.iter().map(|c| c.severity_hi as u32).collect::<Vec<u32>>(),
+        ),
         Column::new("n".into(), cells.iter().map(|c| c.n as u64).collect::<Vec<u64>>()),
         f("accuracy", &|c| c.accuracy),
         f("accuracy_lo", &|c| c.accuracy_ci[0]),
@@ -223,7 +255,9 @@ fn write_frame(mut df: DataFrame, path: &Path) -> Result<()> {
 
 fn read_frame(path: &Path) -> Result<DataFrame> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    ParquetReader::new(file).finish().map_err(|e| Error::input(path.display(), format!("not a parquet table: {e}")))
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| Error::input(path.display(), format!("not a parquet table: {e}")))
 }
 
 #[cfg(test)]
@@ -258,8 +292,20 @@ mod tests {
     #[test]
     fn throughput_round_trip_keeps_missing_sensors_missing() {
         let windows = vec![
-            Window { scheme: "f32".into(), window: 0, items: 5, items_per_s: 10.0, rss_bytes: Some(7), ..Default::default() },
-            Window { scheme: "int8".into(), window: 1, cpu_temp_c: Some(51.5), ..Default::default() },
+            Window {
+                scheme: "f32".into(),
+                window: 0,
+                items: 5,
+                items_per_s: 10.0,
+                rss_bytes: Some(7),
+                ..Default::default()
+            },
+            Window {
+                scheme: "int8".into(),
+                window: 1,
+                cpu_temp_c: Some(51.5),
+                ..Default::default()
+            },
         ];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");

@@ -55,15 +55,23 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
     let corruptions = if opts.sustain_only {
         String::new()
     } else {
-        opts.corruptions.clone().or(suite.file.corruptions.clone()).unwrap_or_else(|| DEFAULT_CORRUPTIONS.into())
+        opts.corruptions
+            .clone()
+            .or(suite.file.corruptions.clone())
+            .unwrap_or_else(|| DEFAULT_CORRUPTIONS.into())
     };
-    let origin = if opts.corruptions.is_some() { "--corruptions".to_string() } else { format!("{toml_path}: field corruptions") };
+    let origin = if opts.corruptions.is_some() {
+        "--corruptions".to_string()
+    } else {
+        format!("{toml_path}: field corruptions")
+    };
     let specs = parse_specs(&corruptions, &registry).map_err(|m| Error::input(origin, m))?;
-    let model_dir = opts
-        .model
-        .clone()
-        .or_else(|| suite.default_model())
-        .ok_or_else(|| Error::input(&toml_path, "field model: the suite names no default model; pass --model DIR"))?;
+    let model_dir = opts.model.clone().or_else(|| suite.default_model()).ok_or_else(|| {
+        Error::input(
+            &toml_path,
+            "field model: the suite names no default model; pass --model DIR",
+        )
+    })?;
     let sustain_cfg = sustain_config(opts, &suite)?;
     let baseline = match &opts.baseline {
         Some(path) => {
@@ -78,7 +86,12 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
     if let Some(n) = opts.limit {
         test.truncate(n);
     }
-    log(&format!("suite {} ({} test examples), model {}", suite.file.name, test.len(), model_dir.display()));
+    log(&format!(
+        "suite {} ({} test examples), model {}",
+        suite.file.name,
+        test.len(),
+        model_dir.display()
+    ));
     let files = ModelFiles::load(&model_dir)?;
     let variants = make_variants(&test, &specs, &registry, opts.seed);
     let families: Vec<String> = specs.iter().map(CorruptionSpec::name).collect();
@@ -91,22 +104,37 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
         let units = shard_units(s, &families, opts.shard);
         let runs_sustain = sustain_cfg.is_some() && units.iter().any(|u| u == CLEAN);
         if units.is_empty() && !runs_sustain {
-            infos.push(SchemeInfo { name: scheme.to_string(), weights: WeightStats::default() });
+            infos.push(SchemeInfo {
+                name: scheme.to_string(),
+                weights: WeightStats::default(),
+            });
             continue;
         }
         let started = std::time::Instant::now();
         let model = Model::build(&files, scheme)?;
         let (bytes, count) = model.linear_weight_stats();
-        let bits = if count > 0 { bytes as f64 * 8.0 / count as f64 } else { 0.0 };
+        let bits = if count > 0 {
+            bytes as f64 * 8.0 / count as f64
+        } else {
+            0.0
+        };
         infos.push(SchemeInfo {
             name: scheme.to_string(),
-            weights: WeightStats { weight_bytes: bytes, weight_count: count, bits_per_weight: bits },
+            weights: WeightStats {
+                weight_bytes: bytes,
+                weight_count: count,
+                bits_per_weight: bits,
+            },
         });
         let scorer = make_scorer(model, &suite, &model_dir, &mut classifier)?;
         if !opts.sustain_only {
             let mine: Vec<VariantItem> = variants.iter().filter(|v| units.contains(&v.family)).cloned().collect();
             let mut scheme_rows = evaluate(scorer.as_ref(), &scheme.to_string(), &test, &mine, opts.seed)?;
-            log(&format!("  {scheme}: {} predictions in {:.1}s", scheme_rows.len(), started.elapsed().as_secs_f64()));
+            log(&format!(
+                "  {scheme}: {} predictions in {:.1}s",
+                scheme_rows.len(),
+                started.elapsed().as_secs_f64()
+            ));
             rows.append(&mut scheme_rows);
         }
         if let (Some(cfg), true) = (&sustain_cfg, runs_sustain) {
@@ -137,15 +165,22 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
         kernels: "generic".into(),
         schemes: infos,
         families,
-        gate_rules: if opts.shard.is_some() { Vec::new() } else { suite.file.gate.rules.clone() },
-        baseline: if opts.shard.is_some() { None } else { baseline },
+        gate_rules: suite.file.gate.rules.clone(),
+        baseline,
         sustain: sustain_cfg,
         shard: opts.shard.map(|(k, n)| format!("{k}/{n}")),
     };
     let summary = build(meta, &rows, &windows);
-    let dir = opts.out.clone().unwrap_or_else(|| default_run_dir(&suite.file.name, opts.seed));
+    let dir = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_run_dir(&suite.file.name, opts.seed));
     rundir::write(&dir, &summary, &rows, &windows)?;
-    Ok(RunOutcome { table: render_table(&summary), dir, summary })
+    Ok(RunOutcome {
+        table: render_table(&summary),
+        dir,
+        summary,
+    })
 }
 
 /// The families (`clean` included) of scheme number `s` that this shard evaluates. Units are the
@@ -181,13 +216,28 @@ fn run_sustain(
     variants: &[VariantItem],
     run_threads: usize,
 ) -> Result<Vec<Window>> {
-    let clean: Vec<&str> = variants.iter().filter(|v| v.family == CLEAN).map(|v| v.text.as_str()).collect();
-    let corrupted: Vec<&str> = variants.iter().filter(|v| v.family != CLEAN).map(|v| v.text.as_str()).collect();
+    let clean: Vec<&str> = variants
+        .iter()
+        .filter(|v| v.family == CLEAN)
+        .map(|v| v.text.as_str())
+        .collect();
+    let corrupted: Vec<&str> = variants
+        .iter()
+        .filter(|v| v.family != CLEAN)
+        .map(|v| v.text.as_str())
+        .collect();
     // Every k-th input corrupted, the rest clean, in a fixed order.
     let mix: Vec<&str> = (0..clean.len().max(1) * 2)
         .filter_map(|i| {
-            let corrupt = !corrupted.is_empty() && ((i as f64 + 0.5) * cfg.corrupted_fraction).floor() > ((i as f64 - 0.5) * cfg.corrupted_fraction).floor();
-            if corrupt { corrupted.get(i % corrupted.len()) } else { clean.get(i % clean.len().max(1)) }.copied()
+            let corrupt = !corrupted.is_empty()
+                && ((i as f64 + 0.5) * cfg.corrupted_fraction).floor()
+                    > ((i as f64 - 0.5) * cfg.corrupted_fraction).floor();
+            if corrupt {
+                corrupted.get(i % corrupted.len())
+            } else {
+                clean.get(i % clean.len().max(1))
+            }
+            .copied()
         })
         .collect();
     if mix.is_empty() {
@@ -223,14 +273,22 @@ fn resolve_schemes(opts: &RunOptions, suite: &Suite, toml_path: &str) -> Result<
 fn make_scorer(model: Model, suite: &Suite, model_dir: &Path, kind: &mut String) -> Result<Box<dyn Scorer>> {
     if model.has_classifier() {
         *kind = "classification head".into();
-        return Ok(Box::new(HeadClassifier::new(model, &suite.file.labels, &model_dir.display().to_string())?));
+        return Ok(Box::new(HeadClassifier::new(
+            model,
+            &suite.file.labels,
+            &model_dir.display().to_string(),
+        )?));
     }
     let per_label = suite.file.prototypes_per_label;
     let train: Vec<&Example> = suite.split("train");
     let mut picked: Vec<(&str, &str)> = Vec::new();
     for label in &suite.file.labels {
         picked.extend(
-            train.iter().filter(|e| &e.label == label).take(per_label).map(|e| (e.label.as_str(), e.text.as_str())),
+            train
+                .iter()
+                .filter(|e| &e.label == label)
+                .take(per_label)
+                .map(|e| (e.label.as_str(), e.text.as_str())),
         );
     }
     *kind = format!("nearest label prototype (mean embedding of up to {per_label} train examples per label)");
@@ -239,10 +297,23 @@ fn make_scorer(model: Model, suite: &Suite, model_dir: &Path, kind: &mut String)
 
 /// `reports/runs/<suite>-seed<seed>-<unix seconds>` under the current directory.
 fn default_run_dir(suite: &str, seed: u64) -> PathBuf {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let safe: String =
-        suite.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    PathBuf::from("reports").join("runs").join(format!("{safe}-seed{seed}-{secs}"))
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let safe: String = suite
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from("reports")
+        .join("runs")
+        .join(format!("{safe}-seed{seed}-{secs}"))
 }
 
 /// The SIMD features of this CPU that the kernels care about.
@@ -253,7 +324,16 @@ pub fn cpu_features() -> Vec<String> {
         macro_rules! probe {
             ($($f:tt),*) => { $( if std::arch::is_x86_feature_detected!($f) { out.push($f.to_string()); } )* };
         }
-        probe!("sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vnni", "avxvnni");
+        probe!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "avx512f",
+            "avx512bw",
+            "avx512vnni",
+            "avxvnni"
+        );
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -284,7 +364,9 @@ mod tests {
                 }
             }
             seen.sort();
-            let mut all: Vec<(usize, String)> = (0..3).flat_map(|s| shard_units(s, &families, None).into_iter().map(move |f| (s, f))).collect();
+            let mut all: Vec<(usize, String)> = (0..3)
+                .flat_map(|s| shard_units(s, &families, None).into_iter().map(move |f| (s, f)))
+                .collect();
             all.sort();
             assert_eq!(seen, all, "{n} shards");
         }

@@ -37,7 +37,11 @@ pub fn write(dir: &Path, summary: &Summary, rows: &[EvalRow], windows: &[Window]
 
 /// Reads a `summary.json`, given the file or its run directory.
 pub fn read_summary(path: &Path) -> Result<Summary> {
-    let file = if path.is_dir() { path.join("summary.json") } else { path.to_path_buf() };
+    let file = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
     serde_json::from_str(&read_to_string(&file)?)
         .map_err(|e| Error::input(file.display(), format!("not a shakedown summary.json: {e}")))
 }
@@ -45,7 +49,10 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
 /// Reads a whole run directory.
 pub fn read(dir: &Path) -> Result<LoadedRun> {
     if !dir.is_dir() {
-        return Err(Error::input(dir.display(), "expected a run directory (with summary.json and results.parquet)"));
+        return Err(Error::input(
+            dir.display(),
+            "expected a run directory (with summary.json and results.parquet)",
+        ));
     }
     Ok(LoadedRun {
         dir: dir.to_path_buf(),

@@ -53,7 +53,10 @@ pub struct GateSection {
 
 impl Default for GateSection {
     fn default() -> Self {
-        GateSection { rules: Vec::new(), baseline_max_drop: default_baseline_max_drop() }
+        GateSection {
+            rules: Vec::new(),
+            baseline_max_drop: default_baseline_max_drop(),
+        }
     }
 }
 

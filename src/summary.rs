@@ -115,8 +115,11 @@ impl Summary {
 pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
     let index = RowIndex::new(rows, meta.seed);
     let severities_of = |scheme: &str, family: &str| -> Vec<u8> {
-        let mut v: Vec<u8> =
-            rows.iter().filter(|r| r.scheme == scheme && r.family == family).map(|r| r.severity).collect();
+        let mut v: Vec<u8> = rows
+            .iter()
+            .filter(|r| r.scheme == scheme && r.family == family)
+            .map(|r| r.severity)
+            .collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -137,7 +140,10 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                         .collect(),
                 })
                 .collect();
-            let corrupted: Vec<&EvalRow> = rows.iter().filter(|r| r.scheme == info.name && r.family != CLEAN).collect();
+            let corrupted: Vec<&EvalRow> = rows
+                .iter()
+                .filter(|r| r.scheme == info.name && r.family != CLEAN)
+                .collect();
             let mean_corrupted_accuracy = (!corrupted.is_empty())
                 .then(|| 100.0 * corrupted.iter().filter(|r| r.correct).count() as f64 / corrupted.len() as f64);
             let has_windows = windows.iter().any(|w| w.scheme == info.name);
@@ -155,9 +161,15 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
         reference: meta.schemes.first().map(|s| s.name.clone()).unwrap_or_default(),
         meta,
         schemes,
-        gate: Verdict { passed: true, checks: vec![] },
+        gate: Verdict {
+            passed: true,
+            checks: vec![],
+        },
     };
-    summary.gate = gate::evaluate(&summary, &index);
+    // A shard holds part of the rows: its gate is evaluated when the shards are merged.
+    if summary.meta.shard.is_none() {
+        summary.gate = gate::evaluate(&summary, &index);
+    }
     summary
 }
 
@@ -179,7 +191,10 @@ pub fn render_table(summary: &Summary) -> String {
             s.clean.accuracy
         ));
         for f in &s.families {
-            out.push_str(&format!(" {:>16}", format!("{:.1} ({:+.1})", f.pooled.accuracy, -f.pooled.drop)));
+            out.push_str(&format!(
+                " {:>16}",
+                format!("{:.1} ({:+.1})", f.pooled.accuracy, -f.pooled.drop)
+            ));
         }
         match &s.throughput {
             Some(t) => out.push_str(&format!(" {:>10.1}\n", t.sustained_items_per_s)),
@@ -199,7 +214,13 @@ mod tests {
         let mut rows = Vec::new();
         for i in 0..4 {
             let id = i.to_string();
-            rows.push(EvalRow { scheme: "f32".into(), example_id: id.clone(), family: CLEAN.into(), correct: true, ..Default::default() });
+            rows.push(EvalRow {
+                scheme: "f32".into(),
+                example_id: id.clone(),
+                family: CLEAN.into(),
+                correct: true,
+                ..Default::default()
+            });
             for sev in [2u8, 4] {
                 rows.push(EvalRow {
                     scheme: "f32".into(),
@@ -213,13 +234,22 @@ mod tests {
             }
         }
         let meta = RunMeta {
-            schemes: vec![SchemeInfo { name: "f32".into(), weights: WeightStats::default() }],
+            schemes: vec![SchemeInfo {
+                name: "f32".into(),
+                weights: WeightStats::default(),
+            }],
             families: vec!["ocr".into()],
             ..Default::default()
         };
         let s = build(meta, &rows, &[]);
         let f = &s.schemes[0].families[0];
-        assert_eq!(f.severities.iter().map(|c| (c.severity_lo, c.accuracy)).collect::<Vec<_>>(), vec![(2, 100.0), (4, 75.0)]);
+        assert_eq!(
+            f.severities
+                .iter()
+                .map(|c| (c.severity_lo, c.accuracy))
+                .collect::<Vec<_>>(),
+            vec![(2, 100.0), (4, 75.0)]
+        );
         assert_eq!((f.pooled.n, f.pooled.accuracy, f.pooled.drop), (8, 87.5, 12.5));
         assert_eq!(s.schemes[0].mean_corrupted_accuracy, Some(87.5));
         assert!(s.gate.passed && s.gate.checks.is_empty());

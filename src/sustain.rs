@@ -28,7 +28,14 @@ pub struct SustainConfig {
 
 impl Default for SustainConfig {
     fn default() -> Self {
-        SustainConfig { duration_s: 4.0, window_s: 0.5, warmup_s: 0.5, batch: 8, threads: 0, corrupted_fraction: 0.5 }
+        SustainConfig {
+            duration_s: 4.0,
+            window_s: 0.5,
+            warmup_s: 0.5,
+            batch: 8,
+            threads: 0,
+            corrupted_fraction: 0.5,
+        }
     }
 }
 
@@ -95,7 +102,11 @@ pub struct ThroughputSummary {
 }
 
 /// Runs `work` (which processes one batch and returns (items, tokens)) continuously and records windows.
-pub fn measure(scheme: &str, cfg: &SustainConfig, mut work: impl FnMut(usize) -> Result<(u64, u64)>) -> Result<Vec<Window>> {
+pub fn measure(
+    scheme: &str,
+    cfg: &SustainConfig,
+    mut work: impl FnMut(usize) -> Result<(u64, u64)>,
+) -> Result<Vec<Window>> {
     let warm_end = Instant::now() + Duration::from_secs_f64(cfg.warmup_s);
     let mut call = 0usize;
     while Instant::now() < warm_end {
@@ -156,7 +167,10 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 pub fn summarize(scheme: &str, windows: &[Window]) -> ThroughputSummary {
     let mine: Vec<&Window> = windows.iter().filter(|w| w.scheme == scheme).collect();
     if mine.is_empty() {
-        return ThroughputSummary { scheme: scheme.into(), ..Default::default() };
+        return ThroughputSummary {
+            scheme: scheme.into(),
+            ..Default::default()
+        };
     }
     let tail = &mine[mine.len() - mine.len().div_ceil(3)..];
     let median = |f: &dyn Fn(&Window) -> f64| {
@@ -165,7 +179,9 @@ pub fn summarize(scheme: &str, windows: &[Window]) -> ThroughputSummary {
         v[(v.len() - 1) / 2]
     };
     let rates: Vec<f64> = mine.iter().map(|w| w.items_per_s).collect();
-    let (lo, hi) = rates.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &r| (a.min(r), b.max(r)));
+    let (lo, hi) = rates
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &r| (a.min(r), b.max(r)));
     ThroughputSummary {
         scheme: scheme.into(),
         windows: mine.len(),
@@ -228,17 +244,30 @@ mod tests {
         let windows: Vec<Window> = rates
             .iter()
             .enumerate()
-            .map(|(i, &r)| Window { scheme: "f32".into(), window: i as u32, items_per_s: r, ..Default::default() })
+            .map(|(i, &r)| Window {
+                scheme: "f32".into(),
+                window: i as u32,
+                items_per_s: r,
+                ..Default::default()
+            })
             .collect();
         let s = summarize("f32", &windows);
         assert_eq!(s.burst_items_per_s, 100.0);
-        assert_eq!(s.sustained_items_per_s, 50.0, "median of the last two windows (60, 50), lower middle");
+        assert_eq!(
+            s.sustained_items_per_s, 50.0,
+            "median of the last two windows (60, 50), lower middle"
+        );
         assert!((s.stability - 0.5).abs() < 1e-12);
     }
 
     #[test]
     fn measure_records_every_window_and_counts_items() {
-        let cfg = SustainConfig { duration_s: 0.2, window_s: 0.05, warmup_s: 0.0, ..Default::default() };
+        let cfg = SustainConfig {
+            duration_s: 0.2,
+            window_s: 0.05,
+            warmup_s: 0.0,
+            ..Default::default()
+        };
         let windows = measure("x", &cfg, |_| Ok((2, 10))).unwrap();
         assert_eq!(windows.len(), 4);
         assert!(windows.iter().all(|w| w.items >= 2 && w.tokens == w.items * 5));
@@ -246,7 +275,14 @@ mod tests {
 
     #[test]
     fn bad_config_names_the_field() {
-        let cfg = SustainConfig { window_s: 0.0, ..Default::default() };
-        assert!(cfg.validate("s.toml").unwrap_err().to_string().contains("sustain.window_s"));
+        let cfg = SustainConfig {
+            window_s: 0.0,
+            ..Default::default()
+        };
+        assert!(cfg
+            .validate("s.toml")
+            .unwrap_err()
+            .to_string()
+            .contains("sustain.window_s"));
     }
 }

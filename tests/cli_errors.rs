@@ -119,3 +119,14 @@ fn corrupt_model_files_are_bad_input_and_write_nothing() {
         "intermediate.dense.weight",
     );
 }
+
+#[test]
+fn bad_shard_sustain_and_run_directories() {
+    assert_bad_input(&["run", "--shard", "3/2", "--limit", "2"], "--shard");
+    assert_bad_input(&["run", "--sustain-seconds", "0", "--limit", "2"], "--sustain-seconds");
+    assert_bad_input(&["report", "/nonexistent/run"], "/nonexistent/run");
+    let tmp = tempfile::tempdir().unwrap();
+    let ok = "{\"id\":\"1\",\"text\":\"stop\",\"label\":\"stop\",\"split\":\"test\"}\n";
+    small_suite(tmp.path(), ok, "[sustain]\nbatch = 0\n");
+    assert_bad_input(&["run", "--suite", tmp.path().to_str().unwrap()], "sustain.batch");
+}

@@ -32,6 +32,6 @@ fn minilm_runs_the_default_suite_with_prototypes_under_every_scheme() {
         .collect();
     assert_eq!(schemes, ["f32", "int8", "w4a16-rtn-g128"]);
     // Prototype classification of an off-the-shelf encoder is far better than chance (1/14) on clean commands.
-    let clean = summary["schemes"][0]["clean_accuracy"].as_f64().unwrap();
+    let clean = summary["schemes"][0]["clean"]["accuracy"].as_f64().unwrap();
     assert!(clean > 40.0, "clean accuracy {clean}");
 }

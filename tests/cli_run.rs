@@ -12,7 +12,15 @@ fn run_dir(name: &str) -> tempfile::TempDir {
 fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
     let out = run_dir("run");
     let dir = out.path().join("r");
-    let o = shakedown(&["run", "--limit", "60", "--out", dir.to_str().unwrap()]);
+    let o = shakedown(&[
+        "run",
+        "--limit",
+        "60",
+        "--sustain-seconds",
+        "1",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     let code = o.status.code();
     assert!(code == Some(0) || code == Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -42,7 +50,24 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
         bytes[1] * 3 < bytes[0] + 1 && bytes[2] * 6 < bytes[0],
         "int8 and int4 must be packed: {bytes:?}"
     );
-    assert!(schemes[0]["clean_accuracy"].as_f64().unwrap() >= 95.0);
+    assert!(schemes[0]["clean"]["accuracy"].as_f64().unwrap() >= 95.0);
+    for s in schemes {
+        let t = &s["throughput"];
+        assert!(t["sustained_items_per_s"].as_f64().unwrap() > 0.0, "{t}");
+        assert!(t["windows"].as_u64().unwrap() >= 2);
+    }
+    for file in ["throughput.parquet", "metrics.parquet", "junit.xml", "summary.md"] {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
+    let windows = shakedown::results::read_throughput(&dir.join("throughput.parquet")).unwrap();
+    assert!(windows
+        .iter()
+        .all(|w| w.cpu_temp_c.is_none() || w.cpu_temp_c.unwrap() > 0.0));
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert_eq!(
+        junit.matches("<testcase").count(),
+        summary["gate"]["checks"].as_array().unwrap().len()
+    );
 
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("Gate:") && html.contains("w4a16-rtn-g128"));
@@ -110,6 +135,13 @@ fn gate_failure_exits_1_and_names_the_rule() {
         "{stdout}"
     );
     assert!(out.join("summary.json").exists() && out.join("report.html").exists());
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<failure message=\"measured") && junit.contains("minimum 100.5"),
+        "{junit}"
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("gate failed") && md.contains("Failing gate checks"), "{md}");
 }
 
 #[test]

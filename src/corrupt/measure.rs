@@ -55,8 +55,8 @@ pub fn edit_segments(reference: &str, hyp: &str) -> Vec<Segment> {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         for j in 1..=m {
@@ -85,7 +85,10 @@ pub fn edit_segments(reference: &str, hyp: &str) -> Vec<Segment> {
     for (c, flag) in h.iter().zip(changed) {
         match out.last_mut() {
             Some(seg) if seg.changed == flag => seg.text.push(*c),
-            _ => out.push(Segment { changed: flag, text: c.to_string() }),
+            _ => out.push(Segment {
+                changed: flag,
+                text: c.to_string(),
+            }),
         }
     }
     out
@@ -101,7 +104,10 @@ mod tests {
         let joined: String = segs.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(joined, "move the palette lift");
         let marked: usize = segs.iter().filter(|s| s.changed).map(|s| s.text.chars().count()).sum();
-        let distance = edit_distance(&"move the pallet left".chars().collect::<Vec<_>>(), &"move the palette lift".chars().collect::<Vec<_>>());
+        let distance = edit_distance(
+            &"move the pallet left".chars().collect::<Vec<_>>(),
+            &"move the palette lift".chars().collect::<Vec<_>>(),
+        );
         assert!(marked >= 2 && marked <= distance, "{segs:?}");
         assert!(!segs.iter().any(|s| s.changed && s.text.contains("move")));
         assert!(edit_segments("same", "same").iter().all(|s| !s.changed));

@@ -39,7 +39,11 @@ pub fn accuracy_by_severity(summary: &Summary) -> Result<String> {
     {
         let root = SVGBackend::with_string(&mut svg, (440 * panels as u32, 360)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let lowest = summary.cells().iter().map(|c| c.accuracy_ci[0]).fold(100.0f64, f64::min);
+        let lowest = summary
+            .cells()
+            .iter()
+            .map(|c| c.accuracy_ci[0])
+            .fold(100.0f64, f64::min);
         let y_min = ((lowest - 5.0) / 10.0).floor().max(0.0) * 10.0;
         for (area, family) in root.split_evenly((1, panels)).iter().zip(families) {
             let mut chart = ChartBuilder::on(area)
@@ -66,14 +70,18 @@ pub fn accuracy_by_severity(summary: &Summary) -> Result<String> {
                 let x = |c: &crate::metrics::Cell| c.severity_lo as f64;
                 let mut band: Vec<(f64, f64)> = cells.iter().map(|c| (x(c), c.accuracy_ci[1])).collect();
                 band.extend(cells.iter().rev().map(|c| (x(c), c.accuracy_ci[0])));
-                chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled()))).map_err(err)?;
+                chart
+                    .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
+                    .map_err(err)?;
                 let points: Vec<(f64, f64)> = cells.iter().map(|c| (x(c), c.accuracy)).collect();
                 chart
                     .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
                     .map_err(err)?
                     .label(scheme.scheme.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
-                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(err)?;
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                    .map_err(err)?;
             }
             chart
                 .configure_series_labels()
@@ -94,26 +102,44 @@ pub fn drop_heatmap(summary: &Summary) -> Result<String> {
     let families = &summary.meta.families;
     let (cols, rows) = (families.len().max(1), summary.schemes.len().max(1));
     let (cell_w, cell_h, left, top) = (130i32, 44i32, 170i32, 40i32);
-    let (w, h) = ((left + cell_w * cols as i32 + 20) as u32, (top + cell_h * rows as i32 + 20) as u32);
-    let worst = summary.schemes.iter().flat_map(|s| s.families.iter().map(|f| f.pooled.drop)).fold(1.0f64, f64::max);
+    let (w, h) = (
+        (left + cell_w * cols as i32 + 20) as u32,
+        (top + cell_h * rows as i32 + 20) as u32,
+    );
+    let worst = summary
+        .schemes
+        .iter()
+        .flat_map(|s| s.families.iter().map(|f| f.pooled.drop))
+        .fold(1.0f64, f64::max);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let text = |s: &str, x: i32, y: i32, size: u32| Text::new(s.to_string(), (x, y), ("sans-serif", size).into_font());
-        root.draw(&text("drop from clean, points (pooled over severities)", 10, 10, 14)).map_err(err)?;
+        let text =
+            |s: &str, x: i32, y: i32, size: u32| Text::new(s.to_string(), (x, y), ("sans-serif", size).into_font());
+        root.draw(&text("drop from clean, points (pooled over severities)", 10, 10, 14))
+            .map_err(err)?;
         for (c, family) in families.iter().enumerate() {
-            root.draw(&text(family, left + cell_w * c as i32 + 8, top - 14, 13)).map_err(err)?;
+            root.draw(&text(family, left + cell_w * c as i32 + 8, top - 14, 13))
+                .map_err(err)?;
         }
         for (r, scheme) in summary.schemes.iter().enumerate() {
             let y = top + cell_h * r as i32;
-            root.draw(&text(&scheme.scheme, 10, y + cell_h / 2 - 7, 13)).map_err(err)?;
+            root.draw(&text(&scheme.scheme, 10, y + cell_h / 2 - 7, 13))
+                .map_err(err)?;
             for (c, f) in scheme.families.iter().enumerate() {
                 let x = left + cell_w * c as i32;
                 let t = (f.pooled.drop.max(0.0) / worst).clamp(0.0, 1.0);
                 let fill = RGBColor(255, (255.0 - 180.0 * t) as u8, (255.0 - 200.0 * t) as u8);
-                root.draw(&Rectangle::new([(x, y), (x + cell_w - 2, y + cell_h - 2)], fill.filled())).map_err(err)?;
-                let label = format!("{:.1} [{:.1}, {:.1}]", f.pooled.drop, f.pooled.drop_ci[0], f.pooled.drop_ci[1]);
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell_w - 2, y + cell_h - 2)],
+                    fill.filled(),
+                ))
+                .map_err(err)?;
+                let label = format!(
+                    "{:.1} [{:.1}, {:.1}]",
+                    f.pooled.drop, f.pooled.drop_ci[0], f.pooled.drop_ci[1]
+                );
                 root.draw(&text(&label, x + 6, y + cell_h / 2 - 7, 12)).map_err(err)?;
             }
         }
@@ -141,11 +167,19 @@ pub fn throughput_over_time(summary: &Summary, windows: &[Window]) -> Result<Opt
             .y_label_area_size(56)
             .build_cartesian_2d(0f64..t_max, 0f64..y_max)
             .map_err(err)?;
-        chart.configure_mesh().x_desc("seconds under load").y_desc("items/s").draw().map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds under load")
+            .y_desc("items/s")
+            .draw()
+            .map_err(err)?;
         for (i, scheme) in summary.schemes.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
-            let points: Vec<(f64, f64)> =
-                windows.iter().filter(|w| w.scheme == scheme.scheme).map(|w| (w.t_end_s, w.items_per_s)).collect();
+            let points: Vec<(f64, f64)> = windows
+                .iter()
+                .filter(|w| w.scheme == scheme.scheme)
+                .map(|w| (w.t_end_s, w.items_per_s))
+                .collect();
             if points.is_empty() {
                 continue;
             }
@@ -154,7 +188,9 @@ pub fn throughput_over_time(summary: &Summary, windows: &[Window]) -> Result<Opt
                 .map_err(err)?
                 .label(scheme.scheme.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 2, color.filled()))).map_err(err)?;
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 2, color.filled())))
+                .map_err(err)?;
         }
         chart
             .configure_series_labels()

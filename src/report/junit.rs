@@ -4,7 +4,11 @@ use crate::summary::Summary;
 
 /// Escapes text for XML attributes and content.
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// Renders the gate's checks as a JUnit XML test suite.
@@ -20,7 +24,10 @@ pub fn render(summary: &Summary) -> String {
     ));
     for c in checks {
         let name = format!("{} [{}, {}]", c.rule, c.scheme, c.family);
-        out.push_str(&format!("  <testcase classname=\"shakedown.gate\" name=\"{}\"", xml(&name)));
+        out.push_str(&format!(
+            "  <testcase classname=\"shakedown.gate\" name=\"{}\"",
+            xml(&name)
+        ));
         if c.passed {
             out.push_str(&format!("><system-out>{}</system-out></testcase>\n", xml(&c.reason)));
         } else {
@@ -30,10 +37,20 @@ pub fn render(summary: &Summary) -> String {
                 (None, Some(b)) => format!("maximum {b}"),
                 (None, None) => "no bound".into(),
             };
-            let measured = c.measured.map(|m| format!("{m:.2}")).unwrap_or_else(|| "nothing".into());
-            let interval = c.interval.map(|[a, b]| format!(", 95% interval [{a:.2}, {b:.2}]")).unwrap_or_default();
+            let measured = c
+                .measured
+                .map(|m| format!("{m:.2}"))
+                .unwrap_or_else(|| "nothing".into());
+            let interval = c
+                .interval
+                .map(|[a, b]| format!(", 95% interval [{a:.2}, {b:.2}]"))
+                .unwrap_or_default();
             let message = format!("measured {measured}{interval}; {bound}: {}", c.reason);
-            out.push_str(&format!("><failure message=\"{}\">{}</failure></testcase>\n", xml(&message), xml(&message)));
+            out.push_str(&format!(
+                "><failure message=\"{}\">{}</failure></testcase>\n",
+                xml(&message),
+                xml(&message)
+            ));
         }
     }
     out.push_str("</testsuite>\n</testsuites>\n");
@@ -60,10 +77,16 @@ mod tests {
             reason: "7.25 is above the maximum 5".into(),
         };
         let summary = Summary {
-            meta: RunMeta { suite: "a<b".into(), ..Default::default() },
+            meta: RunMeta {
+                suite: "a<b".into(),
+                ..Default::default()
+            },
             reference: "f32".into(),
             schemes: vec![],
-            gate: Verdict { passed: false, checks: vec![check(false), check(true)] },
+            gate: Verdict {
+                passed: false,
+                checks: vec![check(false), check(true)],
+            },
         };
         let x = render(&summary);
         assert!(x.contains("tests=\"2\" failures=\"1\""));

@@ -4,7 +4,10 @@ use crate::summary::Summary;
 
 /// Markdown-safe cell text: pipes and angle brackets escaped, newlines removed.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace(['\n', '\r'], " ")
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
 }
 
 /// Renders the verdict, the per-scheme table and the failing checks.
@@ -46,7 +49,13 @@ pub fn render(summary: &Summary) -> String {
     if !failing.is_empty() {
         out.push_str("\n**Failing gate checks**\n\n");
         for c in failing {
-            out.push_str(&format!("- {} [{}, {}]: {}\n", cell(&c.rule), cell(&c.scheme), cell(&c.family), cell(&c.reason)));
+            out.push_str(&format!(
+                "- {} [{}, {}]: {}\n",
+                cell(&c.rule),
+                cell(&c.scheme),
+                cell(&c.family),
+                cell(&c.reason)
+            ));
         }
     }
     out.push_str(&format!(

@@ -69,7 +69,10 @@ fn variants<'a>(rows: &'a [EvalRow], schemes: &[String]) -> Vec<Vec<&'a EvalRow>
 
 fn example(variant: &[&EvalRow], clean: &HashMap<(&str, &str), &EvalRow>) -> Option<Example> {
     let first = variant.first()?;
-    let clean_text = clean.get(&(first.scheme.as_str(), first.example_id.as_str())).map(|r| r.text.clone()).unwrap_or_default();
+    let clean_text = clean
+        .get(&(first.scheme.as_str(), first.example_id.as_str()))
+        .map(|r| r.text.clone())
+        .unwrap_or_default();
     Some(Example {
         family: first.family.clone(),
         severity: first.severity,
@@ -81,7 +84,10 @@ fn example(variant: &[&EvalRow], clean: &HashMap<(&str, &str), &EvalRow>) -> Opt
         predictions: variant
             .iter()
             .map(|r| {
-                let before = clean.get(&(r.scheme.as_str(), r.example_id.as_str())).map(|c| c.prediction.clone()).unwrap_or_default();
+                let before = clean
+                    .get(&(r.scheme.as_str(), r.example_id.as_str()))
+                    .map(|c| c.prediction.clone())
+                    .unwrap_or_default();
                 Prediction {
                     scheme: r.scheme.clone(),
                     flipped: before != r.prediction,
@@ -96,11 +102,18 @@ fn example(variant: &[&EvalRow], clean: &HashMap<(&str, &str), &EvalRow>) -> Opt
 
 /// (per family x severity: one example, preferring one the noise flipped; flipped examples, at most MAX_FLIPS)
 fn examples(rows: &[EvalRow], schemes: &[String]) -> (Vec<Example>, Vec<Example>, usize) {
-    let clean: HashMap<(&str, &str), &EvalRow> =
-        rows.iter().filter(|r| r.family == CLEAN).map(|r| ((r.scheme.as_str(), r.example_id.as_str()), r)).collect();
+    let clean: HashMap<(&str, &str), &EvalRow> = rows
+        .iter()
+        .filter(|r| r.family == CLEAN)
+        .map(|r| ((r.scheme.as_str(), r.example_id.as_str()), r))
+        .collect();
     let all = variants(rows, schemes);
     let flipped_of = |v: &Vec<&EvalRow>| {
-        v.iter().any(|r| clean.get(&(r.scheme.as_str(), r.example_id.as_str())).is_some_and(|c| c.prediction != r.prediction))
+        v.iter().any(|r| {
+            clean
+                .get(&(r.scheme.as_str(), r.example_id.as_str()))
+                .is_some_and(|c| c.prediction != r.prediction)
+        })
     };
     let mut per_cell: Vec<Example> = Vec::new();
     let mut cells: Vec<(String, u8)> = Vec::new();
@@ -111,7 +124,10 @@ fn examples(rows: &[EvalRow], schemes: &[String]) -> (Vec<Example>, Vec<Example>
         }
     }
     for (family, severity) in cells {
-        let in_cell: Vec<&Vec<&EvalRow>> = all.iter().filter(|v| v[0].family == family && v[0].severity == severity).collect();
+        let in_cell: Vec<&Vec<&EvalRow>> = all
+            .iter()
+            .filter(|v| v[0].family == family && v[0].severity == severity)
+            .collect();
         let pick = in_cell
             .iter()
             .find(|v| flipped_of(v))
@@ -123,7 +139,11 @@ fn examples(rows: &[EvalRow], schemes: &[String]) -> (Vec<Example>, Vec<Example>
     }
     let flipped: Vec<&Vec<&EvalRow>> = all.iter().filter(|v| flipped_of(v)).collect();
     let total = flipped.len();
-    let shown = flipped.into_iter().take(MAX_FLIPS).filter_map(|v| example(v, &clean)).collect();
+    let shown = flipped
+        .into_iter()
+        .take(MAX_FLIPS)
+        .filter_map(|v| example(v, &clean))
+        .collect();
     (per_cell, shown, total)
 }
 
@@ -133,8 +153,11 @@ pub fn render_html(summary: &Summary, rows: &[EvalRow], windows: &[Window]) -> R
     let (per_cell, flipped, flipped_total) = examples(rows, &schemes);
     let safe = minijinja::Value::from_safe_string;
     let mut env = Environment::new();
-    env.add_template("report.html", TEMPLATE).map_err(|e| Error::Internal(format!("report template: {e}")))?;
-    let tpl = env.get_template("report.html").map_err(|e| Error::Internal(format!("report template: {e}")))?;
+    env.add_template("report.html", TEMPLATE)
+        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
+    let tpl = env
+        .get_template("report.html")
+        .map_err(|e| Error::Internal(format!("report template: {e}")))?;
     tpl.render(context! {
         summary => summary,
         accuracy_svg => safe(charts::accuracy_by_severity(summary)?),
@@ -157,12 +180,34 @@ mod tests {
     fn suite_text_is_escaped() {
         let evil = "<script>alert('x')</script> \"quoted\" & more";
         let rows = vec![
-            EvalRow { scheme: "f32".into(), example_id: "1".into(), family: CLEAN.into(), label: evil.into(), prediction: evil.into(), correct: true, text: evil.into(), ..Default::default() },
-            EvalRow { scheme: "f32".into(), example_id: "1".into(), family: "typo".into(), severity: 1, label: evil.into(), prediction: "x".into(), cer: 0.1, text: format!("{evil}<img src=x onerror=alert(2)>"), ..Default::default() },
+            EvalRow {
+                scheme: "f32".into(),
+                example_id: "1".into(),
+                family: CLEAN.into(),
+                label: evil.into(),
+                prediction: evil.into(),
+                correct: true,
+                text: evil.into(),
+                ..Default::default()
+            },
+            EvalRow {
+                scheme: "f32".into(),
+                example_id: "1".into(),
+                family: "typo".into(),
+                severity: 1,
+                label: evil.into(),
+                prediction: "x".into(),
+                cer: 0.1,
+                text: format!("{evil}<img src=x onerror=alert(2)>"),
+                ..Default::default()
+            },
         ];
         let meta = RunMeta {
             suite: evil.into(),
-            schemes: vec![SchemeInfo { name: "f32".into(), ..Default::default() }],
+            schemes: vec![SchemeInfo {
+                name: "f32".into(),
+                ..Default::default()
+            }],
             families: vec!["typo".into()],
             ..Default::default()
         };

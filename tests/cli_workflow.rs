@@ -1,0 +1,182 @@
+//! The run directory's afterlife: `report` recomputes it, `compare` sets runs side by side,
+//! `--baseline` gates against an earlier run, and `--shard` + `merge` equal an unsharded run.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{shakedown, text};
+
+fn run(dir: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec![
+        "run",
+        "--limit",
+        "30",
+        "--corruptions",
+        "typo:1-2,ocr:1,3",
+        "--no-sustain",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = shakedown(&args);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    dir.to_path_buf()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn sharded_and_merged_run_equals_the_unsharded_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = run(&tmp.path().join("whole"), &["--seed", "4"]);
+    let mut shards = Vec::new();
+    for k in 1..=4 {
+        let spec = format!("{k}/4");
+        shards.push(run(
+            &tmp.path().join(format!("shard{k}")),
+            &["--seed", "4", "--shard", &spec],
+        ));
+    }
+    let merged = tmp.path().join("merged");
+    let mut args = vec!["merge".to_string()];
+    // Any order of shards gives the same result.
+    args.extend(shards.iter().rev().map(|p| p.display().to_string()));
+    args.extend(["--out".to_string(), merged.display().to_string()]);
+    let o = shakedown(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    for file in [
+        "results.parquet",
+        "metrics.parquet",
+        "summary.json",
+        "junit.xml",
+        "summary.md",
+    ] {
+        let same = std::fs::read(whole.join(file)).unwrap() == std::fs::read(merged.join(file)).unwrap();
+        assert!(same, "{file} differs between the unsharded and the merged run");
+    }
+    // A shard exits 0 without a verdict; a missing shard is refused.
+    let o = shakedown(&[
+        "merge",
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+        "--out",
+        tmp.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is missing"));
+}
+
+#[test]
+fn report_recomputes_the_same_outputs_from_the_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(&tmp.path().join("r"), &[]);
+    let before = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    std::fs::remove_file(dir.join("report.html")).unwrap();
+    std::fs::write(dir.join("summary.md"), "stale").unwrap();
+    let o = shakedown(&["report", dir.to_str().unwrap()]);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    assert!(
+        std::fs::read_to_string(dir.join("summary.json")).unwrap() == before,
+        "summary.json changed"
+    );
+    assert!(dir.join("report.html").exists());
+    assert_ne!(std::fs::read_to_string(dir.join("summary.md")).unwrap(), "stale");
+}
+
+#[test]
+fn baseline_gate_fails_when_accuracy_falls_below_the_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run(&tmp.path().join("base"), &[]);
+    // Against itself: passes.
+    let o = shakedown(&["report", base.to_str().unwrap(), "--baseline", base.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Against a baseline that claims 5 points more everywhere: fails, naming value, bound and interval.
+    let mut better = json(&base.join("summary.json"));
+    for s in better["schemes"].as_array_mut().unwrap() {
+        let acc = s["clean"]["accuracy"].as_f64().unwrap();
+        s["clean"]["accuracy"] = serde_json::json!(acc + 5.0);
+    }
+    let better_path = tmp.path().join("better.json");
+    std::fs::write(&better_path, better.to_string()).unwrap();
+    let out = tmp.path().join("gated");
+    let o = shakedown(&[
+        "run",
+        "--limit",
+        "30",
+        "--corruptions",
+        "typo:1-2,ocr:1,3",
+        "--no-sustain",
+        "--baseline",
+        better_path.to_str().unwrap(),
+        "--baseline-max-drop",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("below baseline") && stdout.contains("95% interval"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn compare_shows_deltas_significance_and_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run(&tmp.path().join("a"), &["--schemes", "f32,int8"]);
+    let b = run(
+        &tmp.path().join("b"),
+        &["--schemes", "f32,w4a16-rtn-g32", "--seed", "9"],
+    );
+    let o = shakedown(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    for needle in ["A (base)", "int8", "w4a16-rtn-g32", "clean", "McNemar"] {
+        assert!(table.contains(needle), "{needle} missing: {table}");
+    }
+    let o = shakedown(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--format", "json"]);
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f32_typo = c["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["scheme"] == "f32" && l["family"] == "typo" && l["severity"] == "all")
+        .unwrap();
+    assert_eq!(f32_typo["accuracy"].as_array().unwrap().len(), 2);
+    assert!(f32_typo["p_value"][1].as_f64().unwrap() <= 1.0);
+    let o = shakedown(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--format", "md"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("|---|"));
+    let o = shakedown(&["compare", a.to_str().unwrap(), "/nonexistent"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn sustain_command_writes_throughput_windows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    let o = shakedown(&[
+        "sustain",
+        "--schemes",
+        "f32,int8",
+        "--sustain-seconds",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("sustained") && stdout.contains("int8"), "{stdout}");
+    let windows = shakedown::results::read_throughput(&out.join("throughput.parquet")).unwrap();
+    assert_eq!(
+        windows.iter().filter(|w| w.scheme == "int8").count(),
+        2,
+        "1 s in 0.5 s windows"
+    );
+    assert!(windows
+        .iter()
+        .all(|w| w.items > 0 && w.tokens >= w.items && w.latency_p99_ms >= w.latency_p50_ms));
+}
