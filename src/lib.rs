@@ -1,6 +1,7 @@
 //! Shakedown: corrupt a suite's inputs, run them through a built-in quantized inference engine
 //! under several schemes, compare clean against corrupted accuracy, gate and report.
 
+pub mod bench;
 pub mod compare;
 pub mod corrupt;
 pub mod engine;

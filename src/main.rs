@@ -33,6 +33,32 @@ enum Command {
     Merge(MergeArgs),
     /// Read lines of text on stdin; print one JSON object per line (label scores, or the embedding).
     Predict(PredictArgs),
+    /// Measure kernel GOP/s and end-to-end sentences/s per scheme, as ratios to f32 in the same run.
+    Bench(BenchArgs),
+    /// List the quantization schemes with their bits per weight.
+    Schemes,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Model folder. Default: the default suite's model.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Schemes to measure (f32 is always measured as the baseline).
+    #[arg(long, default_value = "f32,int8,w4a16-rtn-g128")]
+    schemes: String,
+    /// Batch sizes for the end-to-end measurement.
+    #[arg(long, default_value = "1,32")]
+    batches: String,
+    /// Thread counts.
+    #[arg(long, default_value = "1,2")]
+    threads: String,
+    /// Seconds per configuration.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -208,6 +234,52 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             let shards: Vec<&std::path::Path> = args.shards.iter().map(PathBuf::as_path).collect();
             let summary = shakedown::merge::merge(&shards, &args.out)?;
             finish(summary, &Some(args.out))
+        }
+        Command::Bench(args) => {
+            let list = |flag: &str, v: &str| -> Result<Vec<usize>, Error> {
+                v.split(',')
+                    .map(|p| p.trim().parse::<usize>().ok().filter(|n| *n > 0))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| Error::input(flag, format!("'{v}': expected positive integers separated by commas")))
+            };
+            if !(args.seconds > 0.0 && args.seconds.is_finite()) {
+                return Err(Error::input("--seconds", "expected a positive number"));
+            }
+            let suite = shakedown::suite::Suite::load(&default_suite())?;
+            let texts = suite.split("test").iter().take(256).map(|e| e.text.clone()).collect();
+            let opts = shakedown::bench::BenchOptions {
+                model: args.model.or_else(|| suite.default_model()).unwrap_or_default(),
+                schemes: shakedown::engine::scheme::parse_scheme_list(&args.schemes)
+                    .map_err(|m| Error::input("--schemes", m))?,
+                batches: list("--batches", &args.batches)?,
+                threads: list("--threads", &args.threads)?,
+                seconds: args.seconds,
+                texts,
+            };
+            let rows = shakedown::bench::bench(&opts)?;
+            let kernels = shakedown::engine::kernels::kernels().name();
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).map_err(|e| Error::Internal(e.to_string()))?
+                );
+            } else {
+                print!("{}", shakedown::bench::render(&rows, kernels));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schemes => {
+            println!("{:<22} {:>14}  what", "scheme", "bits/weight*");
+            for name in shakedown::engine::scheme::ALL_SCHEMES {
+                let scheme: Scheme = name.parse().map_err(Error::Internal)?;
+                println!(
+                    "{name:<22} {:>14.3}  {}",
+                    scheme.bits_per_weight(384),
+                    scheme.describe()
+                );
+            }
+            println!("* for a 384-wide row (all-MiniLM-L6-v2); scales and minimums stored as f32");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Predict(args) => {
             init_threads(args.threads)?;

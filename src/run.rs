@@ -162,7 +162,7 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
         test_examples: test.len(),
         corruptions,
         cpu_features: cpu_features(),
-        kernels: "generic".into(),
+        kernels: crate::engine::kernels::kernels().name().into(),
         schemes: infos,
         families,
         gate_rules: suite.file.gate.rules.clone(),

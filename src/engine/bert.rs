@@ -172,6 +172,7 @@ impl Bert {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let scale = 1.0 / (d as f32).sqrt();
+        let kernels = super::kernels::kernels();
         let jobs: Vec<(usize, usize)> = (0..offsets.len() - 1)
             .flat_map(|s| (0..heads).map(move |hd| (s, hd)))
             .collect();
@@ -187,7 +188,7 @@ impl Bert {
                     let qi = &q.row(start + i)[col..col + d];
                     for (j, sc) in scores.iter_mut().enumerate() {
                         let kj = &k.row(start + j)[col..col + d];
-                        *sc = qi.iter().zip(kj).map(|(a, b)| a * b).sum::<f32>() * scale;
+                        *sc = kernels.dot_f32(qi, kj) * scale;
                     }
                     softmax(&mut scores);
                     let oi = &mut out[i * d..(i + 1) * d];

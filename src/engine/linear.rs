@@ -1,7 +1,9 @@
 //! `Linear`: one fully connected layer whose weights are stored in any scheme's format.
 //! Model code calls `forward` and never looks at the scheme.
 
-use super::kernels::{matmul_f32, matmul_int4, matmul_int8};
+use half::f16;
+
+use super::kernels::{matmul_dequant, matmul_f32, matmul_int8};
 use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
 use super::scheme::Scheme;
 use super::tensor::Matrix;
@@ -13,7 +15,12 @@ enum Weights {
     F32 {
         w_t: Vec<f32>,
     },
-    Int8(Int8Weights),
+    F16(Vec<f16>),
+    /// W8A8 when `dynamic_activations`, else weight-only W8A16.
+    Int8 {
+        w: Int8Weights,
+        dynamic_activations: bool,
+    },
     Int4(Int4Weights),
 }
 
@@ -41,8 +48,22 @@ impl Linear {
                 }
                 Weights::F32 { w_t }
             }
-            Scheme::Int8 => Weights::Int8(quantize_int8(w, out_features, in_features)),
-            Scheme::W4A16Rtn { group } => Weights::Int4(quantize_int4(w, out_features, in_features, group)),
+            Scheme::F16 => Weights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
+            Scheme::Int8 => Weights::Int8 {
+                w: quantize_int8(w, out_features, in_features),
+                dynamic_activations: true,
+            },
+            Scheme::W8A16 => Weights::Int8 {
+                w: quantize_int8(w, out_features, in_features),
+                dynamic_activations: false,
+            },
+            Scheme::W4A16Rtn { group, asym } => Weights::Int4(quantize_int4(
+                w,
+                out_features,
+                in_features,
+                group.unwrap_or(in_features),
+                asym,
+            )),
         };
         Linear {
             weights,
@@ -57,8 +78,20 @@ impl Linear {
         debug_assert_eq!(x.cols, self.in_features);
         let mut y = match &self.weights {
             Weights::F32 { w_t } => matmul_f32(x, w_t, self.out_features),
-            Weights::Int8(w) => matmul_int8(x, w, self.out_features),
-            Weights::Int4(w) => matmul_int4(x, w, self.out_features),
+            Weights::F16(w) => matmul_dequant(x, self.out_features, |o, row| {
+                for (v, h) in row.iter_mut().zip(&w[o * self.in_features..(o + 1) * self.in_features]) {
+                    *v = h.to_f32();
+                }
+            }),
+            Weights::Int8 {
+                w,
+                dynamic_activations: true,
+            } => matmul_int8(x, w, self.out_features),
+            Weights::Int8 {
+                w,
+                dynamic_activations: false,
+            } => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
+            Weights::Int4(w) => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
         };
         for r in 0..y.rows {
             for (v, b) in y.row_mut(r).iter_mut().zip(&self.bias) {
@@ -72,8 +105,9 @@ impl Linear {
     pub fn weight_bytes(&self) -> usize {
         match &self.weights {
             Weights::F32 { w_t } => w_t.len() * 4,
-            Weights::Int8(w) => w.q.len() + w.scale.len() * 4,
-            Weights::Int4(w) => w.packed.len() + w.scale.len() * 4,
+            Weights::F16(w) => w.len() * 2,
+            Weights::Int8 { w, .. } => w.q.len() + w.scale.len() * 4,
+            Weights::Int4(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,
         }
     }
 
@@ -99,12 +133,13 @@ mod tests {
         let in_f = x.cols;
         let wq: Vec<f32> = match scheme {
             Scheme::F32 => w.to_vec(),
-            Scheme::Int8 => {
+            Scheme::F16 => w.iter().map(|&v| f16::from_f32(v).to_f32()).collect(),
+            Scheme::Int8 | Scheme::W8A16 => {
                 let q = quantize_int8(w, out_f, in_f);
                 (0..out_f * in_f).map(|i| q.q[i] as f32 * q.scale[i / in_f]).collect()
             }
-            Scheme::W4A16Rtn { group } => {
-                let q = quantize_int4(w, out_f, in_f, group);
+            Scheme::W4A16Rtn { group, asym } => {
+                let q = quantize_int4(w, out_f, in_f, group.unwrap_or(in_f), asym);
                 let mut all = vec![0.0; out_f * in_f];
                 for o in 0..out_f {
                     q.dequantize_row(o, &mut all[o * in_f..(o + 1) * in_f]);
@@ -132,12 +167,10 @@ mod tests {
     #[test]
     fn every_scheme_matches_the_scalar_reference_on_odd_shapes() {
         let mut rng = StdRng::seed_from_u64(42);
-        let schemes = [
-            Scheme::F32,
-            Scheme::Int8,
-            Scheme::W4A16Rtn { group: 32 },
-            Scheme::W4A16Rtn { group: 128 },
-        ];
+        let schemes: Vec<Scheme> = crate::engine::scheme::ALL_SCHEMES
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
         for &(t, in_f, out_f) in &[(1, 1, 1), (3, 7, 5), (5, 33, 17), (2, 129, 31), (7, 260, 70)] {
             let x = Matrix::from_vec(t, in_f, random(&mut rng, t * in_f));
             let w = random(&mut rng, out_f * in_f);
@@ -161,7 +194,19 @@ mod tests {
         let w = vec![0.5f32; 64 * 256];
         let f32_bytes = Linear::new(&w, vec![0.0; 64], 64, 256, Scheme::F32).weight_bytes();
         let int8 = Linear::new(&w, vec![0.0; 64], 64, 256, Scheme::Int8).weight_bytes();
-        let int4 = Linear::new(&w, vec![0.0; 64], 64, 256, Scheme::W4A16Rtn { group: 128 }).weight_bytes();
+        let int4 = Linear::new(
+            &w,
+            vec![0.0; 64],
+            64,
+            256,
+            Scheme::W4A16Rtn {
+                group: Some(128),
+                asym: false,
+            },
+        )
+        .weight_bytes();
+        let f16 = Linear::new(&w, vec![0.0; 64], 64, 256, Scheme::F16).weight_bytes();
+        assert_eq!(f16, 64 * 256 * 2);
         assert_eq!(f32_bytes, 64 * 256 * 4);
         assert_eq!(int8, 64 * 256 + 64 * 4);
         assert_eq!(int4, 64 * 128 + 64 * 2 * 4);

@@ -8,6 +8,8 @@
 pub struct Int8Weights {
     pub q: Vec<i8>,
     pub scale: Vec<f32>,
+    /// `sum(q[o])` per row: the correction term of unsigned x signed (VNNI) products.
+    pub row_sum: Vec<i32>,
 }
 
 /// Symmetric scale of a slice for `levels` positive levels (127 for int8, 7 for int4): `max|x| / levels`.
@@ -24,12 +26,15 @@ fn symmetric_scale(xs: &[f32], levels: f32) -> f32 {
 pub fn quantize_int8(w: &[f32], out_f: usize, in_f: usize) -> Int8Weights {
     let mut q = Vec::with_capacity(out_f * in_f);
     let mut scale = Vec::with_capacity(out_f);
+    let mut row_sum = Vec::with_capacity(out_f);
     for row in w.chunks_exact(in_f).take(out_f) {
         let s = symmetric_scale(row, 127.0);
+        let start = q.len();
         q.extend(row.iter().map(|v| (v / s).round().clamp(-127.0, 127.0) as i8));
+        row_sum.push(q[start..].iter().map(|&v| v as i32).sum());
         scale.push(s);
     }
-    Int8Weights { q, scale }
+    Int8Weights { q, scale, row_sum }
 }
 
 /// Quantizes one activation row to symmetric int8 (per-token dynamic scale); returns the scale.
@@ -41,34 +46,52 @@ pub fn quantize_row_int8(x: &[f32], out: &mut [i8]) -> f32 {
     s
 }
 
-/// Group-wise symmetric 4-bit round-to-nearest, two weights a byte.
+/// Group-wise 4-bit round-to-nearest, two weights a byte (low nibble = even input index).
 ///
-/// Row `o` is split into groups of `group` input weights, each with scale `d = max|w| / 7` and
-/// codes `q = clamp(round(w / d), -8, 7)` stored as the nibble `q + 8` (low nibble = even input index).
-/// Rows are padded to a whole byte, so `row_bytes = ceil(in / 2)`.
+/// Row `o` is split into groups of `group` input weights (the whole row for per-channel).
+/// Symmetric: scale `d = max|w| / 7`, codes `q = clamp(round(w / d), -8, 7)` stored as `q + 8`,
+/// `w ~= (code - 8) * d`. Asymmetric: `d = (max - min) / 15`, `code = clamp(round((w - min) / d), 0, 15)`,
+/// `w ~= code * d + min`. Rows are padded to a whole byte, so `row_bytes = ceil(in / 2)`.
 #[derive(Clone, Debug)]
 pub struct Int4Weights {
     pub packed: Vec<u8>,
     pub scale: Vec<f32>,
+    /// Per-group minimums of the asymmetric format.
+    pub min: Option<Vec<f32>>,
     pub group: usize,
     pub row_bytes: usize,
     pub groups_per_row: usize,
 }
 
-/// Quantizes `[out, in]` weights to group-wise symmetric int4.
-pub fn quantize_int4(w: &[f32], out_f: usize, in_f: usize, group: usize) -> Int4Weights {
+/// Quantizes `[out, in]` weights to group-wise int4, symmetric or asymmetric.
+pub fn quantize_int4(w: &[f32], out_f: usize, in_f: usize, group: usize, asym: bool) -> Int4Weights {
+    let group = group.clamp(1, in_f.max(1));
     let row_bytes = in_f.div_ceil(2);
     let groups_per_row = in_f.div_ceil(group);
     let mut packed = vec![0u8; out_f * row_bytes];
     let mut scale = Vec::with_capacity(out_f * groups_per_row);
+    let mut mins = Vec::with_capacity(if asym { out_f * groups_per_row } else { 0 });
     for (o, row) in w.chunks_exact(in_f).take(out_f).enumerate() {
         let dst = &mut packed[o * row_bytes..(o + 1) * row_bytes];
         for (g, chunk) in row.chunks(group).enumerate() {
-            let d = symmetric_scale(chunk, 7.0);
-            scale.push(d);
-            for (j, v) in chunk.iter().enumerate() {
+            let codes: Box<dyn Iterator<Item = u8>> = if asym {
+                let lo = chunk.iter().copied().fold(f32::INFINITY, f32::min);
+                let hi = chunk.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let d = if hi > lo { (hi - lo) / 15.0 } else { 1.0 };
+                scale.push(d);
+                mins.push(lo);
+                Box::new(chunk.iter().map(move |v| ((v - lo) / d).round().clamp(0.0, 15.0) as u8))
+            } else {
+                let d = symmetric_scale(chunk, 7.0);
+                scale.push(d);
+                Box::new(
+                    chunk
+                        .iter()
+                        .map(move |v| ((v / d).round().clamp(-8.0, 7.0) as i32 + 8) as u8),
+                )
+            };
+            for (j, code) in codes.enumerate() {
                 let i = g * group + j;
-                let code = ((v / d).round().clamp(-8.0, 7.0) as i32 + 8) as u8;
                 dst[i / 2] |= if i.is_multiple_of(2) { code } else { code << 4 };
             }
         }
@@ -76,9 +99,20 @@ pub fn quantize_int4(w: &[f32], out_f: usize, in_f: usize, group: usize) -> Int4
     Int4Weights {
         packed,
         scale,
+        min: asym.then_some(mins),
         group,
         row_bytes,
         groups_per_row,
+    }
+}
+
+impl Int8Weights {
+    /// Dequantizes row `o` into `out`.
+    pub fn dequantize_row(&self, o: usize, out: &mut [f32]) {
+        let width = out.len();
+        for (v, q) in out.iter_mut().zip(&self.q[o * width..(o + 1) * width]) {
+            *v = *q as f32 * self.scale[o];
+        }
     }
 }
 
@@ -86,11 +120,28 @@ impl Int4Weights {
     /// Dequantizes row `o` into `out` (length `in`).
     pub fn dequantize_row(&self, o: usize, out: &mut [f32]) {
         let bytes = &self.packed[o * self.row_bytes..(o + 1) * self.row_bytes];
-        let scales = &self.scale[o * self.groups_per_row..(o + 1) * self.groups_per_row];
-        for (i, v) in out.iter_mut().enumerate() {
+        let groups = o * self.groups_per_row..(o + 1) * self.groups_per_row;
+        let scales = &self.scale[groups.clone()];
+        let code = |i: usize| {
             let byte = bytes[i / 2];
-            let code = if i.is_multiple_of(2) { byte & 0x0f } else { byte >> 4 };
-            *v = (code as i32 - 8) as f32 * scales[i / self.group];
+            if i.is_multiple_of(2) {
+                byte & 0x0f
+            } else {
+                byte >> 4
+            }
+        };
+        match &self.min {
+            Some(mins) => {
+                let mins = &mins[groups];
+                for (i, v) in out.iter_mut().enumerate() {
+                    *v = code(i) as f32 * scales[i / self.group] + mins[i / self.group];
+                }
+            }
+            None => {
+                for (i, v) in out.iter_mut().enumerate() {
+                    *v = (code(i) as i32 - 8) as f32 * scales[i / self.group];
+                }
+            }
         }
     }
 }
@@ -117,7 +168,7 @@ mod tests {
         let w: Vec<f32> = (0..out_f * in_f)
             .map(|i| ((i * 7919 % 101) as f32 - 50.0) / 37.0)
             .collect();
-        let q = quantize_int4(&w, out_f, in_f, group);
+        let q = quantize_int4(&w, out_f, in_f, group, false);
         assert_eq!(q.packed.len(), out_f * 34);
         assert_eq!(q.scale.len(), out_f * 3);
         let mut row = vec![0.0; in_f];
@@ -131,8 +182,30 @@ mod tests {
     }
 
     #[test]
+    fn asymmetric_int4_round_trips_within_half_a_step_and_beats_symmetric_on_shifted_weights() {
+        let (out_f, in_f) = (2, 70);
+        // All-positive weights: the symmetric format wastes half its codes.
+        let w: Vec<f32> = (0..out_f * in_f).map(|i| 1.0 + (i * 31 % 17) as f32 / 16.0).collect();
+        let asym = quantize_int4(&w, out_f, in_f, 32, true);
+        let sym = quantize_int4(&w, out_f, in_f, 32, false);
+        let (mut row_a, mut row_s) = (vec![0.0; in_f], vec![0.0; in_f]);
+        let (mut err_a, mut err_s) = (0.0f32, 0.0f32);
+        for o in 0..out_f {
+            asym.dequantize_row(o, &mut row_a);
+            sym.dequantize_row(o, &mut row_s);
+            for i in 0..in_f {
+                let d = asym.scale[o * 3 + i / 32];
+                assert!((row_a[i] - w[o * in_f + i]).abs() <= d * 0.5 + 1e-6);
+                err_a += (row_a[i] - w[o * in_f + i]).powi(2);
+                err_s += (row_s[i] - w[o * in_f + i]).powi(2);
+            }
+        }
+        assert!(err_a < err_s, "asym {err_a} vs sym {err_s}");
+    }
+
+    #[test]
     fn all_zero_weights_quantize_to_zero() {
-        let q = quantize_int4(&[0.0; 8], 1, 8, 32);
+        let q = quantize_int4(&[0.0; 8], 1, 8, 32, false);
         let mut row = vec![1.0; 8];
         q.dequantize_row(0, &mut row);
         assert!(row.iter().all(|v| *v == 0.0));

@@ -1,4 +1,5 @@
-//! `Scheme`: the quantization schemes users type (`f32`, `int8`, `w4a16-rtn-g128`), parsed and printed in one place.
+//! `Scheme`: the quantization schemes users type (`f32`, `int8`, `w4a16-rtn-g128`, ...), parsed and
+//! printed in one place.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,21 +9,94 @@ use std::str::FromStr;
 pub enum Scheme {
     /// Full precision reference.
     F32,
+    /// IEEE half-precision weights, f32 arithmetic.
+    F16,
     /// W8A8: per-output-channel symmetric int8 weights, per-token dynamic int8 activations, int32 accumulation.
     Int8,
-    /// Weight-only 4-bit round-to-nearest, symmetric, one f32 scale per `group` input weights of a row; f32 activations.
-    W4A16Rtn { group: usize },
+    /// Weight-only per-output-channel symmetric int8; f32 activations.
+    W8A16,
+    /// Weight-only 4-bit round-to-nearest, two weights a byte; one scale (and, asymmetric, one minimum)
+    /// per `group` input weights of a row, or per row when `group` is `None`; f32 activations.
+    W4A16Rtn { group: Option<usize>, asym: bool },
 }
 
 /// The schemes a run uses when neither the suite nor the command line names any.
 pub const DEFAULT_SCHEMES: &str = "f32,int8,w4a16-rtn-g128";
 
+/// Every scheme name `shakedown schemes` lists (`w8a8` is accepted as another name for `int8`).
+pub const ALL_SCHEMES: [&str; 12] = [
+    "f32",
+    "f16",
+    "int8",
+    "w8a16",
+    "w4a16-rtn-pc",
+    "w4a16-rtn-g32",
+    "w4a16-rtn-g64",
+    "w4a16-rtn-g128",
+    "w4a16-rtn-pc-asym",
+    "w4a16-rtn-g32-asym",
+    "w4a16-rtn-g64-asym",
+    "w4a16-rtn-g128-asym",
+];
+
+impl Scheme {
+    /// One line on what the scheme stores and computes.
+    pub fn describe(&self) -> String {
+        match self {
+            Scheme::F32 => "f32 weights and activations (reference)".into(),
+            Scheme::F16 => "f16 weights, f32 arithmetic".into(),
+            Scheme::Int8 => {
+                "W8A8: per-channel symmetric int8 weights, per-token dynamic int8 activations, int32 accumulation"
+                    .into()
+            }
+            Scheme::W8A16 => "per-channel symmetric int8 weights, f32 activations".into(),
+            Scheme::W4A16Rtn { group, asym } => format!(
+                "4-bit round-to-nearest weights, {} {}, two a byte; f32 activations",
+                if *asym {
+                    "asymmetric (scale + minimum)"
+                } else {
+                    "symmetric (scale)"
+                },
+                match group {
+                    Some(g) => format!("per group of {g}"),
+                    None => "per output channel".into(),
+                }
+            ),
+        }
+    }
+
+    /// Stored bits per weight for a row of `in_features` weights (scales and minimums as f32).
+    pub fn bits_per_weight(&self, in_features: usize) -> f64 {
+        let groups = |g: Option<usize>| in_features.div_ceil(g.unwrap_or(in_features).max(1)) as f64;
+        let per_row = match self {
+            Scheme::F32 => 32.0 * in_features as f64,
+            Scheme::F16 => 16.0 * in_features as f64,
+            Scheme::Int8 | Scheme::W8A16 => 8.0 * in_features as f64 + 32.0,
+            Scheme::W4A16Rtn { group, asym } => {
+                8.0 * in_features.div_ceil(2) as f64 + groups(*group) * if *asym { 64.0 } else { 32.0 }
+            }
+        };
+        per_row / in_features.max(1) as f64
+    }
+}
+
 impl fmt::Display for Scheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scheme::F32 => write!(f, "f32"),
+            Scheme::F16 => write!(f, "f16"),
             Scheme::Int8 => write!(f, "int8"),
-            Scheme::W4A16Rtn { group } => write!(f, "w4a16-rtn-g{group}"),
+            Scheme::W8A16 => write!(f, "w8a16"),
+            Scheme::W4A16Rtn { group, asym } => {
+                match group {
+                    Some(g) => write!(f, "w4a16-rtn-g{g}")?,
+                    None => write!(f, "w4a16-rtn-pc")?,
+                }
+                if *asym {
+                    write!(f, "-asym")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -34,18 +108,31 @@ impl FromStr for Scheme {
         let s = s.trim();
         match s {
             "f32" => return Ok(Scheme::F32),
+            "f16" => return Ok(Scheme::F16),
             "int8" | "w8a8" => return Ok(Scheme::Int8),
+            "w8a16" => return Ok(Scheme::W8A16),
             _ => {}
         }
-        if let Some(g) = s.strip_prefix("w4a16-rtn-g") {
-            if let Ok(group) = g.parse::<usize>() {
-                if [32, 64, 128].contains(&group) {
-                    return Ok(Scheme::W4A16Rtn { group });
-                }
+        if let Some(rest) = s.strip_prefix("w4a16-rtn-") {
+            let (grouping, asym) = match rest.strip_suffix("-asym") {
+                Some(g) => (g, true),
+                None => (rest, false),
+            };
+            let group = match grouping {
+                "pc" => Some(None),
+                g => g
+                    .strip_prefix('g')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| [32, 64, 128].contains(n))
+                    .map(Some),
+            };
+            if let Some(group) = group {
+                return Ok(Scheme::W4A16Rtn { group, asym });
             }
         }
         Err(format!(
-            "unknown scheme '{s}': expected one of f32, int8, w4a16-rtn-g32, w4a16-rtn-g64, w4a16-rtn-g128"
+            "unknown scheme '{s}': expected one of {}",
+            ALL_SCHEMES.join(", ")
         ))
     }
 }
@@ -71,9 +158,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for name in ["f32", "int8", "w4a16-rtn-g32", "w4a16-rtn-g64", "w4a16-rtn-g128"] {
-            assert_eq!(name.parse::<Scheme>().unwrap().to_string(), name);
+        for name in ALL_SCHEMES.iter() {
+            assert_eq!(name.parse::<Scheme>().unwrap().to_string(), *name);
         }
+        assert_eq!("w8a8".parse::<Scheme>().unwrap(), Scheme::Int8);
     }
 
     #[test]
@@ -81,6 +169,7 @@ mod tests {
         let err = "int3".parse::<Scheme>().unwrap_err();
         assert!(err.contains("int3") && err.contains("w4a16-rtn-g128"));
         assert!("w4a16-rtn-g100".parse::<Scheme>().is_err());
+        assert!("w4a16-rtn-asym".parse::<Scheme>().is_err());
     }
 
     #[test]
@@ -88,5 +177,20 @@ mod tests {
         let list = parse_scheme_list("int8, f32,int8").unwrap();
         assert_eq!(list, vec![Scheme::Int8, Scheme::F32]);
         assert!(parse_scheme_list(" , ").is_err());
+    }
+
+    #[test]
+    fn bits_per_weight_counts_scales() {
+        assert_eq!(Scheme::F16.bits_per_weight(384), 16.0);
+        let g128 = Scheme::W4A16Rtn {
+            group: Some(128),
+            asym: false,
+        };
+        assert_eq!(g128.bits_per_weight(384), 4.25);
+        let g32a = Scheme::W4A16Rtn {
+            group: Some(32),
+            asym: true,
+        };
+        assert_eq!(g32a.bits_per_weight(384), 6.0);
     }
 }

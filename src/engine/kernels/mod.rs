@@ -1,0 +1,295 @@
+//! Matrix-product kernels for every weight format, behind a kernel table chosen at run time.
+//!
+//! Each product is `y = x W^T` with `x` as `[tokens, in]` and `W` as `[out, in]`. The f32 path calls
+//! the `gemm` crate (which selects AVX2/AVX-512 itself) on weights laid out `[in, out]`. The integer
+//! paths use this module's table: portable scalar code (`generic`), AVX2, or AVX-512 VNNI, picked by
+//! CPU feature detection (`SHAKEDOWN_KERNELS=generic|avx2` forces a table, e.g. to compare). Work is
+//! split over output rows with rayon, so the sum order of every output, and hence the result, does
+//! not depend on the thread count; the name of the table that ran is recorded in every run.
+
+pub mod generic;
+#[cfg(target_arch = "x86_64")]
+pub mod x86;
+
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use super::quant::{quantize_row_int8, Int8Weights};
+use super::tensor::Matrix;
+
+/// Outputs computed per rayon task: enough work per task to amortise scheduling.
+const OUT_CHUNK: usize = 16;
+
+/// The instruction sets a kernel table can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    Generic,
+    Avx2,
+    Avx512Vnni,
+}
+
+/// A kernel table: which implementation every primitive uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernels {
+    pub isa: Isa,
+}
+
+impl Kernels {
+    /// The table's name, recorded in run metadata.
+    pub fn name(&self) -> &'static str {
+        match self.isa {
+            Isa::Generic => "generic",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512Vnni => "avx512vnni",
+        }
+    }
+
+    /// Every table this CPU can run, generic first.
+    pub fn available() -> Vec<Kernels> {
+        let mut out = vec![Kernels { isa: Isa::Generic }];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                out.push(Kernels { isa: Isa::Avx2 });
+                if is_x86_feature_detected!("avx512f")
+                    && is_x86_feature_detected!("avx512bw")
+                    && is_x86_feature_detected!("avx512vnni")
+                {
+                    out.push(Kernels { isa: Isa::Avx512Vnni });
+                }
+            }
+        }
+        out
+    }
+
+    /// f32 dot product.
+    #[inline]
+    pub fn dot_f32(&self, a: &[f32], b: &[f32]) -> f32 {
+        match self.isa {
+            Isa::Generic => generic::dot_f32(a, b),
+            // SAFETY: a non-generic table is only built by `available`, after detecting AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86::dot_f32_fma(a, b) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => generic::dot_f32(a, b),
+        }
+    }
+
+    /// int8 x int8 dot; `a_shifted` is `a + 128` as bytes and `b_sum` is `sum(b)`, used by VNNI.
+    #[inline]
+    fn dot_i8(&self, a: &[i8], a_shifted: &[u8], b: &[i8], b_sum: i32) -> i32 {
+        match self.isa {
+            Isa::Generic => generic::dot_i8(a, b),
+            // SAFETY: tables are only built by `available`, after detecting each table's features.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86::dot_i8_avx2(a, b) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => (unsafe { x86::dot_u8i8_vnni(a_shifted, b) }) - 128 * b_sum,
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => {
+                let _ = (a_shifted, b_sum);
+                generic::dot_i8(a, b)
+            }
+        }
+    }
+}
+
+/// The table this process uses: the best the CPU supports, unless `SHAKEDOWN_KERNELS` names one
+/// (an unknown or unsupported name falls back to detection).
+pub fn kernels() -> Kernels {
+    static TABLE: OnceLock<Kernels> = OnceLock::new();
+    *TABLE.get_or_init(|| {
+        let available = Kernels::available();
+        let forced = std::env::var("SHAKEDOWN_KERNELS").ok();
+        forced
+            .and_then(|name| available.iter().copied().find(|k| k.name() == name))
+            .or_else(|| available.last().copied())
+            .unwrap_or(Kernels { isa: Isa::Generic })
+    })
+}
+
+/// `x [t, k] * w_t [k, n] -> [t, n]` in f32 with `gemm`.
+pub fn matmul_f32(x: &Matrix, w_t: &[f32], n: usize) -> Matrix {
+    let (m, k) = (x.rows, x.cols);
+    assert_eq!(w_t.len(), k * n, "weight shape does not match the input width");
+    let mut out = Matrix::zeros(m, n);
+    if m == 0 || n == 0 {
+        return out;
+    }
+    let threads = rayon::current_num_threads();
+    let parallelism = if threads > 1 && m * n * k > 64 * 64 * 64 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: all three buffers are live, contiguous row-major and sized exactly as the strides
+    // below describe: out is m x n (row stride n), x is m x k (row stride k), w_t is k x n (row stride n).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.data.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            x.data.as_ptr(),
+            1,
+            k as isize,
+            w_t.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+    out
+}
+
+/// W8A8: quantizes every row of `x` to int8 (per-token scale), multiplies with int8 weights in
+/// int32, and rescales: `y[t][o] = sx[t] * sw[o] * sum_i xq[t][i] * wq[o][i]`.
+pub fn matmul_int8(x: &Matrix, w: &Int8Weights, out_f: usize) -> Matrix {
+    matmul_int8_with(kernels(), x, w, out_f)
+}
+
+/// `matmul_int8` with an explicit kernel table (for tests and benchmarks).
+pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -> Matrix {
+    let width = x.cols;
+    let mut xq = vec![0i8; x.rows * width];
+    let sx: Vec<f32> = xq
+        .chunks_mut(width.max(1))
+        .enumerate()
+        .map(|(t, dst)| quantize_row_int8(x.row(t), dst))
+        .collect();
+    let xu: Vec<u8> = xq.iter().map(|&v| (v as u8) ^ 0x80).collect();
+    let rows = x.rows.max(1);
+    let mut out_t = vec![0.0f32; out_f * x.rows];
+    out_t
+        .par_chunks_mut(OUT_CHUNK * rows)
+        .enumerate()
+        .for_each(|(chunk, dst)| {
+            for (j, col) in dst.chunks_mut(rows).enumerate() {
+                let o = chunk * OUT_CHUNK + j;
+                let wrow = &w.q[o * width..(o + 1) * width];
+                for (t, y) in col.iter_mut().enumerate() {
+                    let span = t * width..(t + 1) * width;
+                    let acc = k.dot_i8(&xq[span.clone()], &xu[span], wrow, w.row_sum[o]);
+                    *y = acc as f32 * sx[t] * w.scale[o];
+                }
+            }
+        });
+    transpose_into(&out_t, out_f, x.rows)
+}
+
+/// Weight-only formats (f16, W8A16, W4A16): `dequant(o, row)` unpacks weight row `o` once into an
+/// f32 buffer, which is multiplied with every token row in f32, so unpacking is amortised over the batch.
+pub fn matmul_dequant(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
+    matmul_dequant_with(kernels(), x, out_f, dequant)
+}
+
+/// `matmul_dequant` with an explicit kernel table.
+pub fn matmul_dequant_with(k: Kernels, x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
+    let width = x.cols;
+    let rows = x.rows.max(1);
+    let mut out_t = vec![0.0f32; out_f * x.rows];
+    out_t
+        .par_chunks_mut(OUT_CHUNK * rows)
+        .enumerate()
+        .for_each(|(chunk, dst)| {
+            let mut wrow = vec![0.0f32; width];
+            for (j, col) in dst.chunks_mut(rows).enumerate() {
+                let o = chunk * OUT_CHUNK + j;
+                dequant(o, &mut wrow);
+                for (t, y) in col.iter_mut().enumerate() {
+                    *y = k.dot_f32(x.row(t), &wrow);
+                }
+            }
+        });
+    transpose_into(&out_t, out_f, x.rows)
+}
+
+/// Turns an `[n, m]` buffer into an `[m, n]` matrix.
+fn transpose_into(src: &[f32], n: usize, m: usize) -> Matrix {
+    let mut out = Matrix::zeros(m, n);
+    for o in 0..n {
+        for t in 0..m {
+            out.data[t * n + o] = src[o * m + t];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::quant::{quantize_int4, quantize_int8};
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    const LENGTHS: [usize; 10] = [0, 1, 7, 31, 32, 33, 63, 64, 65, 389];
+
+    #[test]
+    fn every_table_matches_the_generic_dots_on_odd_lengths() {
+        let mut rng = StdRng::seed_from_u64(7);
+        for k in Kernels::available() {
+            for &n in &LENGTHS {
+                let a: Vec<i8> = (0..n).map(|_| rng.random_range(-127..=127i8)).collect();
+                let b: Vec<i8> = (0..n).map(|_| rng.random_range(-127..=127i8)).collect();
+                let au: Vec<u8> = a.iter().map(|&v| (v as u8) ^ 0x80).collect();
+                let bsum: i32 = b.iter().map(|&v| v as i32).sum();
+                assert_eq!(
+                    k.dot_i8(&a, &au, &b, bsum),
+                    generic::dot_i8(&a, &b),
+                    "{} n={n}",
+                    k.name()
+                );
+                // Extremes: every product at its largest magnitude.
+                let hi = vec![127i8; n];
+                let lo = vec![-127i8; n];
+                let hu: Vec<u8> = hi.iter().map(|&v| (v as u8) ^ 0x80).collect();
+                assert_eq!(
+                    k.dot_i8(&hi, &hu, &lo, -127 * n as i32),
+                    -(127 * 127) * n as i32,
+                    "{} n={n}",
+                    k.name()
+                );
+                let fa: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+                let fb: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+                let want: f64 = fa.iter().zip(&fb).map(|(x, y)| *x as f64 * *y as f64).sum();
+                assert!((k.dot_f32(&fa, &fb) as f64 - want).abs() < 1e-4, "{} n={n}", k.name());
+            }
+        }
+    }
+
+    #[test]
+    fn every_table_gives_the_generic_matmuls_on_random_shapes() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let generic = Kernels { isa: Isa::Generic };
+        for &(t, in_f, out_f) in &[(1, 1, 1), (3, 65, 17), (5, 130, 33), (2, 384, 19), (9, 257, 40)] {
+            let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
+            let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let q8 = quantize_int8(&w, out_f, in_f);
+            let q4 = quantize_int4(&w, out_f, in_f, 32, false);
+            let want8 = matmul_int8_with(generic, &x, &q8, out_f);
+            let want4 = matmul_dequant_with(generic, &x, out_f, |o, r| q4.dequantize_row(o, r));
+            for k in Kernels::available() {
+                // Integer accumulation is exact: identical results.
+                assert_eq!(
+                    matmul_int8_with(k, &x, &q8, out_f),
+                    want8,
+                    "{} int8 {t}x{in_f}x{out_f}",
+                    k.name()
+                );
+                let got4 = matmul_dequant_with(k, &x, out_f, |o, r| q4.dequantize_row(o, r));
+                for (g, r) in got4.data.iter().zip(&want4.data) {
+                    assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "{} int4: {g} vs {r}", k.name());
+                }
+            }
+        }
+    }
+}
