@@ -73,8 +73,28 @@ pub fn evaluate(
     variants: &[VariantItem],
     seed: u64,
 ) -> Result<Vec<EvalRow>> {
+    Ok(evaluate_with_outputs(scorer, scheme, examples, variants, seed)?.rows)
+}
+
+/// Rows plus the raw outputs on the clean inputs (one per clean variant, in order), for fidelity.
+pub struct Evaluated {
+    pub rows: Vec<EvalRow>,
+    pub clean_outputs: Vec<Vec<f32>>,
+    pub outputs_are_embeddings: bool,
+}
+
+/// `evaluate`, keeping the raw outputs of the clean inputs.
+pub fn evaluate_with_outputs(
+    scorer: &dyn Scorer,
+    scheme: &str,
+    examples: &[&Example],
+    variants: &[VariantItem],
+    seed: u64,
+) -> Result<Evaluated> {
     let labels = scorer.labels();
     let mut rows = Vec::with_capacity(variants.len());
+    let mut clean_outputs = Vec::new();
+    let mut outputs_are_embeddings = false;
     for group in variants.chunk_by(|a, b| a.family == b.family && a.severity == b.severity) {
         let mut unique: Vec<&str> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
@@ -87,7 +107,14 @@ pub fn evaluate(
                 })
             })
             .collect();
-        let scores = scorer.score(&unique)?;
+        let scores = if group[0].family == CLEAN {
+            let (scores, outputs, embeddings) = scorer.score_with_outputs(&unique)?;
+            outputs_are_embeddings = embeddings;
+            clean_outputs.extend(slots.iter().map(|&s| outputs[s].clone()));
+            scores
+        } else {
+            scorer.score(&unique)?
+        };
         for (v, slot) in group.iter().zip(slots) {
             let (best, confidence) = argmax(&scores[slot]);
             let example = examples[v.example];
@@ -108,7 +135,11 @@ pub fn evaluate(
             });
         }
     }
-    Ok(rows)
+    Ok(Evaluated {
+        rows,
+        clean_outputs,
+        outputs_are_embeddings,
+    })
 }
 
 #[cfg(test)]

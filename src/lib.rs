@@ -7,6 +7,7 @@ pub mod corrupt;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod fidelity;
 pub mod gate;
 pub mod merge;
 pub mod metrics;

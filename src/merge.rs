@@ -61,6 +61,13 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
         {
             info.weights = w.weights.clone();
         }
+        if let Some(f) = runs
+            .iter()
+            .flat_map(|r| r.summary.meta.schemes.iter())
+            .find_map(|s| (s.name == info.name).then(|| s.fidelity.clone()).flatten())
+        {
+            info.fidelity = Some(f);
+        }
     }
     let scheme_rank = |s: &str| meta.schemes.iter().position(|x| x.name == s).unwrap_or(usize::MAX);
     let family_rank = |f: &str| {

@@ -6,7 +6,8 @@ use crate::corrupt::{parse_specs, CorruptionSpec, Registry, DEFAULT_CORRUPTIONS}
 use crate::engine::scheme::{parse_scheme_list, DEFAULT_SCHEMES};
 use crate::engine::{Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};
-use crate::eval::{evaluate, make_variants, VariantItem};
+use crate::eval::{evaluate_with_outputs, make_variants, VariantItem};
+use crate::fidelity::fidelity;
 use crate::gate::Baseline;
 use crate::results::{EvalRow, CLEAN};
 use crate::rundir;
@@ -100,13 +101,24 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
     let mut windows: Vec<Window> = Vec::new();
     let mut infos = Vec::new();
     let mut classifier = String::new();
+    let mut reference_outputs: Option<Vec<Vec<f32>>> = None;
+    // A shard that evaluates some scheme's clean inputs but not the reference's still measures fidelity:
+    // it runs the reference on the clean inputs first (those rows belong to another shard).
+    let has_clean = |s: usize| shard_units(s, &families, opts.shard).iter().any(|u| u == CLEAN);
+    if !opts.sustain_only && !has_clean(0) && (1..schemes.len()).any(has_clean) {
+        let model = Model::build(&files, schemes[0])?;
+        let scorer = make_scorer(model, &suite, &model_dir, &mut classifier)?;
+        let clean: Vec<VariantItem> = variants.iter().filter(|v| v.family == CLEAN).cloned().collect();
+        let evaluated = evaluate_with_outputs(scorer.as_ref(), &schemes[0].to_string(), &test, &clean, opts.seed)?;
+        reference_outputs = Some(evaluated.clean_outputs);
+    }
     for (s, &scheme) in schemes.iter().enumerate() {
         let units = shard_units(s, &families, opts.shard);
         let runs_sustain = sustain_cfg.is_some() && units.iter().any(|u| u == CLEAN);
         if units.is_empty() && !runs_sustain {
             infos.push(SchemeInfo {
                 name: scheme.to_string(),
-                weights: WeightStats::default(),
+                ..Default::default()
             });
             continue;
         }
@@ -118,25 +130,37 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
         } else {
             0.0
         };
-        infos.push(SchemeInfo {
+        let mut info = SchemeInfo {
             name: scheme.to_string(),
             weights: WeightStats {
                 weight_bytes: bytes,
                 weight_count: count,
                 bits_per_weight: bits,
             },
-        });
+            fidelity: None,
+        };
         let scorer = make_scorer(model, &suite, &model_dir, &mut classifier)?;
         if !opts.sustain_only {
             let mine: Vec<VariantItem> = variants.iter().filter(|v| units.contains(&v.family)).cloned().collect();
-            let mut scheme_rows = evaluate(scorer.as_ref(), &scheme.to_string(), &test, &mine, opts.seed)?;
+            let mut evaluated = evaluate_with_outputs(scorer.as_ref(), &scheme.to_string(), &test, &mine, opts.seed)?;
             log(&format!(
                 "  {scheme}: {} predictions in {:.1}s",
-                scheme_rows.len(),
+                evaluated.rows.len(),
                 started.elapsed().as_secs_f64()
             ));
-            rows.append(&mut scheme_rows);
+            rows.append(&mut evaluated.rows);
+            // Fidelity against the run's first scheme, on the clean inputs both evaluated.
+            if units.iter().any(|u| u == CLEAN) {
+                if s == 0 {
+                    reference_outputs = Some(evaluated.clean_outputs);
+                } else if let Some(reference) = &reference_outputs {
+                    let name = schemes[0].to_string();
+                    let embedding = evaluated.outputs_are_embeddings;
+                    info.fidelity = Some(fidelity(&name, reference, &evaluated.clean_outputs, embedding));
+                }
+            }
         }
+        infos.push(info);
         if let (Some(cfg), true) = (&sustain_cfg, runs_sustain) {
             let mut w = run_sustain(scorer.as_ref(), &scheme, cfg, &variants, opts.threads)?;
             let s = sustain::summarize(&scheme.to_string(), &w);

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::fidelity::Fidelity;
 use crate::gate::{self, Baseline, GateRule, Verdict};
 use crate::metrics::{Cell, RowIndex};
 use crate::results::{EvalRow, CLEAN};
@@ -23,6 +24,10 @@ pub struct WeightStats {
 pub struct SchemeInfo {
     pub name: String,
     pub weights: WeightStats,
+    /// Closeness to the reference scheme's raw outputs on the clean inputs (absent for the reference,
+    /// and in a shard that did not evaluate both schemes' clean inputs).
+    #[serde(default)]
+    pub fidelity: Option<Fidelity>,
 }
 
 /// Where and how a run was made; everything `build` needs besides rows and windows.
@@ -74,6 +79,7 @@ pub struct FamilySummary {
 pub struct SchemeSummary {
     pub scheme: String,
     pub weights: WeightStats,
+    pub fidelity: Option<Fidelity>,
     pub clean: Cell,
     /// Accuracy pooled over every corrupted variant (None without corruptions).
     pub mean_corrupted_accuracy: Option<f64>,
@@ -150,6 +156,7 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
             SchemeSummary {
                 scheme: info.name.clone(),
                 weights: info.weights.clone(),
+                fidelity: info.fidelity.clone(),
                 clean: index.cell(&info.name, CLEAN, 0, 0),
                 mean_corrupted_accuracy,
                 families,
@@ -236,7 +243,7 @@ mod tests {
         let meta = RunMeta {
             schemes: vec![SchemeInfo {
                 name: "f32".into(),
-                weights: WeightStats::default(),
+                ..Default::default()
             }],
             families: vec!["ocr".into()],
             ..Default::default()

@@ -14,6 +14,12 @@ pub trait Scorer: Sync {
     fn labels(&self) -> &[String];
     /// One score vector per text.
     fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+    /// Scores plus the raw outputs fidelity is measured on (label probabilities, or embeddings),
+    /// and whether those outputs are embeddings.
+    fn score_with_outputs(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>, bool)> {
+        let scores = self.score(texts)?;
+        Ok((scores.clone(), scores, false))
+    }
     /// Tokens the model sees for these texts (for tokens/s); the word count where there is no tokenizer.
     fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
         Ok(texts.iter().map(|t| t.split_whitespace().count() as u64).sum())
@@ -103,9 +109,27 @@ impl PrototypeClassifier {
     }
 }
 
+impl PrototypeClassifier {
+    fn cosine_scores(&self, embedding: &[f32]) -> Vec<f32> {
+        self.prototypes
+            .iter()
+            .map(|p| p.iter().zip(embedding).map(|(a, b)| a * b).sum())
+            .collect()
+    }
+}
+
 impl Scorer for PrototypeClassifier {
     fn labels(&self) -> &[String] {
         &self.labels
+    }
+
+    fn score_with_outputs(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>, bool)> {
+        let mut embeddings = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(BATCH) {
+            embeddings.extend(self.model.embeddings(chunk)?);
+        }
+        let scores = embeddings.iter().map(|e| self.cosine_scores(e)).collect();
+        Ok((scores, embeddings, true))
     }
 
     fn count_tokens(&self, texts: &[&str]) -> Result<u64> {

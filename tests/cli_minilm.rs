@@ -31,6 +31,12 @@ fn minilm_runs_the_default_suite_with_prototypes_under_every_scheme() {
         .map(|s| s["scheme"].as_str().unwrap())
         .collect();
     assert_eq!(schemes, ["f32", "int8", "w4a16-rtn-g128"]);
+    for s in &summary["schemes"].as_array().unwrap()[1..] {
+        let f = &s["fidelity"];
+        assert_eq!(f["kind"], "embedding");
+        let (mean, min) = (f["mean_cosine"].as_f64().unwrap(), f["min_cosine"].as_f64().unwrap());
+        assert!(mean > 0.9 && min > 0.8 && mean <= 1.0 + 1e-6, "{f}");
+    }
     // Prototype classification of an off-the-shelf encoder is far better than chance (1/14) on clean commands.
     let clean = summary["schemes"][0]["clean"]["accuracy"].as_f64().unwrap();
     assert!(clean > 40.0, "clean accuracy {clean}");

@@ -56,6 +56,18 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
         assert!(t["sustained_items_per_s"].as_f64().unwrap() > 0.0, "{t}");
         assert!(t["windows"].as_u64().unwrap() >= 2);
     }
+    assert!(
+        schemes[0]["fidelity"].is_null(),
+        "the reference has no fidelity to itself"
+    );
+    for s in &schemes[1..] {
+        let f = &s["fidelity"];
+        assert_eq!(f["reference"], "f32");
+        assert!(
+            f["top1_agreement"].as_f64().unwrap() > 90.0 && f["mean_kl"].as_f64().unwrap() >= 0.0,
+            "{f}"
+        );
+    }
     for file in ["throughput.parquet", "metrics.parquet", "junit.xml", "summary.md"] {
         assert!(dir.join(file).exists(), "{file} missing");
     }

@@ -1,0 +1,102 @@
+//! Fidelity of a quantized scheme to the reference scheme on the same clean inputs: for classifiers
+//! the top-1 agreement and KL divergence of the label distributions, for embedding models the cosine
+//! similarity of the sentence embeddings.
+
+use serde::{Deserialize, Serialize};
+
+/// How closely one scheme's raw outputs follow the reference scheme's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fidelity {
+    pub reference: String,
+    /// "label distribution" or "embedding".
+    pub kind: String,
+    pub n: usize,
+    /// Percent of inputs whose arg-max output matches the reference's.
+    pub top1_agreement: f64,
+    /// Mean KL(reference || scheme) of the label distributions, in nats.
+    pub mean_kl: Option<f64>,
+    pub mean_cosine: Option<f64>,
+    pub min_cosine: Option<f64>,
+}
+
+fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
+        .0
+}
+
+/// Compares probability vectors (`embedding = false`) or L2-normalised embeddings.
+pub fn fidelity(reference_name: &str, reference: &[Vec<f32>], outputs: &[Vec<f32>], embedding: bool) -> Fidelity {
+    let n = reference.len().min(outputs.len());
+    let pairs = || reference.iter().zip(outputs).take(n);
+    let agree = pairs().filter(|(a, b)| argmax(a) == argmax(b)).count();
+    let mean = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let (mean_kl, mean_cosine, min_cosine) = if embedding {
+        let cos: Vec<f64> = pairs()
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum())
+            .collect();
+        let min = cos.iter().copied().reduce(f64::min);
+        (None, mean(cos), min)
+    } else {
+        // Renormalised in f64; the clamp removes rounding noise below zero (KL is never negative).
+        let kl: Vec<f64> = pairs()
+            .map(|(p, q)| {
+                let (sp, sq) = (
+                    p.iter().map(|v| *v as f64).sum::<f64>(),
+                    q.iter().map(|v| *v as f64).sum::<f64>(),
+                );
+                let kl: f64 = p
+                    .iter()
+                    .zip(q)
+                    .filter(|(p, _)| **p > 0.0)
+                    .map(|(p, q)| {
+                        let (p, q) = (*p as f64 / sp, (*q as f64 / sq).max(1e-300));
+                        p * (p / q).ln()
+                    })
+                    .sum();
+                kl.max(0.0)
+            })
+            .collect();
+        (mean(kl), None, None)
+    };
+    Fidelity {
+        reference: reference_name.into(),
+        kind: if embedding { "embedding" } else { "label distribution" }.into(),
+        n,
+        top1_agreement: if n == 0 { 0.0 } else { 100.0 * agree as f64 / n as f64 },
+        mean_kl,
+        mean_cosine,
+        min_cosine,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_outputs_are_perfectly_faithful() {
+        let p = vec![vec![0.7, 0.2, 0.1], vec![0.1, 0.1, 0.8]];
+        let f = fidelity("f32", &p, &p, false);
+        assert_eq!((f.n, f.top1_agreement), (2, 100.0));
+        assert!(f.mean_kl.unwrap().abs() < 1e-12);
+    }
+
+    #[test]
+    fn kl_and_cosine_match_hand_computed_values() {
+        let f = fidelity("f32", &[vec![0.5, 0.5]], &[vec![0.25, 0.75]], false);
+        let want = 0.5 * (0.5f64 / 0.25).ln() + 0.5 * (0.5f64 / 0.75).ln();
+        assert!((f.mean_kl.unwrap() - want).abs() < 1e-9);
+        let s = std::f32::consts::FRAC_1_SQRT_2;
+        let e = fidelity(
+            "f32",
+            &[vec![1.0, 0.0], vec![1.0, 0.0]],
+            &[vec![s, s], vec![1.0, 0.0]],
+            true,
+        );
+        assert!((e.min_cosine.unwrap() - s as f64).abs() < 1e-6);
+        assert!((e.mean_cosine.unwrap() - (1.0 + s as f64) / 2.0).abs() < 1e-6);
+        assert_eq!(e.top1_agreement, 100.0);
+    }
+}
