@@ -108,10 +108,10 @@ pub fn evaluate_with_outputs(
             })
             .collect();
         let scores = if group[0].family == CLEAN {
-            let (scores, outputs, embeddings) = scorer.score_with_outputs(&unique)?;
-            outputs_are_embeddings = embeddings;
-            clean_outputs.extend(slots.iter().map(|&s| outputs[s].clone()));
-            scores
+            let scored = scorer.score_with_outputs(&unique)?;
+            outputs_are_embeddings = scored.embeddings;
+            clean_outputs.extend(slots.iter().map(|&s| scored.outputs[s].clone()));
+            scored.scores
         } else {
             scorer.score(&unique)?
         };

@@ -8,6 +8,14 @@ use crate::error::{Error, Result};
 /// Texts per engine call.
 pub const BATCH: usize = 32;
 
+/// Scores of a batch with the raw outputs they came from.
+pub struct Scored {
+    pub scores: Vec<Vec<f32>>,
+    /// Label probabilities, or sentence embeddings when `embeddings`.
+    pub outputs: Vec<Vec<f32>>,
+    pub embeddings: bool,
+}
+
 /// Scores a batch of texts against a fixed list of labels (higher is more likely).
 pub trait Scorer: Sync {
     /// Label names in score order.
@@ -16,9 +24,13 @@ pub trait Scorer: Sync {
     fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
     /// Scores plus the raw outputs fidelity is measured on (label probabilities, or embeddings),
     /// and whether those outputs are embeddings.
-    fn score_with_outputs(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>, bool)> {
+    fn score_with_outputs(&self, texts: &[&str]) -> Result<Scored> {
         let scores = self.score(texts)?;
-        Ok((scores.clone(), scores, false))
+        Ok(Scored {
+            outputs: scores.clone(),
+            scores,
+            embeddings: false,
+        })
     }
     /// Tokens the model sees for these texts (for tokens/s); the word count where there is no tokenizer.
     fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
@@ -123,13 +135,17 @@ impl Scorer for PrototypeClassifier {
         &self.labels
     }
 
-    fn score_with_outputs(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, Vec<Vec<f32>>, bool)> {
-        let mut embeddings = Vec::with_capacity(texts.len());
+    fn score_with_outputs(&self, texts: &[&str]) -> Result<Scored> {
+        let mut outputs = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(BATCH) {
-            embeddings.extend(self.model.embeddings(chunk)?);
+            outputs.extend(self.model.embeddings(chunk)?);
         }
-        let scores = embeddings.iter().map(|e| self.cosine_scores(e)).collect();
-        Ok((scores, embeddings, true))
+        let scores = outputs.iter().map(|e| self.cosine_scores(e)).collect();
+        Ok(Scored {
+            scores,
+            outputs,
+            embeddings: true,
+        })
     }
 
     fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
