@@ -122,24 +122,33 @@ impl Int4Weights {
         let bytes = &self.packed[o * self.row_bytes..(o + 1) * self.row_bytes];
         let groups = o * self.groups_per_row..(o + 1) * self.groups_per_row;
         let scales = &self.scale[groups.clone()];
-        let code = |i: usize| {
-            let byte = bytes[i / 2];
-            if i.is_multiple_of(2) {
-                byte & 0x0f
-            } else {
-                byte >> 4
-            }
-        };
-        match &self.min {
-            Some(mins) => {
-                let mins = &mins[groups];
-                for (i, v) in out.iter_mut().enumerate() {
-                    *v = code(i) as f32 * scales[i / self.group] + mins[i / self.group];
+        let mins = self.min.as_ref().map(|m| &m[groups]);
+        // Code of weight i: low nibble for even i, high for odd. Groups start at even indices unless
+        // the group size is odd, so unpack by group and fall back to per-index nibbles when needed.
+        for (g, chunk) in out.chunks_mut(self.group).enumerate() {
+            let (d, offset) = match mins {
+                Some(m) => (scales[g], m[g]),
+                None => (scales[g], -8.0 * scales[g]),
+            };
+            let start = g * self.group;
+            if start.is_multiple_of(2) {
+                let src = &bytes[start / 2..];
+                let tail_byte = src.get(chunk.len() / 2).copied().unwrap_or(0);
+                let mut pairs = chunk.chunks_exact_mut(2);
+                for (pair, &byte) in (&mut pairs).zip(src) {
+                    pair[0] = (byte & 0x0f) as f32 * d + offset;
+                    pair[1] = (byte >> 4) as f32 * d + offset;
                 }
-            }
-            None => {
-                for (i, v) in out.iter_mut().enumerate() {
-                    *v = (code(i) as i32 - 8) as f32 * scales[i / self.group];
+                let rest = pairs.into_remainder();
+                if let Some(last) = rest.first_mut() {
+                    *last = (tail_byte & 0x0f) as f32 * d + offset;
+                }
+            } else {
+                for (j, v) in chunk.iter_mut().enumerate() {
+                    let i = start + j;
+                    let byte = bytes[i / 2];
+                    let code = if i.is_multiple_of(2) { byte & 0x0f } else { byte >> 4 };
+                    *v = code as f32 * d + offset;
                 }
             }
         }

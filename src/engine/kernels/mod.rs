@@ -111,20 +111,29 @@ pub fn kernels() -> Kernels {
 
 /// `x [t, k] * w_t [k, n] -> [t, n]` in f32 with `gemm`.
 pub fn matmul_f32(x: &Matrix, w_t: &[f32], n: usize) -> Matrix {
+    assert_eq!(w_t.len(), x.cols * n, "weight shape does not match the input width");
+    gemm_f32(x, w_t, n, 1, n)
+}
+
+/// `x [t, k]` times the `k x n` matrix `rhs` whose element (i, j) is at `rhs[i * row_stride + j * col_stride]`.
+fn gemm_f32(x: &Matrix, rhs: &[f32], n: usize, col_stride: usize, row_stride: usize) -> Matrix {
     let (m, k) = (x.rows, x.cols);
-    assert_eq!(w_t.len(), k * n, "weight shape does not match the input width");
     let mut out = Matrix::zeros(m, n);
-    if m == 0 || n == 0 {
+    if m == 0 || n == 0 || k == 0 {
         return out;
     }
+    assert!(
+        (k - 1) * row_stride + (n - 1) * col_stride < rhs.len(),
+        "weight buffer too small for its shape"
+    );
     let threads = rayon::current_num_threads();
     let parallelism = if threads > 1 && m * n * k > 64 * 64 * 64 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: all three buffers are live, contiguous row-major and sized exactly as the strides
-    // below describe: out is m x n (row stride n), x is m x k (row stride k), w_t is k x n (row stride n).
+    // SAFETY: all three buffers are live and the strides stay inside them: out is m x n (row stride n),
+    // x is m x k (row stride k), and the assertion above bounds the largest rhs offset.
     unsafe {
         gemm::gemm(
             m,
@@ -137,9 +146,9 @@ pub fn matmul_f32(x: &Matrix, w_t: &[f32], n: usize) -> Matrix {
             x.data.as_ptr(),
             1,
             k as isize,
-            w_t.as_ptr(),
-            1,
-            n as isize,
+            rhs.as_ptr(),
+            col_stride as isize,
+            row_stride as isize,
             0.0,
             1.0,
             false,
@@ -150,6 +159,9 @@ pub fn matmul_f32(x: &Matrix, w_t: &[f32], n: usize) -> Matrix {
     }
     out
 }
+
+/// Token rows from which weight-only formats unpack the whole weight matrix and call gemm.
+pub const DEQUANT_GEMM_MIN_ROWS: usize = 8;
 
 /// W8A8: quantizes every row of `x` to int8 (per-token scale), multiplies with int8 weights in
 /// int32, and rescales: `y[t][o] = sx[t] * sw[o] * sum_i xq[t][i] * wq[o][i]`.
@@ -186,13 +198,31 @@ pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -
     transpose_into(&out_t, out_f, x.rows)
 }
 
-/// Weight-only formats (f16, W8A16, W4A16): `dequant(o, row)` unpacks weight row `o` once into an
-/// f32 buffer, which is multiplied with every token row in f32, so unpacking is amortised over the batch.
+/// Weight-only formats (f16, W8A16, W4A16), `dequant(o, row)` unpacking weight row `o` to f32.
+///
+/// From `DEQUANT_GEMM_MIN_ROWS` token rows on, the layer's weights are unpacked into a transient f32
+/// scratch matrix (one layer at a time; at rest they stay packed) and multiplied by gemm; for fewer
+/// rows, each weight row is unpacked once and dotted with every token row by the kernel table.
 pub fn matmul_dequant(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
-    matmul_dequant_with(kernels(), x, out_f, dequant)
+    if x.rows >= DEQUANT_GEMM_MIN_ROWS {
+        matmul_dequant_gemm(x, out_f, dequant)
+    } else {
+        matmul_dequant_with(kernels(), x, out_f, dequant)
+    }
 }
 
-/// `matmul_dequant` with an explicit kernel table.
+/// Unpacks all weights into an `[out, in]` f32 scratch matrix (in parallel) and calls gemm on it.
+pub fn matmul_dequant_gemm(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
+    let width = x.cols;
+    let mut scratch = vec![0.0f32; out_f * width];
+    scratch
+        .par_chunks_mut(width.max(1))
+        .enumerate()
+        .for_each(|(o, row)| dequant(o, row));
+    gemm_f32(x, &scratch, out_f, width, 1)
+}
+
+/// Row-by-row weight-only product with an explicit kernel table.
 pub fn matmul_dequant_with(k: Kernels, x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
     let width = x.cols;
     let rows = x.rows.max(1);
@@ -289,6 +319,11 @@ mod tests {
                 for (g, r) in got4.data.iter().zip(&want4.data) {
                     assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "{} int4: {g} vs {r}", k.name());
                 }
+            }
+            // The unpack-then-gemm path computes the same product.
+            let via_gemm = matmul_dequant_gemm(&x, out_f, |o, r| q4.dequantize_row(o, r));
+            for (g, r) in via_gemm.data.iter().zip(&want4.data) {
+                assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "gemm int4: {g} vs {r}");
             }
         }
     }
