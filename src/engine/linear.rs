@@ -3,7 +3,7 @@
 
 use half::f16;
 
-use super::kernels::{matmul_dequant, matmul_f32, matmul_int8};
+use super::kernels::{kernels, matmul_dequant, matmul_f32, matmul_int8, prepare_int8};
 use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
 use super::scheme::Scheme;
 use super::tensor::Matrix;
@@ -49,10 +49,14 @@ impl Linear {
                 Weights::F32 { w_t }
             }
             Scheme::F16 => Weights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
-            Scheme::Int8 => Weights::Int8 {
-                w: quantize_int8(w, out_features, in_features),
-                dynamic_activations: true,
-            },
+            Scheme::Int8 => {
+                let mut q = quantize_int8(w, out_features, in_features);
+                prepare_int8(kernels(), &mut q, out_features, in_features);
+                Weights::Int8 {
+                    w: q,
+                    dynamic_activations: true,
+                }
+            }
             Scheme::W8A16 => Weights::Int8 {
                 w: quantize_int8(w, out_features, in_features),
                 dynamic_activations: false,
@@ -106,7 +110,7 @@ impl Linear {
         match &self.weights {
             Weights::F32 { w_t } => w_t.len() * 4,
             Weights::F16(w) => w.len() * 2,
-            Weights::Int8 { w, .. } => w.q.len() + w.scale.len() * 4,
+            Weights::Int8 { w, .. } => w.q.len() + w.vnni.as_ref().map_or(0, Vec::len) + w.scale.len() * 4,
             Weights::Int4(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,
         }
     }

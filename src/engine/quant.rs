@@ -10,6 +10,8 @@ pub struct Int8Weights {
     pub scale: Vec<f32>,
     /// `sum(q[o])` per row: the correction term of unsigned x signed (VNNI) products.
     pub row_sum: Vec<i32>,
+    /// The same weights in the VNNI block layout, when the CPU's kernel table uses it.
+    pub vnni: Option<Vec<i8>>,
 }
 
 /// Symmetric scale of a slice for `levels` positive levels (127 for int8, 7 for int4): `max|x| / levels`.
@@ -34,14 +36,22 @@ pub fn quantize_int8(w: &[f32], out_f: usize, in_f: usize) -> Int8Weights {
         row_sum.push(q[start..].iter().map(|&v| v as i32).sum());
         scale.push(s);
     }
-    Int8Weights { q, scale, row_sum }
+    Int8Weights {
+        q,
+        scale,
+        row_sum,
+        vnni: None,
+    }
 }
 
 /// Quantizes one activation row to symmetric int8 (per-token dynamic scale); returns the scale.
+/// Rounds half away from zero, as `f32::round`, but without a library call per element (this runs
+/// on every activation of every W8A8 layer).
 pub fn quantize_row_int8(x: &[f32], out: &mut [i8]) -> f32 {
     let s = symmetric_scale(x, 127.0);
     for (o, v) in out.iter_mut().zip(x) {
-        *o = (v / s).round().clamp(-127.0, 127.0) as i8;
+        let r = (v / s).clamp(-127.0, 127.0);
+        *o = (r + 0.5f32.copysign(r)) as i8;
     }
     s
 }
@@ -210,6 +220,19 @@ mod tests {
             }
         }
         assert!(err_a < err_s, "asym {err_a} vs sym {err_s}");
+    }
+
+    #[test]
+    fn activation_rounding_matches_round_half_away_from_zero() {
+        let x: Vec<f32> = (-300..=300)
+            .map(|i| i as f32 * 0.4237 + 0.5)
+            .chain([127.0, -127.0, 0.0, 63.5, -63.5])
+            .collect();
+        let mut q = vec![0i8; x.len()];
+        let s = quantize_row_int8(&x, &mut q);
+        for (v, q) in x.iter().zip(&q) {
+            assert_eq!(*q as f32, (v / s).round().clamp(-127.0, 127.0), "{v}");
+        }
     }
 
     #[test]

@@ -169,8 +169,30 @@ pub fn matmul_int8(x: &Matrix, w: &Int8Weights, out_f: usize) -> Matrix {
     matmul_int8_with(kernels(), x, w, out_f)
 }
 
+/// Re-lays int8 weights out for the kernel table: on AVX-512 VNNI the block layout replaces the
+/// row-major codes (one copy in memory); other tables use the row-major codes as they are.
+pub fn prepare_int8(k: Kernels, w: &mut Int8Weights, out_f: usize, in_f: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx512Vnni && w.vnni.is_none() {
+        w.vnni = Some(x86::pack_vnni(&w.q, out_f, in_f));
+        w.q = Vec::new();
+    }
+    let _ = (k, out_f, in_f);
+}
+
 /// `matmul_int8` with an explicit kernel table (for tests and benchmarks).
 pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -> Matrix {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(packed) = &w.vnni {
+        if k.isa == Isa::Avx512Vnni {
+            return matmul_int8_vnni(x, w, packed, out_f);
+        }
+        // Weights prepared for VNNI, used with another table (tests): back to row-major codes.
+        let mut plain = w.clone();
+        plain.q = x86::unpack_vnni(packed, out_f, x.cols);
+        plain.vnni = None;
+        return matmul_int8_with(k, x, &plain, out_f);
+    }
     let width = x.cols;
     let mut xq = vec![0i8; x.rows * width];
     let sx: Vec<f32> = xq
@@ -196,6 +218,49 @@ pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -
             }
         });
     transpose_into(&out_t, out_f, x.rows)
+}
+
+/// W8A8 on AVX-512 VNNI: activations quantized per token and shifted to `x + 128`, then one
+/// `gemm_u8i8_vnni` call per block of 16 output channels (blocks spread over threads), corrected by
+/// `128 * sum(w)` and rescaled.
+#[cfg(target_arch = "x86_64")]
+fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) -> Matrix {
+    let (tokens, width) = (x.rows, x.cols);
+    let in_padded = width.div_ceil(4) * 4;
+    let mut xu = vec![128u8; tokens * in_padded];
+    let sx: Vec<f32> = xu
+        .chunks_mut(in_padded.max(1))
+        .enumerate()
+        .take(tokens)
+        // SAFETY: this path runs only with the VNNI table, whose features include AVX-512F/BW;
+        // each destination row has in_padded >= width bytes.
+        .map(|(t, dst)| unsafe { x86::quantize_shift_row_avx512(x.row(t), dst) })
+        .collect();
+    // Padded inputs hold 128 (a shifted zero) against zero weights, so they add nothing.
+    let block_len = x86::VNNI_OUT * in_padded;
+    let blocks = out_f.div_ceil(x86::VNNI_OUT);
+    let mut acc = vec![0i32; blocks * tokens * x86::VNNI_OUT];
+    acc.par_chunks_mut(tokens * x86::VNNI_OUT)
+        .enumerate()
+        .for_each(|(b, out)| {
+            let block = &packed[b * block_len..(b + 1) * block_len];
+            // SAFETY: this table exists only after detecting AVX-512 F/BW/VNNI; the slices have the
+            // lengths gemm_u8i8_vnni requires (xu: tokens x in_padded, block: 16 x in_padded, out: tokens x 16).
+            unsafe { x86::gemm_u8i8_vnni(&xu, tokens, in_padded, block, out) };
+        });
+    let mut y = Matrix::zeros(tokens, out_f);
+    for t in 0..tokens {
+        let row = y.row_mut(t);
+        for (b, out) in row.chunks_mut(x86::VNNI_OUT).enumerate() {
+            let lanes = &acc[(b * tokens + t) * x86::VNNI_OUT..][..out.len()];
+            let o0 = b * x86::VNNI_OUT;
+            let (sums, scales) = (&w.row_sum[o0..o0 + out.len()], &w.scale[o0..o0 + out.len()]);
+            for (((v, &dot), &sum), &sw) in out.iter_mut().zip(lanes).zip(sums).zip(scales) {
+                *v = (dot - 128 * sum) as f32 * sx[t] * sw;
+            }
+        }
+    }
+    y
 }
 
 /// Weight-only formats (f16, W8A16, W4A16), `dequant(o, row)` unpacking weight row `o` to f32.
@@ -293,6 +358,26 @@ mod tests {
                 let want: f64 = fa.iter().zip(&fb).map(|(x, y)| *x as f64 * *y as f64).sum();
                 assert!((k.dot_f32(&fa, &fb) as f64 - want).abs() < 1e-4, "{} n={n}", k.name());
             }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn simd_activation_quantization_matches_the_scalar_one() {
+        if !Kernels::available().iter().any(|k| k.isa == Isa::Avx512Vnni) {
+            return; // no AVX-512 here: the scalar path is the only one that runs
+        }
+        let mut rng = StdRng::seed_from_u64(5);
+        for &n in &LENGTHS {
+            let x: Vec<f32> = (0..n).map(|_| rng.random_range(-3.0f32..3.0)).collect();
+            let mut want = vec![0i8; n];
+            let s_want = quantize_row_int8(&x, &mut want);
+            let mut got = vec![0u8; n];
+            // SAFETY: AVX-512 checked above; got has n bytes.
+            let s_got = unsafe { x86::quantize_shift_row_avx512(&x, &mut got) };
+            assert_eq!(s_got, s_want, "n={n}");
+            let got: Vec<i8> = got.iter().map(|&b| (b ^ 0x80) as i8).collect();
+            assert_eq!(got, want, "n={n}");
         }
     }
 
