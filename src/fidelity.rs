@@ -11,8 +11,9 @@ pub struct Fidelity {
     /// "label distribution" or "embedding".
     pub kind: String,
     pub n: usize,
-    /// Percent of inputs whose arg-max output matches the reference's.
-    pub top1_agreement: f64,
+    /// Percent of inputs whose most likely label matches the reference's (label distributions only;
+    /// for embedding models, label agreement is the run's `agreement` metric).
+    pub top1_agreement: Option<f64>,
     /// Mean KL(reference || scheme) of the label distributions, in nats.
     pub mean_kl: Option<f64>,
     pub mean_cosine: Option<f64>,
@@ -64,7 +65,7 @@ pub fn fidelity(reference_name: &str, reference: &[Vec<f32>], outputs: &[Vec<f32
         reference: reference_name.into(),
         kind: if embedding { "embedding" } else { "label distribution" }.into(),
         n,
-        top1_agreement: if n == 0 { 0.0 } else { 100.0 * agree as f64 / n as f64 },
+        top1_agreement: (!embedding && n > 0).then(|| 100.0 * agree as f64 / n as f64),
         mean_kl,
         mean_cosine,
         min_cosine,
@@ -79,7 +80,7 @@ mod tests {
     fn identical_outputs_are_perfectly_faithful() {
         let p = vec![vec![0.7, 0.2, 0.1], vec![0.1, 0.1, 0.8]];
         let f = fidelity("f32", &p, &p, false);
-        assert_eq!((f.n, f.top1_agreement), (2, 100.0));
+        assert_eq!((f.n, f.top1_agreement), (2, Some(100.0)));
         assert!(f.mean_kl.unwrap().abs() < 1e-12);
     }
 
@@ -97,6 +98,6 @@ mod tests {
         );
         assert!((e.min_cosine.unwrap() - s as f64).abs() < 1e-6);
         assert!((e.mean_cosine.unwrap() - (1.0 + s as f64) / 2.0).abs() < 1e-6);
-        assert_eq!(e.top1_agreement, 100.0);
+        assert_eq!(e.top1_agreement, None);
     }
 }
