@@ -107,7 +107,7 @@ pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
     let texts: Vec<&str> = opts.texts.iter().map(String::as_str).collect();
     let models: Vec<(Scheme, Model)> = std::iter::once(Scheme::F32)
         .chain(opts.schemes.iter().copied().filter(|s| *s != Scheme::F32))
-        .map(|s| Model::build(&files, s).map(|m| (s, m)))
+        .map(|s| Model::build_calibrated(&files, s, &texts).map(|m| (s, m)))
         .collect::<Result<_>>()?;
     for &threads in &opts.threads {
         for &batch in &opts.batches {

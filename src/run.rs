@@ -16,6 +16,9 @@ use crate::summary::{build, render_table, RunMeta, SchemeInfo, Summary, WeightSt
 use crate::sustain::{self, SustainConfig, Window};
 use crate::task::{HeadClassifier, PrototypeClassifier, Scorer};
 
+/// Calibration texts used at most by activation-aware schemes.
+pub const CALIBRATION_TEXTS: usize = 128;
+
 /// Everything `run` needs, validated by the caller only as far as types go.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -96,6 +99,19 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
     let files = ModelFiles::load(&model_dir)?;
     let variants = make_variants(&test, &specs, &registry, opts.seed);
     let families: Vec<String> = specs.iter().map(CorruptionSpec::name).collect();
+    // Activation-aware schemes calibrate on (up to CALIBRATION_TEXTS of) the suite's calibration split.
+    let calibration: Vec<&str> = suite
+        .split("calibration")
+        .iter()
+        .take(CALIBRATION_TEXTS)
+        .map(|e| e.text.as_str())
+        .collect();
+    if schemes.iter().any(Scheme::needs_calibration) && calibration.is_empty() {
+        return Err(Error::input(
+            &toml_path,
+            "field data: AWQ schemes need examples with split \"calibration\"",
+        ));
+    }
 
     let mut rows: Vec<EvalRow> = Vec::new();
     let mut windows: Vec<Window> = Vec::new();
@@ -106,7 +122,7 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
     // it runs the reference on the clean inputs first (those rows belong to another shard).
     let has_clean = |s: usize| shard_units(s, &families, opts.shard).iter().any(|u| u == CLEAN);
     if !opts.sustain_only && !has_clean(0) && (1..schemes.len()).any(has_clean) {
-        let model = Model::build(&files, schemes[0])?;
+        let model = Model::build_calibrated(&files, schemes[0], &calibration)?;
         let scorer = make_scorer(model, &suite, &model_dir, &mut classifier)?;
         let clean: Vec<VariantItem> = variants.iter().filter(|v| v.family == CLEAN).cloned().collect();
         let evaluated = evaluate_with_outputs(scorer.as_ref(), &schemes[0].to_string(), &test, &clean, opts.seed)?;
@@ -123,7 +139,7 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
             continue;
         }
         let started = std::time::Instant::now();
-        let model = Model::build(&files, scheme)?;
+        let model = Model::build_calibrated(&files, scheme, &calibration)?;
         let (bytes, count) = model.linear_weight_stats();
         let bits = if count > 0 {
             bytes as f64 * 8.0 / count as f64

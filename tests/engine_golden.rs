@@ -118,3 +118,34 @@ fn quantized_minilm_matches_the_pytorch_simulation_of_each_scheme() {
         }
     }
 }
+
+/// AWQ's claim on a real model: at the same bits and group size, activation-aware scales and clipping
+/// keep the sentence embeddings closer to f32 than plain round-to-nearest.
+#[test]
+fn awq_keeps_minilm_closer_to_f32_than_rtn() {
+    let files = ModelFiles::load(&common::minilm_dir()).unwrap();
+    let suite = shakedown::suite::Suite::load(&common::default_suite()).unwrap();
+    let calibration: Vec<&str> = suite
+        .split("calibration")
+        .iter()
+        .take(64)
+        .map(|e| e.text.as_str())
+        .collect();
+    let texts: Vec<&str> = suite.split("test").iter().take(48).map(|e| e.text.as_str()).collect();
+    let reference = Model::build(&files, Scheme::F32).unwrap().embeddings(&texts).unwrap();
+    let mean_cosine = |scheme: &str| {
+        let model = Model::build_calibrated(&files, scheme.parse().unwrap(), &calibration).unwrap();
+        let got = model.embeddings(&texts).unwrap();
+        got.iter()
+            .zip(&reference)
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>())
+            .sum::<f32>()
+            / texts.len() as f32
+    };
+    let (rtn, awq) = (mean_cosine("w4a16-rtn-g128"), mean_cosine("w4a16-awq-g128"));
+    assert!(awq > rtn + 0.01, "AWQ mean cosine {awq} vs RTN {rtn}");
+    assert!(
+        Model::build(&files, "w4a16-awq-g128".parse().unwrap()).is_err(),
+        "AWQ without calibration data is refused"
+    );
+}

@@ -5,6 +5,8 @@
 //! plus an attention mask computes (masked keys get zero weight, padded queries are discarded),
 //! without spending the Linear layers on pad tokens.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 
 use super::linear::Linear;
@@ -52,8 +54,9 @@ pub struct Hidden {
 }
 
 impl Bert {
-    /// Builds the model from loaded files, quantizing every encoder Linear for `scheme`.
-    pub fn build(files: &ModelFiles, scheme: Scheme) -> Result<Self> {
+    /// Builds the model from loaded files, quantizing every encoder Linear for `scheme`;
+    /// `calibration` holds each Linear's calibration inputs (by tensor name) for schemes that need them.
+    pub fn build(files: &ModelFiles, scheme: Scheme, calibration: Option<&HashMap<String, Matrix>>) -> Result<Self> {
         let c = &files.config;
         let h = c.hidden_size;
         let prefix = if files.has("bert.embeddings.word_embeddings.weight") {
@@ -71,7 +74,10 @@ impl Bert {
         let linear = |name: &str, out_f: usize, in_f: usize, scheme: Scheme| -> Result<Linear> {
             let w = t(&format!("{name}.weight"), &[out_f, in_f])?;
             let b = t(&format!("{name}.bias"), &[out_f])?;
-            Ok(Linear::new(&w, b, out_f, in_f, scheme))
+            match (scheme, calibration.and_then(|c| c.get(name))) {
+                (Scheme::W4A16Awq { group }, Some(x)) => Ok(Linear::new_awq(&w, b, out_f, in_f, group, x)),
+                _ => Ok(Linear::new(&w, b, out_f, in_f, scheme)),
+            }
         };
         let mut layers = Vec::with_capacity(c.num_hidden_layers);
         for l in 0..c.num_hidden_layers {
@@ -126,6 +132,26 @@ impl Bert {
 
     /// Runs the encoder on token-id sequences (each already truncated to the model's limit).
     pub fn encode(&self, batch: &[Vec<u32>]) -> Hidden {
+        self.encode_observed(batch, &mut |_, _| {})
+    }
+
+    /// Runs the encoder over `texts` in batches and keeps, for every encoder Linear (by tensor name),
+    /// the first `rows` token rows of its input: the calibration activations of AWQ.
+    pub fn capture_linear_inputs(&self, ids: &[Vec<u32>], rows: usize) -> HashMap<String, Matrix> {
+        let mut kept: HashMap<String, Matrix> = HashMap::new();
+        for chunk in ids.chunks(32) {
+            self.encode_observed(chunk, &mut |name, x| {
+                let m = kept.entry(name.to_string()).or_insert_with(|| Matrix::zeros(0, x.cols));
+                let take = rows.saturating_sub(m.rows).min(x.rows);
+                m.data.extend_from_slice(&x.data[..take * x.cols]);
+                m.rows += take;
+            });
+        }
+        kept
+    }
+
+    /// `encode`, showing every encoder Linear's input to `observe` (tensor name, input rows).
+    pub fn encode_observed(&self, batch: &[Vec<u32>], observe: &mut dyn FnMut(&str, &Matrix)) -> Hidden {
         let h = self.hidden;
         let mut offsets = vec![0];
         for seq in batch {
@@ -145,22 +171,36 @@ impl Bert {
             }
         }
         layer_norm(&mut x, &self.emb_norm.gamma, &self.emb_norm.beta, self.eps);
-        for layer in &self.layers {
-            x = self.layer_forward(layer, x, &offsets);
+        for (l, layer) in self.layers.iter().enumerate() {
+            x = self.layer_forward(l, layer, x, &offsets, observe);
         }
         Hidden { states: x, offsets }
     }
 
-    fn layer_forward(&self, layer: &Layer, x: Matrix, offsets: &[usize]) -> Matrix {
+    fn layer_forward(
+        &self,
+        l: usize,
+        layer: &Layer,
+        x: Matrix,
+        offsets: &[usize],
+        observe: &mut dyn FnMut(&str, &Matrix),
+    ) -> Matrix {
+        let p = format!("encoder.layer.{l}");
+        for name in ["attention.self.query", "attention.self.key", "attention.self.value"] {
+            observe(&format!("{p}.{name}"), &x);
+        }
         let q = layer.query.forward(&x);
         let k = layer.key.forward(&x);
         let v = layer.value.forward(&x);
         let ctx = self.attention(&q, &k, &v, offsets);
+        observe(&format!("{p}.attention.output.dense"), &ctx);
         let mut a = layer.attn_out.forward(&ctx);
         a.add_assign(&x);
         layer_norm(&mut a, &layer.attn_norm.gamma, &layer.attn_norm.beta, self.eps);
+        observe(&format!("{p}.intermediate.dense"), &a);
         let mut inter = layer.intermediate.forward(&a);
         gelu(&mut inter);
+        observe(&format!("{p}.output.dense"), &inter);
         let mut out = layer.output.forward(&inter);
         out.add_assign(&a);
         layer_norm(&mut out, &layer.out_norm.gamma, &layer.out_norm.beta, self.eps);

@@ -22,6 +22,11 @@ enum Weights {
         dynamic_activations: bool,
     },
     Int4(Int4Weights),
+    /// AWQ: int4 codes of `W diag(s)`; activations are multiplied by `act_scale = 1/s` first.
+    Awq {
+        w: Int4Weights,
+        act_scale: Vec<f32>,
+    },
 }
 
 /// `y = x W^T + b` with `W` `[out, in]` in the format of a scheme.
@@ -68,9 +73,32 @@ impl Linear {
                 group.unwrap_or(in_features),
                 asym,
             )),
+            // Without calibration inputs AWQ's search has nothing to weigh: plain symmetric RTN.
+            Scheme::W4A16Awq { group } => Weights::Int4(quantize_int4(w, out_features, in_features, group, false)),
         };
         Linear {
             weights,
+            bias,
+            in_features,
+            out_features,
+        }
+    }
+
+    /// An AWQ layer from `[out, in]` f32 weights and calibration inputs `x` of this layer.
+    pub fn new_awq(
+        w: &[f32],
+        bias: Vec<f32>,
+        out_features: usize,
+        in_features: usize,
+        group: usize,
+        x: &Matrix,
+    ) -> Self {
+        let q = super::awq::awq_quantize(w, out_features, in_features, group, x);
+        Linear {
+            weights: Weights::Awq {
+                w: q.weights,
+                act_scale: q.act_scale,
+            },
             bias,
             in_features,
             out_features,
@@ -96,6 +124,13 @@ impl Linear {
                 dynamic_activations: false,
             } => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
             Weights::Int4(w) => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
+            Weights::Awq { w, act_scale } => {
+                let mut xs = x.clone();
+                for r in 0..xs.rows {
+                    xs.row_mut(r).iter_mut().zip(act_scale).for_each(|(v, s)| *v *= s);
+                }
+                matmul_dequant(&xs, self.out_features, |o, row| w.dequantize_row(o, row))
+            }
         };
         for r in 0..y.rows {
             for (v, b) in y.row_mut(r).iter_mut().zip(&self.bias) {
@@ -112,6 +147,7 @@ impl Linear {
             Weights::F16(w) => w.len() * 2,
             Weights::Int8 { w, .. } => w.q.len() + w.vnni.as_ref().map_or(0, Vec::len) + w.scale.len() * 4,
             Weights::Int4(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,
+            Weights::Awq { w, act_scale } => w.packed.len() + (w.scale.len() + act_scale.len()) * 4,
         }
     }
 
@@ -142,6 +178,7 @@ mod tests {
                 let q = quantize_int8(w, out_f, in_f);
                 (0..out_f * in_f).map(|i| q.q[i] as f32 * q.scale[i / in_f]).collect()
             }
+            Scheme::W4A16Awq { .. } => unreachable!("filtered out below"),
             Scheme::W4A16Rtn { group, asym } => {
                 let q = quantize_int4(w, out_f, in_f, group.unwrap_or(in_f), asym);
                 let mut all = vec![0.0; out_f * in_f];

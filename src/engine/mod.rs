@@ -1,6 +1,7 @@
 //! The built-in inference engine: loads a Hugging Face model folder and runs it under a quantization scheme.
 //! It knows nothing of suites or corruptions.
 
+pub mod awq;
 pub mod bert;
 pub mod kernels;
 pub mod linear;
@@ -14,6 +15,16 @@ use bert::Bert;
 pub use load::ModelFiles;
 pub use scheme::Scheme;
 
+/// Token rows of calibration activations kept per Linear (the first ones, in text order).
+pub const CALIBRATION_ROWS: usize = 512;
+
+fn tokenize(tokenizer: &tokenizers::Tokenizer, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+    let enc = tokenizer
+        .encode_batch(texts.to_vec(), true)
+        .map_err(|e| Error::Internal(format!("tokenizer failed: {e}")))?;
+    Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
+}
+
 /// A model ready to run: tokenizer + BERT encoder with its weights in one scheme's format.
 pub struct Model {
     bert: Bert,
@@ -23,9 +34,29 @@ pub struct Model {
 }
 
 impl Model {
-    /// Quantizes the loaded weights for `scheme`.
+    /// Quantizes the loaded weights for `scheme` (schemes that need calibration data fail; see
+    /// `build_calibrated`).
     pub fn build(files: &ModelFiles, scheme: Scheme) -> Result<Self> {
-        let bert = Bert::build(files, scheme)?;
+        Self::build_calibrated(files, scheme, &[])
+    }
+
+    /// Quantizes the loaded weights for `scheme`, gathering the activation statistics that
+    /// activation-aware schemes need by running the f32 model on `calibration` texts.
+    pub fn build_calibrated(files: &ModelFiles, scheme: Scheme, calibration: &[&str]) -> Result<Self> {
+        let captures = if scheme.needs_calibration() {
+            if calibration.is_empty() {
+                return Err(Error::input(
+                    format!("scheme {scheme}"),
+                    "needs calibration texts (a suite's calibration split); none were given",
+                ));
+            }
+            let reference = Bert::build(files, Scheme::F32, None)?;
+            let ids = tokenize(&files.tokenizer, calibration)?;
+            Some(reference.capture_linear_inputs(&ids, CALIBRATION_ROWS))
+        } else {
+            None
+        };
+        let bert = Bert::build(files, scheme, captures.as_ref())?;
         let mut labels: Vec<String> = (0..bert.num_labels()).map(|i| format!("LABEL_{i}")).collect();
         if let Some(map) = &files.config.id2label {
             for (id, name) in map {
@@ -70,11 +101,7 @@ impl Model {
 
     /// Token ids of each text, with special tokens, truncated to the model's limit.
     pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| Error::Internal(format!("tokenizer failed: {e}")))?;
-        Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
+        tokenize(&self.tokenizer, texts)
     }
 
     /// Mean-pooled, L2-normalised sentence embeddings.

@@ -116,6 +116,31 @@ pub fn quantize_int4(w: &[f32], out_f: usize, in_f: usize, group: usize, asym: b
     }
 }
 
+/// Symmetric group-wise int4 with given per-group scales (one per row x group, row-major), e.g.
+/// scales chosen by a clipping search: `code = clamp(round(w / d), -8, 7) + 8`.
+pub fn quantize_int4_with_scales(w: &[f32], out_f: usize, in_f: usize, group: usize, scales: &[f32]) -> Int4Weights {
+    let group = group.clamp(1, in_f.max(1));
+    let row_bytes = in_f.div_ceil(2);
+    let groups_per_row = in_f.div_ceil(group);
+    let mut packed = vec![0u8; out_f * row_bytes];
+    for (o, row) in w.chunks_exact(in_f).take(out_f).enumerate() {
+        let dst = &mut packed[o * row_bytes..(o + 1) * row_bytes];
+        for (i, v) in row.iter().enumerate() {
+            let d = scales[o * groups_per_row + i / group];
+            let code = ((v / d).round().clamp(-8.0, 7.0) as i32 + 8) as u8;
+            dst[i / 2] |= if i.is_multiple_of(2) { code } else { code << 4 };
+        }
+    }
+    Int4Weights {
+        packed,
+        scale: scales.to_vec(),
+        min: None,
+        group,
+        row_bytes,
+        groups_per_row,
+    }
+}
+
 impl Int8Weights {
     /// Dequantizes row `o` into `out`.
     pub fn dequantize_row(&self, o: usize, out: &mut [f32]) {

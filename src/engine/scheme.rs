@@ -18,13 +18,16 @@ pub enum Scheme {
     /// Weight-only 4-bit round-to-nearest, two weights a byte; one scale (and, asymmetric, one minimum)
     /// per `group` input weights of a row, or per row when `group` is `None`; f32 activations.
     W4A16Rtn { group: Option<usize>, asym: bool },
+    /// Weight-only 4-bit, symmetric, per group, with AWQ's activation-aware per-channel scales and
+    /// clipping search, calibrated on the suite's calibration split; f32 activations.
+    W4A16Awq { group: usize },
 }
 
 /// The schemes a run uses when neither the suite nor the command line names any.
 pub const DEFAULT_SCHEMES: &str = "f32,int8,w4a16-rtn-g128";
 
 /// Every scheme name `shakedown schemes` lists (`w8a8` is accepted as another name for `int8`).
-pub const ALL_SCHEMES: [&str; 12] = [
+pub const ALL_SCHEMES: [&str; 15] = [
     "f32",
     "f16",
     "int8",
@@ -37,9 +40,17 @@ pub const ALL_SCHEMES: [&str; 12] = [
     "w4a16-rtn-g32-asym",
     "w4a16-rtn-g64-asym",
     "w4a16-rtn-g128-asym",
+    "w4a16-awq-g32",
+    "w4a16-awq-g64",
+    "w4a16-awq-g128",
 ];
 
 impl Scheme {
+    /// True for schemes that need calibration activations to quantize.
+    pub fn needs_calibration(&self) -> bool {
+        matches!(self, Scheme::W4A16Awq { .. })
+    }
+
     /// One line on what the scheme stores and computes.
     pub fn describe(&self) -> String {
         match self {
@@ -50,6 +61,9 @@ impl Scheme {
                     .into()
             }
             Scheme::W8A16 => "per-channel symmetric int8 weights, f32 activations".into(),
+            Scheme::W4A16Awq { group } => format!(
+                "4-bit symmetric weights per group of {group} with AWQ activation-aware scales and clipping, calibrated on the suite's calibration split; f32 activations"
+            ),
             Scheme::W4A16Rtn { group, asym } => format!(
                 "4-bit round-to-nearest weights, {} {}, two a byte; f32 activations",
                 if *asym {
@@ -75,6 +89,8 @@ impl Scheme {
             Scheme::W4A16Rtn { group, asym } => {
                 8.0 * in_features.div_ceil(2) as f64 + groups(*group) * if *asym { 64.0 } else { 32.0 }
             }
+            // Codes, group scales, and the per-input-channel activation scale shared by all rows (not counted per row).
+            Scheme::W4A16Awq { group } => 8.0 * in_features.div_ceil(2) as f64 + groups(Some(*group)) * 32.0,
         };
         per_row / in_features.max(1) as f64
     }
@@ -87,6 +103,7 @@ impl fmt::Display for Scheme {
             Scheme::F16 => write!(f, "f16"),
             Scheme::Int8 => write!(f, "int8"),
             Scheme::W8A16 => write!(f, "w8a16"),
+            Scheme::W4A16Awq { group } => write!(f, "w4a16-awq-g{group}"),
             Scheme::W4A16Rtn { group, asym } => {
                 match group {
                     Some(g) => write!(f, "w4a16-rtn-g{g}")?,
@@ -112,6 +129,11 @@ impl FromStr for Scheme {
             "int8" | "w8a8" => return Ok(Scheme::Int8),
             "w8a16" => return Ok(Scheme::W8A16),
             _ => {}
+        }
+        if let Some(group) = s.strip_prefix("w4a16-awq-g").and_then(|g| g.parse::<usize>().ok()) {
+            if [32, 64, 128].contains(&group) {
+                return Ok(Scheme::W4A16Awq { group });
+            }
         }
         if let Some(rest) = s.strip_prefix("w4a16-rtn-") {
             let (grouping, asym) = match rest.strip_suffix("-asym") {

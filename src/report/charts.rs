@@ -101,7 +101,7 @@ pub fn drop_heatmap(summary: &Summary) -> Result<String> {
     ensure_font();
     let families = &summary.meta.families;
     let (cols, rows) = (families.len().max(1), summary.schemes.len().max(1));
-    let (cell_w, cell_h, left, top) = (130i32, 44i32, 170i32, 40i32);
+    let (cell_w, cell_h, left, top) = (190i32, 52i32, 200i32, 48i32);
     let (w, h) = (
         (left + cell_w * cols as i32 + 20) as u32,
         (top + cell_h * rows as i32 + 20) as u32,
@@ -140,7 +140,7 @@ pub fn drop_heatmap(summary: &Summary) -> Result<String> {
                     "{:.1} [{:.1}, {:.1}]",
                     f.pooled.drop, f.pooled.drop_ci[0], f.pooled.drop_ci[1]
                 );
-                root.draw(&text(&label, x + 6, y + cell_h / 2 - 7, 12)).map_err(err)?;
+                root.draw(&text(&label, x + 8, y + cell_h / 2 - 8, 15)).map_err(err)?;
             }
         }
         root.present().map_err(err)?;
