@@ -3,7 +3,9 @@
 
 use half::f16;
 
-use super::kernels::{kernels, matmul_dequant, matmul_f32, matmul_int8, prepare_int8};
+use super::gguf;
+use super::gguf::BlockFormat;
+use super::kernels::{kernels, matmul_dequant, matmul_f32, matmul_int8, matmul_rows, prepare_int8};
 use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
 use super::scheme::Scheme;
 use super::tensor::Matrix;
@@ -22,6 +24,12 @@ enum Weights {
         dynamic_activations: bool,
     },
     Int4(Int4Weights),
+    /// llama.cpp blocks; rows padded with zeros to a multiple of 32 weights.
+    Gguf {
+        format: BlockFormat,
+        data: Vec<u8>,
+        row_bytes: usize,
+    },
     /// AWQ: int4 codes of `W diag(s)`; activations are multiplied by `act_scale = 1/s` first.
     Awq {
         w: Int4Weights,
@@ -75,6 +83,20 @@ impl Linear {
             )),
             // Without calibration inputs AWQ's search has nothing to weigh: plain symmetric RTN.
             Scheme::W4A16Awq { group } => Weights::Int4(quantize_int4(w, out_features, in_features, group, false)),
+            Scheme::Gguf(format) => {
+                let padded = in_features.div_ceil(gguf::BLOCK) * gguf::BLOCK;
+                let mut data = Vec::with_capacity(out_features * padded / gguf::BLOCK * format.block_bytes());
+                let mut row = vec![0.0f32; padded];
+                for o in 0..out_features {
+                    row[..in_features].copy_from_slice(&w[o * in_features..(o + 1) * in_features]);
+                    gguf::quantize(format, &row, &mut data);
+                }
+                Weights::Gguf {
+                    format,
+                    data,
+                    row_bytes: padded / gguf::BLOCK * format.block_bytes(),
+                }
+            }
         };
         Linear {
             weights,
@@ -124,6 +146,23 @@ impl Linear {
                 dynamic_activations: false,
             } => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
             Weights::Int4(w) => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
+            Weights::Gguf {
+                format,
+                data,
+                row_bytes,
+            } => {
+                let padded = self.in_features.div_ceil(gguf::BLOCK) * gguf::BLOCK;
+                let mut row = vec![0.0f32; padded];
+                let acts: Vec<gguf::Q8Row> = (0..x.rows)
+                    .map(|t| {
+                        row[..self.in_features].copy_from_slice(x.row(t));
+                        gguf::quantize_q8_row(&row)
+                    })
+                    .collect();
+                matmul_rows(x.rows, self.out_features, |o, t| {
+                    gguf::dot_row(*format, &data[o * row_bytes..(o + 1) * row_bytes], &acts[t])
+                })
+            }
             Weights::Awq { w, act_scale } => {
                 let mut xs = x.clone();
                 for r in 0..xs.rows {
@@ -148,6 +187,7 @@ impl Linear {
             Weights::Int8 { w, .. } => w.q.len() + w.vnni.as_ref().map_or(0, Vec::len) + w.scale.len() * 4,
             Weights::Int4(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,
             Weights::Awq { w, act_scale } => w.packed.len() + (w.scale.len() + act_scale.len()) * 4,
+            Weights::Gguf { data, .. } => data.len(),
         }
     }
 
@@ -178,7 +218,7 @@ mod tests {
                 let q = quantize_int8(w, out_f, in_f);
                 (0..out_f * in_f).map(|i| q.q[i] as f32 * q.scale[i / in_f]).collect()
             }
-            Scheme::W4A16Awq { .. } => unreachable!("filtered out below"),
+            Scheme::W4A16Awq { .. } | Scheme::Gguf(_) => unreachable!("tested elsewhere"),
             Scheme::W4A16Rtn { group, asym } => {
                 let q = quantize_int4(w, out_f, in_f, group.unwrap_or(in_f), asym);
                 let mut all = vec![0.0; out_f * in_f];
@@ -208,9 +248,11 @@ mod tests {
     #[test]
     fn every_scheme_matches_the_scalar_reference_on_odd_shapes() {
         let mut rng = StdRng::seed_from_u64(42);
+        // AWQ needs calibration inputs and GGUF quantizes activations per block: both tested on their own.
         let schemes: Vec<Scheme> = crate::engine::scheme::ALL_SCHEMES
             .iter()
             .map(|s| s.parse().unwrap())
+            .filter(|s: &Scheme| !s.needs_calibration() && !matches!(s, Scheme::Gguf(_)))
             .collect();
         for &(t, in_f, out_f) in &[(1, 1, 1), (3, 7, 5), (5, 33, 17), (2, 129, 31), (7, 260, 70)] {
             let x = Matrix::from_vec(t, in_f, random(&mut rng, t * in_f));
@@ -225,6 +267,49 @@ mod tests {
                         (g - r).abs() <= 1e-4 * (1.0 + r.abs()),
                         "{scheme} t={t} in={in_f} out={out_f}: {g} vs {r}"
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gguf_layers_match_block_dots_with_q8_activations_on_odd_widths() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for &(t, in_f, out_f) in &[(1, 32, 3), (3, 70, 5), (4, 128, 17)] {
+            let x = Matrix::from_vec(t, in_f, random(&mut rng, t * in_f));
+            let w = random(&mut rng, out_f * in_f);
+            let b = random(&mut rng, out_f);
+            for name in ["q8_0", "q4_0", "q4_1"] {
+                let layer = Linear::new(&w, b.clone(), out_f, in_f, name.parse().unwrap());
+                let got = layer.forward(&x);
+                let fmt = match name {
+                    "q8_0" => BlockFormat::Q8_0,
+                    "q4_0" => BlockFormat::Q4_0,
+                    _ => BlockFormat::Q4_1,
+                };
+                // Reference: dequantized weights times dequantized Q8 activations, in f64.
+                let padded = in_f.div_ceil(32) * 32;
+                for tt in 0..t {
+                    let mut xr = vec![0.0f32; padded];
+                    xr[..in_f].copy_from_slice(x.row(tt));
+                    let q8 = gguf::quantize_q8_row(&xr);
+                    for o in 0..out_f {
+                        let mut wr = vec![0.0f32; padded];
+                        wr[..in_f].copy_from_slice(&w[o * in_f..(o + 1) * in_f]);
+                        let mut bytes = Vec::new();
+                        gguf::quantize(fmt, &wr, &mut bytes);
+                        let mut wd = vec![0.0f32; padded];
+                        gguf::dequantize(fmt, &bytes, &mut wd);
+                        let want: f64 = (0..padded)
+                            .map(|i| wd[i] as f64 * (q8.q[i] as f64 * q8.d[i / 32] as f64))
+                            .sum::<f64>()
+                            + b[o] as f64;
+                        let g = got.data[tt * out_f + o] as f64;
+                        assert!(
+                            (g - want).abs() < 2e-2 * (1.0 + want.abs()),
+                            "{name} {t}x{in_f}x{out_f}: {g} vs {want}"
+                        );
+                    }
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 pub mod awq;
 pub mod bert;
+pub mod gguf;
 pub mod kernels;
 pub mod linear;
 pub mod load;

@@ -21,13 +21,15 @@ pub enum Scheme {
     /// Weight-only 4-bit, symmetric, per group, with AWQ's activation-aware per-channel scales and
     /// clipping search, calibrated on the suite's calibration split; f32 activations.
     W4A16Awq { group: usize },
+    /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1), with activations quantized per block to Q8 as ggml does.
+    Gguf(crate::engine::gguf::BlockFormat),
 }
 
 /// The schemes a run uses when neither the suite nor the command line names any.
 pub const DEFAULT_SCHEMES: &str = "f32,int8,w4a16-rtn-g128";
 
 /// Every scheme name `shakedown schemes` lists (`w8a8` is accepted as another name for `int8`).
-pub const ALL_SCHEMES: [&str; 15] = [
+pub const ALL_SCHEMES: [&str; 18] = [
     "f32",
     "f16",
     "int8",
@@ -43,6 +45,9 @@ pub const ALL_SCHEMES: [&str; 15] = [
     "w4a16-awq-g32",
     "w4a16-awq-g64",
     "w4a16-awq-g128",
+    "q8_0",
+    "q4_0",
+    "q4_1",
 ];
 
 impl Scheme {
@@ -61,6 +66,10 @@ impl Scheme {
                     .into()
             }
             Scheme::W8A16 => "per-channel symmetric int8 weights, f32 activations".into(),
+            Scheme::Gguf(f) => format!(
+                "llama.cpp {f:?} blocks of 32 weights with an f16 scale{}; activations quantized per block to Q8 for integer block dots",
+                if *f == crate::engine::gguf::BlockFormat::Q4_1 { " and f16 minimum" } else { "" }
+            ),
             Scheme::W4A16Awq { group } => format!(
                 "4-bit symmetric weights per group of {group} with AWQ activation-aware scales and clipping, calibrated on the suite's calibration split; f32 activations"
             ),
@@ -91,6 +100,7 @@ impl Scheme {
             }
             // Codes, group scales, and the per-input-channel activation scale shared by all rows (not counted per row).
             Scheme::W4A16Awq { group } => 8.0 * in_features.div_ceil(2) as f64 + groups(Some(*group)) * 32.0,
+            Scheme::Gguf(f) => (in_features.div_ceil(32) * f.block_bytes() * 8) as f64,
         };
         per_row / in_features.max(1) as f64
     }
@@ -104,6 +114,7 @@ impl fmt::Display for Scheme {
             Scheme::Int8 => write!(f, "int8"),
             Scheme::W8A16 => write!(f, "w8a16"),
             Scheme::W4A16Awq { group } => write!(f, "w4a16-awq-g{group}"),
+            Scheme::Gguf(format) => write!(f, "{}", format!("{format:?}").to_lowercase()),
             Scheme::W4A16Rtn { group, asym } => {
                 match group {
                     Some(g) => write!(f, "w4a16-rtn-g{g}")?,
@@ -128,6 +139,9 @@ impl FromStr for Scheme {
             "f16" => return Ok(Scheme::F16),
             "int8" | "w8a8" => return Ok(Scheme::Int8),
             "w8a16" => return Ok(Scheme::W8A16),
+            "q8_0" => return Ok(Scheme::Gguf(crate::engine::gguf::BlockFormat::Q8_0)),
+            "q4_0" => return Ok(Scheme::Gguf(crate::engine::gguf::BlockFormat::Q4_0)),
+            "q4_1" => return Ok(Scheme::Gguf(crate::engine::gguf::BlockFormat::Q4_1)),
             _ => {}
         }
         if let Some(group) = s.strip_prefix("w4a16-awq-g").and_then(|g| g.parse::<usize>().ok()) {
@@ -214,5 +228,8 @@ mod tests {
             asym: true,
         };
         assert_eq!(g32a.bits_per_weight(384), 6.0);
+        assert_eq!("q4_0".parse::<Scheme>().unwrap().bits_per_weight(384), 4.5);
+        assert_eq!("q8_0".parse::<Scheme>().unwrap().bits_per_weight(384), 8.5);
+        assert_eq!("q4_1".parse::<Scheme>().unwrap().bits_per_weight(384), 5.0);
     }
 }

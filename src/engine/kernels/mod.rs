@@ -160,6 +160,24 @@ fn gemm_f32(x: &Matrix, rhs: &[f32], n: usize, col_stride: usize, row_stride: us
     out
 }
 
+/// Computes `y[t][o] = f(o, t)` for every output and token, outputs spread over threads.
+pub fn matmul_rows(tokens: usize, out_f: usize, f: impl Fn(usize, usize) -> f32 + Sync) -> Matrix {
+    let rows = tokens.max(1);
+    let mut out_t = vec![0.0f32; out_f * tokens];
+    out_t
+        .par_chunks_mut(OUT_CHUNK * rows)
+        .enumerate()
+        .for_each(|(chunk, dst)| {
+            for (j, col) in dst.chunks_mut(rows).enumerate() {
+                let o = chunk * OUT_CHUNK + j;
+                for (t, y) in col.iter_mut().enumerate() {
+                    *y = f(o, t);
+                }
+            }
+        });
+    transpose_into(&out_t, out_f, tokens)
+}
+
 /// Token rows from which weight-only formats unpack the whole weight matrix and call gemm.
 pub const DEQUANT_GEMM_MIN_ROWS: usize = 8;
 
