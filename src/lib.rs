@@ -9,6 +9,7 @@ pub mod error;
 pub mod eval;
 pub mod fidelity;
 pub mod gate;
+pub mod inspect;
 pub mod merge;
 pub mod metrics;
 pub mod predict;

@@ -37,6 +37,24 @@ enum Command {
     Bench(BenchArgs),
     /// List the quantization schemes with their bits per weight.
     Schemes,
+    /// Per-layer output error of a scheme against f32, for debugging a scheme.
+    Inspect(InspectArgs),
+}
+
+#[derive(clap::Args)]
+struct InspectArgs {
+    /// Model folder.
+    #[arg(long)]
+    model: PathBuf,
+    /// Scheme to inspect.
+    #[arg(long)]
+    scheme: String,
+    /// Suite whose test texts (first 64) are the inputs and whose calibration split calibrates AWQ.
+    #[arg(long)]
+    suite: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -265,6 +283,29 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 );
             } else {
                 print!("{}", shakedown::bench::render(&rows, kernels));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect(args) => {
+            init_threads(None)?;
+            let scheme: Scheme = args.scheme.parse().map_err(|m: String| Error::input("--scheme", m))?;
+            let suite = shakedown::suite::Suite::load(&args.suite.unwrap_or_else(default_suite))?;
+            let texts: Vec<&str> = suite.split("test").iter().take(64).map(|e| e.text.as_str()).collect();
+            let calibration: Vec<&str> = suite
+                .split("calibration")
+                .iter()
+                .take(shakedown::run::CALIBRATION_TEXTS)
+                .map(|e| e.text.as_str())
+                .collect();
+            let files = shakedown::engine::ModelFiles::load(&args.model)?;
+            let inspection = shakedown::inspect::inspect(&files, scheme, &texts, &calibration)?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&inspection).map_err(|e| Error::Internal(e.to_string()))?
+                );
+            } else {
+                print!("{}", shakedown::inspect::render(&inspection));
             }
             Ok(ExitCode::SUCCESS)
         }

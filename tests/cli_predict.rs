@@ -53,3 +53,42 @@ fn unknown_scheme_is_a_usage_error() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn inspect_reports_per_layer_error_against_f32() {
+    let model = common::default_model();
+    let run = |scheme: &str| {
+        let o = common::shakedown(&[
+            "inspect",
+            "--model",
+            model.to_str().unwrap(),
+            "--scheme",
+            scheme,
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let errors = |v: &serde_json::Value, key: &str| -> Vec<f64> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["relative_error"].as_f64().unwrap())
+            .collect()
+    };
+    let f32 = run("f32");
+    assert!(errors(&f32, "linears")
+        .iter()
+        .chain(&errors(&f32, "layers"))
+        .all(|e| *e == 0.0));
+    let q4 = run("w4a16-rtn-g32");
+    let (linears, layers) = (errors(&q4, "linears"), errors(&q4, "layers"));
+    assert_eq!(
+        (linears.len(), layers.len()),
+        (12, 2),
+        "2 layers of 6 Linears in the default model"
+    );
+    assert!(linears.iter().all(|e| *e > 0.0 && *e < 0.5), "{linears:?}");
+    assert!(layers.iter().all(|e| *e > 0.0 && *e < 0.5), "{layers:?}");
+}

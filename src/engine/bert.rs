@@ -135,6 +135,21 @@ impl Bert {
         self.encode_observed(batch, &mut |_, _| {})
     }
 
+    /// Every encoder Linear by tensor name, in forward order.
+    pub fn linears(&self) -> Vec<(String, &Linear)> {
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let p = format!("encoder.layer.{l}");
+            out.push((format!("{p}.attention.self.query"), &layer.query));
+            out.push((format!("{p}.attention.self.key"), &layer.key));
+            out.push((format!("{p}.attention.self.value"), &layer.value));
+            out.push((format!("{p}.attention.output.dense"), &layer.attn_out));
+            out.push((format!("{p}.intermediate.dense"), &layer.intermediate));
+            out.push((format!("{p}.output.dense"), &layer.output));
+        }
+        out
+    }
+
     /// Runs the encoder over `texts` in batches and keeps, for every encoder Linear (by tensor name),
     /// the first `rows` token rows of its input: the calibration activations of AWQ.
     pub fn capture_linear_inputs(&self, ids: &[Vec<u32>], rows: usize) -> HashMap<String, Matrix> {
@@ -150,7 +165,8 @@ impl Bert {
         kept
     }
 
-    /// `encode`, showing every encoder Linear's input to `observe` (tensor name, input rows).
+    /// `encode`, showing every encoder Linear's input to `observe` (tensor name, input rows), and each
+    /// layer's output (`encoder.layer.N`).
     pub fn encode_observed(&self, batch: &[Vec<u32>], observe: &mut dyn FnMut(&str, &Matrix)) -> Hidden {
         let h = self.hidden;
         let mut offsets = vec![0];
@@ -173,6 +189,7 @@ impl Bert {
         layer_norm(&mut x, &self.emb_norm.gamma, &self.emb_norm.beta, self.eps);
         for (l, layer) in self.layers.iter().enumerate() {
             x = self.layer_forward(l, layer, x, &offsets, observe);
+            observe(&format!("encoder.layer.{l}"), &x);
         }
         Hidden { states: x, offsets }
     }

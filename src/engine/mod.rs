@@ -80,6 +80,11 @@ impl Model {
         })
     }
 
+    /// The encoder (for inspection tools).
+    pub fn encoder(&self) -> &Bert {
+        &self.bert
+    }
+
     /// The scheme the weights are stored in.
     pub fn scheme(&self) -> Scheme {
         self.scheme

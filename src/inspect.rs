@@ -1,0 +1,114 @@
+//! `shakedown inspect`: where a scheme loses accuracy, layer by layer, against f32 on the same inputs.
+//! Each Linear's isolated error (the quantized layer fed the f32 model's own input) and the cumulative
+//! error of each encoder layer's output (the quantized model run end to end).
+
+use serde::Serialize;
+
+use crate::engine::tensor::Matrix;
+use crate::engine::{Model, ModelFiles, Scheme, CALIBRATION_ROWS};
+use crate::error::Result;
+
+/// Relative error `||y - y_ref|| / ||y_ref||` of one tensor.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerError {
+    pub name: String,
+    pub rows: usize,
+    pub cols: usize,
+    pub relative_error: f64,
+}
+
+/// Both views of a scheme's error.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inspection {
+    pub scheme: String,
+    pub linears: Vec<LayerError>,
+    pub layers: Vec<LayerError>,
+}
+
+fn relative_error(got: &Matrix, want: &Matrix) -> f64 {
+    let (num, den) = got
+        .data
+        .iter()
+        .zip(&want.data)
+        .fold((0.0f64, 0.0f64), |(n, d), (g, w)| {
+            (n + ((g - w) as f64).powi(2), d + (*w as f64).powi(2))
+        });
+    if den > 0.0 {
+        (num / den).sqrt()
+    } else {
+        num.sqrt()
+    }
+}
+
+/// Compares `scheme` with f32 on `texts` (AWQ calibrates on `calibration`).
+pub fn inspect(files: &ModelFiles, scheme: Scheme, texts: &[&str], calibration: &[&str]) -> Result<Inspection> {
+    let reference = Model::build(files, Scheme::F32)?;
+    let quantized = Model::build_calibrated(files, scheme, calibration)?;
+    let ids = reference.tokenize(texts)?;
+    let inputs = reference.encoder().capture_linear_inputs(&ids, CALIBRATION_ROWS);
+    let q_linears = quantized.encoder().linears();
+    let linears = reference
+        .encoder()
+        .linears()
+        .into_iter()
+        .zip(q_linears)
+        .filter_map(|((name, f32_layer), (_, q_layer))| {
+            let x = inputs.get(&name)?;
+            let want = f32_layer.forward(x);
+            let got = q_layer.forward(x);
+            Some(LayerError {
+                rows: x.rows,
+                cols: want.cols,
+                relative_error: relative_error(&got, &want),
+                name,
+            })
+        })
+        .collect();
+    let outputs = |model: &Model| {
+        let mut kept: Vec<(String, Matrix)> = Vec::new();
+        model.encoder().encode_observed(&ids, &mut |name, x| {
+            if !name.contains(".attention") && !name.ends_with(".dense") {
+                kept.push((name.to_string(), x.clone()));
+            }
+        });
+        kept
+    };
+    let layers = outputs(&reference)
+        .into_iter()
+        .zip(outputs(&quantized))
+        .map(|((name, want), (_, got))| LayerError {
+            rows: want.rows,
+            cols: want.cols,
+            relative_error: relative_error(&got, &want),
+            name,
+        })
+        .collect();
+    Ok(Inspection {
+        scheme: scheme.to_string(),
+        linears,
+        layers,
+    })
+}
+
+/// A terminal table.
+pub fn render(i: &Inspection) -> String {
+    let mut out = format!(
+        "scheme {} against f32\n\nisolated error of each Linear (same f32 input):\n",
+        i.scheme
+    );
+    for l in &i.linears {
+        out.push_str(&format!(
+            "  {:<44} {:>5} x {:<5} {:>10.5}\n",
+            l.name, l.rows, l.cols, l.relative_error
+        ));
+    }
+    out.push_str("\ncumulative error of each encoder layer's output (model run end to end):\n");
+    for l in &i.layers {
+        out.push_str(&format!(
+            "  {:<44} {:>5} x {:<5} {:>10.5}\n",
+            l.name, l.rows, l.cols, l.relative_error
+        ));
+    }
+    out.push_str("relative error = ||y - y_f32|| / ||y_f32||\n");
+    out
+}
