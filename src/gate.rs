@@ -104,20 +104,34 @@ fn clean() -> String {
 pub struct Baseline {
     pub source: String,
     pub max_drop: f64,
-    /// (scheme, family, accuracy) for clean and each family pooled.
-    pub accuracies: Vec<(String, String, f64)>,
+    /// Accuracy of every cell of the baseline: clean, each family pooled, each family x severity.
+    pub accuracies: Vec<BaselineCell>,
+}
+
+/// One accuracy figure of a baseline run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BaselineCell {
+    pub scheme: String,
+    pub family: String,
+    pub severity_lo: u8,
+    pub severity_hi: u8,
+    pub accuracy: f64,
 }
 
 impl Baseline {
     /// Takes the accuracy figures of a baseline summary.
     pub fn from_summary(source: &str, baseline: &Summary, max_drop: f64) -> Self {
-        let mut accuracies = Vec::new();
-        for s in &baseline.schemes {
-            accuracies.push((s.scheme.clone(), CLEAN.to_string(), s.clean.accuracy));
-            for f in &s.families {
-                accuracies.push((s.scheme.clone(), f.family.clone(), f.pooled.accuracy));
-            }
-        }
+        let accuracies = baseline
+            .cells()
+            .into_iter()
+            .map(|c| BaselineCell {
+                scheme: c.scheme.clone(),
+                family: c.family.clone(),
+                severity_lo: c.severity_lo,
+                severity_hi: c.severity_hi,
+                accuracy: c.accuracy,
+            })
+            .collect();
         Baseline {
             source: source.into(),
             max_drop,
@@ -272,14 +286,22 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
         }
     }
     if let Some(base) = &summary.meta.baseline {
-        for (scheme, family, before) in &base.accuracies {
-            let Some(s) = summary.scheme(scheme) else { continue };
-            let now = if family == CLEAN {
-                Some(&s.clean)
-            } else {
-                s.families.iter().find(|f| &f.family == family).map(|f| &f.pooled)
+        let cells = summary.cells();
+        for b in &base.accuracies {
+            let same = |c: &&&Cell| {
+                c.scheme == b.scheme
+                    && c.family == b.family
+                    && c.severity_lo == b.severity_lo
+                    && c.severity_hi == b.severity_hi
             };
-            let Some(now) = now else { continue };
+            let Some(now) = cells.iter().find(same) else { continue };
+            let (scheme, before) = (&b.scheme, &b.accuracy);
+            let family = match (b.family == CLEAN, b.severity_lo == b.severity_hi) {
+                (true, _) => b.family.clone(),
+                (false, true) => format!("{}@{}", b.family, b.severity_lo),
+                (false, false) => format!("{}@{}-{}", b.family, b.severity_lo, b.severity_hi),
+            };
+            let family = &family;
             let rule = format!(
                 "accuracy no more than {} points below baseline {}",
                 base.max_drop, base.source
