@@ -2,7 +2,8 @@
 //! bootstrap for differences, and McNemar's exact test for paired classifiers.
 
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
+use rand_distr::{Distribution, Uniform};
 
 /// z for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;
@@ -33,8 +34,12 @@ pub fn paired_bootstrap(a: &[bool], b: &[bool], seed: u64) -> (f64, f64) {
     }
     let diffs: Vec<i32> = (0..n).map(|i| a[i] as i32 - b[i] as i32).collect();
     let mut rng = StdRng::seed_from_u64(seed);
+    // One uniform index distribution, set up once and drawn from n x replicates times.
+    let Ok(pick) = Uniform::new(0, n) else {
+        return (0.0, 0.0);
+    };
     let mut means: Vec<f64> = (0..BOOTSTRAP_REPLICATES)
-        .map(|_| (0..n).map(|_| diffs[rng.random_range(0..n)] as f64).sum::<f64>() / n as f64)
+        .map(|_| (0..n).map(|_| diffs[pick.sample(&mut rng)] as f64).sum::<f64>() / n as f64)
         .collect();
     means.sort_by(f64::total_cmp);
     let at = |q: f64| means[((q * (BOOTSTRAP_REPLICATES - 1) as f64).round() as usize).min(BOOTSTRAP_REPLICATES - 1)];
