@@ -10,8 +10,8 @@
 use rayon::prelude::*;
 
 use super::kernels::matmul_f32;
-use super::quant::{quantize_int4_with_scales, Int4Weights};
-use super::tensor::Matrix;
+use super::quant::{quantize_int4_with_scales, symmetric_scale, Int4Weights};
+use super::tensor::{transpose, Matrix};
 
 /// Alpha grid points.
 const ALPHAS: usize = 20;
@@ -28,16 +28,6 @@ pub struct AwqWeights {
     pub awq_error: f64,
 }
 
-fn transpose(w: &[f32], out_f: usize, in_f: usize) -> Vec<f32> {
-    let mut t = vec![0.0; w.len()];
-    for o in 0..out_f {
-        for i in 0..in_f {
-            t[i * out_f + o] = w[o * in_f + i];
-        }
-    }
-    t
-}
-
 fn mse(a: &Matrix, b: &Matrix) -> f64 {
     a.data
         .iter()
@@ -49,14 +39,10 @@ fn mse(a: &Matrix, b: &Matrix) -> f64 {
 
 /// Symmetric per-group scales `max|w| / 7` of `[out, in]` weights.
 fn rtn_scales(w: &[f32], out_f: usize, in_f: usize, group: usize) -> Vec<f32> {
-    let mut scales = Vec::with_capacity(out_f * in_f.div_ceil(group));
-    for row in w.chunks_exact(in_f).take(out_f) {
-        for chunk in row.chunks(group) {
-            let max = chunk.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            scales.push(if max > 0.0 { max / 7.0 } else { 1.0 });
-        }
-    }
-    scales
+    w.chunks_exact(in_f)
+        .take(out_f)
+        .flat_map(|row| row.chunks(group).map(|g| symmetric_scale(g, 7.0)))
+        .collect()
 }
 
 /// Output of `x` through `q` dequantized and divided back by `s` (columns), compared to `reference`.

@@ -8,7 +8,7 @@ use super::gguf::BlockFormat;
 use super::kernels::{kernels, matmul_dequant, matmul_f32, matmul_int8, matmul_rows, prepare_int8};
 use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
 use super::scheme::Scheme;
-use super::tensor::Matrix;
+use super::tensor::{transpose, Matrix};
 
 /// Stored weights of a Linear in one format.
 #[derive(Clone, Debug)]
@@ -52,15 +52,9 @@ impl Linear {
         assert_eq!(w.len(), out_features * in_features, "weight length");
         assert_eq!(bias.len(), out_features, "bias length");
         let weights = match scheme {
-            Scheme::F32 => {
-                let mut w_t = vec![0.0; w.len()];
-                for o in 0..out_features {
-                    for i in 0..in_features {
-                        w_t[i * out_features + o] = w[o * in_features + i];
-                    }
-                }
-                Weights::F32 { w_t }
-            }
+            Scheme::F32 => Weights::F32 {
+                w_t: transpose(w, out_features, in_features),
+            },
             Scheme::F16 => Weights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
             Scheme::Int8 => {
                 let mut q = quantize_int8(w, out_features, in_features);

@@ -15,7 +15,7 @@ pub struct Int8Weights {
 }
 
 /// Symmetric scale of a slice for `levels` positive levels (127 for int8, 7 for int4): `max|x| / levels`.
-fn symmetric_scale(xs: &[f32], levels: f32) -> f32 {
+pub(crate) fn symmetric_scale(xs: &[f32], levels: f32) -> f32 {
     let max = xs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     if max > 0.0 {
         max / levels

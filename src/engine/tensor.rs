@@ -43,6 +43,17 @@ impl Matrix {
     }
 }
 
+/// Transposes a row-major `rows x cols` buffer into `cols x rows`.
+pub fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; data.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = data[r * cols + c];
+        }
+    }
+    out
+}
+
 /// In-place layer normalisation of every row: `(x - mean) / sqrt(var + eps) * gamma + beta`.
 pub fn layer_norm(x: &mut Matrix, gamma: &[f32], beta: &[f32], eps: f32) {
     let n = x.cols as f32;
