@@ -247,7 +247,7 @@ fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) ->
     let in_padded = width.div_ceil(4) * 4;
     let mut xu = vec![128u8; tokens * in_padded];
     let sx: Vec<f32> = xu
-        .chunks_mut(in_padded.max(1))
+        .par_chunks_mut(in_padded.max(1))
         .enumerate()
         .take(tokens)
         // SAFETY: this path runs only with the VNNI table, whose features include AVX-512F/BW;
@@ -267,8 +267,7 @@ fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) ->
             unsafe { x86::gemm_u8i8_vnni(&xu, tokens, in_padded, block, out) };
         });
     let mut y = Matrix::zeros(tokens, out_f);
-    for t in 0..tokens {
-        let row = y.row_mut(t);
+    y.data.par_chunks_mut(out_f.max(1)).enumerate().for_each(|(t, row)| {
         for (b, out) in row.chunks_mut(x86::VNNI_OUT).enumerate() {
             let lanes = &acc[(b * tokens + t) * x86::VNNI_OUT..][..out.len()];
             let o0 = b * x86::VNNI_OUT;
@@ -277,7 +276,7 @@ fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) ->
                 *v = (dot - 128 * sum) as f32 * sx[t] * sw;
             }
         }
-    }
+    });
     y
 }
 
