@@ -39,6 +39,27 @@ enum Command {
     Schemes,
     /// Per-layer output error of a scheme against f32, for debugging a scheme.
     Inspect(InspectArgs),
+    /// Corrupt text: JSON lines (with "text", optional "id") or plain lines in; one JSON line per variant out
+    /// with the corrupted text, family, severity, seed, CER, WER and edit spans.
+    Corrupt(CorruptArgs),
+    /// List the corruption families with their severity tables and a live example of each severity.
+    Corruptions,
+}
+
+#[derive(clap::Args)]
+struct CorruptArgs {
+    /// Families and severities, e.g. typo:1-5,ocr:3 or typo+ocr:2.
+    #[arg(long, default_value = "typo:1-5,ocr:1-5")]
+    corruptions: String,
+    /// Input file (default: standard input).
+    #[arg(long = "in")]
+    input: Option<PathBuf>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads. Default: all cores.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -307,6 +328,29 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             } else {
                 print!("{}", shakedown::inspect::render(&inspection));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Corrupt(args) => {
+            init_threads(args.threads)?;
+            let out = std::io::stdout().lock();
+            match &args.input {
+                Some(path) => {
+                    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+                    shakedown::corrupt::cli::corrupt_lines(
+                        &args.corruptions,
+                        args.seed,
+                        std::io::BufReader::new(file),
+                        out,
+                    )?
+                }
+                None => {
+                    shakedown::corrupt::cli::corrupt_lines(&args.corruptions, args.seed, std::io::stdin().lock(), out)?
+                }
+            };
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Corruptions => {
+            print!("{}", shakedown::corrupt::cli::describe_families()?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Schemes => {

@@ -92,3 +92,32 @@ fn inspect_reports_per_layer_error_against_f32() {
     assert!(linears.iter().all(|e| *e > 0.0 && *e < 0.5), "{linears:?}");
     assert!(layers.iter().all(|e| *e > 0.0 && *e < 0.5), "{layers:?}");
 }
+
+#[test]
+fn corrupt_writes_measured_variants_and_lists_families() {
+    let o = common::shakedown_stdin(
+        &["corrupt", "--corruptions", "typo:1-5", "--seed", "3"],
+        "move the pallet left of bay seven\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["severity"], i as u64 + 1);
+        assert_eq!(r["clean"], "move the pallet left of bay seven");
+        let cer = r["cer"].as_f64().unwrap();
+        assert!((0.0..1.0).contains(&cer) && r["edits"].is_array());
+    }
+    let again = common::shakedown_stdin(
+        &["corrupt", "--corruptions", "typo:1-5", "--seed", "3", "--threads", "1"],
+        "move the pallet left of bay seven\n",
+    );
+    assert_eq!(again.stdout, o.stdout, "same bytes with one thread");
+    let bad = common::shakedown_stdin(&["corrupt", "--corruptions", "nope:1"], "x\n");
+    assert_eq!(bad.status.code(), Some(2));
+    let list = common::shakedown(&["corruptions"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("severity 5"));
+}

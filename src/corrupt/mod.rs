@@ -2,6 +2,7 @@
 //! chains such as `typo+ocr:2`, seeded per variant, with the achieved noise measured on each variant.
 //! Knows nothing of models.
 
+pub mod cli;
 pub mod measure;
 pub mod ocr;
 pub mod tables;
