@@ -1,6 +1,7 @@
 //! Charts drawn with plotters as SVG strings, inlined into the report.
 //! Every text drawn here is a scheme or family name the parsers validated, never suite text.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
@@ -27,6 +28,44 @@ fn ensure_font() {
 
 fn err(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("drawing chart: {e}"))
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One scheme's line with dots at its points and a legend entry.
+fn draw_line<'a, 'b>(
+    chart: &mut Chart<'a, 'b>,
+    points: &[(f64, f64)],
+    color: RGBColor,
+    label: &str,
+    dot: u32,
+) -> Result<()>
+where
+    'b: 'a,
+{
+    chart
+        .draw_series(LineSeries::new(points.to_vec(), color.stroke_width(2)))
+        .map_err(err)?
+        .label(label.to_string())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    chart
+        .draw_series(points.iter().map(|&p| Circle::new(p, dot, color.filled())))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The legend box of a chart's lines.
+fn draw_legend<'a, 'b>(chart: &mut Chart<'a, 'b>, position: SeriesLabelPosition) -> Result<()>
+where
+    'b: 'a,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
 }
 
 /// Accuracy against severity (0 = clean) for each family: one panel per family, one line per scheme,
@@ -74,22 +113,9 @@ pub fn accuracy_by_severity(summary: &Summary) -> Result<String> {
                     .draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
                     .map_err(err)?;
                 let points: Vec<(f64, f64)> = cells.iter().map(|c| (x(c), c.accuracy)).collect();
-                chart
-                    .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                    .map_err(err)?
-                    .label(scheme.scheme.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
-                chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                    .map_err(err)?;
+                draw_line(&mut chart, &points, color, &scheme.scheme, 3)?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(err)?;
+            draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         }
         root.present().map_err(err)?;
     }
@@ -183,22 +209,9 @@ pub fn throughput_over_time(summary: &Summary, windows: &[Window]) -> Result<Opt
             if points.is_empty() {
                 continue;
             }
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(err)?
-                .label(scheme.scheme.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 2, color.filled())))
-                .map_err(err)?;
+            draw_line(&mut chart, &points, color, &scheme.scheme, 2)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         root.present().map_err(err)?;
     }
     Ok(Some(svg))

@@ -219,23 +219,16 @@ pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -
         .map(|(t, dst)| quantize_row_int8(x.row(t), dst))
         .collect();
     let xu: Vec<u8> = xq.iter().map(|&v| (v as u8) ^ 0x80).collect();
-    let rows = x.rows.max(1);
-    let mut out_t = vec![0.0f32; out_f * x.rows];
-    out_t
-        .par_chunks_mut(OUT_CHUNK * rows)
-        .enumerate()
-        .for_each(|(chunk, dst)| {
-            for (j, col) in dst.chunks_mut(rows).enumerate() {
-                let o = chunk * OUT_CHUNK + j;
-                let wrow = &w.q[o * width..(o + 1) * width];
-                for (t, y) in col.iter_mut().enumerate() {
-                    let span = t * width..(t + 1) * width;
-                    let acc = k.dot_i8(&xq[span.clone()], &xu[span], wrow, w.row_sum[o]);
-                    *y = acc as f32 * sx[t] * w.scale[o];
-                }
-            }
-        });
-    transpose_into(&out_t, out_f, x.rows)
+    matmul_rows(x.rows, out_f, |o, t| {
+        let span = t * width..(t + 1) * width;
+        let acc = k.dot_i8(
+            &xq[span.clone()],
+            &xu[span],
+            &w.q[o * width..(o + 1) * width],
+            w.row_sum[o],
+        );
+        acc as f32 * sx[t] * w.scale[o]
+    })
 }
 
 /// W8A8 on AVX-512 VNNI: activations quantized per token and shifted to `x + 128`, then one
