@@ -88,14 +88,19 @@ pub fn erf(x: f32) -> f32 {
 /// `e^x` for `x <= 0` by range reduction to `2^n * e^r`, `|r| <= ln2 / 2`, and a degree-6 Taylor
 /// polynomial (relative error about 2e-7); underflows to 0 below -87.
 #[inline]
-fn exp_approx(x: f32) -> f32 {
-    let x = x.max(-87.0);
+fn exp_approx(x_in: f32) -> f32 {
+    let x = x_in.max(-87.0);
     // x <= 0, so truncation toward zero of (y - 0.5) is ceil(y - 0.5): round to nearest, no libm call.
     let n = (x * std::f32::consts::LOG2_E - 0.5) as i32 as f32;
     // Cody-Waite: ln2 split in a high part exact in f32 and a low correction.
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    f32::from_bits(((n as i32 + 127) << 23) as u32) * p
+    let y = f32::from_bits(((n as i32 + 127) << 23) as u32) * p;
+    if x_in < -87.0 {
+        0.0
+    } else {
+        y
+    }
 }
 
 /// In-place numerically stable softmax of a slice.
@@ -103,7 +108,8 @@ pub fn softmax(xs: &mut [f32]) {
     let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for v in xs.iter_mut() {
-        *v = (*v - max).exp();
+        // v - max <= 0: the branch-free exponential serves (relative error about 2e-7).
+        *v = exp_approx(*v - max);
         sum += *v;
     }
     for v in xs.iter_mut() {
@@ -140,6 +146,16 @@ mod tests {
         let mean: f32 = m.data.iter().sum::<f32>() / 4.0;
         let var: f32 = m.data.iter().map(|v| v * v).sum::<f32>() / 4.0;
         assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn exp_approx_matches_the_library_function_on_non_positive_inputs() {
+        for i in 0..=10_000 {
+            let x = -(i as f32) / 100.0;
+            let (got, want) = (exp_approx(x), x.exp());
+            assert!((got - want).abs() <= 1e-6 * want + 2e-38, "{x}: {got} vs {want}");
+        }
+        assert_eq!(exp_approx(-1000.0), 0.0);
     }
 
     #[test]
