@@ -33,19 +33,6 @@ pub struct EvalRow {
     pub text: String,
 }
 
-/// Accuracy in percent of `scheme` on `family` within severities `lo..=hi`; `None` when there are no rows.
-pub fn accuracy(rows: &[EvalRow], scheme: &str, family: &str, lo: u8, hi: u8) -> Option<f64> {
-    let (mut n, mut ok) = (0usize, 0usize);
-    for r in rows
-        .iter()
-        .filter(|r| r.scheme == scheme && r.family == family && r.severity >= lo && r.severity <= hi)
-    {
-        n += 1;
-        ok += usize::from(r.correct);
-    }
-    (n > 0).then(|| 100.0 * ok as f64 / n as f64)
-}
-
 /// Builds the results DataFrame.
 pub fn to_frame(rows: &[EvalRow]) -> Result<DataFrame> {
     let col_str =
@@ -312,18 +299,5 @@ mod tests {
         write_throughput(&windows, &path).unwrap();
         assert_eq!(read_throughput(&path).unwrap(), windows);
         assert!(read_throughput(&dir.path().join("none.parquet")).unwrap().is_empty());
-    }
-
-    #[test]
-    fn accuracy_in_percent_by_scope() {
-        let mk = |c| EvalRow {
-            scheme: "f32".into(),
-            family: CLEAN.into(),
-            correct: c,
-            ..EvalRow::default()
-        };
-        let rows = vec![mk(true), mk(false), mk(true), mk(true)];
-        assert_eq!(accuracy(&rows, "f32", CLEAN, 0, 0), Some(75.0));
-        assert_eq!(accuracy(&rows, "int8", CLEAN, 0, 0), None);
     }
 }
