@@ -29,7 +29,7 @@ pub fn make_variants(
     specs: &[CorruptionSpec],
     registry: &Registry,
     seed: u64,
-) -> Vec<VariantItem> {
+) -> Result<Vec<VariantItem>> {
     let clean = examples.iter().enumerate().map(|(i, e)| VariantItem {
         example: i,
         family: CLEAN.into(),
@@ -46,19 +46,19 @@ pub fn make_variants(
         .par_iter()
         .flat_map_iter(|&(spec, sev)| {
             examples.iter().enumerate().map(move |(i, e)| {
-                let v = corrupt_text(registry, spec, sev, seed, &e.id, &e.text);
-                VariantItem {
+                let v = corrupt_text(registry, spec, sev, seed, &e.id, &e.text)?;
+                Ok(VariantItem {
                     example: i,
                     family: spec.name(),
                     severity: sev.level(),
                     text: v.text,
                     cer: v.cer,
                     wer: v.wer,
-                }
+                })
             })
         })
-        .collect();
-    clean.chain(corrupted).collect()
+        .collect::<Result<_>>()?;
+    Ok(clean.chain(corrupted).collect())
 }
 
 /// Scores every variant with `scorer` and returns one row per variant.
@@ -186,7 +186,7 @@ mod tests {
         let refs: Vec<&Example> = exs.iter().collect();
         let registry = Registry::builtin().unwrap();
         let specs = parse_specs("typo:1-5", &registry).unwrap();
-        let variants = make_variants(&refs, &specs, &registry, 3);
+        let variants = make_variants(&refs, &specs, &registry, 3).unwrap();
         assert_eq!(variants.len(), 2 * 6);
         let fake = KeywordFake(vec!["left".into(), "right".into()]);
         let rows = evaluate(&fake, "f32", &refs, &variants, 3).unwrap();
@@ -210,7 +210,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| make_variants(&refs, &specs, &registry, 11))
+                .install(|| make_variants(&refs, &specs, &registry, 11).unwrap())
         };
         assert_eq!(run(1), run(2));
     }

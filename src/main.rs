@@ -42,14 +42,55 @@ enum Command {
     /// Corrupt text: JSON lines (with "text", optional "id") or plain lines in; one JSON line per variant out
     /// with the corrupted text, family, severity, seed, CER, WER and edit spans.
     Corrupt(CorruptArgs),
-    /// List the corruption families with their severity tables and a live example of each severity.
-    Corruptions,
+    /// List the corruption families: what each severity aims at, what it achieves on a suite's test texts,
+    /// and a live example of each severity.
+    Corruptions(CorruptionsArgs),
+}
+
+#[derive(clap::Args)]
+struct ChannelArgs {
+    /// Command for the `channel` family: reads one line on stdin, writes one line on stdout; `{severity}` is
+    /// replaced by 1..5 (e.g. "python3 scripts/ocr_channel.py --severity {severity}"). Overrides the suite's [channel].
+    #[arg(long)]
+    channel_cmd: Option<String>,
+    /// Seconds the channel command may take for one line.
+    #[arg(long, default_value_t = shakedown::corrupt::channel::DEFAULT_TIMEOUT_SECONDS)]
+    channel_timeout: f64,
+}
+
+impl ChannelArgs {
+    fn config(&self) -> Result<Option<shakedown::corrupt::channel::ChannelConfig>, Error> {
+        self.channel_cmd
+            .as_deref()
+            .map(|cmd| shakedown::run::channel_config(cmd, self.channel_timeout, "--channel-cmd"))
+            .transpose()
+    }
+}
+
+#[derive(clap::Args)]
+struct CorruptionsArgs {
+    /// Suite whose test texts measure each family (and whose domain picks the jargon lexicon).
+    /// Default: the built-in suites/warehouse-commands.
+    #[arg(long)]
+    suite: Option<PathBuf>,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Measure each family's speed instead (MB of input text per second, one thread, severity 3).
+    #[arg(long)]
+    throughput: bool,
+    /// Seconds per family for --throughput.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
 }
 
 #[derive(clap::Args)]
 struct CorruptArgs {
-    /// Families and severities, e.g. typo:1-5,ocr:3 or typo+ocr:2.
-    #[arg(long, default_value = "typo:1-5,ocr:1-5")]
+    /// Families and severities, e.g. typo:1-5,ocr:3 or asr+jargon:2.
+    #[arg(long, default_value = shakedown::corrupt::DEFAULT_CORRUPTIONS)]
     corruptions: String,
     /// Input file (default: standard input).
     #[arg(long = "in")]
@@ -60,6 +101,11 @@ struct CorruptArgs {
     /// Worker threads. Default: all cores.
     #[arg(long)]
     threads: Option<usize>,
+    /// Jargon lexicon: warehouse, support or clinical.
+    #[arg(long, default_value = "warehouse")]
+    domain: String,
+    #[command(flatten)]
+    channel: ChannelArgs,
 }
 
 #[derive(clap::Args)]
@@ -147,6 +193,8 @@ struct RunArgs {
     /// Points of accuracy a scheme x family may lose against the baseline (default: the suite's gate.baseline_max_drop).
     #[arg(long)]
     baseline_max_drop: Option<f64>,
+    #[command(flatten)]
+    channel: ChannelArgs,
 }
 
 #[derive(clap::Args)]
@@ -230,6 +278,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             opts.sustain_seconds = args.sustain_seconds;
             opts.baseline = args.baseline;
             opts.baseline_max_drop = args.baseline_max_drop;
+            opts.channel = args.channel.config()?;
             opts.shard = match &args.shard {
                 Some(s) => Some(shakedown::merge::parse_shard(s).map_err(|m| Error::input("--shard", m))?),
                 None => None,
@@ -332,25 +381,65 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Corrupt(args) => {
             init_threads(args.threads)?;
+            let registry = shakedown::corrupt::RegistryOptions {
+                domain: Some(args.domain.clone()),
+                domain_origin: "--domain".into(),
+                channel: args.channel.config()?,
+            };
             let out = std::io::stdout().lock();
+            let spec = &args.corruptions;
             match &args.input {
                 Some(path) => {
                     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-                    shakedown::corrupt::cli::corrupt_lines(
-                        &args.corruptions,
-                        args.seed,
-                        std::io::BufReader::new(file),
-                        out,
-                    )?
+                    let input = std::io::BufReader::new(file);
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, out)?
                 }
                 None => {
-                    shakedown::corrupt::cli::corrupt_lines(&args.corruptions, args.seed, std::io::stdin().lock(), out)?
+                    let input = std::io::stdin().lock();
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, out)?
                 }
             };
             Ok(ExitCode::SUCCESS)
         }
-        Command::Corruptions => {
-            print!("{}", shakedown::corrupt::cli::describe_families()?);
+        Command::Corruptions(args) => {
+            let suite = shakedown::suite::Suite::load(&args.suite.unwrap_or_else(default_suite))?;
+            let texts: Vec<(String, String)> = suite
+                .split("test")
+                .iter()
+                .map(|e| (e.id.clone(), e.text.clone()))
+                .collect();
+            let registry = shakedown::corrupt::RegistryOptions {
+                domain: suite.file.domain.clone(),
+                domain_origin: format!("{}: field domain", suite.dir.join("suite.toml").display()),
+                channel: None,
+            };
+            if args.throughput {
+                let rows = shakedown::corrupt::cli::throughput(&registry, &texts, args.seconds)?;
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&rows).map_err(|e| Error::Internal(e.to_string()))?
+                    );
+                } else {
+                    print!(
+                        "{}",
+                        shakedown::corrupt::cli::render_throughput(&rows, &suite.file.name)
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let families = shakedown::corrupt::cli::describe_families(&registry, &texts, args.seed)?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&families).map_err(|e| Error::Internal(e.to_string()))?
+                );
+            } else {
+                print!(
+                    "{}",
+                    shakedown::corrupt::cli::render_families(&families, &suite.file.name)
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Schemes => {

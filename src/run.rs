@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::corrupt::{parse_specs, CorruptionSpec, Registry, DEFAULT_CORRUPTIONS};
+use crate::corrupt::channel::ChannelConfig;
+use crate::corrupt::{parse_specs, CorruptionSpec, Registry, RegistryOptions, DEFAULT_CORRUPTIONS};
 use crate::engine::scheme::{parse_scheme_list, DEFAULT_SCHEMES};
 use crate::engine::{Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};
@@ -41,6 +42,8 @@ pub struct RunOptions {
     /// A baseline run directory or summary.json, and the allowed accuracy loss in points.
     pub baseline: Option<PathBuf>,
     pub baseline_max_drop: Option<f64>,
+    /// The `channel` family's command from the command line (overrides the suite's `[channel]`).
+    pub channel: Option<ChannelConfig>,
 }
 
 /// What a finished run produced.
@@ -50,12 +53,48 @@ pub struct RunOutcome {
     pub table: String,
 }
 
+/// The corruption registry's settings: the suite's domain and the channel command (flag, else suite).
+fn registry_options(opts: &RunOptions, suite: &Suite, toml_path: &str) -> Result<RegistryOptions> {
+    let channel = match (&opts.channel, &suite.file.channel) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(section)) => Some(channel_config(
+            &section.command,
+            section.timeout_s,
+            &format!("{toml_path}: [channel]"),
+        )?),
+        (None, None) => None,
+    };
+    Ok(RegistryOptions {
+        domain: suite.file.domain.clone(),
+        domain_origin: format!("{toml_path}: field domain"),
+        channel,
+    })
+}
+
+/// A channel configuration with a checked timeout.
+pub fn channel_config(command: &str, timeout_s: f64, origin: &str) -> Result<ChannelConfig> {
+    if command.trim().is_empty() {
+        return Err(Error::input(origin, "the channel command is empty"));
+    }
+    if !(timeout_s.is_finite() && timeout_s > 0.0 && timeout_s <= 86_400.0) {
+        return Err(Error::input(
+            origin,
+            format!("channel timeout {timeout_s}: expected seconds > 0 (at most a day)"),
+        ));
+    }
+    Ok(ChannelConfig {
+        command: command.to_string(),
+        timeout: std::time::Duration::from_secs_f64(timeout_s),
+        origin: origin.to_string(),
+    })
+}
+
 /// Runs the whole matrix, writes the run directory and returns the verdict. `log` receives progress lines.
 pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
     let suite = Suite::load(&opts.suite)?;
     let toml_path = suite.dir.join("suite.toml").display().to_string();
     let schemes = resolve_schemes(opts, &suite, &toml_path)?;
-    let registry = Registry::builtin()?;
+    let registry = Registry::with_options(&registry_options(opts, &suite, &toml_path)?)?;
     let corruptions = if opts.sustain_only {
         String::new()
     } else {
@@ -97,7 +136,7 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
         model_dir.display()
     ));
     let files = ModelFiles::load(&model_dir)?;
-    let variants = make_variants(&test, &specs, &registry, opts.seed);
+    let variants = make_variants(&test, &specs, &registry, opts.seed)?;
     let families: Vec<String> = specs.iter().map(CorruptionSpec::name).collect();
     // Activation-aware schemes calibrate on (up to CALIBRATION_TEXTS of) the suite's calibration split.
     let calibration: Vec<&str> = suite

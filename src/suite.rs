@@ -38,6 +38,24 @@ pub struct SuiteFile {
     pub gate: GateSection,
     #[serde(default)]
     pub sustain: SustainConfig,
+    /// The `channel` corruption family's external command.
+    #[serde(default)]
+    pub channel: Option<ChannelSection>,
+}
+
+/// `[channel]`: an external command that corrupts one line at a time (see `corrupt::channel`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSection {
+    /// Shell command; `{severity}` is replaced by 1..5.
+    pub command: String,
+    /// Seconds one line may take.
+    #[serde(default = "default_channel_timeout")]
+    pub timeout_s: f64,
+}
+
+fn default_channel_timeout() -> f64 {
+    crate::corrupt::channel::DEFAULT_TIMEOUT_SECONDS
 }
 
 /// The `[gate]` section: a list of rules.

@@ -118,6 +118,140 @@ fn corrupt_writes_measured_variants_and_lists_families() {
     assert_eq!(again.stdout, o.stdout, "same bytes with one thread");
     let bad = common::shakedown_stdin(&["corrupt", "--corruptions", "nope:1"], "x\n");
     assert_eq!(bad.status.code(), Some(2));
-    let list = common::shakedown(&["corruptions"]);
-    assert!(String::from_utf8_lossy(&list.stdout).contains("severity 5"));
+    let list = common::shakedown(&["corruptions", "--json"]);
+    let cards: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let families: Vec<&str> = cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["family"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        families,
+        ["typo", "ocr", "asr", "jargon", "l2", "l2-es", "l2-zh", "l2-hi"]
+    );
+    for card in cards.as_array().unwrap() {
+        assert_eq!(card["levels"].as_array().unwrap().len(), 5);
+        assert_eq!(card["examples"].as_array().unwrap().len(), 5);
+    }
+    let speed = common::shakedown(&["corruptions", "--throughput", "--seconds", "0.05", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&speed.stdout).unwrap();
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["mb_per_s"].as_f64().unwrap() > 0.0));
+
+    // Every family and a chain through `corrupt`, in another domain's lexicon.
+    let o = common::shakedown_stdin(
+        &[
+            "corrupt",
+            "--corruptions",
+            "asr:5,jargon:5,l2-zh:5,asr+jargon:3",
+            "--domain",
+            "clinical",
+        ],
+        "the patient is short of breath, check blood pressure twice a day\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows[1]["text"].as_str().unwrap().contains("SOB"), "{}", rows[1]["text"]);
+    let bad_domain = common::shakedown_stdin(
+        &["corrupt", "--corruptions", "jargon:1", "--domain", "astrology"],
+        "x\n",
+    );
+    assert_eq!(bad_domain.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_domain.stderr).contains("--domain"));
+}
+
+#[test]
+fn channel_family_pipes_through_an_external_command_and_reports_its_failures() {
+    let o = common::shakedown_stdin(
+        &[
+            "corrupt",
+            "--corruptions",
+            "channel:2,4",
+            "--channel-cmd",
+            "sed -u 's/l/1/g; s/$/ {severity}/'",
+        ],
+        "move the pallet left\n{\"id\": \"b\", \"text\": \"bay seven\"}\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let texts: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "move the pa11et 1eft 2",
+            "move the pa11et 1eft 4",
+            "bay seven 2",
+            "bay seven 4"
+        ]
+    );
+
+    let dead = common::shakedown_stdin(
+        &[
+            "corrupt",
+            "--corruptions",
+            "channel:1",
+            "--channel-cmd",
+            "echo engine missing >&2; exit 4",
+        ],
+        "x\n",
+    );
+    assert_eq!(dead.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&dead.stderr);
+    assert!(err.contains("--channel-cmd") && err.contains("engine missing"), "{err}");
+    let slow = common::shakedown_stdin(
+        &[
+            "corrupt",
+            "--corruptions",
+            "channel:1",
+            "--channel-cmd",
+            "sleep 10",
+            "--channel-timeout",
+            "0.5",
+        ],
+        "x\n",
+    );
+    assert_eq!(slow.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&slow.stderr).contains("within 0.5 s"));
+    let unset = common::shakedown_stdin(&["corrupt", "--corruptions", "channel:1"], "x\n");
+    assert_eq!(unset.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("--channel-cmd"));
+
+    // In a run, the channel's variants are scored like any family's.
+    let out = tempfile::tempdir().unwrap();
+    let o = common::shakedown(&[
+        "run",
+        "--limit",
+        "20",
+        "--schemes",
+        "f32",
+        "--no-sustain",
+        "--corruptions",
+        "channel:1-2",
+        "--channel-cmd",
+        "sed -u 's/e/3/g'",
+        "--out",
+        out.path().join("r").to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("channel"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows = shakedown::results::read_parquet(&out.path().join("r/results.parquet")).unwrap();
+    assert!(rows.iter().any(|r| r.family == "channel" && r.text.contains('3')));
 }

@@ -27,10 +27,12 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
     for scheme in ["f32", "int8", "w4a16-rtn-g128"] {
         assert!(stdout.contains(scheme), "table lacks {scheme}: {stdout}");
     }
-    assert!(stdout.contains("typo") && stdout.contains("ocr"));
+    for family in ["typo", "ocr", "asr", "jargon", "l2"] {
+        assert!(stdout.contains(family), "table lacks {family}: {stdout}");
+    }
 
     let rows = shakedown::results::read_parquet(&dir.join("results.parquet")).unwrap();
-    assert_eq!(rows.len(), 3 * 60 * (1 + 10), "one row per scheme x variant");
+    assert_eq!(rows.len(), 3 * 60 * (1 + 25), "one row per scheme x variant");
     assert!(rows
         .iter()
         .filter(|r| r.family != "clean")

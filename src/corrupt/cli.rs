@@ -6,8 +6,10 @@ use std::io::{BufRead, Write};
 use rayon::prelude::*;
 use serde_json::json;
 
+use super::calibrate::{calibrate, Level};
 use super::measure::edit_segments;
-use super::{corrupt_text, parse_specs, CorruptionSpec, Registry, Severity};
+use super::throughput::{measure, Throughput};
+use super::{corrupt_text, parse_specs, CorruptionSpec, Registry, RegistryOptions, Severity};
 use crate::error::{Error, Result};
 
 /// One input line: JSON with `text` (and optionally `id`), or plain text.
@@ -27,8 +29,14 @@ fn parse_line(line: &str, n: usize) -> (String, String) {
 
 /// Corrupts every input line under every spec x severity; writes one JSON object per variant, in
 /// input order, then spec, then severity. Each variant's RNG depends on (seed, id, family, severity) only.
-pub fn corrupt_lines(spec: &str, seed: u64, input: impl BufRead, mut output: impl Write) -> Result<usize> {
-    let registry = Registry::builtin()?;
+pub fn corrupt_lines(
+    spec: &str,
+    seed: u64,
+    options: &RegistryOptions,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> Result<usize> {
+    let registry = Registry::with_options(options)?;
     let specs: Vec<CorruptionSpec> = parse_specs(spec, &registry).map_err(|m| Error::input("--corruptions", m))?;
     let lines: Vec<String> = input
         .lines()
@@ -49,7 +57,7 @@ pub fn corrupt_lines(spec: &str, seed: u64, input: impl BufRead, mut output: imp
         .flat_map_iter(|(id, text)| {
             let registry = &registry;
             jobs.iter().map(move |(spec, severity)| {
-                let v = corrupt_text(registry, spec, *severity, seed, id, text);
+                let v = corrupt_text(registry, spec, *severity, seed, id, text)?;
                 let mut at = 0usize;
                 let mut edits = Vec::new();
                 for seg in edit_segments(text, &v.text) {
@@ -59,54 +67,113 @@ pub fn corrupt_lines(spec: &str, seed: u64, input: impl BufRead, mut output: imp
                     }
                     at += len;
                 }
-                json!({
+                Ok(json!({
                     "id": id, "clean": text, "text": v.text, "family": spec.name(), "severity": severity.level(),
                     "seed": seed, "cer": v.cer, "wer": v.wer, "edits": edits,
                 })
-                .to_string()
+                .to_string())
             })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     for r in &records {
         writeln!(output, "{r}").map_err(|e| Error::io(std::path::Path::new("<stdout>"), e))?;
     }
     Ok(records.len())
 }
 
-/// The families with their per-severity rates and an example of each severity.
-pub fn describe_families() -> Result<String> {
-    let registry = Registry::builtin()?;
-    let example = "Move the pallet left of bay 7, then pick up tote 12 from aisle nine.";
-    let mut out = String::new();
-    for name in registry.names() {
-        let Some(c) = registry.get(name) else { continue };
-        out.push_str(&format!("{name}: {}\n", c.describe()));
-        let rates = match name {
-            "typo" => super::typo::TYPO_RATE,
-            _ => super::ocr::OCR_RATE,
-        };
-        let spec = CorruptionSpec {
-            chain: vec![name.to_string()],
-            severities: vec![],
-        };
-        for (i, rate) in rates.iter().enumerate() {
-            let Some(sev) = Severity::new(i as u8 + 1) else {
-                continue;
+/// The sentence every family's live examples corrupt.
+pub const EXAMPLE: &str = "Move the pallet left of bay 7, then pick up the tote from aisle nine.";
+
+/// One family: what it does, its calibration on a suite's texts and an example per severity.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FamilyCard {
+    pub family: String,
+    pub describe: String,
+    pub levels: Vec<Level>,
+    pub examples: Vec<String>,
+}
+
+/// Every family's card, measured on `texts` (id, text) with `seed`.
+pub fn describe_families(options: &RegistryOptions, texts: &[(String, String)], seed: u64) -> Result<Vec<FamilyCard>> {
+    let registry = Registry::with_options(options)?;
+    registry
+        .names()
+        .into_iter()
+        .map(|name| {
+            let c = registry
+                .get(name)
+                .ok_or_else(|| Error::Internal(format!("family {name} vanished")))?;
+            let spec = CorruptionSpec {
+                chain: vec![name.to_string()],
+                severities: vec![],
             };
-            let v = corrupt_text(&registry, &spec, sev, 1, "example", example);
+            let examples = Severity::all()
+                .iter()
+                .map(|&sev| Ok(corrupt_text(&registry, &spec, sev, seed, "example", EXAMPLE)?.text))
+                .collect::<Result<_>>()?;
+            Ok(FamilyCard {
+                family: name.to_string(),
+                describe: c.describe(),
+                levels: calibrate(c, texts, seed)?,
+                examples,
+            })
+        })
+        .collect()
+}
+
+/// The cards as text: per family its severity table (target, achieved on the suite, CER, WER) and examples.
+pub fn render_families(cards: &[FamilyCard], suite: &str) -> String {
+    let mut out = String::new();
+    for card in cards {
+        out.push_str(&format!("{}: {}\n", card.family, card.describe));
+        out.push_str(&format!(
+            "  severity  {:>18}  {:>7}  {:>8}  {:>6}  {:>6}  example\n",
+            "measure", "target", "achieved", "CER", "WER"
+        ));
+        for (level, example) in card.levels.iter().zip(&card.examples) {
+            let target = level.target.map(|t| format!("{t:.3}")).unwrap_or_else(|| "-".into());
             out.push_str(&format!(
-                "  severity {}: error rate {rate:.2}/char   CER {:.3}  {}\n",
-                i + 1,
-                v.cer,
-                v.text
+                "  {:>8}  {:>18}  {:>7}  {:>8.3}  {:>6.3}  {:>6.3}  {}\n",
+                level.severity, level.measure, target, level.achieved, level.mean_cer, level.mean_wer, example
             ));
         }
         out.push('\n');
     }
     out.push_str(&format!(
-        "example input: {example}\nchains apply in order, e.g. typo+ocr:3\n"
+        "achieved: measured on the test split of suite '{suite}'; example input: {EXAMPLE}\n\
+         chains apply in order, e.g. asr+jargon:3; the channel family runs an external command (--channel-cmd)\n"
     ));
-    Ok(out)
+    out
+}
+
+/// Every family's speed on `texts` at severity 3, one thread each.
+pub fn throughput(options: &RegistryOptions, texts: &[(String, String)], seconds: f64) -> Result<Vec<Throughput>> {
+    let registry = Registry::with_options(options)?;
+    let sev = Severity::new(3).ok_or_else(|| Error::Internal("severity 3".into()))?;
+    registry
+        .names()
+        .into_iter()
+        .filter_map(|name| registry.get(name))
+        .map(|c| measure(c, texts, sev, seconds))
+        .collect()
+}
+
+/// The throughput rows as a table.
+pub fn render_throughput(rows: &[Throughput], suite: &str) -> String {
+    let mut out = format!(
+        "{:<10} {:>8} {:>10} {:>12}\n",
+        "family", "severity", "MB/s", "input bytes"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<10} {:>8} {:>10.2} {:>12}\n",
+            r.family, r.severity, r.mb_per_s, r.bytes
+        ));
+    }
+    out.push_str(&format!(
+        "one thread; input: the test split of suite '{suite}', repeated; includes the per-variant seeded RNG\n"
+    ));
+    out
 }
 
 #[cfg(test)]
@@ -117,7 +184,8 @@ mod tests {
     fn json_and_plain_lines_give_one_record_per_variant_with_edit_spans() {
         let input = "{\"id\": \"a\", \"text\": \"move the pallet left\"}\nplain text line here\n\n";
         let mut out = Vec::new();
-        let n = corrupt_lines("typo:5,ocr:1-2", 7, input.as_bytes(), &mut out).unwrap();
+        let opts = RegistryOptions::default();
+        let n = corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut out).unwrap();
         assert_eq!(n, 2 * 3);
         let records: Vec<serde_json::Value> = String::from_utf8(out)
             .unwrap()
@@ -137,15 +205,20 @@ mod tests {
             }
         }
         let mut again = Vec::new();
-        corrupt_lines("typo:5,ocr:1-2", 7, input.as_bytes(), &mut again).unwrap();
+        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut again).unwrap();
         let mut first = Vec::new();
-        corrupt_lines("typo:5,ocr:1-2", 7, input.as_bytes(), &mut first).unwrap();
+        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut first).unwrap();
         assert_eq!(first, again, "same seed, same bytes");
     }
 
     #[test]
     fn family_listing_shows_every_family_and_severity() {
-        let text = describe_families().unwrap();
-        assert!(text.contains("typo:") && text.contains("ocr:") && text.matches("severity 5").count() == 2);
+        let texts = vec![("a".to_string(), "move the pallet left of bay seven please".to_string())];
+        let cards = describe_families(&RegistryOptions::default(), &texts, 1).unwrap();
+        let text = render_families(&cards, "t");
+        for family in ["typo", "ocr", "asr", "jargon", "l2", "l2-es", "l2-zh", "l2-hi"] {
+            assert!(text.contains(&format!("{family}: ")), "{family} missing");
+        }
+        assert!(cards.iter().all(|c| c.levels.len() == 5 && c.examples.len() == 5));
     }
 }

@@ -2,11 +2,19 @@
 //! chains such as `typo+ocr:2`, seeded per variant, with the achieved noise measured on each variant.
 //! Knows nothing of models.
 
+pub mod asr;
+pub mod calibrate;
+pub mod channel;
 pub mod cli;
+pub mod jargon;
+pub mod l2;
 pub mod measure;
 pub mod ocr;
+pub mod safety;
 pub mod tables;
+pub mod throughput;
 pub mod typo;
+pub mod words;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -31,16 +39,76 @@ impl Severity {
     pub fn index(self) -> usize {
         self.0 as usize - 1
     }
+    /// All five severities, lightest first.
+    pub fn all() -> [Severity; 5] {
+        [Severity(1), Severity(2), Severity(3), Severity(4), Severity(5)]
+    }
 }
 
-/// One noise model. Implementations are pure functions of (text, severity, rng).
+/// How a family's noise level is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// Character error rate against the clean text (edit distance / clean characters), mean over variants.
+    Cer,
+    /// Word error rate against the clean text (edit distance on words / clean words), mean over variants.
+    Wer,
+    /// Replaced terms / replaceable terms, pooled over the variants that have any.
+    Replaced,
+    /// Errors applied per sentence, mean over variants.
+    ErrorsPerSentence,
+}
+
+impl Measure {
+    /// Short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Cer => "CER",
+            Measure::Wer => "WER",
+            Measure::Replaced => "replaced fraction",
+            Measure::ErrorsPerSentence => "errors/sentence",
+        }
+    }
+}
+
+/// The noise level each severity 1..5 aims at, in the family's measure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Target {
+    pub measure: Measure,
+    pub levels: [f64; 5],
+}
+
+/// A corrupted text with what the model did to it: `applied` edits (or replaced terms, or errors)
+/// out of `opportunities` places where it could have acted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Corrupted {
+    pub text: String,
+    pub applied: usize,
+    pub opportunities: usize,
+}
+
+/// One noise model. Implementations are pure functions of (text, severity, rng), except `channel`,
+/// which is as deterministic as the external command it runs.
 pub trait Corruptor: Send + Sync {
-    /// The family name users type (`typo`, `ocr`, ...).
-    fn family(&self) -> &'static str;
+    /// The family name users type (`typo`, `ocr`, `l2-es`, ...).
+    fn family(&self) -> &str;
     /// One line on what the family does.
-    fn describe(&self) -> &'static str;
+    fn describe(&self) -> String;
+    /// What each severity aims at (None when the level is whatever an external channel does).
+    fn target(&self) -> Option<Target>;
     /// A corrupted copy of `text` at `severity`, drawing every random choice from `rng`.
-    fn corrupt(&self, text: &str, severity: Severity, rng: &mut StdRng) -> String;
+    fn corrupt(&self, text: &str, severity: Severity, rng: &mut StdRng) -> Result<Corrupted>;
+}
+
+/// What selects the data-driven families: the suite's domain (jargon lexicon) and an optional
+/// external channel command.
+#[derive(Clone, Debug, Default)]
+pub struct RegistryOptions {
+    /// Jargon lexicon domain (`warehouse`, `support`, `clinical`); None means warehouse.
+    pub domain: Option<String>,
+    /// Where the domain came from, for error messages (e.g. "suite.toml: field domain").
+    pub domain_origin: String,
+    /// The `channel` family's command, if configured.
+    pub channel: Option<channel::ChannelConfig>,
 }
 
 /// The families this build knows, by name.
@@ -49,13 +117,39 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Every built-in family, with its shipped tables.
+    /// Every built-in family with its shipped tables, the warehouse jargon lexicon and no channel.
     pub fn builtin() -> Result<Self> {
+        Self::with_options(&RegistryOptions::default())
+    }
+
+    /// Every built-in family, jargon for `options.domain`, plus `channel` when a command is given.
+    pub fn with_options(options: &RegistryOptions) -> Result<Self> {
         let keys = tables::keyboard_neighbours(tables::QWERTY).map_err(Error::Internal)?;
         let ocr = tables::ocr_confusions(tables::OCR_CONFUSIONS).map_err(Error::Internal)?;
-        Ok(Registry {
-            corruptors: vec![Box::new(typo::Typo::new(keys)), Box::new(ocr::Ocr::new(ocr))],
-        })
+        let domain = options.domain.as_deref().unwrap_or(jargon::DEFAULT_DOMAIN);
+        let lexicon = jargon::lexicon_for(domain).map_err(|m| {
+            Error::input(
+                if options.domain_origin.is_empty() {
+                    "domain"
+                } else {
+                    &options.domain_origin
+                },
+                m,
+            )
+        })?;
+        let mut corruptors: Vec<Box<dyn Corruptor>> = vec![
+            Box::new(typo::Typo::new(keys)),
+            Box::new(ocr::Ocr::new(ocr)),
+            Box::new(asr::Asr::builtin()?),
+            Box::new(jargon::Jargon::new(domain, lexicon)),
+        ];
+        for profile in l2::builtin_profiles()? {
+            corruptors.push(Box::new(l2::L2::new(profile)?));
+        }
+        if let Some(cfg) = &options.channel {
+            corruptors.push(Box::new(channel::Channel::new(cfg.clone())));
+        }
+        Ok(Registry { corruptors })
     }
 
     /// The family called `name`.
@@ -64,7 +158,7 @@ impl Registry {
     }
 
     /// Names of all families.
-    pub fn names(&self) -> Vec<&'static str> {
+    pub fn names(&self) -> Vec<&str> {
         self.corruptors.iter().map(|c| c.family()).collect()
     }
 }
@@ -84,7 +178,7 @@ impl CorruptionSpec {
 }
 
 /// The corruptions a run uses when neither the suite nor the command line names any.
-pub const DEFAULT_CORRUPTIONS: &str = "typo:1-5,ocr:1-5";
+pub const DEFAULT_CORRUPTIONS: &str = "typo:1-5,ocr:1-5,asr:1-5,jargon:1-5,l2:1-5";
 
 /// Parses `typo:1-5,ocr:3,typo+ocr:2,4` style lists; a family without severities means 1-5.
 /// Every family must be known to `registry`.
@@ -103,8 +197,13 @@ pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<C
         let chain: Vec<String> = chain.split('+').map(|f| f.trim().to_string()).collect();
         for family in &chain {
             if registry.get(family).is_none() {
+                let hint = if family == "channel" {
+                    " (the channel family needs a command: --channel-cmd, or [channel] command in suite.toml)"
+                } else {
+                    ""
+                };
                 return Err(format!(
-                    "unknown corruption family '{family}': expected one of {}",
+                    "unknown corruption family '{family}': expected one of {}{hint}",
                     registry.names().join(", ")
                 ));
             }
@@ -157,6 +256,10 @@ pub struct Variant {
     pub text: String,
     pub cer: f64,
     pub wer: f64,
+    /// Edits, replacements or errors the families applied (summed over a chain).
+    pub applied: usize,
+    /// Places where they could have acted (summed over a chain).
+    pub opportunities: usize,
 }
 
 /// Applies a chain of families in order at one severity and measures the result against `clean`.
@@ -167,19 +270,26 @@ pub fn corrupt_text(
     seed: u64,
     example_id: &str,
     clean: &str,
-) -> Variant {
+) -> Result<Variant> {
     let mut rng = variant_rng(seed, example_id, &spec.name(), severity);
     let mut text = clean.to_string();
+    let (mut applied, mut opportunities) = (0, 0);
     for family in &spec.chain {
-        if let Some(c) = registry.get(family) {
-            text = c.corrupt(&text, severity, &mut rng);
-        }
+        let c = registry
+            .get(family)
+            .ok_or_else(|| Error::Internal(format!("corruption family '{family}' is not registered")))?;
+        let out = c.corrupt(&text, severity, &mut rng)?;
+        text = out.text;
+        applied += out.applied;
+        opportunities += out.opportunities;
     }
-    Variant {
+    Ok(Variant {
         cer: measure::cer(clean, &text),
         wer: measure::wer(clean, &text),
         text,
-    }
+        applied,
+        opportunities,
+    })
 }
 
 #[cfg(test)]
@@ -218,21 +328,21 @@ mod tests {
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
         let r = Registry::builtin().unwrap();
-        for spec in parse_specs("typo:5,ocr:5", &r).unwrap() {
+        for spec in parse_specs("typo:5,ocr:5,asr:5,jargon:5,l2:5,asr+jargon:3", &r).unwrap() {
             let sev = spec.severities[0];
             let a: Vec<Variant> = SENTENCES
                 .iter()
-                .map(|s| corrupt_text(&r, &spec, sev, 7, s, s))
+                .map(|s| corrupt_text(&r, &spec, sev, 7, s, s).unwrap())
                 .collect();
             let b: Vec<Variant> = SENTENCES
                 .iter()
                 .rev()
-                .map(|s| corrupt_text(&r, &spec, sev, 7, s, s))
+                .map(|s| corrupt_text(&r, &spec, sev, 7, s, s).unwrap())
                 .rev()
                 .collect();
             let c: Vec<Variant> = SENTENCES
                 .iter()
-                .map(|s| corrupt_text(&r, &spec, sev, 8, s, s))
+                .map(|s| corrupt_text(&r, &spec, sev, 8, s, s).unwrap())
                 .collect();
             assert_eq!(a, b, "order of generation must not matter");
             assert_ne!(a, c, "another seed must give other noise");
@@ -249,7 +359,7 @@ mod tests {
                 let mean: f64 = (0..200)
                     .map(|i| {
                         let s = SENTENCES[i % SENTENCES.len()];
-                        corrupt_text(&r, &spec, sev, 1, &format!("ex{i}"), s).cer
+                        corrupt_text(&r, &spec, sev, 1, &format!("ex{i}"), s).unwrap().cer
                     })
                     .sum::<f64>()
                     / 200.0;

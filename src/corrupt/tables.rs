@@ -7,6 +7,10 @@ use std::collections::HashMap;
 pub const QWERTY: &str = include_str!("../../corruptions/keyboard/qwerty.txt");
 /// OCR glyph confusions with weights.
 pub const OCR_CONFUSIONS: &str = include_str!("../../corruptions/ocr/confusions.tsv");
+/// Phonetic neighbours, homophones, splits and merges from the CMU Pronouncing Dictionary.
+pub const ASR_PHONETIC: &str = include_str!("../../corruptions/asr/phonetic.tsv");
+/// Word substitutions, deletions and insertions a real speech recogniser made on this machine.
+pub const ASR_CHANNEL: &str = include_str!("../../corruptions/asr/channel_confusions.tsv");
 
 fn data_lines(table: &str) -> impl Iterator<Item = &str> {
     table
@@ -69,6 +73,93 @@ pub fn ocr_confusions(table: &str) -> Result<Vec<Confusion>, String> {
         .collect()
 }
 
+/// What kind of phonetic confusion a table line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneticKind {
+    /// Same pronunciation, other spelling ("for" / "four").
+    Homophone,
+    /// One phoneme apart ("pallet" / "palette" is a homophone; "left" / "lift" is near).
+    Near,
+    /// One word heard as two.
+    Split,
+    /// Two words heard as one.
+    Merge,
+    /// Seen from the real speech channel.
+    Heard,
+}
+
+/// One phonetic confusion: `from` (one word, or two for a merge) heard as `to`.
+#[derive(Clone, Debug)]
+pub struct Phonetic {
+    pub from: String,
+    pub to: String,
+    pub kind: PhoneticKind,
+    pub weight: f64,
+}
+
+/// Parses the phonetic table (`WORD<TAB>NEIGHBOUR<TAB>KIND<TAB>WEIGHT`).
+pub fn phonetic(table: &str) -> Result<Vec<Phonetic>, String> {
+    data_lines(table)
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [from, to, kind, weight] = cols.as_slice() else {
+                return Err(format!(
+                    "phonetic table line '{line}': expected WORD<TAB>NEIGHBOUR<TAB>KIND<TAB>WEIGHT"
+                ));
+            };
+            let kind = match *kind {
+                "homophone" => PhoneticKind::Homophone,
+                "near" => PhoneticKind::Near,
+                "split" => PhoneticKind::Split,
+                "merge" => PhoneticKind::Merge,
+                other => return Err(format!("phonetic table line '{line}': unknown kind '{other}'")),
+            };
+            let weight: f64 = weight
+                .parse()
+                .map_err(|_| format!("phonetic table line '{line}': weight is not a number"))?;
+            Ok(Phonetic {
+                from: from.to_lowercase(),
+                to: to.to_string(),
+                kind,
+                weight,
+            })
+        })
+        .collect()
+}
+
+/// One observation of a real recogniser: `clean` heard as `heard` (either may be empty: an insertion or a
+/// deletion), `count` times.
+#[derive(Clone, Debug)]
+pub struct Heard {
+    pub clean: String,
+    pub heard: String,
+    pub count: f64,
+}
+
+/// Parses the real channel's confusion table (`CLEAN<TAB>HEARD<TAB>COUNT`).
+pub fn heard(table: &str) -> Result<Vec<Heard>, String> {
+    table
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [clean, heard, count] = cols.as_slice() else {
+                return Err(format!(
+                    "ASR channel table line '{line}': expected CLEAN<TAB>HEARD<TAB>COUNT"
+                ));
+            };
+            Ok(Heard {
+                clean: clean.trim().to_lowercase(),
+                heard: heard.trim().to_lowercase(),
+                count: count
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("ASR channel table line '{line}': count is not a number"))?,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +172,12 @@ mod tests {
         }
         assert!(!n[&'s'].contains(&'p'));
         assert!(n[&'q'].contains(&'w') && n[&'q'].contains(&'a'));
+    }
+
+    #[test]
+    fn shipped_asr_tables_parse() {
+        assert!(!phonetic(ASR_PHONETIC).unwrap().is_empty());
+        assert!(!heard(ASR_CHANNEL).unwrap().is_empty());
     }
 
     #[test]
