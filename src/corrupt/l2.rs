@@ -149,48 +149,48 @@ impl L2 {
     }
 
     /// Positions where error type `kind` can apply.
-    fn sites(&self, kind: usize, t: &[Token]) -> Vec<usize> {
-        let key = |i: usize| t[i].key();
+    fn sites(&self, kind: usize, t: &[Token], keys: &[String]) -> Vec<usize> {
+        let key = |i: usize| keys[i].as_str();
         let n = t.len();
         (0..n)
             .filter(|&i| {
-                let k = key(i);
+                let k: &str = key(i);
                 match kind {
-                    0 => ARTICLES.contains(&k.as_str()),
+                    0 => ARTICLES.contains(&k),
                     1 => {
                         i > 0
-                            && PREPOSITIONS.contains(&key(i - 1).as_str())
+                            && PREPOSITIONS.contains(&key(i - 1))
                             && t[i - 1].trail.is_empty()
-                            && !ARTICLES.contains(&k.as_str())
-                            && !PRONOUNS.contains(&k.as_str())
-                            && number_value(&k).is_none()
+                            && !ARTICLES.contains(&k)
+                            && !PRONOUNS.contains(&k)
+                            && number_value(k).is_none()
                             && k.chars().all(|c| c.is_alphabetic())
                     }
-                    2 => ARTICLES.contains(&k.as_str()),
-                    3 => self.profile.prepositions.contains_key(&k),
+                    2 => ARTICLES.contains(&k),
+                    3 => self.profile.prepositions.contains_key(k),
                     4 => {
                         AGREEMENT.iter().any(|(a, _)| *a == k)
                             || (i > 0
-                                && ["it", "he", "she", "this", "that"].contains(&key(i - 1).as_str())
+                                && ["it", "he", "she", "this", "that"].contains(&key(i - 1))
                                 && k.len() > 3
                                 && k.ends_with('s')
                                 && !k.ends_with("ss"))
                     }
                     5 => {
                         IRREGULAR.iter().any(|(v, _)| *v == k)
-                            || VERBS.contains(&k.as_str())
+                            || VERBS.contains(&k)
                             || (k.len() > 4 && k.ends_with("ed"))
                     }
-                    6 => MOVABLE.contains(&k.as_str()) || (i + 1 < n && swappable(&t[i]) && swappable(&t[i + 1])),
-                    7 => PRONOUNS.contains(&k.as_str()),
+                    6 => MOVABLE.contains(&k) || (i + 1 < n && swappable(&t[i]) && swappable(&t[i + 1])),
+                    7 => PRONOUNS.contains(&k),
                     8 => {
-                        let after_number = i > 0 && number_value(&key(i - 1)).is_some_and(|v| v != 1);
+                        let after_number = i > 0 && number_value(key(i - 1)).is_some_and(|v| v != 1);
                         k.len() > 3
                             && k.chars().all(|c| c.is_alphabetic())
                             && ((after_number && k.ends_with('s') && !k.ends_with("ss"))
-                                || (i > 0 && key(i - 1) == "the" && !k.ends_with('s') && !is_guarded(&k)))
+                                || (i > 0 && key(i - 1) == "the" && !k.ends_with('s') && !is_guarded(k)))
                     }
-                    _ => COPULAS.contains(&k.as_str()),
+                    _ => COPULAS.contains(&k),
                 }
             })
             .collect()
@@ -334,7 +334,8 @@ impl Corruptor for L2 {
         let weights = self.profile.weights.as_array();
         let mut applied = 0;
         for _ in 0..wanted {
-            let sites: Vec<Vec<usize>> = (0..KINDS).map(|k| self.sites(k, &t)).collect();
+            let keys: Vec<String> = t.iter().map(Token::key).collect();
+            let sites: Vec<Vec<usize>> = (0..KINDS).map(|k| self.sites(k, &t, &keys)).collect();
             let w: Vec<f64> = (0..KINDS)
                 .map(|k| if sites[k].is_empty() { 0.0 } else { weights[k] })
                 .collect();
@@ -370,7 +371,8 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(2);
         let run = |kind: usize, text: &str, rng: &mut StdRng| {
             let mut t = tokens(text);
-            let i = l2.sites(kind, &t)[0];
+            let keys: Vec<String> = t.iter().map(Token::key).collect();
+            let i = l2.sites(kind, &t, &keys)[0];
             l2.apply(kind, &mut t, i, rng);
             join(&t)
         };

@@ -4,8 +4,8 @@
 //! hyphenation ("ware- house").
 //!
 //! Calibration: each text gets a budget of character edits, `target CER x characters`, spent on
-//! candidate edits drawn in proportion to their weight (weighted sampling without replacement,
-//! Efraimidis and Spirakis 2006) at non-overlapping places, so the measured CER lands on the target.
+//! edits drawn in proportion to their weight at non-overlapping places, so the measured CER lands on the
+//! target.
 //! As in the real channel, a share of lines get a mark in the margin, and edits cluster in as few words as
 //! the channel's measured characters-per-word-edit ratio says.
 
@@ -44,22 +44,54 @@ const EDITS_PER_WORD: [f64; 5] = [1.11, 1.26, 1.51, 1.69, 1.91];
 /// Quote-like marks tesseract reads in the margin before a line.
 const STRAY_MARKS: [char; 4] = ['‘', '\'', '"', '“'];
 
+/// The confusions whose source starts with one glyph.
+#[derive(Default)]
+struct Glyph {
+    /// (confusion, its cost in character edits) with a one-glyph source.
+    singles: Vec<(Confusion, usize)>,
+    /// The same with longer sources ("rn"), which match only where the whole source is.
+    multis: Vec<(Confusion, usize)>,
+    /// Total weight of the single-glyph sources, which match wherever the glyph is.
+    single_weight: f64,
+}
+
 /// OCR model over a weighted glyph-confusion table.
 pub struct Ocr {
-    by_first: HashMap<char, Vec<(Confusion, usize)>>,
+    /// Confusions by first glyph: ASCII by index, the rest in a map.
+    ascii: Vec<Glyph>,
+    by_first: HashMap<char, Glyph>,
     /// Stray marks read before the first character, with their total weight.
     line_start: Vec<(char, f64)>,
     /// Mean confusion weight: the scale the generic edits are weighed on.
     unit: f64,
 }
 
-/// One possible edit: replace `len` characters at `at` by `to`, costing `cost` character edits.
-struct Candidate {
+/// One chosen edit: replace `len` characters at `at` by `to`, costing `cost` character edits.
+struct Edit {
     at: usize,
     len: usize,
     to: String,
     cost: usize,
-    key: f64,
+}
+
+/// True when `from` starts at `chars[i]` (an element loop: sources are one to three glyphs long).
+fn source_at(chars: &[char], i: usize, from: &[char]) -> bool {
+    chars.len() - i >= from.len() && from.iter().zip(&chars[i..]).all(|(a, b)| a == b)
+}
+
+/// Generic edits possible at `chars[i]`: (weight relative to `unit`, replacement, cost).
+fn generic_edits(chars: &[char], i: usize, word_len: usize) -> [(f64, usize); 3] {
+    let c = chars[i];
+    if !c.is_alphanumeric() {
+        return [(0.0, 1), (0.0, 1), (0.0, 2)];
+    }
+    let next_alpha = chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+    let hyphen = word_len >= 3 && next_alpha && chars.get(i + 3).is_some_and(|n| n.is_alphanumeric());
+    [
+        (DOUBLE_WEIGHT, 1),
+        (if next_alpha { SPLIT_WEIGHT } else { 0.0 }, 1),
+        (if hyphen { HYPHEN_WEIGHT } else { 0.0 }, 2),
+    ]
 }
 
 impl Ocr {
@@ -70,7 +102,7 @@ impl Ocr {
         } else {
             confusions.iter().map(|c| c.weight).sum::<f64>() / confusions.len() as f64
         };
-        let mut by_first: HashMap<char, Vec<(Confusion, usize)>> = HashMap::new();
+        let mut by_first: HashMap<char, Glyph> = HashMap::new();
         let mut line_start: Vec<(char, f64)> = Vec::new();
         for c in confusions {
             let Some(&first) = c.from.first() else { continue };
@@ -87,56 +119,95 @@ impl Ocr {
             }
             let to: Vec<char> = c.to.chars().collect();
             let cost = edit_distance(&c.from, &to);
-            if cost > 0 {
-                by_first.entry(first).or_default().push((c, cost));
+            if cost > 0 && c.weight > 0.0 {
+                let g = by_first.entry(first).or_default();
+                if c.from.len() == 1 {
+                    g.single_weight += c.weight;
+                    g.singles.push((c, cost));
+                } else {
+                    g.multis.push((c, cost));
+                }
             }
         }
+        let ascii = (0..128u8)
+            .map(|b| by_first.remove(&char::from(b)).unwrap_or_default())
+            .collect();
         Ocr {
+            ascii,
             by_first,
             line_start,
             unit,
         }
     }
 
-    fn candidates(&self, chars: &[char], rng: &mut StdRng) -> Vec<Candidate> {
-        let mut out = Vec::new();
-        // Efraimidis-Spirakis: key = ln(u) / w; the largest keys form a weighted sample without replacement.
-        let mut push = |at: usize, len: usize, to: String, cost: usize, weight: f64, rng: &mut StdRng| {
-            if weight > 0.0 {
-                let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-                out.push(Candidate {
-                    at,
-                    len,
+    fn glyph(&self, c: char) -> Option<&Glyph> {
+        if c.is_ascii() {
+            self.ascii.get(c as usize)
+        } else {
+            self.by_first.get(&c)
+        }
+    }
+
+    /// Total weight of every edit that can start at each character.
+    fn position_weights(&self, chars: &[char]) -> Vec<f64> {
+        let mut word_len = 0;
+        (0..chars.len())
+            .map(|i| {
+                let c = chars[i];
+                word_len = if c.is_alphanumeric() { word_len + 1 } else { 0 };
+                let mut w: f64 = generic_edits(chars, i, word_len).iter().map(|g| g.0).sum::<f64>() * self.unit;
+                if let Some(g) = self.glyph(c) {
+                    w += g.single_weight;
+                    w += g
+                        .multis
+                        .iter()
+                        .filter(|(conf, _)| source_at(chars, i, &conf.from))
+                        .map(|(conf, _)| conf.weight)
+                        .sum::<f64>();
+                }
+                w
+            })
+            .collect()
+    }
+
+    /// One edit at `chars[i]`, drawn by weight among the table's confusions and the generic edits.
+    fn edit_at(&self, chars: &[char], i: usize, rng: &mut StdRng) -> Option<Edit> {
+        let c = chars[i];
+        let word_len = chars[..=i].iter().rev().take_while(|c| c.is_alphanumeric()).count();
+        let generic = generic_edits(chars, i, word_len);
+        let table: Vec<&(Confusion, usize)> = self
+            .glyph(c)
+            .map(|g| {
+                g.singles
+                    .iter()
+                    .chain(g.multis.iter().filter(|(conf, _)| source_at(chars, i, &conf.from)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut weights: Vec<f64> = table.iter().map(|(conf, _)| conf.weight).collect();
+        weights.extend(generic.iter().map(|g| g.0 * self.unit));
+        let k = weighted_index(&weights, rng)?;
+        Some(match table.get(k) {
+            Some((conf, cost)) => Edit {
+                at: i,
+                len: conf.from.len(),
+                to: conf.to.clone(),
+                cost: *cost,
+            },
+            None => {
+                let (to, cost) = match k - table.len() {
+                    0 => (format!("{c}{c}"), generic[0].1),
+                    1 => (format!("{c} "), generic[1].1),
+                    _ => (format!("{c}- "), generic[2].1),
+                };
+                Edit {
+                    at: i,
+                    len: 1,
                     to,
                     cost,
-                    key: u.ln() / weight,
-                });
-            }
-        };
-        let mut word_len = 0;
-        for i in 0..chars.len() {
-            let c = chars[i];
-            if let Some(list) = self.by_first.get(&c) {
-                for (conf, cost) in list {
-                    if chars[i..].starts_with(&conf.from) {
-                        push(i, conf.from.len(), conf.to.clone(), *cost, conf.weight, rng);
-                    }
                 }
             }
-            word_len = if c.is_alphanumeric() { word_len + 1 } else { 0 };
-            let next_alpha = chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
-            if c.is_alphanumeric() {
-                push(i, 1, format!("{c}{c}"), 1, DOUBLE_WEIGHT * self.unit, rng);
-                if word_len >= 1 && next_alpha {
-                    push(i, 1, format!("{c} "), 1, SPLIT_WEIGHT * self.unit, rng);
-                }
-                if word_len >= 3 && next_alpha && chars.get(i + 3).is_some_and(|n| n.is_alphanumeric()) {
-                    push(i, 1, format!("{c}- "), 2, HYPHEN_WEIGHT * self.unit, rng);
-                }
-            }
-        }
-        out.sort_by(|a, b| b.key.total_cmp(&a.key).then(a.at.cmp(&b.at)));
-        out
+        })
     }
 }
 
@@ -161,18 +232,17 @@ impl Corruptor for Ocr {
     fn corrupt(&self, text: &str, severity: Severity, rng: &mut StdRng) -> Result<Corrupted> {
         let chars: Vec<char> = text.chars().collect();
         let budget = stochastic_round(OCR_CER[severity.index()] * chars.len() as f64, rng);
-        let mut chosen: Vec<Candidate> = Vec::new();
+        let mut chosen: Vec<Edit> = Vec::new();
         let mut spent = 0;
         // A mark in the margin, as often as the real channel prints one.
-        let weights: Vec<f64> = self.line_start.iter().map(|m| m.1).collect();
+        let marks: Vec<f64> = self.line_start.iter().map(|m| m.1).collect();
         if budget > 0 && rng.random::<f64>() < LINE_MARK_RATE[severity.index()] {
-            if let (Some(i), Some(&first)) = (weighted_index(&weights, rng), chars.first()) {
-                chosen.push(Candidate {
+            if let (Some(i), Some(&first)) = (weighted_index(&marks, rng), chars.first()) {
+                chosen.push(Edit {
                     at: 0,
                     len: 1,
                     to: format!("{}{first}", self.line_start[i].0),
                     cost: 1,
-                    key: 0.0,
                 });
                 spent = 1;
             }
@@ -195,15 +265,29 @@ impl Corruptor for Ocr {
             if !chosen.is_empty() {
                 used[0] = true;
             }
-            for cand in self.candidates(&chars, rng) {
-                if spent >= budget {
-                    break;
-                }
-                let span = cand.at..cand.at + cand.len;
-                if spent + cand.cost > budget || used[span.clone()].iter().any(|u| *u) {
+            // Places drawn by the total weight of the edits that can start there (with replacement; a place
+            // already edited or an edit that does not fit is drawn again), then an edit drawn at the place.
+            let mut cumulative = self.position_weights(&chars);
+            for i in 1..cumulative.len() {
+                cumulative[i] += cumulative[i - 1];
+            }
+            let total = cumulative.last().copied().unwrap_or(0.0);
+            let mut attempts = 0;
+            while spent < budget && total > 0.0 && attempts < 20 + 10 * budget {
+                attempts += 1;
+                let r = rng.random::<f64>() * total;
+                let i = cumulative.partition_point(|&c| c <= r).min(chars.len() - 1);
+                if used[i] || (words_hit.len() >= max_words && !words_hit.contains(&word_of[i])) {
                     continue;
                 }
-                let word = word_of[cand.at];
+                let Some(edit) = self.edit_at(&chars, i, rng) else {
+                    continue;
+                };
+                let span = edit.at..edit.at + edit.len;
+                if spent + edit.cost > budget || used[span.clone()].iter().any(|u| *u) {
+                    continue;
+                }
+                let word = word_of[edit.at];
                 if !words_hit.contains(&word) {
                     if words_hit.len() >= max_words {
                         continue;
@@ -211,8 +295,8 @@ impl Corruptor for Ocr {
                     words_hit.push(word);
                 }
                 used[span].iter_mut().for_each(|u| *u = true);
-                spent += cand.cost;
-                chosen.push(cand);
+                spent += edit.cost;
+                chosen.push(edit);
             }
         }
         chosen.sort_by_key(|c| c.at);
@@ -251,7 +335,8 @@ mod tests {
         let table = "m\t‘m\t5\nrn\tm\t3\n";
         let ocr = Ocr::new(ocr_confusions(table).unwrap());
         assert_eq!(ocr.line_start, vec![('‘', 5.0)]);
-        assert_eq!(ocr.by_first.len(), 1);
+        assert_eq!(ocr.glyph('r').map(|g| g.multis.len()), Some(1));
+        assert!(ocr.glyph('m').is_some_and(|g| g.singles.is_empty()));
         let shipped = Ocr::new(ocr_confusions(OCR_CONFUSIONS).unwrap());
         assert!(!shipped.line_start.is_empty());
     }
