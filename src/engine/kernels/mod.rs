@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use super::gguf::{self, ActRow};
 use super::quant::{quantize_row_int8, Int8Weights};
 use super::tensor::Matrix;
 
@@ -74,6 +75,13 @@ impl Kernels {
             #[cfg(not(target_arch = "x86_64"))]
             _ => generic::dot_f32(a, b),
         }
+    }
+
+    /// Integer block dot of one llama.cpp weight row (Q8_0, Q4_0, Q4_1, Q4_K) with an activation row
+    /// quantized for its format.
+    #[inline]
+    pub fn dot_gguf(&self, w: &[u8], x: &ActRow) -> f32 {
+        gguf::dot_row(w, x)
     }
 
     /// int8 x int8 dot; `a_shifted` is `a + 128` as bytes and `b_sum` is `sum(b)`, used by VNNI.
@@ -176,6 +184,14 @@ pub fn matmul_rows(tokens: usize, out_f: usize, f: impl Fn(usize, usize) -> f32 
             }
         });
     transpose_into(&out_t, out_f, tokens)
+}
+
+/// llama.cpp block formats: `y[t][o]` is the block dot of weight row `o` (`row_bytes` of `data`) with
+/// the activation row `acts[t]`, quantized for the weights' format.
+pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usize, out_f: usize) -> Matrix {
+    matmul_rows(acts.len(), out_f, |o, t| {
+        k.dot_gguf(&data[o * row_bytes..(o + 1) * row_bytes], &acts[t])
+    })
 }
 
 /// Token rows from which weight-only formats unpack the whole weight matrix and call gemm.
