@@ -131,6 +131,28 @@ pub fn scale_min(j: usize, s: &[u8]) -> (u8, u8) {
     }
 }
 
+/// All eight 6-bit scales and minimums of a super-block at once (the same values as `scale_min`), with
+/// ggml's 32-bit mask shuffle of the 12 bytes: scales end up in bytes 0..8, minimums in 8..16.
+#[inline]
+pub fn unpack_scales(s: &[u8]) -> ([u8; 8], [u8; 8]) {
+    const LOW6: u32 = 0x3f3f_3f3f;
+    const LOW4: u32 = 0x0f0f_0f0f;
+    const LOW2: u32 = 0x0303_0303;
+    let word = |i: usize| u32::from_le_bytes([s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]]);
+    let (w0, w1, w2) = (word(0), word(1), word(2));
+    let sc_lo = w0 & LOW6;
+    let sc_hi = (w2 & LOW4) | (((w0 >> 6) & LOW2) << 4);
+    let m_lo = w1 & LOW6;
+    let m_hi = ((w2 >> 4) & LOW4) | (((w1 >> 6) & LOW2) << 4);
+    let mut sc = [0u8; 8];
+    let mut m = [0u8; 8];
+    sc[..4].copy_from_slice(&sc_lo.to_le_bytes());
+    sc[4..].copy_from_slice(&sc_hi.to_le_bytes());
+    m[..4].copy_from_slice(&m_lo.to_le_bytes());
+    m[4..].copy_from_slice(&m_hi.to_le_bytes());
+    (sc, m)
+}
+
 /// Quantizes `x` (a multiple of 256 long; a shorter tail is ignored) into Q4_K super-blocks, appending
 /// to `out`.
 pub fn quantize(x: &[f32], out: &mut Vec<u8>) {
@@ -267,21 +289,19 @@ pub fn quantize_q8k_row(x: &[f32]) -> Q8KRow {
 /// The integer parts of one super-block's dot: `sum_j sc[j] * sum(code * q)` and `sum_j m[j] * sum(q of j)`.
 #[inline]
 pub fn block_sums(block: &[u8], q: &[i8], bsums: &[i16]) -> (i32, i32) {
-    let (scales, qs) = (&block[4..16], &block[16..BLOCK_BYTES]);
-    let (mut isum, mut msum) = (0i32, 0i32);
+    let (sc, m) = unpack_scales(&block[4..16]);
+    let qs = &block[16..BLOCK_BYTES];
+    let mut isum = 0i32;
     for c in 0..QK_K / 64 {
-        let (sc1, m1) = scale_min(2 * c, scales);
-        let (sc2, m2) = scale_min(2 * c + 1, scales);
         let (mut lo, mut hi) = (0i32, 0i32);
         for l in 0..32 {
             let b = qs[c * 32 + l];
             lo += (b & 0x0f) as i32 * q[c * 64 + l] as i32;
             hi += (b >> 4) as i32 * q[c * 64 + 32 + l] as i32;
         }
-        isum += sc1 as i32 * lo + sc2 as i32 * hi;
-        let sums = &bsums[c * 4..c * 4 + 4];
-        msum += m1 as i32 * (sums[0] as i32 + sums[1] as i32) + m2 as i32 * (sums[2] as i32 + sums[3] as i32);
+        isum += sc[2 * c] as i32 * lo + sc[2 * c + 1] as i32 * hi;
     }
+    let msum = bsums.iter().enumerate().map(|(k, &s)| m[k / 2] as i32 * s as i32).sum();
     (isum, msum)
 }
 
@@ -340,6 +360,23 @@ mod tests {
         }
         for j in 0..8 {
             assert_eq!(scale_min(j, &packed), (sc[j], m[j]), "sub-block {j}");
+        }
+        assert_eq!(unpack_scales(&packed), (sc, m));
+        // Any 12 bytes: the word-wise unpacking agrees with the per-sub-block one.
+        let mut state = 0x2545_f491u32;
+        for _ in 0..1000 {
+            let bytes: Vec<u8> = (0..12)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state as u8
+                })
+                .collect();
+            let (sc, m) = unpack_scales(&bytes);
+            for j in 0..8 {
+                assert_eq!(scale_min(j, &bytes), (sc[j], m[j]), "{bytes:?} sub-block {j}");
+            }
         }
     }
 

@@ -183,12 +183,11 @@ unsafe fn dot_q4k<M: ByteDot>(w: &[u8], x: &Q8KRow) -> f32 {
     let mut total = 0.0f32;
     for b in 0..blocks {
         let block = &w[b * Q4K_BYTES..(b + 1) * Q4K_BYTES];
-        let (scales, qs) = (&block[4..16], &block[16..]);
+        let (sc, m) = q4k::unpack_scales(&block[4..16]);
+        let qs = &block[16..];
         let xq = &x.q[b * QK_K..(b + 1) * QK_K];
         let mut acc = _mm256_setzero_si256();
         for c in 0..QK_K / 64 {
-            let (sc1, _) = q4k::scale_min(2 * c, scales);
-            let (sc2, _) = q4k::scale_min(2 * c + 1, scales);
             // SAFETY: qs has 128 bytes and xq 256, so 32 bytes at 32 * c, 64 * c and 64 * c + 32 are in
             // range; the table's features come from the caller.
             unsafe {
@@ -197,17 +196,21 @@ unsafe fn dot_q4k<M: ByteDot>(w: &[u8], x: &Q8KRow) -> f32 {
                 let xhi = load32(xq.as_ptr().add(64 * c + 32) as *const u8);
                 let lo = _mm256_and_si256(q, mask);
                 let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q), mask);
-                let s1 = M::madd_u8i8_scaled(lo, xlo, sc1);
-                let s2 = M::madd_u8i8_scaled(hi, xhi, sc2);
+                let s1 = M::madd_u8i8_scaled(lo, xlo, sc[2 * c]);
+                let s2 = M::madd_u8i8_scaled(hi, xhi, sc[2 * c + 1]);
                 acc = _mm256_add_epi32(acc, _mm256_add_epi32(s1, s2));
             }
         }
+        // The minimums: the 16 sums of 16 codes times m[k / 2], in 16-bit pairs (|sum * m| < 2^17 fits
+        // the int32 of each pair).
+        // SAFETY: bsums has 16 values (32 bytes) at b * 16 because b < blocks.
+        let bsums = unsafe { load32(x.bsums.as_ptr().add(b * 16) as *const u8) };
+        let m16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
+            _mm_cvtsi64_si128(i64::from_le_bytes(m)),
+            _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+        ));
         let isum = hsum_epi32(acc);
-        let mut msum = 0i32;
-        for (j, pair) in x.bsums[b * 16..(b + 1) * 16].chunks_exact(2).enumerate() {
-            let (_, mj) = q4k::scale_min(j, scales);
-            msum += mj as i32 * (pair[0] as i32 + pair[1] as i32);
-        }
+        let msum = hsum_epi32(_mm256_madd_epi16(bsums, m16));
         total = q4k::accumulate(total, f16_at(block, 0), f16_at(block, 2), x.d[b], isum, msum);
     }
     total
