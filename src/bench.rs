@@ -1,5 +1,6 @@
 //! `shakedown bench`: kernel GOP/s and end-to-end sentences/s per scheme, batch size and thread
-//! count, each as a ratio to the f32 path measured in the same run.
+//! count, each as a ratio to the f32 path measured in the same run, with each scheme's weight bytes
+//! and peak resident memory.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use crate::engine::linear::Linear;
 use crate::engine::tensor::Matrix;
 use crate::engine::{Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};
+use crate::memory;
 
 /// What to measure.
 #[derive(Clone, Debug)]
@@ -38,7 +40,17 @@ pub struct BenchRow {
     pub unit: String,
     /// `value` / the f32 value of the same configuration, measured in the same run.
     pub ratio_vs_f32: f64,
+    /// Stored bytes of the quantized weights (the kernel's layer, or every encoder Linear).
     pub weight_bytes: usize,
+    /// Peak resident set size (`VmHWM`) while this scheme was built and measured; see `peak_rss_scope`.
+    pub peak_rss_bytes: Option<u64>,
+    /// Resident set size (`VmRSS`) when this scheme's measurement started: `peak_rss_bytes` minus this
+    /// is what building and running the scheme added.
+    pub rss_at_start_bytes: Option<u64>,
+    /// `"scheme"` when the peak was reset before the scheme (so it covers this scheme alone, on top of
+    /// what the process already held), `"process"` when the kernel refused the reset and the figure is
+    /// the process's high-water mark so far.
+    pub peak_rss_scope: String,
 }
 
 fn time_for(seconds: f64, mut f: impl FnMut() -> Result<u64>) -> Result<f64> {
@@ -59,7 +71,70 @@ fn pool(threads: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::Internal(format!("thread pool: {e}")))
 }
 
-/// Runs every measurement; rows come scheme by scheme with the f32 row of each configuration first.
+/// What one scheme measured: a value per configuration, its weight bytes and its peak RSS.
+struct Measured {
+    scheme: Scheme,
+    values: Vec<f64>,
+    weight_bytes: usize,
+    peak_rss_bytes: Option<u64>,
+    rss_at_start_bytes: Option<u64>,
+}
+
+/// Measures every scheme in turn (f32 first), resetting the peak RSS before each; `run` builds the
+/// scheme's subject and returns its weight bytes and one value per configuration.
+fn per_scheme(
+    opts: &BenchOptions,
+    mut run: impl FnMut(Scheme) -> Result<(usize, Vec<f64>)>,
+) -> Result<(Vec<Measured>, bool)> {
+    let mut reset_ok = true;
+    let mut out = Vec::new();
+    for scheme in std::iter::once(Scheme::F32).chain(opts.schemes.iter().copied().filter(|s| *s != Scheme::F32)) {
+        reset_ok &= memory::reset_peak();
+        let rss_at_start_bytes = memory::resident_bytes();
+        let (weight_bytes, values) = run(scheme)?;
+        out.push(Measured {
+            scheme,
+            values,
+            weight_bytes,
+            peak_rss_bytes: memory::peak_resident_bytes(),
+            rss_at_start_bytes,
+        });
+    }
+    Ok((out, reset_ok))
+}
+
+/// Rows for configuration `c` (named by `what`, `threads`, `batch`) with ratios to the f32 value.
+fn rows_for(
+    opts: &BenchOptions,
+    measured: &[Measured],
+    c: usize,
+    row: (&str, usize, usize, &str),
+    scope: &str,
+) -> Vec<BenchRow> {
+    let (what, threads, batch, unit) = row;
+    let base = measured.first().map_or(f64::NAN, |m| m.values[c]);
+    measured
+        .iter()
+        .filter(|m| m.scheme != Scheme::F32 || opts.schemes.contains(&Scheme::F32))
+        .map(|m| BenchRow {
+            what: what.to_string(),
+            scheme: m.scheme.to_string(),
+            threads,
+            batch,
+            value: m.values[c],
+            unit: unit.into(),
+            ratio_vs_f32: m.values[c] / base,
+            weight_bytes: m.weight_bytes,
+            peak_rss_bytes: m.peak_rss_bytes,
+            rss_at_start_bytes: m.rss_at_start_bytes,
+            peak_rss_scope: scope.into(),
+        })
+        .collect()
+}
+
+/// Runs every measurement; rows come configuration by configuration, the f32 row of each first.
+/// Each scheme is built and measured on its own (its subject dropped before the next), so its peak
+/// RSS can be read alone.
 pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
     if opts.texts.is_empty() {
         return Err(Error::input("bench", "no texts to run"));
@@ -74,85 +149,130 @@ pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
         in_f,
         (0..tokens * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect(),
     );
-    for &threads in &opts.threads {
-        let mut base = None;
-        for &scheme in std::iter::once(&Scheme::F32).chain(opts.schemes.iter().filter(|s| **s != Scheme::F32)) {
-            let layer = Linear::new(&w, vec![0.0; out_f], out_f, in_f, scheme);
-            let ops = 2 * tokens * in_f * out_f;
-            let per_s = pool(threads)?.install(|| {
-                time_for(opts.seconds, || {
-                    std::hint::black_box(layer.forward(&x));
-                    Ok(1)
-                })
-            })?;
-            let gops = per_s * ops as f64 / 1e9;
-            let b = *base.get_or_insert(gops);
-            if scheme == Scheme::F32 && !opts.schemes.contains(&Scheme::F32) {
-                continue;
-            }
-            rows.push(BenchRow {
-                what: format!("kernel {tokens}x{in_f} * {in_f}x{out_f}"),
-                scheme: scheme.to_string(),
-                threads,
-                batch: tokens,
-                value: gops,
-                unit: "GOP/s".into(),
-                ratio_vs_f32: gops / b,
-                weight_bytes: layer.weight_bytes(),
-            });
-        }
+    let ops = 2 * tokens * in_f * out_f;
+    let (kernel, kernel_reset) = per_scheme(opts, |scheme| {
+        let layer = Linear::new(&w, vec![0.0; out_f], out_f, in_f, scheme);
+        let values = opts
+            .threads
+            .iter()
+            .map(|&threads| {
+                let per_s = pool(threads)?.install(|| {
+                    time_for(opts.seconds, || {
+                        std::hint::black_box(layer.forward(&x));
+                        Ok(1)
+                    })
+                })?;
+                Ok(per_s * ops as f64 / 1e9)
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        Ok((layer.weight_bytes(), values))
+    })?;
+    let what = format!("kernel {tokens}x{in_f} * {in_f}x{out_f}");
+    for (c, &threads) in opts.threads.iter().enumerate() {
+        let scope = if kernel_reset { "scheme" } else { "process" };
+        rows.extend(rows_for(opts, &kernel, c, (&what, threads, tokens, "GOP/s"), scope));
     }
     // End to end.
     let files = ModelFiles::load(&opts.model)?;
     let texts: Vec<&str> = opts.texts.iter().map(String::as_str).collect();
-    let models: Vec<(Scheme, Model)> = std::iter::once(Scheme::F32)
-        .chain(opts.schemes.iter().copied().filter(|s| *s != Scheme::F32))
-        .map(|s| Model::build_calibrated(&files, s, &texts).map(|m| (s, m)))
-        .collect::<Result<_>>()?;
-    for &threads in &opts.threads {
-        for &batch in &opts.batches {
-            let mut base = None;
-            for (scheme, model) in &models {
+    let configs: Vec<(usize, usize)> = opts
+        .threads
+        .iter()
+        .flat_map(|&t| opts.batches.iter().map(move |&b| (t, b)))
+        .collect();
+    let (e2e, e2e_reset) = per_scheme(opts, |scheme| {
+        let model = Model::build_calibrated(&files, scheme, &texts)?;
+        let values = configs
+            .iter()
+            .map(|&(threads, batch)| {
                 let mut next = 0usize;
-                let per_s = pool(threads)?.install(|| {
+                pool(threads)?.install(|| {
                     time_for(opts.seconds, || {
                         let chunk: Vec<&str> = (0..batch).map(|i| texts[(next + i) % texts.len()]).collect();
                         next += batch;
                         std::hint::black_box(model.embeddings(&chunk)?);
                         Ok(batch as u64)
                     })
-                })?;
-                let b = *base.get_or_insert(per_s);
-                if *scheme == Scheme::F32 && !opts.schemes.contains(&Scheme::F32) {
-                    continue;
-                }
-                rows.push(BenchRow {
-                    what: "end-to-end encoder".into(),
-                    scheme: scheme.to_string(),
-                    threads,
-                    batch,
-                    value: per_s,
-                    unit: "sentences/s".into(),
-                    ratio_vs_f32: per_s / b,
-                    weight_bytes: model.linear_weight_stats().0,
-                });
-            }
-        }
+                })
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        Ok((model.linear_weight_stats().0, values))
+    })?;
+    for (c, &(threads, batch)) in configs.iter().enumerate() {
+        let scope = if e2e_reset { "scheme" } else { "process" };
+        rows.extend(rows_for(
+            opts,
+            &e2e,
+            c,
+            ("end-to-end encoder", threads, batch, "sentences/s"),
+            scope,
+        ));
     }
     Ok(rows)
+}
+
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| "-".into(), |b| format!("{:.1}", b as f64 / (1 << 20) as f64))
 }
 
 /// A terminal table of the rows.
 pub fn render(rows: &[BenchRow], kernels: &str) -> String {
     let mut out = format!(
-        "kernel table: {kernels}\n{:<34} {:<16} {:>7} {:>5} {:>12} {:>12} {:>8} {:>12}\n",
-        "what", "scheme", "threads", "batch", "value", "unit", "x f32", "weight bytes"
+        "kernel table: {kernels}\n{:<34} {:<16} {:>7} {:>5} {:>12} {:>12} {:>8} {:>12} {:>13} {:>10}\n",
+        "what", "scheme", "threads", "batch", "value", "unit", "x f32", "weight bytes", "peak RSS MiB", "start MiB"
     );
     for r in rows {
         out.push_str(&format!(
-            "{:<34} {:<16} {:>7} {:>5} {:>12.2} {:>12} {:>8.2} {:>12}\n",
-            r.what, r.scheme, r.threads, r.batch, r.value, r.unit, r.ratio_vs_f32, r.weight_bytes
+            "{:<34} {:<16} {:>7} {:>5} {:>12.2} {:>12} {:>8.2} {:>12} {:>13} {:>10}\n",
+            r.what,
+            r.scheme,
+            r.threads,
+            r.batch,
+            r.value,
+            r.unit,
+            r.ratio_vs_f32,
+            r.weight_bytes,
+            mib(r.peak_rss_bytes),
+            mib(r.rss_at_start_bytes)
         ));
     }
+    if rows.iter().any(|r| r.peak_rss_scope == "process") {
+        out.push_str("peak RSS: the process's high-water mark after each scheme (the kernel refused to reset it)\n");
+    } else {
+        out.push_str(
+            "peak RSS: VmHWM while each scheme was built and measured, reset before each; it includes what the \
+             process held at the start (start MiB: binary, f32 source weights, memory the allocator kept)\n",
+        );
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(scheme: &str, scope: &str) -> BenchRow {
+        BenchRow {
+            what: "end-to-end encoder".into(),
+            scheme: scheme.into(),
+            threads: 1,
+            batch: 1,
+            value: 10.0,
+            unit: "sentences/s".into(),
+            ratio_vs_f32: 1.0,
+            weight_bytes: 1234,
+            peak_rss_bytes: Some(3 << 20),
+            rss_at_start_bytes: None,
+            peak_rss_scope: scope.into(),
+        }
+    }
+
+    #[test]
+    fn the_table_shows_weight_bytes_and_peak_rss_and_says_what_the_peak_covers() {
+        let table = render(&[row("q4_k", "scheme")], "generic");
+        assert!(table.contains("peak RSS MiB") && table.contains("1234") && table.contains("3.0"));
+        assert!(table.contains("reset before each"), "{table}");
+        let table = render(&[row("q4_k", "process")], "generic");
+        assert!(table.contains("high-water mark after each scheme"), "{table}");
+    }
 }

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod fidelity;
 pub mod gate;
 pub mod inspect;
+pub mod memory;
 pub mod merge;
 pub mod metrics;
 pub mod predict;

@@ -443,16 +443,20 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Schemes => {
-            println!("{:<22} {:>14}  what", "scheme", "bits/weight*");
+            println!("{:<22} {:>12} {:>10}  what", "scheme", "bits/weight*", "at 384**");
             for name in shakedown::engine::scheme::ALL_SCHEMES {
                 let scheme: Scheme = name.parse().map_err(Error::Internal)?;
                 println!(
-                    "{name:<22} {:>14.3}  {}",
+                    "{name:<22} {:>12.3} {:>10.3}  {}",
+                    scheme.bits_per_weight(1536),
                     scheme.bits_per_weight(384),
                     scheme.describe()
                 );
             }
-            println!("* for a 384-wide row (all-MiniLM-L6-v2); scales and minimums stored as f32");
+            println!(
+                "*  for a 1536-wide row (a whole number of every group and block); RTN/AWQ scales and minimums as f32"
+            );
+            println!("** for a 384-wide row (most of all-MiniLM-L6-v2's Linears): Q4_K pads it to two 256-weight super-blocks");
             Ok(ExitCode::SUCCESS)
         }
         Command::Predict(args) => {

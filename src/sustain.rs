@@ -148,7 +148,7 @@ pub fn measure(
             latency_p99_ms: percentile(&latencies, 0.99),
             cpu_temp_c: cpu_temperature_c(),
             cpu_freq_mhz: cpu_frequency_mhz(),
-            rss_bytes: resident_bytes(),
+            rss_bytes: crate::memory::resident_bytes(),
         });
     }
     Ok(out)
@@ -216,13 +216,6 @@ fn cpu_frequency_mhz() -> Option<f64> {
         .filter_map(|s| s.trim().parse::<f64>().ok())
         .collect();
     (!khz.is_empty()).then(|| khz.iter().sum::<f64>() / khz.len() as f64 / 1000.0)
-}
-
-/// Current resident set size of this process (Linux `/proc/self/status`).
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! llama.cpp's block formats Q8_0, Q4_0 and Q4_1, byte for byte as ggml stores them (checked against the
 //! reference quantizers of the PyPI package `gguf`, `gguf.quants`), and their block dot products with
-//! activations quantized on the fly to Q8_0 (or Q8_1 for Q4_1), as ggml's CPU path does.
+//! activations quantized on the fly to Q8_0 (or Q8_1 for Q4_1), as ggml's CPU path does. The K-quant
+//! Q4_K (256-weight super-blocks, Q8_K activations) lives in `q4k`; this module dispatches to it.
 //!
 //! Layouts (32 weights a block): Q8_0 = f16 `d` + 32 x i8; Q4_0 = f16 `d` + 16 bytes whose low nibbles
 //! hold weights 0..16 and high nibbles 16..32, code `q + 8`; Q4_1 = f16 `d`, f16 `m` + 16 bytes of codes.
@@ -11,25 +12,64 @@
 
 use half::f16;
 
+use super::q4k;
+
 /// Weights a block.
 pub const BLOCK: usize = 32;
 
 /// A llama.cpp block format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BlockFormat {
+    /// 32 weights: f16 scale + 32 x i8.
     Q8_0,
+    /// 32 weights: f16 scale + 16 bytes of 4-bit codes, offset 8.
     Q4_0,
+    /// 32 weights: f16 scale, f16 minimum + 16 bytes of 4-bit codes.
     Q4_1,
+    /// 256 weights: f16 scale and minimum, 6-bit sub-block scales and minimums, 4-bit codes (see `q4k`).
+    Q4K,
 }
 
 impl BlockFormat {
+    /// Every format, in the order `shakedown schemes` lists them.
+    pub const ALL: [BlockFormat; 4] = [
+        BlockFormat::Q8_0,
+        BlockFormat::Q4_0,
+        BlockFormat::Q4_1,
+        BlockFormat::Q4K,
+    ];
+
+    /// The name users type and GGUF files use (lowercase): `q8_0`, `q4_0`, `q4_1`, `q4_k`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockFormat::Q8_0 => "q8_0",
+            BlockFormat::Q4_0 => "q4_0",
+            BlockFormat::Q4_1 => "q4_1",
+            BlockFormat::Q4K => "q4_k",
+        }
+    }
+
+    /// Weights of one block.
+    pub fn block_weights(self) -> usize {
+        match self {
+            BlockFormat::Q4K => q4k::QK_K,
+            _ => BLOCK,
+        }
+    }
+
     /// Bytes of one block.
     pub fn block_bytes(self) -> usize {
         match self {
             BlockFormat::Q8_0 => 2 + BLOCK,
             BlockFormat::Q4_0 => 2 + BLOCK / 2,
             BlockFormat::Q4_1 => 4 + BLOCK / 2,
+            BlockFormat::Q4K => q4k::BLOCK_BYTES,
         }
+    }
+
+    /// `n` rounded up to whole blocks: the padded row length of a Linear stored in this format.
+    pub fn padded(self, n: usize) -> usize {
+        n.div_ceil(self.block_weights()) * self.block_weights()
     }
 }
 
@@ -41,8 +81,11 @@ fn reciprocal(d: f32) -> f32 {
     }
 }
 
-/// Quantizes `x` (a multiple of 32 long) into blocks of `format`, appending to `out`.
+/// Quantizes `x` (a multiple of the format's block length) into blocks of `format`, appending to `out`.
 pub fn quantize(format: BlockFormat, x: &[f32], out: &mut Vec<u8>) {
+    if format == BlockFormat::Q4K {
+        return q4k::quantize(x, out);
+    }
     for block in x.chunks(BLOCK) {
         match format {
             BlockFormat::Q8_0 => {
@@ -76,6 +119,7 @@ pub fn quantize(format: BlockFormat, x: &[f32], out: &mut Vec<u8>) {
                     out.push(code(block[j]) | (code(block[j + BLOCK / 2]) << 4));
                 }
             }
+            BlockFormat::Q4K => {} // handled above, whole super-blocks at a time
         }
     }
 }
@@ -86,6 +130,9 @@ fn f16_at(bytes: &[u8], at: usize) -> f32 {
 
 /// Dequantizes blocks of `format` into `out` (`out.len()` weights).
 pub fn dequantize(format: BlockFormat, bytes: &[u8], out: &mut [f32]) {
+    if format == BlockFormat::Q4K {
+        return q4k::dequantize(bytes, out);
+    }
     for (block, dst) in bytes.chunks(format.block_bytes()).zip(out.chunks_mut(BLOCK)) {
         match format {
             BlockFormat::Q8_0 => {
@@ -106,6 +153,7 @@ pub fn dequantize(format: BlockFormat, bytes: &[u8], out: &mut [f32]) {
                     dst[j + BLOCK / 2] = (qs[j] >> 4) as f32 * d + m;
                 }
             }
+            BlockFormat::Q4K => {} // handled above, whole super-blocks at a time
         }
     }
 }
@@ -113,8 +161,11 @@ pub fn dequantize(format: BlockFormat, bytes: &[u8], out: &mut [f32]) {
 /// One token row quantized to Q8 blocks: per block the f16-rounded scale, `d * sum(q)` (Q8_1's `s`),
 /// and the codes.
 pub struct Q8Row {
+    /// Scale of each block, rounded to f16.
     pub d: Vec<f32>,
+    /// `d * sum(q)` of each block, rounded to f16.
     pub s: Vec<f32>,
+    /// Codes, 32 a block.
     pub q: Vec<i8>,
 }
 
@@ -140,39 +191,89 @@ pub fn quantize_q8_row(x: &[f32]) -> Q8Row {
     row
 }
 
-/// Dot product of one weight row in `format` with one Q8 activation row, block by block with int32 sums.
-pub fn dot_row(format: BlockFormat, w: &[u8], x: &Q8Row) -> f32 {
-    let mut sum = 0.0f32;
-    for (b, block) in w.chunks(format.block_bytes()).enumerate() {
-        let xq = &x.q[b * BLOCK..(b + 1) * BLOCK];
-        let dw = f16_at(block, 0);
-        match format {
-            BlockFormat::Q8_0 => {
-                let acc: i32 = block[2..]
-                    .iter()
-                    .zip(xq)
-                    .map(|(&w, &x)| w as i8 as i32 * x as i32)
-                    .sum();
-                sum += dw * x.d[b] * acc as f32;
-            }
-            BlockFormat::Q4_0 => {
-                let qs = &block[2..];
-                let acc: i32 = (0..BLOCK / 2)
-                    .map(|j| {
-                        ((qs[j] & 0x0f) as i32 - 8) * xq[j] as i32
-                            + ((qs[j] >> 4) as i32 - 8) * xq[j + BLOCK / 2] as i32
-                    })
-                    .sum();
-                sum += dw * x.d[b] * acc as f32;
-            }
-            BlockFormat::Q4_1 => {
-                let (m, qs) = (f16_at(block, 2), &block[4..]);
-                let acc: i32 = (0..BLOCK / 2)
-                    .map(|j| (qs[j] & 0x0f) as i32 * xq[j] as i32 + (qs[j] >> 4) as i32 * xq[j + BLOCK / 2] as i32)
-                    .sum();
-                sum += dw * x.d[b] * acc as f32 + m * x.s[b];
-            }
+/// An activation row quantized for the integer block dot of one weight format; the variant names
+/// that format, so a row is never dotted with weights of another.
+pub enum ActRow {
+    /// Q8_0 blocks for Q8_0 weights.
+    Q8_0(Q8Row),
+    /// Q8_0 blocks for Q4_0 weights.
+    Q4_0(Q8Row),
+    /// Q8_1 blocks (Q8_0 plus `s`) for Q4_1 weights.
+    Q4_1(Q8Row),
+    /// Q8_K super-blocks for Q4_K weights.
+    Q4K(q4k::Q8KRow),
+}
+
+impl ActRow {
+    /// The weight format this row is quantized for.
+    pub fn format(&self) -> BlockFormat {
+        match self {
+            ActRow::Q8_0(_) => BlockFormat::Q8_0,
+            ActRow::Q4_0(_) => BlockFormat::Q4_0,
+            ActRow::Q4_1(_) => BlockFormat::Q4_1,
+            ActRow::Q4K(_) => BlockFormat::Q4K,
         }
+    }
+}
+
+/// Quantizes an activation row (a multiple of the format's block length) for dots with `format` weights.
+pub fn quantize_activations(format: BlockFormat, x: &[f32]) -> ActRow {
+    match format {
+        BlockFormat::Q8_0 => ActRow::Q8_0(quantize_q8_row(x)),
+        BlockFormat::Q4_0 => ActRow::Q4_0(quantize_q8_row(x)),
+        BlockFormat::Q4_1 => ActRow::Q4_1(quantize_q8_row(x)),
+        BlockFormat::Q4K => ActRow::Q4K(q4k::quantize_q8k_row(x)),
+    }
+}
+
+/// Dot product of one weight row, in the format `x` was quantized for, with the activation row `x`,
+/// block by block with int32 sums (the scalar reference of every kernel table).
+pub fn dot_row(w: &[u8], x: &ActRow) -> f32 {
+    match x {
+        ActRow::Q8_0(x) => dot_q8_0(w, x),
+        ActRow::Q4_0(x) => dot_q4_0(w, x),
+        ActRow::Q4_1(x) => dot_q4_1(w, x),
+        ActRow::Q4K(x) => q4k::dot_row(w, x),
+    }
+}
+
+/// Q8_0 weights x Q8_0 activations: `sum_b dw * dx * sum(w * x)`.
+pub fn dot_q8_0(w: &[u8], x: &Q8Row) -> f32 {
+    let mut sum = 0.0f32;
+    for (b, block) in w.chunks_exact(BlockFormat::Q8_0.block_bytes()).enumerate() {
+        let xq = &x.q[b * BLOCK..(b + 1) * BLOCK];
+        let acc: i32 = block[2..]
+            .iter()
+            .zip(xq)
+            .map(|(&w, &x)| w as i8 as i32 * x as i32)
+            .sum();
+        sum += f16_at(block, 0) * x.d[b] * acc as f32;
+    }
+    sum
+}
+
+/// Q4_0 weights x Q8_0 activations: `sum_b dw * dx * sum((code - 8) * x)`.
+pub fn dot_q4_0(w: &[u8], x: &Q8Row) -> f32 {
+    let mut sum = 0.0f32;
+    for (b, block) in w.chunks_exact(BlockFormat::Q4_0.block_bytes()).enumerate() {
+        let (xq, qs) = (&x.q[b * BLOCK..(b + 1) * BLOCK], &block[2..]);
+        let acc: i32 = (0..BLOCK / 2)
+            .map(|j| ((qs[j] & 0x0f) as i32 - 8) * xq[j] as i32 + ((qs[j] >> 4) as i32 - 8) * xq[j + BLOCK / 2] as i32)
+            .sum();
+        sum += f16_at(block, 0) * x.d[b] * acc as f32;
+    }
+    sum
+}
+
+/// Q4_1 weights x Q8_1 activations: `sum_b dw * dx * sum(code * x) + m * s`.
+pub fn dot_q4_1(w: &[u8], x: &Q8Row) -> f32 {
+    let mut sum = 0.0f32;
+    for (b, block) in w.chunks_exact(BlockFormat::Q4_1.block_bytes()).enumerate() {
+        let (xq, m, qs) = (&x.q[b * BLOCK..(b + 1) * BLOCK], f16_at(block, 2), &block[4..]);
+        let acc: i32 = (0..BLOCK / 2)
+            .map(|j| (qs[j] & 0x0f) as i32 * xq[j] as i32 + (qs[j] >> 4) as i32 * xq[j + BLOCK / 2] as i32)
+            .sum();
+        sum += f16_at(block, 0) * x.d[b] * acc as f32 + m * x.s[b];
     }
     sum
 }
@@ -186,6 +287,8 @@ mod tests {
         assert_eq!(BlockFormat::Q8_0.block_bytes(), 34);
         assert_eq!(BlockFormat::Q4_0.block_bytes(), 18);
         assert_eq!(BlockFormat::Q4_1.block_bytes(), 20);
+        assert_eq!(BlockFormat::Q4K.block_bytes(), 144);
+        assert_eq!(BlockFormat::Q4K.padded(384), 512);
     }
 
     #[test]
@@ -213,7 +316,7 @@ mod tests {
                 assert!((a - b).abs() <= step * 1.01, "{format:?}: {a} vs {b}");
             }
             let want: f32 = back.iter().zip(&act_deq).map(|(a, b)| a * b).sum();
-            let got = dot_row(format, &bytes, &q8);
+            let got = dot_row(&bytes, &quantize_activations(format, &act));
             assert!(
                 (got - want).abs() < 1e-2 * (1.0 + want.abs()),
                 "{format:?}: {got} vs {want}"

@@ -5,7 +5,7 @@ use half::f16;
 
 use super::gguf;
 use super::gguf::BlockFormat;
-use super::kernels::{kernels, matmul_dequant, matmul_f32, matmul_int8, matmul_rows, prepare_int8};
+use super::kernels::{kernels, matmul_dequant, matmul_f32, matmul_gguf_with, matmul_int8, prepare_int8};
 use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
 use super::scheme::Scheme;
 use super::tensor::{transpose, Matrix};
@@ -24,7 +24,7 @@ enum Weights {
         dynamic_activations: bool,
     },
     Int4(Int4Weights),
-    /// llama.cpp blocks; rows padded with zeros to a multiple of 32 weights.
+    /// llama.cpp blocks; rows padded with zeros to whole blocks (32 weights, or 256 for Q4_K).
     Gguf {
         format: BlockFormat,
         data: Vec<u8>,
@@ -78,8 +78,9 @@ impl Linear {
             // Without calibration inputs AWQ's search has nothing to weigh: plain symmetric RTN.
             Scheme::W4A16Awq { group } => Weights::Int4(quantize_int4(w, out_features, in_features, group, false)),
             Scheme::Gguf(format) => {
-                let padded = in_features.div_ceil(gguf::BLOCK) * gguf::BLOCK;
-                let mut data = Vec::with_capacity(out_features * padded / gguf::BLOCK * format.block_bytes());
+                let padded = format.padded(in_features);
+                let row_bytes = padded / format.block_weights() * format.block_bytes();
+                let mut data = Vec::with_capacity(out_features * row_bytes);
                 let mut row = vec![0.0f32; padded];
                 for o in 0..out_features {
                     row[..in_features].copy_from_slice(&w[o * in_features..(o + 1) * in_features]);
@@ -88,7 +89,7 @@ impl Linear {
                 Weights::Gguf {
                     format,
                     data,
-                    row_bytes: padded / gguf::BLOCK * format.block_bytes(),
+                    row_bytes,
                 }
             }
         };
@@ -145,17 +146,14 @@ impl Linear {
                 data,
                 row_bytes,
             } => {
-                let padded = self.in_features.div_ceil(gguf::BLOCK) * gguf::BLOCK;
-                let mut row = vec![0.0f32; padded];
-                let acts: Vec<gguf::Q8Row> = (0..x.rows)
+                let mut row = vec![0.0f32; format.padded(self.in_features)];
+                let acts: Vec<gguf::ActRow> = (0..x.rows)
                     .map(|t| {
                         row[..self.in_features].copy_from_slice(x.row(t));
-                        gguf::quantize_q8_row(&row)
+                        gguf::quantize_activations(*format, &row)
                     })
                     .collect();
-                matmul_rows(x.rows, self.out_features, |o, t| {
-                    gguf::dot_row(*format, &data[o * row_bytes..(o + 1) * row_bytes], &acts[t])
-                })
+                matmul_gguf_with(kernels(), &acts, data, *row_bytes, self.out_features)
             }
             Weights::Awq { w, act_scale } => {
                 let mut xs = x.clone();
@@ -266,27 +264,41 @@ mod tests {
         }
     }
 
+    /// The activations as the integer block dot sees them: Q8 (or Q8_K) codes times their block scale.
+    fn dequantized_activations(fmt: BlockFormat, x: &[f32]) -> Vec<f64> {
+        match gguf::quantize_activations(fmt, x) {
+            gguf::ActRow::Q4K(r) => {
+                r.q.iter()
+                    .enumerate()
+                    .map(|(i, &q)| q as f64 * r.d[i / 256] as f64)
+                    .collect()
+            }
+            gguf::ActRow::Q8_0(r) | gguf::ActRow::Q4_0(r) | gguf::ActRow::Q4_1(r) => {
+                r.q.iter()
+                    .enumerate()
+                    .map(|(i, &q)| q as f64 * r.d[i / 32] as f64)
+                    .collect()
+            }
+        }
+    }
+
     #[test]
     fn gguf_layers_match_block_dots_with_q8_activations_on_odd_widths() {
         let mut rng = StdRng::seed_from_u64(9);
-        for &(t, in_f, out_f) in &[(1, 32, 3), (3, 70, 5), (4, 128, 17)] {
+        for &(t, in_f, out_f) in &[(1, 32, 3), (3, 70, 5), (4, 128, 17), (2, 300, 9), (3, 512, 4)] {
             let x = Matrix::from_vec(t, in_f, random(&mut rng, t * in_f));
             let w = random(&mut rng, out_f * in_f);
             let b = random(&mut rng, out_f);
-            for name in ["q8_0", "q4_0", "q4_1"] {
-                let layer = Linear::new(&w, b.clone(), out_f, in_f, name.parse().unwrap());
+            for fmt in BlockFormat::ALL {
+                let name = fmt.name();
+                let layer = Linear::new(&w, b.clone(), out_f, in_f, Scheme::Gguf(fmt));
                 let got = layer.forward(&x);
-                let fmt = match name {
-                    "q8_0" => BlockFormat::Q8_0,
-                    "q4_0" => BlockFormat::Q4_0,
-                    _ => BlockFormat::Q4_1,
-                };
-                // Reference: dequantized weights times dequantized Q8 activations, in f64.
-                let padded = in_f.div_ceil(32) * 32;
+                // Reference: dequantized weights times dequantized Q8 (Q8_K) activations, in f64.
+                let padded = fmt.padded(in_f);
                 for tt in 0..t {
                     let mut xr = vec![0.0f32; padded];
                     xr[..in_f].copy_from_slice(x.row(tt));
-                    let q8 = gguf::quantize_q8_row(&xr);
+                    let xd = dequantized_activations(fmt, &xr);
                     for o in 0..out_f {
                         let mut wr = vec![0.0f32; padded];
                         wr[..in_f].copy_from_slice(&w[o * in_f..(o + 1) * in_f]);
@@ -294,10 +306,7 @@ mod tests {
                         gguf::quantize(fmt, &wr, &mut bytes);
                         let mut wd = vec![0.0f32; padded];
                         gguf::dequantize(fmt, &bytes, &mut wd);
-                        let want: f64 = (0..padded)
-                            .map(|i| wd[i] as f64 * (q8.q[i] as f64 * q8.d[i / 32] as f64))
-                            .sum::<f64>()
-                            + b[o] as f64;
+                        let want: f64 = (0..padded).map(|i| wd[i] as f64 * xd[i]).sum::<f64>() + b[o] as f64;
                         let g = got.data[tt * out_f + o] as f64;
                         assert!(
                             (g - want).abs() < 2e-2 * (1.0 + want.abs()),
@@ -330,5 +339,11 @@ mod tests {
         assert_eq!(f32_bytes, 64 * 256 * 4);
         assert_eq!(int8, 64 * 256 + 64 * 4);
         assert_eq!(int4, 64 * 128 + 64 * 2 * 4);
+        let q4k = Linear::new(&w, vec![0.0; 64], 64, 256, "q4_k".parse().unwrap()).weight_bytes();
+        assert_eq!(q4k, 64 * 144);
+        // A 300-wide row is padded to two super-blocks.
+        let w300 = vec![0.5f32; 3 * 300];
+        let q4k_pad = Linear::new(&w300, vec![0.0; 3], 3, 300, "q4_k".parse().unwrap()).weight_bytes();
+        assert_eq!(q4k_pad, 3 * 2 * 144);
     }
 }

@@ -7,6 +7,7 @@ pub mod gguf;
 pub mod kernels;
 pub mod linear;
 pub mod load;
+pub mod q4k;
 pub mod quant;
 pub mod scheme;
 pub mod tensor;

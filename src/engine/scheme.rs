@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::engine::gguf::BlockFormat;
+
 /// How the weights (and, for W8A8, the activations) of every Linear in the transformer blocks are stored and multiplied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
@@ -21,7 +23,8 @@ pub enum Scheme {
     /// Weight-only 4-bit, symmetric, per group, with AWQ's activation-aware per-channel scales and
     /// clipping search, calibrated on the suite's calibration split; f32 activations.
     W4A16Awq { group: usize },
-    /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1), with activations quantized per block to Q8 as ggml does.
+    /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1, Q4_K), with activations quantized per block to Q8
+    /// (Q8_K for Q4_K) as ggml does.
     Gguf(crate::engine::gguf::BlockFormat),
 }
 
@@ -29,7 +32,7 @@ pub enum Scheme {
 pub const DEFAULT_SCHEMES: &str = "f32,int8,w4a16-rtn-g128";
 
 /// Every scheme name `shakedown schemes` lists (`w8a8` is accepted as another name for `int8`).
-pub const ALL_SCHEMES: [&str; 18] = [
+pub const ALL_SCHEMES: [&str; 19] = [
     "f32",
     "f16",
     "int8",
@@ -48,6 +51,7 @@ pub const ALL_SCHEMES: [&str; 18] = [
     "q8_0",
     "q4_0",
     "q4_1",
+    "q4_k",
 ];
 
 impl Scheme {
@@ -66,9 +70,12 @@ impl Scheme {
                     .into()
             }
             Scheme::W8A16 => "per-channel symmetric int8 weights, f32 activations".into(),
+            Scheme::Gguf(BlockFormat::Q4K) => "llama.cpp Q4_K super-blocks of 256 weights: f16 scale and minimum, \
+                 6-bit scales and minimums per 32, 4-bit codes; activations quantized to Q8_K for integer block dots"
+                .into(),
             Scheme::Gguf(f) => format!(
                 "llama.cpp {f:?} blocks of 32 weights with an f16 scale{}; activations quantized per block to Q8 for integer block dots",
-                if *f == crate::engine::gguf::BlockFormat::Q4_1 { " and f16 minimum" } else { "" }
+                if *f == BlockFormat::Q4_1 { " and f16 minimum" } else { "" }
             ),
             Scheme::W4A16Awq { group } => format!(
                 "4-bit symmetric weights per group of {group} with AWQ activation-aware scales and clipping, calibrated on the suite's calibration split; f32 activations"
@@ -100,7 +107,8 @@ impl Scheme {
             }
             // Codes, group scales, and the per-input-channel activation scale shared by all rows (not counted per row).
             Scheme::W4A16Awq { group } => 8.0 * in_features.div_ceil(2) as f64 + groups(Some(*group)) * 32.0,
-            Scheme::Gguf(f) => (in_features.div_ceil(32) * f.block_bytes() * 8) as f64,
+            // Rows are zero-padded to whole blocks (256 weights for Q4_K), and the padding is stored.
+            Scheme::Gguf(f) => (f.padded(in_features) / f.block_weights() * f.block_bytes() * 8) as f64,
         };
         per_row / in_features.max(1) as f64
     }
@@ -114,7 +122,7 @@ impl fmt::Display for Scheme {
             Scheme::Int8 => write!(f, "int8"),
             Scheme::W8A16 => write!(f, "w8a16"),
             Scheme::W4A16Awq { group } => write!(f, "w4a16-awq-g{group}"),
-            Scheme::Gguf(format) => write!(f, "{}", format!("{format:?}").to_lowercase()),
+            Scheme::Gguf(format) => write!(f, "{}", format.name()),
             Scheme::W4A16Rtn { group, asym } => {
                 match group {
                     Some(g) => write!(f, "w4a16-rtn-g{g}")?,
@@ -139,10 +147,10 @@ impl FromStr for Scheme {
             "f16" => return Ok(Scheme::F16),
             "int8" | "w8a8" => return Ok(Scheme::Int8),
             "w8a16" => return Ok(Scheme::W8A16),
-            "q8_0" => return Ok(Scheme::Gguf(crate::engine::gguf::BlockFormat::Q8_0)),
-            "q4_0" => return Ok(Scheme::Gguf(crate::engine::gguf::BlockFormat::Q4_0)),
-            "q4_1" => return Ok(Scheme::Gguf(crate::engine::gguf::BlockFormat::Q4_1)),
             _ => {}
+        }
+        if let Some(format) = BlockFormat::ALL.into_iter().find(|f| f.name() == s) {
+            return Ok(Scheme::Gguf(format));
         }
         if let Some(group) = s.strip_prefix("w4a16-awq-g").and_then(|g| g.parse::<usize>().ok()) {
             if [32, 64, 128].contains(&group) {
@@ -231,5 +239,9 @@ mod tests {
         assert_eq!("q4_0".parse::<Scheme>().unwrap().bits_per_weight(384), 4.5);
         assert_eq!("q8_0".parse::<Scheme>().unwrap().bits_per_weight(384), 8.5);
         assert_eq!("q4_1".parse::<Scheme>().unwrap().bits_per_weight(384), 5.0);
+        let q4k: Scheme = "q4_k".parse().unwrap();
+        assert_eq!(q4k.bits_per_weight(1536), 4.5);
+        // 384 weights are stored as two super-blocks, the second half zero padding.
+        assert_eq!(q4k.bits_per_weight(384), 6.0);
     }
 }

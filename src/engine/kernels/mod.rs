@@ -10,11 +10,14 @@
 pub mod generic;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;
+#[cfg(target_arch = "x86_64")]
+pub mod x86_gguf;
 
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use super::gguf::{self, ActRow};
 use super::quant::{quantize_row_int8, Int8Weights};
 use super::tensor::Matrix;
 
@@ -50,10 +53,11 @@ impl Kernels {
         let mut out = vec![Kernels { isa: Isa::Generic }];
         #[cfg(target_arch = "x86_64")]
         {
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c") {
                 out.push(Kernels { isa: Isa::Avx2 });
                 if is_x86_feature_detected!("avx512f")
                     && is_x86_feature_detected!("avx512bw")
+                    && is_x86_feature_detected!("avx512vl")
                     && is_x86_feature_detected!("avx512vnni")
                 {
                     out.push(Kernels { isa: Isa::Avx512Vnni });
@@ -68,11 +72,27 @@ impl Kernels {
     pub fn dot_f32(&self, a: &[f32], b: &[f32]) -> f32 {
         match self.isa {
             Isa::Generic => generic::dot_f32(a, b),
-            // SAFETY: a non-generic table is only built by `available`, after detecting AVX2 and FMA.
+            // SAFETY: a non-generic table is only built by `available`, after detecting AVX2, FMA and F16C.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86::dot_f32_fma(a, b) },
             #[cfg(not(target_arch = "x86_64"))]
             _ => generic::dot_f32(a, b),
+        }
+    }
+
+    /// Integer block dot of one llama.cpp weight row (Q8_0, Q4_0, Q4_1, Q4_K) with an activation row
+    /// quantized for its format.
+    #[inline]
+    pub fn dot_gguf(&self, w: &[u8], x: &ActRow) -> f32 {
+        match self.isa {
+            Isa::Generic => gguf::dot_row(w, x),
+            // SAFETY: tables are only built by `available`, after detecting each table's features.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { x86_gguf::dot_row_avx2(w, x) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => unsafe { x86_gguf::dot_row_vnni(w, x) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => gguf::dot_row(w, x),
         }
     }
 
@@ -176,6 +196,14 @@ pub fn matmul_rows(tokens: usize, out_f: usize, f: impl Fn(usize, usize) -> f32 
             }
         });
     transpose_into(&out_t, out_f, tokens)
+}
+
+/// llama.cpp block formats: `y[t][o]` is the block dot of weight row `o` (`row_bytes` of `data`) with
+/// the activation row `acts[t]`, quantized for the weights' format.
+pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usize, out_f: usize) -> Matrix {
+    matmul_rows(acts.len(), out_f, |o, t| {
+        k.dot_gguf(&data[o * row_bytes..(o + 1) * row_bytes], &acts[t])
+    })
 }
 
 /// Token rows from which weight-only formats unpack the whole weight matrix and call gemm.
@@ -332,6 +360,7 @@ fn transpose_into(src: &[f32], n: usize, m: usize) -> Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::gguf::{BlockFormat, Q8Row};
     use crate::engine::quant::{quantize_int4, quantize_int8};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
@@ -419,6 +448,109 @@ mod tests {
             let via_gemm = matmul_dequant_gemm(&x, out_f, |o, r| q4.dequantize_row(o, r));
             for (g, r) in via_gemm.data.iter().zip(&want4.data) {
                 assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "gemm int4: {g} vs {r}");
+            }
+        }
+    }
+
+    /// Weights of `format` for `out_f` rows of `in_f` (zero-padded to whole blocks, as Linear stores them)
+    /// and the activations of `t` token rows, quantized for the format.
+    fn gguf_case(rng: &mut StdRng, format: BlockFormat, t: usize, in_f: usize, out_f: usize) -> (Vec<ActRow>, Vec<u8>) {
+        let padded = format.padded(in_f);
+        let mut row = vec![0.0f32; padded];
+        let mut data = Vec::new();
+        for _ in 0..out_f {
+            row[..in_f].iter_mut().for_each(|v| *v = rng.random_range(-1.0f32..1.0));
+            gguf::quantize(format, &row, &mut data);
+        }
+        let acts = (0..t)
+            .map(|_| {
+                row[..in_f].iter_mut().for_each(|v| *v = rng.random_range(-3.0f32..3.0));
+                gguf::quantize_activations(format, &row)
+            })
+            .collect();
+        (acts, data)
+    }
+
+    #[test]
+    fn every_table_gives_the_scalar_gguf_block_dots_on_random_shapes() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let generic = Kernels { isa: Isa::Generic };
+        let shapes = [
+            (1, 1, 1),
+            (3, 31, 5),
+            (2, 33, 17),
+            (5, 100, 9),
+            (1, 255, 3),
+            (4, 257, 18),
+            (2, 384, 7),
+            (3, 777, 4),
+        ];
+        for format in BlockFormat::ALL {
+            for &(t, in_f, out_f) in &shapes {
+                let (acts, data) = gguf_case(&mut rng, format, t, in_f, out_f);
+                let row_bytes = data.len() / out_f;
+                let want = matmul_gguf_with(generic, &acts, &data, row_bytes, out_f);
+                for k in Kernels::available() {
+                    let got = matmul_gguf_with(k, &acts, &data, row_bytes, out_f);
+                    for (g, r) in got.data.iter().zip(&want.data) {
+                        // Q4_K reduces its integer sums per super-block and combines them as the scalar
+                        // code does: bit for bit. The 32-weight formats sum floats in lanes.
+                        let ok = if format == BlockFormat::Q4K {
+                            g.to_bits() == r.to_bits()
+                        } else {
+                            (g - r).abs() <= 1e-4 * (1.0 + r.abs())
+                        };
+                        assert!(ok, "{} {} {t}x{in_f}x{out_f}: {g} vs {r}", k.name(), format.name());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_table_sums_gguf_blocks_exactly_when_the_scales_are_one() {
+        // With every scale 1 (and Q4_1 minimums 0) each output is an integer below 2^24, which every
+        // float order represents exactly: the integer block sums of every table must agree exactly.
+        let mut rng = StdRng::seed_from_u64(17);
+        let one = half::f16::from_f32(1.0).to_le_bytes();
+        for format in [BlockFormat::Q8_0, BlockFormat::Q4_0, BlockFormat::Q4_1] {
+            for blocks in [1usize, 2, 3, 7, 16] {
+                let header = if format == BlockFormat::Q4_1 { 4 } else { 2 };
+                let codes = format.block_bytes() - header;
+                let mut w = Vec::new();
+                for _ in 0..blocks {
+                    w.extend_from_slice(&one);
+                    if format == BlockFormat::Q4_1 {
+                        w.extend_from_slice(&[0, 0]); // minimum 0
+                    }
+                    if format == BlockFormat::Q8_0 {
+                        w.extend((0..codes).map(|_| rng.random_range(-127..=127i8) as u8));
+                    } else {
+                        w.extend((0..codes).map(|_| rng.random_range(0..=255u8)));
+                    }
+                }
+                let q: Vec<i8> = (0..blocks * 32).map(|_| rng.random_range(-127..=127i8)).collect();
+                let row = || Q8Row {
+                    d: vec![1.0; blocks],
+                    s: vec![0.0; blocks],
+                    q: q.clone(),
+                };
+                let acts = match format {
+                    BlockFormat::Q8_0 => ActRow::Q8_0(row()),
+                    BlockFormat::Q4_0 => ActRow::Q4_0(row()),
+                    _ => ActRow::Q4_1(row()),
+                };
+                let want = gguf::dot_row(&w, &acts);
+                assert_eq!(want.fract(), 0.0);
+                for k in Kernels::available() {
+                    assert_eq!(
+                        k.dot_gguf(&w, &acts),
+                        want,
+                        "{} {} blocks={blocks}",
+                        k.name(),
+                        format.name()
+                    );
+                }
             }
         }
     }

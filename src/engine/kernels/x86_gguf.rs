@@ -1,0 +1,247 @@
+//! x86_64 SIMD twins of the llama.cpp block dots in `gguf` and `q4k`: AVX2 and AVX-512 VNNI (on 256-bit
+//! registers, with AVX-512VL), int32 sums inside each block.
+//!
+//! Per block the integer dot is exact, as in the scalar code. For the 32-weight formats every lane of
+//! the block's int32 vector is scaled by `dw * dx` into a float accumulator (ggml's order, not the
+//! scalar one: results agree up to f32 rounding). For Q4_K each super-block's integer sums are reduced
+//! exactly and combined by `q4k::accumulate`, so the result is bit for bit the scalar one.
+//!
+//! Signed x signed bytes: AVX2 `vpmaddubsw` and VNNI `vpdpbusd` take one unsigned operand, so they
+//! multiply `|w|` by `x * sign(w)`; weight codes of these formats lie in -127..=127 (Q8_0) or -8..=7
+//! (Q4_0), so `|w|` fits a byte and `vpmaddubsw` cannot saturate (2 * 127 * 127 < 32767). The 4-bit codes
+//! of Q4_1 and Q4_K are unsigned already.
+
+use std::arch::x86_64::*;
+
+use crate::engine::gguf::{ActRow, BlockFormat, Q8Row, BLOCK};
+use crate::engine::q4k::{self, Q8KRow, BLOCK_BYTES as Q4K_BYTES, QK_K};
+
+/// The little-endian f16 at `bytes[at..at + 2]` as f32 (F16C `vcvtph2ps`, exact).
+#[inline]
+#[target_feature(enable = "f16c")]
+fn f16_at(bytes: &[u8], at: usize) -> f32 {
+    let bits = u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+    _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(bits as i32)))
+}
+
+/// The sum of the eight lanes.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn hsum_ps(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    _mm_cvtss_f32(s)
+}
+
+/// The sum of the eight lanes.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn hsum_epi32(v: __m256i) -> i32 {
+    let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
+    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
+    _mm_cvtsi128_si32(s)
+}
+
+/// 32 bytes at `p`.
+///
+/// # Safety
+/// `p..p + 32` must be readable.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn load32(p: *const u8) -> __m256i {
+    // SAFETY: the caller guarantees 32 readable bytes; unaligned load.
+    unsafe { _mm256_loadu_si256(p as *const __m256i) }
+}
+
+/// The 32 4-bit codes of 16 bytes at `p`: low nibbles in bytes 0..16, high nibbles in 16..32.
+///
+/// # Safety
+/// `p..p + 16` must be readable.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn nibbles16(p: *const u8) -> __m256i {
+    // SAFETY: the caller guarantees 16 readable bytes; unaligned load.
+    let q = unsafe { _mm_loadu_si128(p as *const __m128i) };
+    let mask = _mm_set1_epi8(0x0f);
+    _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16::<4>(q), mask), _mm_and_si128(q, mask))
+}
+
+/// How a table multiplies bytes into int32 lanes: `vpmaddubsw` + `vpmaddwd` (AVX2) or `vpdpbusd` (VNNI).
+trait ByteDot {
+    /// Eight int32 lanes, each the sum of four products `u[i] * s[i]` (`u` unsigned, `s` signed bytes;
+    /// pairs of products must fit 16 bits for AVX2).
+    ///
+    /// # Safety
+    /// The CPU must support the table's features.
+    unsafe fn madd_u8i8(u: __m256i, s: __m256i) -> __m256i;
+
+    /// `madd_u8i8(u, s)` times `scale` (0..=63), exact: each lane's sum of products fits 16 bits.
+    ///
+    /// # Safety
+    /// As `madd_u8i8`.
+    unsafe fn madd_u8i8_scaled(u: __m256i, s: __m256i, scale: u8) -> __m256i;
+}
+
+/// AVX2.
+struct Avx2;
+/// AVX-512 VNNI on 256-bit registers (AVX-512VL).
+struct Vnni;
+
+impl ByteDot for Avx2 {
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn madd_u8i8(u: __m256i, s: __m256i) -> __m256i {
+        _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn madd_u8i8_scaled(u: __m256i, s: __m256i, scale: u8) -> __m256i {
+        _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(scale as i16))
+    }
+}
+
+impl ByteDot for Vnni {
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+    unsafe fn madd_u8i8(u: __m256i, s: __m256i) -> __m256i {
+        _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512vnni")]
+    unsafe fn madd_u8i8_scaled(u: __m256i, s: __m256i, scale: u8) -> __m256i {
+        // Each lane holds a sum that fits 16 bits (4 * 15 * 127), sign-extended: as i16 pairs it is
+        // (sum, 0 or -1), so `vpmaddwd` with pairs (scale, 0) gives sum * scale.
+        _mm256_madd_epi16(
+            _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s),
+            _mm256_set1_epi32(scale as i32),
+        )
+    }
+}
+
+/// Signed x signed byte products in int32 lanes: `|w| * (x * sign(w))`.
+///
+/// # Safety
+/// The CPU must support the table's features.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn madd_i8i8<M: ByteDot>(w: __m256i, x: __m256i) -> __m256i {
+    // SAFETY: forwarded from the caller.
+    unsafe { M::madd_u8i8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)) }
+}
+
+/// Q8_0, Q4_0 or Q4_1 weights (`format`) x Q8 activations.
+///
+/// # Safety
+/// AVX2, FMA, F16C and the table's features.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_blocks<M: ByteDot>(format: BlockFormat, w: &[u8], x: &Q8Row) -> f32 {
+    let bytes = format.block_bytes();
+    let blocks = (w.len() / bytes).min(x.d.len()).min(x.q.len() / BLOCK);
+    let mut acc = _mm256_setzero_ps();
+    let mut mins = 0.0f32;
+    for b in 0..blocks {
+        let block = &w[b * bytes..(b + 1) * bytes];
+        // SAFETY: b < blocks, so 32 codes of x are at b * 32 and the block's bytes are in `block`
+        // (2 + 32 for Q8_0, 2 + 16 for Q4_0, 4 + 16 for Q4_1); the table's features come from the caller.
+        let lanes = unsafe {
+            let xv = load32(x.q.as_ptr().add(b * BLOCK) as *const u8);
+            match format {
+                BlockFormat::Q8_0 => madd_i8i8::<M>(load32(block.as_ptr().add(2)), xv),
+                BlockFormat::Q4_0 => madd_i8i8::<M>(
+                    _mm256_sub_epi8(nibbles16(block.as_ptr().add(2)), _mm256_set1_epi8(8)),
+                    xv,
+                ),
+                _ => M::madd_u8i8(nibbles16(block.as_ptr().add(4)), xv),
+            }
+        };
+        let d = f16_at(block, 0) * x.d[b];
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);
+        if format == BlockFormat::Q4_1 {
+            mins += f16_at(block, 2) * x.s[b];
+        }
+    }
+    hsum_ps(acc) + mins
+}
+
+/// Q4_K weights x Q8_K activations; integer sums per super-block, combined as the scalar code does.
+///
+/// # Safety
+/// AVX2, FMA, F16C and the table's features.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_q4k<M: ByteDot>(w: &[u8], x: &Q8KRow) -> f32 {
+    let blocks = (w.len() / Q4K_BYTES)
+        .min(x.d.len())
+        .min(x.q.len() / QK_K)
+        .min(x.bsums.len() / 16);
+    let mask = _mm256_set1_epi8(0x0f);
+    let mut total = 0.0f32;
+    for b in 0..blocks {
+        let block = &w[b * Q4K_BYTES..(b + 1) * Q4K_BYTES];
+        let (sc, m) = q4k::unpack_scales(&block[4..16]);
+        let qs = &block[16..];
+        let xq = &x.q[b * QK_K..(b + 1) * QK_K];
+        let mut acc = _mm256_setzero_si256();
+        for c in 0..QK_K / 64 {
+            // SAFETY: qs has 128 bytes and xq 256, so 32 bytes at 32 * c, 64 * c and 64 * c + 32 are in
+            // range; the table's features come from the caller.
+            unsafe {
+                let q = load32(qs.as_ptr().add(32 * c));
+                let xlo = load32(xq.as_ptr().add(64 * c) as *const u8);
+                let xhi = load32(xq.as_ptr().add(64 * c + 32) as *const u8);
+                let lo = _mm256_and_si256(q, mask);
+                let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q), mask);
+                let s1 = M::madd_u8i8_scaled(lo, xlo, sc[2 * c]);
+                let s2 = M::madd_u8i8_scaled(hi, xhi, sc[2 * c + 1]);
+                acc = _mm256_add_epi32(acc, _mm256_add_epi32(s1, s2));
+            }
+        }
+        // The minimums: the 16 sums of 16 codes times m[k / 2], in 16-bit pairs (|sum * m| < 2^17 fits
+        // the int32 of each pair).
+        // SAFETY: bsums has 16 values (32 bytes) at b * 16 because b < blocks.
+        let bsums = unsafe { load32(x.bsums.as_ptr().add(b * 16) as *const u8) };
+        let m16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
+            _mm_cvtsi64_si128(i64::from_le_bytes(m)),
+            _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+        ));
+        let isum = hsum_epi32(acc);
+        let msum = hsum_epi32(_mm256_madd_epi16(bsums, m16));
+        total = q4k::accumulate(total, f16_at(block, 0), f16_at(block, 2), x.d[b], isum, msum);
+    }
+    total
+}
+
+/// `gguf::dot_row` with AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2, FMA and F16C.
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn dot_row_avx2(w: &[u8], x: &ActRow) -> f32 {
+    // SAFETY: the caller guarantees AVX2, FMA and F16C, all the Avx2 table needs.
+    unsafe {
+        match x {
+            ActRow::Q4K(r) => dot_q4k::<Avx2>(w, r),
+            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) => dot_blocks::<Avx2>(x.format(), w, r),
+        }
+    }
+}
+
+/// `gguf::dot_row` with AVX-512 VNNI on 256-bit registers.
+///
+/// # Safety
+/// The CPU must support AVX2, FMA, F16C, AVX-512F, AVX-512VL and AVX-512 VNNI.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512vl,avx512vnni")]
+pub unsafe fn dot_row_vnni(w: &[u8], x: &ActRow) -> f32 {
+    // SAFETY: the caller guarantees every feature the Vnni table needs.
+    unsafe {
+        match x {
+            ActRow::Q4K(r) => dot_q4k::<Vnni>(w, r),
+            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) => dot_blocks::<Vnni>(x.format(), w, r),
+        }
+    }
+}
