@@ -84,15 +84,23 @@ impl Kernels {
     /// quantized for its format.
     #[inline]
     pub fn dot_gguf(&self, w: &[u8], x: &ActRow) -> f32 {
+        let [y] = self.dot_gguf_rows(w, [x]);
+        y
+    }
+
+    /// `dot_gguf` of one weight row with each of `N` activation rows (the SIMD tables unpack each
+    /// weight block once for all of them; every result is the one `dot_gguf` gives).
+    #[inline]
+    pub fn dot_gguf_rows<const N: usize>(&self, w: &[u8], xs: [&ActRow; N]) -> [f32; N] {
         match self.isa {
-            Isa::Generic => gguf::dot_row(w, x),
+            Isa::Generic => xs.map(|x| gguf::dot_row(w, x)),
             // SAFETY: tables are only built by `available`, after detecting each table's features.
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { x86_gguf::dot_row_avx2(w, x) },
+            Isa::Avx2 => unsafe { x86_gguf::dot_rows_avx2(w, xs) },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vnni => unsafe { x86_gguf::dot_row_vnni(w, x) },
+            Isa::Avx512Vnni => unsafe { x86_gguf::dot_rows_vnni(w, xs) },
             #[cfg(not(target_arch = "x86_64"))]
-            _ => gguf::dot_row(w, x),
+            _ => xs.map(|x| gguf::dot_row(w, x)),
         }
     }
 
@@ -198,12 +206,34 @@ pub fn matmul_rows(tokens: usize, out_f: usize, f: impl Fn(usize, usize) -> f32 
     transpose_into(&out_t, out_f, tokens)
 }
 
+/// Token rows a GGUF weight row is dotted with at once.
+const GGUF_TILE: usize = 4;
+
 /// llama.cpp block formats: `y[t][o]` is the block dot of weight row `o` (`row_bytes` of `data`) with
-/// the activation row `acts[t]`, quantized for the weights' format.
+/// the activation row `acts[t]`, quantized for the weights' format. Outputs are spread over threads;
+/// each weight row meets the token rows four at a time.
 pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usize, out_f: usize) -> Matrix {
-    matmul_rows(acts.len(), out_f, |o, t| {
-        k.dot_gguf(&data[o * row_bytes..(o + 1) * row_bytes], &acts[t])
-    })
+    let tokens = acts.len();
+    let rows = tokens.max(1);
+    let mut out_t = vec![0.0f32; out_f * tokens];
+    out_t
+        .par_chunks_mut(OUT_CHUNK * rows)
+        .enumerate()
+        .for_each(|(chunk, dst)| {
+            for (j, col) in dst.chunks_mut(rows).enumerate() {
+                let o = chunk * OUT_CHUNK + j;
+                let w = &data[o * row_bytes..(o + 1) * row_bytes];
+                let mut tiles = acts.chunks_exact(GGUF_TILE);
+                let mut ys = col.chunks_exact_mut(GGUF_TILE);
+                for (tile, y) in (&mut tiles).zip(&mut ys) {
+                    y.copy_from_slice(&k.dot_gguf_rows(w, [&tile[0], &tile[1], &tile[2], &tile[3]]));
+                }
+                for (x, y) in tiles.remainder().iter().zip(ys.into_remainder()) {
+                    *y = k.dot_gguf(w, x);
+                }
+            }
+        });
+    transpose_into(&out_t, out_f, tokens)
 }
 
 /// Token rows from which weight-only formats unpack the whole weight matrix and call gemm.

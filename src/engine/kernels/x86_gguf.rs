@@ -1,5 +1,5 @@
 //! x86_64 SIMD twins of the llama.cpp block dots in `gguf` and `q4k`: AVX2 and AVX-512 VNNI (on 256-bit
-//! registers, with AVX-512VL), int32 sums inside each block.
+//! registers, with AVX-512VL), int32 sums inside each block, one weight row against a tile of token rows.
 //!
 //! Per block the integer dot is exact, as in the scalar code. For the 32-weight formats every lane of
 //! the block's int32 vector is scaled by `dw * dx` into a float accumulator (ggml's order, not the
@@ -13,7 +13,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::engine::gguf::{ActRow, BlockFormat, Q8Row, BLOCK};
+use crate::engine::gguf::{self, ActRow, BlockFormat, Q8Row, BLOCK};
 use crate::engine::q4k::{self, Q8KRow, BLOCK_BYTES as Q4K_BYTES, QK_K};
 
 /// The little-endian f16 at `bytes[at..at + 2]` as f32 (F16C `vcvtph2ps`, exact).
@@ -122,126 +122,180 @@ impl ByteDot for Vnni {
     }
 }
 
-/// Signed x signed byte products in int32 lanes: `|w| * (x * sign(w))`.
-///
-/// # Safety
-/// The CPU must support the table's features.
-#[inline]
-#[target_feature(enable = "avx2")]
-unsafe fn madd_i8i8<M: ByteDot>(w: __m256i, x: __m256i) -> __m256i {
-    // SAFETY: forwarded from the caller.
-    unsafe { M::madd_u8i8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)) }
-}
-
-/// Q8_0, Q4_0 or Q4_1 weights (`format`) x Q8 activations.
+/// Q8_0, Q4_0 or Q4_1 weights (`format`) x `N` Q8 activation rows: each weight block is loaded and
+/// unpacked once for all `N` rows. Each row's sums are the same as with `N = 1`.
 ///
 /// # Safety
 /// AVX2, FMA, F16C and the table's features.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn dot_blocks<M: ByteDot>(format: BlockFormat, w: &[u8], x: &Q8Row) -> f32 {
+unsafe fn dot_blocks<M: ByteDot, const N: usize>(format: BlockFormat, w: &[u8], xs: [&Q8Row; N]) -> [f32; N] {
     let bytes = format.block_bytes();
-    let blocks = (w.len() / bytes).min(x.d.len()).min(x.q.len() / BLOCK);
-    let mut acc = _mm256_setzero_ps();
-    let mut mins = 0.0f32;
+    let blocks = xs
+        .iter()
+        .fold(w.len() / bytes, |n, x| n.min(x.d.len()).min(x.q.len() / BLOCK));
+    let mut acc = [_mm256_setzero_ps(); N];
+    let mut mins = [0.0f32; N];
     for b in 0..blocks {
         let block = &w[b * bytes..(b + 1) * bytes];
-        // SAFETY: b < blocks, so 32 codes of x are at b * 32 and the block's bytes are in `block`
-        // (2 + 32 for Q8_0, 2 + 16 for Q4_0, 4 + 16 for Q4_1); the table's features come from the caller.
-        let lanes = unsafe {
-            let xv = load32(x.q.as_ptr().add(b * BLOCK) as *const u8);
+        // SAFETY: the block's bytes are in `block` (2 + 32 for Q8_0, 2 + 16 for Q4_0, 4 + 16 for Q4_1).
+        let wv = unsafe {
             match format {
-                BlockFormat::Q8_0 => madd_i8i8::<M>(load32(block.as_ptr().add(2)), xv),
-                BlockFormat::Q4_0 => madd_i8i8::<M>(
-                    _mm256_sub_epi8(nibbles16(block.as_ptr().add(2)), _mm256_set1_epi8(8)),
-                    xv,
-                ),
-                _ => M::madd_u8i8(nibbles16(block.as_ptr().add(4)), xv),
+                BlockFormat::Q8_0 => load32(block.as_ptr().add(2)),
+                BlockFormat::Q4_0 => _mm256_sub_epi8(nibbles16(block.as_ptr().add(2)), _mm256_set1_epi8(8)),
+                _ => nibbles16(block.as_ptr().add(4)),
             }
         };
-        let d = f16_at(block, 0) * x.d[b];
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc);
-        if format == BlockFormat::Q4_1 {
-            mins += f16_at(block, 2) * x.s[b];
+        let signed = format != BlockFormat::Q4_1;
+        // Signed weights: multiply |w| by x * sign(w).
+        let uw = if signed { _mm256_sign_epi8(wv, wv) } else { wv };
+        let (dw, mw) = (f16_at(block, 0), if signed { 0.0 } else { f16_at(block, 2) });
+        for (t, x) in xs.iter().enumerate() {
+            // SAFETY: b < blocks, so 32 codes of x are at b * 32; the table's features come from the caller.
+            let lanes = unsafe {
+                let xv = load32(x.q.as_ptr().add(b * BLOCK) as *const u8);
+                M::madd_u8i8(uw, if signed { _mm256_sign_epi8(xv, wv) } else { xv })
+            };
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x.d[b]), _mm256_cvtepi32_ps(lanes), acc[t]);
+            if !signed {
+                mins[t] += mw * x.s[b];
+            }
         }
     }
-    hsum_ps(acc) + mins
+    let mut out = [0.0f32; N];
+    for t in 0..N {
+        out[t] = hsum_ps(acc[t]) + mins[t];
+    }
+    out
 }
 
-/// Q4_K weights x Q8_K activations; integer sums per super-block, combined as the scalar code does.
+/// Q4_K weights x `N` Q8_K activation rows, each super-block unpacked once for all rows; integer sums
+/// per super-block, combined as the scalar code does (bit for bit).
 ///
 /// # Safety
 /// AVX2, FMA, F16C and the table's features.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn dot_q4k<M: ByteDot>(w: &[u8], x: &Q8KRow) -> f32 {
-    let blocks = (w.len() / Q4K_BYTES)
-        .min(x.d.len())
-        .min(x.q.len() / QK_K)
-        .min(x.bsums.len() / 16);
+unsafe fn dot_q4k<M: ByteDot, const N: usize>(w: &[u8], xs: [&Q8KRow; N]) -> [f32; N] {
+    let blocks = xs.iter().fold(w.len() / Q4K_BYTES, |n, x| {
+        n.min(x.d.len()).min(x.q.len() / QK_K).min(x.bsums.len() / 16)
+    });
     let mask = _mm256_set1_epi8(0x0f);
-    let mut total = 0.0f32;
+    let mut total = [0.0f32; N];
     for b in 0..blocks {
         let block = &w[b * Q4K_BYTES..(b + 1) * Q4K_BYTES];
         let (sc, m) = q4k::unpack_scales(&block[4..16]);
         let qs = &block[16..];
-        let xq = &x.q[b * QK_K..(b + 1) * QK_K];
-        let mut acc = _mm256_setzero_si256();
+        let mut acc = [_mm256_setzero_si256(); N];
         for c in 0..QK_K / 64 {
-            // SAFETY: qs has 128 bytes and xq 256, so 32 bytes at 32 * c, 64 * c and 64 * c + 32 are in
-            // range; the table's features come from the caller.
-            unsafe {
-                let q = load32(qs.as_ptr().add(32 * c));
-                let xlo = load32(xq.as_ptr().add(64 * c) as *const u8);
-                let xhi = load32(xq.as_ptr().add(64 * c + 32) as *const u8);
-                let lo = _mm256_and_si256(q, mask);
-                let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q), mask);
-                let s1 = M::madd_u8i8_scaled(lo, xlo, sc[2 * c]);
-                let s2 = M::madd_u8i8_scaled(hi, xhi, sc[2 * c + 1]);
-                acc = _mm256_add_epi32(acc, _mm256_add_epi32(s1, s2));
+            // SAFETY: qs has 128 bytes, so 32 at 32 * c are in range.
+            let q = unsafe { load32(qs.as_ptr().add(32 * c)) };
+            let lo = _mm256_and_si256(q, mask);
+            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q), mask);
+            for (t, x) in xs.iter().enumerate() {
+                // SAFETY: b < blocks, so x has 256 codes at b * 256 and 32 bytes at 64 * c and 64 * c + 32
+                // of them are in range; the table's features come from the caller.
+                unsafe {
+                    let xq = x.q.as_ptr().add(b * QK_K + 64 * c) as *const u8;
+                    let s1 = M::madd_u8i8_scaled(lo, load32(xq), sc[2 * c]);
+                    let s2 = M::madd_u8i8_scaled(hi, load32(xq.add(32)), sc[2 * c + 1]);
+                    acc[t] = _mm256_add_epi32(acc[t], _mm256_add_epi32(s1, s2));
+                }
             }
         }
         // The minimums: the 16 sums of 16 codes times m[k / 2], in 16-bit pairs (|sum * m| < 2^17 fits
         // the int32 of each pair).
-        // SAFETY: bsums has 16 values (32 bytes) at b * 16 because b < blocks.
-        let bsums = unsafe { load32(x.bsums.as_ptr().add(b * 16) as *const u8) };
         let m16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(
             _mm_cvtsi64_si128(i64::from_le_bytes(m)),
             _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
         ));
-        let isum = hsum_epi32(acc);
-        let msum = hsum_epi32(_mm256_madd_epi16(bsums, m16));
-        total = q4k::accumulate(total, f16_at(block, 0), f16_at(block, 2), x.d[b], isum, msum);
+        let (d, dmin) = (f16_at(block, 0), f16_at(block, 2));
+        for (t, x) in xs.iter().enumerate() {
+            // SAFETY: x.bsums has 16 values (32 bytes) at b * 16 because b < blocks.
+            let bsums = unsafe { load32(x.bsums.as_ptr().add(b * 16) as *const u8) };
+            let isum = hsum_epi32(acc[t]);
+            let msum = hsum_epi32(_mm256_madd_epi16(bsums, m16));
+            total[t] = q4k::accumulate(total[t], d, dmin, x.d[b], isum, msum);
+        }
     }
     total
 }
 
-/// `gguf::dot_row` with AVX2.
+static NO_Q8: Q8Row = Q8Row {
+    d: Vec::new(),
+    s: Vec::new(),
+    q: Vec::new(),
+};
+static NO_Q8K: Q8KRow = Q8KRow {
+    d: Vec::new(),
+    q: Vec::new(),
+    bsums: Vec::new(),
+};
+
+/// The rows' Q8_K data when every row is quantized for Q4_K.
+fn q8k_rows<const N: usize>(xs: [&ActRow; N]) -> Option<[&Q8KRow; N]> {
+    let mut out = [&NO_Q8K; N];
+    for (o, x) in out.iter_mut().zip(xs) {
+        match x {
+            ActRow::Q4K(r) => *o = r,
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The rows' Q8 data when every row is quantized for `format`.
+fn q8_rows<const N: usize>(format: BlockFormat, xs: [&ActRow; N]) -> Option<[&Q8Row; N]> {
+    let mut out = [&NO_Q8; N];
+    for (o, x) in out.iter_mut().zip(xs) {
+        match x {
+            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) if x.format() == format => *o = r,
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// `N` block dots of one weight row with the table `M`; rows quantized for different formats (never
+/// made by Linear) fall back to the scalar dots.
+///
+/// # Safety
+/// AVX2, FMA, F16C and the table's features.
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn dot_rows<M: ByteDot, const N: usize>(w: &[u8], xs: [&ActRow; N]) -> [f32; N] {
+    let Some(format) = xs.first().map(|x| x.format()) else {
+        return [0.0; N];
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if let Some(rows) = q8k_rows(xs) {
+            return dot_q4k::<M, N>(w, rows);
+        }
+        if let Some(rows) = q8_rows(format, xs) {
+            return dot_blocks::<M, N>(format, w, rows);
+        }
+    }
+    xs.map(|x| gguf::dot_row(w, x))
+}
+
+/// `gguf::dot_row` of one weight row with each of `N` activation rows, with AVX2.
 ///
 /// # Safety
 /// The CPU must support AVX2, FMA and F16C.
 #[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn dot_row_avx2(w: &[u8], x: &ActRow) -> f32 {
+pub unsafe fn dot_rows_avx2<const N: usize>(w: &[u8], xs: [&ActRow; N]) -> [f32; N] {
     // SAFETY: the caller guarantees AVX2, FMA and F16C, all the Avx2 table needs.
-    unsafe {
-        match x {
-            ActRow::Q4K(r) => dot_q4k::<Avx2>(w, r),
-            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) => dot_blocks::<Avx2>(x.format(), w, r),
-        }
-    }
+    unsafe { dot_rows::<Avx2, N>(w, xs) }
 }
 
-/// `gguf::dot_row` with AVX-512 VNNI on 256-bit registers.
+/// `gguf::dot_row` of one weight row with each of `N` activation rows, with AVX-512 VNNI on 256-bit
+/// registers.
 ///
 /// # Safety
 /// The CPU must support AVX2, FMA, F16C, AVX-512F, AVX-512VL and AVX-512 VNNI.
 #[target_feature(enable = "avx2,fma,f16c,avx512f,avx512vl,avx512vnni")]
-pub unsafe fn dot_row_vnni(w: &[u8], x: &ActRow) -> f32 {
+pub unsafe fn dot_rows_vnni<const N: usize>(w: &[u8], xs: [&ActRow; N]) -> [f32; N] {
     // SAFETY: the caller guarantees every feature the Vnni table needs.
-    unsafe {
-        match x {
-            ActRow::Q4K(r) => dot_q4k::<Vnni>(w, r),
-            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) => dot_blocks::<Vnni>(x.format(), w, r),
-        }
-    }
+    unsafe { dot_rows::<Vnni, N>(w, xs) }
 }
