@@ -50,7 +50,8 @@ enum Command {
 #[derive(clap::Args)]
 struct ChannelArgs {
     /// Command for the `channel` family: reads one line on stdin, writes one line on stdout; `{severity}` is
-    /// replaced by 1..5 (e.g. "python3 scripts/ocr_channel.py --severity {severity}"). Overrides the suite's [channel].
+    /// replaced by 1..5 (e.g. "python3 scripts/ocr_channel.py --severity {severity}").
+    /// In `run`, overrides the suite's [channel].
     #[arg(long)]
     channel_cmd: Option<String>,
     /// Seconds the channel command may take for one line.
