@@ -190,6 +190,16 @@ fn gemm_f32(x: &Matrix, rhs: &[f32], n: usize, col_stride: usize, row_stride: us
 
 /// Computes `y[t][o] = f(o, t)` for every output and token, outputs spread over threads.
 pub fn matmul_rows(tokens: usize, out_f: usize, f: impl Fn(usize, usize) -> f32 + Sync) -> Matrix {
+    matmul_columns(tokens, out_f, |o, col| {
+        for (t, y) in col.iter_mut().enumerate() {
+            *y = f(o, t);
+        }
+    })
+}
+
+/// Fills the output column of every output `o` (its value for each token, `fill(o, column)`), outputs
+/// spread over threads in chunks, and returns the token-major matrix.
+fn matmul_columns(tokens: usize, out_f: usize, fill: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
     let rows = tokens.max(1);
     let mut out_t = vec![0.0f32; out_f * tokens];
     out_t
@@ -197,10 +207,7 @@ pub fn matmul_rows(tokens: usize, out_f: usize, f: impl Fn(usize, usize) -> f32 
         .enumerate()
         .for_each(|(chunk, dst)| {
             for (j, col) in dst.chunks_mut(rows).enumerate() {
-                let o = chunk * OUT_CHUNK + j;
-                for (t, y) in col.iter_mut().enumerate() {
-                    *y = f(o, t);
-                }
+                fill(chunk * OUT_CHUNK + j, col);
             }
         });
     transpose_into(&out_t, out_f, tokens)
@@ -213,27 +220,17 @@ const GGUF_TILE: usize = 4;
 /// the activation row `acts[t]`, quantized for the weights' format. Outputs are spread over threads;
 /// each weight row meets the token rows four at a time.
 pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usize, out_f: usize) -> Matrix {
-    let tokens = acts.len();
-    let rows = tokens.max(1);
-    let mut out_t = vec![0.0f32; out_f * tokens];
-    out_t
-        .par_chunks_mut(OUT_CHUNK * rows)
-        .enumerate()
-        .for_each(|(chunk, dst)| {
-            for (j, col) in dst.chunks_mut(rows).enumerate() {
-                let o = chunk * OUT_CHUNK + j;
-                let w = &data[o * row_bytes..(o + 1) * row_bytes];
-                let mut tiles = acts.chunks_exact(GGUF_TILE);
-                let mut ys = col.chunks_exact_mut(GGUF_TILE);
-                for (tile, y) in (&mut tiles).zip(&mut ys) {
-                    y.copy_from_slice(&k.dot_gguf_rows(w, [&tile[0], &tile[1], &tile[2], &tile[3]]));
-                }
-                for (x, y) in tiles.remainder().iter().zip(ys.into_remainder()) {
-                    *y = k.dot_gguf(w, x);
-                }
-            }
-        });
-    transpose_into(&out_t, out_f, tokens)
+    matmul_columns(acts.len(), out_f, |o, col| {
+        let w = &data[o * row_bytes..(o + 1) * row_bytes];
+        let mut tiles = acts.chunks_exact(GGUF_TILE);
+        let mut ys = col.chunks_exact_mut(GGUF_TILE);
+        for (tile, y) in (&mut tiles).zip(&mut ys) {
+            y.copy_from_slice(&k.dot_gguf_rows(w, [&tile[0], &tile[1], &tile[2], &tile[3]]));
+        }
+        for (x, y) in tiles.remainder().iter().zip(ys.into_remainder()) {
+            *y = k.dot_gguf(w, x);
+        }
+    })
 }
 
 /// Token rows from which weight-only formats unpack the whole weight matrix and call gemm.
