@@ -311,10 +311,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             match args.format {
                 Format::Table => print!("{}", shakedown::compare::render(&c, false)),
                 Format::Md => print!("{}", shakedown::compare::render(&c, true)),
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&c).map_err(|e| Error::Internal(format!("comparison JSON: {e}")))?
-                ),
+                Format::Json => println!("{}", pretty_json(&c)?),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -331,9 +328,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| Error::input(flag, format!("'{v}': expected positive integers separated by commas")))
             };
-            if !(args.seconds > 0.0 && args.seconds.is_finite()) {
-                return Err(Error::input("--seconds", "expected a positive number"));
-            }
+            check_seconds("--seconds", args.seconds)?;
             let suite = shakedown::suite::Suite::load(&default_suite())?;
             let texts = suite.split("test").iter().take(256).map(|e| e.text.clone()).collect();
             let opts = shakedown::bench::BenchOptions {
@@ -348,10 +343,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             let rows = shakedown::bench::bench(&opts)?;
             let kernels = shakedown::engine::kernels::kernels().name();
             if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&rows).map_err(|e| Error::Internal(e.to_string()))?
-                );
+                println!("{}", pretty_json(&rows)?);
             } else {
                 print!("{}", shakedown::bench::render(&rows, kernels));
             }
@@ -371,10 +363,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             let files = shakedown::engine::ModelFiles::load(&args.model)?;
             let inspection = shakedown::inspect::inspect(&files, scheme, &texts, &calibration)?;
             if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&inspection).map_err(|e| Error::Internal(e.to_string()))?
-                );
+                println!("{}", pretty_json(&inspection)?);
             } else {
                 print!("{}", shakedown::inspect::render(&inspection));
             }
@@ -415,12 +404,10 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 channel: None,
             };
             if args.throughput {
+                check_seconds("--seconds", args.seconds)?;
                 let rows = shakedown::corrupt::cli::throughput(&registry, &texts, args.seconds)?;
                 if args.json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&rows).map_err(|e| Error::Internal(e.to_string()))?
-                    );
+                    println!("{}", pretty_json(&rows)?);
                 } else {
                     print!(
                         "{}",
@@ -431,10 +418,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             }
             let families = shakedown::corrupt::cli::describe_families(&registry, &texts, args.seed)?;
             if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&families).map_err(|e| Error::Internal(e.to_string()))?
-                );
+                println!("{}", pretty_json(&families)?);
             } else {
                 print!(
                     "{}",
@@ -468,6 +452,23 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A seconds flag: positive, finite and at most a day.
+fn check_seconds(flag: &str, seconds: f64) -> Result<(), Error> {
+    if seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(())
+    } else {
+        Err(Error::input(
+            flag,
+            format!("{seconds}: expected a positive number of seconds, at most 86400"),
+        ))
+    }
+}
+
+/// `value` as indented JSON.
+fn pretty_json(value: &impl serde::Serialize) -> Result<String, Error> {
+    serde_json::to_string_pretty(value).map_err(|e| Error::Internal(format!("JSON output: {e}")))
 }
 
 fn options(c: Common) -> Result<RunOptions, Error> {

@@ -130,3 +130,10 @@ fn bad_shard_sustain_and_run_directories() {
     small_suite(tmp.path(), ok, "[sustain]\nbatch = 0\n");
     assert_bad_input(&["run", "--suite", tmp.path().to_str().unwrap()], "sustain.batch");
 }
+
+#[test]
+fn seconds_flags_out_of_range_are_refused() {
+    assert_bad_input(&["corruptions", "--throughput", "--seconds", "inf"], "--seconds");
+    assert_bad_input(&["corruptions", "--throughput", "--seconds=-1"], "--seconds");
+    assert_bad_input(&["bench", "--seconds", "1e300", "--json"], "--seconds");
+}

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::{variant_rng, Corruptor, Severity};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One family's measured speed.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -24,7 +24,8 @@ pub fn measure(
     severity: Severity,
     seconds: f64,
 ) -> Result<Throughput> {
-    let budget = Duration::from_secs_f64(seconds.max(0.0));
+    let budget = Duration::try_from_secs_f64(seconds.max(0.0))
+        .map_err(|_| Error::input("seconds", format!("{seconds}: expected a number of seconds")))?;
     let start = Instant::now();
     let mut bytes = 0usize;
     let mut pass = 0u64;
