@@ -287,13 +287,15 @@ pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -
 }
 
 /// W8A8 on AVX-512 VNNI: activations quantized per token and shifted to `x + 128`, then one
-/// `gemm_u8i8_vnni` call per block of 16 output channels (blocks spread over threads), corrected by
-/// `128 * sum(w)` and rescaled.
+/// `gemm_u8i8_vnni` call per tile of 64 output channels (tiles spread over threads), which corrects
+/// by `128 * sum(w)`, rescales and writes its columns of the output.
 #[cfg(target_arch = "x86_64")]
 fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) -> Matrix {
+    use x86::{VNNI_GROUP, VNNI_TOKENS};
     let (tokens, width) = (x.rows, x.cols);
     let in_padded = width.div_ceil(4) * 4;
-    let mut xu = vec![128u8; tokens * in_padded];
+    // Rows past `tokens` (up to a whole micro-tile) and bytes past `width` hold 128, a shifted zero.
+    let mut xu = vec![128u8; tokens.div_ceil(VNNI_TOKENS) * VNNI_TOKENS * in_padded];
     let sx: Vec<f32> = xu
         .par_chunks_mut(in_padded.max(1))
         .enumerate()
@@ -302,30 +304,63 @@ fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) ->
         // each destination row has in_padded >= width bytes.
         .map(|(t, dst)| unsafe { x86::quantize_shift_row_avx512(x.row(t), dst) })
         .collect();
-    // Padded inputs hold 128 (a shifted zero) against zero weights, so they add nothing.
-    let block_len = x86::VNNI_OUT * in_padded;
-    let blocks = out_f.div_ceil(x86::VNNI_OUT);
-    let mut acc = vec![0i32; blocks * tokens * x86::VNNI_OUT];
-    acc.par_chunks_mut(tokens * x86::VNNI_OUT)
-        .enumerate()
-        .for_each(|(b, out)| {
-            let block = &packed[b * block_len..(b + 1) * block_len];
-            // SAFETY: this table exists only after detecting AVX-512 F/BW/VNNI; the slices have the
-            // lengths gemm_u8i8_vnni requires (xu: tokens x in_padded, block: 16 x in_padded, out: tokens x 16).
-            unsafe { x86::gemm_u8i8_vnni(&xu, tokens, in_padded, block, out) };
-        });
+    let groups = out_f.div_ceil(VNNI_GROUP);
+    let mut correction = vec![0i32; groups * VNNI_GROUP];
+    let mut scale = vec![0.0f32; groups * VNNI_GROUP];
+    for (o, (&sum, &s)) in w.row_sum.iter().zip(&w.scale).enumerate().take(out_f) {
+        correction[o] = 128 * sum;
+        scale[o] = s;
+    }
     let mut y = Matrix::zeros(tokens, out_f);
-    y.data.par_chunks_mut(out_f.max(1)).enumerate().for_each(|(t, row)| {
-        for (b, out) in row.chunks_mut(x86::VNNI_OUT).enumerate() {
-            let lanes = &acc[(b * tokens + t) * x86::VNNI_OUT..][..out.len()];
-            let o0 = b * x86::VNNI_OUT;
-            let (sums, scales) = (&w.row_sum[o0..o0 + out.len()], &w.scale[o0..o0 + out.len()]);
-            for (((v, &dot), &sum), &sw) in out.iter_mut().zip(lanes).zip(sums).zip(scales) {
-                *v = (dot - 128 * sum) as f32 * sx[t] * sw;
-            }
-        }
+    let out = OutPtr(y.data.as_mut_ptr());
+    let tile_len = VNNI_GROUP * in_padded;
+    let acts = x86::VnniActivations {
+        xu: &xu,
+        tokens,
+        in_padded,
+        sx: &sx,
+    };
+    (0..groups).into_par_iter().for_each(|g| {
+        let o0 = g * VNNI_GROUP;
+        let scales = x86::VnniTileScales {
+            correction: &correction[o0..o0 + VNNI_GROUP],
+            scale: &scale[o0..o0 + VNNI_GROUP],
+            cols: (out_f - o0).min(VNNI_GROUP),
+        };
+        // SAFETY: the VNNI table exists only after detecting AVX-512 F/BW/VNNI; xu has whole micro-tiles
+        // of rows, the packed weights hold `groups` tiles (pack_vnni pads them), sx has a scale per
+        // token, and tile g writes only columns o0..o0 + cols of the tokens x out_f output.
+        unsafe {
+            x86::gemm_u8i8_vnni(
+                &acts,
+                &packed[g * tile_len..(g + 1) * tile_len],
+                &scales,
+                out.at(o0),
+                out_f,
+            )
+        };
     });
     y
+}
+
+/// The output buffer of a product whose tiles write disjoint columns from several threads.
+#[cfg(target_arch = "x86_64")]
+struct OutPtr(*mut f32);
+// SAFETY: the pointer is only written through by tiles that own disjoint columns, while the buffer
+// outlives the parallel loop.
+#[cfg(target_arch = "x86_64")]
+unsafe impl Sync for OutPtr {}
+
+#[cfg(target_arch = "x86_64")]
+impl OutPtr {
+    /// The address `offset` elements past the start.
+    ///
+    /// # Safety
+    /// `offset` must lie inside the buffer.
+    unsafe fn at(&self, offset: usize) -> *mut f32 {
+        // SAFETY: the caller keeps offset inside the buffer.
+        unsafe { self.0.add(offset) }
+    }
 }
 
 /// Weight-only formats (f16, W8A16, W4A16), `dequant(o, row)` unpacking weight row `o` to f32.
@@ -451,7 +486,17 @@ mod tests {
     fn every_table_gives_the_generic_matmuls_on_random_shapes() {
         let mut rng = StdRng::seed_from_u64(11);
         let generic = Kernels { isa: Isa::Generic };
-        for &(t, in_f, out_f) in &[(1, 1, 1), (3, 65, 17), (5, 130, 33), (2, 384, 19), (9, 257, 40)] {
+        for &(t, in_f, out_f) in &[
+            (1, 1, 1),
+            (3, 65, 17),
+            (5, 130, 33),
+            (2, 384, 19),
+            (9, 257, 40),
+            (6, 64, 64),
+            (7, 101, 65),
+            (13, 388, 130),
+            (12, 384, 200),
+        ] {
             let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
             let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();
             let q8 = quantize_int8(&w, out_f, in_f);

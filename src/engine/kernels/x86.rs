@@ -98,15 +98,21 @@ pub unsafe fn dot_f32_fma(a: &[f32], b: &[f32]) -> f32 {
 
 /// Output channels per VNNI block: one 512-bit register of i32 accumulators.
 pub const VNNI_OUT: usize = 16;
-/// Token rows per micro-tile.
-const VNNI_TOKENS: usize = 8;
+/// Blocks per micro-tile: a tile covers 64 output channels (the packed weights are padded to it).
+pub const VNNI_BLOCKS: usize = 4;
+/// Output channels per micro-tile.
+pub const VNNI_GROUP: usize = VNNI_OUT * VNNI_BLOCKS;
+/// Token rows per micro-tile: 6 x 4 = 24 accumulators, 4 weight registers and a broadcast fit the
+/// 32 vector registers, so each weight load feeds 6 products and each activation load 4.
+pub const VNNI_TOKENS: usize = 6;
 
 /// Packs `[out, in]` int8 weights for `gemm_u8i8_vnni`: blocks of 16 output channels, and within a
 /// block, for each group of 4 input channels, the 4 bytes of each of the 16 channels side by side
-/// (64 bytes, one register). Missing channels and inputs are zero. `in_padded = ceil(in / 4) * 4`.
+/// (64 bytes, one register). Outputs are padded with zero channels to whole tiles of 64 and inputs
+/// with zeros to `in_padded = ceil(in / 4) * 4`.
 pub fn pack_vnni(q: &[i8], out_f: usize, in_f: usize) -> Vec<i8> {
     let in_padded = in_f.div_ceil(4) * 4;
-    let blocks = out_f.div_ceil(VNNI_OUT);
+    let blocks = out_f.div_ceil(VNNI_GROUP) * VNNI_BLOCKS;
     let mut packed = vec![0i8; blocks * VNNI_OUT * in_padded];
     for o in 0..out_f {
         let (block, lane) = (o / VNNI_OUT, o % VNNI_OUT);
@@ -131,35 +137,88 @@ pub fn unpack_vnni(packed: &[i8], out_f: usize, in_f: usize) -> Vec<i8> {
     q
 }
 
-/// Integer products of shifted activations (`x + 128` as bytes, rows of `in_padded`) with one packed
-/// block of 16 output channels: `out[t * 16 + lane] = sum_i xu[t][i] * w[lane][i]`.
+/// Activations of a W8A8 product: rows of `in_padded` bytes shifted to `x + 128`, and each token's scale.
+pub struct VnniActivations<'a> {
+    pub xu: &'a [u8],
+    pub tokens: usize,
+    pub in_padded: usize,
+    pub sx: &'a [f32],
+}
+
+/// What the W8A8 product needs besides the codes, per output channel of one 64-wide tile, padded
+/// with zeros past `cols`: `128 * sum(w)` (the correction of the shifted activations) and the scale.
+pub struct VnniTileScales<'a> {
+    pub correction: &'a [i32],
+    pub scale: &'a [f32],
+    pub cols: usize,
+}
+
+/// One 64-channel tile of the W8A8 product, rescaled: for every token `t` and channel `c < cols`,
+/// `out[t * out_stride + c] = (sum_i xu[t][i] * w[c][i] - correction[c]) as f32 * sx[t] * scale[c]`,
+/// where `acts.xu` has its row count rounded up to a multiple of `VNNI_TOKENS` with rows of 128 and
+/// `tile` holds the packed codes of the tile's 4 blocks. The float steps are those of the scalar path, so the result is the same.
 ///
 /// # Safety
-/// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `xu.len() == tokens * in_padded`,
-/// `block.len() == 16 * in_padded`, `out.len() == tokens * 16`, and `in_padded % 4 == 0`.
+/// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `in_padded % 4 == 0`,
+/// `xu.len() >= tokens.div_ceil(VNNI_TOKENS) * VNNI_TOKENS * in_padded`,
+/// `tile.len() == VNNI_GROUP * in_padded`, `sx.len() >= tokens`, `cols <= VNNI_GROUP`,
+/// `correction` and `scale` hold `VNNI_GROUP` entries, and `out` is valid for writes at
+/// `t * out_stride + c` for every `t < tokens`, `c < cols`, with no other thread writing there.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-pub unsafe fn gemm_u8i8_vnni(xu: &[u8], tokens: usize, in_padded: usize, block: &[i8], out: &mut [i32]) {
-    debug_assert!(xu.len() == tokens * in_padded && block.len() == VNNI_OUT * in_padded);
-    debug_assert!(out.len() == tokens * VNNI_OUT && in_padded.is_multiple_of(4));
+pub unsafe fn gemm_u8i8_vnni(
+    acts: &VnniActivations,
+    tile: &[i8],
+    scales: &VnniTileScales,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    let VnniActivations {
+        xu,
+        tokens,
+        in_padded,
+        sx,
+    } = *acts;
+    debug_assert!(in_padded.is_multiple_of(4) && tile.len() == VNNI_GROUP * in_padded);
+    debug_assert!(xu.len() >= tokens.div_ceil(VNNI_TOKENS) * VNNI_TOKENS * in_padded && sx.len() >= tokens);
+    debug_assert!(scales.correction.len() == VNNI_GROUP && scales.scale.len() == VNNI_GROUP);
     let steps = in_padded / 4;
-    let mut t0 = 0;
-    while t0 < tokens {
-        let tile = (tokens - t0).min(VNNI_TOKENS);
-        let mut acc = [_mm512_setzero_si512(); VNNI_TOKENS];
+    let block_len = VNNI_OUT * in_padded;
+    // SAFETY (all loads below): scales hold VNNI_GROUP entries, so offsets b * 16 + 16 stay inside.
+    let correction: [__m512i; VNNI_BLOCKS] = std::array::from_fn(|b| unsafe {
+        _mm512_loadu_si512(scales.correction.as_ptr().add(b * VNNI_OUT) as *const __m512i)
+    });
+    let scale: [__m512; VNNI_BLOCKS] =
+        std::array::from_fn(|b| unsafe { _mm512_loadu_ps(scales.scale.as_ptr().add(b * VNNI_OUT)) });
+    let masks: [__mmask16; VNNI_BLOCKS] = std::array::from_fn(|b| {
+        let lanes = scales.cols.saturating_sub(b * VNNI_OUT).min(VNNI_OUT);
+        ((1u32 << lanes) - 1) as __mmask16
+    });
+    let (xp, wp) = (xu.as_ptr(), tile.as_ptr());
+    for t0 in (0..tokens).step_by(VNNI_TOKENS) {
+        let mut acc = [[_mm512_setzero_si512(); VNNI_BLOCKS]; VNNI_TOKENS];
         for s in 0..steps {
-            // SAFETY: s * 64 + 64 <= block.len() because block holds 16 * in_padded = steps * 64 bytes.
-            let w = unsafe { _mm512_loadu_si512(block.as_ptr().add(s * 64) as *const __m512i) };
-            for (t, a) in acc.iter_mut().enumerate().take(tile) {
-                // SAFETY: (t0 + t) * in_padded + s * 4 + 4 <= xu.len(); an unaligned 4-byte read.
-                let four = unsafe { (xu.as_ptr().add((t0 + t) * in_padded + s * 4) as *const i32).read_unaligned() };
-                *a = _mm512_dpbusd_epi32(*a, _mm512_set1_epi32(four), w);
+            // SAFETY: b * block_len + s * 64 + 64 <= tile.len() = 4 * block_len.
+            let w: [__m512i; VNNI_BLOCKS] = std::array::from_fn(|b| unsafe {
+                _mm512_loadu_si512(wp.add(b * block_len + s * 64) as *const __m512i)
+            });
+            for (t, row) in acc.iter_mut().enumerate() {
+                // SAFETY: t0 + t < tokens rounded up to VNNI_TOKENS, a row xu holds; 4-byte unaligned read.
+                let four = unsafe { (xp.add((t0 + t) * in_padded + s * 4) as *const i32).read_unaligned() };
+                let x = _mm512_set1_epi32(four);
+                for (a, wb) in row.iter_mut().zip(&w) {
+                    *a = _mm512_dpbusd_epi32(*a, x, *wb);
+                }
             }
         }
-        for (t, a) in acc.iter().enumerate().take(tile) {
-            // SAFETY: (t0 + t) * 16 + 16 <= out.len().
-            unsafe { _mm512_storeu_si512(out.as_mut_ptr().add((t0 + t) * VNNI_OUT) as *mut __m512i, *a) };
+        for (t, row) in acc.iter().enumerate().take(tokens - t0) {
+            let st = _mm512_set1_ps(sx[t0 + t]);
+            for b in 0..VNNI_BLOCKS {
+                let exact = _mm512_cvtepi32_ps(_mm512_sub_epi32(row[b], correction[b]));
+                let y = _mm512_mul_ps(_mm512_mul_ps(exact, st), scale[b]);
+                // SAFETY: the masked lanes are channels below cols of token t0 + t < tokens.
+                unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride + b * VNNI_OUT), masks[b], y) };
+            }
         }
-        t0 += tile;
     }
 }
 
