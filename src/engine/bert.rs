@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::linear::Linear;
 use super::load::ModelFiles;
 use super::scheme::Scheme;
-use super::tensor::{gelu, l2_normalize, layer_norm, softmax, Matrix};
+use super::tensor::{gelu, l2_normalize, layer_norm, Matrix};
 use crate::error::Result;
 
 struct Norm {
@@ -224,47 +224,39 @@ impl Bert {
         out
     }
 
-    /// Scaled dot-product attention per sequence and head: `softmax(Q K^T / sqrt(d)) V`.
+    /// Scaled dot-product attention per sequence and head: `softmax(Q K^T / sqrt(d)) V`. Sequences
+    /// are spread over threads; each writes its own rows of the context.
     fn attention(&self, q: &Matrix, k: &Matrix, v: &Matrix, offsets: &[usize]) -> Matrix {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let scale = 1.0 / (d as f32).sqrt();
         let kernels = super::kernels::kernels();
-        let jobs: Vec<(usize, usize)> = (0..offsets.len() - 1)
-            .flat_map(|s| (0..heads).map(move |hd| (s, hd)))
-            .collect();
-        let pieces: Vec<Vec<f32>> = jobs
-            .par_iter()
-            .map(|&(s, hd)| {
-                let (start, end) = (offsets[s], offsets[s + 1]);
-                let n = end - start;
-                let col = hd * d;
-                let mut out = vec![0.0f32; n * d];
-                let mut scores = vec![0.0f32; n];
+        let mut ctx = Matrix::zeros(q.rows, h);
+        let mut rest: &mut [f32] = &mut ctx.data;
+        let mut sequences = Vec::with_capacity(offsets.len().saturating_sub(1));
+        for w in offsets.windows(2) {
+            let (mine, tail) = std::mem::take(&mut rest).split_at_mut((w[1] - w[0]) * h);
+            sequences.push((w[0], mine));
+            rest = tail;
+        }
+        sequences.into_par_iter().for_each(|(start, out)| {
+            let n = out.len() / h.max(1);
+            let mut scores = vec![0.0f32; n];
+            for hd in 0..heads {
+                let cols = hd * d..(hd + 1) * d;
                 for i in 0..n {
-                    let qi = &q.row(start + i)[col..col + d];
+                    let qi = &q.row(start + i)[cols.clone()];
                     for (j, sc) in scores.iter_mut().enumerate() {
-                        let kj = &k.row(start + j)[col..col + d];
-                        *sc = kernels.dot_f32(qi, kj) * scale;
+                        *sc = kernels.dot_f32(qi, &k.row(start + j)[cols.clone()]) * scale;
                     }
-                    softmax(&mut scores);
-                    let oi = &mut out[i * d..(i + 1) * d];
-                    for (j, p) in scores.iter().enumerate() {
-                        let vj = &v.row(start + j)[col..col + d];
-                        for (o, val) in oi.iter_mut().zip(vj) {
-                            *o += p * val;
-                        }
+                    kernels.softmax(&mut scores);
+                    let oi = &mut out[i * h + hd * d..i * h + (hd + 1) * d];
+                    for (j, &p) in scores.iter().enumerate() {
+                        kernels.axpy(p, &v.row(start + j)[cols.clone()], oi);
                     }
                 }
-                out
-            })
-            .collect();
-        let mut ctx = Matrix::zeros(q.rows, h);
-        for (&(s, hd), piece) in jobs.iter().zip(&pieces) {
-            for i in 0..offsets[s + 1] - offsets[s] {
-                ctx.row_mut(offsets[s] + i)[hd * d..(hd + 1) * d].copy_from_slice(&piece[i * d..(i + 1) * d]);
             }
-        }
+        });
         ctx
     }
 

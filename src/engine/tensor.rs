@@ -1,4 +1,9 @@
-//! A plain row-major f32 matrix and the few element-wise ops the models need.
+//! A plain row-major f32 matrix and the few element-wise ops the models need, with their scalar
+//! references (the kernel tables hold the SIMD versions).
+
+use rayon::prelude::*;
+
+use super::kernels::kernels;
 
 /// Row-major matrix of f32: `rows` x `cols`, `data[r * cols + c]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,23 +59,45 @@ pub fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// In-place layer normalisation of every row: `(x - mean) / sqrt(var + eps) * gamma + beta`.
+/// Rows per parallel task of the row-wise ops.
+const ROWS_PER_TASK: usize = 16;
+
+/// In-place layer normalisation of every row: `(x - mean) / sqrt(var + eps) * gamma + beta`
+/// (rows spread over threads, each by the kernel table).
 pub fn layer_norm(x: &mut Matrix, gamma: &[f32], beta: &[f32], eps: f32) {
-    let n = x.cols as f32;
-    for r in 0..x.rows {
-        let row = x.row_mut(r);
-        let mean = row.iter().sum::<f32>() / n;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-        let inv = 1.0 / (var + eps).sqrt();
-        for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
-            *v = (*v - mean) * inv * g + b;
+    let k = kernels();
+    let cols = x.cols.max(1);
+    x.data.par_chunks_mut(cols * ROWS_PER_TASK).for_each(|rows| {
+        for row in rows.chunks_mut(cols) {
+            k.layer_norm_row(row, gamma, beta, eps);
         }
+    });
+}
+
+/// Scalar layer normalisation of one row: the reference of the kernel tables.
+pub fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let n = row.len() as f32;
+    let mean = row.iter().sum::<f32>() / n;
+    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let inv = 1.0 / (var + eps).sqrt();
+    for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
+        *v = (*v - mean) * inv * g + b;
     }
 }
 
-/// GELU with the error function, `x * Phi(x)`, as BERT's `gelu` activation (not the tanh approximation).
+/// Elements per parallel task of GELU.
+const GELU_CHUNK: usize = 8192;
+
+/// GELU with the error function, `x * Phi(x)`, as BERT's `gelu` activation (not the tanh
+/// approximation), spread over threads, each chunk by the kernel table.
 pub fn gelu(x: &mut Matrix) {
-    for v in &mut x.data {
+    let k = kernels();
+    x.data.par_chunks_mut(GELU_CHUNK).for_each(|c| k.gelu(c));
+}
+
+/// Scalar GELU of a slice: the reference of the kernel tables.
+pub fn gelu_slice(xs: &mut [f32]) {
+    for v in xs {
         *v = 0.5 * *v * (1.0 + erf(*v * std::f32::consts::FRAC_1_SQRT_2));
     }
 }
@@ -173,7 +200,7 @@ mod tests {
     #[test]
     fn gelu_matches_known_values() {
         let mut m = Matrix::from_vec(1, 3, vec![0.0, 1.0, -1.0]);
-        gelu(&mut m);
+        gelu_slice(&mut m.data);
         assert!(m.data[0].abs() < 1e-7);
         assert!((m.data[1] - 0.841_344_7).abs() < 1e-5);
         assert!((m.data[2] + 0.158_655_3).abs() < 1e-5);

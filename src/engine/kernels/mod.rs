@@ -12,6 +12,8 @@ pub mod generic;
 pub mod x86;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_gguf;
+#[cfg(target_arch = "x86_64")]
+pub mod x86_math;
 
 use std::sync::OnceLock;
 
@@ -19,7 +21,7 @@ use rayon::prelude::*;
 
 use super::gguf::{self, ActRow};
 use super::quant::{quantize_row_int8, Int8Weights};
-use super::tensor::Matrix;
+use super::tensor::{self, Matrix};
 
 /// Outputs computed per rayon task: enough work per task to amortise scheduling.
 const OUT_CHUNK: usize = 16;
@@ -77,6 +79,64 @@ impl Kernels {
             Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86::dot_f32_fma(a, b) },
             #[cfg(not(target_arch = "x86_64"))]
             _ => generic::dot_f32(a, b),
+        }
+    }
+
+    /// In-place GELU of a slice (`tensor::gelu_slice` is the scalar reference).
+    #[inline]
+    pub fn gelu(&self, xs: &mut [f32]) {
+        match self.isa {
+            Isa::Generic => tensor::gelu_slice(xs),
+            // SAFETY: a non-generic table is only built by `available`, after detecting AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_math::gelu_avx2(xs) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => tensor::gelu_slice(xs),
+        }
+    }
+
+    /// In-place softmax of a slice (`tensor::softmax` is the scalar reference).
+    #[inline]
+    pub fn softmax(&self, xs: &mut [f32]) {
+        match self.isa {
+            Isa::Generic => tensor::softmax(xs),
+            // SAFETY: a non-generic table is only built by `available`, after detecting AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_math::softmax_avx2(xs) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => tensor::softmax(xs),
+        }
+    }
+
+    /// Layer normalisation of one row (`tensor::layer_norm_row` is the scalar reference); `gamma`
+    /// and `beta` must be as long as the row.
+    #[inline]
+    pub fn layer_norm_row(&self, row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+        assert!(
+            gamma.len() >= row.len() && beta.len() >= row.len(),
+            "layer norm parameters shorter than the row"
+        );
+        match self.isa {
+            Isa::Generic => tensor::layer_norm_row(row, gamma, beta, eps),
+            // SAFETY: AVX2 and FMA were detected for this table; the lengths are checked above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_math::layer_norm_row_avx2(row, gamma, beta, eps) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => tensor::layer_norm_row(row, gamma, beta, eps),
+        }
+    }
+
+    /// `y += a * x`; `x` must be at least as long as `y`.
+    #[inline]
+    pub fn axpy(&self, a: f32, x: &[f32], y: &mut [f32]) {
+        assert!(x.len() >= y.len(), "axpy input shorter than its output");
+        match self.isa {
+            Isa::Generic => y.iter_mut().zip(x).for_each(|(o, v)| *o += a * v),
+            // SAFETY: AVX2 and FMA were detected for this table; the lengths are checked above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_math::axpy_avx2(a, x, y) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => y.iter_mut().zip(x).for_each(|(o, v)| *o += a * v),
         }
     }
 
@@ -459,6 +519,53 @@ mod tests {
                 let want: f64 = fa.iter().zip(&fb).map(|(x, y)| *x as f64 * *y as f64).sum();
                 assert!((k.dot_f32(&fa, &fb) as f64 - want).abs() < 1e-4, "{} n={n}", k.name());
             }
+        }
+    }
+
+    #[test]
+    fn every_table_matches_the_scalar_element_wise_math_on_odd_lengths() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for k in Kernels::available() {
+            for &n in &LENGTHS {
+                let x: Vec<f32> = (0..n).map(|_| rng.random_range(-12.0f32..12.0)).collect();
+                let close = |got: &[f32], want: &[f32], tol: f32, what: &str| {
+                    for (g, w) in got.iter().zip(want) {
+                        assert!(
+                            (g - w).abs() <= tol * (1.0 + w.abs()),
+                            "{} {what} n={n}: {g} vs {w}",
+                            k.name()
+                        );
+                    }
+                };
+                let (mut got, mut want) = (x.clone(), x.clone());
+                k.gelu(&mut got);
+                tensor::gelu_slice(&mut want);
+                close(&got, &want, 1e-6, "gelu");
+                let (mut got, mut want) = (x.clone(), x.clone());
+                k.softmax(&mut got);
+                tensor::softmax(&mut want);
+                close(&got, &want, 1e-6, "softmax");
+                let gamma: Vec<f32> = (0..n).map(|_| rng.random_range(0.5f32..1.5)).collect();
+                let beta: Vec<f32> = (0..n).map(|_| rng.random_range(-0.5f32..0.5)).collect();
+                let (mut got, mut want) = (x.clone(), x.clone());
+                k.layer_norm_row(&mut got, &gamma, &beta, 1e-12);
+                tensor::layer_norm_row(&mut want, &gamma, &beta, 1e-12);
+                close(&got, &want, 1e-5, "layer norm");
+                let y0: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+                let (mut got, mut want) = (y0.clone(), y0.clone());
+                k.axpy(0.37, &x, &mut got);
+                Kernels { isa: Isa::Generic }.axpy(0.37, &x, &mut want);
+                close(&got, &want, 1e-6, "axpy");
+            }
+            // Extremes: very negative inputs underflow to zero, softmax of equal values is uniform.
+            let mut far = vec![-100.0f32, -30.0, 0.0, 30.0, 100.0, -1e30, 1e30, 5.0, -5.0];
+            let mut want = far.clone();
+            k.gelu(&mut far);
+            tensor::gelu_slice(&mut want);
+            assert_eq!(far, want, "{} gelu extremes", k.name());
+            let mut flat = vec![2.5f32; 11];
+            k.softmax(&mut flat);
+            assert!(flat.iter().all(|p| (p - 1.0 / 11.0).abs() < 1e-7), "{}", k.name());
         }
     }
 
