@@ -89,6 +89,7 @@ fn per_scheme(
     let mut reset_ok = true;
     let mut out = Vec::new();
     for scheme in std::iter::once(Scheme::F32).chain(opts.schemes.iter().copied().filter(|s| *s != Scheme::F32)) {
+        memory::release_freed_memory();
         reset_ok &= memory::reset_peak();
         let rss_at_start_bytes = memory::resident_bytes();
         let (weight_bytes, values) = run(scheme)?;
@@ -240,8 +241,9 @@ pub fn render(rows: &[BenchRow], kernels: &str) -> String {
         out.push_str("peak RSS: the process's high-water mark after each scheme (the kernel refused to reset it)\n");
     } else {
         out.push_str(
-            "peak RSS: VmHWM while each scheme was built and measured, reset before each; it includes what the \
-             process held at the start (start MiB: binary, f32 source weights, memory the allocator kept)\n",
+            "peak RSS: VmHWM while each scheme was built and measured, reset before each (after freed memory \
+             was handed back); it includes what the process held at the start (start MiB: binary, f32 source \
+             weights)\n",
         );
     }
     out

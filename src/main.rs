@@ -260,6 +260,7 @@ struct PredictArgs {
 }
 
 fn main() -> ExitCode {
+    shakedown::memory::keep_freed_memory();
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(code) => code,
