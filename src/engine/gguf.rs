@@ -73,6 +73,16 @@ impl BlockFormat {
     }
 }
 
+/// `x.round()` (half away from zero, as C's `roundf` in ggml's reference) for `|x| < 2^31`, without
+/// the library call that `f32::round` costs on baseline x86_64: truncation, then the exact fraction
+/// `x - trunc(x)` decides. Activations are quantized with it on every layer.
+#[inline]
+pub fn round_half_away(x: f32) -> i32 {
+    let t = x as i32;
+    let frac = x - t as f32;
+    t + (frac >= 0.5) as i32 - (frac <= -0.5) as i32
+}
+
 fn reciprocal(d: f32) -> f32 {
     if d == 0.0 {
         0.0
@@ -182,7 +192,8 @@ pub fn quantize_q8_row(x: &[f32]) -> Q8Row {
         let d = amax / 127.0;
         let id = reciprocal(d);
         let start = row.q.len();
-        row.q.extend(block.iter().map(|v| (v * id).round() as i8));
+        row.q
+            .extend(block.iter().map(|v| round_half_away(v * id).clamp(-128, 127) as i8));
         let sum: i32 = row.q[start..].iter().map(|&q| q as i32).sum();
         let d16 = f16::from_f32(d).to_f32();
         row.d.push(d16);
@@ -281,6 +292,32 @@ pub fn dot_q4_1(w: &[u8], x: &Q8Row) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_without_the_library_call_is_roundf() {
+        let mut cases = vec![
+            0.0f32,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            126.5,
+            -127.5,
+            0.499_999_97,
+            -0.499_999_97,
+        ];
+        cases.extend((0..200_000).map(|i| (i as f32 - 100_000.0) * 0.001_3));
+        cases.extend(
+            [0.5f32, 1.0, 100.0]
+                .iter()
+                .flat_map(|&v| [f32::from_bits(v.to_bits() - 1), f32::from_bits(v.to_bits() + 1)]),
+        );
+        for x in cases {
+            assert_eq!(round_half_away(x), x.round() as i32, "{x}");
+        }
+    }
 
     #[test]
     fn block_sizes_match_ggml() {

@@ -2,10 +2,13 @@
 //! Model code calls `forward` and never looks at the scheme.
 
 use half::f16;
+use rayon::prelude::*;
 
 use super::gguf;
 use super::gguf::BlockFormat;
-use super::kernels::{kernels, matmul_dequant, matmul_f32, matmul_gguf_with, matmul_int8, prepare_int8};
+use super::kernels::{
+    kernels, matmul_dequant, matmul_f32, matmul_gguf_packed, matmul_gguf_with, matmul_int8, prepare_gguf, prepare_int8,
+};
 use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
 use super::scheme::Scheme;
 use super::tensor::{transpose, Matrix};
@@ -24,11 +27,14 @@ enum Weights {
         dynamic_activations: bool,
     },
     Int4(Int4Weights),
-    /// llama.cpp blocks; rows padded with zeros to whole blocks (32 weights, or 256 for Q4_K).
+    /// llama.cpp blocks; rows padded with zeros to whole blocks (32 weights, or 256 for Q4_K). With a
+    /// kernel table that has a block-format GEMM, `packed` holds the rows re-laid out for it and
+    /// `data` is empty (one copy in memory).
     Gguf {
         format: BlockFormat,
         data: Vec<u8>,
         row_bytes: usize,
+        packed: Option<Vec<u8>>,
     },
     /// AWQ: int4 codes of `W diag(s)`; activations are multiplied by `act_scale = 1/s` first.
     Awq {
@@ -86,10 +92,12 @@ impl Linear {
                     row[..in_features].copy_from_slice(&w[o * in_features..(o + 1) * in_features]);
                     gguf::quantize(format, &row, &mut data);
                 }
+                let packed = prepare_gguf(kernels(), format, &data, row_bytes, out_features);
                 Weights::Gguf {
                     format,
-                    data,
+                    data: if packed.is_some() { Vec::new() } else { data },
                     row_bytes,
+                    packed,
                 }
             }
         };
@@ -145,15 +153,30 @@ impl Linear {
                 format,
                 data,
                 row_bytes,
+                packed,
             } => {
-                let mut row = vec![0.0f32; format.padded(self.in_features)];
+                let padded = format.padded(self.in_features);
                 let acts: Vec<gguf::ActRow> = (0..x.rows)
-                    .map(|t| {
-                        row[..self.in_features].copy_from_slice(x.row(t));
-                        gguf::quantize_activations(*format, &row)
-                    })
+                    .into_par_iter()
+                    .map_init(
+                        || vec![0.0f32; padded],
+                        |row, t| {
+                            row[..self.in_features].copy_from_slice(x.row(t));
+                            gguf::quantize_activations(*format, row)
+                        },
+                    )
                     .collect();
-                matmul_gguf_with(kernels(), &acts, data, *row_bytes, self.out_features)
+                match packed {
+                    Some(p) => matmul_gguf_packed(
+                        kernels(),
+                        *format,
+                        &acts,
+                        p,
+                        row_bytes / format.block_bytes(),
+                        self.out_features,
+                    ),
+                    None => matmul_gguf_with(kernels(), &acts, data, *row_bytes, self.out_features),
+                }
             }
             Weights::Awq { w, act_scale } => {
                 let mut xs = x.clone();
@@ -179,7 +202,7 @@ impl Linear {
             Weights::Int8 { w, .. } => w.q.len() + w.vnni.as_ref().map_or(0, Vec::len) + w.scale.len() * 4,
             Weights::Int4(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,
             Weights::Awq { w, act_scale } => w.packed.len() + (w.scale.len() + act_scale.len()) * 4,
-            Weights::Gguf { data, .. } => data.len(),
+            Weights::Gguf { data, packed, .. } => data.len() + packed.as_ref().map_or(0, Vec::len),
         }
     }
 

@@ -13,13 +13,15 @@ pub mod x86;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_gguf;
 #[cfg(target_arch = "x86_64")]
+pub mod x86_gguf_gemm;
+#[cfg(target_arch = "x86_64")]
 pub mod x86_math;
 
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::gguf::{self, ActRow};
+use super::gguf::{self, ActRow, BlockFormat};
 use super::quant::{quantize_row_int8, Int8Weights};
 use super::tensor::{self, Matrix};
 
@@ -291,6 +293,99 @@ pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usi
             *y = k.dot_gguf(w, x);
         }
     })
+}
+
+/// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, Q8_0, Q4_0 and Q4_1 rows
+/// are packed for the block-format GEMM (the same bytes, reordered); `None` where the table dots
+/// ggml's rows as they are.
+pub fn prepare_gguf(k: Kernels, format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) -> Option<Vec<u8>> {
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx512Vnni && x86_gguf_gemm::supports(format) {
+        return Some(x86_gguf_gemm::pack(format, data, row_bytes, out_f));
+    }
+    let _ = (k, format, data, row_bytes, out_f);
+    None
+}
+
+/// `matmul_gguf_with` on rows prepared by `prepare_gguf` (`blocks` blocks a row): the block-format
+/// GEMM on AVX-512 VNNI, otherwise (tests) ggml's rows unpacked again and dotted.
+pub fn matmul_gguf_packed(
+    k: Kernels,
+    format: BlockFormat,
+    acts: &[ActRow],
+    packed: &[u8],
+    blocks: usize,
+    out_f: usize,
+) -> Matrix {
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx512Vnni && x86_gguf_gemm::supports(format) {
+        return matmul_gguf_vnni(format, acts, packed, blocks, out_f);
+    }
+    let data = {
+        #[cfg(target_arch = "x86_64")]
+        {
+            x86_gguf_gemm::unpack(format, packed, blocks, out_f)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            packed.to_vec()
+        }
+    };
+    matmul_gguf_with(k, acts, &data, blocks * format.block_bytes(), out_f)
+}
+
+/// The block-format GEMM: activation rows gathered into whole micro-tiles, one task per group of 16
+/// output rows, each writing its columns of the output.
+#[cfg(target_arch = "x86_64")]
+fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) -> Matrix {
+    use x86_gguf_gemm::{GROUP, TOKENS};
+    let (tokens, width) = (acts.len(), blocks * gguf::BLOCK);
+    let mut q = vec![0i8; tokens.div_ceil(TOKENS) * TOKENS * width];
+    let (mut d, mut s, mut sum) = (Vec::with_capacity(tokens * blocks), Vec::new(), Vec::new());
+    s.reserve(tokens * blocks);
+    sum.reserve(tokens * blocks);
+    for (t, act) in acts.iter().enumerate() {
+        let row = match act {
+            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) => r,
+            ActRow::Q4K(_) => unreachable!("Q4_K rows never reach the 32-weight GEMM"),
+        };
+        q[t * width..(t + 1) * width].copy_from_slice(&row.q[..width]);
+        d.extend_from_slice(&row.d[..blocks]);
+        s.extend_from_slice(&row.s[..blocks]);
+        sum.extend(
+            row.q[..width]
+                .chunks_exact(gguf::BLOCK)
+                .map(|c| c.iter().map(|&v| v as i32).sum::<i32>()),
+        );
+    }
+    let a = x86_gguf_gemm::Activations {
+        q: &q,
+        d: &d,
+        s: &s,
+        sum: &sum,
+        tokens,
+        blocks,
+    };
+    let mut y = Matrix::zeros(tokens, out_f);
+    let out = OutPtr(y.data.as_mut_ptr());
+    let group_len = blocks * x86_gguf_gemm::stride(format);
+    (0..out_f.div_ceil(GROUP)).into_par_iter().for_each(|g| {
+        let o0 = g * GROUP;
+        // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
+        // (prepare_gguf padded them), q has whole micro-tiles of rows and d/s/sum an entry per (token,
+        // block); group g writes only columns o0..o0 + cols of the tokens x out_f output.
+        unsafe {
+            x86_gguf_gemm::gemm(
+                format,
+                &a,
+                &packed[g * group_len..(g + 1) * group_len],
+                (out_f - o0).min(GROUP),
+                out.at(o0),
+                out_f,
+            )
+        };
+    });
+    y
 }
 
 /// Token rows from which weight-only formats unpack the whole weight matrix and call gemm.
@@ -663,6 +758,9 @@ mod tests {
             (4, 257, 18),
             (2, 384, 7),
             (3, 777, 4),
+            (9, 96, 33),
+            (17, 384, 16),
+            (8, 65, 50),
         ];
         for format in BlockFormat::ALL {
             for &(t, in_f, out_f) in &shapes {
@@ -680,6 +778,14 @@ mod tests {
                             (g - r).abs() <= 1e-4 * (1.0 + r.abs())
                         };
                         assert!(ok, "{} {} {t}x{in_f}x{out_f}: {g} vs {r}", k.name(), format.name());
+                    }
+                    // The block-format GEMM (where the table has one) keeps the scalar float steps: bit for bit.
+                    if let Some(packed) = prepare_gguf(k, format, &data, row_bytes, out_f) {
+                        let blocks = row_bytes / format.block_bytes();
+                        let got = matmul_gguf_packed(k, format, &acts, &packed, blocks, out_f);
+                        assert_eq!(got, want, "{} {} gemm {t}x{in_f}x{out_f}", k.name(), format.name());
+                        let back = matmul_gguf_packed(generic, format, &acts, &packed, blocks, out_f);
+                        assert_eq!(back, want, "{} unpacked {t}x{in_f}x{out_f}", format.name());
                     }
                 }
             }

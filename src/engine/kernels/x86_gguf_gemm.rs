@@ -1,0 +1,268 @@
+//! A matrix product for llama.cpp's 32-weight block formats (Q8_0, Q4_0, Q4_1) on AVX-512 VNNI: many
+//! token rows at once instead of one block dot per (row, token) pair.
+//!
+//! Weights are re-laid out once at load (`pack`): groups of 16 output rows, and per group and block of
+//! 32 inputs, the 16 f16 scales (and Q4_1's 16 minimums) followed by the codes as unsigned bytes, 4
+//! inputs of each of the 16 rows side by side, as `vpdpbusd` reads them. Q8_0 codes are stored as
+//! `q + 128`; 4-bit codes stay packed two to a byte (the low nibble holds one step of 4 inputs, the
+//! high nibble the next), so the layout costs the same bytes as ggml's. With activations `x` as signed
+//! Q8 codes, each block's integer sum is `sum(u * x) - offset * sum(x)` with offset 128 (Q8_0), 8
+//! (Q4_0) or 0 (Q4_1), exactly the scalar `sum(w * x)`; the float steps per block are the scalar
+//! ones, in block order, so results equal `gguf::dot_row` bit for bit.
+
+use std::arch::x86_64::*;
+
+use crate::engine::gguf::{BlockFormat, BLOCK};
+
+/// Output rows of a group: one 512-bit register of lanes.
+pub const GROUP: usize = 16;
+/// Token rows per micro-tile (8 integer and 8 float accumulators).
+pub const TOKENS: usize = 8;
+
+/// Bytes of a group's scales (and minimums) for one block.
+fn header_bytes(format: BlockFormat) -> usize {
+    if format == BlockFormat::Q4_1 {
+        4 * GROUP
+    } else {
+        2 * GROUP
+    }
+}
+
+/// Bytes of a group's codes for one block.
+fn code_bytes(format: BlockFormat) -> usize {
+    if format == BlockFormat::Q8_0 {
+        BLOCK * GROUP
+    } else {
+        BLOCK * GROUP / 2
+    }
+}
+
+/// Bytes of one group and block in the packed layout.
+pub fn stride(format: BlockFormat) -> usize {
+    header_bytes(format) + code_bytes(format)
+}
+
+/// True for the formats this product serves.
+pub fn supports(format: BlockFormat) -> bool {
+    matches!(format, BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q4_1)
+}
+
+/// Unsigned code of input `i` (0..32) of a ggml block.
+fn code(format: BlockFormat, block: &[u8], i: usize) -> u8 {
+    match format {
+        BlockFormat::Q8_0 => block[2 + i] ^ 0x80,
+        _ => {
+            let qs = &block[if format == BlockFormat::Q4_1 { 4 } else { 2 }..];
+            if i < BLOCK / 2 {
+                qs[i] & 0x0f
+            } else {
+                qs[i - BLOCK / 2] >> 4
+            }
+        }
+    }
+}
+
+/// Position of input `i`'s code in a group's code bytes, and the nibble shift (4-bit formats).
+fn code_at(format: BlockFormat, lane: usize, i: usize) -> (usize, u32) {
+    let (step, k) = (i / 4, i % 4);
+    if format == BlockFormat::Q8_0 {
+        (step * 64 + lane * 4 + k, 0)
+    } else {
+        ((step / 2) * 64 + lane * 4 + k, 4 * (step % 2) as u32)
+    }
+}
+
+/// Re-lays out `out_f` rows of ggml blocks (`row_bytes` each) for `gemm`; rows past `out_f` up to a
+/// whole group are zero (scale 0).
+pub fn pack(format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) -> Vec<u8> {
+    let (bb, blocks) = (format.block_bytes(), row_bytes / format.block_bytes());
+    let (header, st) = (header_bytes(format), stride(format));
+    let mut packed = vec![0u8; out_f.div_ceil(GROUP) * blocks * st];
+    for o in 0..out_f {
+        let (g, lane) = (o / GROUP, o % GROUP);
+        for b in 0..blocks {
+            let block = &data[o * row_bytes + b * bb..o * row_bytes + (b + 1) * bb];
+            let dst = &mut packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
+            dst[lane * 2..lane * 2 + 2].copy_from_slice(&block[..2]);
+            if format == BlockFormat::Q4_1 {
+                dst[2 * GROUP + lane * 2..2 * GROUP + lane * 2 + 2].copy_from_slice(&block[2..4]);
+            }
+            for i in 0..BLOCK {
+                let (at, shift) = code_at(format, lane, i);
+                dst[header + at] |= code(format, block, i) << shift;
+            }
+        }
+    }
+    packed
+}
+
+/// Inverse of `pack`: `out_f` rows of ggml blocks, `blocks` a row.
+pub fn unpack(format: BlockFormat, packed: &[u8], blocks: usize, out_f: usize) -> Vec<u8> {
+    let (bb, header, st) = (format.block_bytes(), header_bytes(format), stride(format));
+    let mut data = vec![0u8; out_f * blocks * bb];
+    for o in 0..out_f {
+        let (g, lane) = (o / GROUP, o % GROUP);
+        for b in 0..blocks {
+            let src = &packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
+            let block = &mut data[(o * blocks + b) * bb..(o * blocks + b + 1) * bb];
+            block[..2].copy_from_slice(&src[lane * 2..lane * 2 + 2]);
+            if format == BlockFormat::Q4_1 {
+                block[2..4].copy_from_slice(&src[2 * GROUP + lane * 2..2 * GROUP + lane * 2 + 2]);
+            }
+            for i in 0..BLOCK {
+                let (at, shift) = code_at(format, lane, i);
+                let u = (src[header + at] >> shift) & if format == BlockFormat::Q8_0 { 0xff } else { 0x0f };
+                match format {
+                    BlockFormat::Q8_0 => block[2 + i] = u ^ 0x80,
+                    _ => {
+                        let qs = if format == BlockFormat::Q4_1 { 4 } else { 2 };
+                        if i < BLOCK / 2 {
+                            block[qs + i] |= u;
+                        } else {
+                            block[qs + i - BLOCK / 2] |= u << 4;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    data
+}
+
+/// Q8 activations of every token row, as `gemm` reads them: codes in rows of `blocks * 32` (the row
+/// count rounded up to a multiple of `TOKENS` with zero rows), and per (row, block) the scale `d`,
+/// Q8_1's `s` and the integer sum of the codes.
+pub struct Activations<'a> {
+    pub q: &'a [i8],
+    pub d: &'a [f32],
+    pub s: &'a [f32],
+    pub sum: &'a [i32],
+    pub tokens: usize,
+    pub blocks: usize,
+}
+
+/// The 4 activation codes at `step` (of 4) from `row`, in every lane.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `row + step * 4 .. + 4` must be readable.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn x4(row: *const i8, step: usize) -> __m512i {
+    // SAFETY: the caller guarantees the 4 bytes are readable; unaligned read.
+    _mm512_set1_epi32(unsafe { (row.add(step * 4) as *const i32).read_unaligned() })
+}
+
+/// One group of 16 output rows: `out[t * out_stride + c] = sum_b dw * dx * isum (+ m * s)` for every
+/// token `t` and row `c < cols`, blocks in order, as the scalar dot.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `format` is Q8_0, Q4_0 or Q4_1; `group`
+/// holds `acts.blocks` packed blocks of this format; `acts.q` holds `blocks * 32` codes for each of
+/// `tokens.div_ceil(TOKENS) * TOKENS` rows and `d`, `s`, `sum` an entry per (row < tokens, block);
+/// `cols <= 16`; `out` is valid for writes at `t * out_stride + c` for `t < tokens`, `c < cols`, with
+/// no other thread writing there.
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+pub unsafe fn gemm(
+    format: BlockFormat,
+    acts: &Activations,
+    group: &[u8],
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    let (blocks, tokens) = (acts.blocks, acts.tokens);
+    let width = blocks * BLOCK;
+    let (header, st) = (header_bytes(format), stride(format));
+    debug_assert!(group.len() == blocks * st && acts.q.len() >= tokens.div_ceil(TOKENS) * TOKENS * width);
+    let offset = match format {
+        BlockFormat::Q8_0 => 128,
+        BlockFormat::Q4_0 => 8,
+        _ => 0,
+    };
+    let nibble = _mm512_set1_epi8(0x0f);
+    let mask = ((1u32 << cols.min(GROUP)) - 1) as __mmask16;
+    let (xp, gp) = (acts.q.as_ptr(), group.as_ptr());
+    for t0 in (0..tokens).step_by(TOKENS) {
+        let live = (tokens - t0).min(TOKENS);
+        let mut facc = [_mm512_setzero_ps(); TOKENS];
+        for b in 0..blocks {
+            // SAFETY (loads from gp): block b of the group spans st bytes at b * st, inside group.
+            let base = unsafe { gp.add(b * st) };
+            let dw = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base as *const __m256i) });
+            let mut iacc = [_mm512_setzero_si512(); TOKENS];
+            // SAFETY (every x4 call): t0 + t < the padded row count and step < 8, so the 4 bytes lie in acts.q.
+            let row = |t: usize| unsafe { xp.add((t0 + t) * width + b * BLOCK) };
+            if format == BlockFormat::Q8_0 {
+                for step in 0..BLOCK / 4 {
+                    // SAFETY: 64 code bytes of this step lie inside the block's st bytes.
+                    let w = unsafe { _mm512_loadu_si512(base.add(header + step * 64) as *const __m512i) };
+                    for (t, a) in iacc.iter_mut().enumerate() {
+                        *a = _mm512_dpbusd_epi32(*a, w, unsafe { x4(row(t), step) });
+                    }
+                }
+            } else {
+                for pair in 0..BLOCK / 8 {
+                    // SAFETY: 64 code bytes of this pair of steps lie inside the block's st bytes.
+                    let raw = unsafe { _mm512_loadu_si512(base.add(header + pair * 64) as *const __m512i) };
+                    let lo = _mm512_and_si512(raw, nibble);
+                    let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
+                    for (t, a) in iacc.iter_mut().enumerate() {
+                        *a = _mm512_dpbusd_epi32(*a, lo, unsafe { x4(row(t), 2 * pair) });
+                        *a = _mm512_dpbusd_epi32(*a, hi, unsafe { x4(row(t), 2 * pair + 1) });
+                    }
+                }
+            }
+            let m = if format == BlockFormat::Q4_1 {
+                // SAFETY: Q4_1 blocks hold 16 f16 minimums after the 16 scales.
+                _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base.add(2 * GROUP) as *const __m256i) })
+            } else {
+                _mm512_setzero_ps()
+            };
+            for (t, (f, a)) in facc.iter_mut().zip(&iacc).enumerate().take(live) {
+                let at = (t0 + t) * blocks + b;
+                let exact = _mm512_sub_epi32(*a, _mm512_set1_epi32(offset * acts.sum[at]));
+                let mut term = _mm512_mul_ps(_mm512_mul_ps(dw, _mm512_set1_ps(acts.d[at])), _mm512_cvtepi32_ps(exact));
+                if format == BlockFormat::Q4_1 {
+                    term = _mm512_add_ps(term, _mm512_mul_ps(m, _mm512_set1_ps(acts.s[at])));
+                }
+                *f = _mm512_add_ps(*f, term);
+            }
+        }
+        for (t, f) in facc.iter().enumerate().take(live) {
+            // SAFETY: the masked lanes are rows below cols of token t0 + t < tokens.
+            unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride), mask, *f) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::gguf;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn packing_round_trips_every_byte() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for format in [BlockFormat::Q8_0, BlockFormat::Q4_0, BlockFormat::Q4_1] {
+            for &(out_f, blocks) in &[(1, 1), (5, 2), (16, 3), (17, 1), (40, 4)] {
+                let mut data = Vec::new();
+                let mut row = vec![0.0f32; blocks * BLOCK];
+                for _ in 0..out_f {
+                    row.iter_mut().for_each(|v| *v = rng.random_range(-2.0f32..2.0));
+                    gguf::quantize(format, &row, &mut data);
+                }
+                let row_bytes = blocks * format.block_bytes();
+                let packed = pack(format, &data, row_bytes, out_f);
+                assert_eq!(packed.len(), out_f.div_ceil(GROUP) * blocks * stride(format));
+                assert_eq!(
+                    unpack(format, &packed, blocks, out_f),
+                    data,
+                    "{} {out_f}x{blocks}",
+                    format.name()
+                );
+            }
+        }
+    }
+}
