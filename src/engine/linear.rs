@@ -7,7 +7,8 @@ use rayon::prelude::*;
 use super::gguf;
 use super::gguf::BlockFormat;
 use super::kernels::{
-    kernels, matmul_dequant, matmul_f32, matmul_gguf_packed, matmul_gguf_with, matmul_int8, prepare_gguf, prepare_int8,
+    kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_with, matmul_int8,
+    prepare_f32, prepare_gguf, prepare_int8,
 };
 use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
 use super::scheme::Scheme;
@@ -16,9 +17,11 @@ use super::tensor::{transpose, Matrix};
 /// Stored weights of a Linear in one format.
 #[derive(Clone, Debug)]
 enum Weights {
-    /// f32, transposed once at load to `[in, out]` for the gemm kernel.
+    /// f32, transposed once at load to `[in, out]` for the gemm kernel, or (AVX-512) laid out in
+    /// strips of 32 output columns in `packed`, `w_t` then empty.
     F32 {
         w_t: Vec<f32>,
+        packed: Option<Vec<f32>>,
     },
     F16(Vec<f16>),
     /// W8A8 when `dynamic_activations`, else weight-only W8A16.
@@ -58,8 +61,15 @@ impl Linear {
         assert_eq!(w.len(), out_features * in_features, "weight length");
         assert_eq!(bias.len(), out_features, "bias length");
         let weights = match scheme {
-            Scheme::F32 => Weights::F32 {
-                w_t: transpose(w, out_features, in_features),
+            Scheme::F32 => match prepare_f32(kernels(), w, out_features, in_features) {
+                Some(packed) => Weights::F32 {
+                    w_t: Vec::new(),
+                    packed: Some(packed),
+                },
+                None => Weights::F32 {
+                    w_t: transpose(w, out_features, in_features),
+                    packed: None,
+                },
             },
             Scheme::F16 => Weights::F16(w.iter().map(|&v| f16::from_f32(v)).collect()),
             Scheme::Int8 => {
@@ -134,7 +144,8 @@ impl Linear {
     pub fn forward(&self, x: &Matrix) -> Matrix {
         debug_assert_eq!(x.cols, self.in_features);
         let mut y = match &self.weights {
-            Weights::F32 { w_t } => matmul_f32(x, w_t, self.out_features),
+            Weights::F32 { packed: Some(p), .. } => matmul_f32_packed(kernels(), x, p, self.out_features),
+            Weights::F32 { w_t, .. } => matmul_f32(x, w_t, self.out_features),
             Weights::F16(w) => matmul_dequant(x, self.out_features, |o, row| {
                 for (v, h) in row.iter_mut().zip(&w[o * self.in_features..(o + 1) * self.in_features]) {
                     *v = h.to_f32();
@@ -197,7 +208,7 @@ impl Linear {
     /// Bytes the stored weights occupy (codes and scales; the f32 bias is not counted).
     pub fn weight_bytes(&self) -> usize {
         match &self.weights {
-            Weights::F32 { w_t } => w_t.len() * 4,
+            Weights::F32 { w_t, packed } => (w_t.len() + packed.as_ref().map_or(0, Vec::len)) * 4,
             Weights::F16(w) => w.len() * 2,
             Weights::Int8 { w, .. } => w.q.len() + w.vnni.as_ref().map_or(0, Vec::len) + w.scale.len() * 4,
             Weights::Int4(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,

@@ -205,6 +205,70 @@ pub fn matmul_f32(x: &Matrix, w_t: &[f32], n: usize) -> Matrix {
     gemm_f32(x, w_t, n, 1, n)
 }
 
+/// Re-lays `[out, in]` f32 weights out for the kernel table: on AVX-512, strips of 32 output columns
+/// for `matmul_f32_packed`; `None` where the table uses `gemm` on the transposed weights.
+pub fn prepare_f32(k: Kernels, w: &[f32], out_f: usize, in_f: usize) -> Option<Vec<f32>> {
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx512Vnni {
+        return Some(x86::pack_f32_strips(w, out_f, in_f));
+    }
+    let _ = (k, w, out_f, in_f);
+    None
+}
+
+/// `x [t, k]` times f32 weights prepared by `prepare_f32`, `n` output columns: strips spread over
+/// threads, each streaming its weights once per 12 tokens (`gemm` re-packs the weights on every call,
+/// which costs more than the product at a sentence or two). Another table (tests) gets the
+/// transposed weights back and calls `gemm`.
+pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Matrix {
+    let (tokens, width) = (x.rows, x.cols);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use x86::{F32_STRIP, F32_TOKENS};
+        assert_eq!(
+            packed.len(),
+            n.div_ceil(F32_STRIP) * width * F32_STRIP,
+            "packed weight length"
+        );
+        if k.isa == Isa::Avx512Vnni {
+            let mut padded = x.data.clone();
+            padded.resize(tokens.div_ceil(F32_TOKENS) * F32_TOKENS * width, 0.0);
+            let mut y = Matrix::zeros(tokens, n);
+            let out = OutPtr(y.data.as_mut_ptr());
+            let strip_len = width * F32_STRIP;
+            (0..n.div_ceil(F32_STRIP)).into_par_iter().for_each(|s| {
+                let o0 = s * F32_STRIP;
+                // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows, the
+                // strip has width x 32 weights (asserted above), and strip s writes only columns o0..o0 + 32.
+                unsafe {
+                    x86::gemm_f32_strip_avx512(
+                        &padded,
+                        tokens,
+                        width,
+                        &packed[s * strip_len..(s + 1) * strip_len],
+                        (n - o0).min(F32_STRIP),
+                        out.at(o0),
+                        n,
+                    )
+                };
+            });
+            return y;
+        }
+        let mut w_t = vec![0.0f32; width * n];
+        for o in 0..n {
+            for i in 0..width {
+                w_t[i * n + o] = packed[((o / F32_STRIP) * width + i) * F32_STRIP + o % F32_STRIP];
+            }
+        }
+        gemm_f32(x, &w_t, n, 1, n)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (k, tokens, width, packed, n);
+        unreachable!("prepare_f32 packs weights only on x86_64")
+    }
+}
+
 /// `x [t, k]` times the `k x n` matrix `rhs` whose element (i, j) is at `rhs[i * row_stride + j * col_stride]`.
 fn gemm_f32(x: &Matrix, rhs: &[f32], n: usize, col_stride: usize, row_stride: usize) -> Matrix {
     let (m, k) = (x.rows, x.cols);
@@ -722,6 +786,38 @@ mod tests {
             let via_gemm = matmul_dequant_gemm(&x, out_f, |o, r| q4.dequantize_row(o, r));
             for (g, r) in via_gemm.data.iter().zip(&want4.data) {
                 assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "gemm int4: {g} vs {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_table_gives_the_gemm_f32_product_on_random_shapes() {
+        let mut rng = StdRng::seed_from_u64(19);
+        for &(t, in_f, out_f) in &[
+            (1, 1, 1),
+            (1, 384, 33),
+            (5, 7, 64),
+            (12, 65, 31),
+            (13, 100, 97),
+            (30, 384, 70),
+        ] {
+            let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
+            let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let want = matmul_f32(&x, &tensor::transpose(&w, out_f, in_f), out_f);
+            for k in Kernels::available() {
+                let Some(packed) = prepare_f32(k, &w, out_f, in_f) else {
+                    continue;
+                };
+                for table in [k, Kernels { isa: Isa::Generic }] {
+                    let got = matmul_f32_packed(table, &x, &packed, out_f);
+                    for (g, r) in got.data.iter().zip(&want.data) {
+                        assert!(
+                            (g - r).abs() <= 1e-5 * (1.0 + r.abs()),
+                            "{} {t}x{in_f}x{out_f}: {g} vs {r}",
+                            table.name()
+                        );
+                    }
+                }
             }
         }
     }

@@ -268,3 +268,68 @@ pub unsafe fn quantize_shift_row_avx512(x: &[f32], out: &mut [u8]) -> f32 {
     }
     s
 }
+
+/// Token rows per f32 micro-tile of `gemm_f32_strip_avx512`.
+pub const F32_TOKENS: usize = 12;
+/// Output columns per f32 strip: two 16-lane registers (12 x 2 accumulators).
+pub const F32_STRIP: usize = 32;
+
+/// Lays `[out, in]` f32 weights out in strips of 32 output columns: strip `s` holds, for each input
+/// `i`, the weights of columns `32 s .. 32 s + 32` (zero past `out`), so a strip streams contiguously.
+pub fn pack_f32_strips(w: &[f32], out_f: usize, in_f: usize) -> Vec<f32> {
+    let strips = out_f.div_ceil(F32_STRIP);
+    let mut packed = vec![0.0f32; strips * in_f * F32_STRIP];
+    for o in 0..out_f {
+        let (strip, lane) = (o / F32_STRIP, o % F32_STRIP);
+        for i in 0..in_f {
+            packed[(strip * in_f + i) * F32_STRIP + lane] = w[o * in_f + i];
+        }
+    }
+    packed
+}
+
+/// One strip of up to 32 output columns of `x [tokens, k]` times the weights, in f32: for each input
+/// `i` the strip's 32 weights are loaded once per 12 tokens; sums run over `k` in order. `x` holds
+/// `tokens` rounded up to a multiple of `F32_TOKENS` rows (extra rows are read, not stored).
+///
+/// # Safety
+/// The CPU must support AVX-512F; `x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k`,
+/// `strip.len() == k * F32_STRIP`, `cols <= F32_STRIP`, and `out` is valid for writes at
+/// `t * out_stride + c` for `t < tokens`, `c < cols`, with no other thread writing there.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn gemm_f32_strip_avx512(
+    x: &[f32],
+    tokens: usize,
+    k: usize,
+    strip: &[f32],
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    debug_assert!(x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k && strip.len() == k * F32_STRIP);
+    let masks: [__mmask16; 2] = std::array::from_fn(|r| {
+        let lanes = cols.saturating_sub(r * 16).min(16);
+        ((1u32 << lanes) - 1) as __mmask16
+    });
+    let (xp, wp) = (x.as_ptr(), strip.as_ptr());
+    for t0 in (0..tokens).step_by(F32_TOKENS) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; F32_TOKENS];
+        for i in 0..k {
+            // SAFETY: i < k, so the 32 floats at i * 32 lie in the strip.
+            let w: [__m512; 2] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(wp.add(i * F32_STRIP + r * 16)) });
+            for (t, row) in acc.iter_mut().enumerate() {
+                // SAFETY: row t0 + t is inside the padded x.
+                let v = _mm512_set1_ps(unsafe { *xp.add((t0 + t) * k + i) });
+                for (a, wr) in row.iter_mut().zip(&w) {
+                    *a = _mm512_fmadd_ps(v, *wr, *a);
+                }
+            }
+        }
+        for (t, row) in acc.iter().enumerate().take(tokens - t0) {
+            for (r, a) in row.iter().enumerate() {
+                // SAFETY: masked lanes are columns below cols of token t0 + t < tokens.
+                unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride + r * 16), masks[r], *a) };
+            }
+        }
+    }
+}
