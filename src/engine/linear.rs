@@ -2,6 +2,7 @@
 //! Model code calls `forward` and never looks at the scheme.
 
 use half::f16;
+use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
 use super::gguf;
@@ -146,10 +147,9 @@ impl Linear {
         let mut y = match &self.weights {
             Weights::F32 { packed: Some(p), .. } => matmul_f32_packed(kernels(), x, p, self.out_features),
             Weights::F32 { w_t, .. } => matmul_f32(x, w_t, self.out_features),
+            // half converts slices with F16C where the CPU has it.
             Weights::F16(w) => matmul_dequant(x, self.out_features, |o, row| {
-                for (v, h) in row.iter_mut().zip(&w[o * self.in_features..(o + 1) * self.in_features]) {
-                    *v = h.to_f32();
-                }
+                w[o * self.in_features..(o + 1) * self.in_features].convert_to_f32_slice(row)
             }),
             Weights::Int8 {
                 w,
