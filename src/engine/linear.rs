@@ -373,11 +373,23 @@ mod tests {
         assert_eq!(f32_bytes, 64 * 256 * 4);
         assert_eq!(int8, 64 * 256 + 64 * 4);
         assert_eq!(int4, 64 * 128 + 64 * 2 * 4);
+        // ggml's 144 bytes a super-block, or on AVX-512 VNNI the GEMM layout: groups of 16 rows
+        // (padded), 2368 bytes per group and super-block (scales unpacked to a byte each).
+        let group_layout = {
+            #[cfg(target_arch = "x86_64")]
+            {
+                kernels().isa == super::super::kernels::Isa::Avx512Vnni
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        };
         let q4k = Linear::new(&w, vec![0.0; 64], 64, 256, "q4_k".parse().unwrap()).weight_bytes();
-        assert_eq!(q4k, 64 * 144);
+        assert_eq!(q4k, if group_layout { 4 * 2368 } else { 64 * 144 });
         // A 300-wide row is padded to two super-blocks.
         let w300 = vec![0.5f32; 3 * 300];
         let q4k_pad = Linear::new(&w300, vec![0.0; 3], 3, 300, "q4_k".parse().unwrap()).weight_bytes();
-        assert_eq!(q4k_pad, 3 * 2 * 144);
+        assert_eq!(q4k_pad, if group_layout { 2 * 2368 } else { 3 * 2 * 144 });
     }
 }

@@ -16,6 +16,8 @@ pub mod x86_gguf;
 pub mod x86_gguf_gemm;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_math;
+#[cfg(target_arch = "x86_64")]
+pub mod x86_q4k_gemm;
 
 use std::sync::OnceLock;
 
@@ -360,12 +362,16 @@ pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usi
 }
 
 /// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, Q8_0, Q4_0 and Q4_1 rows
-/// are packed for the block-format GEMM (the same bytes, reordered); `None` where the table dots
-/// ggml's rows as they are.
+/// are packed for the block-format GEMM (the same bytes, reordered) and Q4_K rows for its GEMM;
+/// `None` where the table dots ggml's rows as they are.
 pub fn prepare_gguf(k: Kernels, format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) -> Option<Vec<u8>> {
     #[cfg(target_arch = "x86_64")]
     if k.isa == Isa::Avx512Vnni && x86_gguf_gemm::supports(format) {
         return Some(x86_gguf_gemm::pack(format, data, row_bytes, out_f));
+    }
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx512Vnni && format == BlockFormat::Q4K {
+        return Some(x86_q4k_gemm::pack(data, row_bytes, out_f));
     }
     let _ = (k, format, data, row_bytes, out_f);
     None
@@ -385,9 +391,15 @@ pub fn matmul_gguf_packed(
     if k.isa == Isa::Avx512Vnni && x86_gguf_gemm::supports(format) {
         return matmul_gguf_vnni(format, acts, packed, blocks, out_f);
     }
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx512Vnni && format == BlockFormat::Q4K {
+        return matmul_q4k_vnni(acts, packed, blocks, out_f);
+    }
     let data = {
         #[cfg(target_arch = "x86_64")]
-        {
+        if format == BlockFormat::Q4K {
+            x86_q4k_gemm::unpack(packed, blocks, out_f)
+        } else {
             x86_gguf_gemm::unpack(format, packed, blocks, out_f)
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -441,6 +453,55 @@ fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks:
         unsafe {
             x86_gguf_gemm::gemm(
                 format,
+                &a,
+                &packed[g * group_len..(g + 1) * group_len],
+                (out_f - o0).min(GROUP),
+                out.at(o0),
+                out_f,
+            )
+        };
+    });
+    y
+}
+
+/// The Q4_K GEMM: Q8_K activation rows gathered into whole micro-tiles, one task per group of 16
+/// output rows, each writing its columns of the output.
+#[cfg(target_arch = "x86_64")]
+fn matmul_q4k_vnni(acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) -> Matrix {
+    use x86_q4k_gemm::{GROUP, TOKENS};
+    let (tokens, width) = (acts.len(), blocks * super::q4k::QK_K);
+    let mut q = vec![0i8; tokens.div_ceil(TOKENS) * TOKENS * width];
+    let mut d = Vec::with_capacity(tokens * blocks);
+    let mut sub_sums = Vec::with_capacity(tokens * blocks * 8);
+    for (t, act) in acts.iter().enumerate() {
+        let ActRow::Q4K(row) = act else {
+            unreachable!("only Q8_K rows reach the Q4_K GEMM")
+        };
+        q[t * width..(t + 1) * width].copy_from_slice(&row.q[..width]);
+        d.extend_from_slice(&row.d[..blocks]);
+        sub_sums.extend(
+            row.bsums[..blocks * 16]
+                .chunks_exact(2)
+                .map(|p| p[0] as i32 + p[1] as i32),
+        );
+    }
+    let a = x86_q4k_gemm::Activations {
+        q: &q,
+        d: &d,
+        sub_sums: &sub_sums,
+        tokens,
+        blocks,
+    };
+    let mut y = Matrix::zeros(tokens, out_f);
+    let out = OutPtr(y.data.as_mut_ptr());
+    let group_len = blocks * x86_q4k_gemm::STRIDE;
+    (0..out_f.div_ceil(GROUP)).into_par_iter().for_each(|g| {
+        let o0 = g * GROUP;
+        // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
+        // (prepare_gguf padded them), q has whole micro-tiles of rows, d an entry per (token, super-block)
+        // and sub_sums 8; group g writes only columns o0..o0 + cols of the tokens x out_f output.
+        unsafe {
+            x86_q4k_gemm::gemm(
                 &a,
                 &packed[g * group_len..(g + 1) * group_len],
                 (out_f - o0).min(GROUP),
