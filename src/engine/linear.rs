@@ -8,10 +8,10 @@ use rayon::prelude::*;
 use super::gguf;
 use super::gguf::BlockFormat;
 use super::kernels::{
-    kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_with, matmul_int8,
-    prepare_f32, prepare_gguf, prepare_int8,
+    kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_with, matmul_int4,
+    matmul_int8, prepare_f32, prepare_gguf, prepare_int4, prepare_int8, Int4Store,
 };
-use super::quant::{quantize_int4, quantize_int8, Int4Weights, Int8Weights};
+use super::quant::{quantize_int4, quantize_int8, Int8Weights};
 use super::scheme::Scheme;
 use super::tensor::{transpose, Matrix};
 
@@ -30,7 +30,7 @@ enum Weights {
         w: Int8Weights,
         dynamic_activations: bool,
     },
-    Int4(Int4Weights),
+    Int4(Int4Store),
     /// llama.cpp blocks; rows padded with zeros to whole blocks (32 weights, or 256 for Q4_K). With a
     /// kernel table that has a block-format GEMM, `packed` holds the rows re-laid out for it and
     /// `data` is empty (one copy in memory).
@@ -42,7 +42,7 @@ enum Weights {
     },
     /// AWQ: int4 codes of `W diag(s)`; activations are multiplied by `act_scale = 1/s` first.
     Awq {
-        w: Int4Weights,
+        w: Int4Store,
         act_scale: Vec<f32>,
     },
 }
@@ -85,15 +85,19 @@ impl Linear {
                 w: quantize_int8(w, out_features, in_features),
                 dynamic_activations: false,
             },
-            Scheme::W4A16Rtn { group, asym } => Weights::Int4(quantize_int4(
-                w,
+            Scheme::W4A16Rtn { group, asym } => Weights::Int4(prepare_int4(
+                kernels(),
+                quantize_int4(w, out_features, in_features, group.unwrap_or(in_features), asym),
                 out_features,
                 in_features,
-                group.unwrap_or(in_features),
-                asym,
             )),
             // Without calibration inputs AWQ's search has nothing to weigh: plain symmetric RTN.
-            Scheme::W4A16Awq { group } => Weights::Int4(quantize_int4(w, out_features, in_features, group, false)),
+            Scheme::W4A16Awq { group } => Weights::Int4(prepare_int4(
+                kernels(),
+                quantize_int4(w, out_features, in_features, group, false),
+                out_features,
+                in_features,
+            )),
             Scheme::Gguf(format) => {
                 let padded = format.padded(in_features);
                 let row_bytes = padded / format.block_weights() * format.block_bytes();
@@ -132,7 +136,7 @@ impl Linear {
         let q = super::awq::awq_quantize(w, out_features, in_features, group, x);
         Linear {
             weights: Weights::Awq {
-                w: q.weights,
+                w: prepare_int4(kernels(), q.weights, out_features, in_features),
                 act_scale: q.act_scale,
             },
             bias,
@@ -159,7 +163,7 @@ impl Linear {
                 w,
                 dynamic_activations: false,
             } => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
-            Weights::Int4(w) => matmul_dequant(x, self.out_features, |o, row| w.dequantize_row(o, row)),
+            Weights::Int4(w) => matmul_int4(x, w, self.out_features),
             Weights::Gguf {
                 format,
                 data,
@@ -194,7 +198,7 @@ impl Linear {
                 for r in 0..xs.rows {
                     xs.row_mut(r).iter_mut().zip(act_scale).for_each(|(v, s)| *v *= s);
                 }
-                matmul_dequant(&xs, self.out_features, |o, row| w.dequantize_row(o, row))
+                matmul_int4(&xs, w, self.out_features)
             }
         };
         for r in 0..y.rows {
@@ -211,8 +215,8 @@ impl Linear {
             Weights::F32 { w_t, packed } => (w_t.len() + packed.as_ref().map_or(0, Vec::len)) * 4,
             Weights::F16(w) => w.len() * 2,
             Weights::Int8 { w, .. } => w.q.len() + w.vnni.as_ref().map_or(0, Vec::len) + w.scale.len() * 4,
-            Weights::Int4(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,
-            Weights::Awq { w, act_scale } => w.packed.len() + (w.scale.len() + act_scale.len()) * 4,
+            Weights::Int4(w) => w.bytes(),
+            Weights::Awq { w, act_scale } => w.bytes() + act_scale.len() * 4,
             Weights::Gguf { data, packed, .. } => data.len() + packed.as_ref().map_or(0, Vec::len),
         }
     }

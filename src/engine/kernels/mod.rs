@@ -24,7 +24,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::gguf::{self, ActRow, BlockFormat};
-use super::quant::{quantize_row_int8, Int8Weights};
+use super::quant::{quantize_row_int8, Int4Weights, Int8Weights};
 use super::tensor::{self, Matrix};
 
 /// Outputs computed per rayon task: enough work per task to amortise scheduling.
@@ -513,6 +513,79 @@ fn matmul_q4k_vnni(acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) 
     y
 }
 
+/// int4 weights as the kernel table multiplies them: row-major codes, or (AVX-512) 32-column strips
+/// that the int4 strip kernel decodes in registers (the same bytes, reordered).
+#[derive(Clone, Debug)]
+pub enum Int4Store {
+    Rows(Int4Weights),
+    #[cfg(target_arch = "x86_64")]
+    Strips(x86::Int4Strips),
+}
+
+impl Int4Store {
+    /// Row `o` in f32 (the scalar reference of both layouts).
+    pub fn dequantize_row(&self, o: usize, out: &mut [f32]) {
+        match self {
+            Int4Store::Rows(w) => w.dequantize_row(o, out),
+            #[cfg(target_arch = "x86_64")]
+            Int4Store::Strips(w) => w.dequantize_row(o, out),
+        }
+    }
+
+    /// Bytes stored: codes, scales and minimums.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Int4Store::Rows(w) => w.packed.len() + (w.scale.len() + w.min.as_ref().map_or(0, Vec::len)) * 4,
+            #[cfg(target_arch = "x86_64")]
+            Int4Store::Strips(w) => w.bytes(),
+        }
+    }
+}
+
+/// Lays int4 weights out for the kernel table: strips on AVX-512, rows elsewhere.
+pub fn prepare_int4(k: Kernels, w: Int4Weights, out_f: usize, in_f: usize) -> Int4Store {
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx512Vnni {
+        return Int4Store::Strips(x86::Int4Strips::from_rows(&w, out_f, in_f));
+    }
+    let _ = (k, out_f, in_f);
+    Int4Store::Rows(w)
+}
+
+/// W4A16 product: on AVX-512 (strips) the int4 strip kernel, strips spread over threads; otherwise the
+/// weight-only path of `matmul_dequant`.
+pub fn matmul_int4(x: &Matrix, w: &Int4Store, out_f: usize) -> Matrix {
+    match w {
+        #[cfg(target_arch = "x86_64")]
+        Int4Store::Strips(strips) if kernels().isa == Isa::Avx512Vnni => {
+            use x86::{F32_STRIP, F32_TOKENS};
+            let tokens = x.rows;
+            let mut padded = x.data.clone();
+            padded.resize(tokens.div_ceil(F32_TOKENS) * F32_TOKENS * x.cols, 0.0);
+            let mut y = Matrix::zeros(tokens, out_f);
+            let out = OutPtr(y.data.as_mut_ptr());
+            (0..out_f.div_ceil(F32_STRIP)).into_par_iter().for_each(|s| {
+                let o0 = s * F32_STRIP;
+                // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows of
+                // the strips' width, s is a strip of w, and strip s writes only columns o0..o0 + 32.
+                unsafe {
+                    x86::gemm_int4_strip_avx512(
+                        &padded,
+                        tokens,
+                        strips,
+                        s,
+                        (out_f - o0).min(F32_STRIP),
+                        out.at(o0),
+                        out_f,
+                    )
+                };
+            });
+            y
+        }
+        _ => matmul_dequant(x, out_f, |o, row| w.dequantize_row(o, row)),
+    }
+}
+
 /// Token rows from which weight-only formats unpack their weights for a matrix product.
 pub const DEQUANT_GEMM_MIN_ROWS: usize = 24;
 
@@ -922,6 +995,42 @@ mod tests {
                             table.name()
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn int4_strips_give_the_row_major_weights_and_product() {
+        let mut rng = StdRng::seed_from_u64(23);
+        for &(t, in_f, out_f, group, asym) in &[
+            (1, 1, 1, 1, false),
+            (3, 65, 17, 7, true),
+            (12, 384, 70, 128, false),
+            (13, 100, 33, 32, true),
+            (30, 257, 64, 257, false),
+        ] {
+            let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
+            let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let rows = quantize_int4(&w, out_f, in_f, group, asym);
+            let want = matmul_dequant_with(Kernels { isa: Isa::Generic }, &x, out_f, |o, r| {
+                rows.dequantize_row(o, r)
+            });
+            for k in Kernels::available() {
+                let store = prepare_int4(k, rows.clone(), out_f, in_f);
+                let (mut a, mut b) = (vec![0.0f32; in_f], vec![0.0f32; in_f]);
+                for o in 0..out_f {
+                    store.dequantize_row(o, &mut a);
+                    rows.dequantize_row(o, &mut b);
+                    assert_eq!(a, b, "{} row {o}", k.name());
+                }
+                let got = matmul_int4(&x, &store, out_f);
+                for (g, r) in got.data.iter().zip(&want.data) {
+                    assert!(
+                        (g - r).abs() <= 1e-4 * (1.0 + r.abs()),
+                        "{} {t}x{in_f}x{out_f} g{group}: {g} vs {r}",
+                        k.name()
+                    );
                 }
             }
         }

@@ -333,3 +333,142 @@ pub unsafe fn gemm_f32_strip_avx512(
         }
     }
 }
+
+/// int4 weights laid out for `gemm_int4_strip_avx512`: strips of 32 output columns; per strip and
+/// input, 16 bytes whose low nibbles are the codes of columns 0..16 and high nibbles 16..32; per strip
+/// and group, the 32 columns' scales (and minimums of the asymmetric format). The same bytes as the
+/// row-major codes, reordered.
+#[derive(Clone, Debug)]
+pub struct Int4Strips {
+    pub codes: Vec<u8>,
+    pub scale: Vec<f32>,
+    pub min: Option<Vec<f32>>,
+    pub group: usize,
+    pub groups_per_row: usize,
+    pub in_f: usize,
+    pub out_f: usize,
+}
+
+impl Int4Strips {
+    /// Re-lays out row-major int4 weights (`quant::Int4Weights`); columns past `out_f` are zero.
+    pub fn from_rows(w: &crate::engine::quant::Int4Weights, out_f: usize, in_f: usize) -> Self {
+        let strips = out_f.div_ceil(F32_STRIP);
+        let gpr = w.groups_per_row;
+        let mut codes = vec![0u8; strips * in_f * 16];
+        let mut scale = vec![0.0f32; strips * gpr * F32_STRIP];
+        let mut min = w.min.as_ref().map(|_| vec![0.0f32; strips * gpr * F32_STRIP]);
+        for o in 0..out_f {
+            let (s, lane) = (o / F32_STRIP, o % F32_STRIP);
+            for i in 0..in_f {
+                let byte = w.packed[o * w.row_bytes + i / 2];
+                let code = if i % 2 == 0 { byte & 0x0f } else { byte >> 4 };
+                codes[(s * in_f + i) * 16 + lane % 16] |= code << (4 * (lane / 16));
+            }
+            for g in 0..gpr {
+                scale[(s * gpr + g) * F32_STRIP + lane] = w.scale[o * gpr + g];
+                if let (Some(m), Some(src)) = (min.as_mut(), w.min.as_ref()) {
+                    m[(s * gpr + g) * F32_STRIP + lane] = src[o * gpr + g];
+                }
+            }
+        }
+        Int4Strips {
+            codes,
+            scale,
+            min,
+            group: w.group,
+            groups_per_row: gpr,
+            in_f,
+            out_f,
+        }
+    }
+
+    /// Row `o` in f32, as `Int4Weights::dequantize_row`: `code * d + offset`, offset `min` or `-8 d`.
+    pub fn dequantize_row(&self, o: usize, out: &mut [f32]) {
+        let (s, lane) = (o / F32_STRIP, o % F32_STRIP);
+        for (i, v) in out.iter_mut().enumerate().take(self.in_f) {
+            let code = (self.codes[(s * self.in_f + i) * 16 + lane % 16] >> (4 * (lane / 16))) & 0x0f;
+            let at = (s * self.groups_per_row + i / self.group) * F32_STRIP + lane;
+            let d = self.scale[at];
+            let offset = match &self.min {
+                Some(m) => m[at],
+                None => -8.0 * d,
+            };
+            *v = code as f32 * d + offset;
+        }
+    }
+
+    /// Bytes stored (codes, scales, minimums; padding columns included).
+    pub fn bytes(&self) -> usize {
+        self.codes.len() + (self.scale.len() + self.min.as_ref().map_or(0, Vec::len)) * 4
+    }
+}
+
+/// One strip of 32 output columns of `x [tokens, k]` times int4 weights, decoding each input's 32
+/// codes in registers (`code * d + offset`, the scalar `dequantize_row` steps) and multiplying as
+/// `gemm_f32_strip_avx512` does, 12 tokens at a time.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `x` as for `gemm_f32_strip_avx512`; `strip` is strip `s` of `w`
+/// (`s < w.out_f.div_ceil(32)`); `cols <= 32`; `out` is valid for writes at `t * out_stride + c` for
+/// `t < tokens`, `c < cols`, with no other thread writing there.
+#[target_feature(enable = "avx512f")]
+pub unsafe fn gemm_int4_strip_avx512(
+    x: &[f32],
+    tokens: usize,
+    w: &Int4Strips,
+    strip: usize,
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    let k = w.in_f;
+    debug_assert!(x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k);
+    let masks: [__mmask16; 2] = std::array::from_fn(|r| {
+        let lanes = cols.saturating_sub(r * 16).min(16);
+        ((1u32 << lanes) - 1) as __mmask16
+    });
+    let gpr = w.groups_per_row;
+    let codes = &w.codes[strip * k * 16..(strip + 1) * k * 16];
+    let scales = &w.scale[strip * gpr * F32_STRIP..(strip + 1) * gpr * F32_STRIP];
+    let mins = w
+        .min
+        .as_ref()
+        .map(|m| &m[strip * gpr * F32_STRIP..(strip + 1) * gpr * F32_STRIP]);
+    let (xp, nibble, minus8) = (x.as_ptr(), _mm_set1_epi8(0x0f), _mm512_set1_ps(-8.0));
+    for t0 in (0..tokens).step_by(F32_TOKENS) {
+        let mut acc = [[_mm512_setzero_ps(); 2]; F32_TOKENS];
+        for g in 0..gpr {
+            let at = g * F32_STRIP;
+            // SAFETY: scales (and mins) hold 32 entries for each of the strip's gpr groups.
+            let d: [__m512; 2] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(scales.as_ptr().add(at + r * 16)) });
+            let offset: [__m512; 2] = std::array::from_fn(|r| match mins {
+                // SAFETY: as above.
+                Some(m) => unsafe { _mm512_loadu_ps(m.as_ptr().add(at + r * 16)) },
+                None => _mm512_mul_ps(minus8, d[r]),
+            });
+            for i in g * w.group..((g + 1) * w.group).min(k) {
+                // SAFETY: 16 code bytes of input i < k lie in the strip's codes.
+                let raw = unsafe { _mm_loadu_si128(codes.as_ptr().add(i * 16) as *const __m128i) };
+                let lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(raw, nibble)));
+                let hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16::<4>(raw), nibble)));
+                let wv = [
+                    _mm512_add_ps(_mm512_mul_ps(lo, d[0]), offset[0]),
+                    _mm512_add_ps(_mm512_mul_ps(hi, d[1]), offset[1]),
+                ];
+                for (t, row) in acc.iter_mut().enumerate() {
+                    // SAFETY: row t0 + t is inside the padded x.
+                    let v = _mm512_set1_ps(unsafe { *xp.add((t0 + t) * k + i) });
+                    for (a, wr) in row.iter_mut().zip(&wv) {
+                        *a = _mm512_fmadd_ps(v, *wr, *a);
+                    }
+                }
+            }
+        }
+        for (t, row) in acc.iter().enumerate().take(tokens - t0) {
+            for (r, a) in row.iter().enumerate() {
+                // SAFETY: masked lanes are columns below cols of token t0 + t < tokens.
+                unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride + r * 16), masks[r], *a) };
+            }
+        }
+    }
+}
