@@ -233,28 +233,20 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
             "packed weight length"
         );
         if k.isa == Isa::Avx512Vnni {
-            let mut padded = x.data.clone();
-            padded.resize(tokens.div_ceil(F32_TOKENS) * F32_TOKENS * width, 0.0);
-            let mut y = Matrix::zeros(tokens, n);
-            let out = OutPtr(y.data.as_mut_ptr());
+            let padded = padded_rows(x, F32_TOKENS);
             let strip_len = width * F32_STRIP;
-            (0..n.div_ceil(F32_STRIP)).into_par_iter().for_each(|s| {
-                let o0 = s * F32_STRIP;
-                // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows, the
-                // strip has width x 32 weights (asserted above), and strip s writes only columns o0..o0 + 32.
-                unsafe {
-                    x86::gemm_f32_strip_avx512(
-                        &padded,
-                        tokens,
-                        width,
-                        &packed[s * strip_len..(s + 1) * strip_len],
-                        (n - o0).min(F32_STRIP),
-                        out.at(o0),
-                        n,
-                    )
-                };
-            });
-            return y;
+            return column_tiles(
+                tokens,
+                n,
+                F32_STRIP,
+                || (),
+                |_, o0, cols, out| {
+                    let strip = &packed[o0 * width..o0 * width + strip_len];
+                    // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows, the
+                    // strip has width x 32 weights (asserted above), and column_tiles hands out its columns.
+                    unsafe { x86::gemm_f32_strip_avx512(&padded, tokens, width, strip, cols, out, n) };
+                },
+            );
         }
         let mut w_t = vec![0.0f32; width * n];
         for o in 0..n {
@@ -442,26 +434,20 @@ fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks:
         tokens,
         blocks,
     };
-    let mut y = Matrix::zeros(tokens, out_f);
-    let out = OutPtr(y.data.as_mut_ptr());
     let group_len = blocks * x86_gguf_gemm::stride(format);
-    (0..out_f.div_ceil(GROUP)).into_par_iter().for_each(|g| {
-        let o0 = g * GROUP;
-        // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
-        // (prepare_gguf padded them), q has whole micro-tiles of rows and d/s/sum an entry per (token,
-        // block); group g writes only columns o0..o0 + cols of the tokens x out_f output.
-        unsafe {
-            x86_gguf_gemm::gemm(
-                format,
-                &a,
-                &packed[g * group_len..(g + 1) * group_len],
-                (out_f - o0).min(GROUP),
-                out.at(o0),
-                out_f,
-            )
-        };
-    });
-    y
+    column_tiles(
+        tokens,
+        out_f,
+        GROUP,
+        || (),
+        |_, o0, cols, out| {
+            let group = &packed[o0 / GROUP * group_len..(o0 / GROUP + 1) * group_len];
+            // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
+            // (prepare_gguf padded them), q has whole micro-tiles of rows and d/s/sum an entry per (token,
+            // block); column_tiles hands out the group's columns.
+            unsafe { x86_gguf_gemm::gemm(format, &a, group, cols, out, out_f) };
+        },
+    )
 }
 
 /// The Q4_K GEMM: Q8_K activation rows gathered into whole micro-tiles, one task per group of 16
@@ -492,25 +478,20 @@ fn matmul_q4k_vnni(acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) 
         tokens,
         blocks,
     };
-    let mut y = Matrix::zeros(tokens, out_f);
-    let out = OutPtr(y.data.as_mut_ptr());
     let group_len = blocks * x86_q4k_gemm::STRIDE;
-    (0..out_f.div_ceil(GROUP)).into_par_iter().for_each(|g| {
-        let o0 = g * GROUP;
-        // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
-        // (prepare_gguf padded them), q has whole micro-tiles of rows, d an entry per (token, super-block)
-        // and sub_sums 8; group g writes only columns o0..o0 + cols of the tokens x out_f output.
-        unsafe {
-            x86_q4k_gemm::gemm(
-                &a,
-                &packed[g * group_len..(g + 1) * group_len],
-                (out_f - o0).min(GROUP),
-                out.at(o0),
-                out_f,
-            )
-        };
-    });
-    y
+    column_tiles(
+        tokens,
+        out_f,
+        GROUP,
+        || (),
+        |_, o0, cols, out| {
+            let group = &packed[o0 / GROUP * group_len..(o0 / GROUP + 1) * group_len];
+            // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
+            // (prepare_gguf padded them), q has whole micro-tiles of rows, d an entry per (token, super-block)
+            // and sub_sums 8; column_tiles hands out the group's columns.
+            unsafe { x86_q4k_gemm::gemm(&a, group, cols, out, out_f) };
+        },
+    )
 }
 
 /// int4 weights as the kernel table multiplies them: row-major codes, or (AVX-512) 32-column strips
@@ -559,28 +540,18 @@ pub fn matmul_int4(x: &Matrix, w: &Int4Store, out_f: usize) -> Matrix {
         #[cfg(target_arch = "x86_64")]
         Int4Store::Strips(strips) if kernels().isa == Isa::Avx512Vnni => {
             use x86::{F32_STRIP, F32_TOKENS};
-            let tokens = x.rows;
-            let mut padded = x.data.clone();
-            padded.resize(tokens.div_ceil(F32_TOKENS) * F32_TOKENS * x.cols, 0.0);
-            let mut y = Matrix::zeros(tokens, out_f);
-            let out = OutPtr(y.data.as_mut_ptr());
-            (0..out_f.div_ceil(F32_STRIP)).into_par_iter().for_each(|s| {
-                let o0 = s * F32_STRIP;
-                // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows of
-                // the strips' width, s is a strip of w, and strip s writes only columns o0..o0 + 32.
-                unsafe {
-                    x86::gemm_int4_strip_avx512(
-                        &padded,
-                        tokens,
-                        strips,
-                        s,
-                        (out_f - o0).min(F32_STRIP),
-                        out.at(o0),
-                        out_f,
-                    )
-                };
-            });
-            y
+            let padded = padded_rows(x, F32_TOKENS);
+            column_tiles(
+                x.rows,
+                out_f,
+                F32_STRIP,
+                || (),
+                |_, o0, cols, out| {
+                    // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows of the
+                    // strips' width, o0 / 32 is a strip of w, and column_tiles hands out its columns.
+                    unsafe { x86::gemm_int4_strip_avx512(&padded, x.rows, strips, o0 / F32_STRIP, cols, out, out_f) };
+                },
+            )
         }
         _ => matmul_dequant(x, out_f, |o, row| w.dequantize_row(o, row)),
     }
@@ -664,8 +635,6 @@ fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) ->
         correction[o] = 128 * sum;
         scale[o] = s;
     }
-    let mut y = Matrix::zeros(tokens, out_f);
-    let out = OutPtr(y.data.as_mut_ptr());
     let tile_len = VNNI_GROUP * in_padded;
     let acts = x86::VnniActivations {
         xu: &xu,
@@ -673,27 +642,24 @@ fn matmul_int8_vnni(x: &Matrix, w: &Int8Weights, packed: &[i8], out_f: usize) ->
         in_padded,
         sx: &sx,
     };
-    (0..groups).into_par_iter().for_each(|g| {
-        let o0 = g * VNNI_GROUP;
-        let scales = x86::VnniTileScales {
-            correction: &correction[o0..o0 + VNNI_GROUP],
-            scale: &scale[o0..o0 + VNNI_GROUP],
-            cols: (out_f - o0).min(VNNI_GROUP),
-        };
-        // SAFETY: the VNNI table exists only after detecting AVX-512 F/BW/VNNI; xu has whole micro-tiles
-        // of rows, the packed weights hold `groups` tiles (pack_vnni pads them), sx has a scale per
-        // token, and tile g writes only columns o0..o0 + cols of the tokens x out_f output.
-        unsafe {
-            x86::gemm_u8i8_vnni(
-                &acts,
-                &packed[g * tile_len..(g + 1) * tile_len],
-                &scales,
-                out.at(o0),
-                out_f,
-            )
-        };
-    });
-    y
+    column_tiles(
+        tokens,
+        out_f,
+        VNNI_GROUP,
+        || (),
+        |_, o0, cols, out| {
+            let scales = x86::VnniTileScales {
+                correction: &correction[o0..o0 + VNNI_GROUP],
+                scale: &scale[o0..o0 + VNNI_GROUP],
+                cols,
+            };
+            let tile = &packed[o0 / VNNI_GROUP * tile_len..(o0 / VNNI_GROUP + 1) * tile_len];
+            // SAFETY: the VNNI table exists only after detecting AVX-512 F/BW/VNNI; xu has whole micro-tiles
+            // of rows, the packed weights hold every tile (pack_vnni pads them), sx has a scale per token,
+            // and column_tiles hands out the tile's columns.
+            unsafe { x86::gemm_u8i8_vnni(&acts, tile, &scales, out, out_f) };
+        },
+    )
 }
 
 /// The output buffer of a product whose tiles write disjoint columns from several threads.
@@ -714,6 +680,41 @@ impl OutPtr {
         // SAFETY: the caller keeps offset inside the buffer.
         unsafe { self.0.add(offset) }
     }
+}
+
+/// The `tokens x out_f` output of a product computed in tiles of `width` output columns, tiles spread
+/// over threads: `tile(scratch, o0, cols, out)` gets its first column `o0`, its column count and `out`
+/// pointing at column `o0` of row 0 (row stride `out_f`), and must write only those `cols` columns of
+/// the `tokens` rows; `init` makes each thread's scratch.
+#[cfg(target_arch = "x86_64")]
+fn column_tiles<S>(
+    tokens: usize,
+    out_f: usize,
+    width: usize,
+    init: impl Fn() -> S + Sync + Send,
+    tile: impl Fn(&mut S, usize, usize, *mut f32) + Sync,
+) -> Matrix {
+    let mut y = Matrix::zeros(tokens, out_f);
+    if tokens == 0 {
+        return y;
+    }
+    let out = OutPtr(y.data.as_mut_ptr());
+    (0..out_f.div_ceil(width))
+        .into_par_iter()
+        .for_each_init(init, |scratch, g| {
+            let o0 = g * width;
+            // SAFETY: o0 < out_f <= the buffer's length (tokens > 0).
+            tile(scratch, o0, (out_f - o0).min(width), unsafe { out.at(o0) });
+        });
+    y
+}
+
+/// `x`'s rows followed by zero rows up to a multiple of `multiple` (whole micro-tiles).
+#[cfg(target_arch = "x86_64")]
+fn padded_rows(x: &Matrix, multiple: usize) -> Vec<f32> {
+    let mut padded = x.data.clone();
+    padded.resize(x.rows.div_ceil(multiple) * multiple * x.cols, 0.0);
+    padded
 }
 
 /// Weight-only formats (f16, W8A16, W4A16), `dequant(o, row)` unpacking weight row `o` to f32.
@@ -742,15 +743,13 @@ pub fn matmul_dequant(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f3
 pub fn matmul_dequant_strips(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
     use x86::{F32_STRIP, F32_TOKENS};
     let (tokens, width) = (x.rows, x.cols);
-    let mut padded = x.data.clone();
-    padded.resize(tokens.div_ceil(F32_TOKENS) * F32_TOKENS * width, 0.0);
-    let mut y = Matrix::zeros(tokens, out_f);
-    let out = OutPtr(y.data.as_mut_ptr());
-    (0..out_f.div_ceil(F32_STRIP)).into_par_iter().for_each_init(
+    let padded = padded_rows(x, F32_TOKENS);
+    column_tiles(
+        tokens,
+        out_f,
+        F32_STRIP,
         || (vec![0.0f32; width], vec![0.0f32; width * F32_STRIP]),
-        |(row, strip), s| {
-            let o0 = s * F32_STRIP;
-            let cols = (out_f - o0).min(F32_STRIP);
+        |(row, strip), o0, cols, out| {
             strip.iter_mut().for_each(|v| *v = 0.0);
             for lane in 0..cols {
                 dequant(o0 + lane, row);
@@ -759,11 +758,10 @@ pub fn matmul_dequant_strips(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &
                 }
             }
             // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows, the strip
-            // buffer has width x 32 weights, and strip s writes only columns o0..o0 + cols.
-            unsafe { x86::gemm_f32_strip_avx512(&padded, tokens, width, strip, cols, out.at(o0), out_f) };
+            // buffer has width x 32 weights, and column_tiles hands out the strip's columns.
+            unsafe { x86::gemm_f32_strip_avx512(&padded, tokens, width, strip, cols, out, out_f) };
         },
-    );
-    y
+    )
 }
 
 /// Unpacks all weights into an `[out, in]` f32 scratch matrix (in parallel) and calls gemm on it.
@@ -924,6 +922,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(11);
         let generic = Kernels { isa: Isa::Generic };
         for &(t, in_f, out_f) in &[
+            (0, 9, 70),
             (1, 1, 1),
             (3, 65, 17),
             (5, 130, 33),
@@ -973,6 +972,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(19);
         for &(t, in_f, out_f) in &[
             (1, 1, 1),
+            (0, 9, 40),
             (1, 384, 33),
             (5, 7, 64),
             (12, 65, 31),
@@ -1004,6 +1004,7 @@ mod tests {
     fn int4_strips_give_the_row_major_weights_and_product() {
         let mut rng = StdRng::seed_from_u64(23);
         for &(t, in_f, out_f, group, asym) in &[
+            (0, 9, 40, 4, false),
             (1, 1, 1, 1, false),
             (3, 65, 17, 7, true),
             (12, 384, 70, 128, false),

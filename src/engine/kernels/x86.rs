@@ -189,10 +189,7 @@ pub unsafe fn gemm_u8i8_vnni(
     });
     let scale: [__m512; VNNI_BLOCKS] =
         std::array::from_fn(|b| unsafe { _mm512_loadu_ps(scales.scale.as_ptr().add(b * VNNI_OUT)) });
-    let masks: [__mmask16; VNNI_BLOCKS] = std::array::from_fn(|b| {
-        let lanes = scales.cols.saturating_sub(b * VNNI_OUT).min(VNNI_OUT);
-        ((1u32 << lanes) - 1) as __mmask16
-    });
+    let masks: [__mmask16; VNNI_BLOCKS] = lane_masks(scales.cols);
     let (xp, wp) = (xu.as_ptr(), tile.as_ptr());
     for t0 in (0..tokens).step_by(VNNI_TOKENS) {
         let mut acc = [[_mm512_setzero_si512(); VNNI_BLOCKS]; VNNI_TOKENS];
@@ -269,6 +266,25 @@ pub unsafe fn quantize_shift_row_avx512(x: &[f32], out: &mut [u8]) -> f32 {
     s
 }
 
+/// Store masks of `N` 16-lane registers covering the first `cols` columns.
+pub fn lane_masks<const N: usize>(cols: usize) -> [__mmask16; N] {
+    std::array::from_fn(|r| {
+        let lanes = cols.saturating_sub(r * 16).min(16);
+        ((1u32 << lanes) - 1) as __mmask16
+    })
+}
+
+/// The 4 activation bytes at `step` (of 4 bytes) from `row`, in every 32-bit lane.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `row + step * 4 .. + 4` must be readable.
+#[inline]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn broadcast4(row: *const i8, step: usize) -> __m512i {
+    // SAFETY: the caller guarantees the 4 bytes are readable; unaligned read.
+    _mm512_set1_epi32(unsafe { (row.add(step * 4) as *const i32).read_unaligned() })
+}
+
 /// Token rows per f32 micro-tile of `gemm_f32_strip_avx512`.
 pub const F32_TOKENS: usize = 12;
 /// Output columns per f32 strip: two 16-lane registers (12 x 2 accumulators).
@@ -307,10 +323,7 @@ pub unsafe fn gemm_f32_strip_avx512(
     out_stride: usize,
 ) {
     debug_assert!(x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k && strip.len() == k * F32_STRIP);
-    let masks: [__mmask16; 2] = std::array::from_fn(|r| {
-        let lanes = cols.saturating_sub(r * 16).min(16);
-        ((1u32 << lanes) - 1) as __mmask16
-    });
+    let masks: [__mmask16; 2] = lane_masks(cols);
     let (xp, wp) = (x.as_ptr(), strip.as_ptr());
     for t0 in (0..tokens).step_by(F32_TOKENS) {
         let mut acc = [[_mm512_setzero_ps(); 2]; F32_TOKENS];
@@ -325,11 +338,29 @@ pub unsafe fn gemm_f32_strip_avx512(
                 }
             }
         }
-        for (t, row) in acc.iter().enumerate().take(tokens - t0) {
-            for (r, a) in row.iter().enumerate() {
-                // SAFETY: masked lanes are columns below cols of token t0 + t < tokens.
-                unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride + r * 16), masks[r], *a) };
-            }
+        // SAFETY: rows t0.. of out are valid for the masked columns (the caller's contract).
+        unsafe { store_strip_tile(&acc, tokens - t0, &masks, out.add(t0 * out_stride), out_stride) };
+    }
+}
+
+/// Stores the first `live` token rows of a strip micro-tile (two 16-lane registers a row) under `masks`.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `out` is valid for writes at `t * out_stride + c` for `t < live` and
+/// every column `c` the masks select.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn store_strip_tile(
+    acc: &[[__m512; 2]; F32_TOKENS],
+    live: usize,
+    masks: &[__mmask16; 2],
+    out: *mut f32,
+    out_stride: usize,
+) {
+    for (t, row) in acc.iter().enumerate().take(live) {
+        for (r, a) in row.iter().enumerate() {
+            // SAFETY: masked lanes are columns the caller may write, of row t < live.
+            unsafe { _mm512_mask_storeu_ps(out.add(t * out_stride + r * 16), masks[r], *a) };
         }
     }
 }
@@ -423,10 +454,7 @@ pub unsafe fn gemm_int4_strip_avx512(
 ) {
     let k = w.in_f;
     debug_assert!(x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k);
-    let masks: [__mmask16; 2] = std::array::from_fn(|r| {
-        let lanes = cols.saturating_sub(r * 16).min(16);
-        ((1u32 << lanes) - 1) as __mmask16
-    });
+    let masks: [__mmask16; 2] = lane_masks(cols);
     let gpr = w.groups_per_row;
     let codes = &w.codes[strip * k * 16..(strip + 1) * k * 16];
     let scales = &w.scale[strip * gpr * F32_STRIP..(strip + 1) * gpr * F32_STRIP];
@@ -464,11 +492,7 @@ pub unsafe fn gemm_int4_strip_avx512(
                 }
             }
         }
-        for (t, row) in acc.iter().enumerate().take(tokens - t0) {
-            for (r, a) in row.iter().enumerate() {
-                // SAFETY: masked lanes are columns below cols of token t0 + t < tokens.
-                unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride + r * 16), masks[r], *a) };
-            }
-        }
+        // SAFETY: rows t0.. of out are valid for the masked columns (the caller's contract).
+        unsafe { store_strip_tile(&acc, tokens - t0, &masks, out.add(t0 * out_stride), out_stride) };
     }
 }

@@ -12,6 +12,8 @@
 
 use std::arch::x86_64::*;
 
+use super::x86::{broadcast4, lane_masks};
+
 use crate::engine::gguf::{BlockFormat, BLOCK};
 
 /// Output rows of a group: one 512-bit register of lanes.
@@ -141,17 +143,6 @@ pub struct Activations<'a> {
     pub blocks: usize,
 }
 
-/// The 4 activation codes at `step` (of 4) from `row`, in every lane.
-///
-/// # Safety
-/// The CPU must support AVX-512F; `row + step * 4 .. + 4` must be readable.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn x4(row: *const i8, step: usize) -> __m512i {
-    // SAFETY: the caller guarantees the 4 bytes are readable; unaligned read.
-    _mm512_set1_epi32(unsafe { (row.add(step * 4) as *const i32).read_unaligned() })
-}
-
 /// One group of 16 output rows: `out[t * out_stride + c] = sum_b dw * dx * isum (+ m * s)` for every
 /// token `t` and row `c < cols`, blocks in order, as the scalar dot.
 ///
@@ -180,7 +171,7 @@ pub unsafe fn gemm(
         _ => 0,
     };
     let nibble = _mm512_set1_epi8(0x0f);
-    let mask = ((1u32 << cols.min(GROUP)) - 1) as __mmask16;
+    let [mask] = lane_masks::<1>(cols.min(GROUP));
     let (xp, gp) = (acts.q.as_ptr(), group.as_ptr());
     for t0 in (0..tokens).step_by(TOKENS) {
         let live = (tokens - t0).min(TOKENS);
@@ -190,14 +181,14 @@ pub unsafe fn gemm(
             let base = unsafe { gp.add(b * st) };
             let dw = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base as *const __m256i) });
             let mut iacc = [_mm512_setzero_si512(); TOKENS];
-            // SAFETY (every x4 call): t0 + t < the padded row count and step < 8, so the 4 bytes lie in acts.q.
+            // SAFETY (every broadcast4 call): t0 + t < the padded row count and step < 8, so the 4 bytes lie in acts.q.
             let row = |t: usize| unsafe { xp.add((t0 + t) * width + b * BLOCK) };
             if format == BlockFormat::Q8_0 {
                 for step in 0..BLOCK / 4 {
                     // SAFETY: 64 code bytes of this step lie inside the block's st bytes.
                     let w = unsafe { _mm512_loadu_si512(base.add(header + step * 64) as *const __m512i) };
                     for (t, a) in iacc.iter_mut().enumerate() {
-                        *a = _mm512_dpbusd_epi32(*a, w, unsafe { x4(row(t), step) });
+                        *a = _mm512_dpbusd_epi32(*a, w, unsafe { broadcast4(row(t), step) });
                     }
                 }
             } else {
@@ -207,8 +198,8 @@ pub unsafe fn gemm(
                     let lo = _mm512_and_si512(raw, nibble);
                     let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
                     for (t, a) in iacc.iter_mut().enumerate() {
-                        *a = _mm512_dpbusd_epi32(*a, lo, unsafe { x4(row(t), 2 * pair) });
-                        *a = _mm512_dpbusd_epi32(*a, hi, unsafe { x4(row(t), 2 * pair + 1) });
+                        *a = _mm512_dpbusd_epi32(*a, lo, unsafe { broadcast4(row(t), 2 * pair) });
+                        *a = _mm512_dpbusd_epi32(*a, hi, unsafe { broadcast4(row(t), 2 * pair + 1) });
                     }
                 }
             }

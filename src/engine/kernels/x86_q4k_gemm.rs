@@ -11,6 +11,8 @@
 
 use std::arch::x86_64::*;
 
+use super::x86::{broadcast4, lane_masks};
+
 use crate::engine::q4k::{self, BLOCK_BYTES, QK_K};
 
 /// Output rows of a group: one 512-bit register of lanes.
@@ -122,17 +124,6 @@ pub struct Activations<'a> {
     pub blocks: usize,
 }
 
-/// The 4 activation codes at `step` (of 4) from `row`, in every lane.
-///
-/// # Safety
-/// The CPU must support AVX-512F; `row + step * 4 .. + 4` must be readable.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn x4(row: *const i8, step: usize) -> __m512i {
-    // SAFETY: the caller guarantees the 4 bytes are readable; unaligned read.
-    _mm512_set1_epi32(unsafe { (row.add(step * 4) as *const i32).read_unaligned() })
-}
-
 /// 16 unsigned bytes widened to the 16 i32 lanes.
 ///
 /// # Safety
@@ -158,7 +149,7 @@ pub unsafe fn gemm(acts: &Activations, group: &[u8], cols: usize, out: *mut f32,
     let width = blocks * QK_K;
     debug_assert!(group.len() == blocks * STRIDE && acts.q.len() >= tokens.div_ceil(TOKENS) * TOKENS * width);
     let nibble = _mm512_set1_epi8(0x0f);
-    let mask = ((1u32 << cols.min(GROUP)) - 1) as __mmask16;
+    let [mask] = lane_masks::<1>(cols.min(GROUP));
     let (xp, gp) = (acts.q.as_ptr(), group.as_ptr());
     for t0 in (0..tokens).step_by(TOKENS) {
         let live = (tokens - t0).min(TOKENS);
@@ -177,8 +168,8 @@ pub unsafe fn gemm(acts: &Activations, group: &[u8], cols: usize, out: *mut f32,
                     for (t, a) in sub.iter_mut().enumerate() {
                         // SAFETY: row t0 + t is inside the padded codes; steps 2v, 2v + 1 < 8 of sub-block j.
                         let row = unsafe { xp.add((t0 + t) * width + b * QK_K + j * 32) };
-                        *a = _mm512_dpbusd_epi32(*a, lo, unsafe { x4(row, 2 * v) });
-                        *a = _mm512_dpbusd_epi32(*a, hi, unsafe { x4(row, 2 * v + 1) });
+                        *a = _mm512_dpbusd_epi32(*a, lo, unsafe { broadcast4(row, 2 * v) });
+                        *a = _mm512_dpbusd_epi32(*a, hi, unsafe { broadcast4(row, 2 * v + 1) });
                     }
                 }
                 // SAFETY: 16 scale bytes of sub-block j.
