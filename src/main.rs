@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use shakedown::analysis::summary::{render_table, Summary};
 use shakedown::engine::Scheme;
 use shakedown::run::{run, RunOptions};
-use shakedown::summary::{render_table, Summary};
 use shakedown::Error;
 
 /// Robustness and quantization shakedown for small language models before they ship to a device.
@@ -282,7 +282,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             opts.baseline_max_drop = args.baseline_max_drop;
             opts.channel = args.channel.config()?;
             opts.shard = match &args.shard {
-                Some(s) => Some(shakedown::merge::parse_shard(s).map_err(|m| Error::input("--shard", m))?),
+                Some(s) => Some(shakedown::run::merge::parse_shard(s).map_err(|m| Error::input("--shard", m))?),
                 None => None,
             };
             let outcome = run(&opts, &|line| eprintln!("{line}"))?;
@@ -299,19 +299,19 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Report(args) => {
             let baseline = args.baseline.as_deref().map(|p| (p, args.baseline_max_drop));
-            let summary = shakedown::rundir::rerender(&args.run, baseline)?;
+            let summary = shakedown::run::rundir::rerender(&args.run, baseline)?;
             finish(summary, &Some(args.run))
         }
         Command::Compare(args) => {
             let runs = args
                 .runs
                 .iter()
-                .map(|d| shakedown::rundir::read(d))
+                .map(|d| shakedown::run::rundir::read(d))
                 .collect::<Result<Vec<_>, _>>()?;
-            let c = shakedown::compare::compare(&runs);
+            let c = shakedown::run::compare::compare(&runs);
             match args.format {
-                Format::Table => print!("{}", shakedown::compare::render(&c, false)),
-                Format::Md => print!("{}", shakedown::compare::render(&c, true)),
+                Format::Table => print!("{}", shakedown::run::compare::render(&c, false)),
+                Format::Md => print!("{}", shakedown::run::compare::render(&c, true)),
                 Format::Json => println!("{}", pretty_json(&c)?),
             }
             Ok(ExitCode::SUCCESS)
@@ -319,7 +319,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         Command::Merge(args) => {
             init_threads(None)?;
             let shards: Vec<&std::path::Path> = args.shards.iter().map(PathBuf::as_path).collect();
-            let summary = shakedown::merge::merge(&shards, &args.out)?;
+            let summary = shakedown::run::merge::merge(&shards, &args.out)?;
             finish(summary, &Some(args.out))
         }
         Command::Bench(args) => {
@@ -332,21 +332,21 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             check_seconds("--seconds", args.seconds)?;
             let suite = shakedown::suite::Suite::load(&default_suite())?;
             let texts = suite.split("test").iter().take(256).map(|e| e.text.clone()).collect();
-            let opts = shakedown::bench::BenchOptions {
+            let opts = shakedown::probe::bench::BenchOptions {
                 model: args.model.or_else(|| suite.default_model()).unwrap_or_default(),
-                schemes: shakedown::engine::scheme::parse_scheme_list(&args.schemes)
+                schemes: shakedown::engine::quant::scheme::parse_scheme_list(&args.schemes)
                     .map_err(|m| Error::input("--schemes", m))?,
                 batches: list("--batches", &args.batches)?,
                 threads: list("--threads", &args.threads)?,
                 seconds: args.seconds,
                 texts,
             };
-            let rows = shakedown::bench::bench(&opts)?;
+            let rows = shakedown::probe::bench::bench(&opts)?;
             let kernels = shakedown::engine::kernels::kernels().name();
             if args.json {
                 println!("{}", pretty_json(&rows)?);
             } else {
-                print!("{}", shakedown::bench::render(&rows, kernels));
+                print!("{}", shakedown::probe::bench::render(&rows, kernels));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -362,11 +362,11 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 .map(|e| e.text.as_str())
                 .collect();
             let files = shakedown::engine::ModelFiles::load(&args.model)?;
-            let inspection = shakedown::inspect::inspect(&files, scheme, &texts, &calibration)?;
+            let inspection = shakedown::probe::inspect::inspect(&files, scheme, &texts, &calibration)?;
             if args.json {
                 println!("{}", pretty_json(&inspection)?);
             } else {
-                print!("{}", shakedown::inspect::render(&inspection));
+                print!("{}", shakedown::probe::inspect::render(&inspection));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -430,7 +430,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Schemes => {
             println!("{:<22} {:>12} {:>10}  what", "scheme", "bits/weight*", "at 384**");
-            for name in shakedown::engine::scheme::ALL_SCHEMES {
+            for name in shakedown::engine::quant::scheme::ALL_SCHEMES {
                 let scheme: Scheme = name.parse().map_err(Error::Internal)?;
                 println!(
                     "{name:<22} {:>12.3} {:>10.3}  {}",
@@ -453,7 +453,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             init_threads(args.threads)?;
             let scheme: Scheme = args.scheme.parse().map_err(|m: String| Error::input("--scheme", m))?;
             let stdin = std::io::stdin();
-            shakedown::predict::predict(&args.model, scheme, stdin.lock(), std::io::stdout().lock())?;
+            shakedown::probe::predict::predict(&args.model, scheme, stdin.lock(), std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
     }

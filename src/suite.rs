@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::analysis::gate::GateRule;
 use crate::error::{read_to_string, Error, Result};
-use crate::gate::GateRule;
-use crate::sustain::SustainConfig;
+use crate::eval::sustain::SustainConfig;
 
 /// The splits an example can belong to.
 pub const SPLITS: [&str; 4] = ["test", "calibration", "train", "fewshot"];

@@ -31,7 +31,7 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
         assert!(stdout.contains(family), "table lacks {family}: {stdout}");
     }
 
-    let rows = shakedown::results::read_parquet(&dir.join("results.parquet")).unwrap();
+    let rows = shakedown::analysis::results::read_parquet(&dir.join("results.parquet")).unwrap();
     assert_eq!(rows.len(), 3 * 60 * (1 + 25), "one row per scheme x variant");
     assert!(rows
         .iter()
@@ -73,7 +73,7 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
     for file in ["throughput.parquet", "metrics.parquet", "junit.xml", "summary.md"] {
         assert!(dir.join(file).exists(), "{file} missing");
     }
-    let windows = shakedown::results::read_throughput(&dir.join("throughput.parquet")).unwrap();
+    let windows = shakedown::analysis::results::read_throughput(&dir.join("throughput.parquet")).unwrap();
     assert!(windows
         .iter()
         .all(|w| w.cpu_temp_c.is_none() || w.cpu_temp_c.unwrap() > 0.0));
@@ -110,8 +110,8 @@ fn results_do_not_depend_on_the_thread_count() {
         ]);
         assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
     }
-    let ra = shakedown::results::read_parquet(&a.join("results.parquet")).unwrap();
-    let rb = shakedown::results::read_parquet(&b.join("results.parquet")).unwrap();
+    let ra = shakedown::analysis::results::read_parquet(&a.join("results.parquet")).unwrap();
+    let rb = shakedown::analysis::results::read_parquet(&b.join("results.parquet")).unwrap();
     assert_eq!(ra, rb);
     assert_eq!(
         std::fs::read(a.join("results.parquet")).unwrap(),

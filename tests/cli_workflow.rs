@@ -170,7 +170,7 @@ fn sustain_command_writes_throughput_windows() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("sustained") && stdout.contains("int8"), "{stdout}");
-    let windows = shakedown::results::read_throughput(&out.join("throughput.parquet")).unwrap();
+    let windows = shakedown::analysis::results::read_throughput(&out.join("throughput.parquet")).unwrap();
     assert_eq!(
         windows.iter().filter(|w| w.scheme == "int8").count(),
         2,

@@ -5,9 +5,9 @@
 
 mod common;
 
-use shakedown::engine::gguf::{dequantize, quantize, BlockFormat};
 use shakedown::engine::kernels::Kernels;
-use shakedown::engine::q4k;
+use shakedown::engine::quant::blocks::q4k;
+use shakedown::engine::quant::blocks::{dequantize, quantize, BlockFormat};
 
 fn floats(v: &serde_json::Value) -> Vec<f32> {
     v.as_array()
@@ -87,7 +87,7 @@ fn q8_k_activations_equal_ggml_and_the_q4_k_dot_matches_ggml_vec_dot() {
         quantize(BlockFormat::Q4K, &floats(&case["input"]), &mut w);
         // ggml sums the per-block floats in another order: equal up to f32 rounding.
         let want = case["dot"].as_f64().unwrap();
-        let acts = shakedown::engine::gguf::quantize_activations(BlockFormat::Q4K, &act);
+        let acts = shakedown::engine::quant::blocks::quantize_activations(BlockFormat::Q4K, &act);
         for k in Kernels::available() {
             let got = k.dot_gguf(&w, &acts) as f64;
             assert!(

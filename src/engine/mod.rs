@@ -1,21 +1,22 @@
 //! The built-in inference engine: loads a Hugging Face model folder and runs it under a quantization scheme.
 //! It knows nothing of suites or corruptions.
 
-pub mod awq;
-pub mod bert;
-pub mod gguf;
+pub mod api;
 pub mod kernels;
-pub mod linear;
+pub mod layers;
 pub mod load;
-pub mod q4k;
+pub mod models;
 pub mod quant;
-pub mod scheme;
 pub mod tensor;
 
 use crate::error::{Error, Result};
-use bert::Bert;
+pub use api::{
+    Acceptance, ChatMessage, ContinuationScore, Finish, GenerateRequest, Generation, LanguageModel,
+    LoglikelihoodRequest, ModelKind, OutputConstraint, Sampling, WeightStats,
+};
 pub use load::ModelFiles;
-pub use scheme::Scheme;
+use models::bert::Bert;
+pub use quant::scheme::Scheme;
 
 /// Token rows of calibration activations kept per Linear (the first ones, in text order).
 pub const CALIBRATION_ROWS: usize = 512;
@@ -125,5 +126,45 @@ impl Model {
         self.bert
             .logits(&hidden)
             .ok_or_else(|| Error::Internal("logits asked of a model without a classification head".into()))
+    }
+}
+
+impl LanguageModel for Model {
+    fn kind(&self) -> ModelKind {
+        ModelKind::Encoder
+    }
+
+    fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        tokenize(&self.tokenizer, texts)
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.embeddings(texts)
+    }
+
+    fn classify(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.logits(texts)
+    }
+
+    fn loglikelihood(&self, _requests: &[LoglikelihoodRequest]) -> Result<Vec<Vec<ContinuationScore>>> {
+        Err(Error::input(
+            "model",
+            "an encoder cannot score continuations; this task needs a decoder model",
+        ))
+    }
+
+    fn generate(&self, _requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+        Err(Error::input(
+            "model",
+            "an encoder cannot generate text; this task needs a decoder model",
+        ))
+    }
+
+    fn chat_prompt(&self, _messages: &[ChatMessage]) -> Result<Option<String>> {
+        Ok(None)
     }
 }

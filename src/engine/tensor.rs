@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::kernels::kernels;
+use crate::engine::kernels::kernels;
 
 /// Row-major matrix of f32: `rows` x `cols`, `data[r * cols + c]`.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,9 +5,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
+use crate::analysis::summary::Summary;
 use crate::error::{Error, Result};
-use crate::summary::Summary;
-use crate::sustain::Window;
+use crate::eval::sustain::Window;
 
 static FONT: &[u8] = include_bytes!("../../reports/fonts/DejaVuSans.ttf");
 
@@ -106,7 +106,7 @@ pub fn accuracy_by_severity(summary: &Summary) -> Result<String> {
                 if let Some(f) = scheme.families.iter().find(|f| &f.family == family) {
                     cells.extend(f.severities.iter());
                 }
-                let x = |c: &crate::metrics::Cell| c.severity_lo as f64;
+                let x = |c: &crate::analysis::metrics::Cell| c.severity_lo as f64;
                 let mut band: Vec<(f64, f64)> = cells.iter().map(|c| (x(c), c.accuracy_ci[1])).collect();
                 band.extend(cells.iter().rev().map(|c| (x(c), c.accuracy_ci[0])));
                 chart

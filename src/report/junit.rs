@@ -1,6 +1,6 @@
 //! `junit.xml`: one test case per gate check, so CI systems show the gate like a test suite.
 
-use crate::summary::Summary;
+use crate::analysis::summary::Summary;
 
 /// Escapes text for XML attributes and content.
 fn xml(s: &str) -> String {
@@ -60,8 +60,8 @@ pub fn render(summary: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::{Check, Verdict};
-    use crate::summary::{RunMeta, Summary};
+    use crate::analysis::gate::{Check, Verdict};
+    use crate::analysis::summary::{RunMeta, Summary};
 
     #[test]
     fn failing_checks_carry_value_bound_and_interval() {

@@ -1,6 +1,6 @@
 //! `summary.md`: a compact table for a pull-request comment.
 
-use crate::summary::Summary;
+use crate::analysis::summary::Summary;
 
 /// Markdown-safe cell text: pipes and angle brackets escaped, newlines removed.
 fn cell(s: &str) -> String {

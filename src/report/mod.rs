@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use minijinja::{context, Environment};
 use serde::Serialize;
 
+use crate::analysis::results::{EvalRow, CLEAN};
+use crate::analysis::summary::Summary;
 use crate::corrupt::measure::{edit_segments, Segment};
 use crate::error::{Error, Result};
-use crate::results::{EvalRow, CLEAN};
-use crate::summary::Summary;
-use crate::sustain::Window;
+use crate::eval::sustain::Window;
 
 const TEMPLATE: &str = include_str!("../../reports/report.html");
 
@@ -174,7 +174,7 @@ pub fn render_html(summary: &Summary, rows: &[EvalRow], windows: &[Window]) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::{build, RunMeta, SchemeInfo};
+    use crate::analysis::summary::{build, RunMeta, SchemeInfo};
 
     #[test]
     fn suite_text_is_escaped() {

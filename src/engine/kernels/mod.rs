@@ -23,9 +23,9 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::gguf::{self, ActRow, BlockFormat};
-use super::quant::{quantize_row_int8, Int4Weights, Int8Weights};
-use super::tensor::{self, Matrix};
+use crate::engine::quant::blocks::{self, ActRow, BlockFormat};
+use crate::engine::quant::integer::{quantize_row_int8, Int4Weights, Int8Weights};
+use crate::engine::tensor::{self, Matrix};
 
 /// Outputs computed per rayon task: enough work per task to amortise scheduling.
 const OUT_CHUNK: usize = 16;
@@ -157,14 +157,14 @@ impl Kernels {
     #[inline]
     pub fn dot_gguf_rows<const N: usize>(&self, w: &[u8], xs: [&ActRow; N]) -> [f32; N] {
         match self.isa {
-            Isa::Generic => xs.map(|x| gguf::dot_row(w, x)),
+            Isa::Generic => xs.map(|x| blocks::dot_row(w, x)),
             // SAFETY: tables are only built by `available`, after detecting each table's features.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { x86_gguf::dot_rows_avx2(w, xs) },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512Vnni => unsafe { x86_gguf::dot_rows_vnni(w, xs) },
             #[cfg(not(target_arch = "x86_64"))]
-            _ => xs.map(|x| gguf::dot_row(w, x)),
+            _ => xs.map(|x| blocks::dot_row(w, x)),
         }
     }
 
@@ -407,7 +407,7 @@ pub fn matmul_gguf_packed(
 #[cfg(target_arch = "x86_64")]
 fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) -> Matrix {
     use x86_gguf_gemm::{GROUP, TOKENS};
-    let (tokens, width) = (acts.len(), blocks * gguf::BLOCK);
+    let (tokens, width) = (acts.len(), blocks * blocks::BLOCK);
     let mut q = vec![0i8; tokens.div_ceil(TOKENS) * TOKENS * width];
     let (mut d, mut s, mut sum) = (Vec::with_capacity(tokens * blocks), Vec::new(), Vec::new());
     s.reserve(tokens * blocks);
@@ -422,7 +422,7 @@ fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks:
         s.extend_from_slice(&row.s[..blocks]);
         sum.extend(
             row.q[..width]
-                .chunks_exact(gguf::BLOCK)
+                .chunks_exact(blocks::BLOCK)
                 .map(|c| c.iter().map(|&v| v as i32).sum::<i32>()),
         );
     }
@@ -455,7 +455,7 @@ fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks:
 #[cfg(target_arch = "x86_64")]
 fn matmul_q4k_vnni(acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) -> Matrix {
     use x86_q4k_gemm::{GROUP, TOKENS};
-    let (tokens, width) = (acts.len(), blocks * super::q4k::QK_K);
+    let (tokens, width) = (acts.len(), blocks * crate::engine::quant::blocks::q4k::QK_K);
     let mut q = vec![0i8; tokens.div_ceil(TOKENS) * TOKENS * width];
     let mut d = Vec::with_capacity(tokens * blocks);
     let mut sub_sums = Vec::with_capacity(tokens * blocks * 8);
@@ -810,8 +810,8 @@ fn transpose_into(src: &[f32], n: usize, m: usize) -> Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gguf::{BlockFormat, Q8Row};
-    use crate::engine::quant::{quantize_int4, quantize_int8};
+    use crate::engine::quant::blocks::{BlockFormat, Q8Row};
+    use crate::engine::quant::integer::{quantize_int4, quantize_int8};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 
@@ -1045,12 +1045,12 @@ mod tests {
         let mut data = Vec::new();
         for _ in 0..out_f {
             row[..in_f].iter_mut().for_each(|v| *v = rng.random_range(-1.0f32..1.0));
-            gguf::quantize(format, &row, &mut data);
+            blocks::quantize(format, &row, &mut data);
         }
         let acts = (0..t)
             .map(|_| {
                 row[..in_f].iter_mut().for_each(|v| *v = rng.random_range(-3.0f32..3.0));
-                gguf::quantize_activations(format, &row)
+                blocks::quantize_activations(format, &row)
             })
             .collect();
         (acts, data)
@@ -1136,7 +1136,7 @@ mod tests {
                     BlockFormat::Q4_0 => ActRow::Q4_0(row()),
                     _ => ActRow::Q4_1(row()),
                 };
-                let want = gguf::dot_row(&w, &acts);
+                let want = blocks::dot_row(&w, &acts);
                 assert_eq!(want.fract(), 0.0);
                 for k in Kernels::available() {
                     assert_eq!(

@@ -382,7 +382,7 @@ pub struct Int4Strips {
 
 impl Int4Strips {
     /// Re-lays out row-major int4 weights (`quant::Int4Weights`); columns past `out_f` are zero.
-    pub fn from_rows(w: &crate::engine::quant::Int4Weights, out_f: usize, in_f: usize) -> Self {
+    pub fn from_rows(w: &crate::engine::quant::integer::Int4Weights, out_f: usize, in_f: usize) -> Self {
         let strips = out_f.div_ceil(F32_STRIP);
         let gpr = w.groups_per_row;
         let mut codes = vec![0u8; strips * in_f * 16];

@@ -13,8 +13,8 @@
 
 use std::arch::x86_64::*;
 
-use crate::engine::gguf::{self, ActRow, BlockFormat, Q8Row, BLOCK};
-use crate::engine::q4k::{self, Q8KRow, BLOCK_BYTES as Q4K_BYTES, QK_K};
+use crate::engine::quant::blocks::q4k::{self, Q8KRow, BLOCK_BYTES as Q4K_BYTES, QK_K};
+use crate::engine::quant::blocks::{self, ActRow, BlockFormat, Q8Row, BLOCK};
 
 /// The little-endian f16 at `bytes[at..at + 2]` as f32 (F16C `vcvtph2ps`, exact).
 #[inline]
@@ -276,10 +276,10 @@ unsafe fn dot_rows<M: ByteDot, const N: usize>(w: &[u8], xs: [&ActRow; N]) -> [f
             return dot_blocks::<M, N>(format, w, rows);
         }
     }
-    xs.map(|x| gguf::dot_row(w, x))
+    xs.map(|x| blocks::dot_row(w, x))
 }
 
-/// `gguf::dot_row` of one weight row with each of `N` activation rows, with AVX2.
+/// `blocks::dot_row` of one weight row with each of `N` activation rows, with AVX2.
 ///
 /// # Safety
 /// The CPU must support AVX2, FMA and F16C.
@@ -289,7 +289,7 @@ pub unsafe fn dot_rows_avx2<const N: usize>(w: &[u8], xs: [&ActRow; N]) -> [f32;
     unsafe { dot_rows::<Avx2, N>(w, xs) }
 }
 
-/// `gguf::dot_row` of one weight row with each of `N` activation rows, with AVX-512 VNNI on 256-bit
+/// `blocks::dot_row` of one weight row with each of `N` activation rows, with AVX-512 VNNI on 256-bit
 /// registers.
 ///
 /// # Safety

@@ -8,13 +8,13 @@
 //! high nibble the next), so the layout costs the same bytes as ggml's. With activations `x` as signed
 //! Q8 codes, each block's integer sum is `sum(u * x) - offset * sum(x)` with offset 128 (Q8_0), 8
 //! (Q4_0) or 0 (Q4_1), exactly the scalar `sum(w * x)`; the float steps per block are the scalar
-//! ones, in block order, so results equal `gguf::dot_row` bit for bit.
+//! ones, in block order, so results equal `blocks::dot_row` bit for bit.
 
 use std::arch::x86_64::*;
 
 use super::x86::{broadcast4, lane_masks};
 
-use crate::engine::gguf::{BlockFormat, BLOCK};
+use crate::engine::quant::blocks::{BlockFormat, BLOCK};
 
 /// Output rows of a group: one 512-bit register of lanes.
 pub const GROUP: usize = 16;
@@ -229,7 +229,7 @@ pub unsafe fn gemm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gguf;
+    use crate::engine::quant::blocks;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 
@@ -242,7 +242,7 @@ mod tests {
                 let mut row = vec![0.0f32; blocks * BLOCK];
                 for _ in 0..out_f {
                     row.iter_mut().for_each(|v| *v = rng.random_range(-2.0f32..2.0));
-                    gguf::quantize(format, &row, &mut data);
+                    blocks::quantize(format, &row, &mut data);
                 }
                 let row_bytes = blocks * format.block_bytes();
                 let packed = pack(format, &data, row_bytes, out_f);

@@ -13,7 +13,7 @@ use std::arch::x86_64::*;
 
 use super::x86::{broadcast4, lane_masks};
 
-use crate::engine::q4k::{self, BLOCK_BYTES, QK_K};
+use crate::engine::quant::blocks::q4k::{self, BLOCK_BYTES, QK_K};
 
 /// Output rows of a group: one 512-bit register of lanes.
 pub const GROUP: usize = 16;
@@ -208,7 +208,7 @@ pub unsafe fn gemm(acts: &Activations, group: &[u8], cols: usize, out: *mut f32,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gguf::{self, BlockFormat};
+    use crate::engine::quant::blocks::{self, BlockFormat};
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 
@@ -220,7 +220,7 @@ mod tests {
             let mut row = vec![0.0f32; blocks * QK_K];
             for _ in 0..out_f {
                 row.iter_mut().for_each(|v| *v = rng.random_range(-2.0f32..2.0));
-                gguf::quantize(BlockFormat::Q4K, &row, &mut data);
+                blocks::quantize(BlockFormat::Q4K, &row, &mut data);
             }
             let packed = pack(&data, blocks * BLOCK_BYTES, out_f);
             assert_eq!(packed.len(), out_f.div_ceil(GROUP) * blocks * STRIDE);

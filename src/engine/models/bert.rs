@@ -9,10 +9,10 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use super::linear::Linear;
-use super::load::ModelFiles;
-use super::scheme::Scheme;
-use super::tensor::{gelu, l2_normalize, layer_norm, Matrix};
+use crate::engine::layers::linear::Linear;
+use crate::engine::load::ModelFiles;
+use crate::engine::quant::scheme::Scheme;
+use crate::engine::tensor::{gelu, l2_normalize, layer_norm, Matrix};
 use crate::error::Result;
 
 struct Norm {
@@ -230,7 +230,7 @@ impl Bert {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let scale = 1.0 / (d as f32).sqrt();
-        let kernels = super::kernels::kernels();
+        let kernels = crate::engine::kernels::kernels();
         let mut ctx = Matrix::zeros(q.rows, h);
         let mut rest: &mut [f32] = &mut ctx.data;
         let mut sequences = Vec::with_capacity(offsets.len().saturating_sub(1));

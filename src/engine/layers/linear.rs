@@ -5,15 +5,15 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
-use super::gguf;
-use super::gguf::BlockFormat;
-use super::kernels::{
+use crate::engine::kernels::{
     kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_with, matmul_int4,
     matmul_int8, prepare_f32, prepare_gguf, prepare_int4, prepare_int8, Int4Store,
 };
-use super::quant::{quantize_int4, quantize_int8, Int8Weights};
-use super::scheme::Scheme;
-use super::tensor::{transpose, Matrix};
+use crate::engine::quant::blocks;
+use crate::engine::quant::blocks::BlockFormat;
+use crate::engine::quant::integer::{quantize_int4, quantize_int8, Int8Weights};
+use crate::engine::quant::scheme::Scheme;
+use crate::engine::tensor::{transpose, Matrix};
 
 /// Stored weights of a Linear in one format.
 #[derive(Clone, Debug)]
@@ -105,7 +105,7 @@ impl Linear {
                 let mut row = vec![0.0f32; padded];
                 for o in 0..out_features {
                     row[..in_features].copy_from_slice(&w[o * in_features..(o + 1) * in_features]);
-                    gguf::quantize(format, &row, &mut data);
+                    blocks::quantize(format, &row, &mut data);
                 }
                 let packed = prepare_gguf(kernels(), format, &data, row_bytes, out_features);
                 Weights::Gguf {
@@ -133,7 +133,7 @@ impl Linear {
         group: usize,
         x: &Matrix,
     ) -> Self {
-        let q = super::awq::awq_quantize(w, out_features, in_features, group, x);
+        let q = crate::engine::quant::awq::awq_quantize(w, out_features, in_features, group, x);
         Linear {
             weights: Weights::Awq {
                 w: prepare_int4(kernels(), q.weights, out_features, in_features),
@@ -171,13 +171,13 @@ impl Linear {
                 packed,
             } => {
                 let padded = format.padded(self.in_features);
-                let acts: Vec<gguf::ActRow> = (0..x.rows)
+                let acts: Vec<blocks::ActRow> = (0..x.rows)
                     .into_par_iter()
                     .map_init(
                         || vec![0.0f32; padded],
                         |row, t| {
                             row[..self.in_features].copy_from_slice(x.row(t));
-                            gguf::quantize_activations(*format, row)
+                            blocks::quantize_activations(*format, row)
                         },
                     )
                     .collect();
@@ -229,8 +229,8 @@ impl Linear {
 
 #[cfg(test)]
 mod tests {
-    use super::super::quant::quantize_row_int8;
     use super::*;
+    use crate::engine::quant::integer::quantize_row_int8;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
 
@@ -279,7 +279,7 @@ mod tests {
     fn every_scheme_matches_the_scalar_reference_on_odd_shapes() {
         let mut rng = StdRng::seed_from_u64(42);
         // AWQ needs calibration inputs and GGUF quantizes activations per block: both tested on their own.
-        let schemes: Vec<Scheme> = crate::engine::scheme::ALL_SCHEMES
+        let schemes: Vec<Scheme> = crate::engine::quant::scheme::ALL_SCHEMES
             .iter()
             .map(|s| s.parse().unwrap())
             .filter(|s: &Scheme| !s.needs_calibration() && !matches!(s, Scheme::Gguf(_)))
@@ -304,14 +304,14 @@ mod tests {
 
     /// The activations as the integer block dot sees them: Q8 (or Q8_K) codes times their block scale.
     fn dequantized_activations(fmt: BlockFormat, x: &[f32]) -> Vec<f64> {
-        match gguf::quantize_activations(fmt, x) {
-            gguf::ActRow::Q4K(r) => {
+        match blocks::quantize_activations(fmt, x) {
+            blocks::ActRow::Q4K(r) => {
                 r.q.iter()
                     .enumerate()
                     .map(|(i, &q)| q as f64 * r.d[i / 256] as f64)
                     .collect()
             }
-            gguf::ActRow::Q8_0(r) | gguf::ActRow::Q4_0(r) | gguf::ActRow::Q4_1(r) => {
+            blocks::ActRow::Q8_0(r) | blocks::ActRow::Q4_0(r) | blocks::ActRow::Q4_1(r) => {
                 r.q.iter()
                     .enumerate()
                     .map(|(i, &q)| q as f64 * r.d[i / 32] as f64)
@@ -341,9 +341,9 @@ mod tests {
                         let mut wr = vec![0.0f32; padded];
                         wr[..in_f].copy_from_slice(&w[o * in_f..(o + 1) * in_f]);
                         let mut bytes = Vec::new();
-                        gguf::quantize(fmt, &wr, &mut bytes);
+                        blocks::quantize(fmt, &wr, &mut bytes);
                         let mut wd = vec![0.0f32; padded];
-                        gguf::dequantize(fmt, &bytes, &mut wd);
+                        blocks::dequantize(fmt, &bytes, &mut wd);
                         let want: f64 = (0..padded).map(|i| wd[i] as f64 * xd[i]).sum::<f64>() + b[o] as f64;
                         let g = got.data[tt * out_f + o] as f64;
                         assert!(
@@ -382,7 +382,7 @@ mod tests {
         let group_layout = {
             #[cfg(target_arch = "x86_64")]
             {
-                kernels().isa == super::super::kernels::Isa::Avx512Vnni
+                kernels().isa == crate::engine::kernels::Isa::Avx512Vnni
             }
             #[cfg(not(target_arch = "x86_64"))]
             {

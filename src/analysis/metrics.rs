@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::results::{EvalRow, CLEAN};
-use crate::stats::{mcnemar_exact, paired_bootstrap, wilson};
+use crate::analysis::results::{EvalRow, CLEAN};
+use crate::analysis::stats::{mcnemar_exact, paired_bootstrap, wilson};
 
 /// Metrics of one scope. Accuracies, rates and their intervals are in percent; drops and deltas in points.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::engine::gguf::BlockFormat;
+use crate::engine::quant::blocks::BlockFormat;
 
 /// How the weights (and, for W8A8, the activations) of every Linear in the transformer blocks are stored and multiplied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,7 +25,7 @@ pub enum Scheme {
     W4A16Awq { group: usize },
     /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1, Q4_K), with activations quantized per block to Q8
     /// (Q8_K for Q4_K) as ggml does.
-    Gguf(crate::engine::gguf::BlockFormat),
+    Gguf(crate::engine::quant::blocks::BlockFormat),
 }
 
 /// The schemes a run uses when neither the suite nor the command line names any.

@@ -5,11 +5,11 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::fidelity::Fidelity;
-use crate::gate::{self, Baseline, GateRule, Verdict};
-use crate::metrics::{Cell, RowIndex};
-use crate::results::{EvalRow, CLEAN};
-use crate::sustain::{self, SustainConfig, ThroughputSummary, Window};
+use crate::analysis::gate::{self, Baseline, GateRule, Verdict};
+use crate::analysis::metrics::{Cell, RowIndex};
+use crate::analysis::results::{EvalRow, CLEAN};
+use crate::eval::fidelity::Fidelity;
+use crate::eval::sustain::{self, SustainConfig, ThroughputSummary, Window};
 
 /// Storage of one scheme's quantized weights.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

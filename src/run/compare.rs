@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::results::{EvalRow, CLEAN};
-use crate::rundir::LoadedRun;
-use crate::stats::mcnemar_exact;
+use crate::analysis::results::{EvalRow, CLEAN};
+use crate::analysis::stats::mcnemar_exact;
+use crate::run::rundir::LoadedRun;
 
 /// One scope compared across runs.
 #[derive(Clone, Debug, Serialize)]

@@ -12,7 +12,7 @@
 
 use half::f16;
 
-use super::q4k;
+pub mod q4k;
 
 /// Weights a block.
 pub const BLOCK: usize = 32;

@@ -16,9 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{Cell, RowIndex};
-use crate::results::CLEAN;
-use crate::summary::Summary;
+use crate::analysis::metrics::{Cell, RowIndex};
+use crate::analysis::results::CLEAN;
+use crate::analysis::summary::Summary;
 
 /// What a rule measures. Accuracy-like metrics are in percent, drops and deltas in points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -382,8 +382,8 @@ fn missing(rule: String, scheme: &str, family: &str, reason: &str) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::EvalRow;
-    use crate::summary::{build, RunMeta, SchemeInfo};
+    use crate::analysis::results::EvalRow;
+    use crate::analysis::summary::{build, RunMeta, SchemeInfo};
 
     fn rows() -> Vec<EvalRow> {
         let mut rows = Vec::new();

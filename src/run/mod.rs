@@ -1,20 +1,23 @@
 //! `shakedown run` and `shakedown sustain`: suite + model + schemes + corruptions -> run directory and verdict.
 
+pub mod compare;
+pub mod merge;
+pub mod rundir;
+
 use std::path::{Path, PathBuf};
 
+use crate::analysis::gate::Baseline;
+use crate::analysis::results::{EvalRow, CLEAN};
+use crate::analysis::summary::{build, render_table, RunMeta, SchemeInfo, Summary, WeightStats};
 use crate::corrupt::channel::ChannelConfig;
 use crate::corrupt::{parse_specs, CorruptionSpec, Registry, RegistryOptions, DEFAULT_CORRUPTIONS};
-use crate::engine::scheme::{parse_scheme_list, DEFAULT_SCHEMES};
+use crate::engine::quant::scheme::{parse_scheme_list, DEFAULT_SCHEMES};
 use crate::engine::{Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};
+use crate::eval::fidelity::fidelity;
+use crate::eval::sustain::{self, SustainConfig, Window};
 use crate::eval::{evaluate_with_outputs, make_variants, VariantItem};
-use crate::fidelity::fidelity;
-use crate::gate::Baseline;
-use crate::results::{EvalRow, CLEAN};
-use crate::rundir;
 use crate::suite::{Example, Suite};
-use crate::summary::{build, render_table, RunMeta, SchemeInfo, Summary, WeightStats};
-use crate::sustain::{self, SustainConfig, Window};
 use crate::task::{HeadClassifier, PrototypeClassifier, Scorer};
 
 /// Calibration texts used at most by activation-aware schemes.

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use crate::analysis::results::{EvalRow, CLEAN};
+use crate::analysis::summary::{build, Summary};
 use crate::error::{Error, Result};
-use crate::results::{EvalRow, CLEAN};
-use crate::rundir;
-use crate::summary::{build, Summary};
-use crate::sustain::Window;
+use crate::eval::sustain::Window;
+use crate::run::rundir;
 
 /// Reads every shard, checks they belong to one run and cover it, and writes the merged run to `out`.
 pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {

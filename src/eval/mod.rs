@@ -1,13 +1,16 @@
 //! The run matrix: every scheme on the clean test split and on every family x severity variant.
 //! The only module that joins corruption and the engine (through `Scorer`).
 
+pub mod fidelity;
+pub mod sustain;
+
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::analysis::results::{EvalRow, CLEAN};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry};
 use crate::error::Result;
-use crate::results::{EvalRow, CLEAN};
 use crate::suite::Example;
 use crate::task::{argmax, Scorer};
 

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
-use crate::engine::linear::Linear;
+use crate::engine::layers::linear::Linear;
 use crate::engine::tensor::Matrix;
 use crate::engine::{Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};

@@ -9,9 +9,9 @@
 
 use rayon::prelude::*;
 
-use super::kernels::matmul_f32;
-use super::quant::{quantize_int4_with_scales, symmetric_scale, Int4Weights};
-use super::tensor::{transpose, Matrix};
+use crate::engine::kernels::matmul_f32;
+use crate::engine::quant::integer::{quantize_int4_with_scales, symmetric_scale, Int4Weights};
+use crate::engine::tensor::{transpose, Matrix};
 
 /// Alpha grid points.
 const ALPHAS: usize = 20;

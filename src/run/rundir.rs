@@ -3,11 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::analysis::gate::Baseline;
+use crate::analysis::results::{
+    read_parquet, read_throughput, write_metrics, write_parquet, write_throughput, EvalRow,
+};
+use crate::analysis::summary::{build, Summary};
 use crate::error::{read_to_string, write_atomic, Error, Result};
-use crate::gate::Baseline;
-use crate::results::{read_parquet, read_throughput, write_metrics, write_parquet, write_throughput, EvalRow};
-use crate::summary::{build, Summary};
-use crate::sustain::Window;
+use crate::eval::sustain::Window;
 
 /// A run read back from disk.
 pub struct LoadedRun {

@@ -6,9 +6,9 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::metrics::Cell;
 use crate::error::{write_atomic, Error, Result};
-use crate::metrics::Cell;
-use crate::sustain::Window;
+use crate::eval::sustain::Window;
 
 /// The family name of unmodified inputs.
 pub const CLEAN: &str = "clean";

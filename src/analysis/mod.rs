@@ -1,0 +1,7 @@
+//! What a run's results tables say: per-example rows, metrics with intervals, the summary and the gate.
+
+pub mod gate;
+pub mod metrics;
+pub mod results;
+pub mod stats;
+pub mod summary;

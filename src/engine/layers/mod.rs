@@ -1,0 +1,3 @@
+//! The building blocks model files are written with.
+
+pub mod linear;

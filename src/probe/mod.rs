@@ -1,0 +1,6 @@
+//! Commands that probe a model directly, outside a run: speed (`bench`), per-layer error
+//! (`inspect`) and single predictions (`predict`).
+
+pub mod bench;
+pub mod inspect;
+pub mod predict;
