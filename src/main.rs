@@ -33,8 +33,11 @@ enum Command {
     Merge(MergeArgs),
     /// Read lines of text on stdin; print one JSON object per line (label scores, or the embedding).
     Predict(PredictArgs),
-    /// Measure kernel GOP/s and end-to-end sentences/s per scheme, as ratios to f32 in the same run.
+    /// Measure speed per scheme: for encoders kernel GOP/s and end-to-end sentences/s as ratios to f32 in
+    /// the same run; for decoders (a GGUF file or decoder folder) prompt processing and generation tokens/s.
     Bench(BenchArgs),
+    /// Write a decoder as a GGUF file in a GGUF-expressible scheme (the artifact to ship).
+    Export(ExportArgs),
     /// List the quantization schemes with their bits per weight.
     Schemes,
     /// Per-layer output error of a scheme against f32, for debugging a scheme.
@@ -142,9 +145,37 @@ struct BenchArgs {
     /// Seconds per configuration.
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
+    /// Decoders: prompt lengths of the prompt-processing tests.
+    #[arg(long, default_value = "64,512")]
+    prompt_tokens: String,
+    /// Decoders: tokens of the generation tests (one sequence).
+    #[arg(long, default_value = "32,128")]
+    gen_tokens: String,
+    /// Decoders: sequences decoded together in the aggregate test (0 skips it).
+    #[arg(long, default_value_t = 16)]
+    sequences: usize,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// The model: a GGUF file (a Hugging Face folder cannot be exported yet).
+    #[arg(long)]
+    model: PathBuf,
+    /// A PEFT LoRA adapter folder to merge into the weights.
+    #[arg(long)]
+    adapter: Option<PathBuf>,
+    /// GGUF-expressible scheme: native, f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k.
+    #[arg(long)]
+    scheme: String,
+    /// The GGUF file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace `--out` if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args)]
@@ -331,11 +362,39 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             };
             check_seconds("--seconds", args.seconds)?;
             let suite = shakedown::suite::Suite::load(&default_suite())?;
+            let schemes = shakedown::engine::quant::scheme::parse_scheme_list(&args.schemes)
+                .map_err(|m| Error::input("--schemes", m))?;
+            if let Some(model) = &args.model {
+                let source = shakedown::engine::ModelSource::open(model)?;
+                if source.kind() == shakedown::engine::ModelKind::Decoder {
+                    let opts = shakedown::probe::bench_decoder::DecoderBenchOptions {
+                        schemes,
+                        threads: list("--threads", &args.threads)?,
+                        prompt_tokens: list("--prompt-tokens", &args.prompt_tokens)?,
+                        gen_tokens: list("--gen-tokens", &args.gen_tokens)?,
+                        sequences: args.sequences,
+                        seconds: args.seconds,
+                        calibration: suite
+                            .split("calibration")
+                            .iter()
+                            .take(shakedown::run::CALIBRATION_TEXTS)
+                            .map(|e| e.text.clone())
+                            .collect(),
+                    };
+                    let rows = shakedown::probe::bench_decoder::bench_decoder(&source, &opts)?;
+                    let kernels = shakedown::engine::kernels::kernels().name();
+                    if args.json {
+                        println!("{}", pretty_json(&rows)?);
+                    } else {
+                        print!("{}", shakedown::probe::bench_decoder::render_decoder(&rows, kernels));
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
             let texts = suite.split("test").iter().take(256).map(|e| e.text.clone()).collect();
             let opts = shakedown::probe::bench::BenchOptions {
                 model: args.model.or_else(|| suite.default_model()).unwrap_or_default(),
-                schemes: shakedown::engine::quant::scheme::parse_scheme_list(&args.schemes)
-                    .map_err(|m| Error::input("--schemes", m))?,
+                schemes,
                 batches: list("--batches", &args.batches)?,
                 threads: list("--threads", &args.threads)?,
                 seconds: args.seconds,
@@ -348,6 +407,22 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             } else {
                 print!("{}", shakedown::probe::bench::render(&rows, kernels));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(args) => {
+            let scheme: Scheme = args.scheme.parse().map_err(|m: String| Error::input("--scheme", m))?;
+            if args.out.exists() && !args.force {
+                return Err(Error::input(
+                    args.out.display(),
+                    "already exists; pass --force to replace it",
+                ));
+            }
+            let mut source = shakedown::engine::ModelSource::open(&args.model)?;
+            if let Some(a) = &args.adapter {
+                source = source.with_adapter(a)?;
+            }
+            shakedown::engine::export::export_gguf(&source, scheme, &args.out)?;
+            eprintln!("wrote {} ({scheme})", args.out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect(args) => {
@@ -432,12 +507,12 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             println!("{:<22} {:>12} {:>10}  what", "scheme", "bits/weight*", "at 384**");
             for name in shakedown::engine::quant::scheme::ALL_SCHEMES {
                 let scheme: Scheme = name.parse().map_err(Error::Internal)?;
-                println!(
-                    "{name:<22} {:>12.3} {:>10.3}  {}",
-                    scheme.bits_per_weight(1536),
-                    scheme.bits_per_weight(384),
-                    scheme.describe()
-                );
+                let bits = |n: usize| {
+                    scheme
+                        .bits_per_weight(n)
+                        .map_or("as stored".to_string(), |b| format!("{b:.3}"))
+                };
+                println!("{name:<22} {:>12} {:>10}  {}", bits(1536), bits(384), scheme.describe());
             }
             println!(
                 "*  for a 1536-wide row (a whole number of every group and block); RTN/AWQ scales and minimums as f32"

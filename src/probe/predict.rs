@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 
 use serde_json::json;
 
-use crate::engine::{Model, ModelFiles, Scheme};
+use crate::engine::{LanguageModel, Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};
 use crate::task::BATCH;
 

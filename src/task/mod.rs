@@ -2,7 +2,7 @@
 //! the engine is the real implementation, tests use small fakes.
 
 use crate::engine::tensor::softmax;
-use crate::engine::Model;
+use crate::engine::{LanguageModel, Model};
 use crate::error::{Error, Result};
 
 /// Texts per engine call.
