@@ -355,7 +355,7 @@ pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usi
     })
 }
 
-/// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, Q8_0, Q4_0 and Q4_1 rows
+/// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, the 32-weight formats' rows
 /// are packed for the block-format GEMM (the same bytes, reordered) and Q4_K rows for its GEMM;
 /// `None` where the table dots ggml's rows as they are.
 pub fn prepare_gguf(k: Kernels, format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) -> Option<Vec<u8>> {

@@ -128,6 +128,21 @@ impl BlockFormat {
         8.0 * self.block_bytes() as f64 / self.block_weights() as f64
     }
 
+    /// The format llama.cpp's quantizer stores a row of `n` weights in when asked for this one
+    /// (`tensor_type_fallback` in llama.cpp's src/llama-quant.cpp): this format where `n` is a whole
+    /// number of its blocks, else Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0 where `n` is a multiple of
+    /// 32; `None` where no block format fits (llama.cpp then stores F16).
+    pub fn for_row_length(self, n: usize) -> Option<BlockFormat> {
+        let fallback = match self {
+            f if n.is_multiple_of(f.block_weights()) => return Some(f),
+            BlockFormat::Q4K => BlockFormat::Q5_0,
+            BlockFormat::Q5K => BlockFormat::Q5_1,
+            BlockFormat::Q6K => BlockFormat::Q8_0,
+            _ => return None,
+        };
+        n.is_multiple_of(BLOCK).then_some(fallback)
+    }
+
     /// Bytes of a row of `weights` weights, or `None` when `weights` is not a whole number of blocks
     /// (ggml stores no partial blocks).
     pub fn row_bytes(self, weights: usize) -> Option<usize> {
@@ -570,6 +585,18 @@ mod tests {
         for id in [0, 1, 4, 5, 9, 10, 11, 15, 16, 30, 39, u32::MAX] {
             assert_eq!(BlockFormat::from_ggml_type(id), None, "{id}");
         }
+    }
+
+    #[test]
+    fn rows_that_are_no_whole_super_block_fall_back_as_llama_cpp_does() {
+        // Gemma-3-270M's 640-wide rows: its Q4_K_M file stores them as Q5_0 (Q4_K asked) and Q8_0 (Q6_K).
+        assert_eq!(BlockFormat::Q4K.for_row_length(640), Some(BlockFormat::Q5_0));
+        assert_eq!(BlockFormat::Q5K.for_row_length(640), Some(BlockFormat::Q5_1));
+        assert_eq!(BlockFormat::Q6K.for_row_length(640), Some(BlockFormat::Q8_0));
+        assert_eq!(BlockFormat::Q6K.for_row_length(2048), Some(BlockFormat::Q6K));
+        assert_eq!(BlockFormat::Q4_0.for_row_length(576), Some(BlockFormat::Q4_0));
+        assert_eq!(BlockFormat::Q4K.for_row_length(100), None);
+        assert_eq!(BlockFormat::Q8_0.for_row_length(33), None);
     }
 
     #[test]
