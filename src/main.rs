@@ -517,7 +517,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             println!(
                 "*  for a 1536-wide row (a whole number of every group and block); RTN/AWQ scales and minimums as f32"
             );
-            println!("** for a 384-wide row (most of all-MiniLM-L6-v2's Linears): Q4_K pads it to two 256-weight super-blocks");
+            println!("** for a 384-wide row (most of all-MiniLM-L6-v2's Linears): the K-quants (Q4_K, Q5_K, Q6_K) pad it to two 256-weight super-blocks");
             println!(
                 "bits of the format itself; a kernel's layout can differ (AVX-512 VNNI keeps Q4_K's 6-bit scales in bytes: \
                  +2.8%); runs and bench report the bytes stored"

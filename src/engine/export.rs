@@ -84,10 +84,7 @@ fn encode(values: &[f32], cols: usize, ty: TensorType, name: &str) -> Result<Vec
         TensorType::F32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
         TensorType::F16 => values.iter().flat_map(|v| f16::from_f32(*v).to_le_bytes()).collect(),
         other => {
-            let f = BlockFormat::ALL
-                .into_iter()
-                .find(|f| f.name().eq_ignore_ascii_case(other.name()))
-                .ok_or_else(|| Error::Internal(format!("export: no quantizer for {other}")))?;
+            let f = block_format(other).ok_or_else(|| Error::Internal(format!("export: no quantizer for {other}")))?;
             if !cols.is_multiple_of(f.block_weights()) {
                 return Err(Error::input(
                     name,
@@ -107,15 +104,37 @@ fn encode(values: &[f32], cols: usize, ty: TensorType, name: &str) -> Result<Vec
     })
 }
 
+/// The type llama.cpp's quantizer would store rows of `cols` weights in when asked for `ty`:
+/// `ty` itself where the rows are whole blocks, else its fallback (Q4_K -> Q5_0, ...), else F16.
+fn fit_row_length(ty: TensorType, cols: usize) -> TensorType {
+    let Some(f) = block_format(ty) else {
+        return ty;
+    };
+    match f.for_row_length(cols) {
+        Some(g) => block_type(g),
+        None => TensorType::F16,
+    }
+}
+
+fn block_format(ty: TensorType) -> Option<BlockFormat> {
+    BlockFormat::ALL
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(ty.name()))
+}
+
+fn block_type(f: BlockFormat) -> TensorType {
+    TensorType::ALL
+        .into_iter()
+        .find(|t| t.name().eq_ignore_ascii_case(f.name()))
+        .unwrap_or(TensorType::F32)
+}
+
 fn stored_type(t: &StoredTensor<'_>) -> TensorType {
     match t.format {
         Stored::F32 => TensorType::F32,
         Stored::F16 => TensorType::F16,
         Stored::BF16 => TensorType::BF16,
-        Stored::Block(f) => TensorType::ALL
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(f.name()))
-            .unwrap_or(TensorType::F32),
+        Stored::Block(f) => block_type(f),
     }
 }
 
@@ -154,6 +173,7 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<(
             }
         };
         let t = d.tensors.tensor_any(&info.name)?;
+        let ty = fit_row_length(ty, t.cols);
         if ty == stored_type(&t) && delta.is_none() {
             tensors.push(as_stored);
             continue;

@@ -336,20 +336,8 @@ mod tests {
 
     /// The activations as the integer block dot sees them: Q8 (or Q8_K) codes times their block scale.
     fn dequantized_activations(fmt: BlockFormat, x: &[f32]) -> Vec<f64> {
-        match blocks::quantize_activations(fmt, x) {
-            blocks::ActRow::Q4K(r) => {
-                r.q.iter()
-                    .enumerate()
-                    .map(|(i, &q)| q as f64 * r.d[i / 256] as f64)
-                    .collect()
-            }
-            blocks::ActRow::Q8_0(r) | blocks::ActRow::Q4_0(r) | blocks::ActRow::Q4_1(r) => {
-                r.q.iter()
-                    .enumerate()
-                    .map(|(i, &q)| q as f64 * r.d[i / 32] as f64)
-                    .collect()
-            }
-        }
+        let row = blocks::quantize_activations(fmt, x).dequantized();
+        row.into_iter().map(f64::from).collect()
     }
 
     #[test]

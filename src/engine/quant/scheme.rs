@@ -23,8 +23,8 @@ pub enum Scheme {
     /// Weight-only 4-bit, symmetric, per group, with AWQ's activation-aware per-channel scales and
     /// clipping search, calibrated on the suite's calibration split; f32 activations.
     W4A16Awq { group: usize },
-    /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1, Q4_K), with activations quantized per block to Q8
-    /// (Q8_K for Q4_K) as ggml does.
+    /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K), with activations
+    /// quantized per block to Q8_0 / Q8_1 (Q8_K for the K-quants) as ggml's CPU backend pairs them.
     Gguf(crate::engine::quant::blocks::BlockFormat),
     /// Every tensor exactly as the model file stores it: what a llama.cpp deployment of a GGUF file
     /// runs (its block formats, f16 or f32 tensors), or the safetensors dtypes.
@@ -35,7 +35,7 @@ pub enum Scheme {
 pub const DEFAULT_SCHEMES: &str = "f32,int8,w4a16-rtn-g128";
 
 /// Every scheme name `shakedown schemes` lists (`w8a8` is accepted as another name for `int8`).
-pub const ALL_SCHEMES: [&str; 20] = [
+pub const ALL_SCHEMES: [&str; 24] = [
     "native",
     "f32",
     "f16",
@@ -55,7 +55,11 @@ pub const ALL_SCHEMES: [&str; 20] = [
     "q8_0",
     "q4_0",
     "q4_1",
+    "q5_0",
+    "q5_1",
     "q4_k",
+    "q5_k",
+    "q6_k",
 ];
 
 impl Scheme {
@@ -75,13 +79,7 @@ impl Scheme {
                     .into()
             }
             Scheme::W8A16 => "per-channel symmetric int8 weights, f32 activations".into(),
-            Scheme::Gguf(BlockFormat::Q4K) => "llama.cpp Q4_K super-blocks of 256 weights: f16 scale and minimum, \
-                 6-bit scales and minimums per 32, 4-bit codes; activations quantized to Q8_K for integer block dots"
-                .into(),
-            Scheme::Gguf(f) => format!(
-                "llama.cpp {f:?} blocks of 32 weights with an f16 scale{}; activations quantized per block to Q8 for integer block dots",
-                if *f == BlockFormat::Q4_1 { " and f16 minimum" } else { "" }
-            ),
+            Scheme::Gguf(f) => describe_block_format(*f).into(),
             Scheme::W4A16Awq { group } => format!(
                 "4-bit symmetric weights per group of {group} with AWQ activation-aware scales and clipping, calibrated on the suite's calibration split; f32 activations"
             ),
@@ -113,11 +111,28 @@ impl Scheme {
             }
             // Codes, group scales, and the per-input-channel activation scale shared by all rows (not counted per row).
             Scheme::W4A16Awq { group } => 8.0 * in_features.div_ceil(2) as f64 + groups(Some(*group)) * 32.0,
-            // Rows are zero-padded to whole blocks (256 weights for Q4_K), and the padding is stored.
+            // Rows are zero-padded to whole blocks (256 weights for the K-quants), and the padding is stored.
             Scheme::Gguf(f) => (f.padded(in_features) / f.block_weights() * f.block_bytes() * 8) as f64,
             Scheme::Native => return None,
         };
         Some(per_row / in_features.max(1) as f64)
+    }
+}
+
+/// What a llama.cpp block format stores and which activation blocks ggml dots it with.
+fn describe_block_format(f: BlockFormat) -> &'static str {
+    match f {
+        BlockFormat::Q8_0 => "llama.cpp Q8_0 blocks of 32 weights: f16 scale, 8-bit codes; activations quantized per block to Q8_0 for integer block dots",
+        BlockFormat::Q4_0 => "llama.cpp Q4_0 blocks of 32 weights: f16 scale, 4-bit codes; activations quantized per block to Q8_0 for integer block dots",
+        BlockFormat::Q4_1 => "llama.cpp Q4_1 blocks of 32 weights: f16 scale and minimum, 4-bit codes; activations quantized per block to Q8_1 for integer block dots",
+        BlockFormat::Q5_0 => "llama.cpp Q5_0 blocks of 32 weights: f16 scale, 5-bit codes; activations quantized per block to Q8_0 for integer block dots",
+        BlockFormat::Q5_1 => "llama.cpp Q5_1 blocks of 32 weights: f16 scale and minimum, 5-bit codes; activations quantized per block to Q8_1 for integer block dots",
+        BlockFormat::Q4K => "llama.cpp Q4_K super-blocks of 256 weights: f16 scale and minimum, 6-bit scales and minimums per 32, \
+             4-bit codes; activations quantized to Q8_K for integer block dots",
+        BlockFormat::Q5K => "llama.cpp Q5_K super-blocks of 256 weights: f16 scale and minimum, 6-bit scales and minimums per 32, \
+             5-bit codes; activations quantized to Q8_K for integer block dots",
+        BlockFormat::Q6K => "llama.cpp Q6_K super-blocks of 256 weights: f16 scale, signed 8-bit scales per 16, 6-bit codes; \
+             activations quantized to Q8_K for integer block dots",
     }
 }
 
@@ -253,5 +268,17 @@ mod tests {
         assert_eq!(q4k.bits_per_weight(1536), Some(4.5));
         // 384 weights are stored as two super-blocks, the second half zero padding.
         assert_eq!(q4k.bits_per_weight(384), Some(6.0));
+        for (name, bits) in [("q5_0", 5.5), ("q5_1", 6.0), ("q5_k", 5.5), ("q6_k", 6.5625)] {
+            let scheme: Scheme = name.parse().unwrap();
+            assert_eq!(
+                scheme,
+                Scheme::Gguf(BlockFormat::ALL.into_iter().find(|f| f.name() == name).unwrap())
+            );
+            assert_eq!(scheme.bits_per_weight(1536), Some(bits), "{name}");
+        }
+        // Every block format is a scheme.
+        for f in BlockFormat::ALL {
+            assert!(ALL_SCHEMES.contains(&f.name()), "{}", f.name());
+        }
     }
 }
