@@ -42,8 +42,7 @@ nice -n 10 cmake --build "$dir/build" --config Release -j "$(nproc)" \
 } > "$dir/VERSION"
 
 if [ -n "$py" ]; then
-  CMAKE_ARGS="-DLLAMA_BUILD=OFF" nice -n 10 "$py" -m pip install --quiet --no-deps --no-build-isolation "$src" \
-    || CMAKE_ARGS="-DLLAMA_BUILD=OFF" nice -n 10 "$py" -m pip install --quiet --no-deps "$src"
+  CMAKE_ARGS="-DLLAMA_BUILD=OFF" nice -n 10 "$py" -m pip install --quiet --no-deps "$src"
   "$py" -m pip install --quiet numpy typing-extensions diskcache jinja2
 fi
 cat "$dir/VERSION"
