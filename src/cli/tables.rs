@@ -9,6 +9,16 @@ use shakedown::probe::inspect::Inspection;
 use shakedown::report::{check_line, verdict_rows};
 use shakedown::run::compare::{significance, Comparison, Line};
 
+/// A change in points with its sign, never "-0.0".
+fn change(x: f64) -> String {
+    let s = format!("{x:+.1}");
+    if s == "-0.0" {
+        "+0.0".into()
+    } else {
+        s
+    }
+}
+
 /// The severity range the gate judges for `family` (from the first rule naming it, or `*`, with a
 /// severity), if any.
 fn judged_range(summary: &Summary, family: &str) -> Option<(u8, u8, String)> {
@@ -61,9 +71,9 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
             s.families
                 .iter()
                 .map(|f| {
-                    let pooled = format!("{:.1} ({:+.1})", f.pooled.primary().value, -f.pooled.drop);
+                    let pooled = format!("{:.1} ({})", f.pooled.primary().value, change(-f.pooled.drop));
                     match judged_range(summary, &f.family).and_then(|(lo, hi, _)| judged(f, lo, hi)) {
-                        Some((v, d)) => format!("{v:.1} ({:+.1}) | {pooled}", -d),
+                        Some((v, d)) => format!("{v:.1} ({}) | {pooled}", change(-d)),
                         None => pooled,
                     }
                 })
@@ -188,7 +198,7 @@ fn compare_cell(line: &Line, i: usize) -> String {
         return format!("{v:.1}");
     }
     match line.delta[i] {
-        Some(d) => format!("{v:.1} ({d:+.1}{})", significance(line.p_value[i])),
+        Some(d) => format!("{v:.1} ({}{})", change(d), significance(line.p_value[i])),
         None => format!("{v:.1}"),
     }
 }
