@@ -92,26 +92,3 @@ pub fn inspect(files: &ModelFiles, scheme: Scheme, texts: &[&str], calibration: 
         layers,
     })
 }
-
-/// A terminal table.
-pub fn render(i: &Inspection) -> String {
-    let mut out = format!(
-        "scheme {} against f32\n\nisolated error of each Linear (same f32 input):\n",
-        i.scheme
-    );
-    for l in &i.linears {
-        out.push_str(&format!(
-            "  {:<44} {:>5} x {:<5} {:>10.5}\n",
-            l.name, l.rows, l.cols, l.relative_error
-        ));
-    }
-    out.push_str("\ncumulative error of each encoder layer's output (model run end to end):\n");
-    for l in &i.layers {
-        out.push_str(&format!(
-            "  {:<44} {:>5} x {:<5} {:>10.5}\n",
-            l.name, l.rows, l.cols, l.relative_error
-        ));
-    }
-    out.push_str("relative error = ||y - y_f32|| / ||y_f32||\n");
-    out
-}
