@@ -6,6 +6,7 @@
 - default_model_logits.json: logits of the default warehouse model computed by transformers.
 
     python3 scripts/make_golden.py --minilm "$(scripts/fetch_minilm.sh)"
+    python3 scripts/make_golden.py --default-model-only    # after retraining the default model
 
 Needs torch, transformers and sentence-transformers (only here, never at run time or in CI).
 """
@@ -14,7 +15,6 @@ import json
 import os
 
 import torch
-from sentence_transformers import SentenceTransformer
 from transformers import BertForSequenceClassification
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -100,11 +100,22 @@ def apply_scheme(encoder, scheme):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--minilm", required=True, help="the all-MiniLM-L6-v2 model folder")
+    ap.add_argument("--minilm", help="the all-MiniLM-L6-v2 model folder")
+    ap.add_argument("--default-model-only", action="store_true", help="write default_model_logits.json only")
     args = ap.parse_args()
     torch.set_num_threads(2)
+    if not args.default_model_only:
+        if not args.minilm:
+            ap.error("--minilm is required unless --default-model-only")
+        write_minilm(args.minilm)
+    write_default_model()
+    print("wrote fixtures to", FIXTURES)
 
-    model = SentenceTransformer(args.minilm, device="cpu")
+
+def write_minilm(minilm):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(minilm, device="cpu")
     emb = model.encode(INPUTS, batch_size=8, normalize_embeddings=True, convert_to_numpy=True)
     tok_counts = [len(model.tokenizer(t, truncation=True, max_length=model.max_seq_length)["input_ids"]) for t in INPUTS]
     with open(os.path.join(FIXTURES, "minilm_embeddings.json"), "w") as f:
@@ -115,7 +126,7 @@ def main():
     # Quantized references: the same schemes simulated in PyTorch (quantize, dequantize, run in f32).
     quantized = {}
     for scheme in ["int8", "w4a16-rtn-g128"]:
-        qmodel = SentenceTransformer(args.minilm, device="cpu")
+        qmodel = SentenceTransformer(minilm, device="cpu")
         apply_scheme(qmodel[0].auto_model.encoder, scheme)
         q = qmodel.encode(QUANT_INPUTS, batch_size=8, normalize_embeddings=True, convert_to_numpy=True)
         quantized[scheme] = [[round(float(v), 7) for v in row] for row in q]
@@ -123,6 +134,8 @@ def main():
         json.dump({"producer": "scripts/make_golden.py (fake-quantized torch Linear weights/activations)",
                    "inputs": QUANT_INPUTS, "embeddings": quantized}, f)
 
+
+def write_default_model():
     wdir = os.path.join(HERE, "..", "suites", "warehouse-commands", "model")
     from tokenizers import Tokenizer
     raw = Tokenizer.from_file(os.path.join(wdir, "tokenizer.json"))
@@ -137,7 +150,6 @@ def main():
         json.dump({"producer": "scripts/make_golden.py (transformers BertForSequenceClassification)",
                    "inputs": WAREHOUSE_INPUTS, "labels": [clf.config.id2label[i] for i in range(clf.config.num_labels)],
                    "logits": logits}, f)
-    print("wrote fixtures to", FIXTURES)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,10 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
         bytes[1] * 3 < bytes[0] + 1 && bytes[2] * 6 < bytes[0],
         "int8 and int4 must be packed: {bytes:?}"
     );
-    assert!(schemes[0]["clean"]["metrics"]["accuracy"]["value"].as_f64().unwrap() >= 95.0);
+    // The shipped model scores 69.9 % on the whole test split (templates, phrasings and names held out of
+    // training; README.md), chance is 1 in 14: the first 60 examples must sit well above chance.
+    let clean = schemes[0]["clean"]["metrics"]["accuracy"]["value"].as_f64().unwrap();
+    assert!(clean >= 50.0, "f32 clean accuracy {clean}");
     assert_eq!(summary["meta"]["task"]["measures"], serde_json::json!(["accuracy"]));
     // Every scheme has a verdict, and the run's verdict follows the policy (every scheme must pass).
     let verdicts = summary["gate"]["schemes"].as_array().unwrap();

@@ -90,9 +90,35 @@ fn report_recomputes_the_same_outputs_from_the_tables() {
 fn baseline_gate_fails_when_accuracy_falls_below_the_baseline() {
     let tmp = tempfile::tempdir().unwrap();
     let base = run(&tmp.path().join("base"), &[]);
-    // Against itself: passes.
+    // Against itself: every baseline check passes (the suite's own rules are judged as in the run:
+    // on 30 examples its ocr@1 drop rule may fail either way).
     let o = shakedown(&["report", base.to_str().unwrap(), "--baseline", base.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let regated = json(&base.join("gate-vs-base.json"));
+    let baseline_checks: Vec<&serde_json::Value> = regated["gate"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"].as_str().unwrap().contains("below baseline"))
+        .collect();
+    // One baseline check per scheme and cell (clean, each family pooled and per severity).
+    assert!(baseline_checks.len() >= 3, "{} baseline checks", baseline_checks.len());
+    let failing: Vec<&&serde_json::Value> = baseline_checks.iter().filter(|c| c["status"] != "pass").collect();
+    assert!(failing.is_empty(), "{failing:?}");
+    let own: Vec<bool> = json(&base.join("summary.json"))["gate"]["schemes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["passed"].as_bool().unwrap())
+        .collect();
+    let again: Vec<bool> = regated["gate"]["schemes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["passed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(own, again, "re-gating against itself changes no scheme's verdict");
+    assert_eq!(o.status.code() == Some(0), again.iter().all(|p| *p));
     // Against a baseline that claims 5 points more everywhere: fails, naming value, bound and interval.
     let mut better = json(&base.join("summary.json"));
     for s in better["schemes"].as_array_mut().unwrap() {

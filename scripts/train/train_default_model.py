@@ -4,27 +4,36 @@
 Produces suites/warehouse-commands/model/{config.json, model.safetensors, tokenizer.json}.
 Needs (only here, never at run time): torch, transformers, tokenizers, safetensors.
 
-    python3 scripts/train_default_model.py [--seed 13] [--epochs 12]
+    python3 scripts/train/train_default_model.py [--seed 13] [--epochs 12]
 
 The tokenizer is a lower-casing WordPiece trained on the suite's train split; the model is
 BertForSequenceClassification, 2 layers, hidden 128, 4 heads, trained on clean train examples only
-(the point of the suite is to measure what noise does to a model that never saw any).
+(the point of the suite is to measure what noise does to a model that never saw any). It reports two
+figures, computed here in PyTorch: accuracy on the test split (templates, phrasings and vocabulary held
+out of training by scripts/suites/make_warehouse_suite.py) and on the hand-written commands
+(handwritten.jsonl, operators' own words), and writes them with the loss curve to
+suites/warehouse-commands/training_log.json.
 """
 import argparse
 import json
 import os
+import platform
 import random
+import time
 
 import torch
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import BertConfig, BertForSequenceClassification
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITE = os.path.join(HERE, "..", "suites", "warehouse-commands")
+SUITE = os.path.join(HERE, "..", "..", "suites", "warehouse-commands")
 
 
 def load(split):
-    rows = [json.loads(l) for l in open(os.path.join(SUITE, "data.jsonl"))]
+    rows = []
+    for name in ["data.jsonl", "handwritten.jsonl"]:
+        with open(os.path.join(SUITE, name)) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
     return [r for r in rows if r["split"] == split]
 
 
@@ -61,6 +70,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--mask-rate", type=float, default=0.0)
     ap.add_argument("--out", default=os.path.join(SUITE, "model"))
     args = ap.parse_args()
     random.seed(args.seed)
@@ -68,10 +78,12 @@ def main():
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(2)
 
-    train, test = load("train"), load("test")
+    started = time.time()
+    train, test, handwritten = load("train"), load("test"), load("handwritten")
     labels = sorted({r["label"] for r in train})
     label2id = {l: i for i, l in enumerate(labels)}
     tok = train_tokenizer([r["text"] for r in train], vocab_size=1500)
+    cls_id, sep_id, mask_id = (tok.token_to_id(t) for t in ["[CLS]", "[SEP]", "[MASK]"])
 
     config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=128, num_hidden_layers=2,
                         num_attention_heads=4, intermediate_size=512, max_position_embeddings=64,
@@ -84,6 +96,14 @@ def main():
     x_ids, x_mask = encode(tok, [r["text"] for r in train], max_len)
     y = torch.tensor([label2id[r["label"]] for r in train])
     steps_per_epoch = (len(train) + 31) // 32
+    curve = []
+
+    def accuracy(rows):
+        model.eval()
+        with torch.no_grad():
+            ids, mask = encode(tok, [r["text"] for r in rows], max_len)
+            pred = model(input_ids=ids, attention_mask=mask).logits.argmax(-1)
+        return sum(int(p) == label2id[r["label"]] for p, r in zip(pred, rows)) / len(rows), pred
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=args.epochs * steps_per_epoch)
     for epoch in range(args.epochs):
         model.train()
@@ -91,18 +111,24 @@ def main():
         total = 0.0
         for s in range(steps_per_epoch):
             idx = order[s * 32:(s + 1) * 32]
-            out = model(input_ids=x_ids[idx], attention_mask=x_mask[idx], labels=y[idx])
+            ids = x_ids[idx].clone()
+            # Optional word-piece dropout (--mask-rate): real tokens become [MASK] at random. Off by default:
+            # 0.15 lowered the template-held-out test accuracy here (65% -> 56%).
+            drop = (torch.rand(ids.shape) < args.mask_rate) & (x_mask[idx] == 1) & (ids != cls_id) & (ids != sep_id)
+            ids[drop] = mask_id
+            out = model(input_ids=ids, attention_mask=x_mask[idx], labels=y[idx])
             opt.zero_grad()
             out.loss.backward()
             opt.step()
             sched.step()
             total += out.loss.item()
-        model.eval()
-        with torch.no_grad():
-            t_ids, t_mask = encode(tok, [r["text"] for r in test], max_len)
-            pred = model(input_ids=t_ids, attention_mask=t_mask).logits.argmax(-1)
-            acc = sum(int(p) == label2id[r["label"]] for p, r in zip(pred, test)) / len(test)
+        acc, _ = accuracy(test)
+        curve.append({"epoch": epoch + 1, "loss": round(total / steps_per_epoch, 5), "test_accuracy": round(acc, 5)})
         print(f"epoch {epoch + 1}: loss {total / steps_per_epoch:.4f} clean test accuracy {acc:.4f}")
+    hw_acc, hw_pred = accuracy(handwritten)
+    id2label = {i: l for l, i in label2id.items()}
+    hw_wrong = [{"text": r["text"], "label": r["label"], "prediction": id2label[int(p)], "style": r["style"]}
+                for r, p in zip(handwritten, hw_pred) if id2label[int(p)] != r["label"]]
 
     os.makedirs(args.out, exist_ok=True)
     model.save_pretrained(args.out, safe_serialization=True)
@@ -111,7 +137,19 @@ def main():
         p = os.path.join(args.out, extra)
         if os.path.exists(p):
             os.remove(p)
-    print(f"saved to {args.out}; clean test accuracy {acc:.4f}")
+    import tokenizers
+    import transformers
+    log = {"producer": "scripts/train/train_default_model.py", "seed": args.seed, "epochs": args.epochs, "mask_rate": args.mask_rate,
+           "train_examples": len(train), "test_accuracy": round(100 * acc, 2), "test_examples": len(test),
+           "handwritten_accuracy": round(100 * hw_acc, 2), "handwritten_examples": len(handwritten),
+           "handwritten_errors": hw_wrong, "loss_curve": curve, "seconds": round(time.time() - started, 1),
+           "versions": {"python": platform.python_version(), "torch": torch.__version__,
+                        "transformers": transformers.__version__, "tokenizers": tokenizers.__version__}}
+    with open(os.path.join(SUITE, "training_log.json"), "w") as f:
+        json.dump(log, f, indent=1)
+        f.write("\n")
+    print(f"saved to {args.out}; clean test accuracy {acc:.4f}, handwritten accuracy {hw_acc:.4f} "
+          f"({len(handwritten) - len(hw_wrong)}/{len(handwritten)})")
 
 
 if __name__ == "__main__":
