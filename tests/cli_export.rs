@@ -1,0 +1,125 @@
+//! `shakedown export` on the real SmolLM2 file: the written GGUF is a valid file the engine (and
+//! llama.cpp, which reads the same format) loads; `native` keeps every tensor's bytes and key; a block scheme
+//! re-quantizes the linear layers and keeps the model's answers; an adapter is merged; an existing
+//! output is never overwritten without --force.
+
+mod common;
+
+use std::path::Path;
+
+use common::{shakedown, text};
+use shakedown::engine::decoding::argmax;
+use shakedown::engine::load::gguf::GgufFile;
+use shakedown::engine::{Model, ModelSource, Scheme};
+
+fn export(out: &Path, scheme: &str, extra: &[&str]) {
+    let model = common::decoder_gguf("smollm2");
+    let mut args = vec![
+        "export",
+        "--model",
+        model.to_str().unwrap(),
+        "--scheme",
+        scheme,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = shakedown(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+fn last_logits(path: &Path, adapter: Option<&Path>, scheme: Scheme) -> Vec<f32> {
+    let mut source = ModelSource::open(path).unwrap();
+    if let Some(a) = adapter {
+        source = source.with_adapter(a).unwrap();
+    }
+    let model = Model::from_source(&source, scheme, &[]).unwrap();
+    let d = model.decoder().unwrap();
+    let ids = d.encode("The capital of France is").unwrap();
+    let l = d.sequence_logits(&ids).unwrap();
+    l.row(l.rows - 1).to_vec()
+}
+
+#[test]
+fn native_export_keeps_every_tensor_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("native.gguf");
+    export(&out, "native", &[]);
+    let src = GgufFile::open(&common::decoder_gguf("smollm2")).unwrap();
+    let dst = GgufFile::open(&out).unwrap();
+    assert_eq!(src.header.tensors.len(), dst.header.tensors.len());
+    for (a, b) in src.header.tensors.iter().zip(&dst.header.tensors) {
+        assert_eq!((&a.name, &a.dims, a.ty), (&b.name, &b.dims, b.ty));
+        assert!(src.data(a) == dst.data(b), "{} changed", a.name);
+    }
+    // Nothing changed, so nothing is added: the metadata is the source's, key for key.
+    assert_eq!(src.header.key_order, dst.header.key_order);
+    // Same weights, same computation: identical logits.
+    let path = common::decoder_gguf("smollm2");
+    assert_eq!(
+        last_logits(&path, None, Scheme::Native),
+        last_logits(&out, None, Scheme::Native)
+    );
+    // Never overwritten without --force; replaced with it.
+    let before = std::fs::metadata(&out).unwrap().len();
+    let o = shakedown(&[
+        "export",
+        "--model",
+        path.to_str().unwrap(),
+        "--scheme",
+        "q8_0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("already exists"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), before);
+    export(&out, "q8_0", &["--force"]);
+    let replaced = GgufFile::open(&out).unwrap();
+    assert_eq!(replaced.header.metadata["shakedown.scheme"].as_str(), Some("q8_0"));
+    assert_eq!(
+        replaced.header.metadata["shakedown.source_sha256"].as_str(),
+        Some("b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
+    );
+}
+
+#[test]
+fn q8_0_export_keeps_the_answer_and_an_adapter_is_merged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = common::decoder_gguf("smollm2");
+    let q8 = tmp.path().join("q8.gguf");
+    export(&q8, "q8_0", &[]);
+    let dst = GgufFile::open(&q8).unwrap();
+    let q8_type = dst
+        .header
+        .tensors
+        .iter()
+        .find(|t| t.name == "blk.0.attn_q.weight")
+        .unwrap()
+        .ty;
+    assert_eq!(q8_type.name(), "Q8_0");
+    // "Paris" (7042) stays the top answer of the re-quantized file, as of the source.
+    assert_eq!(argmax(&last_logits(&q8, None, Scheme::Native)), 7042);
+    assert_eq!(argmax(&last_logits(&path, None, Scheme::Native)), 7042);
+
+    // An adapter merged into f32 weights: the exported file computes what base + adapter computes
+    // (f32 weights either way; the tied Q8_0 head is kept as stored in the file, f32 in the engine's
+    // f32 scheme, so the two agree to the head's activation rounding, not bit for bit).
+    let adapter = common::root().join("suites/warehouse-parse/adapter");
+    let merged = tmp.path().join("merged.gguf");
+    export(&merged, "f32", &["--adapter", adapter.to_str().unwrap()]);
+    let with_adapter = last_logits(&path, Some(&adapter), Scheme::F32);
+    let exported = last_logits(&merged, None, Scheme::Native);
+    let without = last_logits(&path, None, Scheme::F32);
+    let diff = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let (to_adapter, to_base) = (diff(&exported, &with_adapter), diff(&exported, &without));
+    assert!(to_adapter < 0.25, "exported vs base + adapter: {to_adapter}");
+    assert!(
+        to_adapter * 4.0 < to_base,
+        "the adapter is not merged: {to_adapter} vs base {to_base}"
+    );
+}
