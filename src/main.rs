@@ -376,8 +376,9 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 domain: Some(args.domain.clone()),
                 domain_origin: "--domain".into(),
                 channel: args.channel.config()?,
+                ..Default::default()
             };
-            let out = std::io::stdout().lock();
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let spec = &args.corruptions;
             match &args.input {
                 Some(path) => {
@@ -399,11 +400,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 .iter()
                 .map(|e| (e.id.clone(), e.text.clone()))
                 .collect();
-            let registry = shakedown::corrupt::RegistryOptions {
-                domain: suite.file.domain.clone(),
-                domain_origin: format!("{}: field domain", suite.dir.join("suite.toml").display()),
-                channel: None,
-            };
+            let registry = shakedown::corrupt::RegistryOptions::for_suite(&suite)?;
             if args.throughput {
                 check_seconds("--seconds", args.seconds)?;
                 let rows = shakedown::corrupt::cli::throughput(&registry, &texts, args.seconds)?;

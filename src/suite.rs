@@ -41,6 +41,19 @@ pub struct SuiteFile {
     /// The `channel` corruption family's external command.
     #[serde(default)]
     pub channel: Option<ChannelSection>,
+    /// The suite's own jargon lexicon for the `jargon` family.
+    #[serde(default)]
+    pub jargon: Option<JargonSection>,
+}
+
+/// `[jargon]`: a lexicon file in the suite folder (format of `corruptions/jargon/*.tsv`), merged with the
+/// domain's built-in lexicon (`mode = "merge"`, the default) or replacing it (`mode = "replace"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JargonSection {
+    pub lexicon: String,
+    #[serde(default)]
+    pub mode: crate::corrupt::jargon::LexiconMode,
 }
 
 /// `[channel]`: an external command that corrupts one line at a time (see `corrupt::channel`).

@@ -29,7 +29,11 @@ pub struct EvalRow {
     /// Score of the predicted label (softmax probability, or cosine similarity for prototypes).
     pub confidence: f32,
     pub cer: f64,
+    /// Word error rate after normalisation (Whisper's English rules), as speech benchmarks count it.
     pub wer: f64,
+    /// Word error rate on the texts as written (case and punctuation count).
+    #[serde(default)]
+    pub wer_raw: f64,
     pub text: String,
 }
 
@@ -55,6 +59,7 @@ pub fn to_frame(rows: &[EvalRow]) -> Result<DataFrame> {
         ),
         Column::new("cer".into(), rows.iter().map(|r| r.cer).collect::<Vec<f64>>()),
         Column::new("wer".into(), rows.iter().map(|r| r.wer).collect::<Vec<f64>>()),
+        Column::new("wer_raw".into(), rows.iter().map(|r| r.wer_raw).collect::<Vec<f64>>()),
         col_str("text", &|r| &r.text),
     ];
     DataFrame::new(rows.len(), columns).map_err(|e| Error::Internal(format!("building results table: {e}")))
@@ -93,6 +98,11 @@ pub fn read_parquet(path: &Path) -> Result<Vec<EvalRow>> {
     let confidence = df.column("confidence").map_err(bad)?.f32().map_err(bad)?.clone();
     let cer = df.column("cer").map_err(bad)?.f64().map_err(bad)?.clone();
     let wer = df.column("wer").map_err(bad)?.f64().map_err(bad)?.clone();
+    // Runs written before `wer_raw` existed have none: read as 0.
+    let wer_raw: Vec<f64> = match df.column("wer_raw") {
+        Ok(c) => c.f64().map_err(bad)?.iter().map(|v| v.unwrap_or(0.0)).collect(),
+        Err(_) => vec![0.0; df.height()],
+    };
     Ok((0..df.height())
         .map(|i| EvalRow {
             scheme: scheme[i].clone(),
@@ -106,6 +116,7 @@ pub fn read_parquet(path: &Path) -> Result<Vec<EvalRow>> {
             confidence: confidence.get(i).unwrap_or(0.0),
             cer: cer.get(i).unwrap_or(0.0),
             wer: wer.get(i).unwrap_or(0.0),
+            wer_raw: wer_raw[i],
             text: text[i].clone(),
         })
         .collect())
@@ -227,6 +238,8 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
         f("mcnemar_p", &|c| c.mcnemar_p),
         f("mean_cer", &|c| c.mean_cer),
         f("mean_wer", &|c| c.mean_wer),
+        f("mean_wer_raw", &|c| c.mean_wer_raw),
+        f("changed", &|c| c.changed),
     ];
     let df = DataFrame::new(cells.len(), columns).map_err(|e| Error::Internal(format!("metrics table: {e}")))?;
     write_frame(df, path)
@@ -266,6 +279,7 @@ mod tests {
                 confidence: 0.5,
                 cer: 0.1,
                 wer: 0.25,
+                wer_raw: 0.5,
                 text: "stpo <b>\"".into(),
             },
             EvalRow::default(),

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::gate::{self, Baseline, GateRule, Verdict};
 use crate::analysis::metrics::{Cell, RowIndex};
 use crate::analysis::results::{EvalRow, CLEAN};
+use crate::corrupt::coverage;
 use crate::eval::fidelity::Fidelity;
 use crate::eval::sustain::{self, SustainConfig, ThroughputSummary, Window};
 
@@ -72,6 +73,10 @@ pub struct FamilySummary {
     /// All severities of the run pooled.
     pub pooled: Cell,
     pub severities: Vec<Cell>,
+    /// Set when the family changed under half of the test texts (at severity 3, else pooled): its accuracy
+    /// then says little about robustness (`corrupt::coverage`).
+    #[serde(default)]
+    pub low_coverage: Option<String>,
 }
 
 /// One scheme's results.
@@ -137,13 +142,27 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
             let families: Vec<FamilySummary> = meta
                 .families
                 .iter()
-                .map(|family| FamilySummary {
-                    family: family.clone(),
-                    pooled: index.cell(&info.name, family, 1, 5),
-                    severities: severities_of(&info.name, family)
+                .map(|family| {
+                    let pooled = index.cell(&info.name, family, 1, 5);
+                    let severities: Vec<Cell> = severities_of(&info.name, family)
                         .into_iter()
                         .map(|s| index.cell(&info.name, family, s, s))
-                        .collect(),
+                        .collect();
+                    let judged = severities
+                        .iter()
+                        .find(|c| c.severity_lo == coverage::COVERAGE_SEVERITY)
+                        .unwrap_or(&pooled);
+                    let severity = if judged.severity_lo == judged.severity_hi {
+                        judged.severity_lo.to_string()
+                    } else {
+                        format!("{}-{}", judged.severity_lo, judged.severity_hi)
+                    };
+                    FamilySummary {
+                        family: family.clone(),
+                        low_coverage: coverage::warning(family, &severity, judged.changed / 100.0, judged.n),
+                        pooled,
+                        severities,
+                    }
                 })
                 .collect();
             let corrupted: Vec<&EvalRow> = rows
@@ -209,6 +228,13 @@ pub fn render_table(summary: &Summary) -> String {
         }
     }
     out.push_str("accuracy in %, (change from clean in points) pooled over the severities run; items/s sustained\n");
+    if let Some(s) = summary.schemes.first() {
+        for f in &s.families {
+            if let Some(w) = &f.low_coverage {
+                out.push_str(&format!("warning: {w}\n"));
+            }
+        }
+    }
     out
 }
 

@@ -41,7 +41,10 @@ struct Example {
     clean: String,
     segments: Vec<Segment>,
     cer: f64,
+    /// Normalised word error rate.
     wer: f64,
+    /// Word error rate on the texts as written.
+    wer_raw: f64,
     predictions: Vec<Prediction>,
 }
 
@@ -81,6 +84,7 @@ fn example(variant: &[&EvalRow], clean: &HashMap<(&str, &str), &EvalRow>) -> Opt
         clean: clean_text,
         cer: first.cer,
         wer: first.wer,
+        wer_raw: first.wer_raw,
         predictions: variant
             .iter()
             .map(|r| {

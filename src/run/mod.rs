@@ -68,9 +68,8 @@ fn registry_options(opts: &RunOptions, suite: &Suite, toml_path: &str) -> Result
         (None, None) => None,
     };
     Ok(RegistryOptions {
-        domain: suite.file.domain.clone(),
-        domain_origin: format!("{toml_path}: field domain"),
         channel,
+        ..RegistryOptions::for_suite(suite)?
     })
 }
 

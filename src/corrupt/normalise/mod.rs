@@ -344,11 +344,13 @@ fn symbols_and_diacritics(s: &str) -> String {
     let keep = |c: char| matches!(c, '.' | '%' | '$' | '¢' | '€' | '£');
     if s.is_ascii() {
         for c in s.chars() {
-            out.push(if keep(c) || c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || c.is_ascii_control() {
-                c
-            } else {
-                ' '
-            });
+            out.push(
+                if keep(c) || c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || c.is_ascii_control() {
+                    c
+                } else {
+                    ' '
+                },
+            );
         }
         return out;
     }
@@ -421,7 +423,10 @@ mod tests {
 
     #[test]
     fn bounded_replacement_needs_word_edges() {
-        assert_eq!(replace_bounded("the st. mst st", "st", "saint ", true), "the saint . mst saint ");
+        assert_eq!(
+            replace_bounded("the st. mst st", "st", "saint ", true),
+            "the saint . mst saint "
+        );
         assert_eq!(replace_bounded("don't isn't", "n't", " not", false), "do not is not");
     }
 }
@@ -447,6 +452,11 @@ mod golden {
             n += 1;
         }
         assert!(n > 1000, "only {n} golden lines");
-        assert!(failures.is_empty(), "{} of {n} differ:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {n} differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

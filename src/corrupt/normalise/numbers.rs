@@ -248,7 +248,9 @@ impl Parser {
     /// after it (`one` + `two` -> "12"). `modulus` is 10 for units, 100 for teens and tens.
     fn combine(value: u128, n: u128, modulus: u128) -> Value {
         if value % modulus == 0 {
-            value.checked_add(n).map_or_else(|| Value::Str(format!("{value}{n}")), Value::Int)
+            value
+                .checked_add(n)
+                .map_or_else(|| Value::Str(format!("{value}{n}")), Value::Int)
         } else {
             Value::Str(format!("{value}{n}"))
         }
@@ -258,7 +260,11 @@ impl Parser {
         let next_is_numeric = next.is_some_and(is_numeric);
         let first = current.chars().next().unwrap_or(' ');
         let has_prefix = matches!(first, '-' | '+' | '£' | '€' | '$' | '¢');
-        let bare = if has_prefix { &current[first.len_utf8()..] } else { current };
+        let bare = if has_prefix {
+            &current[first.len_utf8()..]
+        } else {
+            current
+        };
         if is_numeric(bare) {
             if let Some(v) = &self.value {
                 if let Value::Str(s) = v {
@@ -651,7 +657,8 @@ fn cents_only(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < cs.len() {
-        if matches!(cs[i], '€' | '£' | '$') && cs.get(i + 1) == Some(&'0') && cs.get(i + 2).is_some_and(|&c| c != '\n') {
+        if matches!(cs[i], '€' | '£' | '$') && cs.get(i + 1) == Some(&'0') && cs.get(i + 2).is_some_and(|&c| c != '\n')
+        {
             let m = digits_at(&cs, i + 3);
             // {1,2} is greedy and backtracks: try two digits, then one, each needing a word edge after.
             let fit = [2usize, 1]
