@@ -8,6 +8,7 @@ pub mod error;
 pub mod eval;
 pub mod memory;
 pub mod probe;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod suite;

@@ -87,6 +87,8 @@ fn recording() -> Vec<(String, u8, String, String)> {
 fn synthetic_asr_op_mix_matches_the_real_speech_channel() {
     use shakedown::corrupt::asr::lexicon::Lexicon;
     use shakedown::corrupt::opmix::{at_wer, opmix, OpMix};
+    /// One figure of an operation mix (a share of its errors).
+    type Figure = fn(&OpMix) -> f64;
     use shakedown::corrupt::{corrupt_text, parse_specs, Registry, RegistryOptions, Severity};
     let suite = shakedown::suite::Suite::load(&common::root().join("suites/spoken-requests")).unwrap();
     let registry = Registry::with_options(&RegistryOptions::for_suite(&suite).unwrap()).unwrap();
@@ -114,12 +116,12 @@ fn synthetic_asr_op_mix_matches_the_real_speech_channel() {
                 opmix(outs.iter().map(|(a, b)| (a.as_str(), b.as_str())), lex)
             })
             .collect();
-        let synth_at = |f: fn(&OpMix) -> f64| {
+        let synth_at = |f: Figure| {
             let curve: Vec<(f64, f64)> = synthetic.iter().map(|m| (m.wer, f(m))).collect();
             at_wer(&curve, real.wer)
                 .unwrap_or_else(|| panic!("channel {sev}: WER {} outside the family's range", real.wer))
         };
-        let relative: [(&str, fn(&OpMix) -> f64); 5] = [
+        let relative: [(&str, Figure); 5] = [
             ("substitution share", OpMix::sub_share),
             ("deletion share", OpMix::del_share),
             ("insertion share", OpMix::ins_share),

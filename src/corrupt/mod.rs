@@ -126,7 +126,7 @@ impl RegistryOptions {
     /// The options a suite sets: its domain, its `[jargon]` lexicon (read from the suite folder) and its
     /// label words; no channel.
     pub fn for_suite(suite: &crate::suite::Suite) -> Result<Self> {
-        let toml_path = suite.dir.join("suite.toml").display().to_string();
+        let toml_path = suite.origin();
         let jargon = match &suite.file.jargon {
             Some(section) => Some(jargon::SuiteLexicon::load(
                 &suite.dir.join(&section.lexicon),
@@ -138,7 +138,7 @@ impl RegistryOptions {
         let examples: Vec<(&str, &str)> = suite
             .examples
             .iter()
-            .map(|e| (e.text.as_str(), e.label.as_str()))
+            .filter_map(|e| Some((e.text.as_str(), e.label.as_deref()?)))
             .collect();
         Ok(RegistryOptions {
             domain: suite.file.domain.clone(),

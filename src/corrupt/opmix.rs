@@ -241,6 +241,21 @@ pub fn opmix<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, lexicon: &
     mix
 }
 
+/// The value of a curve of (WER, value) points at `wer`, linearly interpolated between the two points that
+/// bracket it (the points sorted by WER); None outside the curve.
+pub fn at_wer(curve: &[(f64, f64)], wer: f64) -> Option<f64> {
+    let mut pts = curve.to_vec();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    pts.windows(2).find(|w| w[0].0 <= wer && wer <= w[1].0).map(|w| {
+        let span = w[1].0 - w[0].0;
+        if span <= 0.0 {
+            w[0].1
+        } else {
+            w[0].1 + (w[1].1 - w[0].1) * (wer - w[0].0) / span
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,19 +289,4 @@ mod tests {
         assert_eq!(mix.function_words - mix.function_kept, 1, "{mix:?}");
         assert!((mix.wer - (3.0 / 5.0 + 3.0 / 5.0) / 3.0).abs() < 1e-9, "{}", mix.wer);
     }
-}
-
-/// The value of a curve of (WER, value) points at `wer`, linearly interpolated between the two points that
-/// bracket it (the points sorted by WER); None outside the curve.
-pub fn at_wer(curve: &[(f64, f64)], wer: f64) -> Option<f64> {
-    let mut pts = curve.to_vec();
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-    pts.windows(2).find(|w| w[0].0 <= wer && wer <= w[1].0).map(|w| {
-        let span = w[1].0 - w[0].0;
-        if span <= 0.0 {
-            w[0].1
-        } else {
-            w[0].1 + (w[1].1 - w[0].1) * (wer - w[0].0) / span
-        }
-    })
 }

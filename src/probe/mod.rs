@@ -2,5 +2,6 @@
 //! (`inspect`) and single predictions (`predict`).
 
 pub mod bench;
+pub mod bench_decoder;
 pub mod inspect;
 pub mod predict;

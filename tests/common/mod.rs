@@ -4,6 +4,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Every built-in corruption family, in the order `shakedown corruptions` lists them.
+pub const FAMILIES: [&str; 9] = [
+    "typo",
+    "ocr",
+    "asr",
+    "disfluent",
+    "jargon",
+    "l2",
+    "l2-es",
+    "l2-zh",
+    "l2-hi",
+];
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -94,4 +107,30 @@ pub fn small_suite(dir: &Path, data: &str, extra: &str) -> PathBuf {
     std::fs::write(dir.join("suite.toml"), toml).unwrap();
     std::fs::write(dir.join("d.jsonl"), data).unwrap();
     dir.to_path_buf()
+}
+
+/// `shakedown run` on one corruption (typo:1) without the sustain phase, into `out`; `extra` adds
+/// flags (a suite, schemes, a seed, ...).
+pub fn quick_run(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--corruptions",
+        "typo:1",
+        "--no-sustain",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    shakedown(&args)
+}
+
+/// The first `n` test lines of the default suite's data, for suites made in tests.
+pub fn default_test_lines(n: usize) -> String {
+    std::fs::read_to_string(default_suite().join("data.jsonl"))
+        .expect("read the default suite")
+        .lines()
+        .filter(|l| l.contains("\"split\": \"test\""))
+        .take(n)
+        .map(|l| format!("{l}\n"))
+        .collect()
 }

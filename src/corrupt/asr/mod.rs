@@ -75,10 +75,13 @@ pub struct Asr {
     label_words: Vec<String>,
 }
 
+/// The candidate cache's key: a phone string and the number of words the candidates span.
+type CandidateKey = (Vec<u8>, usize);
+
 thread_local! {
     /// Phonetic candidates per (phone string, word count): a pure function of its key, so memoising it
     /// changes no output. Cleared when large.
-    static CANDIDATES: RefCell<HashMap<(Vec<u8>, usize), Rc<Vec<Candidate>>>> = RefCell::new(HashMap::new());
+    static CANDIDATES: RefCell<HashMap<CandidateKey, Rc<Vec<Candidate>>>> = RefCell::new(HashMap::new());
 }
 
 fn cached_candidates(lex: &Lexicon, phones: &[u8], m: usize) -> Rc<Vec<Candidate>> {
@@ -97,6 +100,20 @@ fn cached_candidates(lex: &Lexicon, phones: &[u8], m: usize) -> Rc<Vec<Candidate
 }
 
 /// Splits the text into spoken words: whitespace tokens, split again at hyphens and slashes.
+/// True when `words`, written between the untouched units `before` and `after`, would say a word twice in a
+/// row ("play the the album"): repetitions are the `disfluent` family's, and a recogniser does not make them.
+fn stutters(before: Option<&Unit>, words: &[String], after: Option<&Unit>) -> bool {
+    let seq: Vec<String> = before
+        .map(|u| u.word.as_str())
+        .into_iter()
+        .chain(words.iter().map(String::as_str))
+        .chain(after.map(|u| u.word.as_str()))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    seq.windows(2).any(|p| p[0] == p[1])
+}
+
 fn units(text: &str, lex: &Lexicon) -> Vec<Unit> {
     let mut out = Vec::new();
     for t in tokens(text) {
@@ -163,7 +180,7 @@ fn spell(v: u64) -> String {
         let r = v % 100;
         if r > 20 {
             out.push(TENS[(r / 10) as usize]);
-            if r % 10 > 0 {
+            if !r.is_multiple_of(10) {
                 out.push(CARDINALS[(r % 10) as usize]);
             }
         } else if r > 0 || v == 0 {
@@ -305,9 +322,13 @@ impl Asr {
                 return None;
             }
             let w: Vec<f64> = INSERTS.iter().map(|(_, w)| *w).collect();
-            let words = (0..shape.m)
+            let words: Vec<String> = (0..shape.m)
                 .filter_map(|_| weighted_index(&w, rng).map(|i| INSERTS[i].0.to_string()))
                 .collect();
+            let before = anchor.checked_sub(1).map(|i| &units[i]);
+            if stutters(before, &words, units.get(anchor)) {
+                return None;
+            }
             return Some(Region {
                 start: anchor,
                 n: 0,
@@ -324,7 +345,11 @@ impl Asr {
         if touches || (start..start + shape.n).any(|i| !free(i)) || span.iter().any(|u| u.word.is_empty()) {
             return None;
         }
+        let (before, after) = (start.checked_sub(1).map(|i| &units[i]), units.get(start + shape.n));
         if shape.m == 0 {
+            if stutters(before, &[], after) {
+                return None;
+            }
             return Some(Region {
                 start,
                 n: shape.n,
@@ -332,6 +357,9 @@ impl Asr {
             });
         }
         let words = self.replacement(span, shape.m, sentence, rng)?;
+        if stutters(before, &words, after) {
+            return None;
+        }
         Some(Region {
             start,
             n: shape.n,

@@ -247,7 +247,7 @@ impl Parser {
     /// `value` followed by `n` (+ `suffix`): added when the places are free (`twenty` + `one`), else written
     /// after it (`one` + `two` -> "12"). `modulus` is 10 for units, 100 for teens and tens.
     fn combine(value: u128, n: u128, modulus: u128) -> Value {
-        if value % modulus == 0 {
+        if value.is_multiple_of(modulus) {
             value
                 .checked_add(n)
                 .map_or_else(|| Value::Str(format!("{value}{n}")), Value::Int)
@@ -426,7 +426,7 @@ impl Parser {
                 None => self.emit(current.to_string()),
             },
             Kind::And | Kind::Double | Kind::Triple | Kind::Point => {
-                if !next.is_some_and(|n| kind(n).is_some()) && !next_is_numeric {
+                if next.is_none_or(|n| kind(n).is_none()) && !next_is_numeric {
                     self.emit_value();
                     self.emit(current.to_string());
                 } else if k == Kind::And {
