@@ -60,6 +60,19 @@ pub struct SuiteFile {
     /// The `channel` corruption family's external command.
     #[serde(default)]
     pub channel: Option<ChannelSection>,
+    /// The suite's own jargon lexicon for the `jargon` family.
+    #[serde(default)]
+    pub jargon: Option<JargonSection>,
+}
+
+/// `[jargon]`: a lexicon file in the suite folder (format of `corruptions/jargon/*.tsv`), merged with the
+/// domain's built-in lexicon (`mode = "merge"`, the default) or replacing it (`mode = "replace"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JargonSection {
+    pub lexicon: String,
+    #[serde(default)]
+    pub mode: crate::corrupt::jargon::LexiconMode,
 }
 
 /// `[prompt]`: what a decoder reads before its answer.
@@ -272,7 +285,20 @@ impl Suite {
                 Ok((p.display().to_string(), read_to_string(&p)?))
             })
             .collect::<Result<Vec<_>>>()?;
-        Suite::from_parts(dir, toml_path, &text, file, &data)
+        let mut suite = Suite::from_parts(dir, toml_path, &text, file, &data)?;
+        // The `[jargon]` lexicon shapes what the jargon family writes, so it is part of the suite's content:
+        // runs made with different lexicons must not pass as comparable. An unreadable lexicon is left to
+        // `RegistryOptions::for_suite`, which names it when a run needs it.
+        if let Some(lexicon) = suite.file.jargon.as_ref().map(|j| suite.dir.join(&j.lexicon)) {
+            if let Ok(bytes) = std::fs::read(lexicon) {
+                let mut hash = Sha256::new();
+                hash.update(suite.sha256.as_bytes());
+                hash.update([0]);
+                hash.update(&bytes);
+                suite.sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            }
+        }
+        Ok(suite)
     }
 
     /// A suite from its parsed file and the text of each data file (`(origin, content)`).
@@ -698,6 +724,19 @@ mod tests {
         );
         let (a, b) = (Suite::load(a.path()).unwrap(), Suite::load(b.path()).unwrap());
         assert_ne!(a.sha256, b.sha256);
+    }
+
+    #[test]
+    fn content_hash_follows_the_jargon_lexicon() {
+        let line = "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\"}\n";
+        let dir = write_suite(&format!("{TOML}[jargon]\nlexicon = \"j.tsv\"\n"), line);
+        let hash_with = |lexicon: &str| {
+            std::fs::write(dir.path().join("j.tsv"), lexicon).unwrap();
+            Suite::load(dir.path()).unwrap().sha256
+        };
+        let (a, b) = (hash_with("tote\tblue bin\t1\n"), hash_with("tote\tgreen bin\t1\n"));
+        assert_ne!(a, b);
+        assert_eq!(a, hash_with("tote\tblue bin\t1\n"));
     }
 
     const EXTRACT: &str = r#"

@@ -59,3 +59,149 @@ fn synthetic_ocr_drop_matches_the_real_ocr_channel_within_tolerance() {
         );
     }
 }
+
+/// The recorded speech channel on the spoken-requests test split (scripts/asr_validation/record_channel.py):
+/// espeak-ng, pink noise at 30 / 15 / 10 dB, Whisper tiny.en.
+const ASR_RECORDING: &str = "tests/fixtures/asr_channel_test.jsonl";
+
+fn recording() -> Vec<(String, u8, String, String)> {
+    std::fs::read_to_string(common::root().join(ASR_RECORDING))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["severity"].as_u64().unwrap() as u8,
+                v["clean"].as_str().unwrap().to_string(),
+                v["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// At the real channel's normalised WER (interpolated between the family's severities), the synthetic `asr`
+/// family's operation mix is within the tolerances stated in corruptions/README.md of the real channel's.
+#[test]
+fn synthetic_asr_op_mix_matches_the_real_speech_channel() {
+    use shakedown::corrupt::asr::lexicon::Lexicon;
+    use shakedown::corrupt::opmix::{at_wer, opmix, OpMix};
+    /// One figure of an operation mix (a share of its errors).
+    type Figure = fn(&OpMix) -> f64;
+    use shakedown::corrupt::{corrupt_text, parse_specs, Registry, RegistryOptions, Severity};
+    let suite = shakedown::suite::Suite::load(&common::root().join("suites/spoken-requests")).unwrap();
+    let registry = Registry::with_options(&RegistryOptions::for_suite(&suite).unwrap()).unwrap();
+    let spec = parse_specs("asr:1-5", &registry).unwrap().remove(0);
+    let lex = Lexicon::get().unwrap();
+    let rows = recording();
+    let mut severities: Vec<u8> = rows.iter().map(|r| r.1).collect();
+    severities.dedup();
+    assert!(severities.len() >= 3, "the recording needs three noise levels");
+    for sev in severities {
+        let at: Vec<&(String, u8, String, String)> = rows.iter().filter(|r| r.1 == sev).collect();
+        let real = opmix(at.iter().map(|r| (r.2.as_str(), r.3.as_str())), lex);
+        let synthetic: Vec<OpMix> = Severity::all()
+            .iter()
+            .map(|&s| {
+                let outs: Vec<(String, String)> = at
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.2.clone(),
+                            corrupt_text(&registry, &spec, s, 1, &r.0, &r.2).unwrap().text,
+                        )
+                    })
+                    .collect();
+                opmix(outs.iter().map(|(a, b)| (a.as_str(), b.as_str())), lex)
+            })
+            .collect();
+        let synth_at = |f: Figure| {
+            let curve: Vec<(f64, f64)> = synthetic.iter().map(|m| (m.wer, f(m))).collect();
+            at_wer(&curve, real.wer)
+                .unwrap_or_else(|| panic!("channel {sev}: WER {} outside the family's range", real.wer))
+        };
+        let relative: [(&str, Figure); 5] = [
+            ("substitution share", OpMix::sub_share),
+            ("deletion share", OpMix::del_share),
+            ("insertion share", OpMix::ins_share),
+            ("share of errors on content words", OpMix::content_error_share),
+            ("share of multi-word errors", OpMix::multiword_share),
+        ];
+        for (what, f) in relative {
+            let (r, s) = (f(&real), synth_at(f));
+            assert!(
+                (s - r).abs() <= TOLERANCE_RELATIVE * r,
+                "channel {sev} (WER {:.3}): {what} {s:.3} vs real {r:.3}",
+                real.wer
+            );
+        }
+        let (r, s) = (real.content_kept_share(), synth_at(OpMix::content_kept_share));
+        assert!(
+            (s - r).abs() <= 0.10,
+            "channel {sev}: content words kept {s:.3} vs real {r:.3}"
+        );
+    }
+}
+
+/// Relative tolerance of the operation shares (corruptions/README.md).
+const TOLERANCE_RELATIVE: f64 = 0.20;
+
+/// A MiniLM prototype classifier on the spoken-requests suite loses as much accuracy under the synthetic `asr`
+/// family as under the real channel at the same normalised WER (within 3 points; the family's drop read off
+/// its severity curve at the channel's WER).
+#[test]
+fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let n = recording().iter().filter(|r| r.1 == 1).count().to_string();
+    let model = common::minilm_dir();
+    let o = common::shakedown(&[
+        "run",
+        "--suite",
+        "suites/spoken-requests",
+        "--model",
+        model.to_str().unwrap(),
+        "--schemes",
+        "f32",
+        "--no-sustain",
+        "--limit",
+        &n,
+        "--corruptions",
+        "asr:1-5,channel:1-3",
+        "--channel-cmd",
+        &format!("python3 scripts/replay_channel.py {ASR_RECORDING} --severity {{severity}}"),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.code().unwrap_or(3) <= 1,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let cells = |family: &str| -> Vec<(f64, f64)> {
+        summary["schemes"][0]["families"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["family"] == family)
+            .unwrap()["severities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["mean_wer"].as_f64().unwrap(), c["drop"].as_f64().unwrap()))
+            .collect()
+    };
+    let (synthetic, real) = (cells("asr"), cells("channel"));
+    for (i, (wer, drop)) in real.iter().enumerate() {
+        let s = shakedown::corrupt::opmix::at_wer(&synthetic, *wer).expect("channel WER inside the family's range");
+        assert!(
+            (s - drop).abs() <= 3.0,
+            "channel {}: WER {wer:.3}, real drop {drop:.1}, synthetic {s:.1} ({:+.1} points)",
+            i + 1,
+            s - drop
+        );
+    }
+}

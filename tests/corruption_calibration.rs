@@ -1,5 +1,6 @@
 //! The corruption families on the default suite: every severity lands within 25% of its target, noise
-//! never falls as severity rises, and no family puts another label's word into a sentence.
+//! never falls as severity rises, no family puts another label's word into a sentence, `asr` never stutters
+//! or fills, and the variants are the same bytes whatever the thread count.
 
 mod common;
 
@@ -11,7 +12,11 @@ use shakedown::corrupt::safety::number_value;
 use shakedown::corrupt::{corrupt_text, parse_specs, Registry, RegistryOptions};
 use shakedown::suite::Suite;
 
-const FAMILIES: [&str; 8] = ["typo", "ocr", "asr", "jargon", "l2", "l2-es", "l2-zh", "l2-hi"];
+/// The registry a run of the default suite uses (its domain and label words).
+fn registry() -> Registry {
+    let suite = Suite::load(&common::default_suite()).unwrap();
+    Registry::with_options(&RegistryOptions::for_suite(&suite).unwrap()).unwrap()
+}
 
 fn test_texts() -> Vec<(String, String, String)> {
     let suite = Suite::load(&common::default_suite()).unwrap();
@@ -24,9 +29,9 @@ fn test_texts() -> Vec<(String, String, String)> {
 
 #[test]
 fn every_family_hits_its_targets_within_25_percent_and_rises_with_severity() {
-    let registry = Registry::builtin().unwrap();
+    let registry = registry();
     let texts: Vec<(String, String)> = test_texts().into_iter().map(|(id, t, _)| (id, t)).collect();
-    for family in FAMILIES {
+    for family in common::FAMILIES {
         let levels = calibrate(registry.get(family).unwrap(), &texts, 1).unwrap();
         let mut last: Option<&shakedown::corrupt::calibrate::Level> = None;
         for level in &levels {
@@ -86,10 +91,13 @@ fn words(text: &str) -> Vec<String> {
 
 #[test]
 fn no_family_puts_another_labels_word_into_a_sentence() {
-    let registry = Registry::with_options(&RegistryOptions::default()).unwrap();
+    let registry = registry();
     let examples = test_texts();
     let mut checked = 0usize;
-    for family in FAMILIES.iter().chain(&["asr+jargon", "l2+asr"]) {
+    for family in common::FAMILIES
+        .iter()
+        .chain(&["asr+jargon", "l2+asr", "disfluent+asr"])
+    {
         let spec = parse_specs(&format!("{family}:1-5"), &registry).unwrap().remove(0);
         let char_level = ["typo", "ocr"].contains(family);
         for (id, clean, label) in &examples {
@@ -131,4 +139,177 @@ fn no_family_puts_another_labels_word_into_a_sentence() {
         }
     }
     assert!(checked > 10_000, "only {checked} changed words checked");
+}
+
+/// A recogniser drops hesitations and does not stutter: `asr` output has no filler and no word repeated
+/// right after itself unless the clean text had that repeat; `disfluent` has them.
+#[test]
+fn asr_has_no_fillers_or_repetitions_and_disfluent_has_them() {
+    let registry = registry();
+    let fillers = ["uh", "um", "er", "hmm", "mm", "erm"];
+    let mut disfluent_marks = 0usize;
+    for (id, clean, _) in test_texts() {
+        let clean_words = words(&clean);
+        let clean_repeats = clean_words.windows(2).filter(|p| p[0] == p[1]).count();
+        for sev in shakedown::corrupt::Severity::all() {
+            let spec = parse_specs("asr", &registry).unwrap().remove(0);
+            let v = corrupt_text(&registry, &spec, sev, 1, &id, &clean).unwrap();
+            let w = words(&v.text);
+            assert!(
+                !w.iter().any(|x| fillers.contains(&x.as_str())),
+                "filler in asr:{}: '{clean}' -> '{}'",
+                sev.level(),
+                v.text
+            );
+            assert!(
+                w.windows(2).filter(|p| p[0] == p[1]).count() <= clean_repeats,
+                "repetition in asr:{}: '{clean}' -> '{}'",
+                sev.level(),
+                v.text
+            );
+            let spec = parse_specs("disfluent", &registry).unwrap().remove(0);
+            let d = words(&corrupt_text(&registry, &spec, sev, 1, &id, &clean).unwrap().text);
+            disfluent_marks += d.iter().filter(|x| fillers.contains(&x.as_str())).count()
+                + d.windows(2)
+                    .filter(|p| p[0] == p[1])
+                    .count()
+                    .saturating_sub(clean_repeats);
+        }
+    }
+    assert!(
+        disfluent_marks > 1000,
+        "disfluent made only {disfluent_marks} fillers and repetitions"
+    );
+}
+
+/// `shakedown corrupt` writes the same bytes on one thread and on two.
+#[test]
+fn corrupt_output_is_the_same_bytes_on_one_and_two_threads() {
+    let input: String = test_texts()
+        .iter()
+        .take(300)
+        .map(|(id, t, _)| {
+            format!(
+                "{{\"id\": \"{id}\", \"text\": {}}}\n",
+                serde_json::to_string(t).unwrap()
+            )
+        })
+        .collect();
+    let run = |threads: &str| {
+        let o = common::shakedown_stdin(
+            &[
+                "corrupt",
+                "--corruptions",
+                "typo:2,asr:1-5,disfluent:3,asr+jargon:4",
+                "--threads",
+                threads,
+            ],
+            &input,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let one = run("1");
+    assert_eq!(one.iter().filter(|&&b| b == b'\n').count(), 300 * 8);
+    assert_eq!(one, run("2"));
+}
+
+/// A suite folder beside the default suite's data and model, with `extra` appended to its suite.toml.
+fn suite_with(extra: &str, lexicon: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let default = common::default_suite();
+    std::fs::copy(default.join("data.jsonl"), dir.path().join("data.jsonl")).unwrap();
+    let toml = format!(
+        "name = \"own-jargon\"\nlabels = {}\ndata = [\"data.jsonl\"]\nmodel = {:?}\n{extra}\n",
+        serde_json::to_string(&Suite::load(&default).unwrap().file.labels).unwrap(),
+        default.join("model").to_str().unwrap()
+    );
+    std::fs::write(dir.path().join("suite.toml"), toml).unwrap();
+    if let Some(l) = lexicon {
+        std::fs::write(dir.path().join("jargon.tsv"), l).unwrap();
+    }
+    dir
+}
+
+fn jargon_of(dir: &std::path::Path, text: &str) -> String {
+    let suite = Suite::load(dir).unwrap();
+    let registry = Registry::with_options(&RegistryOptions::for_suite(&suite).unwrap()).unwrap();
+    let spec = parse_specs("jargon:5", &registry).unwrap().remove(0);
+    corrupt_text(&registry, &spec, spec.severities[0], 1, "x", text)
+        .unwrap()
+        .text
+}
+
+/// `[jargon] lexicon` adds a team's own terms to the domain's (merge) or stands alone (replace).
+#[test]
+fn a_suites_own_lexicon_merges_with_or_replaces_the_domain() {
+    let own = "tote\tblue bin\tslang\n";
+    let text = "pick up the tote from the pallet";
+    let merged = suite_with(
+        "domain = \"warehouse\"\n[jargon]\nlexicon = \"jargon.tsv\"\n",
+        Some(own),
+    );
+    let out = jargon_of(merged.path(), text);
+    assert!(out.contains("blue bin") && !out.contains("pallet"), "merge: {out}");
+    let replaced = suite_with(
+        "domain = \"warehouse\"\n[jargon]\nlexicon = \"jargon.tsv\"\nmode = \"replace\"\n",
+        Some(own),
+    );
+    let out = jargon_of(replaced.path(), text);
+    assert!(out.contains("blue bin") && out.contains("pallet"), "replace: {out}");
+    // A broken lexicon names its file and line; a missing one names the suite field.
+    let broken = suite_with("[jargon]\nlexicon = \"jargon.tsv\"\n", Some("tote\tblue bin\n"));
+    let suite = Suite::load(broken.path()).unwrap();
+    let e = RegistryOptions::for_suite(&suite).unwrap_err().to_string();
+    assert!(e.contains("jargon.tsv") && e.contains("line 1"), "{e}");
+    let missing = suite_with("[jargon]\nlexicon = \"nope.tsv\"\n", None);
+    let e = RegistryOptions::for_suite(&Suite::load(missing.path()).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("[jargon] lexicon") && e.contains("nope.tsv"), "{e}");
+}
+
+/// A family that changes under half of the texts is flagged by `corruptions` and by a run (terminal table
+/// and summary.json), instead of its "100.0 (-0.0)" reading as robustness.
+#[test]
+fn low_coverage_is_flagged_by_corruptions_and_by_runs() {
+    let dir = suite_with("domain = \"clinical\"\n", None);
+    let o = common::shakedown(&["corruptions", "--suite", dir.path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("WARNING: jargon changed only"), "{stdout}");
+    assert!(!stdout.contains("WARNING: typo"), "{stdout}");
+    let out = dir.path().join("run");
+    let o = common::shakedown(&[
+        "run",
+        "--suite",
+        dir.path().to_str().unwrap(),
+        "--schemes",
+        "f32",
+        "--no-sustain",
+        "--limit",
+        "60",
+        "--corruptions",
+        "jargon:3,typo:3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.code().unwrap_or(3) <= 1,
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("warning: jargon changed only"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let families = summary["schemes"][0]["families"].as_array().unwrap();
+    assert!(families[0]["low_coverage"]
+        .as_str()
+        .unwrap()
+        .contains("jargon changed only"));
+    assert!(families[1]["low_coverage"].is_null());
+    assert!(families[1]["severities"][0]["changed"].as_f64().unwrap() > 50.0);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("jargon changed only"));
 }

@@ -91,7 +91,15 @@ pub struct Cell {
     /// by the primary metric).
     pub mcnemar_p: f64,
     pub mean_cer: f64,
+    /// Mean normalised word error rate.
     pub mean_wer: f64,
+    /// Mean word error rate on the texts as written.
+    #[serde(default)]
+    pub mean_wer_raw: f64,
+    /// Percent of inputs whose text the noise changed at all (100 for clean inputs' own cell is not
+    /// meaningful: 0 there). Low coverage makes an accuracy here say little (`corrupt::coverage`).
+    #[serde(default)]
+    pub changed: f64,
 }
 
 impl Cell {
@@ -248,6 +256,16 @@ impl<'a> RowIndex<'a> {
             } else {
                 scope.iter().map(|r| r.wer).sum::<f64>() / n as f64
             },
+            mean_wer_raw: if n == 0 {
+                0.0
+            } else {
+                scope.iter().map(|r| r.wer_raw).sum::<f64>() / n as f64
+            },
+            changed: pct(scope
+                .iter()
+                .zip(&clean)
+                .filter(|(r, c)| r.family != CLEAN && c.is_some_and(|c| c.text != r.text))
+                .count()),
         }
     }
 }

@@ -29,7 +29,11 @@ pub struct EvalRow {
     /// One value in [0, 1] per metric of the task (named by the run's `measures`), the primary first.
     pub measures: Vec<f64>,
     pub cer: f64,
+    /// Word error rate after normalisation (Whisper's English rules), as speech benchmarks count it.
     pub wer: f64,
+    /// Word error rate on the texts as written (case and punctuation count).
+    #[serde(default)]
+    pub wer_raw: f64,
     /// The input text the model saw.
     pub text: String,
 }

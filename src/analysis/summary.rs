@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::gate::{Baseline, GateRule, Policy, Preference};
 use crate::analysis::metrics::{Cell, RowIndex};
 use crate::analysis::results::{EvalRow, CLEAN};
+use crate::corrupt::coverage;
 use crate::eval::fidelity::Fidelity;
 use crate::eval::sustain::{self, SustainConfig, ThroughputSummary, Window};
 use crate::task::kind::TaskKind;
@@ -114,6 +115,10 @@ pub struct FamilySummary {
     /// All severities of the run pooled.
     pub pooled: Cell,
     pub severities: Vec<Cell>,
+    /// Set when the family changed under half of the test texts (at severity 3, else pooled): its accuracy
+    /// then says little about robustness (`corrupt::coverage`).
+    #[serde(default)]
+    pub low_coverage: Option<String>,
 }
 
 /// One scheme's results.
@@ -184,13 +189,27 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
             let families: Vec<FamilySummary> = meta
                 .families
                 .iter()
-                .map(|family| FamilySummary {
-                    family: family.clone(),
-                    pooled: index.cell(&info.name, family, 1, 5),
-                    severities: severities_of(&info.name, family)
+                .map(|family| {
+                    let pooled = index.cell(&info.name, family, 1, 5);
+                    let severities: Vec<Cell> = severities_of(&info.name, family)
                         .into_iter()
                         .map(|s| index.cell(&info.name, family, s, s))
-                        .collect(),
+                        .collect();
+                    let judged = severities
+                        .iter()
+                        .find(|c| c.severity_lo == coverage::COVERAGE_SEVERITY)
+                        .unwrap_or(&pooled);
+                    let severity = if judged.severity_lo == judged.severity_hi {
+                        judged.severity_lo.to_string()
+                    } else {
+                        format!("{}-{}", judged.severity_lo, judged.severity_hi)
+                    };
+                    FamilySummary {
+                        family: family.clone(),
+                        low_coverage: coverage::warning(family, &severity, judged.changed / 100.0, judged.n),
+                        pooled,
+                        severities,
+                    }
                 })
                 .collect();
             let corrupted: Vec<f64> = rows

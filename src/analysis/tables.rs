@@ -42,6 +42,7 @@ pub fn results_frame(rows: &[EvalRow], measures: &[String]) -> Result<DataFrame>
         ),
         Column::new("cer".into(), rows.iter().map(|r| r.cer).collect::<Vec<f64>>()),
         Column::new("wer".into(), rows.iter().map(|r| r.wer).collect::<Vec<f64>>()),
+        Column::new("wer_raw".into(), rows.iter().map(|r| r.wer_raw).collect::<Vec<f64>>()),
         col_str("text", &|r| &r.text),
     ];
     for (m, name) in measures.iter().enumerate() {
@@ -78,6 +79,11 @@ pub fn results_from_bytes(bytes: &[u8], origin: &str) -> Result<(Vec<String>, Ve
     let correct = t.column("correct")?.bool().map_err(|e| t.bad(e))?.clone();
     let score = t.column("score")?.f32().map_err(|e| t.bad(e))?.clone();
     let (cer, wer) = (t.f64s("cer")?, t.f64s("wer")?);
+    // Runs written before `wer_raw` existed have none: read as 0.
+    let wer_raw = match df.column("wer_raw") {
+        Ok(_) => t.f64s("wer_raw")?,
+        Err(_) => vec![None; df.height()],
+    };
     let names: Vec<String> = df
         .get_column_names()
         .iter()
@@ -107,6 +113,7 @@ pub fn results_from_bytes(bytes: &[u8], origin: &str) -> Result<(Vec<String>, Ve
                 measures: measures.iter().map(|m| m[i].unwrap_or(0.0)).collect(),
                 cer: cer[i].unwrap_or(0.0),
                 wer: wer[i].unwrap_or(0.0),
+                wer_raw: wer_raw[i].unwrap_or(0.0),
                 text: text[i].clone(),
             })
         })
@@ -242,6 +249,8 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
         f("mcnemar_p", &|c| c.mcnemar_p),
         f("mean_cer", &|c| c.mean_cer),
         f("mean_wer", &|c| c.mean_wer),
+        f("mean_wer_raw", &|c| c.mean_wer_raw),
+        f("changed", &|c| c.changed),
     ]);
     let df = DataFrame::new(cells.len(), columns).map_err(|e| Error::Internal(format!("metrics table: {e}")))?;
     write_frame(df, path)
@@ -324,6 +333,7 @@ mod tests {
                 measures: vec![0.0, 0.5],
                 cer: 0.1,
                 wer: 0.25,
+                wer_raw: 0.5,
                 text: "stpo <b>\"".into(),
             },
             EvalRow {

@@ -198,8 +198,10 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 domain: Some(args.domain.clone()),
                 domain_origin: "--domain".into(),
                 channel: args.channel.config()?,
+                ..Default::default()
             };
-            let stdout = std::io::stdout().lock();
+            // `corrupt` streams many short lines: one buffered writer instead of a write per line.
+            let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let spec = &args.corruptions;
             match &args.input {
                 Some(path) => {
@@ -221,11 +223,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 .iter()
                 .map(|e| (e.id.clone(), e.text.clone()))
                 .collect();
-            let registry = shakedown::corrupt::RegistryOptions {
-                domain: suite.file.domain.clone(),
-                domain_origin: format!("{}: field domain", suite.origin()),
-                channel: None,
-            };
+            let registry = shakedown::corrupt::RegistryOptions::for_suite(&suite)?;
             if args.throughput {
                 check_seconds("--seconds", args.seconds)?;
                 let rows = shakedown::corrupt::cli::throughput(&registry, &texts, args.seconds)?;

@@ -3,7 +3,8 @@
 
 use rayon::prelude::*;
 
-use super::{measure, variant_rng, Corruptor, Measure, Severity};
+use super::normalise::normalise;
+use super::{coverage, measure, variant_rng, Corruptor, Measure, Severity};
 use crate::error::Result;
 
 /// Target and achieved noise of one family at one severity.
@@ -17,6 +18,10 @@ pub struct Level {
     pub mean_wer: f64,
     /// Texts measured (for `replaced fraction`: texts with at least one replaceable term).
     pub texts: usize,
+    /// Share of all the texts the family changed at all.
+    pub changed: f64,
+    /// Set when `changed` is low at the coverage severity (`coverage::warning`).
+    pub low_coverage: Option<String>,
 }
 
 impl Level {
@@ -30,19 +35,22 @@ impl Level {
 pub fn calibrate(family: &dyn Corruptor, texts: &[(String, String)], seed: u64) -> Result<Vec<Level>> {
     let target = family.target();
     let measure = target.map(|t| t.measure).unwrap_or(Measure::Cer);
+    let normalised: Vec<String> = texts.par_iter().map(|(_, t)| normalise(t)).collect();
     Severity::all()
         .iter()
         .map(|&sev| {
-            let outs: Vec<(f64, f64, usize, usize)> = texts
+            let outs: Vec<(f64, f64, usize, usize, bool)> = texts
                 .par_iter()
-                .map(|(id, text)| {
+                .zip(&normalised)
+                .map(|((id, text), norm)| {
                     let mut rng = variant_rng(seed, id, family.family(), sev);
                     let c = family.corrupt(text, sev, &mut rng)?;
                     Ok((
                         measure::cer(text, &c.text),
-                        measure::wer(text, &c.text),
+                        measure::wer_normalised(norm, &c.text),
                         c.applied,
                         c.opportunities,
+                        c.text != *text,
                     ))
                 })
                 .collect::<Result<_>>()?;
@@ -62,7 +70,12 @@ pub fn calibrate(family: &dyn Corruptor, texts: &[(String, String)], seed: u64) 
                     )
                 }
             };
+            let changed = outs.iter().filter(|o| o.4).count() as f64 / n;
             Ok(Level {
+                low_coverage: (sev.level() == coverage::COVERAGE_SEVERITY)
+                    .then(|| coverage::warning(family.family(), "3", changed, outs.len()))
+                    .flatten(),
+                changed,
                 severity: sev.level(),
                 measure: measure.name(),
                 target: target.map(|t| t.levels[sev.index()]),

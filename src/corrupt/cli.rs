@@ -1,15 +1,16 @@
 //! `shakedown corrupt` (text in, corrupted variants with their measured noise out, as JSON lines) and
 //! `shakedown corruptions` (the families, their severity tables and a live example each).
 
+use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 
 use rayon::prelude::*;
-use serde_json::json;
 
 use super::calibrate::{calibrate, Level};
-use super::measure::edit_segments;
+use super::measure::{align_chars, edit_distance, wer_normalised, wer_raw};
+use super::normalise::normalise;
 use super::throughput::{measure, Throughput};
-use super::{corrupt_text, parse_specs, CorruptionSpec, Registry, RegistryOptions, Severity};
+use super::{corrupt_chain, corrupt_text, parse_specs, CorruptionSpec, Registry, RegistryOptions, Severity};
 use crate::error::{Error, Result};
 
 /// One input line: JSON with `text` (and optionally `id`), or plain text.
@@ -27,8 +28,13 @@ fn parse_line(line: &str, n: usize) -> (String, String) {
     (n.to_string(), line.to_string())
 }
 
+/// Input lines corrupted per parallel batch: large enough to keep every thread busy, small enough that
+/// output starts early and memory stays flat.
+const BATCH: usize = 4096;
+
 /// Corrupts every input line under every spec x severity; writes one JSON object per variant, in
-/// input order, then spec, then severity. Each variant's RNG depends on (seed, id, family, severity) only.
+/// input order, then spec, then severity. Each variant's RNG depends on (seed, id, family, severity) only,
+/// so the bytes are the same whatever the thread count.
 pub fn corrupt_lines(
     spec: &str,
     seed: u64,
@@ -38,51 +44,155 @@ pub fn corrupt_lines(
 ) -> Result<usize> {
     let registry = Registry::with_options(options)?;
     let specs: Vec<CorruptionSpec> = parse_specs(spec, &registry).map_err(|m| Error::input("--corruptions", m))?;
-    let lines: Vec<String> = input
-        .lines()
-        .collect::<std::io::Result<_>>()
-        .map_err(|e| Error::io(std::path::Path::new("<input>"), e))?;
-    let items: Vec<(String, String)> = lines
+    let jobs: Vec<(&CorruptionSpec, Severity, String)> = specs
         .iter()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| parse_line(l, n + 1))
+        .flat_map(|s| s.severities.iter().map(move |&v| (s, v, s.name())))
         .collect();
-    let jobs: Vec<(&CorruptionSpec, Severity)> = specs
-        .iter()
-        .flat_map(|s| s.severities.iter().map(move |&v| (s, v)))
-        .collect();
-    let records: Vec<String> = items
-        .par_iter()
-        .flat_map_iter(|(id, text)| {
-            let registry = &registry;
-            jobs.iter().map(move |(spec, severity)| {
-                let v = corrupt_text(registry, spec, *severity, seed, id, text)?;
-                let mut at = 0usize;
-                let mut edits = Vec::new();
-                for seg in edit_segments(text, &v.text) {
-                    let len = seg.text.chars().count();
-                    if seg.changed {
-                        edits.push(json!({"start": at, "end": at + len, "text": seg.text}));
-                    }
-                    at += len;
-                }
-                Ok(json!({
-                    "id": id, "clean": text, "text": v.text, "family": spec.name(), "severity": severity.level(),
-                    "seed": seed, "cer": v.cer, "wer": v.wer, "edits": edits,
-                })
-                .to_string())
-            })
-        })
-        .collect::<Result<_>>()?;
-    for r in &records {
-        writeln!(output, "{r}").map_err(|e| Error::io(std::path::Path::new("<stdout>"), e))?;
+    let mut records = 0usize;
+    let mut batch: Vec<(String, String)> = Vec::with_capacity(BATCH);
+    let mut n = 0usize;
+    let write_err = |e: std::io::Error| Error::io(std::path::Path::new("<stdout>"), e);
+    let mut flush = |batch: &mut Vec<(String, String)>, output: &mut dyn Write| -> Result<()> {
+        let chunks: Vec<String> = batch
+            .par_iter()
+            .map(|(id, text)| records_of(&registry, &jobs, seed, id, text))
+            .collect::<Result<_>>()?;
+        for c in &chunks {
+            output.write_all(c.as_bytes()).map_err(write_err)?;
+        }
+        records += batch.len() * jobs.len();
+        batch.clear();
+        Ok(())
+    };
+    for line in input.lines() {
+        let line = line.map_err(|e| Error::io(std::path::Path::new("<input>"), e))?;
+        n += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        batch.push(parse_line(&line, n));
+        if batch.len() == BATCH {
+            flush(&mut batch, &mut output)?;
+        }
     }
-    Ok(records.len())
+    flush(&mut batch, &mut output)?;
+    output.flush().map_err(write_err)?;
+    Ok(records)
 }
 
-/// The sentence every family's live examples corrupt.
+/// The JSON lines of one input text under every job: keys in alphabetical order (cer, clean, edits, family,
+/// id, seed, severity, text, wer, wer_raw); `edits` are the changed character spans of `text`.
+fn records_of(
+    registry: &Registry,
+    jobs: &[(&CorruptionSpec, Severity, String)],
+    seed: u64,
+    id: &str,
+    clean: &str,
+) -> Result<String> {
+    let clean_chars: Vec<char> = clean.chars().collect();
+    let clean_norm = normalise(clean);
+    let clean_words = clean.split_whitespace().count();
+    let mut out = String::with_capacity(jobs.len() * (3 * clean.len() + 160));
+    let mut hyp: Vec<char> = Vec::new();
+    for (spec, severity, name) in jobs {
+        let v = corrupt_chain(registry, spec, *severity, seed, id, clean)?;
+        hyp.clear();
+        hyp.extend(v.text.chars());
+        let al = align_chars(&clean_chars, &hyp);
+        let cer = if clean_chars.is_empty() {
+            f64::from(u8::from(!hyp.is_empty()))
+        } else {
+            al.distance as f64 / clean_chars.len() as f64
+        };
+        let wer = wer_normalised(&clean_norm, &v.text);
+        let wer_raw = if clean_words == 0 {
+            wer_raw(clean, &v.text)
+        } else {
+            let r: Vec<&str> = clean.split_whitespace().collect();
+            let h: Vec<&str> = v.text.split_whitespace().collect();
+            edit_distance(&r, &h) as f64 / clean_words as f64
+        };
+        out.push_str("{\"cer\":");
+        push_f64(&mut out, cer);
+        out.push_str(",\"clean\":");
+        push_json_str(&mut out, clean);
+        out.push_str(",\"edits\":[");
+        let mut first = true;
+        let mut i = 0;
+        while i < hyp.len() {
+            if !al.changed[i] {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < hyp.len() && al.changed[i] {
+                i += 1;
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            let seg: String = hyp[start..i].iter().collect();
+            let _ = write!(out, "{{\"end\":{i},\"start\":{start},\"text\":");
+            push_json_str(&mut out, &seg);
+            out.push('}');
+        }
+        out.push_str("],\"family\":");
+        push_json_str(&mut out, name);
+        out.push_str(",\"id\":");
+        push_json_str(&mut out, id);
+        let _ = write!(out, ",\"seed\":{seed},\"severity\":{},\"text\":", severity.level());
+        push_json_str(&mut out, &v.text);
+        out.push_str(",\"wer\":");
+        push_f64(&mut out, wer);
+        out.push_str(",\"wer_raw\":");
+        push_f64(&mut out, wer_raw);
+        out.push_str("}\n");
+    }
+    Ok(out)
+}
+
+/// A finite f64 as a JSON number (shortest form that reads back the same).
+fn push_f64(out: &mut String, x: f64) {
+    if x.is_finite() {
+        let _ = write!(out, "{x}");
+    } else {
+        out.push_str("null");
+    }
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped, everything else as is.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut rest = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.push_str(&s[rest..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+        }
+        rest = i + 1;
+    }
+    out.push_str(&s[rest..]);
+    out.push('"');
+}
+
+/// The sentence the live examples corrupt when a suite has no text the family changes.
 pub const EXAMPLE: &str = "Move the pallet left of bay 7, then pick up the tote from aisle nine.";
+
+/// Suite texts tried, in order, for one the family changes at severity 3 (so the examples show its noise).
+const EXAMPLE_TRIES: usize = 200;
 
 /// One family: what it does, its calibration on a suite's texts and an example per severity.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -90,12 +200,16 @@ pub struct FamilyCard {
     pub family: String,
     pub describe: String,
     pub levels: Vec<Level>,
+    /// The clean text the examples corrupt: the first of the suite's texts (up to 200 tried) the family
+    /// changes at severity 3, else `EXAMPLE`.
+    pub example_input: String,
     pub examples: Vec<String>,
 }
 
 /// Every family's card, measured on `texts` (id, text) with `seed`.
 pub fn describe_families(options: &RegistryOptions, texts: &[(String, String)], seed: u64) -> Result<Vec<FamilyCard>> {
     let registry = Registry::with_options(options)?;
+    let mid = Severity::new(3).ok_or_else(|| Error::Internal("severity 3".into()))?;
     registry
         .names()
         .into_iter()
@@ -107,40 +221,62 @@ pub fn describe_families(options: &RegistryOptions, texts: &[(String, String)], 
                 chain: vec![name.to_string()],
                 severities: vec![],
             };
+            let mut example = (String::from("example"), EXAMPLE.to_string());
+            for (id, text) in texts.iter().take(EXAMPLE_TRIES) {
+                if corrupt_text(&registry, &spec, mid, seed, id, text)?.text != *text {
+                    example = (id.clone(), text.clone());
+                    break;
+                }
+            }
             let examples = Severity::all()
                 .iter()
-                .map(|&sev| Ok(corrupt_text(&registry, &spec, sev, seed, "example", EXAMPLE)?.text))
+                .map(|&sev| Ok(corrupt_text(&registry, &spec, sev, seed, &example.0, &example.1)?.text))
                 .collect::<Result<_>>()?;
             Ok(FamilyCard {
                 family: name.to_string(),
                 describe: c.describe(),
                 levels: calibrate(c, texts, seed)?,
+                example_input: example.1,
                 examples,
             })
         })
         .collect()
 }
 
-/// The cards as text: per family its severity table (target, achieved on the suite, CER, WER) and examples.
+/// The cards as text: per family its severity table (target, achieved on the suite, CER, WER, share of texts
+/// changed), its examples and any low-coverage warning.
 pub fn render_families(cards: &[FamilyCard], suite: &str) -> String {
     let mut out = String::new();
     for card in cards {
         out.push_str(&format!("{}: {}\n", card.family, card.describe));
         out.push_str(&format!(
-            "  severity  {:>18}  {:>7}  {:>8}  {:>6}  {:>6}  example\n",
-            "measure", "target", "achieved", "CER", "WER"
+            "  severity  {:>18}  {:>7}  {:>8}  {:>6}  {:>6}  {:>7}  example: {}\n",
+            "measure", "target", "achieved", "CER", "WER", "changed", card.example_input
         ));
         for (level, example) in card.levels.iter().zip(&card.examples) {
             let target = level.target.map(|t| format!("{t:.3}")).unwrap_or_else(|| "-".into());
             out.push_str(&format!(
-                "  {:>8}  {:>18}  {:>7}  {:>8.3}  {:>6.3}  {:>6.3}  {}\n",
-                level.severity, level.measure, target, level.achieved, level.mean_cer, level.mean_wer, example
+                "  {:>8}  {:>18}  {:>7}  {:>8.3}  {:>6.3}  {:>6.3}  {:>6.0}%  {}\n",
+                level.severity,
+                level.measure,
+                target,
+                level.achieved,
+                level.mean_cer,
+                level.mean_wer,
+                100.0 * level.changed,
+                example
             ));
+        }
+        for level in &card.levels {
+            if let Some(w) = &level.low_coverage {
+                out.push_str(&format!("  WARNING: {w}\n"));
+            }
         }
         out.push('\n');
     }
     out.push_str(&format!(
-        "achieved: measured on the test split of suite '{suite}'; example input: {EXAMPLE}\n\
+        "achieved: measured on the test split of suite '{suite}' (WER after normalisation: case, punctuation and \
+         number spelling do not count); changed: share of its texts the family changed\n\
          chains apply in order, e.g. asr+jargon:3; the channel family runs an external command (--channel-cmd)\n"
     ));
     out
@@ -182,7 +318,7 @@ mod tests {
 
     #[test]
     fn json_and_plain_lines_give_one_record_per_variant_with_edit_spans() {
-        let input = "{\"id\": \"a\", \"text\": \"move the pallet left\"}\nplain text line here\n\n";
+        let input = "{\"id\": \"a\", \"text\": \"move the \\\"pallet\\\" left\\tnow\"}\nplain text line here\n\n";
         let mut out = Vec::new();
         let opts = RegistryOptions::default();
         let n = corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut out).unwrap();
@@ -195,6 +331,12 @@ mod tests {
         assert_eq!(records[0]["id"], "a");
         assert_eq!(records[3]["id"], "2", "plain lines are numbered");
         for r in &records {
+            let (clean, hyp) = (r["clean"].as_str().unwrap(), r["text"].as_str().unwrap());
+            // serde_json reads floats to within an ulp.
+            let close = |k: &str, v: f64| assert!((r[k].as_f64().unwrap() - v).abs() < 1e-12, "{k}: {r}");
+            close("cer", crate::corrupt::measure::cer(clean, hyp));
+            close("wer", crate::corrupt::measure::wer(clean, hyp));
+            close("wer_raw", crate::corrupt::measure::wer_raw(clean, hyp));
             let text: Vec<char> = r["text"].as_str().unwrap().chars().collect();
             for e in r["edits"].as_array().unwrap() {
                 let (s, t) = (
@@ -216,7 +358,17 @@ mod tests {
         let texts = vec![("a".to_string(), "move the pallet left of bay seven please".to_string())];
         let cards = describe_families(&RegistryOptions::default(), &texts, 1).unwrap();
         let text = render_families(&cards, "t");
-        for family in ["typo", "ocr", "asr", "jargon", "l2", "l2-es", "l2-zh", "l2-hi"] {
+        for family in [
+            "typo",
+            "ocr",
+            "asr",
+            "disfluent",
+            "jargon",
+            "l2",
+            "l2-es",
+            "l2-zh",
+            "l2-hi",
+        ] {
             assert!(text.contains(&format!("{family}: ")), "{family} missing");
         }
         assert!(cards.iter().all(|c| c.levels.len() == 5 && c.examples.len() == 5));

@@ -41,16 +41,22 @@ pub struct Entry {
 /// introduce a direction, number or negation the term lacks.
 pub fn parse_lexicon(domain: &str, table: &str) -> std::result::Result<Vec<Entry>, String> {
     let mut out = Vec::new();
-    for line in table.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-        let cols: Vec<&str> = line.split('\t').collect();
+    for (n, line) in table.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
         let [term, repl, kind] = cols.as_slice() else {
             return Err(format!(
-                "jargon lexicon '{domain}' line '{line}': expected TERM<TAB>REPLACEMENT|...<TAB>KIND"
+                "jargon lexicon '{domain}' line {} ('{line}'): expected TERM<TAB>REPLACEMENT|...<TAB>KIND",
+                n + 1
             ));
         };
         if !["abbrev", "slang", "synonym", "code"].contains(&kind.trim()) {
             return Err(format!(
-                "jargon lexicon '{domain}' line '{line}': unknown kind '{kind}'"
+                "jargon lexicon '{domain}' line {} ('{line}'): unknown kind '{kind}': expected abbrev, slang, \
+                 synonym or code",
+                n + 1
             ));
         }
         let term_text = term.trim().to_lowercase();
@@ -79,6 +85,66 @@ pub fn lexicon_for(domain: &str) -> std::result::Result<Vec<Entry>, String> {
         ));
     };
     parse_lexicon(domain, table)
+}
+
+/// How a suite's own lexicon joins the built-in domain's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LexiconMode {
+    /// Both lexicons; the suite's entries win where both have a term.
+    #[default]
+    Merge,
+    /// The suite's lexicon alone.
+    Replace,
+}
+
+/// A suite's own jargon lexicon (`[jargon] lexicon = "jargon.tsv"`), in the format of the shipped ones.
+#[derive(Clone, Debug)]
+pub struct SuiteLexicon {
+    /// File name without extension, for the family's description.
+    pub name: String,
+    pub mode: LexiconMode,
+    pub entries: Vec<Entry>,
+}
+
+impl SuiteLexicon {
+    /// Reads and parses the lexicon at `path`; errors name the file and line (`origin` when it cannot be read).
+    pub fn load(path: &std::path::Path, mode: LexiconMode, origin: &str) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            crate::error::Error::input(
+                origin,
+                format!("cannot read the jargon lexicon {}: {e}", path.display()),
+            )
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "suite".into());
+        let entries = parse_lexicon(&name, &text).map_err(|m| crate::error::Error::input(path.display(), m))?;
+        if entries.is_empty() {
+            return Err(crate::error::Error::input(
+                path.display(),
+                "expected at least one line TERM<TAB>REPLACEMENT|...<TAB>KIND with a safe replacement",
+            ));
+        }
+        Ok(SuiteLexicon { name, mode, entries })
+    }
+
+    /// The lexicon the family uses with the built-in `domain`'s entries, and its name.
+    pub fn combine(&self, domain: &str, builtin: Vec<Entry>) -> (String, Vec<Entry>) {
+        match self.mode {
+            LexiconMode::Replace => (self.name.clone(), self.entries.clone()),
+            LexiconMode::Merge => {
+                let mut all = self.entries.clone();
+                all.extend(
+                    builtin
+                        .into_iter()
+                        .filter(|b| !self.entries.iter().any(|e| e.term == b.term)),
+                );
+                (format!("{domain}+{}", self.name), all)
+            }
+        }
+    }
 }
 
 /// Jargon substitution over one domain's lexicon.

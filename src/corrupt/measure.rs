@@ -1,4 +1,11 @@
-//! Measured noise: character and word error rates by Levenshtein edit distance.
+//! Measured noise: character and word error rates by Levenshtein edit distance, and the edited stretches of a
+//! corrupted text.
+//!
+//! `wer` is the word error rate as speech benchmarks count it: both texts normalised first (`normalise`:
+//! Whisper's English rules, so case, punctuation and number spelling are not errors); `wer_raw` counts on the
+//! texts as written (whitespace-split tokens, case and punctuation included). `cer` is on the raw characters.
+
+use super::normalise::normalise;
 
 /// Levenshtein distance between two sequences (unit costs), in O(len(b)) memory.
 pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
@@ -20,11 +27,21 @@ pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
 pub fn cer(reference: &str, hyp: &str) -> f64 {
     let r: Vec<char> = reference.chars().collect();
     let h: Vec<char> = hyp.chars().collect();
-    rate(edit_distance(&r, &h), r.len(), h.is_empty())
+    rate(align_chars(&r, &h).distance, r.len(), h.is_empty())
 }
 
-/// Word error rate of `hyp` against `reference`, on whitespace-separated words.
+/// Word error rate after normalisation (see the module doc).
 pub fn wer(reference: &str, hyp: &str) -> f64 {
+    wer_normalised(&normalise(reference), hyp)
+}
+
+/// `wer` with the reference already normalised (a text measured against many variants is normalised once).
+pub fn wer_normalised(reference_normalised: &str, hyp: &str) -> f64 {
+    wer_raw(reference_normalised, &normalise(hyp))
+}
+
+/// Word error rate on the texts as written: whitespace-separated tokens, case and punctuation count.
+pub fn wer_raw(reference: &str, hyp: &str) -> f64 {
     let r: Vec<&str> = reference.split_whitespace().collect();
     let h: Vec<&str> = hyp.split_whitespace().collect();
     rate(edit_distance(&r, &h), r.len(), h.is_empty())
@@ -37,6 +54,107 @@ fn rate(edits: usize, len: usize, hyp_empty: bool) -> f64 {
     edits as f64 / len as f64
 }
 
+/// A minimal character alignment: the edit distance and, per character of the hypothesis, whether an
+/// edit produced it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alignment {
+    pub distance: usize,
+    pub changed: Vec<bool>,
+}
+
+/// Levenshtein alignment of `r` and `h` (unit costs; the backtrace prefers matches, then substitutions,
+/// then insertions). The common prefix and suffix are matched directly, and the rest is computed in a
+/// diagonal band that doubles until it provably holds the optimum (a path leaving a band of half-width `k`
+/// costs more than `k`), so a sentence with a few edits costs O(length x edits), not O(length^2).
+pub fn align_chars(r: &[char], h: &[char]) -> Alignment {
+    let pre = r.iter().zip(h).take_while(|(a, b)| a == b).count();
+    let suf = r[pre..]
+        .iter()
+        .rev()
+        .zip(h[pre..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (rm, hm) = (&r[pre..r.len() - suf], &h[pre..h.len() - suf]);
+    let mut changed = vec![false; h.len()];
+    if rm.is_empty() || hm.is_empty() {
+        changed[pre..pre + hm.len()].iter_mut().for_each(|c| *c = true);
+        return Alignment {
+            distance: rm.len().max(hm.len()),
+            changed,
+        };
+    }
+    let diff = rm.len().abs_diff(hm.len());
+    let mut k = diff.max(2);
+    loop {
+        let (distance, flags) = banded(rm, hm, k);
+        if distance <= k || k >= rm.len().max(hm.len()) {
+            changed[pre..pre + hm.len()].copy_from_slice(&flags);
+            return Alignment { distance, changed };
+        }
+        k *= 2;
+    }
+}
+
+/// Edit distance and hypothesis edit flags computed inside |i - j| <= k (cells outside count as infinite).
+fn banded(r: &[char], h: &[char], k: usize) -> (usize, Vec<bool>) {
+    let (n, m) = (r.len(), h.len());
+    let width = 2 * k + 1;
+    const INF: u32 = u32::MAX / 2;
+    // Row i holds columns j = i - k ..= i + k at offsets 0..width.
+    let mut d = vec![INF; (n + 1) * width];
+    let at = |i: usize, j: usize| -> Option<usize> {
+        let off = j as isize - i as isize + k as isize;
+        (0..width as isize).contains(&off).then(|| i * width + off as usize)
+    };
+    for j in 0..=m.min(k) {
+        d[j + k] = j as u32;
+    }
+    for i in 1..=n {
+        let lo = i.saturating_sub(k);
+        let hi = (i + k).min(m);
+        for j in lo..=hi {
+            let mut best = INF;
+            if j == 0 {
+                best = i as u32;
+            } else {
+                if let Some(p) = at(i - 1, j - 1) {
+                    best = best.min(d[p] + u32::from(r[i - 1] != h[j - 1]));
+                }
+                if let Some(p) = at(i, j - 1) {
+                    best = best.min(d[p] + 1);
+                }
+            }
+            if let Some(p) = at(i - 1, j) {
+                best = best.min(d[p] + 1);
+            }
+            if let Some(p) = at(i, j) {
+                d[p] = best;
+            }
+        }
+    }
+    let cell = |i: usize, j: usize| at(i, j).map_or(INF, |p| d[p]);
+    let distance = cell(n, m);
+    let mut changed = vec![false; m];
+    let (mut i, mut j) = (n, m);
+    while j > 0 && distance < INF {
+        let here = cell(i, j);
+        if i > 0 && r[i - 1] == h[j - 1] && here == cell(i - 1, j - 1) {
+            i -= 1;
+            j -= 1;
+        } else if i > 0 && here == cell(i - 1, j - 1).saturating_add(1) {
+            changed[j - 1] = true;
+            i -= 1;
+            j -= 1;
+        } else if here == cell(i, j - 1).saturating_add(1) {
+            changed[j - 1] = true;
+            j -= 1;
+        } else {
+            i -= 1;
+        }
+    }
+    (distance as usize, changed)
+}
+
 /// A stretch of the corrupted text: unchanged from the clean text, or produced by an edit.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Segment {
@@ -44,45 +162,18 @@ pub struct Segment {
     pub text: String,
 }
 
-/// Splits `hyp` into unchanged and edited stretches by a minimal character alignment with `reference`
-/// (Levenshtein backtrace, preferring matches). Deletions leave no text, so they mark nothing.
+/// Splits `hyp` into unchanged and edited stretches by a minimal character alignment with `reference`.
+/// Deletions leave no text, so they mark nothing.
 pub fn edit_segments(reference: &str, hyp: &str) -> Vec<Segment> {
     let r: Vec<char> = reference.chars().collect();
     let h: Vec<char> = hyp.chars().collect();
-    let (n, m) = (r.len(), h.len());
-    // Full table: inputs here are single sentences shown in a report.
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let sub = d[i - 1][j - 1] + usize::from(r[i - 1] != h[j - 1]);
-            d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-        }
-    }
-    let mut changed = vec![false; m];
-    let (mut i, mut j) = (n, m);
-    while j > 0 {
-        if i > 0 && r[i - 1] == h[j - 1] && d[i][j] == d[i - 1][j - 1] {
-            i -= 1;
-            j -= 1;
-        } else if i > 0 && d[i][j] == d[i - 1][j - 1] + 1 {
-            changed[j - 1] = true;
-            i -= 1;
-            j -= 1;
-        } else if d[i][j] == d[i][j - 1] + 1 {
-            changed[j - 1] = true;
-            j -= 1;
-        } else {
-            i -= 1;
-        }
-    }
+    segments(&h, &align_chars(&r, &h).changed)
+}
+
+/// The stretches of `h` by its edit flags.
+pub fn segments(h: &[char], changed: &[bool]) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
-    for (c, flag) in h.iter().zip(changed) {
+    for (c, &flag) in h.iter().zip(changed) {
         match out.last_mut() {
             Some(seg) if seg.changed == flag => seg.text.push(*c),
             _ => out.push(Segment {
@@ -97,6 +188,8 @@ pub fn edit_segments(reference: &str, hyp: &str) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
 
     #[test]
     fn segments_mark_exactly_the_edits() {
@@ -115,6 +208,42 @@ mod tests {
     }
 
     #[test]
+    fn banded_alignment_equals_the_full_table_on_random_pairs() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let alphabet: Vec<char> = "ab cdé".chars().collect();
+        for _ in 0..3000 {
+            let n = rng.random_range(0..40);
+            let a: Vec<char> = (0..n).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
+            let mut b = a.clone();
+            for _ in 0..rng.random_range(0..12) {
+                let c = alphabet[rng.random_range(0..alphabet.len())];
+                match rng.random_range(0..3) {
+                    0 if !b.is_empty() => {
+                        let i = rng.random_range(0..b.len());
+                        b[i] = c;
+                    }
+                    1 if !b.is_empty() => {
+                        b.remove(rng.random_range(0..b.len()));
+                    }
+                    _ => b.insert(rng.random_range(0..=b.len()), c),
+                }
+            }
+            let al = align_chars(&a, &b);
+            assert_eq!(al.distance, edit_distance(&a, &b), "{a:?} {b:?}");
+            // Every unmarked character is matched: removing the marked ones leaves a subsequence of `a`.
+            let kept: Vec<char> = b
+                .iter()
+                .zip(&al.changed)
+                .filter(|(_, c)| !**c)
+                .map(|(x, _)| *x)
+                .collect();
+            let mut it = a.iter();
+            assert!(kept.iter().all(|k| it.any(|x| x == k)), "{a:?} {b:?} {al:?}");
+            assert!(al.changed.iter().filter(|c| **c).count() <= al.distance);
+        }
+    }
+
+    #[test]
     fn known_distances() {
         assert_eq!(edit_distance(b"kitten", b"sitting"), 3);
         assert_eq!(edit_distance(b"", b"abc"), 3);
@@ -122,11 +251,15 @@ mod tests {
     }
 
     #[test]
-    fn rates() {
+    fn rates_normalised_and_raw() {
         assert_eq!(cer("abcd", "abcd"), 0.0);
         assert!((cer("abcd", "abxd") - 0.25).abs() < 1e-12);
         assert!((wer("move the pallet left", "move the palette lift") - 0.5).abs() < 1e-12);
         assert_eq!(cer("", ""), 0.0);
         assert_eq!(cer("", "x"), 1.0);
+        // Case, punctuation and number spelling are no word errors after normalisation, but are raw ones.
+        let (clean, heard) = ("move to bay seven", "Move to Bay 7.");
+        assert_eq!(wer(clean, heard), 0.0);
+        assert!((wer_raw(clean, heard) - 0.75).abs() < 1e-12);
     }
 }

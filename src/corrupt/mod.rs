@@ -6,14 +6,19 @@ pub mod asr;
 pub mod calibrate;
 pub mod channel;
 pub mod cli;
+pub mod coverage;
+pub mod disfluent;
 pub mod jargon;
 pub mod l2;
 pub mod measure;
+pub mod normalise;
 pub mod ocr;
+pub mod opmix;
 pub mod safety;
 pub mod tables;
 pub mod throughput;
 pub mod typo;
+pub mod wordclass;
 pub mod words;
 
 use rand::rngs::StdRng;
@@ -50,7 +55,8 @@ impl Severity {
 pub enum Measure {
     /// Character error rate against the clean text (edit distance / clean characters), mean over variants.
     Cer,
-    /// Word error rate against the clean text (edit distance on words / clean words), mean over variants.
+    /// Word error rate against the clean text after both are normalised (Whisper's English rules: case,
+    /// punctuation and number spelling do not count), mean over variants.
     Wer,
     /// Replaced terms / replaceable terms, pooled over the variants that have any.
     Replaced,
@@ -99,16 +105,49 @@ pub trait Corruptor: Send + Sync {
     fn corrupt(&self, text: &str, severity: Severity, rng: &mut StdRng) -> Result<Corrupted>;
 }
 
-/// What selects the data-driven families: the suite's domain (jargon lexicon) and an optional
-/// external channel command.
+/// What selects the data-driven families: the suite's domain and own jargon lexicon, the words its labels
+/// hinge on, and an optional external channel command.
 #[derive(Clone, Debug, Default)]
 pub struct RegistryOptions {
     /// Jargon lexicon domain (`warehouse`, `support`, `clinical`); None means warehouse.
     pub domain: Option<String>,
     /// Where the domain came from, for error messages (e.g. "suite.toml: field domain").
     pub domain_origin: String,
+    /// The suite's own jargon lexicon, merged with the domain's or replacing it.
+    pub jargon: Option<jargon::SuiteLexicon>,
+    /// Words tied to one label of the suite (`safety::label_words`): table-driven families never bring one
+    /// into a sentence that lacks it.
+    pub label_words: Vec<String>,
     /// The `channel` family's command, if configured.
     pub channel: Option<channel::ChannelConfig>,
+}
+
+impl RegistryOptions {
+    /// The options a suite sets: its domain, its `[jargon]` lexicon (read from the suite folder) and its
+    /// label words; no channel.
+    pub fn for_suite(suite: &crate::suite::Suite) -> Result<Self> {
+        let toml_path = suite.origin();
+        let jargon = match &suite.file.jargon {
+            Some(section) => Some(jargon::SuiteLexicon::load(
+                &suite.dir.join(&section.lexicon),
+                section.mode,
+                &format!("{toml_path}: [jargon] lexicon"),
+            )?),
+            None => None,
+        };
+        let examples: Vec<(&str, &str)> = suite
+            .examples
+            .iter()
+            .filter_map(|e| Some((e.text.as_str(), e.label.as_deref()?)))
+            .collect();
+        Ok(RegistryOptions {
+            domain: suite.file.domain.clone(),
+            domain_origin: format!("{toml_path}: field domain"),
+            jargon,
+            label_words: safety::label_words(&examples, &suite.file.labels),
+            channel: None,
+        })
+    }
 }
 
 /// The families this build knows, by name.
@@ -127,7 +166,7 @@ impl Registry {
         let keys = tables::keyboard_neighbours(tables::QWERTY).map_err(Error::Internal)?;
         let ocr = tables::ocr_confusions(tables::OCR_CONFUSIONS).map_err(Error::Internal)?;
         let domain = options.domain.as_deref().unwrap_or(jargon::DEFAULT_DOMAIN);
-        let lexicon = jargon::lexicon_for(domain).map_err(|m| {
+        let builtin_lexicon = jargon::lexicon_for(domain).map_err(|m| {
             Error::input(
                 if options.domain_origin.is_empty() {
                     "domain"
@@ -137,11 +176,16 @@ impl Registry {
                 m,
             )
         })?;
+        let (name, lexicon) = match &options.jargon {
+            Some(own) => own.combine(domain, builtin_lexicon),
+            None => (domain.to_string(), builtin_lexicon),
+        };
         let mut corruptors: Vec<Box<dyn Corruptor>> = vec![
             Box::new(typo::Typo::new(keys)),
             Box::new(ocr::Ocr::new(ocr)),
-            Box::new(asr::Asr::builtin()?),
-            Box::new(jargon::Jargon::new(domain, lexicon)),
+            Box::new(asr::Asr::builtin(&options.label_words)?),
+            Box::new(disfluent::Disfluent::new(&options.label_words)),
+            Box::new(jargon::Jargon::new(&name, lexicon)),
         ];
         for profile in l2::builtin_profiles()? {
             corruptors.push(Box::new(l2::L2::new(profile)?));
@@ -254,23 +298,27 @@ pub fn variant_rng(seed: u64, example_id: &str, family: &str, severity: Severity
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variant {
     pub text: String,
+    /// Character error rate against the clean text, on the raw characters.
     pub cer: f64,
+    /// Word error rate after normalisation (`measure::wer`).
     pub wer: f64,
+    /// Word error rate on the texts as written (case and punctuation count).
+    pub wer_raw: f64,
     /// Edits, replacements or errors the families applied (summed over a chain).
     pub applied: usize,
     /// Places where they could have acted (summed over a chain).
     pub opportunities: usize,
 }
 
-/// Applies a chain of families in order at one severity and measures the result against `clean`.
-pub fn corrupt_text(
+/// Applies a chain of families in order at one severity: the corrupted text, edits applied and places.
+pub fn corrupt_chain(
     registry: &Registry,
     spec: &CorruptionSpec,
     severity: Severity,
     seed: u64,
     example_id: &str,
     clean: &str,
-) -> Result<Variant> {
+) -> Result<Corrupted> {
     let mut rng = variant_rng(seed, example_id, &spec.name(), severity);
     let mut text = clean.to_string();
     let (mut applied, mut opportunities) = (0, 0);
@@ -283,12 +331,30 @@ pub fn corrupt_text(
         applied += out.applied;
         opportunities += out.opportunities;
     }
-    Ok(Variant {
-        cer: measure::cer(clean, &text),
-        wer: measure::wer(clean, &text),
+    Ok(Corrupted {
         text,
         applied,
         opportunities,
+    })
+}
+
+/// Applies a chain of families in order at one severity and measures the result against `clean`.
+pub fn corrupt_text(
+    registry: &Registry,
+    spec: &CorruptionSpec,
+    severity: Severity,
+    seed: u64,
+    example_id: &str,
+    clean: &str,
+) -> Result<Variant> {
+    let out = corrupt_chain(registry, spec, severity, seed, example_id, clean)?;
+    Ok(Variant {
+        cer: measure::cer(clean, &out.text),
+        wer: measure::wer(clean, &out.text),
+        wer_raw: measure::wer_raw(clean, &out.text),
+        text: out.text,
+        applied: out.applied,
+        opportunities: out.opportunities,
     })
 }
 

@@ -154,3 +154,70 @@ mod tests {
         assert!(replacement_is_safe("stop", "halt"));
     }
 }
+
+/// The words a suite's labels hinge on: the words of the label names ("go_dock" -> go, dock) and every
+/// content word of the suite's texts used at least three times, most of them under one label (a share of
+/// at least 3 / labels, between one half and 0.9). Noise models may garble these words where a sentence has
+/// them, but a table-driven replacement never brings one into a sentence that lacks it (no "day" heard as
+/// "bay" in a suite where "bay" means go_bay). Sorted, lower case.
+pub fn label_words(examples: &[(&str, &str)], labels: &[String]) -> Vec<String> {
+    use std::collections::{BTreeSet, HashMap};
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for l in labels {
+        for part in l.split(|c: char| !c.is_alphanumeric()) {
+            if part.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+                out.insert(part.to_lowercase());
+            }
+        }
+    }
+    let mut counts: HashMap<String, HashMap<&str, usize>> = HashMap::new();
+    for (text, label) in examples {
+        for w in text.split_whitespace() {
+            let w = w
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+                .to_lowercase();
+            if w.chars().any(char::is_alphabetic) && !super::wordclass::is_function_word(&w) {
+                *counts.entry(w).or_default().entry(label).or_default() += 1;
+            }
+        }
+    }
+    let share = (3.0 / labels.len().max(1) as f64).clamp(0.5, 0.9);
+    for (w, by_label) in counts {
+        let total: usize = by_label.values().sum();
+        let top = by_label.values().copied().max().unwrap_or(0);
+        if total >= 3 && top as f64 >= share * total as f64 {
+            out.insert(w);
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod label_word_tests {
+    use super::*;
+
+    #[test]
+    fn label_names_and_words_concentrated_under_one_label() {
+        let ex = [
+            ("go to the dock", "go_dock"),
+            ("dock now", "go_dock"),
+            ("the dock please", "go_dock"),
+            ("charge at the dock", "charge"),
+            ("plug in to charge", "charge"),
+            ("go charge now", "charge"),
+            ("now go", "go_dock"),
+            ("now then", "charge"),
+            ("now please", "charge"),
+        ];
+        let labels = vec!["go_dock".to_string(), "charge".to_string()];
+        let words = label_words(&ex, &labels);
+        assert!(
+            words.contains(&"dock".to_string()) && words.contains(&"charge".to_string()),
+            "{words:?}"
+        );
+        assert!(
+            !words.contains(&"now".to_string()) && !words.contains(&"the".to_string()),
+            "{words:?}"
+        );
+    }
+}

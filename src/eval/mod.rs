@@ -23,7 +23,10 @@ pub struct VariantItem {
     pub severity: u8,
     pub text: String,
     pub cer: f64,
+    /// Normalised word error rate (`corrupt::measure::wer`).
     pub wer: f64,
+    /// Word error rate on the texts as written.
+    pub wer_raw: f64,
 }
 
 /// The clean inputs followed by every spec x severity variant of every example.
@@ -41,6 +44,7 @@ pub fn make_variants(
         text: e.text.clone(),
         cer: 0.0,
         wer: 0.0,
+        wer_raw: 0.0,
     });
     let jobs: Vec<(&CorruptionSpec, crate::corrupt::Severity)> = specs
         .iter()
@@ -58,6 +62,7 @@ pub fn make_variants(
                     text: v.text,
                     cer: v.cer,
                     wer: v.wer,
+                    wer_raw: v.wer_raw,
                 })
             })
         })
@@ -126,6 +131,7 @@ pub fn evaluate(
                 measures: o.measures,
                 cer: v.cer,
                 wer: v.wer,
+                wer_raw: v.wer_raw,
                 text: v.text.clone(),
             });
         }

@@ -40,7 +40,10 @@ pub struct Example {
     pub clean: String,
     pub segments: Vec<Segment>,
     pub cer: f64,
+    /// Normalised word error rate.
     pub wer: f64,
+    /// Word error rate on the texts as written.
+    pub wer_raw: f64,
     pub predictions: Vec<Prediction>,
 }
 
@@ -157,6 +160,7 @@ pub fn choose(rows: &[EvalRow], schemes: &[String], seed: u64) -> Shown {
             clean: clean_text,
             cer: first.cer,
             wer: first.wer,
+            wer_raw: first.wer_raw,
             predictions: variant
                 .iter()
                 .map(|r| {

@@ -98,7 +98,8 @@ pub fn channel_config(command: &str, timeout_s: f64, origin: &str) -> Result<Cha
     })
 }
 
-/// The registry settings a suite implies: its domain and its `[channel]` (unless `channel` overrides it).
+/// The registry settings a suite implies (`RegistryOptions::for_suite`: domain, `[jargon]`, label words)
+/// and its `[channel]` (unless `channel` overrides it).
 pub fn registry_options(suite: &Suite, channel: Option<ChannelConfig>) -> Result<RegistryOptions> {
     let origin = suite.origin();
     let channel = match (channel, &suite.file.channel) {
@@ -111,9 +112,8 @@ pub fn registry_options(suite: &Suite, channel: Option<ChannelConfig>) -> Result
         (None, None) => None,
     };
     Ok(RegistryOptions {
-        domain: suite.file.domain.clone(),
-        domain_origin: format!("{origin}: field domain"),
         channel,
+        ..RegistryOptions::for_suite(suite)?
     })
 }
 

@@ -4,6 +4,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Every built-in corruption family, in the order `shakedown corruptions` lists them.
+pub const FAMILIES: [&str; 9] = [
+    "typo",
+    "ocr",
+    "asr",
+    "disfluent",
+    "jargon",
+    "l2",
+    "l2-es",
+    "l2-zh",
+    "l2-hi",
+];
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
