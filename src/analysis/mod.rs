@@ -3,5 +3,6 @@
 pub mod gate;
 pub mod metrics;
 pub mod results;
+pub mod retrieval;
 pub mod stats;
 pub mod summary;
