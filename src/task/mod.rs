@@ -1,6 +1,8 @@
 //! Adapters from a model to the suite's task. `Scorer` is the narrow interface eval calls;
 //! the engine is the real implementation, tests use small fakes.
 
+pub mod retrieve;
+
 use crate::engine::tensor::softmax;
 use crate::engine::Model;
 use crate::error::{Error, Result};

@@ -23,6 +23,8 @@
 //! Checked against pytrec_eval on `tests/fixtures/retrieval_metrics.json`
 //! (`scripts/golden/make_retrieval_metrics.py`) to 1e-9.
 
+pub mod cells;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
@@ -254,7 +256,7 @@ mod tests {
     #[test]
     fn agrees_with_pytrec_eval_on_the_fixture() {
         let fixture: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/retrieval_metrics.json")).unwrap();
+            serde_json::from_str(include_str!("../../../tests/fixtures/retrieval_metrics.json")).unwrap();
         let qrels = fixture["qrels"].as_object().unwrap();
         let mut all = Vec::new();
         let mut evaluated = 0;

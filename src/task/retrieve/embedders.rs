@@ -1,0 +1,54 @@
+//! Where a retrieval run gets its embedders: the engine's model under each scheme, and what
+//! besides model and scheme decides the embeddings' bits (for the index key).
+
+use sha2::{Digest, Sha256};
+
+use crate::engine::{LanguageModel, Model, ModelFiles, Scheme};
+use crate::error::Result;
+
+/// A source of embedding models, one per scheme.
+pub trait Embedders {
+    /// SHA-256 of the model's weights.
+    fn model_sha256(&self) -> String;
+    /// Everything else that changes `scheme`'s embeddings: stored with an index so that another
+    /// build of the tool, kernel table or calibration set never reuses it.
+    fn build_id(&self, scheme: Scheme) -> String;
+    /// The model under `scheme`.
+    fn load(&self, scheme: Scheme) -> Result<Box<dyn LanguageModel>>;
+}
+
+/// The built-in engine: a model folder and the calibration texts of activation-aware schemes.
+pub struct EngineEmbedders<'a> {
+    pub files: &'a ModelFiles,
+    pub calibration: &'a [&'a str],
+}
+
+impl Embedders for EngineEmbedders<'_> {
+    fn model_sha256(&self) -> String {
+        self.files.weights_sha256.clone()
+    }
+
+    fn build_id(&self, scheme: Scheme) -> String {
+        let calibration = if scheme.needs_calibration() {
+            let mut h = Sha256::new();
+            for t in self.calibration {
+                h.update((t.len() as u64).to_le_bytes());
+                h.update(t.as_bytes());
+            }
+            h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+        } else {
+            "-".to_string()
+        };
+        format!(
+            "shakedown {} ({}); kernels {}; max_len {}; calibration {calibration}",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown"),
+            crate::engine::kernels::kernels().name(),
+            self.files.max_len,
+        )
+    }
+
+    fn load(&self, scheme: Scheme) -> Result<Box<dyn LanguageModel>> {
+        Ok(Box::new(Model::build_calibrated(self.files, scheme, self.calibration)?))
+    }
+}
