@@ -142,6 +142,10 @@ struct BenchArgs {
     /// Seconds per configuration.
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
+    /// Also measure retrieval queries/s (embed + search, and search alone) per scheme and index
+    /// precision on the default retrieval suite (suites/warehouse-sop-rag; pass an embedder with --model).
+    #[arg(long)]
+    retrieval: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -341,7 +345,11 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 seconds: args.seconds,
                 texts,
             };
-            let rows = shakedown::probe::bench::bench(&opts)?;
+            let mut rows = shakedown::probe::bench::bench(&opts)?;
+            if args.retrieval {
+                let data = retrieval_bench_data()?;
+                rows.extend(shakedown::probe::bench_retrieval::bench_retrieval(&opts, &data)?);
+            }
             let kernels = shakedown::engine::kernels::kernels().name();
             if args.json {
                 println!("{}", pretty_json(&rows)?);
@@ -553,10 +561,38 @@ fn init_threads(threads: Option<usize>) -> Result<usize, Error> {
 
 /// `suites/warehouse-commands` under the current directory, else the one in the source tree.
 fn default_suite() -> PathBuf {
-    let local = PathBuf::from("suites/warehouse-commands");
+    shipped_suite("warehouse-commands")
+}
+
+/// `suites/NAME` under the current directory, else the one in the source tree.
+fn shipped_suite(name: &str) -> PathBuf {
+    let local = PathBuf::from("suites").join(name);
     if local.join("suite.toml").exists() {
         local
     } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites/warehouse-commands")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites").join(name)
     }
+}
+
+/// The default retrieval suite's chunks, test questions and calibration questions, for `bench --retrieval`.
+fn retrieval_bench_data() -> Result<shakedown::probe::bench_retrieval::RetrievalBench, Error> {
+    use shakedown::task::retrieve::{load_corpus, load_queries};
+    let dir = shipped_suite("warehouse-sop-rag");
+    let corpus = load_corpus(&dir.join("corpus.jsonl"))?;
+    let queries = load_queries(&[&dir.join("queries.jsonl")], &corpus)?;
+    let split = |name: &str| -> Vec<String> {
+        queries
+            .iter()
+            .filter(|q| q.split == name)
+            .map(|q| q.text.clone())
+            .collect()
+    };
+    Ok(shakedown::probe::bench_retrieval::RetrievalBench {
+        chunks: corpus.into_iter().map(|c| (c.id, c.text)).collect(),
+        queries: split("test"),
+        calibration: split("calibration")
+            .into_iter()
+            .take(shakedown::run::CALIBRATION_TEXTS)
+            .collect(),
+    })
 }

@@ -5,6 +5,8 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
+use std::sync::Mutex;
+
 use rusqlite::Connection;
 
 use super::codec::{self, Int8Code, Precision};
@@ -28,9 +30,10 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// A verified, open index.
+/// A verified, open index. Its connection sits behind a mutex so that an index can be shared
+/// between threads (searches of one index take turns; each search spreads its queries over threads).
 pub struct Index {
-    conn: Connection,
+    conn: Mutex<Connection>,
     key: IndexKey,
     stats: IndexStats,
 }
@@ -145,7 +148,11 @@ fn sql(e: rusqlite::Error) -> Error {
 
 impl Index {
     pub(super) fn new(conn: Connection, key: IndexKey, stats: IndexStats) -> Self {
-        Index { conn, key, stats }
+        Index {
+            conn: Mutex::new(conn),
+            key,
+            stats,
+        }
     }
 
     pub fn key(&self) -> &IndexKey {
@@ -184,8 +191,8 @@ impl Index {
         let kern = kernels();
         let code_bytes = precision.code_bytes(dim);
         let mut block = Block::default();
-        let mut stmt = self
-            .conn
+        let conn = self.lock()?;
+        let mut stmt = conn
             .prepare_cached("SELECT first_row, rows, codes FROM blocks ORDER BY block")
             .map_err(sql)?;
         let mut rows = stmt.query([]).map_err(sql)?;
@@ -215,57 +222,68 @@ impl Index {
         let mut out = Vec::with_capacity(queries.len());
         for (top, q) in tops.into_iter().zip(queries) {
             let best = if precision == Precision::Binary {
-                self.rescore(top.into_sorted(), q, k, kern)?
+                rescore(&conn, top.into_sorted(), q, k, kern)?
             } else {
                 top.into_sorted()
             };
-            out.push(self.hits(&best)?);
+            out.push(hits(&conn, &best)?);
         }
         Ok(out)
     }
 
-    /// Re-ranks binary candidates by the f32 dot with their stored vectors; keeps the best `k`.
-    fn rescore(&self, candidates: Vec<Candidate>, query: &[f32], k: usize, kern: Kernels) -> Result<Vec<Candidate>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT vector FROM rescore WHERE row = ?1")
-            .map_err(sql)?;
-        let mut top = TopK::new(k);
-        let mut v = Vec::with_capacity(query.len());
-        for c in candidates {
-            stmt.query_row([c.row as i64], |r| {
-                codec::f32s_from_le(r.get_ref(0)?.as_blob()?, &mut v);
-                Ok(())
-            })
-            .map_err(sql)?;
-            if v.len() != query.len() {
-                return Err(Error::Internal(format!(
-                    "rescoring vector of row {} changed after it was verified",
-                    c.row
-                )));
-            }
-            top.push(Candidate {
-                score: kern.dot_f32(query, &v),
-                row: c.row,
-            });
-        }
-        Ok(top.into_sorted())
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| Error::Internal("an index search panicked while holding the index".into()))
     }
+}
 
-    fn hits(&self, best: &[Candidate]) -> Result<Vec<Hit>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM chunks WHERE row = ?1")
-            .map_err(sql)?;
-        best.iter()
-            .map(|c| {
-                let id: String = stmt.query_row([c.row as i64], |r| r.get(0)).map_err(sql)?;
-                Ok(Hit {
-                    row: c.row as usize,
-                    id,
-                    score: c.score,
-                })
-            })
-            .collect()
+/// Re-ranks binary candidates by the f32 dot with their stored vectors; keeps the best `k`.
+fn rescore(
+    conn: &Connection,
+    candidates: Vec<Candidate>,
+    query: &[f32],
+    k: usize,
+    kern: Kernels,
+) -> Result<Vec<Candidate>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT vector FROM rescore WHERE row = ?1")
+        .map_err(sql)?;
+    let mut top = TopK::new(k);
+    let mut v = Vec::with_capacity(query.len());
+    for c in candidates {
+        stmt.query_row([c.row as i64], |r| {
+            codec::f32s_from_le(r.get_ref(0)?.as_blob()?, &mut v);
+            Ok(())
+        })
+        .map_err(sql)?;
+        if v.len() != query.len() {
+            return Err(Error::Internal(format!(
+                "rescoring vector of row {} changed after it was verified",
+                c.row
+            )));
+        }
+        top.push(Candidate {
+            score: kern.dot_f32(query, &v),
+            row: c.row,
+        });
     }
+    Ok(top.into_sorted())
+}
+
+/// The chunk ids of the best candidates.
+fn hits(conn: &Connection, best: &[Candidate]) -> Result<Vec<Hit>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM chunks WHERE row = ?1")
+        .map_err(sql)?;
+    best.iter()
+        .map(|c| {
+            let id: String = stmt.query_row([c.row as i64], |r| r.get(0)).map_err(sql)?;
+            Ok(Hit {
+                row: c.row as usize,
+                id,
+                score: c.score,
+            })
+        })
+        .collect()
 }

@@ -1,10 +1,13 @@
 //! Where a retrieval run gets its embedders: the engine's model under each scheme, and what
 //! besides model and scheme decides the embeddings' bits (for the index key).
 
+use std::path::Path;
+
 use sha2::{Digest, Sha256};
 
 use crate::engine::{LanguageModel, Model, ModelFiles, Scheme};
 use crate::error::Result;
+use crate::index::{self, corpus_sha256, IndexKey, Opened, Precision, Writer};
 
 /// A source of embedding models, one per scheme.
 pub trait Embedders {
@@ -50,5 +53,52 @@ impl Embedders for EngineEmbedders<'_> {
 
     fn load(&self, scheme: Scheme) -> Result<Box<dyn LanguageModel>> {
         Ok(Box::new(Model::build_calibrated(self.files, scheme, self.calibration)?))
+    }
+}
+
+/// A loaded model with the scheme it runs and where it came from: what an index of its embeddings
+/// is keyed by.
+pub struct SchemeModel<'a> {
+    pub embedders: &'a dyn Embedders,
+    pub model: &'a dyn LanguageModel,
+    pub scheme: Scheme,
+    /// Width of the model's embeddings.
+    pub dim: usize,
+}
+
+impl SchemeModel<'_> {
+    /// Opens the stored index of `chunks` (`(id, text)`, in corpus order) as this model embeds them
+    /// at every precision, building the missing ones in one embedding pass (`on_build` is told how
+    /// many before it starts).
+    pub fn index(
+        &self,
+        dir: &Path,
+        precisions: &[Precision],
+        chunks: &[(&str, &str)],
+        on_build: &dyn Fn(usize),
+    ) -> Result<Vec<Opened>> {
+        let sha = corpus_sha256(chunks.iter().copied());
+        let keys: Vec<IndexKey> = precisions
+            .iter()
+            .map(|&precision| IndexKey {
+                model_sha256: self.embedders.model_sha256(),
+                scheme: self.scheme.to_string(),
+                precision,
+                corpus_sha256: sha.clone(),
+                dim: self.dim,
+                embedder_build: self.embedders.build_id(self.scheme),
+            })
+            .collect();
+        index::open_or_build(dir, &keys, |writers: &mut [Writer]| {
+            on_build(writers.len());
+            for batch in chunks.chunks(crate::task::BATCH) {
+                let texts: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
+                let vectors = self.model.embed(&texts)?;
+                for w in writers.iter_mut() {
+                    w.add(batch, &vectors)?;
+                }
+            }
+            Ok(())
+        })
     }
 }

@@ -23,10 +23,10 @@ use crate::analysis::retrieval::{score_query, QueryScores};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry, Severity};
 use crate::engine::{LanguageModel, Scheme};
 use crate::error::{Error, Result};
-use crate::index::{self, corpus_sha256, IndexKey, Opened, Precision, Provenance, Writer};
+use crate::index::{IndexStats, Opened, Precision, Provenance};
 pub use config::{deployments, CorruptSide, Deployment, RetrieveSection, Shape};
 pub use data::{load_corpus, load_queries, Chunk, Query};
-pub use embedders::{Embedders, EngineEmbedders};
+pub use embedders::{Embedders, EngineEmbedders, SchemeModel};
 
 /// Texts per embedding call.
 const BATCH: usize = crate::task::BATCH;
@@ -54,7 +54,7 @@ pub struct IndexRecord {
     pub family: String,
     pub severity: u8,
     pub file: String,
-    pub stats: index::IndexStats,
+    pub stats: IndexStats,
     pub provenance: String,
     /// Embedding and writing the corpus (shared by the precisions built together).
     pub build_seconds: Option<f64>,
@@ -146,52 +146,32 @@ fn embed_unique(model: &dyn LanguageModel, texts: &[String]) -> Result<Vec<Vec<f
     Ok(slots.into_iter().map(|s| embedded[s].clone()).collect())
 }
 
-/// Opens or builds the indexes of `scheme`'s corpus embeddings for every `precision` and corpus
+/// Opens or builds the indexes of `sm`'s corpus embeddings for every precision and corpus
 /// condition; returns them by (precision, corpus condition).
-#[allow(clippy::too_many_arguments)]
 fn corpus_indexes(
     plan: &Plan,
-    embedders: &dyn Embedders,
-    model: &dyn LanguageModel,
-    scheme: Scheme,
+    sm: &SchemeModel,
     precisions: &[Precision],
     corpora: &[Side],
-    dim: usize,
     records: &mut Vec<IndexRecord>,
     log: &dyn Fn(&str),
 ) -> Result<HashMap<(Precision, usize), Opened>> {
     let mut out = HashMap::new();
-    let ids: Vec<&str> = plan.corpus.iter().map(|c| c.id.as_str()).collect();
+    let scheme = sm.scheme;
     for (ci, corpus) in corpora.iter().enumerate() {
-        let sha = corpus_sha256(ids.iter().copied().zip(corpus.texts.iter().map(String::as_str)));
-        let keys: Vec<IndexKey> = precisions
+        let chunks: Vec<(&str, &str)> = plan
+            .corpus
             .iter()
-            .map(|&precision| IndexKey {
-                model_sha256: embedders.model_sha256(),
-                scheme: scheme.to_string(),
-                precision,
-                corpus_sha256: sha.clone(),
-                dim,
-                embedder_build: embedders.build_id(scheme),
-            })
+            .zip(&corpus.texts)
+            .map(|(c, t)| (c.id.as_str(), t.as_str()))
             .collect();
-        let opened = index::open_or_build(plan.index_dir, &keys, |writers: &mut [Writer]| {
+        let opened = sm.index(plan.index_dir, precisions, &chunks, &|n| {
             log(&format!(
-                "  embedding the corpus ({} chunks, {} {}) with {scheme} for {} index(es)",
-                ids.len(),
+                "  embedding the corpus ({} chunks, {} {}) with {scheme} for {n} index(es)",
+                chunks.len(),
                 corpus.family,
                 corpus.severity,
-                writers.len()
-            ));
-            for (id_chunk, text_chunk) in ids.chunks(BATCH).zip(corpus.texts.chunks(BATCH)) {
-                let refs: Vec<&str> = text_chunk.iter().map(String::as_str).collect();
-                let vectors = model.embed(&refs)?;
-                let pairs: Vec<(&str, &str)> = id_chunk.iter().copied().zip(refs.iter().copied()).collect();
-                for w in writers.iter_mut() {
-                    w.add(&pairs, &vectors)?;
-                }
-            }
-            Ok(())
+            ))
         })?;
         for (o, &precision) in opened.into_iter().zip(precisions) {
             let provenance = match &o.provenance {
@@ -256,17 +236,13 @@ pub fn evaluate(plan: &Plan, embedders: &dyn Embedders, log: &dyn Fn(&str)) -> R
             .embed(&[plan.corpus[0].text.as_str()])?
             .first()
             .map_or(0, Vec::len);
-        f32_indexes = corpus_indexes(
-            plan,
+        let sm = SchemeModel {
             embedders,
-            model.as_ref(),
-            Scheme::F32,
-            &server,
-            &corpora,
+            model: model.as_ref(),
+            scheme: Scheme::F32,
             dim,
-            &mut out.indexes,
-            log,
-        )?;
+        };
+        f32_indexes = corpus_indexes(plan, &sm, &server, &corpora, &mut out.indexes, log)?;
     }
     for &scheme in &schemes {
         log(&format!("{scheme}: loading the embedder"));
@@ -290,17 +266,13 @@ pub fn evaluate(plan: &Plan, embedders: &dyn Embedders, log: &dyn Fn(&str)) -> R
         }
         own.sort();
         own.dedup();
-        let own_indexes = corpus_indexes(
-            plan,
+        let sm = SchemeModel {
             embedders,
-            model.as_ref(),
+            model: model.as_ref(),
             scheme,
-            &own,
-            &corpora,
             dim,
-            &mut out.indexes,
-            log,
-        )?;
+        };
+        let own_indexes = corpus_indexes(plan, &sm, &own, &corpora, &mut out.indexes, log)?;
         for d in mine {
             for c in 0..n_conditions {
                 let (qs, cs) = (&query_sides[side_of(&query_sides, c)], &corpora[side_of(&corpora, c)]);
