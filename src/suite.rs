@@ -23,6 +23,8 @@ pub struct SuiteFile {
     pub task: String,
     #[serde(default)]
     pub domain: Option<String>,
+    /// The labels of a `classify` suite (a `retrieve` suite has none).
+    #[serde(default)]
     pub labels: Vec<String>,
     pub data: Vec<String>,
     #[serde(default)]
@@ -41,6 +43,9 @@ pub struct SuiteFile {
     /// The `channel` corruption family's external command.
     #[serde(default)]
     pub channel: Option<ChannelSection>,
+    /// `[retrieve]`: corpus, depth, index precisions, shapes and corrupted side of a `retrieve` suite.
+    #[serde(default)]
+    pub retrieve: Option<crate::task::retrieve::RetrieveSection>,
 }
 
 /// `[channel]`: an external command that corrupts one line at a time (see `corrupt::channel`).
@@ -123,6 +128,14 @@ impl Suite {
         let file: SuiteFile =
             toml::from_str(&text).map_err(|e| Error::input(toml_path.display(), e.to_string().trim().to_string()))?;
         validate_file(&file, &toml_path)?;
+        if file.task == "retrieve" {
+            // Queries and corpus have their own shapes: `task::retrieve::data` loads them.
+            return Ok(Suite {
+                dir,
+                file,
+                examples: Vec::new(),
+            });
+        }
         let labels: HashSet<&str> = file.labels.iter().map(String::as_str).collect();
         let mut examples = Vec::new();
         let mut ids = HashSet::new();
@@ -182,16 +195,27 @@ impl Suite {
 }
 
 fn validate_file(file: &SuiteFile, path: &Path) -> Result<()> {
-    if file.task != "classify" {
+    if file.task != "classify" && file.task != "retrieve" {
         return Err(Error::input(
             path.display(),
             format!(
-                "field task: expected \"classify\" (the only task so far), found \"{}\"",
+                "field task: expected \"classify\" or \"retrieve\", found \"{}\"",
                 file.task
             ),
         ));
     }
-    if file.labels.len() < 2 {
+    if file.task == "retrieve" {
+        file.retrieve
+            .clone()
+            .unwrap_or_default()
+            .validate(&path.display().to_string())?;
+    } else if file.retrieve.is_some() {
+        return Err(Error::input(
+            path.display(),
+            "[retrieve]: only a suite with task = \"retrieve\" takes this table",
+        ));
+    }
+    if file.task == "classify" && file.labels.len() < 2 {
         return Err(Error::input(
             path.display(),
             "field labels: expected at least two labels",
@@ -255,6 +279,18 @@ mod tests {
         let dir = write_suite(&format!("{TOML}modle = \"m\"\n"), "");
         let err = Suite::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("suite.toml") && err.contains("modle"), "{err}");
+    }
+
+    #[test]
+    fn a_retrieve_suite_needs_no_labels_and_checks_its_table() {
+        let toml = "name = \"r\"\ntask = \"retrieve\"\ndata = [\"d.jsonl\"]\n[retrieve]\nindex = [\"int8\"]\n";
+        let dir = write_suite(toml, "");
+        let suite = Suite::load(dir.path()).unwrap();
+        assert_eq!(suite.file.retrieve.unwrap().index, vec![crate::index::Precision::Int8]);
+        let dir = write_suite(&toml.replace("int8", "int4"), "");
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("int4"));
+        let dir = write_suite(&format!("{TOML}[retrieve]\nk = 5\n"), "");
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("[retrieve]"));
     }
 
     #[test]

@@ -232,7 +232,7 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
     write_frame(df, path)
 }
 
-fn write_frame(mut df: DataFrame, path: &Path) -> Result<()> {
+pub(crate) fn write_frame(mut df: DataFrame, path: &Path) -> Result<()> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .finish(&mut df)
@@ -240,7 +240,7 @@ fn write_frame(mut df: DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, &buf)
 }
 
-fn read_frame(path: &Path) -> Result<DataFrame> {
+pub(crate) fn read_frame(path: &Path) -> Result<DataFrame> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     ParquetReader::new(file)
         .finish()

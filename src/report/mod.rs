@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod junit;
 pub mod markdown;
+pub mod retrieval;
 
 use std::collections::HashMap;
 

@@ -32,6 +32,8 @@ pub struct RetrievalRow {
     pub wer: f64,
     /// Retrieved chunk ids, best first.
     pub retrieved: Vec<String>,
+    /// The query's judgments (chunk id -> grade), for reports.
+    pub relevant: super::Judgments,
     pub scores: QueryScores,
 }
 
@@ -59,6 +61,24 @@ pub struct SearchRecord {
     pub index_provenance: String,
 }
 
+/// One stored index as a run used it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexRecord {
+    /// The scheme that embedded the corpus.
+    pub corpus_scheme: String,
+    pub precision: String,
+    /// The corpus condition (`clean` unless the corpus is corrupted).
+    pub family: String,
+    pub severity: u8,
+    pub file: String,
+    pub stats: crate::index::IndexStats,
+    /// `reused`, `built`, or `rebuilt: <reason>`.
+    pub provenance: String,
+    /// Embedding and writing the corpus (shared by the precisions built together).
+    pub build_seconds: Option<f64>,
+    pub verify_seconds: f64,
+}
+
 /// One metric in one cell.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricCell {
@@ -77,7 +97,10 @@ pub struct RetrievalCell {
     pub index: String,
     pub shape: String,
     pub family: String,
+    /// The severity, or 0 for clean inputs and for a family's severities pooled (`pooled`).
     pub severity: u8,
+    /// True when the cell pools every severity of its family.
+    pub pooled: bool,
     pub n: usize,
     pub metrics: Vec<MetricCell>,
     pub mean_cer: f64,
@@ -111,14 +134,16 @@ fn cell_seed(seed: u64, parts: &[&str]) -> u64 {
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-/// Cells for every deployment x family x severity in the order the rows first name them.
-pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64) -> Vec<RetrievalCell> {
+/// Cells for every deployment x family x severity in the order the rows first name them; with
+/// `pool`, one cell per deployment x family with its severities pooled (clean stays as it is).
+pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: bool) -> Vec<RetrievalCell> {
     let reference = rows.first().map(deployment);
+    let level = |r: &RetrievalRow| if pool { 0 } else { r.severity };
     let mut order: Vec<Group> = Vec::new();
     let mut groups: HashMap<Group, Vec<&RetrievalRow>> = HashMap::new();
     let mut by_query: HashMap<(Group, &str), &RetrievalRow> = HashMap::new();
     for r in rows {
-        let g = (deployment(r), r.family.as_str(), r.severity);
+        let g = (deployment(r), r.family.as_str(), level(r));
         groups
             .entry(g)
             .or_insert_with(|| {
@@ -126,23 +151,27 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64) -> Vec
                 Vec::new()
             })
             .push(r);
-        by_query.insert((g, &r.query_id), r);
+        by_query.insert(((deployment(r), r.family.as_str(), r.severity), &r.query_id), r);
     }
+    let find = |d: Deploy<'_>, family: &str, severity: u8, q: &str| -> Option<&RetrievalRow> {
+        by_query.get(&((d, family, severity), q)).copied()
+    };
     order
         .iter()
         .map(|&g| {
             let (d, family, severity) = g;
             let scope = &groups[&g];
             let n = scope.len();
-            let clean: Vec<Option<&RetrievalRow>> = scope
-                .iter()
-                .map(|r| by_query.get(&((d, CLEAN, 0), r.query_id.as_str())).copied())
-                .collect();
+            let clean: Vec<Option<&RetrievalRow>> = scope.iter().map(|r| find(d, CLEAN, 0, &r.query_id)).collect();
             let refs: Vec<Option<&RetrievalRow>> = scope
                 .iter()
-                .map(|r| reference.and_then(|rd| by_query.get(&((rd, family, severity), r.query_id.as_str())).copied()))
+                .map(|r| reference.and_then(|rd| find(rd, family, r.severity, &r.query_id)))
                 .collect();
-            let sev = severity.to_string();
+            let sev = if pool && family != CLEAN {
+                "pooled".to_string()
+            } else {
+                severity.to_string()
+            };
             let metrics = Metric::ALL
                 .iter()
                 .map(|&m| {
@@ -173,29 +202,48 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64) -> Vec
                     scope.iter().map(|r| f(r)).sum::<f64>() / n as f64
                 }
             };
-            let search = searches
+            let mine: Vec<&SearchRecord> = searches
                 .iter()
-                .find(|s| {
+                .filter(|s| {
                     (s.scheme.as_str(), s.index.as_str(), s.shape.as_str()) == d
                         && s.family == family
-                        && s.severity == severity
+                        && (s.severity == severity || (pool && family != CLEAN))
                 })
-                .cloned()
-                .unwrap_or_default();
+                .collect();
             RetrievalCell {
                 scheme: d.0.into(),
                 index: d.1.into(),
                 shape: d.2.into(),
                 family: family.into(),
                 severity,
+                pooled: pool && family != CLEAN,
                 n,
                 metrics,
                 mean_cer: mean(&|r| r.cer),
                 mean_wer: mean(&|r| r.wer),
-                search,
+                search: merge_searches(&mine),
             }
         })
         .collect()
+}
+
+/// One record for several searches of a deployment (pooled severities): sizes of the first, times
+/// and corpus noise averaged.
+fn merge_searches(records: &[&SearchRecord]) -> SearchRecord {
+    let Some(first) = records.first() else {
+        return SearchRecord::default();
+    };
+    let n = records.len() as f64;
+    let avg = |f: &dyn Fn(&SearchRecord) -> f64| records.iter().map(|r| f(r)).sum::<f64>() / n;
+    SearchRecord {
+        severity: if records.len() == 1 { first.severity } else { 0 },
+        queries: records.iter().map(|r| r.queries).sum(),
+        search_ms_per_query: avg(&|r| r.search_ms_per_query),
+        embed_ms_per_query: avg(&|r| r.embed_ms_per_query),
+        corpus_cer: avg(&|r| r.corpus_cer),
+        corpus_wer: avg(&|r| r.corpus_wer),
+        ..(*first).clone()
+    }
 }
 
 #[cfg(test)]
@@ -246,7 +294,7 @@ mod tests {
             search_ms_per_query: 0.5,
             ..Default::default()
         }];
-        let cells = cells(&rows, &searches, 3);
+        let cells = cells(&rows, &searches, 3, false);
         assert_eq!(cells.len(), 4);
         let c = &cells[3];
         assert_eq!(
@@ -261,6 +309,10 @@ mod tests {
         assert_eq!(c.search.search_ms_per_query, 0.5);
         let clean = &cells[0];
         assert_eq!(clean.metric(Metric::Ndcg10).unwrap().drop_vs_clean, Estimate::default());
-        assert_eq!(cells, super::cells(&rows, &searches, 3), "seeded");
+        assert_eq!(cells, super::cells(&rows, &searches, 3, false), "seeded");
+        let pooled = super::cells(&rows, &searches, 3, true);
+        assert_eq!(pooled.len(), 4);
+        assert!(pooled[3].pooled && !pooled[2].pooled, "clean cells are not pooled");
+        assert_eq!(pooled[3].metric(Metric::Recall5).unwrap().value.mean, r5.value.mean);
     }
 }

@@ -24,6 +24,8 @@
 //! (`scripts/golden/make_retrieval_metrics.py`) to 1e-9.
 
 pub mod cells;
+pub mod summary;
+pub mod table;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};

@@ -18,12 +18,12 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::analysis::results::CLEAN;
-use crate::analysis::retrieval::cells::{RetrievalRow, SearchRecord};
+use crate::analysis::retrieval::cells::{IndexRecord, RetrievalRow, SearchRecord};
 use crate::analysis::retrieval::{score_query, QueryScores};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry, Severity};
 use crate::engine::{LanguageModel, Scheme};
 use crate::error::{Error, Result};
-use crate::index::{IndexStats, Opened, Precision, Provenance};
+use crate::index::{Opened, Precision, Provenance};
 pub use config::{deployments, CorruptSide, Deployment, RetrieveSection, Shape};
 pub use data::{load_corpus, load_queries, Chunk, Query};
 pub use embedders::{Embedders, EngineEmbedders, SchemeModel};
@@ -44,21 +44,6 @@ pub struct Plan<'a> {
     pub depth: usize,
     /// Folder of the stored indexes.
     pub index_dir: &'a Path,
-}
-
-/// One stored index as the run used it.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct IndexRecord {
-    pub corpus_scheme: String,
-    pub precision: String,
-    pub family: String,
-    pub severity: u8,
-    pub file: String,
-    pub stats: IndexStats,
-    pub provenance: String,
-    /// Embedding and writing the corpus (shared by the precisions built together).
-    pub build_seconds: Option<f64>,
-    pub verify_seconds: f64,
 }
 
 /// Everything a retrieval evaluation produced.
@@ -307,6 +292,7 @@ pub fn evaluate(plan: &Plan, embedders: &dyn Embedders, log: &dyn Fn(&str)) -> R
                         cer: qs.cer[i],
                         wer: qs.wer[i],
                         retrieved: hits.iter().map(|h| h.id.clone()).collect(),
+                        relevant: q.relevant.clone(),
                         scores,
                     });
                 }

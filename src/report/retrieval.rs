@@ -1,0 +1,353 @@
+//! The report of a retrieval run: the HTML page (template `reports/retrieval.html`, every value
+//! escaped by the template engine) and `summary.md`.
+
+use std::collections::HashMap;
+
+use minijinja::{context, Environment};
+use serde::Serialize;
+
+use crate::analysis::results::CLEAN;
+use crate::analysis::retrieval::cells::{IndexRecord, MetricCell, RetrievalCell, RetrievalRow, SearchRecord};
+use crate::analysis::retrieval::summary::RetrievalSummary;
+use crate::analysis::retrieval::Metric;
+use crate::corrupt::measure::{edit_segments, Segment};
+use crate::error::{Error, Result};
+
+const TEMPLATE: &str = include_str!("../../reports/retrieval.html");
+
+/// One deployment's line of the pooled table.
+#[derive(Serialize)]
+struct DeploymentLine<'a> {
+    scheme: &'a str,
+    index: &'a str,
+    shape: &'a str,
+    search: SearchRecord,
+    /// Scanned codes, rescoring vectors and file, in kB.
+    kb: [f64; 3],
+    clean: Vec<MetricCell>,
+    /// Per family: recall@5 and nDCG@10 (None when the run lacks the cell).
+    families: Vec<[Option<MetricCell>; 2]>,
+}
+
+/// One metric's table of deployments x (clean, family severity...).
+#[derive(Serialize)]
+struct MetricTable {
+    metric: &'static str,
+    columns: Vec<String>,
+    rows: Vec<MetricRow>,
+}
+
+#[derive(Serialize)]
+struct MetricRow {
+    name: String,
+    values: Vec<Option<MetricCell>>,
+}
+
+/// A corrupted query beside its clean text.
+#[derive(Serialize)]
+struct Example {
+    family: String,
+    severity: u8,
+    clean: String,
+    segments: Vec<Segment>,
+    relevant: String,
+    top_clean: String,
+    top_corrupted: String,
+    ndcg_clean: f64,
+    ndcg_corrupted: f64,
+}
+
+/// An index as the page shows it.
+#[derive(Serialize)]
+struct IndexLine<'a> {
+    r: &'a IndexRecord,
+    count: usize,
+    dim: usize,
+    kb: [f64; 3],
+}
+
+/// A scheme with its weights in the page's units.
+#[derive(Serialize)]
+struct SchemeLine<'a> {
+    name: &'a str,
+    bits: f64,
+    mb: f64,
+}
+
+fn kb(bytes: [u64; 3]) -> [f64; 3] {
+    bytes.map(|b| b as f64 / 1e3)
+}
+
+fn metric(cell: Option<&RetrievalCell>, m: Metric) -> Option<MetricCell> {
+    cell.and_then(|c| c.metric(m)).cloned()
+}
+
+fn deployments(s: &RetrievalSummary) -> Vec<DeploymentLine<'_>> {
+    s.deployments()
+        .into_iter()
+        .map(|(scheme, index, shape)| {
+            let clean = s.pooled_cell(scheme, index, shape, CLEAN);
+            let search = clean.map(|c| c.search.clone()).unwrap_or_default();
+            DeploymentLine {
+                scheme,
+                index,
+                shape,
+                kb: kb([
+                    search.index_scan_bytes,
+                    search.index_rescore_bytes,
+                    search.index_file_bytes,
+                ]),
+                search,
+                clean: Metric::ALL.iter().filter_map(|&m| metric(clean, m)).collect(),
+                families: s
+                    .meta
+                    .families
+                    .iter()
+                    .map(|f| {
+                        let c = s.pooled_cell(scheme, index, shape, f);
+                        [metric(c, Metric::Recall5), metric(c, Metric::Ndcg10)]
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn metric_tables(s: &RetrievalSummary) -> Vec<MetricTable> {
+    let mut conditions: Vec<(&str, u8)> = Vec::new();
+    for c in s.cells.iter().filter(|c| c.family != CLEAN) {
+        if !conditions.contains(&(c.family.as_str(), c.severity)) {
+            conditions.push((c.family.as_str(), c.severity));
+        }
+    }
+    let cell = |d: (&str, &str, &str), family: &str, severity: u8| {
+        s.cells.iter().find(|c| {
+            (c.scheme.as_str(), c.index.as_str(), c.shape.as_str()) == d && c.family == family && c.severity == severity
+        })
+    };
+    [Metric::Recall5, Metric::Ndcg10]
+        .into_iter()
+        .map(|m| MetricTable {
+            metric: m.name(),
+            columns: conditions.iter().map(|(f, sev)| format!("{f} {sev}")).collect(),
+            rows: s
+                .deployments()
+                .into_iter()
+                .map(|d| MetricRow {
+                    name: format!("{} / {} / {}", d.0, d.1, d.2),
+                    values: std::iter::once(metric(cell(d, CLEAN, 0), m))
+                        .chain(conditions.iter().map(|&(f, sev)| metric(cell(d, f, sev), m)))
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn top3(r: &RetrievalRow) -> String {
+    r.retrieved
+        .iter()
+        .take(3)
+        .map(|id| match r.relevant.get(id) {
+            Some(g) if *g > 0 => format!("{id} ({g})"),
+            _ => id.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Per family x severity of the reference deployment, the query that lost the most nDCG@10.
+fn examples(s: &RetrievalSummary, rows: &[RetrievalRow]) -> Vec<Example> {
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
+    let reference = |r: &&RetrievalRow| r.scheme == first.scheme && r.index == first.index && r.shape == first.shape;
+    let clean: HashMap<&str, &RetrievalRow> = rows
+        .iter()
+        .filter(reference)
+        .filter(|r| r.family == CLEAN)
+        .map(|r| (r.query_id.as_str(), r))
+        .collect();
+    let mut out = Vec::new();
+    for c in s.cells.iter().filter(|c| c.family != CLEAN) {
+        if (c.scheme.as_str(), c.index.as_str(), c.shape.as_str())
+            != (first.scheme.as_str(), first.index.as_str(), first.shape.as_str())
+        {
+            continue;
+        }
+        let worst = rows
+            .iter()
+            .filter(reference)
+            .filter(|r| r.family == c.family && r.severity == c.severity)
+            .filter_map(|r| clean.get(r.query_id.as_str()).map(|k| (r, *k)))
+            .max_by(|(a, ka), (b, kb)| {
+                (ka.scores.ndcg_10 - a.scores.ndcg_10)
+                    .total_cmp(&(kb.scores.ndcg_10 - b.scores.ndcg_10))
+                    .then(b.query_id.cmp(&a.query_id))
+            });
+        if let Some((r, k)) = worst {
+            out.push(Example {
+                family: c.family.clone(),
+                severity: c.severity,
+                segments: edit_segments(&k.text, &r.text),
+                clean: k.text.clone(),
+                relevant: r
+                    .relevant
+                    .iter()
+                    .map(|(id, g)| format!("{id} ({g})"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                top_clean: top3(k),
+                top_corrupted: top3(r),
+                ndcg_clean: k.scores.ndcg_10,
+                ndcg_corrupted: r.scores.ndcg_10,
+            });
+        }
+    }
+    out
+}
+
+/// Renders the report page.
+pub fn render_html(s: &RetrievalSummary, rows: &[RetrievalRow]) -> Result<String> {
+    let mut env = Environment::new();
+    // A change with its sign (minijinja's `format` has no `+` flag).
+    env.add_filter("signed", |v: f64| format!("{v:+.3}"));
+    env.add_template("retrieval.html", TEMPLATE)
+        .map_err(|e| Error::Internal(format!("retrieval report template: {e}")))?;
+    let tpl = env
+        .get_template("retrieval.html")
+        .map_err(|e| Error::Internal(format!("retrieval report template: {e}")))?;
+    tpl.render(context! {
+        s => s,
+        deployments => deployments(s),
+        metric_tables => metric_tables(s),
+        examples => examples(s, rows),
+        indexes => s.indexes.iter().map(|r| IndexLine {
+            r,
+            count: r.stats.count,
+            dim: r.stats.dim,
+            kb: kb([r.stats.scan_bytes, r.stats.rescore_bytes, r.stats.file_bytes]),
+        }).collect::<Vec<_>>(),
+        schemes => s.meta.schemes.iter().map(|sc| SchemeLine {
+            name: &sc.name,
+            bits: sc.weights.bits_per_weight,
+            mb: sc.weights.weight_bytes as f64 / 1e6,
+        }).collect::<Vec<_>>(),
+    })
+    .map_err(|e| Error::Internal(format!("rendering the retrieval report: {e}")))
+}
+
+/// Markdown-safe cell text.
+fn md(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// `summary.md`: per deployment, index size, search time, clean recall@5 and nDCG@10, and per
+/// family (severities pooled) the same with the change from clean.
+pub fn render_markdown(s: &RetrievalSummary) -> String {
+    let mut out = format!(
+        "### Shakedown retrieval: {}\n\n{} test queries, {} chunks, corruption on the {}\n\n| deployment | index KB | search ms | clean R@5 | clean nDCG@10 |",
+        md(&s.meta.suite),
+        s.meta.queries,
+        s.meta.chunks,
+        md(&s.meta.corrupt)
+    );
+    for f in &s.meta.families {
+        out.push_str(&format!(" {0} R@5 | {0} nDCG@10 |", md(f)));
+    }
+    out.push_str("\n|---|---:|---:|---:|---:|");
+    for _ in &s.meta.families {
+        out.push_str("---:|---:|");
+    }
+    out.push('\n');
+    let fmt = |c: Option<&RetrievalCell>, m: Metric, with_drop: bool| {
+        c.and_then(|c| c.metric(m)).map_or("-".to_string(), |v| {
+            if with_drop {
+                format!("{:.3} ({:+.3})", v.value.mean, -v.drop_vs_clean.mean)
+            } else {
+                format!("{:.3}", v.value.mean)
+            }
+        })
+    };
+    for (scheme, index, shape) in s.deployments() {
+        let clean = s.pooled_cell(scheme, index, shape, CLEAN);
+        let search = clean.map(|c| &c.search);
+        out.push_str(&format!(
+            "| {} / {} / {} | {:.1} | {:.3} | {} | {} |",
+            md(scheme),
+            md(index),
+            md(shape),
+            search.map_or(0.0, |r| r.index_scan_bytes as f64 / 1e3),
+            search.map_or(0.0, |r| r.search_ms_per_query),
+            fmt(clean, Metric::Recall5, false),
+            fmt(clean, Metric::Ndcg10, false),
+        ));
+        for f in &s.meta.families {
+            let c = s.pooled_cell(scheme, index, shape, f);
+            out.push_str(&format!(
+                " {} | {} |",
+                fmt(c, Metric::Recall5, true),
+                fmt(c, Metric::Ndcg10, true)
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\n<sub>severities pooled, (change from clean); model sha256 {}, seed {}, {}</sub>\n",
+        s.meta.model_sha256.get(..12).unwrap_or(""),
+        s.meta.seed,
+        md(&s.meta.cpu_model)
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::retrieval::summary::{build, RetrievalMeta};
+    use crate::analysis::retrieval::QueryScores;
+
+    #[test]
+    fn suite_text_is_escaped_and_examples_show_the_edits() {
+        let evil = "<script>alert('x')</script> \"quoted\" & more";
+        let row = |family: &str, severity: u8, text: String, ndcg: f64| RetrievalRow {
+            scheme: "f32".into(),
+            index: "f32".into(),
+            shape: "same".into(),
+            family: family.into(),
+            severity,
+            query_id: "q1".into(),
+            text,
+            retrieved: vec![format!("{evil}-chunk")],
+            relevant: [(format!("{evil}-chunk"), 2)].into_iter().collect(),
+            scores: QueryScores {
+                ndcg_10: ndcg,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let rows = vec![
+            row(CLEAN, 0, evil.into(), 1.0),
+            row("asr", 2, format!("{evil}<img src=x onerror=alert(2)>"), 0.0),
+        ];
+        let meta = RetrievalMeta {
+            suite: evil.into(),
+            families: vec!["asr".into()],
+            ..Default::default()
+        };
+        let s = build(meta, &rows, Vec::new(), Vec::new());
+        let html = render_html(&s, &rows).unwrap();
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img"),
+            "raw markup leaked"
+        );
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("<mark>"), "edits are marked");
+        assert!(html.contains("1.000 → 0.000"), "the example's nDCG change");
+        let md = render_markdown(&s);
+        assert!(!md.contains("<script>") && md.contains("&lt;script&gt;"), "{md}");
+    }
+}
