@@ -16,6 +16,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Two runs that differ in what was run (suite, model, seed, ...) were to be compared; the caller
+    /// may ask to compare them anyway.
+    #[error("{origin}: {message}")]
+    Incomparable { origin: String, message: String },
     /// A bug or an unexpected state inside shakedown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -40,7 +44,10 @@ impl Error {
 
     /// True when the user can fix it by changing their input (exit code 2).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Error::Input { .. } | Error::Io { .. })
+        matches!(
+            self,
+            Error::Input { .. } | Error::Io { .. } | Error::Incomparable { .. }
+        )
     }
 }
 

@@ -9,6 +9,7 @@ pub mod eval;
 pub mod index;
 pub mod memory;
 pub mod probe;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod suite;

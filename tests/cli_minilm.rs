@@ -23,7 +23,10 @@ fn minilm_runs_the_default_suite_with_prototypes_under_every_scheme() {
     assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert!(summary["meta"]["classifier"].as_str().unwrap().contains("prototype"));
+    assert!(summary["meta"]["task"]["method"]
+        .as_str()
+        .unwrap()
+        .contains("prototype"));
     let schemes: Vec<&str> = summary["schemes"]
         .as_array()
         .unwrap()
@@ -38,6 +41,8 @@ fn minilm_runs_the_default_suite_with_prototypes_under_every_scheme() {
         assert!(mean > 0.9 && min > 0.8 && mean <= 1.0 + 1e-6, "{f}");
     }
     // Prototype classification of an off-the-shelf encoder is far better than chance (1/14) on clean commands.
-    let clean = summary["schemes"][0]["clean"]["accuracy"].as_f64().unwrap();
+    let clean = summary["schemes"][0]["clean"]["metrics"]["accuracy"]["value"]
+        .as_f64()
+        .unwrap();
     assert!(clean > 40.0, "clean accuracy {clean}");
 }

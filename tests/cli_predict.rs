@@ -252,6 +252,8 @@ fn channel_family_pipes_through_an_external_command_and_reports_its_failures() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let rows = shakedown::analysis::results::read_parquet(&out.path().join("r/results.parquet")).unwrap();
+    let rows = shakedown::analysis::tables::read_results(&out.path().join("r/results.parquet"))
+        .unwrap()
+        .1;
     assert!(rows.iter().any(|r| r.family == "channel" && r.text.contains('3')));
 }

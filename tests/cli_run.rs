@@ -31,7 +31,9 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
         assert!(stdout.contains(family), "table lacks {family}: {stdout}");
     }
 
-    let rows = shakedown::analysis::results::read_parquet(&dir.join("results.parquet")).unwrap();
+    let rows = shakedown::analysis::tables::read_results(&dir.join("results.parquet"))
+        .unwrap()
+        .1;
     assert_eq!(rows.len(), 3 * 60 * (1 + 25), "one row per scheme x variant");
     assert!(rows
         .iter()
@@ -52,7 +54,17 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
         bytes[1] * 3 < bytes[0] + 1 && bytes[2] * 6 < bytes[0],
         "int8 and int4 must be packed: {bytes:?}"
     );
-    assert!(schemes[0]["clean"]["accuracy"].as_f64().unwrap() >= 95.0);
+    assert!(schemes[0]["clean"]["metrics"]["accuracy"]["value"].as_f64().unwrap() >= 95.0);
+    assert_eq!(summary["meta"]["task"]["measures"], serde_json::json!(["accuracy"]));
+    // Every scheme has a verdict, and the run's verdict follows the policy (every scheme must pass).
+    let verdicts = summary["gate"]["schemes"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 3);
+    let all_pass = verdicts.iter().all(|v| v["passed"].as_bool().unwrap());
+    assert_eq!(all_pass, passed);
+    for s in schemes {
+        let m = &s["memory"];
+        assert!(m["peak_rss_bytes"].as_u64().unwrap() > 1 << 20, "{m}");
+    }
     for s in schemes {
         let t = &s["throughput"];
         assert!(t["sustained_items_per_s"].as_f64().unwrap() > 0.0, "{t}");
@@ -73,7 +85,7 @@ fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
     for file in ["throughput.parquet", "metrics.parquet", "junit.xml", "summary.md"] {
         assert!(dir.join(file).exists(), "{file} missing");
     }
-    let windows = shakedown::analysis::results::read_throughput(&dir.join("throughput.parquet")).unwrap();
+    let windows = shakedown::analysis::tables::read_throughput(&dir.join("throughput.parquet")).unwrap();
     assert!(windows
         .iter()
         .all(|w| w.cpu_temp_c.is_none() || w.cpu_temp_c.unwrap() > 0.0));
@@ -110,8 +122,8 @@ fn results_do_not_depend_on_the_thread_count() {
         ]);
         assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
     }
-    let ra = shakedown::analysis::results::read_parquet(&a.join("results.parquet")).unwrap();
-    let rb = shakedown::analysis::results::read_parquet(&b.join("results.parquet")).unwrap();
+    let ra = shakedown::analysis::tables::read_results(&a.join("results.parquet")).unwrap();
+    let rb = shakedown::analysis::tables::read_results(&b.join("results.parquet")).unwrap();
     assert_eq!(ra, rb);
     assert_eq!(
         std::fs::read(a.join("results.parquet")).unwrap(),
@@ -155,7 +167,11 @@ fn gate_failure_exits_1_and_names_the_rule() {
         "{junit}"
     );
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("gate failed") && md.contains("Failing gate checks"), "{md}");
+    assert!(
+        md.contains("gate failed") && md.contains("| f32 | fail | accuracy under typo"),
+        "{md}"
+    );
+    assert!(md.contains("No scheme passes the gate"), "{md}");
 }
 
 #[test]

@@ -96,8 +96,8 @@ fn baseline_gate_fails_when_accuracy_falls_below_the_baseline() {
     // Against a baseline that claims 5 points more everywhere: fails, naming value, bound and interval.
     let mut better = json(&base.join("summary.json"));
     for s in better["schemes"].as_array_mut().unwrap() {
-        let acc = s["clean"]["accuracy"].as_f64().unwrap();
-        s["clean"]["accuracy"] = serde_json::json!(acc + 5.0);
+        let acc = s["clean"]["metrics"]["accuracy"]["value"].as_f64().unwrap();
+        s["clean"]["metrics"]["accuracy"]["value"] = serde_json::json!(acc + 5.0);
     }
     let better_path = tmp.path().join("better.json");
     std::fs::write(&better_path, better.to_string()).unwrap();
@@ -128,16 +128,18 @@ fn baseline_gate_fails_when_accuracy_falls_below_the_baseline() {
 fn compare_shows_deltas_significance_and_formats() {
     let tmp = tempfile::tempdir().unwrap();
     let a = run(&tmp.path().join("a"), &["--schemes", "f32,int8"]);
-    let b = run(
-        &tmp.path().join("b"),
-        &["--schemes", "f32,w4a16-rtn-g32", "--seed", "9"],
-    );
+    let b = run(&tmp.path().join("b"), &["--schemes", "f32,w4a16-rtn-g32"]);
     let o = shakedown(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let table = String::from_utf8_lossy(&o.stdout);
     for needle in ["A (base)", "int8", "w4a16-rtn-g32", "clean", "McNemar"] {
         assert!(table.contains(needle), "{needle} missing: {table}");
     }
+    // Schemes one run lacks are listed, not silently left out.
+    assert!(
+        table.contains("not in every run") && table.contains("no int8 results"),
+        "{table}"
+    );
     let o = shakedown(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--format", "json"]);
     let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let f32_typo = c["lines"]
@@ -146,8 +148,14 @@ fn compare_shows_deltas_significance_and_formats() {
         .iter()
         .find(|l| l["scheme"] == "f32" && l["family"] == "typo" && l["severity"] == "all")
         .unwrap();
-    assert_eq!(f32_typo["accuracy"].as_array().unwrap().len(), 2);
-    assert!(f32_typo["p_value"][1].as_f64().unwrap() <= 1.0);
+    assert_eq!(f32_typo["value"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        f32_typo["delta"][1].as_f64(),
+        Some(0.0),
+        "same seed, same f32: same answers"
+    );
+    assert_eq!(f32_typo["p_value"][1].as_f64(), Some(1.0));
+    assert_eq!(c["metric"], "accuracy");
     let o = shakedown(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--format", "md"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("|---|"));
     let o = shakedown(&["compare", a.to_str().unwrap(), "/nonexistent"]);
@@ -170,7 +178,7 @@ fn sustain_command_writes_throughput_windows() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("sustained") && stdout.contains("int8"), "{stdout}");
-    let windows = shakedown::analysis::results::read_throughput(&out.join("throughput.parquet")).unwrap();
+    let windows = shakedown::analysis::tables::read_throughput(&out.join("throughput.parquet")).unwrap();
     assert_eq!(
         windows.iter().filter(|w| w.scheme == "int8").count(),
         2,

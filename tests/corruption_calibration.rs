@@ -18,7 +18,7 @@ fn test_texts() -> Vec<(String, String, String)> {
     suite
         .split("test")
         .iter()
-        .map(|e| (e.id.clone(), e.text.clone(), e.label.clone()))
+        .map(|e| (e.id.clone(), e.text.clone(), e.label.clone().unwrap_or_default()))
         .collect()
 }
 

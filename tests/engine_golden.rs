@@ -2,7 +2,7 @@
 
 mod common;
 
-use shakedown::engine::{Model, ModelFiles, Scheme};
+use shakedown::engine::{LanguageModel, Model, ModelFiles, Scheme};
 
 fn floats(v: &serde_json::Value) -> Vec<f32> {
     v.as_array()

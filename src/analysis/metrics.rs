@@ -1,15 +1,66 @@
-//! Metrics of one scope (scheme x family x severity range) computed from result rows alone:
-//! accuracy with its Wilson interval, paired drop from clean with a bootstrap interval, flip rate,
-//! and agreement / accuracy delta / McNemar's test against the run's reference scheme.
+//! Metrics of one scope (scheme x family x severity range) computed from result rows alone: every
+//! metric of the task with its interval (Wilson for proportions, a seeded bootstrap otherwise), and,
+//! on the primary metric, the paired drop from clean, the extra drop against the reference scheme,
+//! the flip rate, and agreement / delta / McNemar's test against the reference scheme.
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::stats::{mcnemar_exact, paired_bootstrap, wilson};
+use crate::analysis::stats::{bootstrap_mean, mcnemar_exact, mean_interval, wilson};
 
-/// Metrics of one scope. Accuracies, rates and their intervals are in percent; drops and deltas in points.
+/// A metric's point estimate and 95% interval, in percent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub value: f64,
+    pub ci: [f64; 2],
+}
+
+/// The task's metrics of a cell by name, in the task's order (the primary first); written to JSON as
+/// an object in that order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics(pub Vec<(String, Estimate)>);
+
+impl Metrics {
+    pub fn get(&self, name: &str) -> Option<&Estimate> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+    }
+}
+
+impl Serialize for Metrics {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Metrics;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of metric estimates")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Metrics, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, Estimate>()? {
+                    out.push((k, v));
+                }
+                Ok(Metrics(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Metrics of one scope. Metrics, rates and their intervals are in percent; drops and deltas in points.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub scheme: String,
@@ -18,29 +69,42 @@ pub struct Cell {
     pub severity_lo: u8,
     pub severity_hi: u8,
     pub n: usize,
-    pub accuracy: f64,
-    pub accuracy_ci: [f64; 2],
-    /// Same scheme's clean accuracy minus accuracy here, paired per example.
+    /// Every metric of the task, the primary first.
+    pub metrics: Metrics,
+    /// Primary metric on the same scheme's clean inputs minus here, paired per example.
     pub drop: f64,
     pub drop_ci: [f64; 2],
-    /// Percent of inputs whose prediction differs from the same scheme's prediction on the clean text.
+    /// This scheme's drop minus the reference scheme's drop on the same examples: what quantization
+    /// adds to the noise's damage (0 for the reference itself).
+    pub extra_drop: f64,
+    pub extra_drop_ci: [f64; 2],
+    /// Percent of inputs whose answer differs from the same scheme's answer on the clean text.
     pub flip_rate: f64,
     pub flip_rate_ci: [f64; 2],
-    /// Percent of inputs on which this scheme predicts what the reference scheme predicts.
+    /// Percent of inputs on which this scheme answers what the reference scheme answers.
     pub agreement: f64,
     pub agreement_ci: [f64; 2],
-    /// Accuracy minus the reference scheme's accuracy on the same inputs, in points.
+    /// Primary metric minus the reference scheme's on the same inputs, in points.
     pub delta_vs_reference: f64,
     pub delta_vs_reference_ci: [f64; 2],
-    /// McNemar's exact p-value of this scheme against the reference on the same inputs.
+    /// McNemar's exact p-value of this scheme against the reference on the same inputs (right/wrong
+    /// by the primary metric).
     pub mcnemar_p: f64,
     pub mean_cer: f64,
     pub mean_wer: f64,
 }
 
+impl Cell {
+    /// The primary metric.
+    pub fn primary(&self) -> Estimate {
+        self.metrics.0.first().map(|(_, e)| *e).unwrap_or_default()
+    }
+}
+
 /// Index of rows by (scheme, family, severity, example id), for pairing.
 pub struct RowIndex<'a> {
     rows: &'a [EvalRow],
+    measures: &'a [String],
     by_key: HashMap<(&'a str, &'a str, u8, &'a str), usize>,
     /// The reference scheme: the first scheme of the run.
     pub reference: String,
@@ -48,8 +112,8 @@ pub struct RowIndex<'a> {
 }
 
 impl<'a> RowIndex<'a> {
-    /// Indexes `rows`; the first row's scheme is the reference.
-    pub fn new(rows: &'a [EvalRow], seed: u64) -> Self {
+    /// Indexes `rows`, whose `measures` are named by `measures`; the first row's scheme is the reference.
+    pub fn new(rows: &'a [EvalRow], measures: &'a [String], seed: u64) -> Self {
         let by_key = rows
             .iter()
             .enumerate()
@@ -63,13 +127,15 @@ impl<'a> RowIndex<'a> {
         let reference = rows.first().map(|r| r.scheme.clone()).unwrap_or_default();
         RowIndex {
             rows,
+            measures,
             by_key,
             reference,
             seed,
         }
     }
 
-    fn get(&self, scheme: &str, family: &str, severity: u8, id: &str) -> Option<&'a EvalRow> {
+    /// The row of one scheme on one variant of one example.
+    pub fn get(&self, scheme: &str, family: &str, severity: u8, id: &str) -> Option<&'a EvalRow> {
         self.by_key.get(&(scheme, family, severity, id)).map(|&i| &self.rows[i])
     }
 
@@ -82,15 +148,42 @@ impl<'a> RowIndex<'a> {
             .filter(|r| r.scheme == scheme && r.family == family && r.severity >= lo && r.severity <= hi)
             .collect();
         let n = scope.len();
-        let correct: Vec<bool> = scope.iter().map(|r| r.correct).collect();
-        let k = correct.iter().filter(|c| **c).count();
         let seed = scope_seed(self.seed, scheme, family, lo, hi);
+        let value = |r: &EvalRow, m: usize| r.measures.get(m).copied().unwrap_or(0.0);
+        let primary = |r: Option<&EvalRow>| r.map_or(0.0, |r| value(r, 0));
+        let pct = |x: usize| if n == 0 { 0.0 } else { 100.0 * x as f64 / n as f64 };
+        let mean = |v: &[f64]| {
+            if v.is_empty() {
+                0.0
+            } else {
+                100.0 * v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        let ci = |(a, b): (f64, f64)| [100.0 * a, 100.0 * b];
 
+        let metrics = Metrics(
+            self.measures
+                .iter()
+                .enumerate()
+                .map(|(m, name)| {
+                    let v: Vec<f64> = scope.iter().map(|r| value(r, m)).collect();
+                    let interval = mean_interval(&v, seed.wrapping_add(m as u64));
+                    (
+                        name.clone(),
+                        Estimate {
+                            value: mean(&v),
+                            ci: ci(interval),
+                        },
+                    )
+                })
+                .collect(),
+        );
+        let here: Vec<f64> = scope.iter().map(|r| value(r, 0)).collect();
         let clean: Vec<Option<&EvalRow>> = scope
             .iter()
             .map(|r| self.get(scheme, CLEAN, 0, &r.example_id))
             .collect();
-        let clean_correct: Vec<bool> = clean.iter().map(|c| c.is_some_and(|c| c.correct)).collect();
+        let clean_v: Vec<f64> = clean.iter().map(|c| primary(*c)).collect();
         let flips = scope
             .iter()
             .zip(&clean)
@@ -101,40 +194,49 @@ impl<'a> RowIndex<'a> {
             .iter()
             .map(|r| self.get(&self.reference, family, r.severity, &r.example_id))
             .collect();
-        let ref_correct: Vec<bool> = reference.iter().map(|c| c.is_some_and(|c| c.correct)).collect();
+        let ref_v: Vec<f64> = reference.iter().map(|c| primary(*c)).collect();
+        let ref_clean_v: Vec<f64> = scope
+            .iter()
+            .map(|r| primary(self.get(&self.reference, CLEAN, 0, &r.example_id)))
+            .collect();
         let agree = scope
             .iter()
             .zip(&reference)
             .filter(|(r, c)| c.is_some_and(|c| c.prediction == r.prediction))
             .count();
         let (mut only_self, mut only_ref) = (0, 0);
-        for (a, b) in correct.iter().zip(&ref_correct) {
-            match (a, b) {
+        for (r, c) in scope.iter().zip(&reference) {
+            match (r.correct, c.is_some_and(|c| c.correct)) {
                 (true, false) => only_self += 1,
                 (false, true) => only_ref += 1,
                 _ => {}
             }
         }
-        let pct = |x: usize| if n == 0 { 0.0 } else { 100.0 * x as f64 / n as f64 };
-        let ci = |(a, b): (f64, f64)| [100.0 * a, 100.0 * b];
-        let drop_ci = paired_bootstrap(&clean_correct, &correct, seed);
-        let delta_ci = paired_bootstrap(&correct, &ref_correct, seed ^ 0x9e37_79b9_7f4a_7c15);
+        let diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<f64>>();
+        let drops = diff(&clean_v, &here);
+        let deltas = diff(&here, &ref_v);
+        let extra: Vec<f64> = drops
+            .iter()
+            .zip(diff(&ref_clean_v, &ref_v))
+            .map(|(d, r)| d - r)
+            .collect();
         Cell {
             scheme: scheme.into(),
             family: family.into(),
             severity_lo: lo,
             severity_hi: hi,
             n,
-            accuracy: pct(k),
-            accuracy_ci: ci(wilson(k, n)),
-            drop: pct(clean_correct.iter().filter(|c| **c).count()) - pct(k),
-            drop_ci: ci(drop_ci),
+            metrics,
+            drop: mean(&drops),
+            drop_ci: ci(bootstrap_mean(&drops, seed)),
+            extra_drop: mean(&extra),
+            extra_drop_ci: ci(bootstrap_mean(&extra, seed ^ 0x5851_f42d_4c95_7f2d)),
             flip_rate: pct(flips),
             flip_rate_ci: ci(wilson(flips, n)),
             agreement: pct(agree),
             agreement_ci: ci(wilson(agree, n)),
-            delta_vs_reference: pct(k) - pct(ref_correct.iter().filter(|c| **c).count()),
-            delta_vs_reference_ci: ci(delta_ci),
+            delta_vs_reference: mean(&deltas),
+            delta_vs_reference_ci: ci(bootstrap_mean(&deltas, seed ^ 0x9e37_79b9_7f4a_7c15)),
             mcnemar_p: mcnemar_exact(only_self, only_ref),
             mean_cer: if n == 0 {
                 0.0
@@ -166,13 +268,15 @@ mod tests {
     use super::*;
 
     fn row(scheme: &str, family: &str, severity: u8, id: usize, prediction: &str) -> EvalRow {
+        let correct = prediction == "a";
         EvalRow {
             scheme: scheme.into(),
             example_id: id.to_string(),
             family: family.into(),
             severity,
-            label: "a".into(),
-            correct: prediction == "a",
+            expected: "a".into(),
+            correct,
+            measures: vec![correct as u8 as f64],
             prediction: prediction.into(),
             ..Default::default()
         }
@@ -193,21 +297,59 @@ mod tests {
         for id in 0..10 {
             rows.push(row("int8", "typo", 1, id, if id < 6 { "a" } else { "b" }));
         }
-        let index = RowIndex::new(&rows, 1);
+        let names = vec!["accuracy".to_string()];
+        let index = RowIndex::new(&rows, &names, 1);
         assert_eq!(index.reference, "f32");
         let f = index.cell("f32", "typo", 1, 5);
         assert_eq!(
-            (f.n, f.accuracy, f.drop, f.flip_rate, f.agreement),
-            (10, 80.0, 20.0, 20.0, 100.0)
+            (f.n, f.primary().value, f.drop, f.flip_rate, f.agreement, f.extra_drop),
+            (10, 80.0, 20.0, 20.0, 100.0, 0.0)
         );
-        assert!(f.accuracy_ci[0] < 80.0 && f.accuracy_ci[1] > 80.0);
+        let acc = f.metrics.get("accuracy").unwrap();
+        assert!(acc.ci[0] < 80.0 && acc.ci[1] > 80.0);
         let q = index.cell("int8", "typo", 1, 5);
-        assert_eq!((q.accuracy, q.delta_vs_reference, q.agreement), (60.0, -20.0, 80.0));
+        assert_eq!(
+            (q.primary().value, q.delta_vs_reference, q.agreement),
+            (60.0, -20.0, 80.0)
+        );
         assert!((q.drop - 30.0).abs() < 1e-9, "paired with int8's own clean predictions");
+        assert!(
+            (q.extra_drop - 10.0).abs() < 1e-9,
+            "30 points against the reference's 20"
+        );
+        assert!(q.extra_drop_ci[0] <= 10.0 && q.extra_drop_ci[1] >= 10.0);
         // Example 9 flipped from c to b: a flip, though wrong both times.
         assert!((q.flip_rate - 40.0).abs() < 1e-9);
         assert!((q.mcnemar_p - 0.5).abs() < 1e-12, "b=0, c=2 -> p = 2 * 1/4");
         let c = index.cell("int8", CLEAN, 1, 5);
-        assert_eq!((c.severity_lo, c.n, c.accuracy, c.drop), (0, 10, 90.0, 0.0));
+        assert_eq!((c.severity_lo, c.n, c.primary().value, c.drop), (0, 10, 90.0, 0.0));
+    }
+
+    #[test]
+    fn every_measure_gets_its_own_estimate_and_fractional_ones_a_bootstrap_interval() {
+        let rows: Vec<EvalRow> = (0..20)
+            .map(|i| EvalRow {
+                scheme: "f32".into(),
+                example_id: i.to_string(),
+                family: CLEAN.into(),
+                correct: i < 10,
+                measures: vec![(i < 10) as u8 as f64, if i % 2 == 0 { 0.5 } else { 1.0 }, 0.0],
+                ..Default::default()
+            })
+            .collect();
+        let names: Vec<String> = ["exact_match", "field_accuracy", "invalid_rate"]
+            .map(String::from)
+            .to_vec();
+        let cell = RowIndex::new(&rows, &names, 3).cell("f32", CLEAN, 0, 0);
+        let names_out: Vec<&str> = cell.metrics.0.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names_out, ["exact_match", "field_accuracy", "invalid_rate"]);
+        assert_eq!(cell.primary().value, 50.0);
+        let fa = cell.metrics.get("field_accuracy").unwrap();
+        assert!((fa.value - 75.0).abs() < 1e-9 && fa.ci[0] < 75.0 && fa.ci[1] > 75.0);
+        assert_eq!(cell.metrics.get("invalid_rate").unwrap().value, 0.0);
+        let json = serde_json::to_string(&cell).unwrap();
+        assert!(json.contains("\"metrics\":{\"exact_match\":{\"value\":50.0"), "{json}");
+        let back: Cell = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, cell);
     }
 }

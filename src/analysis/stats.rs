@@ -29,21 +29,41 @@ pub const BOOTSTRAP_REPLICATES: usize = 1000;
 /// Returns fractions; `(0, 0)` for no pairs.
 pub fn paired_bootstrap(a: &[bool], b: &[bool], seed: u64) -> (f64, f64) {
     let n = a.len().min(b.len());
+    let diffs: Vec<f64> = (0..n).map(|i| (a[i] as i32 - b[i] as i32) as f64).collect();
+    bootstrap_mean(&diffs, seed)
+}
+
+/// 95% percentile interval of the mean of `values` by resampling them with a seeded RNG
+/// (`BOOTSTRAP_REPLICATES` replicates). `(0, 0)` for no values.
+pub fn bootstrap_mean(values: &[f64], seed: u64) -> (f64, f64) {
+    let n = values.len();
     if n == 0 {
         return (0.0, 0.0);
     }
-    let diffs: Vec<i32> = (0..n).map(|i| a[i] as i32 - b[i] as i32).collect();
     let mut rng = StdRng::seed_from_u64(seed);
     // One uniform index distribution, set up once and drawn from n x replicates times.
     let Ok(pick) = Uniform::new(0, n) else {
         return (0.0, 0.0);
     };
     let mut means: Vec<f64> = (0..BOOTSTRAP_REPLICATES)
-        .map(|_| (0..n).map(|_| diffs[pick.sample(&mut rng)] as f64).sum::<f64>() / n as f64)
+        .map(|_| (0..n).map(|_| values[pick.sample(&mut rng)]).sum::<f64>() / n as f64)
         .collect();
     means.sort_by(f64::total_cmp);
     let at = |q: f64| means[((q * (BOOTSTRAP_REPLICATES - 1) as f64).round() as usize).min(BOOTSTRAP_REPLICATES - 1)];
     (at(0.025), at(0.975))
+}
+
+/// 95% interval of the mean of per-example values in [0, 1]: Wilson's when every value is 0 or 1
+/// (a proportion), else the seeded bootstrap. Fractions; `(0, 1)` for no values.
+pub fn mean_interval(values: &[f64], seed: u64) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 1.0);
+    }
+    if values.iter().all(|v| *v == 0.0 || *v == 1.0) {
+        wilson(values.iter().filter(|v| **v == 1.0).count(), values.len())
+    } else {
+        bootstrap_mean(values, seed)
+    }
 }
 
 /// Two-sided exact McNemar test: `b` pairs where only the first classifier is right, `c` where only
@@ -102,5 +122,15 @@ mod tests {
         assert_eq!(paired_bootstrap(&a, &b, 3), (lo, hi));
         let same = paired_bootstrap(&a, &a, 3);
         assert_eq!(same, (0.0, 0.0));
+    }
+
+    #[test]
+    fn mean_interval_is_wilson_for_proportions_and_a_bootstrap_otherwise() {
+        let p: Vec<f64> = (0..263).map(|i| if i < 81 { 1.0 } else { 0.0 }).collect();
+        assert_eq!(mean_interval(&p, 1), wilson(81, 263));
+        let halves: Vec<f64> = (0..100).map(|i| if i % 2 == 0 { 0.5 } else { 1.0 }).collect();
+        let (lo, hi) = mean_interval(&halves, 1);
+        assert!(lo < 0.75 && hi > 0.75 && lo > 0.65 && hi < 0.85, "{lo} {hi}");
+        assert_eq!(mean_interval(&[], 1), (0.0, 1.0));
     }
 }

@@ -1,15 +1,17 @@
-//! `summary.json`: run metadata, per-scheme metrics (every family x severity cell, with intervals),
-//! throughput summaries and the gate's verdict. `build` computes all of it from the result rows and
-//! throughput windows, so `shakedown report RUN` recomputes the same summary from a run directory.
+//! The summary of a run: metadata, per-scheme metrics (every family x severity cell, with intervals)
+//! and throughput. `build` computes all of it from the result rows and throughput windows, so
+//! `shakedown report RUN` recomputes the same summary from a run directory. The gate reads the
+//! summary; the summary knows nothing of the gate's verdict.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::gate::{self, Baseline, GateRule, Verdict};
+use crate::analysis::gate::{Baseline, GateRule, Policy, Preference};
 use crate::analysis::metrics::{Cell, RowIndex};
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::eval::fidelity::Fidelity;
 use crate::eval::sustain::{self, SustainConfig, ThroughputSummary, Window};
+use crate::task::kind::TaskKind;
 
 /// Storage of one scheme's quantized weights.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -17,6 +19,19 @@ pub struct WeightStats {
     pub weight_bytes: usize,
     pub weight_count: usize,
     pub bits_per_weight: f64,
+}
+
+/// Resident memory of one scheme.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    /// Peak resident set size (`VmHWM`) while the scheme was built, evaluated and sustained.
+    pub peak_rss_bytes: Option<u64>,
+    /// Resident set size just before the scheme was built (what the process already held: the
+    /// binary, the source weights, the inputs); `peak_rss_bytes` minus this is the scheme's own cost.
+    pub rss_at_start_bytes: Option<u64>,
+    /// `scheme`: the peak was reset before the scheme, so it covers this scheme alone whatever the run
+    /// order; `process`: the kernel refused the reset and the figure is the process's peak so far.
+    pub scope: String,
 }
 
 /// A scheme of the run, in run order, with its storage.
@@ -28,6 +43,25 @@ pub struct SchemeInfo {
     /// and in a shard that did not evaluate both schemes' clean inputs).
     #[serde(default)]
     pub fidelity: Option<Fidelity>,
+    #[serde(default)]
+    pub memory: Option<Memory>,
+}
+
+/// The task a run evaluated and the metrics its rows carry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    pub kind: TaskKind,
+    /// How answers were obtained (e.g. "classification head", "label log-likelihood", "generate JSON").
+    pub method: String,
+    /// Names of the per-example measures in `EvalRow::measures`, the primary first.
+    pub measures: Vec<String>,
+}
+
+impl TaskInfo {
+    /// The primary metric's name.
+    pub fn primary(&self) -> &str {
+        self.measures.first().map_or("", String::as_str)
+    }
 }
 
 /// Where and how a run was made; everything `build` needs besides rows and windows.
@@ -37,23 +71,31 @@ pub struct RunMeta {
     pub git_revision: String,
     pub suite: String,
     pub suite_dir: String,
+    /// SHA-256 of suite.toml and its data files.
+    pub suite_sha256: String,
     pub model: String,
     pub model_sha256: String,
-    pub classifier: String,
+    pub task: TaskInfo,
+    /// The split evaluated (`test` unless the run chose another).
+    pub split: String,
     pub seed: u64,
     pub threads: usize,
     pub limit: Option<usize>,
     pub test_examples: usize,
     pub corruptions: String,
     pub cpu_features: Vec<String>,
-    /// The kernel table that ran (`generic` until SIMD kernels land).
+    /// The kernel table that ran.
     pub kernels: String,
     pub schemes: Vec<SchemeInfo>,
     /// Families and chains in run order.
     pub families: Vec<String>,
     pub gate_rules: Vec<GateRule>,
+    pub policy: Policy,
+    pub recommend: Preference,
     pub baseline: Option<Baseline>,
     pub sustain: Option<SustainConfig>,
+    /// True for `shakedown sustain`: throughput only, no accuracy matrix and no gate.
+    pub sustain_only: bool,
     /// `K/N` when this directory holds one shard of a run.
     pub shard: Option<String>,
 }
@@ -80,21 +122,25 @@ pub struct SchemeSummary {
     pub scheme: String,
     pub weights: WeightStats,
     pub fidelity: Option<Fidelity>,
+    pub memory: Option<Memory>,
     pub clean: Cell,
-    /// Accuracy pooled over every corrupted variant (None without corruptions).
-    pub mean_corrupted_accuracy: Option<f64>,
+    /// The primary metric pooled over every corrupted variant, in percent (None without corruptions).
+    pub mean_corrupted: Option<f64>,
     pub families: Vec<FamilySummary>,
     pub throughput: Option<ThroughputSummary>,
 }
 
-/// The whole `summary.json`.
+/// A run's metrics (`summary.json` adds the gate's verdict).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub meta: RunMeta,
     /// The scheme agreement and deltas are measured against (the run's first scheme).
     pub reference: String,
     pub schemes: Vec<SchemeSummary>,
-    pub gate: Verdict,
+    /// A retrieve run's every deployment (query scheme x index precision x who embedded the
+    /// corpus); `schemes` holds each scheme's own deployment, the one the gate judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieval: Option<crate::analysis::retrieval::summary::RetrievalSummary>,
 }
 
 impl Summary {
@@ -115,11 +161,16 @@ impl Summary {
         }
         out
     }
+
+    /// The primary metric's name.
+    pub fn primary(&self) -> &str {
+        self.meta.task.primary()
+    }
 }
 
 /// Computes the summary of a run from its rows and throughput windows.
 pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
-    let index = RowIndex::new(rows, meta.seed);
+    let index = RowIndex::new(rows, &meta.task.measures, meta.seed);
     let severities_of = |scheme: &str, family: &str| -> Vec<u8> {
         let mut v: Vec<u8> = rows
             .iter()
@@ -146,70 +197,32 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                         .collect(),
                 })
                 .collect();
-            let corrupted: Vec<&EvalRow> = rows
+            let corrupted: Vec<f64> = rows
                 .iter()
                 .filter(|r| r.scheme == info.name && r.family != CLEAN)
+                .map(|r| r.measures.first().copied().unwrap_or(0.0))
                 .collect();
-            let mean_corrupted_accuracy = (!corrupted.is_empty())
-                .then(|| 100.0 * corrupted.iter().filter(|r| r.correct).count() as f64 / corrupted.len() as f64);
+            let mean_corrupted =
+                (!corrupted.is_empty()).then(|| 100.0 * corrupted.iter().sum::<f64>() / corrupted.len() as f64);
             let has_windows = windows.iter().any(|w| w.scheme == info.name);
             SchemeSummary {
                 scheme: info.name.clone(),
                 weights: info.weights.clone(),
                 fidelity: info.fidelity.clone(),
+                memory: info.memory.clone(),
                 clean: index.cell(&info.name, CLEAN, 0, 0),
-                mean_corrupted_accuracy,
+                mean_corrupted,
                 families,
                 throughput: has_windows.then(|| sustain::summarize(&info.name, windows)),
             }
         })
         .collect();
-    let mut summary = Summary {
+    Summary {
         reference: meta.schemes.first().map(|s| s.name.clone()).unwrap_or_default(),
         meta,
         schemes,
-        gate: Verdict {
-            passed: true,
-            checks: vec![],
-        },
-    };
-    // A shard holds part of the rows: its gate is evaluated when the shards are merged.
-    if summary.meta.shard.is_none() {
-        summary.gate = gate::evaluate(&summary, &index);
+        retrieval: None,
     }
-    summary
-}
-
-/// The compact terminal table: one line per scheme; clean accuracy, then each family's pooled
-/// accuracy and its drop from clean in points, then sustained throughput.
-pub fn render_table(summary: &Summary) -> String {
-    let fams = &summary.meta.families;
-    let mut out = format!("{:<18} {:>5} {:>7} {:>6}", "scheme", "bits", "MB", "clean");
-    for f in fams {
-        out.push_str(&format!(" {:>16}", f));
-    }
-    out.push_str(&format!(" {:>10}\n", "items/s"));
-    for s in &summary.schemes {
-        out.push_str(&format!(
-            "{:<18} {:>5.2} {:>7.3} {:>6.1}",
-            s.scheme,
-            s.weights.bits_per_weight,
-            s.weights.weight_bytes as f64 / 1e6,
-            s.clean.accuracy
-        ));
-        for f in &s.families {
-            out.push_str(&format!(
-                " {:>16}",
-                format!("{:.1} ({:+.1})", f.pooled.accuracy, -f.pooled.drop)
-            ));
-        }
-        match &s.throughput {
-            Some(t) => out.push_str(&format!(" {:>10.1}\n", t.sustained_items_per_s)),
-            None => out.push_str(&format!(" {:>10}\n", "-")),
-        }
-    }
-    out.push_str("accuracy in %, (change from clean in points) pooled over the severities run; items/s sustained\n");
-    out
 }
 
 #[cfg(test)]
@@ -226,15 +239,18 @@ mod tests {
                 example_id: id.clone(),
                 family: CLEAN.into(),
                 correct: true,
+                measures: vec![1.0],
                 ..Default::default()
             });
             for sev in [2u8, 4] {
+                let correct = i < 3 || sev == 2;
                 rows.push(EvalRow {
                     scheme: "f32".into(),
                     example_id: id.clone(),
                     family: "ocr".into(),
                     severity: sev,
-                    correct: i < 3 || sev == 2,
+                    correct,
+                    measures: vec![correct as u8 as f64],
                     cer: 0.1,
                     ..Default::default()
                 });
@@ -246,6 +262,10 @@ mod tests {
                 ..Default::default()
             }],
             families: vec!["ocr".into()],
+            task: TaskInfo {
+                measures: vec!["accuracy".into()],
+                ..Default::default()
+            },
             ..Default::default()
         };
         let s = build(meta, &rows, &[]);
@@ -253,12 +273,12 @@ mod tests {
         assert_eq!(
             f.severities
                 .iter()
-                .map(|c| (c.severity_lo, c.accuracy))
+                .map(|c| (c.severity_lo, c.primary().value))
                 .collect::<Vec<_>>(),
             vec![(2, 100.0), (4, 75.0)]
         );
-        assert_eq!((f.pooled.n, f.pooled.accuracy, f.pooled.drop), (8, 87.5, 12.5));
-        assert_eq!(s.schemes[0].mean_corrupted_accuracy, Some(87.5));
-        assert!(s.gate.passed && s.gate.checks.is_empty());
+        assert_eq!((f.pooled.n, f.pooled.primary().value, f.pooled.drop), (8, 87.5, 12.5));
+        assert_eq!(s.schemes[0].mean_corrupted, Some(87.5));
+        assert_eq!(s.primary(), "accuracy");
     }
 }

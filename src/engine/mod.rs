@@ -1,7 +1,12 @@
-//! The built-in inference engine: loads a Hugging Face model folder and runs it under a quantization scheme.
-//! It knows nothing of suites or corruptions.
+//! The built-in inference engine: opens a model (a GGUF file, or a Hugging Face folder with a BERT
+//! encoder or a decoder) and runs it under a quantization scheme. It knows nothing of suites, tasks or
+//! corruptions: callers go through `Model` and the `LanguageModel` trait (api.rs).
 
 pub mod api;
+pub mod build;
+pub mod decoding;
+pub mod export;
+pub mod fidelity;
 pub mod kernels;
 pub mod layers;
 pub mod load;
@@ -9,14 +14,22 @@ pub mod models;
 pub mod quant;
 pub mod tensor;
 
+use std::collections::HashMap;
+
 use crate::error::{Error, Result};
 pub use api::{
     Acceptance, ChatMessage, ContinuationScore, Finish, GenerateRequest, Generation, LanguageModel,
     LoglikelihoodRequest, ModelKind, OutputConstraint, Sampling, WeightStats,
 };
+use build::WeightBuilder;
+use decoding::DecoderModel;
+use layers::attention::KvCache;
+pub use load::model_source::{DecoderSource, ModelSource};
 pub use load::ModelFiles;
 use models::bert::Bert;
+use models::decoder::Decoder;
 pub use quant::scheme::Scheme;
+use tensor::Matrix;
 
 /// Token rows of calibration activations kept per Linear (the first ones, in text order).
 pub const CALIBRATION_ROWS: usize = 512;
@@ -28,23 +41,101 @@ fn tokenize(tokenizer: &tokenizers::Tokenizer, texts: &[&str]) -> Result<Vec<Vec
     Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
 }
 
-/// A model ready to run: tokenizer + BERT encoder with its weights in one scheme's format.
-pub struct Model {
+/// A BERT encoder with its tokenizer and head labels.
+pub struct Encoder {
     bert: Bert,
     tokenizer: tokenizers::Tokenizer,
     labels: Vec<String>,
+}
+
+/// One model per scheme lives for a whole run and is never moved in a loop, so the
+/// variants' size difference costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+enum Inner {
+    Encoder(Encoder),
+    Decoder(DecoderModel),
+}
+
+/// A model ready to run, its weights in one scheme's format.
+pub struct Model {
+    inner: Inner,
     scheme: Scheme,
 }
 
+/// Calibration inputs of a decoder's Linears: the f32 model run over `texts` (each its own sequence),
+/// keeping the first `CALIBRATION_ROWS` token rows of every Linear's input.
+fn capture_decoder_inputs(source: &DecoderSource, texts: &[&str]) -> Result<HashMap<String, Matrix>> {
+    let builder = WeightBuilder {
+        source: &source.tensors,
+        scheme: Scheme::F32,
+        calibration: None,
+        adapter: source.adapter.as_ref().map(|a| a as &dyn build::WeightDelta),
+    };
+    let decoder = Decoder::build(source.config.clone(), source.tensors.clone(), &builder)?;
+    let mut kept: HashMap<String, Matrix> = HashMap::new();
+    for chunk in texts.chunks(decoding::BATCH) {
+        let ids: Vec<Vec<u32>> = chunk
+            .iter()
+            .map(|t| source.tokenizer.encode(t, true, true))
+            .collect::<Result<_>>()?;
+        let ids: Vec<Vec<u32>> = ids.into_iter().filter(|i| !i.is_empty()).collect();
+        let mut caches: Vec<KvCache> = ids.iter().map(|_| KvCache::new(source.config.layers)).collect();
+        let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
+        let feeds: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        decoder.forward_hidden(&mut refs, &feeds, &[], &mut |name, x| {
+            let m = kept.entry(name.to_string()).or_insert_with(|| Matrix::zeros(0, x.cols));
+            let take = CALIBRATION_ROWS.saturating_sub(m.rows).min(x.rows);
+            m.data.extend_from_slice(&x.data[..take * x.cols]);
+            m.rows += take;
+        })?;
+    }
+    Ok(kept)
+}
+
 impl Model {
+    /// Builds any model for `scheme`; activation-aware schemes calibrate on `calibration` texts.
+    pub fn from_source(source: &ModelSource, scheme: Scheme, calibration: &[&str]) -> Result<Self> {
+        match source {
+            ModelSource::Encoder(files) => Self::build_calibrated(files, scheme, calibration),
+            ModelSource::Decoder(d) => {
+                let captures = if scheme.needs_calibration() {
+                    if calibration.is_empty() {
+                        return Err(Error::input(
+                            format!("scheme {scheme}"),
+                            "needs calibration texts (a suite's calibration split); none were given",
+                        ));
+                    }
+                    Some(capture_decoder_inputs(d, calibration)?)
+                } else {
+                    None
+                };
+                let builder = WeightBuilder {
+                    source: &d.tensors,
+                    scheme,
+                    calibration: captures.as_ref(),
+                    adapter: d.adapter.as_ref().map(|a| a as &dyn build::WeightDelta),
+                };
+                let decoder = Decoder::build(d.config.clone(), d.tensors.clone(), &builder)?;
+                Ok(Model {
+                    inner: Inner::Decoder(DecoderModel {
+                        decoder,
+                        tokenizer: d.tokenizer.clone(),
+                        chat: d.chat.clone(),
+                    }),
+                    scheme,
+                })
+            }
+        }
+    }
+
     /// Quantizes the loaded weights for `scheme` (schemes that need calibration data fail; see
     /// `build_calibrated`).
     pub fn build(files: &ModelFiles, scheme: Scheme) -> Result<Self> {
         Self::build_calibrated(files, scheme, &[])
     }
 
-    /// Quantizes the loaded weights for `scheme`, gathering the activation statistics that
-    /// activation-aware schemes need by running the f32 model on `calibration` texts.
+    /// Builds a BERT encoder for `scheme`, gathering the activation statistics that activation-aware
+    /// schemes need by running the f32 model on `calibration` texts.
     pub fn build_calibrated(files: &ModelFiles, scheme: Scheme, calibration: &[&str]) -> Result<Self> {
         let captures = if scheme.needs_calibration() {
             if calibration.is_empty() {
@@ -75,16 +166,49 @@ impl Model {
             }
         }
         Ok(Model {
-            bert,
-            tokenizer: files.tokenizer.clone(),
-            labels,
+            inner: Inner::Encoder(Encoder {
+                bert,
+                tokenizer: files.tokenizer.clone(),
+                labels,
+            }),
             scheme,
         })
     }
 
-    /// The encoder (for inspection tools).
-    pub fn encoder(&self) -> &Bert {
-        &self.bert
+    fn encoder_or_err(&self) -> Result<&Encoder> {
+        match &self.inner {
+            Inner::Encoder(e) => Ok(e),
+            Inner::Decoder(_) => Err(Error::input(
+                "model",
+                "a decoder has no sentence embeddings or classification head; this needs an encoder (BERT) model",
+            )),
+        }
+    }
+
+    fn decoder_or_err(&self) -> Result<&DecoderModel> {
+        match &self.inner {
+            Inner::Decoder(d) => Ok(d),
+            Inner::Encoder(_) => Err(Error::input(
+                "model",
+                "an encoder cannot score or generate text; this needs a decoder model",
+            )),
+        }
+    }
+
+    /// The BERT encoder (for inspection tools), when the model is one.
+    pub fn encoder(&self) -> Option<&Bert> {
+        match &self.inner {
+            Inner::Encoder(e) => Some(&e.bert),
+            Inner::Decoder(_) => None,
+        }
+    }
+
+    /// The decoder, when the model is one.
+    pub fn decoder(&self) -> Option<&DecoderModel> {
+        match &self.inner {
+            Inner::Decoder(d) => Some(d),
+            Inner::Encoder(_) => None,
+        }
     }
 
     /// The scheme the weights are stored in.
@@ -92,38 +216,37 @@ impl Model {
         self.scheme
     }
 
-    /// Names of the classification head's outputs, in logit order (empty without a head).
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
     /// True when the model has a sequence-classification head.
     pub fn has_classifier(&self) -> bool {
-        !self.labels.is_empty()
+        !self.labels().is_empty()
     }
 
-    /// Stored bytes and count of the quantized (encoder Linear) weights.
+    /// Stored bytes and count of the weights the scheme applies to (the transformer blocks' Linears).
     pub fn linear_weight_stats(&self) -> (usize, usize) {
-        self.bert.linear_weight_stats()
-    }
-
-    /// Token ids of each text, with special tokens, truncated to the model's limit.
-    pub fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        tokenize(&self.tokenizer, texts)
+        match &self.inner {
+            Inner::Encoder(e) => e.bert.linear_weight_stats(),
+            Inner::Decoder(d) => d
+                .decoder
+                .linears()
+                .iter()
+                .fold((0, 0), |(b, n), (_, l)| (b + l.weight_bytes(), n + l.weight_count())),
+        }
     }
 
     /// Mean-pooled, L2-normalised sentence embeddings.
     pub fn embeddings(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let ids = self.tokenize(texts)?;
-        let hidden = self.bert.encode(&ids);
-        Ok(self.bert.mean_pooled(&hidden))
+        let e = self.encoder_or_err()?;
+        let ids = tokenize(&e.tokenizer, texts)?;
+        let hidden = e.bert.encode(&ids);
+        Ok(e.bert.mean_pooled(&hidden))
     }
 
     /// Classification logits; an error when the model has no classification head.
     pub fn logits(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let ids = self.tokenize(texts)?;
-        let hidden = self.bert.encode(&ids);
-        self.bert
+        let e = self.encoder_or_err()?;
+        let ids = tokenize(&e.tokenizer, texts)?;
+        let hidden = e.bert.encode(&ids);
+        e.bert
             .logits(&hidden)
             .ok_or_else(|| Error::Internal("logits asked of a model without a classification head".into()))
     }
@@ -131,15 +254,24 @@ impl Model {
 
 impl LanguageModel for Model {
     fn kind(&self) -> ModelKind {
-        ModelKind::Encoder
+        match &self.inner {
+            Inner::Encoder(_) => ModelKind::Encoder,
+            Inner::Decoder(_) => ModelKind::Decoder,
+        }
     }
 
     fn labels(&self) -> &[String] {
-        &self.labels
+        match &self.inner {
+            Inner::Encoder(e) => &e.labels,
+            Inner::Decoder(_) => &[],
+        }
     }
 
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        tokenize(&self.tokenizer, texts)
+        match &self.inner {
+            Inner::Encoder(e) => tokenize(&e.tokenizer, texts),
+            Inner::Decoder(d) => texts.iter().map(|t| d.encode(t)).collect(),
+        }
     }
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
@@ -150,21 +282,18 @@ impl LanguageModel for Model {
         self.logits(texts)
     }
 
-    fn loglikelihood(&self, _requests: &[LoglikelihoodRequest]) -> Result<Vec<Vec<ContinuationScore>>> {
-        Err(Error::input(
-            "model",
-            "an encoder cannot score continuations; this task needs a decoder model",
-        ))
+    fn loglikelihood(&self, requests: &[LoglikelihoodRequest]) -> Result<Vec<Vec<ContinuationScore>>> {
+        self.decoder_or_err()?.loglikelihood(requests)
     }
 
-    fn generate(&self, _requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
-        Err(Error::input(
-            "model",
-            "an encoder cannot generate text; this task needs a decoder model",
-        ))
+    fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+        self.decoder_or_err()?.generate(requests)
     }
 
-    fn chat_prompt(&self, _messages: &[ChatMessage]) -> Result<Option<String>> {
-        Ok(None)
+    fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Option<String>> {
+        match &self.inner {
+            Inner::Decoder(d) => d.chat_prompt(messages),
+            Inner::Encoder(_) => Ok(None),
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The run matrix: every scheme on the clean test split and on every family x severity variant.
-//! The only module that joins corruption and the engine (through `Scorer`).
+//! The only module that joins corruption and the model (through a `Task`).
 
 pub mod fidelity;
 pub mod sustain;
@@ -11,8 +11,9 @@ use rayon::prelude::*;
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry};
 use crate::error::Result;
+use crate::progress::Phase;
 use crate::suite::Example;
-use crate::task::{argmax, Scorer};
+use crate::task::{Output, Probe, Task, BATCH};
 
 /// One input to score: the clean text of an example or one of its corrupted variants.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,40 +65,29 @@ pub fn make_variants(
     Ok(clean.chain(corrupted).collect())
 }
 
-/// Scores every variant with `scorer` and returns one row per variant.
-///
-/// Variants are scored group by group (one family x severity at a time), and identical texts within
-/// a group (inputs the noise left unchanged) are scored once. Because a group's batches never mix
-/// with another group's, a run split into shards scores exactly the same batches as the whole run.
-pub fn evaluate(
-    scorer: &dyn Scorer,
-    scheme: &str,
-    examples: &[&Example],
-    variants: &[VariantItem],
-    seed: u64,
-) -> Result<Vec<EvalRow>> {
-    Ok(evaluate_with_outputs(scorer, scheme, examples, variants, seed)?.rows)
-}
-
-/// Rows plus the raw outputs on the clean inputs (one per clean variant, in order), for fidelity.
+/// Rows of one scheme, plus the raw outputs on the clean inputs (one per clean variant, in order),
+/// for fidelity.
 pub struct Evaluated {
     pub rows: Vec<EvalRow>,
-    pub clean_outputs: Vec<Vec<f32>>,
-    pub outputs_are_embeddings: bool,
+    pub clean_probes: Vec<Probe>,
 }
 
-/// `evaluate`, keeping the raw outputs of the clean inputs.
-pub fn evaluate_with_outputs(
-    scorer: &dyn Scorer,
+/// Asks `task` for an answer to every variant and judges it; one row per variant.
+///
+/// Variants are answered group by group (one family x severity at a time), and identical texts
+/// within a group (inputs the noise left unchanged) are answered once. Because a group's batches
+/// never mix with another group's, a run split into shards asks exactly the same batches as the
+/// whole run. `phase` advances by one per variant.
+pub fn evaluate(
+    task: &dyn Task,
     scheme: &str,
     examples: &[&Example],
     variants: &[VariantItem],
     seed: u64,
+    phase: &dyn Phase,
 ) -> Result<Evaluated> {
-    let labels = scorer.labels();
     let mut rows = Vec::with_capacity(variants.len());
-    let mut clean_outputs = Vec::new();
-    let mut outputs_are_embeddings = false;
+    let mut clean_probes = Vec::new();
     for group in variants.chunk_by(|a, b| a.family == b.family && a.severity == b.severity) {
         let mut unique: Vec<&str> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
@@ -110,74 +100,48 @@ pub fn evaluate_with_outputs(
                 })
             })
             .collect();
-        let scores = if group[0].family == CLEAN {
-            let scored = scorer.score_with_outputs(&unique)?;
-            outputs_are_embeddings = scored.embeddings;
-            clean_outputs.extend(slots.iter().map(|&s| scored.outputs[s].clone()));
-            scored.scores
-        } else {
-            scorer.score(&unique)?
-        };
+        let mut outputs: Vec<Output> = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH) {
+            outputs.extend(task.infer(chunk)?);
+            phase.advance(chunk.len() as u64);
+        }
+        phase.advance((group.len() - unique.len()) as u64);
+        if group[0].family == CLEAN {
+            clean_probes.extend(slots.iter().map(|&s| outputs[s].probe()));
+        }
         for (v, slot) in group.iter().zip(slots) {
-            let (best, confidence) = argmax(&scores[slot]);
             let example = examples[v.example];
-            let prediction = labels.get(best).cloned().unwrap_or_default();
+            let o = task.judge(example, &outputs[slot]);
             rows.push(EvalRow {
                 scheme: scheme.to_string(),
                 example_id: example.id.clone(),
                 family: v.family.clone(),
                 severity: v.severity,
                 seed,
-                correct: prediction == example.label,
-                label: example.label.clone(),
-                prediction,
-                confidence,
+                expected: o.expected,
+                prediction: o.prediction,
+                correct: o.correct,
+                score: o.score,
+                raw_output: o.raw_output,
+                measures: o.measures,
                 cer: v.cer,
                 wer: v.wer,
                 text: v.text.clone(),
             });
         }
     }
-    Ok(Evaluated {
-        rows,
-        clean_outputs,
-        outputs_are_embeddings,
-    })
+    Ok(Evaluated { rows, clean_probes })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::corrupt::parse_specs;
-
-    /// Predicts "left" when the text contains "left", else "right".
-    struct KeywordFake(Vec<String>);
-    impl Scorer for KeywordFake {
-        fn labels(&self) -> &[String] {
-            &self.0
-        }
-        fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-            Ok(texts
-                .iter()
-                .map(|t| {
-                    if t.contains("left") {
-                        vec![1.0, 0.0]
-                    } else {
-                        vec![0.0, 1.0]
-                    }
-                })
-                .collect())
-        }
-    }
+    use crate::progress::{Progress, Silent};
+    use crate::task::fakes::{self, FakeDecoder, FakeEncoder};
 
     fn example(id: &str, text: &str, label: &str) -> Example {
-        Example {
-            id: id.into(),
-            text: text.into(),
-            label: label.into(),
-            split: "test".into(),
-            extra: Default::default(),
-        }
+        fakes::example(id, text, Some(label), None)
     }
 
     #[test]
@@ -191,13 +155,48 @@ mod tests {
         let specs = parse_specs("typo:1-5", &registry).unwrap();
         let variants = make_variants(&refs, &specs, &registry, 3).unwrap();
         assert_eq!(variants.len(), 2 * 6);
-        let fake = KeywordFake(vec!["left".into(), "right".into()]);
-        let rows = evaluate(&fake, "f32", &refs, &variants, 3).unwrap();
+        let model = FakeEncoder::with_head(&["left", "right"]);
+        let suite = fakes::classify_suite(&["left", "right"], "");
+        let task = crate::task::build(&suite, &model, "m").unwrap();
+        let phase = Silent.start("x", None);
+        let out = evaluate(task.as_ref(), "f32", &refs, &variants, 3, phase.as_ref()).unwrap();
+        let rows = out.rows;
         assert_eq!(rows.len(), 12);
+        assert_eq!(out.clean_probes.len(), 2);
         assert!(rows.iter().filter(|r| r.family == CLEAN).all(|r| r.correct));
+        // The fake head says "right" only when the text has the word right and not the word left.
+        let has = |t: &str, w: &str| {
+            t.split(|c: char| !c.is_alphanumeric())
+                .any(|x| x.eq_ignore_ascii_case(w))
+        };
         for r in &rows {
-            assert_eq!(r.correct, r.text.contains("left") == (r.label == "left"));
+            let said = if has(&r.text, "right") && !has(&r.text, "left") {
+                "right"
+            } else {
+                "left"
+            };
+            assert_eq!((r.prediction.as_str(), r.correct), (said, said == r.expected), "{r:?}");
+            assert_eq!(r.measures, vec![r.correct as u8 as f64]);
         }
+    }
+
+    #[test]
+    fn extraction_rows_keep_raw_output_and_every_field_measure() {
+        let suite = fakes::extract_suite("free");
+        let refs = suite.split("test");
+        let registry = Registry::builtin().unwrap();
+        let specs = parse_specs("typo:5", &registry).unwrap();
+        let variants = make_variants(&refs, &specs, &registry, 1).unwrap();
+        let model = FakeDecoder::new();
+        let task = crate::task::build(&suite, &model, "m").unwrap();
+        let phase = Silent.start("x", None);
+        let out = evaluate(task.as_ref(), "f32", &refs, &variants, 1, phase.as_ref()).unwrap();
+        let clean: Vec<&EvalRow> = out.rows.iter().filter(|r| r.family == CLEAN).collect();
+        assert_eq!(clean.len(), 3);
+        assert!(clean[..2].iter().all(|r| r.correct && r.raw_output.is_some()));
+        assert_eq!(clean[0].expected, r#"{"action": "move", "direction": "left"}"#);
+        assert!(out.rows.iter().all(|r| r.measures.len() == 5));
+        assert!(matches!(out.clean_probes[0], Probe::Text(_)));
     }
 
     #[test]

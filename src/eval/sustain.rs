@@ -6,7 +6,11 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::results::CLEAN;
 use crate::error::{Error, Result};
+use crate::eval::VariantItem;
+use crate::progress::Phase;
+use crate::task::Task;
 
 /// `[sustain]` in suite.toml.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -94,6 +98,10 @@ pub struct ThroughputSummary {
     pub sustained_tokens_per_s: f64,
     /// Slowest window / fastest window (1 = perfectly steady).
     pub stability: f64,
+    /// Stability below `NOISY_STABILITY`: the machine was busy or throttling, and the figures of
+    /// this scheme (and comparisons with it) are less trustworthy.
+    #[serde(default)]
+    pub noisy: bool,
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
     pub latency_p99_ms: f64,
@@ -101,10 +109,74 @@ pub struct ThroughputSummary {
     pub peak_rss_bytes: Option<u64>,
 }
 
+/// Below this stability (slowest window / fastest), a scheme's throughput is flagged as noisy: its
+/// windows differ by more than a fifth, more than a quiet machine shows.
+pub const NOISY_STABILITY: f64 = 0.8;
+
+/// Runs one scheme's task continuously over a deterministic mix of clean and corrupted inputs
+/// (`corrupted_fraction` of them corrupted, in a fixed order) on `threads` threads (`cfg.threads`
+/// when set). `phase` advances once per window.
+pub fn sustain_task(
+    task: &dyn Task,
+    scheme: &str,
+    cfg: &SustainConfig,
+    variants: &[VariantItem],
+    run_threads: usize,
+    phase: &dyn Phase,
+) -> Result<Vec<Window>> {
+    let clean: Vec<&str> = variants
+        .iter()
+        .filter(|v| v.family == CLEAN)
+        .map(|v| v.text.as_str())
+        .collect();
+    let corrupted: Vec<&str> = variants
+        .iter()
+        .filter(|v| v.family != CLEAN)
+        .map(|v| v.text.as_str())
+        .collect();
+    // Every k-th input corrupted, the rest clean, in a fixed order.
+    let mix: Vec<&str> = (0..clean.len().max(1) * 2)
+        .filter_map(|i| {
+            let corrupt = !corrupted.is_empty()
+                && ((i as f64 + 0.5) * cfg.corrupted_fraction).floor()
+                    > ((i as f64 - 0.5) * cfg.corrupted_fraction).floor();
+            if corrupt {
+                corrupted.get(i % corrupted.len())
+            } else {
+                clean.get(i % clean.len().max(1))
+            }
+            .copied()
+        })
+        .collect();
+    if mix.is_empty() {
+        return Ok(Vec::new());
+    }
+    let threads = if cfg.threads == 0 { run_threads } else { cfg.threads };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::Internal(format!("sustain thread pool: {e}")))?;
+    let tokens: Vec<u64> = mix.iter().map(|t| task.count_tokens(&[t])).collect::<Result<_>>()?;
+    pool.install(|| {
+        measure(scheme, cfg, phase, |call| {
+            let picks: Vec<usize> = (0..cfg.batch).map(|j| (call * cfg.batch + j) % mix.len()).collect();
+            let batch: Vec<&str> = picks.iter().map(|&i| mix[i]).collect();
+            task.infer(&batch)?;
+            Ok((batch.len() as u64, picks.iter().map(|&i| tokens[i]).sum()))
+        })
+    })
+}
+
+/// The number of windows `cfg` measures.
+pub fn window_count(cfg: &SustainConfig) -> u32 {
+    (cfg.duration_s / cfg.window_s).round().max(1.0) as u32
+}
+
 /// Runs `work` (which processes one batch and returns (items, tokens)) continuously and records windows.
 pub fn measure(
     scheme: &str,
     cfg: &SustainConfig,
+    phase: &dyn Phase,
     mut work: impl FnMut(usize) -> Result<(u64, u64)>,
 ) -> Result<Vec<Window>> {
     let warm_end = Instant::now() + Duration::from_secs_f64(cfg.warmup_s);
@@ -114,7 +186,7 @@ pub fn measure(
         call += 1;
     }
     let start = Instant::now();
-    let windows = (cfg.duration_s / cfg.window_s).round().max(1.0) as u32;
+    let windows = window_count(cfg);
     let mut out = Vec::with_capacity(windows as usize);
     for w in 0..windows {
         let end = start + Duration::from_secs_f64(cfg.window_s * (w + 1) as f64);
@@ -150,6 +222,7 @@ pub fn measure(
             cpu_freq_mhz: cpu_frequency_mhz(),
             rss_bytes: crate::memory::resident_bytes(),
         });
+        phase.advance(1);
     }
     Ok(out)
 }
@@ -189,6 +262,7 @@ pub fn summarize(scheme: &str, windows: &[Window]) -> ThroughputSummary {
         sustained_items_per_s: median(&|w| w.items_per_s),
         sustained_tokens_per_s: median(&|w| w.tokens_per_s),
         stability: if hi > 0.0 { lo / hi } else { 0.0 },
+        noisy: hi > 0.0 && lo / hi < NOISY_STABILITY,
         latency_p50_ms: median(&|w| w.latency_p50_ms),
         latency_p95_ms: median(&|w| w.latency_p95_ms),
         latency_p99_ms: median(&|w| w.latency_p99_ms),
@@ -251,6 +325,7 @@ mod tests {
             "median of the last two windows (60, 50), lower middle"
         );
         assert!((s.stability - 0.5).abs() < 1e-12);
+        assert!(s.noisy, "windows from 100 down to 50 items/s");
     }
 
     #[test]
@@ -261,7 +336,8 @@ mod tests {
             warmup_s: 0.0,
             ..Default::default()
         };
-        let windows = measure("x", &cfg, |_| Ok((2, 10))).unwrap();
+        let phase = crate::progress::Progress::start(&crate::progress::Silent, "x", None);
+        let windows = measure("x", &cfg, phase.as_ref(), |_| Ok((2, 10))).unwrap();
         assert_eq!(windows.len(), 4);
         assert!(windows.iter().all(|w| w.items >= 2 && w.tokens == w.items * 5));
     }

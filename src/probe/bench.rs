@@ -14,6 +14,7 @@ use crate::engine::tensor::Matrix;
 use crate::engine::{Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};
 use crate::memory;
+use crate::progress::Progress;
 
 /// What to measure.
 #[derive(Clone, Debug)]
@@ -81,10 +82,14 @@ pub(crate) struct Measured {
 }
 
 /// Measures every scheme in turn (f32 first), resetting the peak RSS before each; `run` builds the
-/// scheme's subject and returns its weight bytes and one value per configuration.
+/// scheme's subject and returns its weight bytes and one value per configuration, advancing its
+/// phase once per configuration.
 pub(crate) fn per_scheme(
     opts: &BenchOptions,
-    mut run: impl FnMut(Scheme) -> Result<(usize, Vec<f64>)>,
+    what: &str,
+    configs: usize,
+    progress: &dyn Progress,
+    mut run: impl FnMut(Scheme, &dyn crate::progress::Phase) -> Result<(usize, Vec<f64>)>,
 ) -> Result<(Vec<Measured>, bool)> {
     let mut reset_ok = true;
     let mut out = Vec::new();
@@ -92,7 +97,9 @@ pub(crate) fn per_scheme(
         memory::release_freed_memory();
         reset_ok &= memory::reset_peak();
         let rss_at_start_bytes = memory::resident_bytes();
-        let (weight_bytes, values) = run(scheme)?;
+        let phase = progress.start(&format!("{what}: {scheme}"), Some(configs as u64));
+        let (weight_bytes, values) = run(scheme, phase.as_ref())?;
+        phase.finish(&format!("{what}: {scheme} measured"));
         out.push(Measured {
             scheme,
             values,
@@ -136,7 +143,7 @@ pub(crate) fn rows_for(
 /// Runs every measurement; rows come configuration by configuration, the f32 row of each first.
 /// Each scheme is built and measured on its own (its subject dropped before the next), so its peak
 /// RSS can be read alone.
-pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
+pub fn bench(opts: &BenchOptions, progress: &dyn Progress) -> Result<Vec<BenchRow>> {
     if opts.texts.is_empty() {
         return Err(Error::input("bench", "no texts to run"));
     }
@@ -151,7 +158,7 @@ pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
         (0..tokens * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect(),
     );
     let ops = 2 * tokens * in_f * out_f;
-    let (kernel, kernel_reset) = per_scheme(opts, |scheme| {
+    let (kernel, kernel_reset) = per_scheme(opts, "kernel", opts.threads.len(), progress, |scheme, phase| {
         let layer = Linear::new(&w, vec![0.0; out_f], out_f, in_f, scheme);
         let values = opts
             .threads
@@ -163,6 +170,7 @@ pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
                         Ok(1)
                     })
                 })?;
+                phase.advance(1);
                 Ok(per_s * ops as f64 / 1e9)
             })
             .collect::<Result<Vec<f64>>>()?;
@@ -181,20 +189,22 @@ pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
         .iter()
         .flat_map(|&t| opts.batches.iter().map(move |&b| (t, b)))
         .collect();
-    let (e2e, e2e_reset) = per_scheme(opts, |scheme| {
+    let (e2e, e2e_reset) = per_scheme(opts, "end to end", configs.len(), progress, |scheme, phase| {
         let model = Model::build_calibrated(&files, scheme, &texts)?;
         let values = configs
             .iter()
             .map(|&(threads, batch)| {
                 let mut next = 0usize;
-                pool(threads)?.install(|| {
+                let v = pool(threads)?.install(|| {
                     time_for(opts.seconds, || {
                         let chunk: Vec<&str> = (0..batch).map(|i| texts[(next + i) % texts.len()]).collect();
                         next += batch;
                         std::hint::black_box(model.embeddings(&chunk)?);
                         Ok(batch as u64)
                     })
-                })
+                });
+                phase.advance(1);
+                v
             })
             .collect::<Result<Vec<f64>>>()?;
         Ok((model.linear_weight_stats().0, values))
@@ -210,71 +220,4 @@ pub fn bench(opts: &BenchOptions) -> Result<Vec<BenchRow>> {
         ));
     }
     Ok(rows)
-}
-
-fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or_else(|| "-".into(), |b| format!("{:.1}", b as f64 / (1 << 20) as f64))
-}
-
-/// A terminal table of the rows.
-pub fn render(rows: &[BenchRow], kernels: &str) -> String {
-    let mut out = format!(
-        "kernel table: {kernels}\n{:<34} {:<16} {:>7} {:>5} {:>12} {:>12} {:>8} {:>12} {:>13} {:>10}\n",
-        "what", "scheme", "threads", "batch", "value", "unit", "x f32", "weight bytes", "peak RSS MiB", "start MiB"
-    );
-    for r in rows {
-        out.push_str(&format!(
-            "{:<34} {:<16} {:>7} {:>5} {:>12.2} {:>12} {:>8.2} {:>12} {:>13} {:>10}\n",
-            r.what,
-            r.scheme,
-            r.threads,
-            r.batch,
-            r.value,
-            r.unit,
-            r.ratio_vs_f32,
-            r.weight_bytes,
-            mib(r.peak_rss_bytes),
-            mib(r.rss_at_start_bytes)
-        ));
-    }
-    if rows.iter().any(|r| r.peak_rss_scope == "process") {
-        out.push_str("peak RSS: the process's high-water mark after each scheme (the kernel refused to reset it)\n");
-    } else {
-        out.push_str(
-            "peak RSS: VmHWM while each scheme was built and measured, reset before each (after freed memory \
-             was handed back); it includes what the process held at the start (start MiB: binary, f32 source \
-             weights)\n",
-        );
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(scheme: &str, scope: &str) -> BenchRow {
-        BenchRow {
-            what: "end-to-end encoder".into(),
-            scheme: scheme.into(),
-            threads: 1,
-            batch: 1,
-            value: 10.0,
-            unit: "sentences/s".into(),
-            ratio_vs_f32: 1.0,
-            weight_bytes: 1234,
-            peak_rss_bytes: Some(3 << 20),
-            rss_at_start_bytes: None,
-            peak_rss_scope: scope.into(),
-        }
-    }
-
-    #[test]
-    fn the_table_shows_weight_bytes_and_peak_rss_and_says_what_the_peak_covers() {
-        let table = render(&[row("q4_k", "scheme")], "generic");
-        assert!(table.contains("peak RSS MiB") && table.contains("1234") && table.contains("3.0"));
-        assert!(table.contains("reset before each"), "{table}");
-        let table = render(&[row("q4_k", "process")], "generic");
-        assert!(table.contains("high-water mark after each scheme"), "{table}");
-    }
 }

@@ -8,6 +8,7 @@ use crate::engine::{LanguageModel, Model, ModelFiles, Scheme};
 use crate::error::{Error, Result};
 use crate::index::{self, Precision};
 use crate::probe::bench::{per_scheme, pool, rows_for, time_for, BenchOptions, BenchRow};
+use crate::progress::Progress;
 use crate::task::retrieve::{EngineEmbedders, SchemeModel};
 
 /// The corpus and questions to measure with.
@@ -21,22 +22,19 @@ pub struct RetrievalBench {
 }
 
 /// Rows for every index precision x thread count (embed + search, then search alone), f32 first.
-pub fn bench_retrieval(opts: &BenchOptions, data: &RetrievalBench) -> Result<Vec<BenchRow>> {
+pub fn bench_retrieval(opts: &BenchOptions, data: &RetrievalBench, progress: &dyn Progress) -> Result<Vec<BenchRow>> {
     if data.chunks.is_empty() || data.queries.is_empty() {
         return Err(Error::input("bench", "the retrieval suite has no chunks or no queries"));
     }
     let files = ModelFiles::load(&opts.model)?;
     let calibration: Vec<&str> = data.calibration.iter().map(String::as_str).collect();
-    let embedders = EngineEmbedders {
-        files: &files,
-        calibration: &calibration,
-    };
+    let embedders = EngineEmbedders::new(&files, &calibration);
     let dir = index::default_dir();
     let configs: Vec<(Precision, usize)> = Precision::ALL
         .iter()
         .flat_map(|&p| opts.threads.iter().map(move |&t| (p, t)))
         .collect();
-    let (measured, reset) = per_scheme(opts, |scheme: Scheme| {
+    let (measured, reset) = per_scheme(opts, "retrieval", configs.len(), progress, |scheme: Scheme, phase| {
         let model = Model::build_calibrated(&files, scheme, &calibration)?;
         let dim = model.embed(&[data.queries[0].as_str()])?.first().map_or(0, Vec::len);
         let chunks: Vec<(&str, &str)> = data.chunks.iter().map(|(i, t)| (i.as_str(), t.as_str())).collect();
@@ -73,6 +71,7 @@ pub fn bench_retrieval(opts: &BenchOptions, data: &RetrievalBench) -> Result<Vec
                     Ok(1)
                 })
             })?);
+            phase.advance(1);
         }
         Ok((model.linear_weight_stats().0, values))
     })?;

@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
+use crate::engine::models::bert::Bert;
 use crate::engine::tensor::Matrix;
-use crate::engine::{Model, ModelFiles, Scheme, CALIBRATION_ROWS};
-use crate::error::Result;
+use crate::engine::{LanguageModel, Model, ModelFiles, Scheme, CALIBRATION_ROWS};
+use crate::error::{Error, Result};
 
 /// Relative error `||y - y_ref|| / ||y_ref||` of one tensor.
 #[derive(Clone, Debug, Serialize)]
@@ -42,13 +43,15 @@ fn relative_error(got: &Matrix, want: &Matrix) -> f64 {
 
 /// Compares `scheme` with f32 on `texts` (AWQ calibrates on `calibration`).
 pub fn inspect(files: &ModelFiles, scheme: Scheme, texts: &[&str], calibration: &[&str]) -> Result<Inspection> {
-    let reference = Model::build(files, Scheme::F32)?;
-    let quantized = Model::build_calibrated(files, scheme, calibration)?;
-    let ids = reference.tokenize(texts)?;
-    let inputs = reference.encoder().capture_linear_inputs(&ids, CALIBRATION_ROWS);
-    let q_linears = quantized.encoder().linears();
+    let reference_model = Model::build(files, Scheme::F32)?;
+    let quantized_model = Model::build_calibrated(files, scheme, calibration)?;
+    let not_bert = || Error::Internal("inspect: the model folder did not build a BERT encoder".into());
+    let reference = reference_model.encoder().ok_or_else(not_bert)?;
+    let quantized = quantized_model.encoder().ok_or_else(not_bert)?;
+    let ids = reference_model.tokenize(texts)?;
+    let inputs = reference.capture_linear_inputs(&ids, CALIBRATION_ROWS);
+    let q_linears = quantized.linears();
     let linears = reference
-        .encoder()
         .linears()
         .into_iter()
         .zip(q_linears)
@@ -64,18 +67,18 @@ pub fn inspect(files: &ModelFiles, scheme: Scheme, texts: &[&str], calibration: 
             })
         })
         .collect();
-    let outputs = |model: &Model| {
+    let outputs = |model: &Bert| {
         let mut kept: Vec<(String, Matrix)> = Vec::new();
-        model.encoder().encode_observed(&ids, &mut |name, x| {
+        model.encode_observed(&ids, &mut |name, x| {
             if !name.contains(".attention") && !name.ends_with(".dense") {
                 kept.push((name.to_string(), x.clone()));
             }
         });
         kept
     };
-    let layers = outputs(&reference)
+    let layers = outputs(reference)
         .into_iter()
-        .zip(outputs(&quantized))
+        .zip(outputs(quantized))
         .map(|((name, want), (_, got))| LayerError {
             rows: want.rows,
             cols: want.cols,
@@ -88,27 +91,4 @@ pub fn inspect(files: &ModelFiles, scheme: Scheme, texts: &[&str], calibration: 
         linears,
         layers,
     })
-}
-
-/// A terminal table.
-pub fn render(i: &Inspection) -> String {
-    let mut out = format!(
-        "scheme {} against f32\n\nisolated error of each Linear (same f32 input):\n",
-        i.scheme
-    );
-    for l in &i.linears {
-        out.push_str(&format!(
-            "  {:<44} {:>5} x {:<5} {:>10.5}\n",
-            l.name, l.rows, l.cols, l.relative_error
-        ));
-    }
-    out.push_str("\ncumulative error of each encoder layer's output (model run end to end):\n");
-    for l in &i.layers {
-        out.push_str(&format!(
-            "  {:<44} {:>5} x {:<5} {:>10.5}\n",
-            l.name, l.rows, l.cols, l.relative_error
-        ));
-    }
-    out.push_str("relative error = ||y - y_f32|| / ||y_f32||\n");
-    out
 }

@@ -2,6 +2,7 @@
 //! (`inspect`) and single predictions (`predict`).
 
 pub mod bench;
+pub mod bench_decoder;
 pub mod bench_retrieval;
 pub mod inspect;
 pub mod predict;

@@ -1,6 +1,9 @@
-//! `summary.md`: a compact table for a pull-request comment.
+//! `summary.md`: a compact page for a pull-request comment: the verdict per scheme and the
+//! recommendation first, then the primary metric per family.
 
+use crate::analysis::gate::{round2, Verdict};
 use crate::analysis::summary::Summary;
+use crate::report::verdict_rows;
 
 /// Markdown-safe cell text: pipes and angle brackets escaped, newlines removed.
 fn cell(s: &str) -> String {
@@ -10,60 +13,83 @@ fn cell(s: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
-/// Renders the verdict, the per-scheme table and the failing checks.
-pub fn render(summary: &Summary) -> String {
-    let verdict = if summary.meta.shard.is_some() {
-        "shard (gate evaluated at merge)".to_string()
-    } else if summary.gate.passed {
-        "✅ gate passed".to_string()
-    } else {
-        "❌ gate failed".to_string()
+/// Renders the verdict, the per-scheme tables and the failing checks.
+pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
+    let meta = &summary.meta;
+    let verdict = match (gate, &meta.shard) {
+        (_, Some(_)) => "shard (gate evaluated at merge)".to_string(),
+        (None, None) if meta.sustain_only => "throughput only (no gate)".to_string(),
+        (None, None) => "not gated".to_string(),
+        (Some(g), None) if g.passed => format!("✅ gate passed ({})", g.policy.describe()),
+        (Some(g), None) => format!("❌ gate failed ({})", g.policy.describe()),
     };
-    let mut out = format!("### Shakedown: {}: {verdict}\n\n", cell(&summary.meta.suite));
-    out.push_str("| scheme | bits/w | weights MB | clean % |");
-    for f in &summary.meta.families {
-        out.push_str(&format!(" {} % (drop) |", cell(f)));
+    let mut out = format!("### Shakedown: {}: {}\n\n", cell(&meta.suite), cell(&verdict));
+    if let Some(r) = gate.and_then(|g| g.recommendation.as_ref()) {
+        out.push_str(&format!("**Recommended: `{}`**, {}", cell(&r.scheme), cell(&r.reason)));
+        if let (Some(t), Some(m)) = (&r.tightest, r.margin) {
+            out.push_str(&format!("; tightest check {} (margin {})", cell(t), round2(m)));
+        }
+        out.push_str(".\n\n");
+    } else if gate.is_some() {
+        out.push_str("**No scheme passes the gate.**\n\n");
     }
-    out.push_str(" sustained items/s |\n|---|---:|---:|---:|");
-    for _ in &summary.meta.families {
-        out.push_str("---:|");
-    }
-    out.push_str("---:|\n");
-    for s in &summary.schemes {
+    out.push_str("| scheme | verdict | failing checks | bits/w | weights MB | sustained items/s |\n|---|---|---|---:|---:|---:|\n");
+    for v in verdict_rows(summary, gate) {
+        let failing = if v.failing.is_empty() {
+            "-".to_string()
+        } else {
+            v.failing.iter().map(|f| cell(f)).collect::<Vec<_>>().join("<br>")
+        };
         out.push_str(&format!(
-            "| {} | {:.2} | {:.3} | {:.1} |",
-            cell(&s.scheme),
-            s.weights.bits_per_weight,
-            s.weights.weight_bytes as f64 / 1e6,
-            s.clean.accuracy
+            "| {} | {} | {failing} | {:.2} | {:.3} | {} |\n",
+            cell(&v.scheme),
+            v.verdict,
+            v.bits_per_weight,
+            v.weight_mb,
+            v.sustained
+                .map(|s| format!("{s:.1}{}", if v.noisy { " (noisy)" } else { "" }))
+                .unwrap_or_else(|| "-".into())
         ));
-        for f in &s.families {
-            out.push_str(&format!(" {:.1} ({:+.1}) |", f.pooled.accuracy, -f.pooled.drop));
+    }
+    if !meta.sustain_only {
+        let primary = cell(summary.primary());
+        out.push_str(&format!("\n| scheme | clean {primary} % |"));
+        for f in &meta.families {
+            out.push_str(&format!(" {} % (change) |", cell(f)));
         }
-        match &s.throughput {
-            Some(t) => out.push_str(&format!(" {:.1} |\n", t.sustained_items_per_s)),
-            None => out.push_str(" - |\n"),
+        out.push_str("\n|---|---:|");
+        for _ in &meta.families {
+            out.push_str("---:|");
+        }
+        out.push('\n');
+        for s in &summary.schemes {
+            out.push_str(&format!("| {} | {:.1} |", cell(&s.scheme), s.clean.primary().value));
+            for f in &s.families {
+                out.push_str(&format!(" {:.1} ({:+.1}) |", f.pooled.primary().value, -f.pooled.drop));
+            }
+            out.push('\n');
         }
     }
-    let failing: Vec<_> = summary.gate.checks.iter().filter(|c| !c.passed).collect();
-    if !failing.is_empty() {
-        out.push_str("\n**Failing gate checks**\n\n");
-        for c in failing {
+    if let Some(g) = gate {
+        let skipped = g.skipped().count();
+        if skipped > 0 {
             out.push_str(&format!(
-                "- {} [{}, {}]: {}\n",
-                cell(&c.rule),
-                cell(&c.scheme),
-                cell(&c.family),
-                cell(&c.reason)
+                "\n{skipped} checks skipped (scopes this run did not ask for); junit.xml lists them.\n"
             ));
         }
     }
     out.push_str(&format!(
-        "\n<sub>{} test examples, corruptions `{}`, seed {}, model sha256 {}</sub>\n",
-        summary.meta.test_examples,
-        cell(&summary.meta.corruptions),
-        summary.meta.seed,
-        summary.meta.model_sha256.get(..12).unwrap_or("")
+        "\n<sub>{} {} examples, corruptions `{}`, seed {}, model sha256 {}, {}</sub>\n",
+        meta.test_examples,
+        cell(&meta.split),
+        cell(&meta.corruptions),
+        meta.seed,
+        meta.model_sha256.get(..12).unwrap_or(""),
+        cell(&meta.task.method)
     ));
+    if let Some(r) = &summary.retrieval {
+        out.push('\n');
+        out.push_str(&crate::report::retrieval::render_markdown(r));
+    }
     out
 }

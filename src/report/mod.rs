@@ -1,173 +1,162 @@
 //! The outputs people and CI read: the self-contained HTML report (template in `reports/report.html`,
 //! compiled in; charts as inline SVG), `junit.xml` and `summary.md`. Suite text is untrusted: the
 //! template engine escapes every value; only our own SVG is inserted raw.
+//!
+//! The report answers "which scheme?": it opens with the per-scheme verdicts and the recommendation,
+//! then shows what each scheme's quantization adds to the noise's damage against the reference
+//! scheme, then the details.
 
 pub mod charts;
+pub mod examples;
 pub mod junit;
 pub mod markdown;
 pub mod retrieval;
 
-use std::collections::HashMap;
-
 use minijinja::{context, Environment};
 use serde::Serialize;
 
-use crate::analysis::results::{EvalRow, CLEAN};
+use crate::analysis::gate::{round2, Check, Status, Verdict};
+use crate::analysis::metrics::Cell;
+use crate::analysis::results::EvalRow;
 use crate::analysis::summary::Summary;
-use crate::corrupt::measure::{edit_segments, Segment};
 use crate::error::{Error, Result};
-use crate::eval::sustain::Window;
+use crate::eval::sustain::{Window, NOISY_STABILITY};
 
 const TEMPLATE: &str = include_str!("../../reports/report.html");
 
-/// Flipped examples shown at most.
-const MAX_FLIPS: usize = 60;
-
-/// One scheme's predictions on the clean and the corrupted text.
+/// One line of the verdict table.
 #[derive(Serialize)]
-struct Prediction {
-    scheme: String,
-    clean: String,
-    corrupted: String,
-    correct: bool,
-    flipped: bool,
+pub struct VerdictRow {
+    pub scheme: String,
+    /// "pass", "fail", or "not gated" (shards, sustain runs).
+    pub verdict: String,
+    pub failing: Vec<String>,
+    pub skipped: usize,
+    pub bits_per_weight: f64,
+    pub weight_mb: f64,
+    pub sustained: Option<f64>,
+    pub noisy: bool,
+    pub peak_rss_mb: Option<f64>,
 }
 
-/// A corrupted example with the clean text beside it and the edits marked.
-#[derive(Serialize)]
-struct Example {
-    family: String,
-    severity: u8,
-    label: String,
-    clean: String,
-    segments: Vec<Segment>,
-    cer: f64,
-    wer: f64,
-    predictions: Vec<Prediction>,
+/// A check in one line: "drop under asr at severity 1 <= 10 [asr@1]: 12.00 ... above the maximum 10".
+pub fn check_line(c: &Check) -> String {
+    let scope = match &c.severity {
+        Some(s) => format!("{}@{s}", c.family),
+        None => c.family.clone(),
+    };
+    format!("{} [{scope}]: {}", c.rule, c.reason)
 }
 
-/// Every corrupted variant with all schemes' predictions: (family, severity, id) -> rows in scheme order.
-fn variants<'a>(rows: &'a [EvalRow], schemes: &[String]) -> Vec<Vec<&'a EvalRow>> {
-    let mut order: Vec<(&str, u8, &str)> = Vec::new();
-    let mut by_key: HashMap<(&str, u8, &str), Vec<&EvalRow>> = HashMap::new();
-    for r in rows.iter().filter(|r| r.family != CLEAN) {
-        let key = (r.family.as_str(), r.severity, r.example_id.as_str());
-        let entry = by_key.entry(key).or_default();
-        if entry.is_empty() {
-            order.push(key);
-        }
-        entry.push(r);
-    }
-    order
-        .into_iter()
-        .filter_map(|k| by_key.remove(&k))
-        .map(|mut v| {
-            v.sort_by_key(|r| schemes.iter().position(|s| *s == r.scheme));
-            v
+/// The verdict table's rows, in run order.
+pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow> {
+    summary
+        .schemes
+        .iter()
+        .map(|s| {
+            let verdict = gate
+                .and_then(|g| g.schemes.iter().find(|v| v.scheme == s.scheme))
+                .map_or("not gated", |v| if v.passed { "pass" } else { "fail" });
+            let mine = |status: Status| {
+                gate.into_iter()
+                    .flat_map(|g| g.checks.iter())
+                    .filter(move |c| c.scheme == s.scheme && c.status == status)
+            };
+            VerdictRow {
+                scheme: s.scheme.clone(),
+                verdict: verdict.into(),
+                failing: mine(Status::Fail).map(check_line).collect(),
+                skipped: mine(Status::Skip).count(),
+                bits_per_weight: s.weights.bits_per_weight,
+                weight_mb: s.weights.weight_bytes as f64 / 1e6,
+                sustained: s.throughput.as_ref().map(|t| t.sustained_items_per_s),
+                noisy: s.throughput.as_ref().is_some_and(|t| t.noisy),
+                peak_rss_mb: s.memory.as_ref().and_then(|m| m.peak_rss_bytes).map(|b| b as f64 / 1e6),
+            }
         })
         .collect()
 }
 
-fn example(variant: &[&EvalRow], clean: &HashMap<(&str, &str), &EvalRow>) -> Option<Example> {
-    let first = variant.first()?;
-    let clean_text = clean
-        .get(&(first.scheme.as_str(), first.example_id.as_str()))
-        .map(|r| r.text.clone())
-        .unwrap_or_default();
-    Some(Example {
-        family: first.family.clone(),
-        severity: first.severity,
-        label: first.label.clone(),
-        segments: edit_segments(&clean_text, &first.text),
-        clean: clean_text,
-        cer: first.cer,
-        wer: first.wer,
-        predictions: variant
-            .iter()
-            .map(|r| {
-                let before = clean
-                    .get(&(r.scheme.as_str(), r.example_id.as_str()))
-                    .map(|c| c.prediction.clone())
-                    .unwrap_or_default();
-                Prediction {
-                    scheme: r.scheme.clone(),
-                    flipped: before != r.prediction,
-                    clean: before,
-                    corrupted: r.prediction.clone(),
-                    correct: r.correct,
-                }
-            })
-            .collect(),
-    })
+/// One scheme against the reference, for the "what quantization adds" section: a row per severity
+/// (clean, each level, all pooled), a cell per family.
+#[derive(Serialize)]
+struct VsReference<'a> {
+    scheme: &'a str,
+    clean: &'a Cell,
+    /// (severity label, one cell per family of the run, None where the family lacks that level).
+    rows: Vec<(String, Vec<Option<&'a Cell>>)>,
 }
 
-/// (per family x severity: one example, preferring one the noise flipped; flipped examples, at most MAX_FLIPS)
-fn examples(rows: &[EvalRow], schemes: &[String]) -> (Vec<Example>, Vec<Example>, usize) {
-    let clean: HashMap<(&str, &str), &EvalRow> = rows
+fn vs_reference<'a>(s: &'a crate::analysis::summary::SchemeSummary) -> VsReference<'a> {
+    let mut levels: Vec<u8> = s
+        .families
         .iter()
-        .filter(|r| r.family == CLEAN)
-        .map(|r| ((r.scheme.as_str(), r.example_id.as_str()), r))
+        .flat_map(|f| f.severities.iter().map(|c| c.severity_lo))
         .collect();
-    let all = variants(rows, schemes);
-    let flipped_of = |v: &Vec<&EvalRow>| {
-        v.iter().any(|r| {
-            clean
-                .get(&(r.scheme.as_str(), r.example_id.as_str()))
-                .is_some_and(|c| c.prediction != r.prediction)
+    levels.sort_unstable();
+    levels.dedup();
+    let mut rows: Vec<(String, Vec<Option<&Cell>>)> = levels
+        .iter()
+        .map(|&l| {
+            let cells = s
+                .families
+                .iter()
+                .map(|f| f.severities.iter().find(|c| c.severity_lo == l))
+                .collect();
+            (l.to_string(), cells)
         })
-    };
-    let mut per_cell: Vec<Example> = Vec::new();
-    let mut cells: Vec<(String, u8)> = Vec::new();
-    for v in &all {
-        let key = (v[0].family.clone(), v[0].severity);
-        if !cells.contains(&key) {
-            cells.push(key);
-        }
-    }
-    for (family, severity) in cells {
-        let in_cell: Vec<&Vec<&EvalRow>> = all
-            .iter()
-            .filter(|v| v[0].family == family && v[0].severity == severity)
-            .collect();
-        let pick = in_cell
-            .iter()
-            .find(|v| flipped_of(v))
-            .or_else(|| in_cell.iter().find(|v| v[0].cer > 0.0))
-            .or(in_cell.first());
-        if let Some(e) = pick.and_then(|v| example(v, &clean)) {
-            per_cell.push(e);
-        }
-    }
-    let flipped: Vec<&Vec<&EvalRow>> = all.iter().filter(|v| flipped_of(v)).collect();
-    let total = flipped.len();
-    let shown = flipped
-        .into_iter()
-        .take(MAX_FLIPS)
-        .filter_map(|v| example(v, &clean))
         .collect();
-    (per_cell, shown, total)
+    rows.push(("all".into(), s.families.iter().map(|f| Some(&f.pooled)).collect()));
+    VsReference {
+        scheme: &s.scheme,
+        clean: &s.clean,
+        rows,
+    }
 }
 
 /// Renders the report page.
-pub fn render_html(summary: &Summary, rows: &[EvalRow], windows: &[Window]) -> Result<String> {
+pub fn render_html(summary: &Summary, gate: Option<&Verdict>, rows: &[EvalRow], windows: &[Window]) -> Result<String> {
     let schemes = summary.meta.scheme_names();
-    let (per_cell, flipped, flipped_total) = examples(rows, &schemes);
+    let shown = examples::choose(rows, &schemes, summary.meta.seed);
+    let vs_reference: Vec<VsReference> = summary
+        .schemes
+        .iter()
+        .filter(|s| s.scheme != summary.reference)
+        .map(vs_reference)
+        .collect();
     let safe = minijinja::Value::from_safe_string;
     let mut env = Environment::new();
+    env.add_filter("round2", |x: f64| round2(x));
     env.add_template("report.html", TEMPLATE)
         .map_err(|e| Error::Internal(format!("report template: {e}")))?;
     let tpl = env
         .get_template("report.html")
         .map_err(|e| Error::Internal(format!("report template: {e}")))?;
+    let accuracy_svgs: Vec<String> = if summary.meta.sustain_only {
+        Vec::new()
+    } else {
+        charts::metric_by_severity(summary)?
+    };
+    let retrieval = match &summary.retrieval {
+        Some(r) => Some(safe(retrieval::render_section(r)?)),
+        None => None,
+    };
     tpl.render(context! {
+        retrieval => retrieval,
         summary => summary,
-        accuracy_svg => safe(charts::accuracy_by_severity(summary)?),
-        heatmap_svg => safe(charts::drop_heatmap(summary)?),
+        gate => gate,
+        primary => summary.primary(),
+        measures => &summary.meta.task.measures,
+        verdicts => verdict_rows(summary, gate),
+        failing => gate.map(|g| g.failing().map(check_line).collect::<Vec<_>>()).unwrap_or_default(),
+        vs_reference => vs_reference,
+        accuracy_svgs => accuracy_svgs.into_iter().map(safe).collect::<Vec<_>>(),
+        heatmap => charts::drop_heatmap(summary),
         throughput_svg => charts::throughput_over_time(summary, windows)?.map(safe),
-        examples => per_cell,
-        flipped => flipped,
-        flipped_total => flipped_total,
-        max_flips => MAX_FLIPS,
+        noisy_threshold => NOISY_STABILITY,
+        shown => shown,
+        max_flips => examples::MAX_FLIPS,
+        max_disagreements => examples::MAX_DISAGREEMENTS,
     })
     .map_err(|e| Error::Internal(format!("rendering report: {e}")))
 }
@@ -175,7 +164,8 @@ pub fn render_html(summary: &Summary, rows: &[EvalRow], windows: &[Window]) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::summary::{build, RunMeta, SchemeInfo};
+    use crate::analysis::results::CLEAN;
+    use crate::analysis::summary::{build, RunMeta, SchemeInfo, TaskInfo};
 
     #[test]
     fn suite_text_is_escaped() {
@@ -185,9 +175,10 @@ mod tests {
                 scheme: "f32".into(),
                 example_id: "1".into(),
                 family: CLEAN.into(),
-                label: evil.into(),
+                expected: evil.into(),
                 prediction: evil.into(),
                 correct: true,
+                measures: vec![1.0],
                 text: evil.into(),
                 ..Default::default()
             },
@@ -196,8 +187,10 @@ mod tests {
                 example_id: "1".into(),
                 family: "typo".into(),
                 severity: 1,
-                label: evil.into(),
+                expected: evil.into(),
                 prediction: "x".into(),
+                raw_output: Some(format!("{evil}<iframe>")),
+                measures: vec![0.0],
                 cer: 0.1,
                 text: format!("{evil}<img src=x onerror=alert(2)>"),
                 ..Default::default()
@@ -210,12 +203,17 @@ mod tests {
                 ..Default::default()
             }],
             families: vec!["typo".into()],
+            task: TaskInfo {
+                measures: vec!["accuracy".into()],
+                method: evil.into(),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let summary = build(meta, &rows, &[]);
-        let html = render_html(&summary, &rows, &[]).unwrap();
+        let html = render_html(&summary, None, &rows, &[]).unwrap();
         assert!(!html.contains("<script>alert"), "raw script tag leaked");
-        assert!(!html.contains("<img"), "raw img tag leaked");
+        assert!(!html.contains("<img") && !html.contains("<iframe"), "raw tags leaked");
         assert!(html.contains("&lt;script&gt;"));
         assert!(!html.contains("\"quoted\""));
         assert!(html.contains("<svg"));

@@ -1,7 +1,6 @@
-//! The report of a retrieval run: the HTML page (template `reports/retrieval.html`, every value
-//! escaped by the template engine) and `summary.md`.
-
-use std::collections::HashMap;
+//! The retrieval section of a run's report: the HTML section (template `reports/retrieval.html`,
+//! every value escaped by the template engine) inserted into the report page, and its part of
+//! `summary.md`.
 
 use minijinja::{context, Environment};
 use serde::Serialize;
@@ -156,39 +155,15 @@ fn top3(r: &RetrievalRow) -> String {
         .join(", ")
 }
 
-/// Per family x severity of the reference deployment, the query that lost the most nDCG@10.
-fn examples(s: &RetrievalSummary, rows: &[RetrievalRow]) -> Vec<Example> {
-    let Some(first) = rows.first() else {
-        return Vec::new();
-    };
-    let reference = |r: &&RetrievalRow| r.scheme == first.scheme && r.index == first.index && r.shape == first.shape;
-    let clean: HashMap<&str, &RetrievalRow> = rows
+/// The worst query of each condition, as the page shows it.
+fn examples(s: &RetrievalSummary) -> Vec<Example> {
+    s.examples
         .iter()
-        .filter(reference)
-        .filter(|r| r.family == CLEAN)
-        .map(|r| (r.query_id.as_str(), r))
-        .collect();
-    let mut out = Vec::new();
-    for c in s.cells.iter().filter(|c| c.family != CLEAN) {
-        if (c.scheme.as_str(), c.index.as_str(), c.shape.as_str())
-            != (first.scheme.as_str(), first.index.as_str(), first.shape.as_str())
-        {
-            continue;
-        }
-        let worst = rows
-            .iter()
-            .filter(reference)
-            .filter(|r| r.family == c.family && r.severity == c.severity)
-            .filter_map(|r| clean.get(r.query_id.as_str()).map(|k| (r, *k)))
-            .max_by(|(a, ka), (b, kb)| {
-                (ka.scores.ndcg_10 - a.scores.ndcg_10)
-                    .total_cmp(&(kb.scores.ndcg_10 - b.scores.ndcg_10))
-                    .then(b.query_id.cmp(&a.query_id))
-            });
-        if let Some((r, k)) = worst {
-            out.push(Example {
-                family: c.family.clone(),
-                severity: c.severity,
+        .map(|w| {
+            let (k, r) = (&w.clean, &w.corrupted);
+            Example {
+                family: r.family.clone(),
+                severity: r.severity,
                 segments: edit_segments(&k.text, &r.text),
                 clean: k.text.clone(),
                 relevant: r
@@ -201,17 +176,17 @@ fn examples(s: &RetrievalSummary, rows: &[RetrievalRow]) -> Vec<Example> {
                 top_corrupted: top3(r),
                 ndcg_clean: k.scores.ndcg_10,
                 ndcg_corrupted: r.scores.ndcg_10,
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
-/// Renders the report page.
-pub fn render_html(s: &RetrievalSummary, rows: &[RetrievalRow]) -> Result<String> {
+/// Renders the retrieval section of the run's report page (from the summary alone, so
+/// `shakedown report RUN` renders the same bytes).
+pub fn render_section(s: &RetrievalSummary) -> Result<String> {
     let mut env = Environment::new();
     // A change with its sign (minijinja's `format` has no `+` flag).
-    env.add_filter("signed", |v: f64| format!("{v:+.3}"));
+    env.add_filter("signed", signed);
     env.add_template("retrieval.html", TEMPLATE)
         .map_err(|e| Error::Internal(format!("retrieval report template: {e}")))?;
     let tpl = env
@@ -221,7 +196,7 @@ pub fn render_html(s: &RetrievalSummary, rows: &[RetrievalRow]) -> Result<String
         s => s,
         deployments => deployments(s),
         metric_tables => metric_tables(s),
-        examples => examples(s, rows),
+        examples => examples(s),
         indexes => s.indexes.iter().map(|r| IndexLine {
             r,
             count: r.stats.count,
@@ -235,6 +210,16 @@ pub fn render_html(s: &RetrievalSummary, rows: &[RetrievalRow]) -> Result<String
         }).collect::<Vec<_>>(),
     })
     .map_err(|e| Error::Internal(format!("rendering the retrieval report: {e}")))
+}
+
+/// A change in [-1, 1] with its sign and 3 decimals, never "-0.000".
+pub fn signed(v: f64) -> String {
+    let s = format!("{v:+.3}");
+    if s == "-0.000" {
+        "+0.000".into()
+    } else {
+        s
+    }
 }
 
 /// Markdown-safe cell text.
@@ -266,7 +251,7 @@ pub fn render_markdown(s: &RetrievalSummary) -> String {
     let fmt = |c: Option<&RetrievalCell>, m: Metric, with_drop: bool| {
         c.and_then(|c| c.metric(m)).map_or("-".to_string(), |v| {
             if with_drop {
-                format!("{:.3} ({:+.3})", v.value.mean, -v.drop_vs_clean.mean)
+                format!("{:.3} ({})", v.value.mean, signed(-v.drop_vs_clean.mean))
             } else {
                 format!("{:.3}", v.value.mean)
             }
@@ -339,7 +324,7 @@ mod tests {
             ..Default::default()
         };
         let s = build(meta, &rows, Vec::new(), Vec::new());
-        let html = render_html(&s, &rows).unwrap();
+        let html = render_section(&s).unwrap();
         assert!(
             !html.contains("<script>alert") && !html.contains("<img"),
             "raw markup leaked"
@@ -347,6 +332,10 @@ mod tests {
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("<mark>"), "edits are marked");
         assert!(html.contains("1.000 → 0.000"), "the example's nDCG change");
+        assert_eq!(
+            (signed(-1e-9), signed(0.25)),
+            ("+0.000".to_string(), "+0.250".to_string())
+        );
         let md = render_markdown(&s);
         assert!(!md.contains("<script>") && md.contains("&lt;script&gt;"), "{md}");
     }

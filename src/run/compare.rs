@@ -1,6 +1,8 @@
-//! `shakedown compare RUN_A RUN_B [...]`: side-by-side accuracy by scheme, family and severity, with
-//! deltas against the first run, significance marks from McNemar's exact test on paired examples,
-//! and throughput ratios.
+//! `shakedown compare RUN_A RUN_B [...]`: the primary metric side by side by scheme, family and
+//! severity, with deltas against the first run, McNemar's exact test on paired examples, and
+//! throughput ratios. Runs must be comparable (same suite content, seed, limit, split, corruptions,
+//! task, model, tool version) unless the caller allows otherwise; then the paired tests are dropped
+//! where the runs' inputs differ, and the comparison says so.
 
 use std::collections::HashMap;
 
@@ -8,6 +10,8 @@ use serde::Serialize;
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::stats::mcnemar_exact;
+use crate::error::Result;
+use crate::run::comparable;
 use crate::run::rundir::LoadedRun;
 
 /// One scope compared across runs.
@@ -17,11 +21,12 @@ pub struct Line {
     pub family: String,
     /// "clean", "all" (severities pooled) or a level.
     pub severity: String,
-    /// Accuracy in percent per run (None where the run lacks the scope).
-    pub accuracy: Vec<Option<f64>>,
+    /// The primary metric in percent per run (None where the run lacks the scope).
+    pub value: Vec<Option<f64>>,
     /// Points against the first run.
     pub delta: Vec<Option<f64>>,
-    /// McNemar p-value against the first run on the examples both share.
+    /// McNemar p-value against the first run on the examples both share (None where the runs'
+    /// inputs differ).
     pub p_value: Vec<Option<f64>>,
 }
 
@@ -38,26 +43,51 @@ pub struct ThroughputLine {
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
     pub runs: Vec<String>,
+    /// The metric compared (the first run's primary metric).
+    pub metric: String,
     pub lines: Vec<Line>,
     pub throughput: Vec<ThroughputLine>,
+    /// How the runs differ where comparing anyway was allowed, and what that costs.
+    pub notes: Vec<String>,
+    /// Schemes and scopes some run lacks, listed rather than silently left out.
+    pub missing: Vec<String>,
 }
 
 type Key<'a> = (&'a str, &'a str, u8, &'a str);
 
-fn index(rows: &[EvalRow]) -> HashMap<Key<'_>, bool> {
+/// (primary value, right by the primary metric) per row.
+fn index(rows: &[EvalRow]) -> HashMap<Key<'_>, (f64, bool)> {
     rows.iter()
         .map(|r| {
             (
                 (r.scheme.as_str(), r.family.as_str(), r.severity, r.example_id.as_str()),
-                r.correct,
+                (r.measures.first().copied().unwrap_or(0.0), r.correct),
             )
         })
         .collect()
 }
 
-/// Compares runs; the first is the base of every delta and ratio.
-pub fn compare(runs: &[LoadedRun]) -> Comparison {
-    let indexes: Vec<HashMap<Key, bool>> = runs.iter().map(|r| index(&r.rows)).collect();
+/// Compares runs; the first is the base of every delta and ratio. Runs that differ in what was run
+/// are refused unless `allow_mismatch`.
+pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
+    let mut notes = Vec::new();
+    let mut paired = vec![true; runs.len()];
+    if let Some(first) = runs.first() {
+        for (i, run) in runs.iter().enumerate().skip(1) {
+            let origin = run.dir.display().to_string();
+            let found = comparable::check(&first.summary.meta, &run.summary.meta, &origin, allow_mismatch)?;
+            for m in &found {
+                notes.push(format!("{}: {}", origin, m.describe()));
+            }
+            if found.iter().any(|m| m.breaks_pairing) {
+                paired[i] = false;
+                notes.push(format!(
+                    "{origin}: its inputs differ from the first run's, so no paired test (McNemar) is shown for it"
+                ));
+            }
+        }
+    }
+    let indexes: Vec<HashMap<Key, (f64, bool)>> = runs.iter().map(|r| index(&r.rows)).collect();
     // Scopes in the order of the first run that has them.
     let mut scopes: Vec<(String, String, Option<u8>)> = Vec::new();
     for run in runs {
@@ -84,34 +114,36 @@ pub fn compare(runs: &[LoadedRun]) -> Comparison {
             }
         }
     }
-    let lines = scopes
+    let mut missing = Vec::new();
+    let lines: Vec<Line> = scopes
         .into_iter()
         .map(|(scheme, family, severity)| {
             let in_scope = |k: &Key| k.0 == scheme && k.1 == family && severity.is_none_or(|s| k.2 == s);
-            let accuracy: Vec<Option<f64>> = indexes
+            let value: Vec<Option<f64>> = indexes
                 .iter()
                 .map(|ix| {
-                    let v: Vec<bool> = ix.iter().filter(|(k, _)| in_scope(k)).map(|(_, c)| *c).collect();
-                    (!v.is_empty()).then(|| 100.0 * v.iter().filter(|c| **c).count() as f64 / v.len() as f64)
+                    let v: Vec<f64> = ix.iter().filter(|(k, _)| in_scope(k)).map(|(_, c)| c.0).collect();
+                    (!v.is_empty()).then(|| 100.0 * v.iter().sum::<f64>() / v.len() as f64)
                 })
                 .collect();
-            let base = accuracy[0];
-            let delta = accuracy.iter().map(|a| Some((*a)? - base?)).collect();
+            let base = value[0];
+            let delta = value.iter().map(|a| Some((*a)? - base?)).collect();
             let p_value = indexes
                 .iter()
-                .map(|ix| {
+                .zip(&paired)
+                .map(|(ix, &paired)| {
                     let (mut b, mut c, mut pairs) = (0, 0, 0);
                     for (k, now) in ix.iter().filter(|(k, _)| in_scope(k)) {
                         if let Some(before) = indexes[0].get(k) {
                             pairs += 1;
-                            match (before, now) {
+                            match (before.1, now.1) {
                                 (true, false) => b += 1,
                                 (false, true) => c += 1,
                                 _ => {}
                             }
                         }
                     }
-                    (pairs > 0).then(|| mcnemar_exact(b, c))
+                    (paired && pairs > 0).then(|| mcnemar_exact(b, c))
                 })
                 .collect();
             let label = match severity {
@@ -119,11 +151,19 @@ pub fn compare(runs: &[LoadedRun]) -> Comparison {
                 Some(s) => s.to_string(),
                 None => "all".to_string(),
             };
+            for (i, v) in value.iter().enumerate() {
+                if v.is_none() {
+                    missing.push(format!(
+                        "{}: no {scheme} results for {family} at severity {label}",
+                        runs[i].dir.display()
+                    ));
+                }
+            }
             Line {
                 scheme,
                 family,
                 severity: label,
-                accuracy,
+                value,
                 delta,
                 p_value,
             }
@@ -161,11 +201,17 @@ pub fn compare(runs: &[LoadedRun]) -> Comparison {
             }
         })
         .collect();
-    Comparison {
+    Ok(Comparison {
         runs: runs.iter().map(|r| r.dir.display().to_string()).collect(),
+        metric: runs
+            .first()
+            .map(|r| r.summary.primary().to_string())
+            .unwrap_or_default(),
         lines,
         throughput,
-    }
+        notes,
+        missing,
+    })
 }
 
 /// `*` p < 0.05, `**` p < 0.01, `***` p < 0.001.
@@ -176,114 +222,4 @@ pub fn significance(p: Option<f64>) -> &'static str {
         Some(p) if p < 0.05 => "*",
         _ => "",
     }
-}
-
-fn fmt_cell(c: &Comparison, line: &Line, i: usize) -> String {
-    let Some(acc) = line.accuracy[i] else { return "-".into() };
-    if i == 0 {
-        return format!("{acc:.1}");
-    }
-    let _ = c;
-    match line.delta[i] {
-        Some(d) => format!("{acc:.1} ({d:+.1}{})", significance(line.p_value[i])),
-        None => format!("{acc:.1}"),
-    }
-}
-
-/// A terminal table (`markdown = false`) or a Markdown table.
-pub fn render(c: &Comparison, markdown: bool) -> String {
-    let mut out = String::new();
-    let names: Vec<String> = (0..c.runs.len())
-        .map(|i| {
-            if i == 0 {
-                "A (base)".to_string()
-            } else {
-                ((b'A' + i as u8) as char).to_string()
-            }
-        })
-        .collect();
-    for (i, run) in c.runs.iter().enumerate() {
-        out.push_str(&format!("{}: {}\n", names[i], run));
-    }
-    out.push('\n');
-    let header: Vec<String> = ["scheme", "family", "severity"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(names.iter().cloned())
-        .collect();
-    let mut table: Vec<Vec<String>> = c
-        .lines
-        .iter()
-        .map(|l| {
-            let mut row = vec![l.scheme.clone(), l.family.clone(), l.severity.clone()];
-            row.extend((0..c.runs.len()).map(|i| fmt_cell(c, l, i)));
-            row
-        })
-        .collect();
-    out.push_str(&grid(&header, &table, markdown));
-    out.push_str(
-        "\naccuracy %, (points vs A; * p<0.05, ** p<0.01, *** p<0.001 by McNemar's exact test on paired examples)\n\n",
-    );
-    let header: Vec<String> = ["scheme".to_string()]
-        .into_iter()
-        .chain(names.iter().map(|n| format!("{n} items/s")))
-        .collect();
-    table = c
-        .throughput
-        .iter()
-        .map(|t| {
-            let mut row = vec![t.scheme.clone()];
-            for i in 0..c.runs.len() {
-                row.push(match (t.sustained_items_per_s[i], t.ratio[i]) {
-                    (Some(v), Some(r)) if i > 0 => format!("{v:.1} (x{r:.2})"),
-                    (Some(v), _) => format!("{v:.1}"),
-                    _ => "-".into(),
-                });
-            }
-            row
-        })
-        .collect();
-    out.push_str(&grid(&header, &table, markdown));
-    out.push_str("\nsustained throughput (ratio to A)\n");
-    out
-}
-
-fn grid(header: &[String], rows: &[Vec<String>], markdown: bool) -> String {
-    let mut out = String::new();
-    if markdown {
-        out.push_str(&format!("| {} |\n", header.join(" | ")));
-        out.push_str(&format!("|{}\n", header.iter().map(|_| "---|").collect::<String>()));
-        for r in rows {
-            out.push_str(&format!(
-                "| {} |\n",
-                r.iter().map(|c| c.replace('|', "\\|")).collect::<Vec<_>>().join(" | ")
-            ));
-        }
-        return out;
-    }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, w))| if i < 3 { format!("{c:<w$}") } else { format!("{c:>w$}") })
-            .collect::<Vec<_>>()
-            .join("  ")
-    };
-    out.push_str(&line(header));
-    out.push('\n');
-    for r in rows {
-        out.push_str(line(r).trim_end());
-        out.push('\n');
-    }
-    out
 }

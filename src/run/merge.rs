@@ -3,14 +3,17 @@
 
 use std::path::Path;
 
+use crate::analysis::gate::Verdict;
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::summary::{build, Summary};
 use crate::error::{Error, Result};
 use crate::eval::sustain::Window;
-use crate::run::rundir;
+use crate::run::{comparable, rundir};
 
-/// Reads every shard, checks they belong to one run and cover it, and writes the merged run to `out`.
-pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
+/// Reads every shard, checks they belong to one run and cover it, and writes the merged run to
+/// `out` (refused when `out` holds files, unless `overwrite`).
+pub fn merge(shards: &[&Path], out: &Path, overwrite: bool) -> Result<(Summary, Option<Verdict>)> {
+    rundir::check_writable(out, overwrite)?;
     let runs = shards.iter().map(|d| rundir::read(d)).collect::<Result<Vec<_>>>()?;
     let first = runs
         .first()
@@ -27,17 +30,25 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
             ));
         }
         let f = &first.summary.meta;
-        let same = m.seed == f.seed
-            && m.suite == f.suite
-            && m.model_sha256 == f.model_sha256
-            && m.scheme_names() == f.scheme_names()
-            && m.families == f.families
-            && m.limit == f.limit
-            && m.corruptions == f.corruptions;
-        if !same {
+        let mut differ: Vec<String> = comparable::mismatches(f, m).iter().map(|x| x.describe()).collect();
+        if m.scheme_names() != f.scheme_names() {
+            differ.push(format!(
+                "schemes differ ({:?} vs {:?})",
+                f.scheme_names(),
+                m.scheme_names()
+            ));
+        }
+        if m.families != f.families {
+            differ.push(format!("families differ ({:?} vs {:?})", f.families, m.families));
+        }
+        if !differ.is_empty() {
             return Err(Error::input(
                 run.dir.display(),
-                "not a shard of the same run (seed, suite, model, schemes, corruptions and limit must match)",
+                format!(
+                    "not a shard of the same run as {}: {}",
+                    first.dir.display(),
+                    differ.join(", ")
+                ),
             ));
         }
         if std::mem::replace(&mut seen[k - 1], true) {
@@ -53,21 +64,21 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
 
     let mut meta = first.summary.meta.clone();
     meta.shard = None;
+    if let Some(task) = runs.iter().map(|r| &r.summary.meta.task).find(|t| !t.method.is_empty()) {
+        meta.task = task.clone();
+    }
+    let infos = || runs.iter().flat_map(|r| r.summary.meta.schemes.iter());
     for info in &mut meta.schemes {
-        if let Some(w) = runs
-            .iter()
-            .flat_map(|r| r.summary.meta.schemes.iter())
-            .find(|s| s.name == info.name && s.weights.weight_count > 0)
-        {
+        if let Some(w) = infos().find(|s| s.name == info.name && s.weights.weight_count > 0) {
             info.weights = w.weights.clone();
         }
-        if let Some(f) = runs
+        info.fidelity = infos().find_map(|s| (s.name == info.name).then(|| s.fidelity.clone()).flatten());
+        // The shard that ran the scheme's clean inputs (and its sustain phase) measured its memory.
+        info.memory = runs
             .iter()
+            .filter(|r| r.rows.iter().any(|row| row.scheme == info.name && row.family == CLEAN))
             .flat_map(|r| r.summary.meta.schemes.iter())
-            .find_map(|s| (s.name == info.name).then(|| s.fidelity.clone()).flatten())
-        {
-            info.fidelity = Some(f);
-        }
+            .find_map(|s| (s.name == info.name).then(|| s.memory.clone()).flatten());
     }
     let scheme_rank = |s: &str| meta.schemes.iter().position(|x| x.name == s).unwrap_or(usize::MAX);
     let family_rank = |f: &str| {
@@ -83,8 +94,9 @@ pub fn merge(shards: &[&Path], out: &Path) -> Result<Summary> {
     let mut windows: Vec<Window> = runs.iter().flat_map(|r| r.windows.iter().cloned()).collect();
     windows.sort_by_key(|w| (scheme_rank(&w.scheme), w.window));
     let summary = build(meta, &rows, &windows);
-    rundir::write(out, &summary, &rows, &windows)?;
-    Ok(summary)
+    let gate = rundir::judge(&summary, &rows);
+    rundir::write(out, &summary, gate.as_ref(), &rows, &windows)?;
+    Ok((summary, gate))
 }
 
 /// Parses `K/N` with 1 <= K <= N.

@@ -1,80 +1,87 @@
-//! `shakedown run` and `shakedown sustain`: suite + model + schemes + corruptions -> run directory and verdict.
+//! `shakedown run` and `shakedown sustain`: a typed `Plan` (suite, model, schemes, corruption specs,
+//! task, policy) -> the matrix scheme x variant -> run directory and verdict.
 
+pub mod comparable;
 pub mod compare;
 pub mod merge;
+pub mod model;
+pub mod retrieval;
 pub mod rundir;
+pub mod source;
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use crate::analysis::gate::Baseline;
+use crate::analysis::gate::{Baseline, Policy, Preference, Verdict};
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::summary::{build, render_table, RunMeta, SchemeInfo, Summary, WeightStats};
+use crate::analysis::summary::{build, Memory, RunMeta, SchemeInfo, Summary, TaskInfo, WeightStats};
 use crate::corrupt::channel::ChannelConfig;
-use crate::corrupt::{parse_specs, CorruptionSpec, Registry, RegistryOptions, DEFAULT_CORRUPTIONS};
-use crate::engine::quant::scheme::{parse_scheme_list, DEFAULT_SCHEMES};
-use crate::engine::{Model, ModelFiles, Scheme};
+use crate::corrupt::{CorruptionSpec, Registry, RegistryOptions};
+use crate::engine::Scheme;
 use crate::error::{Error, Result};
 use crate::eval::fidelity::fidelity;
 use crate::eval::sustain::{self, SustainConfig, Window};
-use crate::eval::{evaluate_with_outputs, make_variants, VariantItem};
-use crate::suite::{Example, Suite};
-use crate::task::{HeadClassifier, PrototypeClassifier, Scorer};
+use crate::eval::{evaluate, make_variants, VariantItem};
+use crate::memory;
+use crate::progress::Progress;
+use crate::suite::{ModelSpec, Suite};
+use crate::task::{self, Probe};
+use model::OpenedModel;
 
 /// Calibration texts used at most by activation-aware schemes.
 pub const CALIBRATION_TEXTS: usize = 128;
 
-/// Everything `run` needs, validated by the caller only as far as types go.
-#[derive(Clone, Debug, Default)]
-pub struct RunOptions {
-    pub suite: PathBuf,
-    pub model: Option<PathBuf>,
-    pub schemes: Option<String>,
-    pub corruptions: Option<String>,
+/// A baseline run to gate against.
+#[derive(Clone, Debug)]
+pub struct BaselineInput {
+    /// Where it was read from (a run directory or summary.json).
+    pub source: String,
+    pub summary: Summary,
+    /// Points the primary metric may lose against it.
+    pub max_drop: f64,
+    /// Compare even when the runs differ in suite, model, seed, limit, split or corruptions.
+    pub allow_mismatch: bool,
+}
+
+/// Everything a run needs, typed and validated by the caller.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub suite: Suite,
+    pub model: ModelSpec,
+    /// Where `pypi:` models are cached.
+    pub cache: PathBuf,
+    pub schemes: Vec<Scheme>,
+    pub corruptions: Vec<CorruptionSpec>,
+    /// The corruption registry's settings (domain, channel).
+    pub registry: RegistryOptions,
     pub seed: u64,
     pub limit: Option<usize>,
-    pub out: Option<PathBuf>,
+    /// The split evaluated (`test` unless asked otherwise).
+    pub split: String,
+    pub out: PathBuf,
+    /// Write into an existing, non-empty run directory.
+    pub overwrite: bool,
     pub threads: usize,
-    /// Skip the sustained-throughput phase.
-    pub no_sustain: bool,
-    /// Override of the suite's `[sustain] duration_s`.
-    pub sustain_seconds: Option<f64>,
-    /// Only evaluate the sustain phase (`shakedown sustain`), no accuracy matrix.
+    /// The sustained-throughput phase, or None to skip it.
+    pub sustain: Option<SustainConfig>,
+    /// Only the sustain phase (`shakedown sustain`), no accuracy matrix and no gate.
     pub sustain_only: bool,
     /// `(k, n)`: run shard k of n, splitting the work by scheme x family.
     pub shard: Option<(usize, usize)>,
-    /// A baseline run directory or summary.json, and the allowed accuracy loss in points.
-    pub baseline: Option<PathBuf>,
-    pub baseline_max_drop: Option<f64>,
-    /// The `channel` family's command from the command line (overrides the suite's `[channel]`).
-    pub channel: Option<ChannelConfig>,
+    pub baseline: Option<BaselineInput>,
+    pub policy: Policy,
+    pub recommend: Preference,
 }
 
 /// What a finished run produced.
 pub struct RunOutcome {
     pub dir: PathBuf,
     pub summary: Summary,
-    pub table: String,
+    /// None for shards and `sustain` runs.
+    pub gate: Option<Verdict>,
 }
 
-/// The corruption registry's settings: the suite's domain and the channel command (flag, else suite).
-fn registry_options(opts: &RunOptions, suite: &Suite, toml_path: &str) -> Result<RegistryOptions> {
-    let channel = match (&opts.channel, &suite.file.channel) {
-        (Some(c), _) => Some(c.clone()),
-        (None, Some(section)) => Some(channel_config(
-            &section.command,
-            section.timeout_s,
-            &format!("{toml_path}: [channel]"),
-        )?),
-        (None, None) => None,
-    };
-    Ok(RegistryOptions {
-        domain: suite.file.domain.clone(),
-        domain_origin: format!("{toml_path}: field domain"),
-        channel,
-    })
-}
-
-/// A channel configuration with a checked timeout.
+/// A channel configuration with a checked timeout; `origin` names where it was given.
 pub fn channel_config(command: &str, timeout_s: f64, origin: &str) -> Result<ChannelConfig> {
     if command.trim().is_empty() {
         return Err(Error::input(origin, "the channel command is empty"));
@@ -92,117 +99,211 @@ pub fn channel_config(command: &str, timeout_s: f64, origin: &str) -> Result<Cha
     })
 }
 
-/// Runs the whole matrix, writes the run directory and returns the verdict. `log` receives progress lines.
-pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
-    let suite = Suite::load(&opts.suite)?;
-    let toml_path = suite.dir.join("suite.toml").display().to_string();
-    let schemes = resolve_schemes(opts, &suite, &toml_path)?;
-    let registry = Registry::with_options(&registry_options(opts, &suite, &toml_path)?)?;
-    let corruptions = if opts.sustain_only {
-        String::new()
-    } else {
-        opts.corruptions
-            .clone()
-            .or(suite.file.corruptions.clone())
-            .unwrap_or_else(|| DEFAULT_CORRUPTIONS.into())
+/// The registry settings a suite implies: its domain and its `[channel]` (unless `channel` overrides it).
+pub fn registry_options(suite: &Suite, channel: Option<ChannelConfig>) -> Result<RegistryOptions> {
+    let origin = suite.origin();
+    let channel = match (channel, &suite.file.channel) {
+        (Some(c), _) => Some(c),
+        (None, Some(section)) => Some(channel_config(
+            &section.command,
+            section.timeout_s,
+            &format!("{origin}: [channel]"),
+        )?),
+        (None, None) => None,
     };
-    let origin = if opts.corruptions.is_some() {
-        "--corruptions".to_string()
-    } else {
-        format!("{toml_path}: field corruptions")
-    };
-    let specs = parse_specs(&corruptions, &registry).map_err(|m| Error::input(origin, m))?;
-    let model_dir = opts.model.clone().or_else(|| suite.default_model()).ok_or_else(|| {
-        Error::input(
-            &toml_path,
-            "field model: the suite names no default model; pass --model DIR",
-        )
-    })?;
-    let sustain_cfg = sustain_config(opts, &suite)?;
-    let baseline = match &opts.baseline {
-        Some(path) => {
-            let base = rundir::read_summary(path)?;
-            let max_drop = opts.baseline_max_drop.unwrap_or(suite.file.gate.baseline_max_drop);
-            Some(Baseline::from_summary(&path.display().to_string(), &base, max_drop))
-        }
-        None => None,
-    };
+    Ok(RegistryOptions {
+        domain: suite.file.domain.clone(),
+        domain_origin: format!("{origin}: field domain"),
+        channel,
+    })
+}
 
-    let mut test = suite.split("test");
-    if let Some(n) = opts.limit {
-        test.truncate(n);
-    }
-    log(&format!(
-        "suite {} ({} test examples), model {}",
-        suite.file.name,
-        test.len(),
-        model_dir.display()
-    ));
-    let files = ModelFiles::load(&model_dir)?;
-    let variants = make_variants(&test, &specs, &registry, opts.seed)?;
-    let families: Vec<String> = specs.iter().map(CorruptionSpec::name).collect();
-    // Activation-aware schemes calibrate on (up to CALIBRATION_TEXTS of) the suite's calibration split.
-    let calibration: Vec<&str> = suite
-        .split("calibration")
+/// `typo:1-2,ocr:1,3`: the specs as text that parses back to the same specs.
+pub fn describe_specs(specs: &[CorruptionSpec]) -> String {
+    specs
         .iter()
-        .take(CALIBRATION_TEXTS)
-        .map(|e| e.text.as_str())
-        .collect();
-    if schemes.iter().any(Scheme::needs_calibration) && calibration.is_empty() {
+        .map(|s| {
+            let levels: Vec<u8> = s.severities.iter().map(|l| l.level()).collect();
+            let mut runs: Vec<String> = Vec::new();
+            let mut i = 0;
+            while i < levels.len() {
+                let mut j = i;
+                while j + 1 < levels.len() && levels[j + 1] == levels[j] + 1 {
+                    j += 1;
+                }
+                runs.push(if i == j {
+                    levels[i].to_string()
+                } else {
+                    format!("{}-{}", levels[i], levels[j])
+                });
+                i = j + 1;
+            }
+            format!("{}:{}", s.name(), runs.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Calibration texts for activation-aware schemes: up to `CALIBRATION_TEXTS` of the suite's
+/// calibration split, as the model will read them (the prompt around them, for decoders).
+fn calibration_texts(suite: &Suite, decoder: bool) -> Result<Vec<String>> {
+    let texts = suite.split("calibration").into_iter().take(CALIBRATION_TEXTS);
+    if !decoder {
+        return Ok(texts.map(|e| e.text.clone()).collect());
+    }
+    let section = suite.file.prompt.clone().unwrap_or_default();
+    let prompt = task::prompt::Prompt::new(&section, Vec::new(), &suite.origin())?;
+    texts.map(|e| prompt.render(&e.text)).collect()
+}
+
+/// Runs the whole matrix, writes the run directory and returns the verdict.
+pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
+    rundir::check_writable(&plan.out, plan.overwrite)?;
+    if plan.suite.file.task == crate::task::kind::TaskKind::Retrieve {
+        return retrieval::run(plan, progress);
+    }
+    let suite = &plan.suite;
+    let origin = suite.origin();
+    let registry = Registry::with_options(&plan.registry)?;
+    let specs = if plan.sustain_only {
+        Vec::new()
+    } else {
+        plan.corruptions.clone()
+    };
+    let mut examples = suite.split(&plan.split);
+    if let Some(n) = plan.limit {
+        examples.truncate(n);
+    }
+    if examples.is_empty() {
         return Err(Error::input(
-            &toml_path,
+            &origin,
+            format!("field data: no examples with split \"{}\"", plan.split),
+        ));
+    }
+    let model_origin = format!("{origin}: field model");
+    let model_path = source::resolve(&plan.model, &plan.cache, &model_origin, progress)?;
+    progress.note(&format!(
+        "suite {} ({} {} examples), model {}",
+        suite.file.name,
+        examples.len(),
+        plan.split,
+        model_path.display()
+    ));
+    let opened = OpenedModel::open(&model_path, plan.model.adapter.as_deref())?;
+    let calibration_owned = calibration_texts(suite, opened.is_decoder())?;
+    let calibration: Vec<&str> = calibration_owned.iter().map(String::as_str).collect();
+    if plan.schemes.iter().any(Scheme::needs_calibration) && calibration.is_empty() {
+        return Err(Error::input(
+            &origin,
             "field data: AWQ schemes need examples with split \"calibration\"",
         ));
     }
+    let families: Vec<String> = specs.iter().map(CorruptionSpec::name).collect();
+    let mut meta = RunMeta {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
+        suite: suite.file.name.clone(),
+        suite_dir: suite.dir.display().to_string(),
+        suite_sha256: suite.sha256.clone(),
+        model: model_path.display().to_string(),
+        model_sha256: opened.sha256().to_string(),
+        task: TaskInfo {
+            kind: suite.file.task,
+            ..Default::default()
+        },
+        split: plan.split.clone(),
+        seed: plan.seed,
+        threads: plan.threads,
+        limit: plan.limit,
+        test_examples: examples.len(),
+        corruptions: describe_specs(&specs),
+        cpu_features: cpu_features(),
+        kernels: crate::engine::kernels::kernels().name().into(),
+        schemes: Vec::new(),
+        families: families.clone(),
+        gate_rules: suite.file.gate.rules.clone(),
+        policy: plan.policy.clone(),
+        recommend: plan.recommend,
+        baseline: None,
+        sustain: plan.sustain.clone(),
+        sustain_only: plan.sustain_only,
+        shard: plan.shard.map(|(k, n)| format!("{k}/{n}")),
+    };
+    if let Some(b) = &plan.baseline {
+        let found = comparable::check(&meta, &b.summary.meta, &b.source, b.allow_mismatch)?;
+        let mut base = Baseline::from_summary(&b.source, &b.summary, b.max_drop);
+        base.mismatches = found.iter().map(comparable::Mismatch::describe).collect();
+        meta.baseline = Some(base);
+    }
+    let variants = make_variants(&examples, &specs, &registry, plan.seed)?;
 
     let mut rows: Vec<EvalRow> = Vec::new();
     let mut windows: Vec<Window> = Vec::new();
-    let mut infos = Vec::new();
-    let mut classifier = String::new();
-    let mut reference_outputs: Option<Vec<Vec<f32>>> = None;
-    // A shard that evaluates some scheme's clean inputs but not the reference's still measures fidelity:
-    // it runs the reference on the clean inputs first (those rows belong to another shard).
-    let has_clean = |s: usize| shard_units(s, &families, opts.shard).iter().any(|u| u == CLEAN);
-    if !opts.sustain_only && !has_clean(0) && (1..schemes.len()).any(has_clean) {
-        let model = Model::build_calibrated(&files, schemes[0], &calibration)?;
-        let scorer = make_scorer(model, &suite, &model_dir, &mut classifier)?;
+    let mut reference_probes: Option<Vec<Probe>> = None;
+    let schemes = &plan.schemes;
+    let model_name = model_path.display().to_string();
+    // A shard that evaluates some scheme's clean inputs but not the reference's still measures
+    // fidelity: it runs the reference on the clean inputs first (those rows belong to another shard).
+    let has_clean = |s: usize| shard_units(s, &families, plan.shard).iter().any(|u| u == CLEAN);
+    if !plan.sustain_only && !has_clean(0) && (1..schemes.len()).any(has_clean) {
+        let (model, _) = build_model(&opened, schemes[0], &calibration, progress)?;
+        let task = task::build(suite, model.as_ref(), &model_name)?;
         let clean: Vec<VariantItem> = variants.iter().filter(|v| v.family == CLEAN).cloned().collect();
-        let evaluated = evaluate_with_outputs(scorer.as_ref(), &schemes[0].to_string(), &test, &clean, opts.seed)?;
-        reference_outputs = Some(evaluated.clean_outputs);
+        let phase = progress.start(
+            &format!("{}: reference answers for fidelity", schemes[0]),
+            Some(clean.len() as u64),
+        );
+        let evaluated = evaluate(
+            task.as_ref(),
+            &schemes[0].to_string(),
+            &examples,
+            &clean,
+            plan.seed,
+            phase.as_ref(),
+        )?;
+        phase.finish("done");
+        reference_probes = Some(evaluated.clean_probes);
     }
     for (s, &scheme) in schemes.iter().enumerate() {
-        let units = shard_units(s, &families, opts.shard);
-        let runs_sustain = sustain_cfg.is_some() && units.iter().any(|u| u == CLEAN);
-        if units.is_empty() && !runs_sustain {
-            infos.push(SchemeInfo {
-                name: scheme.to_string(),
+        let name = scheme.to_string();
+        let units = shard_units(s, &families, plan.shard);
+        let runs_sustain = plan.sustain.is_some() && units.iter().any(|u| u == CLEAN);
+        let evaluates = !plan.sustain_only && !units.is_empty();
+        if !evaluates && !runs_sustain {
+            meta.schemes.push(SchemeInfo {
+                name,
                 ..Default::default()
             });
             continue;
         }
-        let started = std::time::Instant::now();
-        let model = Model::build_calibrated(&files, scheme, &calibration)?;
-        let (bytes, count) = model.linear_weight_stats();
-        let bits = if count > 0 {
-            bytes as f64 * 8.0 / count as f64
-        } else {
-            0.0
-        };
+        // The peak resident memory is reset before each scheme, so its figure covers this scheme
+        // alone (on top of what the process holds), whatever the run order.
+        memory::release_freed_memory();
+        let reset = memory::reset_peak();
+        let rss_at_start_bytes = memory::resident_bytes();
+        let (model, stats) = build_model(&opened, scheme, &calibration, progress)?;
+        let task = task::build(suite, model.as_ref(), &model_name)?;
+        if meta.task.measures.is_empty() {
+            meta.task.method = task.method();
+            meta.task.measures = task.measures();
+        }
         let mut info = SchemeInfo {
-            name: scheme.to_string(),
+            name: name.clone(),
             weights: WeightStats {
-                weight_bytes: bytes,
-                weight_count: count,
-                bits_per_weight: bits,
+                weight_bytes: stats.bytes,
+                weight_count: stats.count,
+                bits_per_weight: stats.bits_per_weight(),
             },
             fidelity: None,
+            memory: None,
         };
-        let scorer = make_scorer(model, &suite, &model_dir, &mut classifier)?;
-        if !opts.sustain_only {
+        if evaluates {
+            let started = Instant::now();
             let mine: Vec<VariantItem> = variants.iter().filter(|v| units.contains(&v.family)).cloned().collect();
-            let mut evaluated = evaluate_with_outputs(scorer.as_ref(), &scheme.to_string(), &test, &mine, opts.seed)?;
-            log(&format!(
-                "  {scheme}: {} predictions in {:.1}s",
+            let phase = progress.start(&format!("{name}: evaluating"), Some(mine.len() as u64));
+            let mut evaluated = evaluate(task.as_ref(), &name, &examples, &mine, plan.seed, phase.as_ref())?;
+            phase.finish(&format!(
+                "{name}: {} answers in {:.1} s",
                 evaluated.rows.len(),
                 started.elapsed().as_secs_f64()
             ));
@@ -210,59 +311,73 @@ pub fn run(opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunOutcome> {
             // Fidelity against the run's first scheme, on the clean inputs both evaluated.
             if units.iter().any(|u| u == CLEAN) {
                 if s == 0 {
-                    reference_outputs = Some(evaluated.clean_outputs);
-                } else if let Some(reference) = &reference_outputs {
-                    let name = schemes[0].to_string();
-                    let embedding = evaluated.outputs_are_embeddings;
-                    info.fidelity = Some(fidelity(&name, reference, &evaluated.clean_outputs, embedding));
+                    reference_probes = Some(evaluated.clean_probes);
+                } else if let Some(reference) = &reference_probes {
+                    info.fidelity = Some(fidelity(&schemes[0].to_string(), reference, &evaluated.clean_probes));
                 }
             }
         }
-        infos.push(info);
-        if let (Some(cfg), true) = (&sustain_cfg, runs_sustain) {
-            let mut w = run_sustain(scorer.as_ref(), &scheme, cfg, &variants, opts.threads)?;
-            let s = sustain::summarize(&scheme.to_string(), &w);
-            log(&format!(
-                "  {scheme}: sustained {:.1} items/s (burst {:.1}, stability {:.2})",
-                s.sustained_items_per_s, s.burst_items_per_s, s.stability
+        if let (Some(cfg), true) = (&plan.sustain, runs_sustain) {
+            let phase = progress.start(
+                &format!("{name}: sustained load"),
+                Some(sustain::window_count(cfg) as u64),
+            );
+            let mut w = sustain::sustain_task(task.as_ref(), &name, cfg, &variants, plan.threads, phase.as_ref())?;
+            let t = sustain::summarize(&name, &w);
+            phase.finish(&format!(
+                "{name}: sustained {:.1} items/s (burst {:.1}, stability {:.2}{})",
+                t.sustained_items_per_s,
+                t.burst_items_per_s,
+                t.stability,
+                if t.noisy { ", noisy" } else { "" }
             ));
             windows.append(&mut w);
         }
+        // Memory is a performance figure, measured with the sustain phase; a run without one
+        // stays deterministic byte for byte.
+        if runs_sustain {
+            info.memory = Some(Memory {
+                peak_rss_bytes: memory::peak_resident_bytes(),
+                rss_at_start_bytes,
+                scope: if reset { "scheme" } else { "process" }.into(),
+            });
+        }
+        meta.schemes.push(info);
+    }
+    if meta.task.measures.is_empty() {
+        meta.task.measures = vec![suite.file.task.primary().to_string()];
     }
 
-    let meta = RunMeta {
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
-        suite: suite.file.name.clone(),
-        suite_dir: suite.dir.display().to_string(),
-        model: model_dir.display().to_string(),
-        model_sha256: files.weights_sha256.clone(),
-        classifier,
-        seed: opts.seed,
-        threads: opts.threads,
-        limit: opts.limit,
-        test_examples: test.len(),
-        corruptions,
-        cpu_features: cpu_features(),
-        kernels: crate::engine::kernels::kernels().name().into(),
-        schemes: infos,
-        families,
-        gate_rules: suite.file.gate.rules.clone(),
-        baseline,
-        sustain: sustain_cfg,
-        shard: opts.shard.map(|(k, n)| format!("{k}/{n}")),
-    };
     let summary = build(meta, &rows, &windows);
-    let dir = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| default_run_dir(&suite.file.name, opts.seed));
-    rundir::write(&dir, &summary, &rows, &windows)?;
+    let gate = rundir::judge(&summary, &rows);
+    rundir::write(&plan.out, &summary, gate.as_ref(), &rows, &windows)?;
     Ok(RunOutcome {
-        table: render_table(&summary),
-        dir,
+        dir: plan.out.clone(),
         summary,
+        gate,
     })
+}
+
+/// Builds one scheme's model, reporting the (possibly long) calibration as a phase.
+fn build_model(
+    opened: &OpenedModel,
+    scheme: Scheme,
+    calibration: &[&str],
+    progress: &dyn Progress,
+) -> Result<(Box<dyn crate::engine::LanguageModel>, crate::engine::WeightStats)> {
+    let what = if scheme.needs_calibration() {
+        "calibrating and quantizing"
+    } else {
+        "preparing weights"
+    };
+    let phase = progress.start(&format!("{scheme}: {what}"), None);
+    let started = Instant::now();
+    let built = opened.build(scheme, calibration)?;
+    phase.finish(&format!(
+        "{scheme}: weights ready in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(built)
 }
 
 /// The families (`clean` included) of scheme number `s` that this shard evaluates. Units are the
@@ -277,109 +392,9 @@ fn shard_units(s: usize, families: &[String], shard: Option<(usize, usize)>) -> 
         .collect()
 }
 
-fn sustain_config(opts: &RunOptions, suite: &Suite) -> Result<Option<SustainConfig>> {
-    if opts.no_sustain && !opts.sustain_only {
-        return Ok(None);
-    }
-    let mut cfg = suite.file.sustain.clone();
-    if let Some(secs) = opts.sustain_seconds {
-        cfg.duration_s = secs;
-        cfg.window_s = cfg.window_s.min(secs);
-        cfg.validate("--sustain-seconds")?;
-    }
-    Ok(Some(cfg))
-}
-
-/// Runs one scheme continuously over a deterministic mix of clean and corrupted inputs.
-fn run_sustain(
-    scorer: &dyn Scorer,
-    scheme: &Scheme,
-    cfg: &SustainConfig,
-    variants: &[VariantItem],
-    run_threads: usize,
-) -> Result<Vec<Window>> {
-    let clean: Vec<&str> = variants
-        .iter()
-        .filter(|v| v.family == CLEAN)
-        .map(|v| v.text.as_str())
-        .collect();
-    let corrupted: Vec<&str> = variants
-        .iter()
-        .filter(|v| v.family != CLEAN)
-        .map(|v| v.text.as_str())
-        .collect();
-    // Every k-th input corrupted, the rest clean, in a fixed order.
-    let mix: Vec<&str> = (0..clean.len().max(1) * 2)
-        .filter_map(|i| {
-            let corrupt = !corrupted.is_empty()
-                && ((i as f64 + 0.5) * cfg.corrupted_fraction).floor()
-                    > ((i as f64 - 0.5) * cfg.corrupted_fraction).floor();
-            if corrupt {
-                corrupted.get(i % corrupted.len())
-            } else {
-                clean.get(i % clean.len().max(1))
-            }
-            .copied()
-        })
-        .collect();
-    if mix.is_empty() {
-        return Ok(Vec::new());
-    }
-    let threads = if cfg.threads == 0 { run_threads } else { cfg.threads };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .map_err(|e| Error::Internal(format!("sustain thread pool: {e}")))?;
-    let tokens: Vec<u64> = mix.iter().map(|t| scorer.count_tokens(&[t])).collect::<Result<_>>()?;
-    let name = scheme.to_string();
-    pool.install(|| {
-        sustain::measure(&name, cfg, |call| {
-            let picks: Vec<usize> = (0..cfg.batch).map(|j| (call * cfg.batch + j) % mix.len()).collect();
-            let batch: Vec<&str> = picks.iter().map(|&i| mix[i]).collect();
-            scorer.score(&batch)?;
-            Ok((batch.len() as u64, picks.iter().map(|&i| tokens[i]).sum()))
-        })
-    })
-}
-
-fn resolve_schemes(opts: &RunOptions, suite: &Suite, toml_path: &str) -> Result<Vec<Scheme>> {
-    match (&opts.schemes, &suite.file.schemes) {
-        (Some(list), _) => parse_scheme_list(list).map_err(|m| Error::input("--schemes", m)),
-        (None, Some(list)) => {
-            parse_scheme_list(&list.join(",")).map_err(|m| Error::input(format!("{toml_path}: field schemes"), m))
-        }
-        (None, None) => parse_scheme_list(DEFAULT_SCHEMES).map_err(Error::Internal),
-    }
-}
-
-fn make_scorer(model: Model, suite: &Suite, model_dir: &Path, kind: &mut String) -> Result<Box<dyn Scorer>> {
-    if model.has_classifier() {
-        *kind = "classification head".into();
-        return Ok(Box::new(HeadClassifier::new(
-            model,
-            &suite.file.labels,
-            &model_dir.display().to_string(),
-        )?));
-    }
-    let per_label = suite.file.prototypes_per_label;
-    let train: Vec<&Example> = suite.split("train");
-    let mut picked: Vec<(&str, &str)> = Vec::new();
-    for label in &suite.file.labels {
-        picked.extend(
-            train
-                .iter()
-                .filter(|e| &e.label == label)
-                .take(per_label)
-                .map(|e| (e.label.as_str(), e.text.as_str())),
-        );
-    }
-    *kind = format!("nearest label prototype (mean embedding of up to {per_label} train examples per label)");
-    Ok(Box::new(PrototypeClassifier::new(model, &suite.file.labels, &picked)?))
-}
-
-/// `reports/runs/<suite>-seed<seed>-<unix seconds>` under the current directory.
-fn default_run_dir(suite: &str, seed: u64) -> PathBuf {
-    let secs = std::time::SystemTime::now()
+/// `reports/runs/<suite>-seed<seed>-<UTC time, e.g. 20260105T134501Z>`.
+pub fn default_run_dir(suite: &str, seed: u64, now: std::time::SystemTime) -> PathBuf {
+    let secs = now
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
@@ -393,9 +408,31 @@ fn default_run_dir(suite: &str, seed: u64) -> PathBuf {
             }
         })
         .collect();
-    PathBuf::from("reports")
+    Path::new("reports")
         .join("runs")
-        .join(format!("{safe}-seed{seed}-{secs}"))
+        .join(format!("{safe}-seed{seed}-{}", utc_stamp(secs)))
+}
+
+/// `YYYYMMDDTHHMMSSZ` for seconds since the Unix epoch, by Howard Hinnant's `civil_from_days`
+/// (chrono-compatible algorithms, public domain).
+fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + (month <= 2) as i64;
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// The SIMD features of this CPU that the kernels care about.
@@ -452,5 +489,25 @@ mod tests {
             all.sort();
             assert_eq!(seen, all, "{n} shards");
         }
+    }
+
+    #[test]
+    fn run_folders_carry_a_readable_utc_time() {
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        // 2024-02-29 12:34:56 UTC (a leap day).
+        assert_eq!(utc_stamp(1_709_210_096), "20240229T123456Z");
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_709_210_096);
+        assert_eq!(
+            default_run_dir("a b", 3, t),
+            Path::new("reports/runs/a_b-seed3-20240229T123456Z")
+        );
+    }
+
+    #[test]
+    fn spec_text_round_trips() {
+        let registry = Registry::builtin().unwrap();
+        let text = "typo:1-2,ocr:1,3,asr+jargon:2,l2:1-5";
+        let specs = crate::corrupt::parse_specs(text, &registry).unwrap();
+        assert_eq!(describe_specs(&specs), text);
     }
 }

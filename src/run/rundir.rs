@@ -1,51 +1,128 @@
-//! The run directory: writing every output atomically, and reading a run back for `report`,
-//! `compare` and `merge`.
+//! The run directory: writing every output atomically, reading a run back for `report`, `compare`
+//! and `merge`, and re-gating a run against a baseline beside its own verdict (never over it).
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::gate::Baseline;
-use crate::analysis::results::{
-    read_parquet, read_throughput, write_metrics, write_parquet, write_throughput, EvalRow,
-};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::gate::{self, Baseline, Verdict};
+use crate::analysis::metrics::RowIndex;
+use crate::analysis::results::EvalRow;
 use crate::analysis::summary::{build, Summary};
+use crate::analysis::tables::{read_results, read_throughput, write_metrics, write_results, write_throughput};
 use crate::error::{read_to_string, write_atomic, Error, Result};
 use crate::eval::sustain::Window;
+use crate::run::comparable;
+
+/// `summary.json`: the run's summary and the gate's verdict (absent for shards and `sustain`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryFile {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub gate: Option<Verdict>,
+}
 
 /// A run read back from disk.
 pub struct LoadedRun {
     pub dir: PathBuf,
     pub summary: Summary,
+    pub gate: Option<Verdict>,
     pub rows: Vec<EvalRow>,
     pub windows: Vec<Window>,
 }
 
+/// The files a run directory holds.
+pub const OUTPUTS: [&str; 7] = [
+    "results.parquet",
+    "throughput.parquet",
+    "metrics.parquet",
+    "summary.json",
+    "junit.xml",
+    "summary.md",
+    "report.html",
+];
+
+/// Fails unless `dir` can be written: an existing directory is refused unless `overwrite`, and the
+/// nearest existing ancestor must be a writable directory (checked by creating and removing a file
+/// there), so a run fails before any work rather than after it. Nothing is created.
+pub fn check_writable(dir: &Path, overwrite: bool) -> Result<()> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(Error::input(dir.display(), "exists and is not a directory"));
+        }
+        let holds_a_run = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.next().is_some();
+        if holds_a_run && !overwrite {
+            return Err(Error::input(
+                dir.display(),
+                "already exists and is not empty; choose a new directory or ask to overwrite it",
+            ));
+        }
+    }
+    let mut probe_dir = dir;
+    while !probe_dir.exists() {
+        probe_dir = match probe_dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+    }
+    if !probe_dir.is_dir() {
+        return Err(Error::input(
+            probe_dir.display(),
+            "is not a directory; the run directory cannot be made under it",
+        ));
+    }
+    let probe = probe_dir.join(format!(".shakedown-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| Error::io(probe_dir, e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Writes results.parquet, throughput.parquet, metrics.parquet, summary.json, report.html, junit.xml
-/// and summary.md. Each file goes to a temporary name first and is renamed into place; the report is
-/// rendered before anything is written, so a failure leaves no half-written output.
-pub fn write(dir: &Path, summary: &Summary, rows: &[EvalRow], windows: &[Window]) -> Result<()> {
-    let html = crate::report::render_html(summary, rows, windows)?;
-    let junit = crate::report::junit::render(summary);
-    let markdown = crate::report::markdown::render(summary);
-    let json = serde_json::to_string_pretty(summary).map_err(|e| Error::Internal(format!("summary.json: {e}")))?;
+/// and summary.md (a `sustain` run: the throughput outputs only). Each file goes to a temporary
+/// name first and is renamed into place; the report is rendered before anything is written, so a
+/// failure leaves no half-written output.
+pub fn write(
+    dir: &Path,
+    summary: &Summary,
+    gate: Option<&Verdict>,
+    rows: &[EvalRow],
+    windows: &[Window],
+) -> Result<()> {
+    let html = crate::report::render_html(summary, gate, rows, windows)?;
+    let markdown = crate::report::markdown::render(summary, gate);
+    let file = SummaryFile {
+        summary: summary.clone(),
+        gate: gate.cloned(),
+    };
+    let json = serde_json::to_string_pretty(&file).map_err(|e| Error::Internal(format!("summary.json: {e}")))?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    write_parquet(rows, &dir.join("results.parquet"))?;
+    if !summary.meta.sustain_only {
+        write_results(rows, &summary.meta.task.measures, &dir.join("results.parquet"))?;
+        write_metrics(&summary.cells(), &dir.join("metrics.parquet"))?;
+        write_atomic(
+            &dir.join("junit.xml"),
+            crate::report::junit::render(summary, gate).as_bytes(),
+        )?;
+    }
     write_throughput(windows, &dir.join("throughput.parquet"))?;
-    write_metrics(&summary.cells(), &dir.join("metrics.parquet"))?;
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-    write_atomic(&dir.join("junit.xml"), junit.as_bytes())?;
     write_atomic(&dir.join("summary.md"), markdown.as_bytes())?;
     write_atomic(&dir.join("report.html"), html.as_bytes())
 }
 
 /// Reads a `summary.json`, given the file or its run directory.
-pub fn read_summary(path: &Path) -> Result<Summary> {
+pub fn read_summary(path: &Path) -> Result<SummaryFile> {
     let file = if path.is_dir() {
         path.join("summary.json")
     } else {
         path.to_path_buf()
     };
-    serde_json::from_str(&read_to_string(&file)?)
-        .map_err(|e| Error::input(file.display(), format!("not a shakedown summary.json: {e}")))
+    parse_summary(&read_to_string(&file)?, &file.display().to_string())
+}
+
+/// Parses the text of a `summary.json`; `origin` names it in errors.
+pub fn parse_summary(text: &str, origin: &str) -> Result<SummaryFile> {
+    serde_json::from_str(text).map_err(|e| Error::input(origin, format!("not a shakedown summary.json: {e}")))
 }
 
 /// Reads a whole run directory.
@@ -56,25 +133,159 @@ pub fn read(dir: &Path) -> Result<LoadedRun> {
             "expected a run directory (with summary.json and results.parquet)",
         ));
     }
+    let file = read_summary(dir)?;
+    let rows = if file.summary.meta.sustain_only {
+        Vec::new()
+    } else {
+        let path = dir.join("results.parquet");
+        let (measures, rows) = read_results(&path)?;
+        if measures != file.summary.meta.task.measures {
+            return Err(Error::input(
+                path.display(),
+                format!(
+                    "its metrics {measures:?} are not the ones summary.json names ({:?})",
+                    file.summary.meta.task.measures
+                ),
+            ));
+        }
+        rows
+    };
     Ok(LoadedRun {
         dir: dir.to_path_buf(),
-        summary: read_summary(dir)?,
-        rows: read_parquet(&dir.join("results.parquet"))?,
+        summary: file.summary,
+        gate: file.gate,
+        rows,
         windows: read_throughput(&dir.join("throughput.parquet"))?,
     })
 }
 
-/// `shakedown report RUN`: recomputes every statistic and the gate from the run's tables and
-/// re-renders all outputs in place (optionally against a new baseline).
-pub fn rerender(dir: &Path, baseline: Option<(&Path, Option<f64>)>) -> Result<Summary> {
-    let run = read(dir)?;
-    let mut meta = run.summary.meta.clone();
-    if let Some((path, max_drop)) = baseline {
-        let base = read_summary(path)?;
-        let tolerance = max_drop.or(meta.baseline.as_ref().map(|b| b.max_drop)).unwrap_or(2.0);
-        meta.baseline = Some(Baseline::from_summary(&path.display().to_string(), &base, tolerance));
+/// The gate of a summary (none for shards and `sustain` runs).
+pub fn judge(summary: &Summary, rows: &[EvalRow]) -> Option<Verdict> {
+    if summary.meta.shard.is_some() || summary.meta.sustain_only {
+        return None;
     }
+    let index = RowIndex::new(rows, &summary.meta.task.measures, summary.meta.seed);
+    Some(gate::evaluate(summary, &index))
+}
+
+/// `shakedown report RUN`: recomputes every statistic and the gate from the run's tables and
+/// re-renders all outputs in place (the same bytes, for an unchanged run).
+pub fn rerender(dir: &Path) -> Result<(Summary, Option<Verdict>)> {
+    let run = read(dir)?;
+    let mut summary = build(run.summary.meta.clone(), &run.rows, &run.windows);
+    summary.retrieval = run.summary.retrieval.clone();
+    super::retrieval::recompute(dir, &mut summary)?;
+    let verdict = judge(&summary, &run.rows);
+    write(dir, &summary, verdict.as_ref(), &run.rows, &run.windows)?;
+    Ok((summary, verdict))
+}
+
+/// What re-gating against a baseline produced.
+pub struct Regated {
+    pub summary: Summary,
+    pub verdict: Verdict,
+    /// The files written beside the run's own outputs.
+    pub files: Vec<PathBuf>,
+    /// Fields in which the runs differ (allowed by the caller).
+    pub mismatches: Vec<comparable::Mismatch>,
+}
+
+/// `shakedown report RUN --baseline B`: the run's gate with the baseline's checks added, written to
+/// `gate-vs-<baseline>.json`, `.md` and `.junit.xml` in the run directory; the run's own outputs
+/// stay as they are. Runs that differ in a field that makes them incomparable are refused unless
+/// `allow_mismatch`.
+pub fn regate(dir: &Path, baseline_path: &Path, max_drop: Option<f64>, allow_mismatch: bool) -> Result<Regated> {
+    let run = read(dir)?;
+    let base = read_summary(baseline_path)?;
+    let source = baseline_path.display().to_string();
+    let mismatches = comparable::check(&run.summary.meta, &base.summary.meta, &source, allow_mismatch)?;
+    let mut meta = run.summary.meta.clone();
+    let tolerance = max_drop.or(meta.baseline.as_ref().map(|b| b.max_drop)).unwrap_or(2.0);
+    let mut baseline = Baseline::from_summary(&source, &base.summary, tolerance);
+    baseline.mismatches = mismatches.iter().map(|m| m.describe()).collect();
+    meta.baseline = Some(baseline);
     let summary = build(meta, &run.rows, &run.windows);
-    write(dir, &summary, &run.rows, &run.windows)?;
-    Ok(summary)
+    let index = RowIndex::new(&run.rows, &summary.meta.task.measures, summary.meta.seed);
+    let verdict = gate::evaluate(&summary, &index);
+    let name = format!("gate-vs-{}", baseline_name(baseline_path));
+    let file = SummaryFile {
+        summary: summary.clone(),
+        gate: Some(verdict.clone()),
+    };
+    let json = serde_json::to_string_pretty(&file).map_err(|e| Error::Internal(format!("{name}.json: {e}")))?;
+    let files = vec![
+        (dir.join(format!("{name}.json")), json),
+        (
+            dir.join(format!("{name}.md")),
+            crate::report::markdown::render(&summary, Some(&verdict)),
+        ),
+        (
+            dir.join(format!("{name}.junit.xml")),
+            crate::report::junit::render(&summary, Some(&verdict)),
+        ),
+    ];
+    for (path, text) in &files {
+        write_atomic(path, text.as_bytes())?;
+    }
+    Ok(Regated {
+        summary,
+        verdict,
+        files: files.into_iter().map(|(p, _)| p).collect(),
+        mismatches,
+    })
+}
+
+/// A file-name-safe name for a baseline: its run directory's name.
+fn baseline_name(path: &Path) -> String {
+    let dir = if path.is_dir() { Some(path) } else { path.parent() };
+    let name = dir
+        .and_then(|d| d.canonicalize().ok())
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "baseline".into());
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_run_directory_is_refused_unless_overwriting() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        check_writable(&dir, false).unwrap();
+        assert!(!dir.exists(), "the check creates nothing");
+        check_writable(&tmp.path().join("a/b/c"), false).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        check_writable(&dir, false).unwrap();
+        std::fs::write(dir.join("summary.json"), "{}").unwrap();
+        let err = check_writable(&dir, false).unwrap_err().to_string();
+        assert!(err.contains("already exists"), "{err}");
+        check_writable(&dir, true).unwrap();
+        let file = tmp.path().join("f");
+        std::fs::write(&file, "x").unwrap();
+        assert!(check_writable(&file.join("run"), false).is_err());
+    }
+
+    #[test]
+    fn an_unwritable_parent_is_found_before_any_work() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let locked = tmp.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let writable_anyway = std::fs::write(locked.join("x"), b"").is_ok(); // root ignores modes
+        if !writable_anyway {
+            assert!(check_writable(&locked.join("run"), false).is_err());
+        }
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
 }

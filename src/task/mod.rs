@@ -1,172 +1,127 @@
-//! Adapters from a model to the suite's task. `Scorer` is the narrow interface eval calls;
-//! the engine is the real implementation, tests use small fakes.
+//! Tasks: what a suite asks of a model, and how an answer is judged. A `Task` is bound to one model
+//! (one scheme) and calls it only through `engine::LanguageModel`; eval asks it for the model's
+//! answers (`infer`, text by text, so identical texts are answered once) and then judges each answer
+//! against its example (`judge`, no model call), which gives the `Outcome` metrics consume.
+//!
+//! `build` picks the implementation from the suite's `task` and what the model can do:
+//! - `classify`: a classification head (`HeadClassifier`), the nearest label prototype for embedding
+//!   models (`PrototypeClassifier`), or the log-likelihood of each label's verbalizer after the
+//!   suite's prompt for decoders (`LikelihoodClassifier`, acc and acc_norm as lm-evaluation-harness).
+//! - `extract`: a decoder generates after the suite's prompt, optionally constrained to the suite's
+//!   JSON fields and values; the answer is compared field by field (`ExtractTask`).
+//! - `retrieve`: ranking a corpus is not one answer per text: the corpus is embedded into stored
+//!   indexes and every deployment (query scheme x index precision x who embedded the corpus)
+//!   searches them, so `retrieve::evaluate` runs it whole and `run` dispatches there; its per-query
+//!   metrics (names in `kind`) feed the same summary, gate and report as the other tasks.
 
+pub mod classify;
+pub mod constraint;
+pub mod extract;
+pub mod kind;
+pub mod prompt;
 pub mod retrieve;
 
-use crate::engine::tensor::softmax;
-use crate::engine::Model;
+use crate::engine::{LanguageModel, ModelKind};
 use crate::error::{Error, Result};
+use crate::suite::{Example, Suite};
+use kind::TaskKind;
 
 /// Texts per engine call.
 pub const BATCH: usize = 32;
 
-/// Scores of a batch with the raw outputs they came from.
-pub struct Scored {
-    pub scores: Vec<Vec<f32>>,
-    /// Label probabilities, or sentence embeddings when `embeddings`.
-    pub outputs: Vec<Vec<f32>>,
-    pub embeddings: bool,
+/// What a model answered to one input text, before it is judged against an example.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// One score per label (higher is more likely): probabilities (head), cosine similarities
+    /// (prototypes) or summed log-likelihoods (decoders). `normalized` are the log-likelihoods per
+    /// byte of each verbalizer (acc_norm), where the method has them.
+    Label {
+        scores: Vec<f32>,
+        normalized: Option<Vec<f32>>,
+        probe: Probe,
+    },
+    /// Generated text.
+    Text { text: String, tokens: usize },
 }
 
-/// Scores a batch of texts against a fixed list of labels (higher is more likely).
-pub trait Scorer: Sync {
-    /// Label names in score order.
-    fn labels(&self) -> &[String];
-    /// One score vector per text.
-    fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
-    /// Scores plus the raw outputs fidelity is measured on (label probabilities, or embeddings),
-    /// and whether those outputs are embeddings.
-    fn score_with_outputs(&self, texts: &[&str]) -> Result<Scored> {
-        let scores = self.score(texts)?;
-        Ok(Scored {
-            outputs: scores.clone(),
-            scores,
-            embeddings: false,
-        })
-    }
-    /// Tokens the model sees for these texts (for tokens/s); the word count where there is no tokenizer.
-    fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
-        Ok(texts.iter().map(|t| t.split_whitespace().count() as u64).sum())
-    }
+/// The raw output a scheme's fidelity to the reference scheme is measured on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Probe {
+    /// A probability distribution over the labels.
+    Distribution(Vec<f32>),
+    /// An L2-normalised sentence embedding.
+    Embedding(Vec<f32>),
+    /// Generated text.
+    Text(String),
 }
 
-/// Classifies with the model's own sequence-classification head (softmax probabilities).
-pub struct HeadClassifier {
-    model: Model,
-}
-
-impl HeadClassifier {
-    /// Checks that the head's labels cover the suite's labels.
-    pub fn new(model: Model, suite_labels: &[String], model_dir: &str) -> Result<Self> {
-        let missing: Vec<&String> = suite_labels.iter().filter(|l| !model.labels().contains(l)).collect();
-        if !missing.is_empty() {
-            return Err(Error::input(
-                format!("{model_dir}/config.json"),
-                format!(
-                    "field id2label: the classification head has no label {missing:?} of the suite (it has {:?})",
-                    model.labels()
-                ),
-            ));
+impl Output {
+    /// The raw output fidelity compares.
+    pub fn probe(&self) -> Probe {
+        match self {
+            Output::Label { probe, .. } => probe.clone(),
+            Output::Text { text, .. } => Probe::Text(text.clone()),
         }
-        Ok(HeadClassifier { model })
     }
 }
 
-impl Scorer for HeadClassifier {
-    fn labels(&self) -> &[String] {
-        self.model.labels()
-    }
+/// One answer judged against its example.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// The right answer in the task's comparable form.
+    pub expected: String,
+    /// The model's answer in the same form.
+    pub prediction: String,
+    /// Right by the primary metric.
+    pub correct: bool,
+    /// The method's confidence in its answer, where it has one.
+    pub score: Option<f32>,
+    /// Generated text, for generative tasks.
+    pub raw_output: Option<String>,
+    /// One value in [0, 1] per name of `Task::measures`, the primary first.
+    pub measures: Vec<f64>,
+}
 
-    fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
-        Ok(self.model.tokenize(texts)?.iter().map(|t| t.len() as u64).sum())
-    }
+/// A task bound to one model.
+pub trait Task: Sync {
+    fn kind(&self) -> TaskKind;
+    /// How answers are obtained, for the run's metadata.
+    fn method(&self) -> String;
+    /// Names of `Outcome::measures`, the primary first (see `kind` for the catalogue).
+    fn measures(&self) -> Vec<String>;
+    /// The model's answers to `texts`, one each, in order.
+    fn infer(&self, texts: &[&str]) -> Result<Vec<Output>>;
+    /// Judges one answer against its example (no model call).
+    fn judge(&self, example: &Example, output: &Output) -> Outcome;
+    /// Tokens the model reads for these texts (for tokens/s).
+    fn count_tokens(&self, texts: &[&str]) -> Result<u64>;
+    /// An answer as JSON for scripts (`shakedown predict`): a label with its scores, or the generated
+    /// text with the fields parsed from it.
+    fn to_json(&self, output: &Output) -> serde_json::Value;
+}
 
-    fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            for mut logits in self.model.logits(chunk)? {
-                softmax(&mut logits);
-                out.push(logits);
-            }
+/// The task `suite` asks for, bound to `model`. `model_origin` names the model in errors.
+pub fn build<'m>(suite: &Suite, model: &'m dyn LanguageModel, model_origin: &str) -> Result<Box<dyn Task + 'm>> {
+    match (suite.file.task, model.kind()) {
+        (TaskKind::Classify, ModelKind::Decoder) => Ok(Box::new(classify::LikelihoodClassifier::new(suite, model)?)),
+        (TaskKind::Classify, ModelKind::Encoder) if !model.labels().is_empty() => Ok(Box::new(
+            classify::HeadClassifier::new(model, &suite.file.labels, model_origin)?,
+        )),
+        (TaskKind::Classify, ModelKind::Encoder) => {
+            Ok(Box::new(classify::PrototypeClassifier::from_suite(model, suite)?))
         }
-        Ok(out)
-    }
-}
-
-/// Classifies an embedding model by the nearest label prototype: the normalised mean embedding of
-/// each label's `train` examples; scores are cosine similarities.
-pub struct PrototypeClassifier {
-    model: Model,
-    labels: Vec<String>,
-    prototypes: Vec<Vec<f32>>,
-}
-
-impl PrototypeClassifier {
-    /// Embeds the given examples (`(label, text)`) and averages them per label.
-    pub fn new(model: Model, labels: &[String], train: &[(&str, &str)]) -> Result<Self> {
-        let mut prototypes = Vec::with_capacity(labels.len());
-        for label in labels {
-            let texts: Vec<&str> = train.iter().filter(|(l, _)| l == label).map(|(_, t)| *t).collect();
-            if texts.is_empty() {
-                return Err(Error::input(
-                    "suite",
-                    format!("label \"{label}\" has no train examples to build its prototype from"),
-                ));
-            }
-            let mut mean: Vec<f32> = Vec::new();
-            for chunk in texts.chunks(BATCH) {
-                for e in model.embeddings(chunk)? {
-                    if mean.is_empty() {
-                        mean = vec![0.0; e.len()];
-                    }
-                    mean.iter_mut().zip(&e).for_each(|(m, v)| *m += v);
-                }
-            }
-            crate::engine::tensor::l2_normalize(&mut mean);
-            prototypes.push(mean);
-        }
-        Ok(PrototypeClassifier {
-            model,
-            labels: labels.to_vec(),
-            prototypes,
-        })
-    }
-}
-
-impl PrototypeClassifier {
-    fn cosine_scores(&self, embedding: &[f32]) -> Vec<f32> {
-        self.prototypes
-            .iter()
-            .map(|p| p.iter().zip(embedding).map(|(a, b)| a * b).sum())
-            .collect()
-    }
-}
-
-impl Scorer for PrototypeClassifier {
-    fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
-    fn score_with_outputs(&self, texts: &[&str]) -> Result<Scored> {
-        let mut outputs = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            outputs.extend(self.model.embeddings(chunk)?);
-        }
-        let scores = outputs.iter().map(|e| self.cosine_scores(e)).collect();
-        Ok(Scored {
-            scores,
-            outputs,
-            embeddings: true,
-        })
-    }
-
-    fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
-        Ok(self.model.tokenize(texts)?.iter().map(|t| t.len() as u64).sum())
-    }
-
-    fn score(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
-            for e in self.model.embeddings(chunk)? {
-                out.push(
-                    self.prototypes
-                        .iter()
-                        .map(|p| p.iter().zip(&e).map(|(a, b)| a * b).sum())
-                        .collect(),
-                );
-            }
-        }
-        Ok(out)
+        (TaskKind::Extract, ModelKind::Decoder) => Ok(Box::new(extract::ExtractTask::new(suite, model)?)),
+        (TaskKind::Extract, ModelKind::Encoder) => Err(Error::input(
+            model_origin,
+            format!(
+                "the suite's task is extract (generating JSON), which needs a decoder model; this is an encoder ({})",
+                suite.origin()
+            ),
+        )),
+        (TaskKind::Retrieve, _) => Err(Error::input(
+            suite.origin(),
+            "field task: a retrieve suite ranks a corpus for each query; it is evaluated by a run, not one text at a time",
+        )),
     }
 }
 
@@ -177,6 +132,26 @@ pub fn argmax(scores: &[f32]) -> (usize, f32) {
         |best, (i, &s)| if s > best.1 { (i, s) } else { best },
     )
 }
+
+/// The model called in batches of `BATCH` texts.
+fn batched<T>(texts: &[&str], mut call: impl FnMut(&[&str]) -> Result<Vec<T>>) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(BATCH) {
+        let got = call(chunk)?;
+        if got.len() != chunk.len() {
+            return Err(Error::Internal(format!(
+                "the model answered {} of {} inputs",
+                got.len(),
+                chunk.len()
+            )));
+        }
+        out.extend(got);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod fakes;
 
 #[cfg(test)]
 mod tests {

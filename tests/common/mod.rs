@@ -95,3 +95,29 @@ pub fn small_suite(dir: &Path, data: &str, extra: &str) -> PathBuf {
     std::fs::write(dir.join("d.jsonl"), data).unwrap();
     dir.to_path_buf()
 }
+
+/// `shakedown run` on one corruption (typo:1) without the sustain phase, into `out`; `extra` adds
+/// flags (a suite, schemes, a seed, ...).
+pub fn quick_run(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--corruptions",
+        "typo:1",
+        "--no-sustain",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
+    args.extend_from_slice(extra);
+    shakedown(&args)
+}
+
+/// The first `n` test lines of the default suite's data, for suites made in tests.
+pub fn default_test_lines(n: usize) -> String {
+    std::fs::read_to_string(default_suite().join("data.jsonl"))
+        .expect("read the default suite")
+        .lines()
+        .filter(|l| l.contains("\"split\": \"test\""))
+        .take(n)
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

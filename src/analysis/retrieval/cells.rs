@@ -61,6 +61,12 @@ pub struct SearchRecord {
     pub index_provenance: String,
 }
 
+/// A measured figure as `summary.json` keeps it: rounded to 6 decimals, so it reads back as the
+/// same number and `shakedown report RUN` recomputes the same summary.
+pub fn stored(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// One stored index as a run used it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndexRecord {

@@ -2,10 +2,11 @@
 //! pooled cells with intervals, the searches' sizes and times and the indexes used; `build` computes
 //! it from the rows and records alone, so `shakedown report RUN` recomputes the same summary.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::cells::{cells, IndexRecord, RetrievalCell, RetrievalRow, SearchRecord};
-use super::Metric;
 use crate::analysis::results::CLEAN;
 use crate::analysis::summary::SchemeInfo;
 
@@ -55,6 +56,16 @@ pub struct RetrievalSummary {
     pub pooled: Vec<RetrievalCell>,
     pub searches: Vec<SearchRecord>,
     pub indexes: Vec<IndexRecord>,
+    /// Per corrupted condition of the reference deployment, the query that lost the most nDCG@10.
+    #[serde(default)]
+    pub examples: Vec<WorstQuery>,
+}
+
+/// A query beside its clean self: what the report shows of a condition.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorstQuery {
+    pub clean: RetrievalRow,
+    pub corrupted: RetrievalRow,
 }
 
 /// Computes the summary from the run's rows and records.
@@ -71,11 +82,53 @@ pub fn build(
     RetrievalSummary {
         cells: cells(rows, &searches, meta.seed, false),
         pooled: cells(rows, &searches, meta.seed, true),
+        examples: worst_queries(rows),
         meta,
         reference,
         searches,
         indexes,
     }
+}
+
+/// Per family x severity of the reference deployment (the first row's), the query whose nDCG@10
+/// fell most from its clean run (ties: the smallest query id).
+fn worst_queries(rows: &[RetrievalRow]) -> Vec<WorstQuery> {
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
+    let reference: Vec<&RetrievalRow> = rows
+        .iter()
+        .filter(|r| (&r.scheme, &r.index, &r.shape) == (&first.scheme, &first.index, &first.shape))
+        .collect();
+    let clean: HashMap<&str, &RetrievalRow> = reference
+        .iter()
+        .filter(|r| r.family == CLEAN)
+        .map(|r| (r.query_id.as_str(), *r))
+        .collect();
+    let mut conditions: Vec<(&str, u8)> = Vec::new();
+    for r in reference.iter().filter(|r| r.family != CLEAN) {
+        if !conditions.contains(&(r.family.as_str(), r.severity)) {
+            conditions.push((r.family.as_str(), r.severity));
+        }
+    }
+    conditions
+        .into_iter()
+        .filter_map(|(family, severity)| {
+            reference
+                .iter()
+                .filter(|r| r.family == family && r.severity == severity)
+                .filter_map(|r| clean.get(r.query_id.as_str()).map(|k| (*r, *k)))
+                .max_by(|(a, ka), (b, kb)| {
+                    (ka.scores.ndcg_10 - a.scores.ndcg_10)
+                        .total_cmp(&(kb.scores.ndcg_10 - b.scores.ndcg_10))
+                        .then(b.query_id.cmp(&a.query_id))
+                })
+                .map(|(r, k)| WorstQuery {
+                    clean: k.clone(),
+                    corrupted: r.clone(),
+                })
+        })
+        .collect()
 }
 
 impl RetrievalSummary {
@@ -99,60 +152,13 @@ impl RetrievalSummary {
     }
 }
 
-fn value(cell: Option<&RetrievalCell>, m: Metric) -> Option<(f64, f64)> {
-    let mc = cell?.metric(m)?;
-    Some((mc.value.mean, mc.drop_vs_clean.mean))
-}
-
-/// A terminal table: per deployment, the index's scanned size, search time, clean recall@5 and
-/// nDCG@10, and nDCG@10 per family with its severities pooled (change from clean).
-pub fn render_table(s: &RetrievalSummary) -> String {
-    let fams = &s.meta.families;
-    let mut out = format!(
-        "{:<16} {:<6} {:<10} {:>9} {:>8} {:>6} {:>7}",
-        "scheme", "index", "shape", "index KB", "ms/query", "R@5", "nDCG@10"
-    );
-    for f in fams {
-        out.push_str(&format!(" {:>16}", format!("{f} nDCG@10")));
-    }
-    out.push('\n');
-    for (scheme, index, shape) in s.deployments() {
-        let clean = s.pooled_cell(scheme, index, shape, CLEAN);
-        let search = clean.map(|c| &c.search);
-        out.push_str(&format!(
-            "{:<16} {:<6} {:<10} {:>9.1} {:>8.3} {:>6.3} {:>7.3}",
-            scheme,
-            index,
-            shape,
-            search.map_or(0.0, |r| r.index_scan_bytes as f64 / 1e3),
-            search.map_or(0.0, |r| r.search_ms_per_query),
-            value(clean, Metric::Recall5).map_or(f64::NAN, |v| v.0),
-            value(clean, Metric::Ndcg10).map_or(f64::NAN, |v| v.0),
-        ));
-        for f in fams {
-            let cell = value(s.pooled_cell(scheme, index, shape, f), Metric::Ndcg10);
-            out.push_str(&format!(
-                " {:>16}",
-                cell.map_or("-".to_string(), |(v, drop)| format!("{v:.3} ({:+.3})", -drop))
-            ));
-        }
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "{} test queries, {} chunks; corruption on the {}; metrics in [0, 1], (change from clean) pooled over the \
-         severities run; index KB = codes a search scans; ms/query = search time of a batch / its queries\n",
-        s.meta.queries, s.meta.chunks, s.meta.corrupt
-    ));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::retrieval::QueryScores;
+    use crate::analysis::retrieval::{Metric, QueryScores};
 
     #[test]
-    fn the_table_has_a_row_per_deployment_with_clean_and_pooled_family_values() {
+    fn pooled_cells_hold_each_family_with_its_drop_from_clean() {
         let mut rows = Vec::new();
         for (family, severity, hit) in [(CLEAN, 0, 1.0), ("asr", 1, 1.0), ("asr", 2, 0.0)] {
             for q in 0..4 {
@@ -180,8 +186,8 @@ mod tests {
         let s = build(meta, &rows, Vec::new(), Vec::new());
         assert_eq!(s.reference, "f32 / int8 index / same");
         assert_eq!((s.cells.len(), s.pooled.len()), (3, 2));
-        let table = render_table(&s);
-        assert!(table.contains("0.500 (-0.500)"), "{table}");
-        assert!(table.contains("asr nDCG@10"), "{table}");
+        let asr = s.pooled_cell("f32", "int8", "same", "asr").unwrap();
+        let ndcg = asr.metric(Metric::Ndcg10).unwrap();
+        assert_eq!((ndcg.value.mean, ndcg.drop_vs_clean.mean), (0.5, 0.5));
     }
 }

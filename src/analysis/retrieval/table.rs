@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::cells::RetrievalRow;
 use super::QueryScores;
-use crate::analysis::results::{read_frame, write_frame};
+use crate::analysis::tables::{read_frame, write_frame};
 use crate::error::{Error, Result};
 
 /// Writes the rows atomically.

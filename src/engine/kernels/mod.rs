@@ -16,6 +16,8 @@ pub mod x86_gguf;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_gguf_gemm;
 #[cfg(target_arch = "x86_64")]
+pub mod x86_gguf_k;
+#[cfg(target_arch = "x86_64")]
 pub mod x86_math;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_q4k_gemm;
@@ -145,7 +147,7 @@ impl Kernels {
         }
     }
 
-    /// Integer block dot of one llama.cpp weight row (Q8_0, Q4_0, Q4_1, Q4_K) with an activation row
+    /// Integer block dot of one llama.cpp weight row (any `BlockFormat`) with an activation row
     /// quantized for its format.
     #[inline]
     pub fn dot_gguf(&self, w: &[u8], x: &ActRow) -> f32 {
@@ -354,7 +356,7 @@ pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usi
     })
 }
 
-/// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, Q8_0, Q4_0 and Q4_1 rows
+/// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, the 32-weight formats' rows
 /// are packed for the block-format GEMM (the same bytes, reordered) and Q4_K rows for its GEMM;
 /// `None` where the table dots ggml's rows as they are.
 pub fn prepare_gguf(k: Kernels, format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) -> Option<Vec<u8>> {
@@ -414,9 +416,8 @@ fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks:
     s.reserve(tokens * blocks);
     sum.reserve(tokens * blocks);
     for (t, act) in acts.iter().enumerate() {
-        let row = match act {
-            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) => r,
-            ActRow::Q4K(_) => unreachable!("Q4_K rows never reach the 32-weight GEMM"),
+        let Some(row) = act.q8() else {
+            unreachable!("K-quant rows never reach the 32-weight GEMM")
         };
         q[t * width..(t + 1) * width].copy_from_slice(&row.q[..width]);
         d.extend_from_slice(&row.d[..blocks]);
@@ -1082,9 +1083,9 @@ mod tests {
                 for k in Kernels::available() {
                     let got = matmul_gguf_with(k, &acts, &data, row_bytes, out_f);
                     for (g, r) in got.data.iter().zip(&want.data) {
-                        // Q4_K reduces its integer sums per super-block and combines them as the scalar
-                        // code does: bit for bit. The 32-weight formats sum floats in lanes.
-                        let ok = if format == BlockFormat::Q4K {
+                        // The K-quants reduce their integer sums per super-block and combine them as the
+                        // scalar code does: bit for bit. The 32-weight formats sum floats in lanes.
+                        let ok = if format.is_k_quant() {
                             g.to_bits() == r.to_bits()
                         } else {
                             (g - r).abs() <= 1e-4 * (1.0 + r.abs())
@@ -1105,19 +1106,73 @@ mod tests {
     }
 
     #[test]
+    fn every_table_gives_the_scalar_k_quant_dots_on_any_block_bytes_and_extreme_activations() {
+        // Any bytes are a valid K-quant super-block: random codes, scales and minimums (with f16 scales
+        // set to finite values), against Q8_K rows of random, all +127 and all -127 codes, whose sums
+        // stress the integer ranges. The K-quant tables are bit for bit the scalar dot.
+        let mut rng = StdRng::seed_from_u64(29);
+        let generic = Kernels { isa: Isa::Generic };
+        for format in BlockFormat::ALL.into_iter().filter(|f| f.is_k_quant()) {
+            for blocks in [1usize, 2, 5] {
+                let bb = format.block_bytes();
+                let mut w: Vec<u8> = (0..blocks * bb).map(|_| rng.random_range(0..=255u8)).collect();
+                for b in 0..blocks {
+                    let block = &mut w[b * bb..(b + 1) * bb];
+                    let d = half::f16::from_f32(rng.random_range(-2.0f32..2.0)).to_le_bytes();
+                    if format == BlockFormat::Q6K {
+                        block[bb - 2..].copy_from_slice(&d);
+                    } else {
+                        block[..2].copy_from_slice(&d);
+                        block[2..4].copy_from_slice(&half::f16::from_f32(rng.random_range(0.0f32..2.0)).to_le_bytes());
+                    }
+                }
+                for fill in [None, Some(127i8), Some(-127i8)] {
+                    let q: Vec<i8> = (0..blocks * 256)
+                        .map(|_| fill.unwrap_or_else(|| rng.random_range(-127..=127i8)))
+                        .collect();
+                    let row = blocks::q4k::Q8KRow {
+                        d: (0..blocks).map(|_| rng.random_range(0.001f32..0.1)).collect(),
+                        bsums: q.chunks(16).map(|c| c.iter().map(|&v| v as i16).sum()).collect(),
+                        q,
+                    };
+                    let acts = match format {
+                        BlockFormat::Q4K => ActRow::Q4K(row),
+                        BlockFormat::Q5K => ActRow::Q5K(row),
+                        _ => ActRow::Q6K(row),
+                    };
+                    let want = generic.dot_gguf(&w, &acts);
+                    for k in Kernels::available() {
+                        let [a, b, c] = k.dot_gguf_rows(&w, [&acts, &acts, &acts]);
+                        for got in [k.dot_gguf(&w, &acts), a, b, c] {
+                            assert_eq!(
+                                got.to_bits(),
+                                want.to_bits(),
+                                "{} {} {blocks} {fill:?}",
+                                k.name(),
+                                format.name()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_table_sums_gguf_blocks_exactly_when_the_scales_are_one() {
-        // With every scale 1 (and Q4_1 minimums 0) each output is an integer below 2^24, which every
-        // float order represents exactly: the integer block sums of every table must agree exactly.
+        // With every scale 1 (and Q4_1 / Q5_1 minimums 0) each output is an integer below 2^24, which
+        // every float order represents exactly: the integer block sums of every table must agree exactly.
         let mut rng = StdRng::seed_from_u64(17);
         let one = half::f16::from_f32(1.0).to_le_bytes();
-        for format in [BlockFormat::Q8_0, BlockFormat::Q4_0, BlockFormat::Q4_1] {
+        for format in BlockFormat::ALL.into_iter().filter(|f| !f.is_k_quant()) {
             for blocks in [1usize, 2, 3, 7, 16] {
-                let header = if format == BlockFormat::Q4_1 { 4 } else { 2 };
+                let with_min = matches!(format, BlockFormat::Q4_1 | BlockFormat::Q5_1);
+                let header = if with_min { 4 } else { 2 };
                 let codes = format.block_bytes() - header;
                 let mut w = Vec::new();
                 for _ in 0..blocks {
                     w.extend_from_slice(&one);
-                    if format == BlockFormat::Q4_1 {
+                    if with_min {
                         w.extend_from_slice(&[0, 0]); // minimum 0
                     }
                     if format == BlockFormat::Q8_0 {
@@ -1135,6 +1190,8 @@ mod tests {
                 let acts = match format {
                     BlockFormat::Q8_0 => ActRow::Q8_0(row()),
                     BlockFormat::Q4_0 => ActRow::Q4_0(row()),
+                    BlockFormat::Q5_0 => ActRow::Q5_0(row()),
+                    BlockFormat::Q5_1 => ActRow::Q5_1(row()),
                     _ => ActRow::Q4_1(row()),
                 };
                 let want = blocks::dot_row(&w, &acts);

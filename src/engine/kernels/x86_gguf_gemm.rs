@@ -1,43 +1,58 @@
-//! A matrix product for llama.cpp's 32-weight block formats (Q8_0, Q4_0, Q4_1) on AVX-512 VNNI: many
-//! token rows at once instead of one block dot per (row, token) pair.
+//! A matrix product for llama.cpp's 32-weight block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) on AVX-512
+//! VNNI: many token rows at once instead of one block dot per (row, token) pair.
 //!
 //! Weights are re-laid out once at load (`pack`): groups of 16 output rows, and per group and block of
-//! 32 inputs, the 16 f16 scales (and Q4_1's 16 minimums) followed by the codes as unsigned bytes, 4
-//! inputs of each of the 16 rows side by side, as `vpdpbusd` reads them. Q8_0 codes are stored as
-//! `q + 128`; 4-bit codes stay packed two to a byte (the low nibble holds one step of 4 inputs, the
-//! high nibble the next), so the layout costs the same bytes as ggml's. With activations `x` as signed
-//! Q8 codes, each block's integer sum is `sum(u * x) - offset * sum(x)` with offset 128 (Q8_0), 8
-//! (Q4_0) or 0 (Q4_1), exactly the scalar `sum(w * x)`; the float steps per block are the scalar
-//! ones, in block order, so results equal `blocks::dot_row` bit for bit.
+//! 32 inputs, the 16 f16 scales (and Q4_1's / Q5_1's 16 minimums) followed by the codes as unsigned
+//! bytes, 4 inputs of each of the 16 rows side by side, as `vpdpbusd` reads them. Q8_0 codes are stored
+//! as `q + 128`; 4-bit codes (and the low 4 bits of 5-bit codes) stay packed two to a byte (the low
+//! nibble holds one step of 4 inputs, the high nibble the next); the fifth bits of a step's 64 codes
+//! form one 64-bit mask, added back as 16 with a masked byte add. So the layout costs the same bytes as
+//! ggml's. With activations `x` as signed Q8 codes, each block's integer sum is
+//! `sum(u * x) - offset * sum(x)` with offset 128 (Q8_0), 8 (Q4_0), 16 (Q5_0) or 0 (Q4_1, Q5_1),
+//! exactly the scalar `sum(w * x)`; the float steps per block are the scalar ones, in block order, so
+//! results equal `blocks::dot_row` bit for bit.
 
 use std::arch::x86_64::*;
 
 use super::x86::{broadcast4, lane_masks};
 
-use crate::engine::quant::blocks::{BlockFormat, BLOCK};
+use crate::engine::quant::blocks::{q5, BlockFormat, BLOCK};
 
 /// Output rows of a group: one 512-bit register of lanes.
 pub const GROUP: usize = 16;
 /// Token rows per micro-tile (8 integer and 8 float accumulators).
 pub const TOKENS: usize = 8;
 
+/// True for the formats with an f16 minimum after the scale.
+fn has_min(format: BlockFormat) -> bool {
+    matches!(format, BlockFormat::Q4_1 | BlockFormat::Q5_1)
+}
+
+/// True for the 5-bit formats (a fifth-bit mask per step after the nibbles).
+fn five_bit(format: BlockFormat) -> bool {
+    matches!(format, BlockFormat::Q5_0 | BlockFormat::Q5_1)
+}
+
 /// Bytes of a group's scales (and minimums) for one block.
 fn header_bytes(format: BlockFormat) -> usize {
-    if format == BlockFormat::Q4_1 {
+    if has_min(format) {
         4 * GROUP
     } else {
         2 * GROUP
     }
 }
 
-/// Bytes of a group's codes for one block.
+/// Bytes of a group's codes (and fifth-bit masks) for one block.
 fn code_bytes(format: BlockFormat) -> usize {
-    if format == BlockFormat::Q8_0 {
-        BLOCK * GROUP
-    } else {
-        BLOCK * GROUP / 2
+    match format {
+        BlockFormat::Q8_0 => BLOCK * GROUP,
+        f if five_bit(f) => BLOCK * GROUP / 2 + MASK_BYTES,
+        _ => BLOCK * GROUP / 2,
     }
 }
+
+/// Bytes of the fifth-bit masks of a group and block: one u64 per step of 4 inputs.
+const MASK_BYTES: usize = BLOCK / 4 * 8;
 
 /// Bytes of one group and block in the packed layout.
 pub fn stride(format: BlockFormat) -> usize {
@@ -46,25 +61,51 @@ pub fn stride(format: BlockFormat) -> usize {
 
 /// True for the formats this product serves.
 pub fn supports(format: BlockFormat) -> bool {
-    matches!(format, BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q4_1)
+    !format.is_k_quant()
 }
 
-/// Unsigned code of input `i` (0..32) of a ggml block.
-fn code(format: BlockFormat, block: &[u8], i: usize) -> u8 {
+/// Offset of the codes in a ggml block of `format`.
+fn codes_at(format: BlockFormat) -> usize {
     match format {
-        BlockFormat::Q8_0 => block[2 + i] ^ 0x80,
-        _ => {
-            let qs = &block[if format == BlockFormat::Q4_1 { 4 } else { 2 }..];
+        BlockFormat::Q5_0 => 6,
+        BlockFormat::Q5_1 => 8,
+        f if has_min(f) => 4,
+        _ => 2,
+    }
+}
+
+/// Unsigned codes of the 32 inputs of a ggml block (Q8_0's as `q + 128`).
+fn block_codes(format: BlockFormat, block: &[u8]) -> [u8; BLOCK] {
+    let at = codes_at(format);
+    match format {
+        BlockFormat::Q8_0 => std::array::from_fn(|i| block[at + i] ^ 0x80),
+        f if five_bit(f) => q5::codes(&block[at - 4..]),
+        _ => std::array::from_fn(|i| {
+            let qs = &block[at..];
             if i < BLOCK / 2 {
                 qs[i] & 0x0f
             } else {
                 qs[i - BLOCK / 2] >> 4
             }
-        }
+        }),
     }
 }
 
-/// Position of input `i`'s code in a group's code bytes, and the nibble shift (4-bit formats).
+/// Writes unsigned `codes` into a ggml block of `format` (the inverse of `block_codes`).
+fn write_block_codes(format: BlockFormat, codes: &[u8; BLOCK], block: &mut [u8]) {
+    let at = codes_at(format);
+    match format {
+        BlockFormat::Q8_0 => (0..BLOCK).for_each(|i| block[at + i] = codes[i] ^ 0x80),
+        f if five_bit(f) => {
+            let mut bytes = Vec::with_capacity(4 + BLOCK / 2);
+            q5::pack(codes, &mut bytes);
+            block[at - 4..at + BLOCK / 2].copy_from_slice(&bytes);
+        }
+        _ => (0..BLOCK / 2).for_each(|j| block[at + j] = codes[j] | (codes[j + BLOCK / 2] << 4)),
+    }
+}
+
+/// Position of input `i`'s code in a group's code bytes, and the nibble shift (4- and 5-bit formats).
 fn code_at(format: BlockFormat, lane: usize, i: usize) -> (usize, u32) {
     let (step, k) = (i / 4, i % 4);
     if format == BlockFormat::Q8_0 {
@@ -72,6 +113,13 @@ fn code_at(format: BlockFormat, lane: usize, i: usize) -> (usize, u32) {
     } else {
         ((step / 2) * 64 + lane * 4 + k, 4 * (step % 2) as u32)
     }
+}
+
+/// Byte and bit of input `i`'s fifth bit in a group's masks (5-bit formats): bit `4 * lane + k` of the
+/// step's u64, `k = i % 4`, matching the code's byte in the step's 64 code bytes.
+fn mask_at(lane: usize, i: usize) -> (usize, u32) {
+    let bit = lane * 4 + i % 4;
+    (BLOCK * GROUP / 2 + (i / 4) * 8 + bit / 8, (bit % 8) as u32)
 }
 
 /// Re-lays out `out_f` rows of ggml blocks (`row_bytes` each) for `gemm`; rows past `out_f` up to a
@@ -86,12 +134,20 @@ pub fn pack(format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) ->
             let block = &data[o * row_bytes + b * bb..o * row_bytes + (b + 1) * bb];
             let dst = &mut packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
             dst[lane * 2..lane * 2 + 2].copy_from_slice(&block[..2]);
-            if format == BlockFormat::Q4_1 {
+            if has_min(format) {
                 dst[2 * GROUP + lane * 2..2 * GROUP + lane * 2 + 2].copy_from_slice(&block[2..4]);
             }
-            for i in 0..BLOCK {
+            for (i, &c) in block_codes(format, block).iter().enumerate() {
                 let (at, shift) = code_at(format, lane, i);
-                dst[header + at] |= code(format, block, i) << shift;
+                if format == BlockFormat::Q8_0 {
+                    dst[header + at] = c;
+                } else {
+                    dst[header + at] |= (c & 0x0f) << shift;
+                }
+                if five_bit(format) {
+                    let (at, bit) = mask_at(lane, i);
+                    dst[header + at] |= (c >> 4) << bit;
+                }
             }
         }
     }
@@ -108,24 +164,23 @@ pub fn unpack(format: BlockFormat, packed: &[u8], blocks: usize, out_f: usize) -
             let src = &packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
             let block = &mut data[(o * blocks + b) * bb..(o * blocks + b + 1) * bb];
             block[..2].copy_from_slice(&src[lane * 2..lane * 2 + 2]);
-            if format == BlockFormat::Q4_1 {
+            if has_min(format) {
                 block[2..4].copy_from_slice(&src[2 * GROUP + lane * 2..2 * GROUP + lane * 2 + 2]);
             }
-            for i in 0..BLOCK {
+            let codes: [u8; BLOCK] = std::array::from_fn(|i| {
                 let (at, shift) = code_at(format, lane, i);
-                let u = (src[header + at] >> shift) & if format == BlockFormat::Q8_0 { 0xff } else { 0x0f };
-                match format {
-                    BlockFormat::Q8_0 => block[2 + i] = u ^ 0x80,
-                    _ => {
-                        let qs = if format == BlockFormat::Q4_1 { 4 } else { 2 };
-                        if i < BLOCK / 2 {
-                            block[qs + i] |= u;
-                        } else {
-                            block[qs + i - BLOCK / 2] |= u << 4;
-                        }
-                    }
+                if format == BlockFormat::Q8_0 {
+                    return src[header + at];
                 }
-            }
+                let low = (src[header + at] >> shift) & 0x0f;
+                if five_bit(format) {
+                    let (at, bit) = mask_at(lane, i);
+                    low | ((src[header + at] >> bit) & 1) << 4
+                } else {
+                    low
+                }
+            });
+            write_block_codes(format, &codes, block);
         }
     }
     data
@@ -147,7 +202,7 @@ pub struct Activations<'a> {
 /// token `t` and row `c < cols`, blocks in order, as the scalar dot.
 ///
 /// # Safety
-/// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `format` is Q8_0, Q4_0 or Q4_1; `group`
+/// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `format` is a 32-weight format; `group`
 /// holds `acts.blocks` packed blocks of this format; `acts.q` holds `blocks * 32` codes for each of
 /// `tokens.div_ceil(TOKENS) * TOKENS` rows and `d`, `s`, `sum` an entry per (row < tokens, block);
 /// `cols <= 16`; `out` is valid for writes at `t * out_stride + c` for `t < tokens`, `c < cols`, with
@@ -168,9 +223,12 @@ pub unsafe fn gemm(
     let offset = match format {
         BlockFormat::Q8_0 => 128,
         BlockFormat::Q4_0 => 8,
+        BlockFormat::Q5_0 => 16,
         _ => 0,
     };
-    let nibble = _mm512_set1_epi8(0x0f);
+    let (nibble, sixteen) = (_mm512_set1_epi8(0x0f), _mm512_set1_epi8(16));
+    let masks_at = header + BLOCK * GROUP / 2;
+    let (five_bit, with_min) = (five_bit(format), has_min(format));
     let [mask] = lane_masks::<1>(cols.min(GROUP));
     let (xp, gp) = (acts.q.as_ptr(), group.as_ptr());
     for t0 in (0..tokens).step_by(TOKENS) {
@@ -195,16 +253,25 @@ pub unsafe fn gemm(
                 for pair in 0..BLOCK / 8 {
                     // SAFETY: 64 code bytes of this pair of steps lie inside the block's st bytes.
                     let raw = unsafe { _mm512_loadu_si512(base.add(header + pair * 64) as *const __m512i) };
-                    let lo = _mm512_and_si512(raw, nibble);
-                    let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
+                    let mut lo = _mm512_and_si512(raw, nibble);
+                    let mut hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
+                    if five_bit {
+                        // SAFETY: the 8 fifth-bit masks of the block follow its code bytes, inside st.
+                        let (k_lo, k_hi) = unsafe {
+                            let masks = base.add(masks_at + pair * 16) as *const u64;
+                            (masks.read_unaligned(), masks.add(1).read_unaligned())
+                        };
+                        lo = _mm512_mask_add_epi8(lo, k_lo, lo, sixteen);
+                        hi = _mm512_mask_add_epi8(hi, k_hi, hi, sixteen);
+                    }
                     for (t, a) in iacc.iter_mut().enumerate() {
                         *a = _mm512_dpbusd_epi32(*a, lo, unsafe { broadcast4(row(t), 2 * pair) });
                         *a = _mm512_dpbusd_epi32(*a, hi, unsafe { broadcast4(row(t), 2 * pair + 1) });
                     }
                 }
             }
-            let m = if format == BlockFormat::Q4_1 {
-                // SAFETY: Q4_1 blocks hold 16 f16 minimums after the 16 scales.
+            let m = if with_min {
+                // SAFETY: Q4_1 and Q5_1 blocks hold 16 f16 minimums after the 16 scales.
                 _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base.add(2 * GROUP) as *const __m256i) })
             } else {
                 _mm512_setzero_ps()
@@ -213,7 +280,7 @@ pub unsafe fn gemm(
                 let at = (t0 + t) * blocks + b;
                 let exact = _mm512_sub_epi32(*a, _mm512_set1_epi32(offset * acts.sum[at]));
                 let mut term = _mm512_mul_ps(_mm512_mul_ps(dw, _mm512_set1_ps(acts.d[at])), _mm512_cvtepi32_ps(exact));
-                if format == BlockFormat::Q4_1 {
+                if with_min {
                     term = _mm512_add_ps(term, _mm512_mul_ps(m, _mm512_set1_ps(acts.s[at])));
                 }
                 *f = _mm512_add_ps(*f, term);
@@ -236,7 +303,7 @@ mod tests {
     #[test]
     fn packing_round_trips_every_byte() {
         let mut rng = StdRng::seed_from_u64(3);
-        for format in [BlockFormat::Q8_0, BlockFormat::Q4_0, BlockFormat::Q4_1] {
+        for format in BlockFormat::ALL.into_iter().filter(|&f| supports(f)) {
             for &(out_f, blocks) in &[(1, 1), (5, 2), (16, 3), (17, 1), (40, 4)] {
                 let mut data = Vec::new();
                 let mut row = vec![0.0f32; blocks * BLOCK];

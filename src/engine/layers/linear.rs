@@ -47,7 +47,7 @@ enum Weights {
     },
 }
 
-/// `y = x W^T + b` with `W` `[out, in]` in the format of a scheme.
+/// `y = x W^T + b` with `W` `[out, in]` in the format of a scheme (`b` optional).
 #[derive(Clone, Debug)]
 pub struct Linear {
     weights: Weights,
@@ -60,9 +60,9 @@ impl Linear {
     /// Builds the layer from PyTorch-layout `[out, in]` f32 weights, quantizing them for `scheme`.
     pub fn new(w: &[f32], bias: Vec<f32>, out_features: usize, in_features: usize, scheme: Scheme) -> Self {
         assert_eq!(w.len(), out_features * in_features, "weight length");
-        assert_eq!(bias.len(), out_features, "bias length");
+        assert!(bias.is_empty() || bias.len() == out_features, "bias length");
         let weights = match scheme {
-            Scheme::F32 => match prepare_f32(kernels(), w, out_features, in_features) {
+            Scheme::F32 | Scheme::Native => match prepare_f32(kernels(), w, out_features, in_features) {
                 Some(packed) => Weights::F32 {
                     w_t: Vec::new(),
                     packed: Some(packed),
@@ -107,17 +107,37 @@ impl Linear {
                     row[..in_features].copy_from_slice(&w[o * in_features..(o + 1) * in_features]);
                     blocks::quantize(format, &row, &mut data);
                 }
-                let packed = prepare_gguf(kernels(), format, &data, row_bytes, out_features);
-                Weights::Gguf {
-                    format,
-                    data: if packed.is_some() { Vec::new() } else { data },
-                    row_bytes,
-                    packed,
-                }
+                return Self::from_blocks(format, data, bias, out_features, in_features);
             }
         };
         Linear {
             weights,
+            bias,
+            in_features,
+            out_features,
+        }
+    }
+
+    /// A layer whose weights are already in a llama.cpp block format (a GGUF tensor used as stored):
+    /// `data` holds `out_features` rows of `in_features` weights padded to whole blocks. An empty
+    /// `bias` means none.
+    pub fn from_blocks(
+        format: BlockFormat,
+        data: Vec<u8>,
+        bias: Vec<f32>,
+        out_features: usize,
+        in_features: usize,
+    ) -> Self {
+        let row_bytes = format.padded(in_features) / format.block_weights() * format.block_bytes();
+        assert_eq!(data.len(), out_features * row_bytes, "block data length");
+        let packed = prepare_gguf(kernels(), format, &data, row_bytes, out_features);
+        Linear {
+            weights: Weights::Gguf {
+                format,
+                data: if packed.is_some() { Vec::new() } else { data },
+                row_bytes,
+                packed,
+            },
             bias,
             in_features,
             out_features,
@@ -201,9 +221,11 @@ impl Linear {
                 matmul_int4(&xs, w, self.out_features)
             }
         };
-        for r in 0..y.rows {
-            for (v, b) in y.row_mut(r).iter_mut().zip(&self.bias) {
-                *v += b;
+        if !self.bias.is_empty() {
+            for r in 0..y.rows {
+                for (v, b) in y.row_mut(r).iter_mut().zip(&self.bias) {
+                    *v += b;
+                }
             }
         }
         y
@@ -219,6 +241,16 @@ impl Linear {
             Weights::Awq { w, act_scale } => w.bytes() + act_scale.len() * 4,
             Weights::Gguf { data, packed, .. } => data.len() + packed.as_ref().map_or(0, Vec::len),
         }
+    }
+
+    /// Output features.
+    pub fn out_features(&self) -> usize {
+        self.out_features
+    }
+
+    /// Input features.
+    pub fn in_features(&self) -> usize {
+        self.in_features
     }
 
     /// Number of weights (`in * out`).
@@ -242,7 +274,7 @@ mod tests {
     fn reference(x: &Matrix, w: &[f32], b: &[f32], out_f: usize, scheme: Scheme) -> Matrix {
         let in_f = x.cols;
         let wq: Vec<f32> = match scheme {
-            Scheme::F32 => w.to_vec(),
+            Scheme::F32 | Scheme::Native => w.to_vec(),
             Scheme::F16 => w.iter().map(|&v| f16::from_f32(v).to_f32()).collect(),
             Scheme::Int8 | Scheme::W8A16 => {
                 let q = quantize_int8(w, out_f, in_f);
@@ -304,20 +336,8 @@ mod tests {
 
     /// The activations as the integer block dot sees them: Q8 (or Q8_K) codes times their block scale.
     fn dequantized_activations(fmt: BlockFormat, x: &[f32]) -> Vec<f64> {
-        match blocks::quantize_activations(fmt, x) {
-            blocks::ActRow::Q4K(r) => {
-                r.q.iter()
-                    .enumerate()
-                    .map(|(i, &q)| q as f64 * r.d[i / 256] as f64)
-                    .collect()
-            }
-            blocks::ActRow::Q8_0(r) | blocks::ActRow::Q4_0(r) | blocks::ActRow::Q4_1(r) => {
-                r.q.iter()
-                    .enumerate()
-                    .map(|(i, &q)| q as f64 * r.d[i / 32] as f64)
-                    .collect()
-            }
-        }
+        let row = blocks::quantize_activations(fmt, x).dequantized();
+        row.into_iter().map(f64::from).collect()
     }
 
     #[test]

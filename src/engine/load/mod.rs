@@ -1,6 +1,15 @@
 //! Loading a Hugging Face model folder: `config.json`, `model.safetensors`, `tokenizer.json`
 //! (and `sentence_bert_config.json` for the maximum sequence length, when present).
 
+pub mod chat;
+pub mod config;
+pub mod gguf;
+pub mod gguf_write;
+pub mod lora;
+pub mod model_source;
+pub mod source;
+pub mod tokenizer;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 

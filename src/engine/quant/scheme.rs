@@ -23,16 +23,20 @@ pub enum Scheme {
     /// Weight-only 4-bit, symmetric, per group, with AWQ's activation-aware per-channel scales and
     /// clipping search, calibrated on the suite's calibration split; f32 activations.
     W4A16Awq { group: usize },
-    /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1, Q4_K), with activations quantized per block to Q8
-    /// (Q8_K for Q4_K) as ggml does.
+    /// llama.cpp block formats (GGUF Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K), with activations
+    /// quantized per block to Q8_0 / Q8_1 (Q8_K for the K-quants) as ggml's CPU backend pairs them.
     Gguf(crate::engine::quant::blocks::BlockFormat),
+    /// Every tensor exactly as the model file stores it: what a llama.cpp deployment of a GGUF file
+    /// runs (its block formats, f16 or f32 tensors), or the safetensors dtypes.
+    Native,
 }
 
 /// The schemes a run uses when neither the suite nor the command line names any.
 pub const DEFAULT_SCHEMES: &str = "f32,int8,w4a16-rtn-g128";
 
 /// Every scheme name `shakedown schemes` lists (`w8a8` is accepted as another name for `int8`).
-pub const ALL_SCHEMES: [&str; 19] = [
+pub const ALL_SCHEMES: [&str; 24] = [
+    "native",
     "f32",
     "f16",
     "int8",
@@ -51,7 +55,11 @@ pub const ALL_SCHEMES: [&str; 19] = [
     "q8_0",
     "q4_0",
     "q4_1",
+    "q5_0",
+    "q5_1",
     "q4_k",
+    "q5_k",
+    "q6_k",
 ];
 
 impl Scheme {
@@ -63,6 +71,7 @@ impl Scheme {
     /// One line on what the scheme stores and computes.
     pub fn describe(&self) -> String {
         match self {
+            Scheme::Native => "every tensor as the model file stores it (a GGUF file's block formats, or the checkpoint's dtypes); activations as llama.cpp quantizes them for each format".into(),
             Scheme::F32 => "f32 weights and activations (reference)".into(),
             Scheme::F16 => "f16 weights, f32 arithmetic".into(),
             Scheme::Int8 => {
@@ -70,13 +79,7 @@ impl Scheme {
                     .into()
             }
             Scheme::W8A16 => "per-channel symmetric int8 weights, f32 activations".into(),
-            Scheme::Gguf(BlockFormat::Q4K) => "llama.cpp Q4_K super-blocks of 256 weights: f16 scale and minimum, \
-                 6-bit scales and minimums per 32, 4-bit codes; activations quantized to Q8_K for integer block dots"
-                .into(),
-            Scheme::Gguf(f) => format!(
-                "llama.cpp {f:?} blocks of 32 weights with an f16 scale{}; activations quantized per block to Q8 for integer block dots",
-                if *f == BlockFormat::Q4_1 { " and f16 minimum" } else { "" }
-            ),
+            Scheme::Gguf(f) => describe_block_format(*f).into(),
             Scheme::W4A16Awq { group } => format!(
                 "4-bit symmetric weights per group of {group} with AWQ activation-aware scales and clipping, calibrated on the suite's calibration split; f32 activations"
             ),
@@ -95,8 +98,9 @@ impl Scheme {
         }
     }
 
-    /// Stored bits per weight for a row of `in_features` weights (scales and minimums as f32).
-    pub fn bits_per_weight(&self, in_features: usize) -> f64 {
+    /// Stored bits per weight for a row of `in_features` weights (scales and minimums as f32); `None`
+    /// for `native`, whose bits are whatever the file stores.
+    pub fn bits_per_weight(&self, in_features: usize) -> Option<f64> {
         let groups = |g: Option<usize>| in_features.div_ceil(g.unwrap_or(in_features).max(1)) as f64;
         let per_row = match self {
             Scheme::F32 => 32.0 * in_features as f64,
@@ -107,16 +111,35 @@ impl Scheme {
             }
             // Codes, group scales, and the per-input-channel activation scale shared by all rows (not counted per row).
             Scheme::W4A16Awq { group } => 8.0 * in_features.div_ceil(2) as f64 + groups(Some(*group)) * 32.0,
-            // Rows are zero-padded to whole blocks (256 weights for Q4_K), and the padding is stored.
+            // Rows are zero-padded to whole blocks (256 weights for the K-quants), and the padding is stored.
             Scheme::Gguf(f) => (f.padded(in_features) / f.block_weights() * f.block_bytes() * 8) as f64,
+            Scheme::Native => return None,
         };
-        per_row / in_features.max(1) as f64
+        Some(per_row / in_features.max(1) as f64)
+    }
+}
+
+/// What a llama.cpp block format stores and which activation blocks ggml dots it with.
+fn describe_block_format(f: BlockFormat) -> &'static str {
+    match f {
+        BlockFormat::Q8_0 => "llama.cpp Q8_0 blocks of 32 weights: f16 scale, 8-bit codes; activations quantized per block to Q8_0 for integer block dots",
+        BlockFormat::Q4_0 => "llama.cpp Q4_0 blocks of 32 weights: f16 scale, 4-bit codes; activations quantized per block to Q8_0 for integer block dots",
+        BlockFormat::Q4_1 => "llama.cpp Q4_1 blocks of 32 weights: f16 scale and minimum, 4-bit codes; activations quantized per block to Q8_1 for integer block dots",
+        BlockFormat::Q5_0 => "llama.cpp Q5_0 blocks of 32 weights: f16 scale, 5-bit codes; activations quantized per block to Q8_0 for integer block dots",
+        BlockFormat::Q5_1 => "llama.cpp Q5_1 blocks of 32 weights: f16 scale and minimum, 5-bit codes; activations quantized per block to Q8_1 for integer block dots",
+        BlockFormat::Q4K => "llama.cpp Q4_K super-blocks of 256 weights: f16 scale and minimum, 6-bit scales and minimums per 32, \
+             4-bit codes; activations quantized to Q8_K for integer block dots",
+        BlockFormat::Q5K => "llama.cpp Q5_K super-blocks of 256 weights: f16 scale and minimum, 6-bit scales and minimums per 32, \
+             5-bit codes; activations quantized to Q8_K for integer block dots",
+        BlockFormat::Q6K => "llama.cpp Q6_K super-blocks of 256 weights: f16 scale, signed 8-bit scales per 16, 6-bit codes; \
+             activations quantized to Q8_K for integer block dots",
     }
 }
 
 impl fmt::Display for Scheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Scheme::Native => write!(f, "native"),
             Scheme::F32 => write!(f, "f32"),
             Scheme::F16 => write!(f, "f16"),
             Scheme::Int8 => write!(f, "int8"),
@@ -143,6 +166,7 @@ impl FromStr for Scheme {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         match s {
+            "native" => return Ok(Scheme::Native),
             "f32" => return Ok(Scheme::F32),
             "f16" => return Ok(Scheme::F16),
             "int8" | "w8a8" => return Ok(Scheme::Int8),
@@ -225,23 +249,36 @@ mod tests {
 
     #[test]
     fn bits_per_weight_counts_scales() {
-        assert_eq!(Scheme::F16.bits_per_weight(384), 16.0);
+        assert_eq!(Scheme::F16.bits_per_weight(384), Some(16.0));
+        assert_eq!(Scheme::Native.bits_per_weight(384), None);
         let g128 = Scheme::W4A16Rtn {
             group: Some(128),
             asym: false,
         };
-        assert_eq!(g128.bits_per_weight(384), 4.25);
+        assert_eq!(g128.bits_per_weight(384), Some(4.25));
         let g32a = Scheme::W4A16Rtn {
             group: Some(32),
             asym: true,
         };
-        assert_eq!(g32a.bits_per_weight(384), 6.0);
-        assert_eq!("q4_0".parse::<Scheme>().unwrap().bits_per_weight(384), 4.5);
-        assert_eq!("q8_0".parse::<Scheme>().unwrap().bits_per_weight(384), 8.5);
-        assert_eq!("q4_1".parse::<Scheme>().unwrap().bits_per_weight(384), 5.0);
+        assert_eq!(g32a.bits_per_weight(384), Some(6.0));
+        assert_eq!("q4_0".parse::<Scheme>().unwrap().bits_per_weight(384), Some(4.5));
+        assert_eq!("q8_0".parse::<Scheme>().unwrap().bits_per_weight(384), Some(8.5));
+        assert_eq!("q4_1".parse::<Scheme>().unwrap().bits_per_weight(384), Some(5.0));
         let q4k: Scheme = "q4_k".parse().unwrap();
-        assert_eq!(q4k.bits_per_weight(1536), 4.5);
+        assert_eq!(q4k.bits_per_weight(1536), Some(4.5));
         // 384 weights are stored as two super-blocks, the second half zero padding.
-        assert_eq!(q4k.bits_per_weight(384), 6.0);
+        assert_eq!(q4k.bits_per_weight(384), Some(6.0));
+        for (name, bits) in [("q5_0", 5.5), ("q5_1", 6.0), ("q5_k", 5.5), ("q6_k", 6.5625)] {
+            let scheme: Scheme = name.parse().unwrap();
+            assert_eq!(
+                scheme,
+                Scheme::Gguf(BlockFormat::ALL.into_iter().find(|f| f.name() == name).unwrap())
+            );
+            assert_eq!(scheme.bits_per_weight(1536), Some(bits), "{name}");
+        }
+        // Every block format is a scheme.
+        for f in BlockFormat::ALL {
+            assert!(ALL_SCHEMES.contains(&f.name()), "{}", f.name());
+        }
     }
 }

@@ -2,10 +2,11 @@
 //! besides model and scheme decides the embeddings' bits (for the index key).
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::{LanguageModel, Model, ModelFiles, Scheme};
+use crate::engine::{LanguageModel, Model, ModelFiles, Scheme, WeightStats};
 use crate::error::Result;
 use crate::index::{self, corpus_sha256, IndexKey, Opened, Precision, Writer};
 
@@ -24,6 +25,24 @@ pub trait Embedders {
 pub struct EngineEmbedders<'a> {
     pub files: &'a ModelFiles,
     pub calibration: &'a [&'a str],
+    /// The weight bytes and count of every scheme loaded so far, for the run's metadata.
+    weights: Mutex<Vec<(Scheme, WeightStats)>>,
+}
+
+impl<'a> EngineEmbedders<'a> {
+    pub fn new(files: &'a ModelFiles, calibration: &'a [&'a str]) -> Self {
+        EngineEmbedders {
+            files,
+            calibration,
+            weights: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The weights of `scheme`'s model, once it has been loaded.
+    pub fn weight_stats(&self, scheme: Scheme) -> Option<WeightStats> {
+        let weights = self.weights.lock().unwrap_or_else(|e| e.into_inner());
+        weights.iter().find(|(s, _)| *s == scheme).map(|(_, w)| *w)
+    }
 }
 
 impl Embedders for EngineEmbedders<'_> {
@@ -52,7 +71,13 @@ impl Embedders for EngineEmbedders<'_> {
     }
 
     fn load(&self, scheme: Scheme) -> Result<Box<dyn LanguageModel>> {
-        Ok(Box::new(Model::build_calibrated(self.files, scheme, self.calibration)?))
+        let model = Model::build_calibrated(self.files, scheme, self.calibration)?;
+        let (bytes, count) = model.linear_weight_stats();
+        let mut weights = self.weights.lock().unwrap_or_else(|e| e.into_inner());
+        if !weights.iter().any(|(s, _)| *s == scheme) {
+            weights.push((scheme, WeightStats { bytes, count }));
+        }
+        Ok(Box::new(model))
     }
 }
 

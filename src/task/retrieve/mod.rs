@@ -18,7 +18,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::analysis::results::CLEAN;
-use crate::analysis::retrieval::cells::{IndexRecord, RetrievalRow, SearchRecord};
+use crate::analysis::retrieval::cells::{stored, IndexRecord, RetrievalRow, SearchRecord};
 use crate::analysis::retrieval::{score_query, QueryScores};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry, Severity};
 use crate::engine::{LanguageModel, Scheme};
@@ -178,8 +178,8 @@ fn corpus_indexes(
                 file: o.path.display().to_string(),
                 stats: o.index.stats(),
                 provenance,
-                build_seconds: o.build_time.map(|t| t.as_secs_f64()),
-                verify_seconds: o.verify_time.as_secs_f64(),
+                build_seconds: o.build_time.map(|t| stored(t.as_secs_f64())),
+                verify_seconds: stored(o.verify_time.as_secs_f64()),
             });
             out.insert((precision, ci), o);
         }
@@ -305,10 +305,10 @@ pub fn evaluate(plan: &Plan, embedders: &dyn Embedders, log: &dyn Fn(&str)) -> R
                     family: family.clone(),
                     severity,
                     queries: plan.queries.len(),
-                    search_ms_per_query: 1e3 * search_seconds / n,
-                    embed_ms_per_query: 1e3 * embed_seconds / n,
-                    corpus_cer: Side::mean(&cs.cer),
-                    corpus_wer: Side::mean(&cs.wer),
+                    search_ms_per_query: stored(1e3 * search_seconds / n),
+                    embed_ms_per_query: stored(1e3 * embed_seconds / n),
+                    corpus_cer: stored(Side::mean(&cs.cer)),
+                    corpus_wer: stored(Side::mean(&cs.wer)),
                     index_scan_bytes: stats.scan_bytes,
                     index_rescore_bytes: stats.rescore_bytes,
                     index_file_bytes: stats.file_bytes,

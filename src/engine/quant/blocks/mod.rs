@@ -1,7 +1,10 @@
-//! llama.cpp's block formats Q8_0, Q4_0 and Q4_1, byte for byte as ggml stores them (checked against the
-//! reference quantizers of the PyPI package `gguf`, `gguf.quants`), and their block dot products with
-//! activations quantized on the fly to Q8_0 (or Q8_1 for Q4_1), as ggml's CPU path does. The K-quant
-//! Q4_K (256-weight super-blocks, Q8_K activations) lives in `q4k`; this module dispatches to it.
+//! llama.cpp's block formats, byte for byte as ggml stores them, and their block dot products with
+//! activations quantized on the fly as ggml's CPU path pairs them: Q8_0, Q4_0, Q5_0 with Q8_0; Q4_1,
+//! Q5_1 with Q8_1; the K-quants Q4_K, Q5_K, Q6_K (256-weight super-blocks) with Q8_K. Q8_0, Q4_0 and
+//! Q4_1 live here (checked against the reference quantizers of the PyPI package `gguf`,
+//! `gguf.quants`), Q5_0 and Q5_1 in `q5`, the K-quants in `q4k`, `q5k`, `q6k`; this module dispatches.
+//! `BlockFormat::from_ggml_type` maps GGUF tensor type ids, and `dequantize_row` turns one stored row
+//! of any of them into f32 with its length checked.
 //!
 //! Layouts (32 weights a block): Q8_0 = f16 `d` + 32 x i8; Q4_0 = f16 `d` + 16 bytes whose low nibbles
 //! hold weights 0..16 and high nibbles 16..32, code `q + 8`; Q4_1 = f16 `d`, f16 `m` + 16 bytes of codes.
@@ -13,6 +16,9 @@
 use half::f16;
 
 pub mod q4k;
+pub mod q5;
+pub mod q5k;
+pub mod q6k;
 
 /// Weights a block.
 pub const BLOCK: usize = 32;
@@ -26,34 +32,79 @@ pub enum BlockFormat {
     Q4_0,
     /// 32 weights: f16 scale, f16 minimum + 16 bytes of 4-bit codes.
     Q4_1,
+    /// 32 weights: f16 scale + 5-bit codes, offset 16 (see `q5`).
+    Q5_0,
+    /// 32 weights: f16 scale, f16 minimum + 5-bit codes (see `q5`).
+    Q5_1,
     /// 256 weights: f16 scale and minimum, 6-bit sub-block scales and minimums, 4-bit codes (see `q4k`).
     Q4K,
+    /// 256 weights: Q4_K's scales and minimums with 5-bit codes (see `q5k`).
+    Q5K,
+    /// 256 weights: f16 scale, signed 8-bit scales per 16 weights, 6-bit codes offset 32 (see `q6k`).
+    Q6K,
 }
 
 impl BlockFormat {
     /// Every format, in the order `shakedown schemes` lists them.
-    pub const ALL: [BlockFormat; 4] = [
+    pub const ALL: [BlockFormat; 8] = [
         BlockFormat::Q8_0,
         BlockFormat::Q4_0,
         BlockFormat::Q4_1,
+        BlockFormat::Q5_0,
+        BlockFormat::Q5_1,
         BlockFormat::Q4K,
+        BlockFormat::Q5K,
+        BlockFormat::Q6K,
     ];
 
-    /// The name users type and GGUF files use (lowercase): `q8_0`, `q4_0`, `q4_1`, `q4_k`.
+    /// The name users type and GGUF files use (lowercase): `q8_0`, `q4_0`, `q4_1`, `q5_0`, `q5_1`,
+    /// `q4_k`, `q5_k`, `q6_k`.
     pub fn name(self) -> &'static str {
         match self {
             BlockFormat::Q8_0 => "q8_0",
             BlockFormat::Q4_0 => "q4_0",
             BlockFormat::Q4_1 => "q4_1",
+            BlockFormat::Q5_0 => "q5_0",
+            BlockFormat::Q5_1 => "q5_1",
             BlockFormat::Q4K => "q4_k",
+            BlockFormat::Q5K => "q5_k",
+            BlockFormat::Q6K => "q6_k",
         }
+    }
+
+    /// llama.cpp's `ggml_type` id of the format, as GGUF tensor infos store it (gguf-py's
+    /// `GGMLQuantizationType`: Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q4_K = 12, Q5_K = 13,
+    /// Q6_K = 14).
+    pub fn ggml_type(self) -> u32 {
+        match self {
+            BlockFormat::Q4_0 => 2,
+            BlockFormat::Q4_1 => 3,
+            BlockFormat::Q5_0 => 6,
+            BlockFormat::Q5_1 => 7,
+            BlockFormat::Q8_0 => 8,
+            BlockFormat::Q4K => 12,
+            BlockFormat::Q5K => 13,
+            BlockFormat::Q6K => 14,
+        }
+    }
+
+    /// The block format of a `ggml_type` id; `None` for ids that are not one of these formats (F32 = 0,
+    /// F16 = 1 and BF16 = 30 are plain floats; others are formats the engine does not know).
+    pub fn from_ggml_type(id: u32) -> Option<BlockFormat> {
+        BlockFormat::ALL.into_iter().find(|f| f.ggml_type() == id)
+    }
+
+    /// True for the K-quants (256-weight super-blocks, Q8_K activations).
+    pub fn is_k_quant(self) -> bool {
+        matches!(self, BlockFormat::Q4K | BlockFormat::Q5K | BlockFormat::Q6K)
     }
 
     /// Weights of one block.
     pub fn block_weights(self) -> usize {
-        match self {
-            BlockFormat::Q4K => q4k::QK_K,
-            _ => BLOCK,
+        if self.is_k_quant() {
+            q4k::QK_K
+        } else {
+            BLOCK
         }
     }
 
@@ -63,8 +114,41 @@ impl BlockFormat {
             BlockFormat::Q8_0 => 2 + BLOCK,
             BlockFormat::Q4_0 => 2 + BLOCK / 2,
             BlockFormat::Q4_1 => 4 + BLOCK / 2,
+            BlockFormat::Q5_0 => q5::Q5_0_BYTES,
+            BlockFormat::Q5_1 => q5::Q5_1_BYTES,
             BlockFormat::Q4K => q4k::BLOCK_BYTES,
+            BlockFormat::Q5K => q5k::BLOCK_BYTES,
+            BlockFormat::Q6K => q6k::BLOCK_BYTES,
         }
+    }
+
+    /// Stored bits per weight of whole blocks (`8 * block_bytes / block_weights`): 8.5 for Q8_0, 4.5
+    /// for Q4_0 and Q4_K, 5 for Q4_1, 5.5 for Q5_0 and Q5_K, 6 for Q5_1, 6.5625 for Q6_K.
+    pub fn bits_per_weight(self) -> f64 {
+        8.0 * self.block_bytes() as f64 / self.block_weights() as f64
+    }
+
+    /// The format llama.cpp's quantizer stores a row of `n` weights in when asked for this one
+    /// (`tensor_type_fallback` in llama.cpp's src/llama-quant.cpp): this format where `n` is a whole
+    /// number of its blocks, else Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0 where `n` is a multiple of
+    /// 32; `None` where no block format fits (llama.cpp then stores F16).
+    pub fn for_row_length(self, n: usize) -> Option<BlockFormat> {
+        let fallback = match self {
+            f if n.is_multiple_of(f.block_weights()) => return Some(f),
+            BlockFormat::Q4K => BlockFormat::Q5_0,
+            BlockFormat::Q5K => BlockFormat::Q5_1,
+            BlockFormat::Q6K => BlockFormat::Q8_0,
+            _ => return None,
+        };
+        n.is_multiple_of(BLOCK).then_some(fallback)
+    }
+
+    /// Bytes of a row of `weights` weights, or `None` when `weights` is not a whole number of blocks
+    /// (ggml stores no partial blocks).
+    pub fn row_bytes(self, weights: usize) -> Option<usize> {
+        weights
+            .is_multiple_of(self.block_weights())
+            .then(|| weights / self.block_weights() * self.block_bytes())
     }
 
     /// `n` rounded up to whole blocks: the padded row length of a Linear stored in this format.
@@ -83,6 +167,7 @@ pub fn round_half_away(x: f32) -> i32 {
     t + (frac >= 0.5) as i32 - (frac <= -0.5) as i32
 }
 
+/// `1 / d`, or 0 for `d = 0` (ggml's `d ? 1.0f/d : 0.0f`).
 fn reciprocal(d: f32) -> f32 {
     if d == 0.0 {
         0.0
@@ -93,8 +178,13 @@ fn reciprocal(d: f32) -> f32 {
 
 /// Quantizes `x` (a multiple of the format's block length) into blocks of `format`, appending to `out`.
 pub fn quantize(format: BlockFormat, x: &[f32], out: &mut Vec<u8>) {
-    if format == BlockFormat::Q4K {
-        return q4k::quantize(x, out);
+    match format {
+        BlockFormat::Q5_0 => return q5::quantize_q5_0(x, out),
+        BlockFormat::Q5_1 => return q5::quantize_q5_1(x, out),
+        BlockFormat::Q4K => return q4k::quantize(x, out),
+        BlockFormat::Q5K => return q5k::quantize(x, out),
+        BlockFormat::Q6K => return q6k::quantize(x, out),
+        BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q4_1 => {}
     }
     for block in x.chunks(BLOCK) {
         match format {
@@ -129,19 +219,25 @@ pub fn quantize(format: BlockFormat, x: &[f32], out: &mut Vec<u8>) {
                     out.push(code(block[j]) | (code(block[j + BLOCK / 2]) << 4));
                 }
             }
-            BlockFormat::Q4K => {} // handled above, whole super-blocks at a time
+            _ => {} // handled above
         }
     }
 }
 
+/// The little-endian f16 at `bytes[at..at + 2]` as f32.
 fn f16_at(bytes: &[u8], at: usize) -> f32 {
     f16::from_le_bytes([bytes[at], bytes[at + 1]]).to_f32()
 }
 
 /// Dequantizes blocks of `format` into `out` (`out.len()` weights).
 pub fn dequantize(format: BlockFormat, bytes: &[u8], out: &mut [f32]) {
-    if format == BlockFormat::Q4K {
-        return q4k::dequantize(bytes, out);
+    match format {
+        BlockFormat::Q5_0 => return q5::dequantize_q5_0(bytes, out),
+        BlockFormat::Q5_1 => return q5::dequantize_q5_1(bytes, out),
+        BlockFormat::Q4K => return q4k::dequantize(bytes, out),
+        BlockFormat::Q5K => return q5k::dequantize(bytes, out),
+        BlockFormat::Q6K => return q6k::dequantize(bytes, out),
+        BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q4_1 => {}
     }
     for (block, dst) in bytes.chunks(format.block_bytes()).zip(out.chunks_mut(BLOCK)) {
         match format {
@@ -151,21 +247,70 @@ pub fn dequantize(format: BlockFormat, bytes: &[u8], out: &mut [f32]) {
                     *v = *q as i8 as f32 * d;
                 }
             }
-            BlockFormat::Q4_0 | BlockFormat::Q4_1 => {
-                let d = f16_at(block, 0);
-                let (m, qs) = if format == BlockFormat::Q4_1 {
-                    (f16_at(block, 2), &block[4..])
-                } else {
-                    (-8.0 * d, &block[2..])
-                };
+            // ggml: `(code - 8) * d` (a zero code times a negative `d` is -0, as there).
+            BlockFormat::Q4_0 => {
+                let (d, qs) = (f16_at(block, 0), &block[2..]);
+                for j in 0..BLOCK / 2 {
+                    dst[j] = ((qs[j] & 0x0f) as i32 - 8) as f32 * d;
+                    dst[j + BLOCK / 2] = ((qs[j] >> 4) as i32 - 8) as f32 * d;
+                }
+            }
+            BlockFormat::Q4_1 => {
+                let (d, m, qs) = (f16_at(block, 0), f16_at(block, 2), &block[4..]);
                 for j in 0..BLOCK / 2 {
                     dst[j] = (qs[j] & 0x0f) as f32 * d + m;
                     dst[j + BLOCK / 2] = (qs[j] >> 4) as f32 * d + m;
                 }
             }
-            BlockFormat::Q4K => {} // handled above, whole super-blocks at a time
+            _ => {} // handled above
         }
     }
+}
+
+/// A stored row whose length does not fit its format: what `dequantize_row` was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowShapeError {
+    pub format: BlockFormat,
+    pub weights: usize,
+    pub bytes: usize,
+}
+
+impl std::fmt::Display for RowShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (format, n) = (self.format, self.format.block_weights());
+        match self.format.row_bytes(self.weights) {
+            None => write!(
+                f,
+                "{} weights are not a whole number of {} blocks of {n}",
+                self.weights,
+                format.name()
+            ),
+            Some(want) => write!(
+                f,
+                "{} weights of {} take {want} bytes, got {}",
+                self.weights,
+                format.name(),
+                self.bytes
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RowShapeError {}
+
+/// Dequantizes one stored row (or any run of whole blocks) of `format` into `out`, exactly as ggml's
+/// `dequantize_row_*` (and gguf-py's `gguf.quants.dequantize`) do: the GGUF loader's entry point.
+/// `out.len()` must be a whole number of blocks and `bytes` exactly their size, else nothing is written.
+pub fn dequantize_row(format: BlockFormat, bytes: &[u8], out: &mut [f32]) -> Result<(), RowShapeError> {
+    if format.row_bytes(out.len()) != Some(bytes.len()) {
+        return Err(RowShapeError {
+            format,
+            weights: out.len(),
+            bytes: bytes.len(),
+        });
+    }
+    dequantize(format, bytes, out);
+    Ok(())
 }
 
 /// One token row quantized to Q8 blocks: per block the f16-rounded scale, `d * sum(q)` (Q8_1's `s`),
@@ -211,8 +356,16 @@ pub enum ActRow {
     Q4_0(Q8Row),
     /// Q8_1 blocks (Q8_0 plus `s`) for Q4_1 weights.
     Q4_1(Q8Row),
+    /// Q8_0 blocks for Q5_0 weights.
+    Q5_0(Q8Row),
+    /// Q8_1 blocks for Q5_1 weights.
+    Q5_1(Q8Row),
     /// Q8_K super-blocks for Q4_K weights.
     Q4K(q4k::Q8KRow),
+    /// Q8_K super-blocks for Q5_K weights.
+    Q5K(q4k::Q8KRow),
+    /// Q8_K super-blocks for Q6_K weights.
+    Q6K(q4k::Q8KRow),
 }
 
 impl ActRow {
@@ -222,7 +375,46 @@ impl ActRow {
             ActRow::Q8_0(_) => BlockFormat::Q8_0,
             ActRow::Q4_0(_) => BlockFormat::Q4_0,
             ActRow::Q4_1(_) => BlockFormat::Q4_1,
+            ActRow::Q5_0(_) => BlockFormat::Q5_0,
+            ActRow::Q5_1(_) => BlockFormat::Q5_1,
             ActRow::Q4K(_) => BlockFormat::Q4K,
+            ActRow::Q5K(_) => BlockFormat::Q5K,
+            ActRow::Q6K(_) => BlockFormat::Q6K,
+        }
+    }
+
+    /// The Q8_0 / Q8_1 blocks of a row quantized for a 32-weight format.
+    pub fn q8(&self) -> Option<&Q8Row> {
+        match self {
+            ActRow::Q8_0(r) | ActRow::Q4_0(r) | ActRow::Q4_1(r) | ActRow::Q5_0(r) | ActRow::Q5_1(r) => Some(r),
+            ActRow::Q4K(_) | ActRow::Q5K(_) | ActRow::Q6K(_) => None,
+        }
+    }
+
+    /// The Q8_K super-blocks of a row quantized for a K-quant.
+    pub fn q8k(&self) -> Option<&q4k::Q8KRow> {
+        match self {
+            ActRow::Q4K(r) | ActRow::Q5K(r) | ActRow::Q6K(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The activations as the integer dot sees them: each code times its block's scale.
+    pub fn dequantized(&self) -> Vec<f32> {
+        match (self.q8(), self.q8k()) {
+            (Some(r), _) => {
+                r.q.iter()
+                    .enumerate()
+                    .map(|(i, &q)| q as f32 * r.d[i / BLOCK])
+                    .collect()
+            }
+            (None, Some(r)) => {
+                r.q.iter()
+                    .enumerate()
+                    .map(|(i, &q)| q as f32 * r.d[i / q4k::QK_K])
+                    .collect()
+            }
+            (None, None) => Vec::new(),
         }
     }
 }
@@ -233,7 +425,11 @@ pub fn quantize_activations(format: BlockFormat, x: &[f32]) -> ActRow {
         BlockFormat::Q8_0 => ActRow::Q8_0(quantize_q8_row(x)),
         BlockFormat::Q4_0 => ActRow::Q4_0(quantize_q8_row(x)),
         BlockFormat::Q4_1 => ActRow::Q4_1(quantize_q8_row(x)),
+        BlockFormat::Q5_0 => ActRow::Q5_0(quantize_q8_row(x)),
+        BlockFormat::Q5_1 => ActRow::Q5_1(quantize_q8_row(x)),
         BlockFormat::Q4K => ActRow::Q4K(q4k::quantize_q8k_row(x)),
+        BlockFormat::Q5K => ActRow::Q5K(q4k::quantize_q8k_row(x)),
+        BlockFormat::Q6K => ActRow::Q6K(q4k::quantize_q8k_row(x)),
     }
 }
 
@@ -244,7 +440,11 @@ pub fn dot_row(w: &[u8], x: &ActRow) -> f32 {
         ActRow::Q8_0(x) => dot_q8_0(w, x),
         ActRow::Q4_0(x) => dot_q4_0(w, x),
         ActRow::Q4_1(x) => dot_q4_1(w, x),
+        ActRow::Q5_0(x) => q5::dot_q5_0(w, x),
+        ActRow::Q5_1(x) => q5::dot_q5_1(w, x),
         ActRow::Q4K(x) => q4k::dot_row(w, x),
+        ActRow::Q5K(x) => q5k::dot_row(w, x),
+        ActRow::Q6K(x) => q6k::dot_row(w, x),
     }
 }
 
@@ -326,6 +526,97 @@ mod tests {
         assert_eq!(BlockFormat::Q4_1.block_bytes(), 20);
         assert_eq!(BlockFormat::Q4K.block_bytes(), 144);
         assert_eq!(BlockFormat::Q4K.padded(384), 512);
+        // ggml-common.h: block_q5_0 22, block_q5_1 24, block_q5_K 176, block_q6_K 210 bytes.
+        assert_eq!(BlockFormat::Q5_0.block_bytes(), 22);
+        assert_eq!(BlockFormat::Q5_1.block_bytes(), 24);
+        assert_eq!(BlockFormat::Q5K.block_bytes(), 176);
+        assert_eq!(BlockFormat::Q6K.block_bytes(), 210);
+        let bits: Vec<f64> = BlockFormat::ALL.iter().map(|f| f.bits_per_weight()).collect();
+        assert_eq!(bits, vec![8.5, 4.5, 5.0, 5.5, 6.0, 4.5, 5.5, 6.5625]);
+    }
+
+    #[test]
+    fn k_quants_round_trip_within_a_step_and_dot_like_the_dequantized_dot() {
+        let x: Vec<f32> = (0..512).map(|i| ((i * 37 % 101) as f32 - 40.0) / 17.0).collect();
+        let act: Vec<f32> = (0..512).map(|i| ((i * 13 % 29) as f32 - 14.0) / 5.0).collect();
+        let range = 100.0 / 17.0;
+        // Error bound: one code step over each sub-block's range (plus the rounding of 6-bit / 8-bit
+        // scales and minimums, which the one-step bound absorbs on this input).
+        for (format, steps) in [
+            (BlockFormat::Q4K, 15.0),
+            (BlockFormat::Q5K, 31.0),
+            (BlockFormat::Q6K, 32.0),
+        ] {
+            let mut bytes = Vec::new();
+            quantize(format, &x, &mut bytes);
+            assert_eq!(bytes.len(), 2 * format.block_bytes());
+            let mut back = vec![0.0; 512];
+            dequantize(format, &bytes, &mut back);
+            for (a, b) in x.iter().zip(&back) {
+                assert!((a - b).abs() <= range / steps, "{format:?}: {a} vs {b}");
+            }
+            let acts = quantize_activations(format, &act);
+            let want: f64 = back
+                .iter()
+                .zip(acts.dequantized())
+                .map(|(a, b)| *a as f64 * b as f64)
+                .sum();
+            let got = dot_row(&bytes, &acts) as f64;
+            assert!(
+                (got - want).abs() < 1e-3 * (1.0 + want.abs()),
+                "{format:?}: {got} vs {want}"
+            );
+            let q8k = acts.q8k().unwrap();
+            for (c, s) in q8k.q.chunks(16).zip(&q8k.bsums) {
+                assert_eq!(c.iter().map(|&v| v as i16).sum::<i16>(), *s);
+            }
+        }
+    }
+
+    #[test]
+    fn ggml_type_ids_are_gguf_py_s_and_round_trip() {
+        // gguf-py's GGMLQuantizationType.
+        let ids: Vec<u32> = BlockFormat::ALL.iter().map(|f| f.ggml_type()).collect();
+        assert_eq!(ids, vec![8, 2, 3, 6, 7, 12, 13, 14]);
+        for f in BlockFormat::ALL {
+            assert_eq!(BlockFormat::from_ggml_type(f.ggml_type()), Some(f));
+        }
+        // F32, F16, Q8_1, Q2_K, Q3_K, Q8_K, BF16 and unknown ids are not block formats of the engine.
+        for id in [0, 1, 4, 5, 9, 10, 11, 15, 16, 30, 39, u32::MAX] {
+            assert_eq!(BlockFormat::from_ggml_type(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn rows_that_are_no_whole_super_block_fall_back_as_llama_cpp_does() {
+        // Gemma-3-270M's 640-wide rows: its Q4_K_M file stores them as Q5_0 (Q4_K asked) and Q8_0 (Q6_K).
+        assert_eq!(BlockFormat::Q4K.for_row_length(640), Some(BlockFormat::Q5_0));
+        assert_eq!(BlockFormat::Q5K.for_row_length(640), Some(BlockFormat::Q5_1));
+        assert_eq!(BlockFormat::Q6K.for_row_length(640), Some(BlockFormat::Q8_0));
+        assert_eq!(BlockFormat::Q6K.for_row_length(2048), Some(BlockFormat::Q6K));
+        assert_eq!(BlockFormat::Q4_0.for_row_length(576), Some(BlockFormat::Q4_0));
+        assert_eq!(BlockFormat::Q4K.for_row_length(100), None);
+        assert_eq!(BlockFormat::Q8_0.for_row_length(33), None);
+    }
+
+    #[test]
+    fn dequantize_row_checks_the_row_length() {
+        let x: Vec<f32> = (0..256).map(|i| (i as f32 - 128.0) / 32.0).collect();
+        for f in BlockFormat::ALL {
+            let mut bytes = Vec::new();
+            quantize(f, &x, &mut bytes);
+            assert_eq!(f.row_bytes(256), Some(bytes.len()));
+            let mut out = vec![f32::NAN; 256];
+            dequantize_row(f, &bytes, &mut out).unwrap();
+            let mut want = vec![0.0; 256];
+            dequantize(f, &bytes, &mut want);
+            assert_eq!(out, want);
+            let short = dequantize_row(f, &bytes[..bytes.len() - 1], &mut out).unwrap_err();
+            assert!(short.to_string().contains("bytes"), "{short}");
+            let mut odd = vec![0.0; 255];
+            let partial = dequantize_row(f, &bytes, &mut odd).unwrap_err();
+            assert!(partial.to_string().contains("whole number"), "{partial}");
+        }
     }
 
     #[test]
@@ -338,16 +629,22 @@ mod tests {
                 .enumerate()
                 .map(|(i, q)| *q as f32 * q8.d[i / BLOCK])
                 .collect();
-        for format in [BlockFormat::Q8_0, BlockFormat::Q4_0, BlockFormat::Q4_1] {
+        for format in [
+            BlockFormat::Q8_0,
+            BlockFormat::Q4_0,
+            BlockFormat::Q4_1,
+            BlockFormat::Q5_0,
+            BlockFormat::Q5_1,
+        ] {
             let mut bytes = Vec::new();
             quantize(format, &x, &mut bytes);
             assert_eq!(bytes.len(), 3 * format.block_bytes());
             let mut back = vec![0.0; 96];
             dequantize(format, &bytes, &mut back);
-            let step = if format == BlockFormat::Q8_0 {
-                11.0 / 7.0 / 127.0
-            } else {
-                22.0 / 7.0 / 15.0
+            let step = match format {
+                BlockFormat::Q8_0 => 11.0 / 7.0 / 127.0,
+                BlockFormat::Q5_0 | BlockFormat::Q5_1 => 22.0 / 7.0 / 31.0,
+                _ => 22.0 / 7.0 / 15.0,
             };
             for (a, b) in x.iter().zip(&back) {
                 assert!((a - b).abs() <= step * 1.01, "{format:?}: {a} vs {b}");

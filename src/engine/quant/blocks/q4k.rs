@@ -18,23 +18,21 @@
 
 use half::f16;
 
+use super::f16_at;
+
 /// Weights a super-block.
 pub const QK_K: usize = 256;
 /// Bytes a super-block.
 pub const BLOCK_BYTES: usize = 4 + 12 + QK_K / 2;
 /// Weights a sub-block (one scale and one minimum).
-const SUB: usize = 32;
+pub(super) const SUB: usize = 32;
 
 /// ggml's `nearest_int`: round to nearest, ties to even, by adding 1.5 * 2^23 and reading the mantissa
 /// (exact for |v| < 2^22; other inputs give ggml's same garbage instead of a panic).
 #[inline]
-fn nearest_int(v: f32) -> i32 {
+pub(super) fn nearest_int(v: f32) -> i32 {
     let bits = (v + 12_582_912.0f32).to_bits() as i32;
     (bits & 0x007f_ffff) - 0x0040_0000
-}
-
-fn f16_at(bytes: &[u8], at: usize) -> f32 {
-    f16::from_le_bytes([bytes[at], bytes[at + 1]]).to_f32()
 }
 
 /// ggml's `make_qkx2_quants` with `use_mad = false`: codes `l` in `0..=nmax` and `(scale, min)` with
@@ -153,65 +151,77 @@ pub fn unpack_scales(s: &[u8]) -> ([u8; 8], [u8; 8]) {
     (sc, m)
 }
 
+/// One super-block of 256 weights quantized with a 6-bit scale and minimum per sub-block of 32, as
+/// ggml's `quantize_row_q4_K_ref` and `quantize_row_q5_K_ref` share it: per sub-block
+/// `make_qkx2_quants` with weights `sqrt(mean(x^2)) + |x|` (grid `rmin + 0.1 * is`, `is` in
+/// `0..=nstep`), the scales and minimums rounded to 6 bits against their maxima (`d = max_scale / 63`,
+/// `dmin = max_min / 63`, stored as f16), then every code recomputed from the stored values:
+/// `code = clamp(round((x + dmin * m) / (d * sc)), 0, nmax)`. Returns the codes, `d`, `dmin` and the
+/// 12 packed scale bytes.
+pub(super) fn quantize_scales_mins(xb: &[f32], nmax: i32, rmin: f32, nstep: i32) -> ([u8; QK_K], f16, f16, [u8; 12]) {
+    let mut codes = [0u8; QK_K];
+    let mut scales = [0.0f32; QK_K / SUB];
+    let mut mins = [0.0f32; QK_K / SUB];
+    let (mut max_scale, mut max_min) = (0.0f32, 0.0f32);
+    for j in 0..QK_K / SUB {
+        let xs = &xb[j * SUB..(j + 1) * SUB];
+        let mut sum_x2 = 0.0f32;
+        for v in xs {
+            sum_x2 += v * v;
+        }
+        let av_x = (sum_x2 / SUB as f32).sqrt();
+        let mut weights = [0.0f32; SUB];
+        for (w, v) in weights.iter_mut().zip(xs) {
+            *w = av_x + v.abs();
+        }
+        let (scale, min) = make_qkx2_quants(xs, &weights, nmax, rmin, 0.1, nstep, &mut codes[j * SUB..(j + 1) * SUB]);
+        scales[j] = scale;
+        mins[j] = min;
+        if scale > max_scale {
+            max_scale = scale;
+        }
+        if min > max_min {
+            max_min = min;
+        }
+    }
+    let inv_scale = if max_scale > 0.0 { 63.0 / max_scale } else { 0.0 };
+    let inv_min = if max_min > 0.0 { 63.0 / max_min } else { 0.0 };
+    let mut packed = [0u8; 12];
+    for j in 0..QK_K / SUB {
+        // `as u8` wraps like C's conversion to uint8_t before the clamp to 63.
+        let ls = (nearest_int(inv_scale * scales[j]) as u8).min(63);
+        let lm = (nearest_int(inv_min * mins[j]) as u8).min(63);
+        if j < 4 {
+            packed[j] = ls;
+            packed[j + 4] = lm;
+        } else {
+            packed[j + 4] = (ls & 0x0f) | ((lm & 0x0f) << 4);
+            packed[j - 4] |= (ls >> 4) << 6;
+            packed[j] |= (lm >> 4) << 6;
+        }
+    }
+    let d = f16::from_f32(max_scale / 63.0);
+    let dmin = f16::from_f32(max_min / 63.0);
+    // Requantize every sub-block against its 6-bit scale and minimum as stored.
+    for j in 0..QK_K / SUB {
+        let (sc, m) = scale_min(j, &packed);
+        let dj = d.to_f32() * sc as f32;
+        if dj == 0.0 {
+            continue;
+        }
+        let dm = dmin.to_f32() * m as f32;
+        for l in 0..SUB {
+            codes[j * SUB + l] = nearest_int((xb[j * SUB + l] + dm) / dj).clamp(0, nmax) as u8;
+        }
+    }
+    (codes, d, dmin, packed)
+}
+
 /// Quantizes `x` (a multiple of 256 long; a shorter tail is ignored) into Q4_K super-blocks, appending
-/// to `out`.
+/// to `out` (ggml's `make_qkx2_quants(32, 15, ..., -1, 0.1, 20)` per sub-block).
 pub fn quantize(x: &[f32], out: &mut Vec<u8>) {
     for xb in x.chunks_exact(QK_K) {
-        let mut codes = [0u8; QK_K];
-        let mut scales = [0.0f32; QK_K / SUB];
-        let mut mins = [0.0f32; QK_K / SUB];
-        let (mut max_scale, mut max_min) = (0.0f32, 0.0f32);
-        for j in 0..QK_K / SUB {
-            let xs = &xb[j * SUB..(j + 1) * SUB];
-            let mut sum_x2 = 0.0f32;
-            for v in xs {
-                sum_x2 += v * v;
-            }
-            let av_x = (sum_x2 / SUB as f32).sqrt();
-            let mut weights = [0.0f32; SUB];
-            for (w, v) in weights.iter_mut().zip(xs) {
-                *w = av_x + v.abs();
-            }
-            let (scale, min) = make_qkx2_quants(xs, &weights, 15, -1.0, 0.1, 20, &mut codes[j * SUB..(j + 1) * SUB]);
-            scales[j] = scale;
-            mins[j] = min;
-            if scale > max_scale {
-                max_scale = scale;
-            }
-            if min > max_min {
-                max_min = min;
-            }
-        }
-        let inv_scale = if max_scale > 0.0 { 63.0 / max_scale } else { 0.0 };
-        let inv_min = if max_min > 0.0 { 63.0 / max_min } else { 0.0 };
-        let mut packed = [0u8; 12];
-        for j in 0..QK_K / SUB {
-            // `as u8` wraps like C's conversion to uint8_t before the clamp to 63.
-            let ls = (nearest_int(inv_scale * scales[j]) as u8).min(63);
-            let lm = (nearest_int(inv_min * mins[j]) as u8).min(63);
-            if j < 4 {
-                packed[j] = ls;
-                packed[j + 4] = lm;
-            } else {
-                packed[j + 4] = (ls & 0x0f) | ((lm & 0x0f) << 4);
-                packed[j - 4] |= (ls >> 4) << 6;
-                packed[j] |= (lm >> 4) << 6;
-            }
-        }
-        let d = f16::from_f32(max_scale / 63.0);
-        let dmin = f16::from_f32(max_min / 63.0);
-        // Requantize every sub-block against its 6-bit scale and minimum as stored.
-        for j in 0..QK_K / SUB {
-            let (sc, m) = scale_min(j, &packed);
-            let dj = d.to_f32() * sc as f32;
-            if dj == 0.0 {
-                continue;
-            }
-            let dm = dmin.to_f32() * m as f32;
-            for l in 0..SUB {
-                codes[j * SUB + l] = nearest_int((xb[j * SUB + l] + dm) / dj).clamp(0, 15) as u8;
-            }
-        }
+        let (codes, d, dmin, packed) = quantize_scales_mins(xb, 15, -1.0, 20);
         out.extend_from_slice(&d.to_le_bytes());
         out.extend_from_slice(&dmin.to_le_bytes());
         out.extend_from_slice(&packed);
@@ -377,34 +387,6 @@ mod tests {
             for j in 0..8 {
                 assert_eq!(scale_min(j, &bytes), (sc[j], m[j]), "{bytes:?} sub-block {j}");
             }
-        }
-    }
-
-    #[test]
-    fn round_trip_is_close_and_the_dot_matches_the_dequantized_dot() {
-        let x: Vec<f32> = (0..512).map(|i| ((i * 37 % 101) as f32 - 40.0) / 17.0).collect();
-        let act: Vec<f32> = (0..512).map(|i| ((i * 13 % 29) as f32 - 14.0) / 5.0).collect();
-        let mut bytes = Vec::new();
-        quantize(&x, &mut bytes);
-        assert_eq!(bytes.len(), 2 * BLOCK_BYTES);
-        let mut back = vec![0.0; 512];
-        dequantize(&bytes, &mut back);
-        // 15 steps over each sub-block's range, plus the 6-bit rounding of scale and minimum.
-        let range = 100.0 / 17.0;
-        for (a, b) in x.iter().zip(&back) {
-            assert!((a - b).abs() <= range / 15.0, "{a} vs {b}");
-        }
-        let q8 = quantize_q8k_row(&act);
-        let act_deq: Vec<f32> =
-            q8.q.iter()
-                .enumerate()
-                .map(|(i, q)| *q as f32 * q8.d[i / QK_K])
-                .collect();
-        let want: f64 = back.iter().zip(&act_deq).map(|(a, b)| *a as f64 * *b as f64).sum();
-        let got = dot_row(&bytes, &q8) as f64;
-        assert!((got - want).abs() < 1e-3 * (1.0 + want.abs()), "{got} vs {want}");
-        for (c, s) in q8.q.chunks(16).zip(&q8.bsums) {
-            assert_eq!(c.iter().map(|&v| v as i16).sum::<i16>(), *s);
         }
     }
 

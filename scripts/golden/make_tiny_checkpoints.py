@@ -1,0 +1,300 @@
+"""Makes tiny random-weight decoder checkpoints (one per architecture) with golden logits, for loader tests.
+
+    python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT]    (default tests/fixtures)
+
+Writes OUT_ROOT/tiny-llama, tiny-qwen2 and tiny-gemma3, each self-contained:
+  config.json, generation_config.json  as transformers' save_pretrained writes them
+  model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
+  tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
+  golden.json                          PyTorch logits for 3 prompts, every position, the whole vocabulary
+
+The weights are not the library's small-std initialisation: norms, biases and matrices get O(1)
+random values so that the logits spread over several units and a wrong convention (a norm weight used
+as w instead of 1 + w, a missing bias, the wrong RoPE base of a layer, a window off by one) moves them by
+far more than any test tolerance. Deterministic: same script, same versions, byte-identical files.
+"""
+
+import json
+import os
+import sys
+
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (
+    Gemma3ForCausalLM,
+    Gemma3TextConfig,
+    LlamaConfig,
+    LlamaForCausalLM,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_json import dump_json, f32  # noqa: E402
+
+SEED = 20240611
+
+# Training text for the tokenizers: a few lines of warehouse English, digits, punctuation and code.
+CORPUS = [
+    "Move the pallet left of bay seven, then scan the label and report back.",
+    "The robot picks 12 boxes from aisle 4 and stacks them on pallet 31.",
+    "Stop! Do not move the forklift until the aisle is clear.",
+    "Order 4521 ships on Monday; order 4522 ships on Tuesday at 09:30.",
+    "Which bay is left of bay seven? Bay six is left of bay seven.",
+    "Once upon a time, in a small village by the sea, there lived an old fisherman.",
+    "The quick brown fox jumps over the lazy dog. The lazy dog sleeps in the sun.",
+    "def add(a, b):\n    return a + b\n\nprint(add(2, 3))\n",
+    "You are a helpful assistant. Answer briefly and clearly.",
+    "Temperature in the cold room: -18 degrees. Humidity: 45%. Status: OK.",
+    "Please bring the red box to the loading dock and put it next to the blue one.",
+    "Scan, lift, turn, move, drop: the five steps of every pick.",
+]
+
+# SmolLM2-style chat template (the same text as the SmolLM2 GGUF's tokenizer.chat_template).
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
+    "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+# Gemma-style chat template (as Gemma 3 instruction-tuned models use).
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
+)
+
+PROMPTS = [
+    "Move the pallet left of bay seven.",
+    "Order 90210 ships at 7:45 (not 8:00), café déjà vu 🙂!",
+    "<|im_start|>user\nWhich bay?<|im_end|>\n<|im_start|>assistant\n",
+]
+GEMMA_PROMPTS = [
+    "Move the pallet left of bay seven.",
+    "Order 90210 ships at 7:45 (not 8:00), café déjà vu 🙂!",
+    "<start_of_turn>user\nWhich bay is left of bay seven, the one by the door?<end_of_turn>\n<start_of_turn>model\n",
+]
+
+# Qwen2's pre-tokenizer split pattern (from its published tokenizer.json).
+QWEN2_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+
+def byte_level_bpe(kind: str, vocab_size: int) -> Tokenizer:
+    """GPT-2 style byte-level BPE: `llama` splits digits one by one as SmolLM2 does, `qwen2` uses Qwen2's regex."""
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    tok = Tokenizer(models.BPE())
+    if kind == "llama":
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+        )
+    else:
+        tok.normalizer = normalizers.NFC()
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(pattern=_regex(QWEN2_SPLIT), behavior="isolated", invert=False),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(CORPUS, trainer=trainer)
+    return tok
+
+
+def _regex(pattern: str):
+    from tokenizers import Regex
+
+    return Regex(pattern)
+
+
+def sentencepiece_bpe(trained_tokens: int) -> Tokenizer:
+    """Gemma-style BPE: spaces become '▁', unknown characters fall back to <0xXX> byte tokens, BOS is added."""
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]
+    tok = Tokenizer(models.BPE(byte_fallback=True))
+    tok.normalizer = normalizers.Replace(" ", "▁")
+    tok.pre_tokenizer = pre_tokenizers.Split("▁", behavior="merged_with_next")
+    trainer = trainers.BpeTrainer(vocab_size=trained_tokens, limit_alphabet=60, show_progress=False)
+    tok.train_from_iterator(CORPUS, trainer=trainer)
+    # Renumber: special tokens, then the 256 byte-fallback tokens, then the trained pieces in their order.
+    spec = json.loads(tok.to_str())
+    trained = sorted(spec["model"]["vocab"].items(), key=lambda kv: kv[1])
+    vocab = {}
+    for t in specials + [f"<0x{b:02X}>" for b in range(256)] + [t for t, _ in trained]:
+        vocab.setdefault(t, len(vocab))
+    spec["model"]["vocab"] = vocab
+    spec["model"]["byte_fallback"] = True
+    spec["model"]["unk_token"] = "<unk>"
+    spec["added_tokens"] = [
+        {"id": vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+         "normalized": False, "special": True}
+        for t in specials
+    ]
+    spec["decoder"] = {
+        "type": "Sequence",
+        "decoders": [
+            {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+            {"type": "ByteFallback"},
+            {"type": "Fuse"},
+        ],
+    }
+    spec["post_processor"] = {
+        "type": "TemplateProcessing",
+        "single": [{"SpecialToken": {"id": "<bos>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+        "pair": [
+            {"SpecialToken": {"id": "<bos>", "type_id": 0}},
+            {"Sequence": {"id": "A", "type_id": 0}},
+            {"Sequence": {"id": "B", "type_id": 1}},
+        ],
+        "special_tokens": {"<bos>": {"id": "<bos>", "ids": [vocab["<bos>"]], "tokens": ["<bos>"]}},
+    }
+    return Tokenizer.from_str(json.dumps(spec, ensure_ascii=False))
+
+
+def randomize(model: torch.nn.Module, seed: int, norm_offset: bool) -> None:
+    """Overwrites every parameter from a seeded generator (see the module doc for why O(1) values).
+
+    Matrices ~ N(0, 1/fan_in), embeddings ~ N(0, 1), biases ~ N(0, 0.5^2); norm weights ~ 1 + N(0, 0.3^2)
+    as a multiplier, or N(0, 0.3^2) when the architecture stores them as an offset from 1 (Gemma).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
+            if "norm" in name:
+                vals = 0.3 * torch.randn(p.shape, generator=gen)
+                p.copy_(vals if norm_offset else 1.0 + vals)
+            elif name.endswith(".bias"):
+                p.copy_(0.5 * torch.randn(p.shape, generator=gen))
+            elif "embed_tokens" in name:
+                p.copy_(torch.randn(p.shape, generator=gen))
+            else:
+                p.copy_(torch.randn(p.shape, generator=gen) / p.shape[1] ** 0.5)
+
+
+def write_tokenizer_config(out: str, tok: Tokenizer, bos: str | None, eos: str, template: str) -> None:
+    cfg = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": bos,
+        "eos_token": eos,
+        "pad_token": eos,
+        "add_bos_token": bos is not None,
+        "chat_template": template,
+        "model_max_length": 128,
+    }
+    dump_json(os.path.join(out, "tokenizer_config.json"), cfg)
+
+
+def golden(model, tok: Tokenizer, prompts: list[str], about: str) -> dict:
+    model.eval()
+    rows = []
+    for text in prompts:
+        ids = tok.encode(text).ids
+        with torch.no_grad():
+            logits = model(torch.tensor([ids])).logits[0]
+        rows.append({"text": text, "ids": ids, "logits": [[f32(v) for v in row] for row in logits.tolist()]})
+    return {
+        "about": about,
+        "versions": versions(),
+        "vocab_size": model.config.vocab_size,
+        "prompts": rows,
+    }
+
+
+def versions() -> dict:
+    import tokenizers
+    import transformers
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__, "tokenizers": tokenizers.__version__}
+
+
+def save(model, tok: Tokenizer, out: str, prompts, about: str, bos, eos, template) -> None:
+    os.makedirs(out, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    tok.save(os.path.join(out, "tokenizer.json"))
+    write_tokenizer_config(out, tok, bos, eos, template)
+    g = golden(model, tok, prompts, about)
+    # Round trip: the saved folder must give the same logits as the model in memory.
+    again = type(model).from_pretrained(out, dtype=torch.float32, attn_implementation="eager")
+    g2 = golden(again, tok, prompts, about)
+    if g != g2:
+        import numpy as np
+        d = max(float(np.abs(np.array(a["logits"]) - np.array(b["logits"])).max()) for a, b in zip(g["prompts"], g2["prompts"]))
+        raise SystemExit(f"{out}: reloaded checkpoint gives other logits (max abs difference {d})")
+    dump_json(os.path.join(out, "golden.json"), g, compact=True)
+    print(out, {p["text"][:20]: len(p["ids"]) for p in g["prompts"]})
+
+
+def main(root: str) -> None:
+    # --- tiny-llama: SmolLM2-like (GQA, SiLU gated MLP, RMSNorm), untied output head.
+    tok = byte_level_bpe("llama", 384)
+    v = tok.get_vocab_size()
+    cfg = LlamaConfig(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rms_norm_eps=1e-5,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, tie_word_embeddings=False,
+        bos_token_id=tok.token_to_id("<|im_start|>"), eos_token_id=tok.token_to_id("<|im_end|>"),
+        pad_token_id=tok.token_to_id("<|endoftext|>"),
+    )
+    torch.manual_seed(SEED)
+    m = LlamaForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, SEED + 1, norm_offset=False)
+    save(m, tok, os.path.join(root, "tiny-llama"), PROMPTS,
+         "tiny random Llama (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, untied head, RoPE base 1e4); "
+         "logits[position][token] from PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
+         None, "<|im_end|>", CHATML_TEMPLATE)
+
+    # --- tiny-qwen2: Llama with q/k/v biases, tied embeddings, RoPE base 1e6.
+    tok = byte_level_bpe("qwen2", 400)
+    v = tok.get_vocab_size()
+    cfg = Qwen2Config(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, tie_word_embeddings=True,
+        use_sliding_window=False, bos_token_id=None, eos_token_id=tok.token_to_id("<|im_end|>"),
+        pad_token_id=tok.token_to_id("<|endoftext|>"),
+    )
+    torch.manual_seed(SEED)
+    m = Qwen2ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, SEED + 2, norm_offset=False)
+    save(m, tok, os.path.join(root, "tiny-qwen2"), PROMPTS,
+         "tiny random Qwen2 (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, q/k/v biases, tied head, RoPE base 1e6); "
+         "logits[position][token] from PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
+         None, "<|im_end|>", CHATML_TEMPLATE)
+
+    # --- tiny-gemma3: sliding window 4, layers [sliding, sliding, full], local RoPE base 1e4, global 1e6,
+    # query_pre_attn_scalar 16 (not head_dim 8, so a loader that ignores it fails), embeddings scaled by sqrt(d).
+    tok = sentencepiece_bpe(250)
+    v = tok.get_vocab_size()
+    cfg = Gemma3TextConfig(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rms_norm_eps=1e-6,
+        sliding_window=4, layer_types=["sliding_attention", "sliding_attention", "full_attention"], sliding_window_pattern=3,
+        rope_parameters={
+            "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+            "full_attention": {"rope_type": "default", "rope_theta": 1000000.0},
+        },
+        query_pre_attn_scalar=16, final_logit_softcapping=None, attn_logit_softcapping=None,
+        tie_word_embeddings=True, pad_token_id=tok.token_to_id("<pad>"), eos_token_id=tok.token_to_id("<eos>"),
+        bos_token_id=tok.token_to_id("<bos>"),
+    )
+    torch.manual_seed(SEED)
+    m = Gemma3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, SEED + 3, norm_offset=True)
+    save(m, tok, os.path.join(root, "tiny-gemma3"), GEMMA_PROMPTS,
+         "tiny random Gemma 3 text model (3 layers: sliding, sliding, full; sliding_window 4; d 32; 4 query / 2 KV "
+         "heads, head_dim 8; query_pre_attn_scalar 16; RoPE base 1e4 local, 1e6 global; norms stored as offset from 1; "
+         "q/k norms; embeddings scaled by sqrt(32); GELU-tanh gated MLP; tied head); logits[position][token] from "
+         "PyTorch f32 eager attention; ids from tokenizer.json (BOS added by its post-processor)",
+         "<bos>", "<eos>", GEMMA_TEMPLATE)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures")

@@ -1,0 +1,360 @@
+//! The binary's side of the split: flags -> typed plan -> library call -> terminal tables, progress
+//! and the exit code (0 pass, 1 gate failed, 2 bad input or usage, 3 internal error; a closed stdout
+//! ends quietly with 0).
+
+pub mod args;
+pub mod output;
+pub mod plan;
+pub mod progress;
+pub mod tables;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use shakedown::analysis::gate::Verdict;
+use shakedown::analysis::summary::Summary;
+use shakedown::engine::Scheme;
+use shakedown::Error;
+
+use args::{Command, Format};
+use output::{out, outln};
+use plan::{check_seconds, init_threads, load_suite};
+
+/// Runs one command; the exit code follows its outcome.
+pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
+    let bars = progress::Bars::new();
+    match command {
+        Command::Run(args) => {
+            let plan = plan::plan(&args.common, Some(&args), args.sustain_seconds)?;
+            let outcome = shakedown::run::run(&plan, &bars)?;
+            finish(&outcome.summary, outcome.gate.as_ref(), &outcome.dir)
+        }
+        Command::Sustain(args) => {
+            let plan = plan::plan(&args.common, None, args.sustain_seconds)?;
+            let outcome = shakedown::run::run(&plan, &bars)?;
+            out(&tables::sustain(&outcome.summary))?;
+            outln(&format!("run directory: {}", outcome.dir.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => match &args.baseline {
+            None => {
+                let (summary, gate) = shakedown::run::rundir::rerender(&args.run)?;
+                finish(&summary, gate.as_ref(), &args.run)
+            }
+            Some(baseline) => {
+                if let Some(d) = args.baseline_max_drop.filter(|d| !(d.is_finite() && *d >= 0.0)) {
+                    return Err(Error::input(
+                        "--baseline-max-drop",
+                        format!("{d}: expected zero or more points"),
+                    ));
+                }
+                let r =
+                    shakedown::run::rundir::regate(&args.run, baseline, args.baseline_max_drop, args.allow_mismatch)?;
+                for m in &r.mismatches {
+                    outln(&format!("note: the baseline's {}", m.describe()))?;
+                }
+                out(&tables::run_table(&r.summary, Some(&r.verdict)))?;
+                out(&tables::verdict(&r.verdict))?;
+                let files: Vec<String> = r.files.iter().map(|f| f.display().to_string()).collect();
+                outln(&format!(
+                    "wrote {} (the run's own summary.json, junit.xml and summary.md are unchanged)",
+                    files.join(", ")
+                ))?;
+                Ok(exit_for(Some(&r.verdict)))
+            }
+        },
+        Command::Compare(args) => {
+            let runs = args
+                .runs
+                .iter()
+                .map(|d| shakedown::run::rundir::read(d))
+                .collect::<Result<Vec<_>, _>>()?;
+            let c = shakedown::run::compare::compare(&runs, args.allow_mismatch)?;
+            match args.format {
+                Format::Table => out(&tables::compare(&c, false))?,
+                Format::Md => out(&tables::compare(&c, true))?,
+                Format::Json => outln(&pretty_json(&c)?)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge(args) => {
+            init_threads(None)?;
+            let shards: Vec<&std::path::Path> = args.shards.iter().map(PathBuf::as_path).collect();
+            if !args.force && std::fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some()) {
+                return Err(Error::input(
+                    "--out",
+                    format!(
+                        "{} already holds a run; choose another directory or pass --force to overwrite it",
+                        args.out.display()
+                    ),
+                ));
+            }
+            let (summary, gate) = shakedown::run::merge::merge(&shards, &args.out, args.force)?;
+            finish(&summary, gate.as_ref(), &args.out)
+        }
+        Command::Bench(args) => {
+            let list = |flag: &str, v: &str| -> Result<Vec<usize>, Error> {
+                v.split(',')
+                    .map(|p| p.trim().parse::<usize>().ok().filter(|n| *n > 0))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| Error::input(flag, format!("'{v}': expected positive integers separated by commas")))
+            };
+            check_seconds("--seconds", args.seconds)?;
+            let suite = load_suite(None)?;
+            let schemes = shakedown::engine::quant::scheme::parse_scheme_list(&args.schemes)
+                .map_err(|m| Error::input("--schemes", m))?;
+            if let Some(model) = &args.model {
+                let source = shakedown::engine::ModelSource::open(model)?;
+                if source.kind() == shakedown::engine::ModelKind::Decoder {
+                    let opts = shakedown::probe::bench_decoder::DecoderBenchOptions {
+                        schemes,
+                        threads: list("--threads", &args.threads)?,
+                        prompt_tokens: list("--prompt-tokens", &args.prompt_tokens)?,
+                        gen_tokens: list("--gen-tokens", &args.gen_tokens)?,
+                        sequences: args.sequences,
+                        seconds: args.seconds,
+                        calibration: suite
+                            .split("calibration")
+                            .iter()
+                            .take(shakedown::run::CALIBRATION_TEXTS)
+                            .map(|e| e.text.clone())
+                            .collect(),
+                    };
+                    let rows = shakedown::probe::bench_decoder::bench_decoder(&source, &opts)?;
+                    let kernels = shakedown::engine::kernels::kernels().name();
+                    if args.json {
+                        outln(&pretty_json(&rows)?)?;
+                    } else {
+                        out(&shakedown::probe::bench_decoder::render_decoder(&rows, kernels))?;
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            let texts = suite.split("test").iter().take(256).map(|e| e.text.clone()).collect();
+            let model = match args.model {
+                Some(m) => m,
+                None => plan::model_path(&plan::model_spec(None, &suite)?, &suite, &bars)?,
+            };
+            let opts = shakedown::probe::bench::BenchOptions {
+                model,
+                schemes,
+                batches: list("--batches", &args.batches)?,
+                threads: list("--threads", &args.threads)?,
+                seconds: args.seconds,
+                texts,
+            };
+            let mut rows = shakedown::probe::bench::bench(&opts, &bars)?;
+            if args.retrieval {
+                let data = plan::retrieval_bench_data()?;
+                rows.extend(shakedown::probe::bench_retrieval::bench_retrieval(&opts, &data, &bars)?);
+            }
+            let kernels = shakedown::engine::kernels::kernels().name();
+            if args.json {
+                outln(&pretty_json(&rows)?)?;
+            } else {
+                out(&tables::bench(&rows, kernels))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(args) => {
+            let scheme = plan::scheme(&args.scheme)?;
+            if args.out.exists() && !args.force {
+                return Err(Error::input(
+                    args.out.display(),
+                    "already exists; pass --force to replace it",
+                ));
+            }
+            let mut source = shakedown::engine::ModelSource::open(&args.model)?;
+            if let Some(a) = &args.adapter {
+                source = source.with_adapter(a)?;
+            }
+            shakedown::engine::export::export_gguf(&source, scheme, &args.out)?;
+            eprintln!("wrote {} ({scheme})", args.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect(args) => {
+            init_threads(None)?;
+            let scheme = plan::scheme(&args.scheme)?;
+            let suite = load_suite(args.suite.as_deref())?;
+            let model = match &args.model {
+                Some(m) => m.clone(),
+                None => plan::model_path(&plan::model_spec(None, &suite)?, &suite, &bars)?,
+            };
+            let texts: Vec<&str> = suite.split("test").iter().take(64).map(|e| e.text.as_str()).collect();
+            let calibration: Vec<&str> = suite
+                .split("calibration")
+                .iter()
+                .take(shakedown::run::CALIBRATION_TEXTS)
+                .map(|e| e.text.as_str())
+                .collect();
+            let files = shakedown::engine::ModelFiles::load(&model)?;
+            let inspection = shakedown::probe::inspect::inspect(&files, scheme, &texts, &calibration)?;
+            if args.json {
+                outln(&pretty_json(&inspection)?)?;
+            } else {
+                out(&tables::inspect(&inspection))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Corrupt(args) => {
+            init_threads(args.threads)?;
+            let registry = shakedown::corrupt::RegistryOptions {
+                domain: Some(args.domain.clone()),
+                domain_origin: "--domain".into(),
+                channel: args.channel.config()?,
+            };
+            let stdout = std::io::stdout().lock();
+            let spec = &args.corruptions;
+            match &args.input {
+                Some(path) => {
+                    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+                    let input = std::io::BufReader::new(file);
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, stdout)?
+                }
+                None => {
+                    let input = std::io::stdin().lock();
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, stdout)?
+                }
+            };
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Corruptions(args) => {
+            let suite = load_suite(args.suite.as_deref())?;
+            let texts: Vec<(String, String)> = suite
+                .split("test")
+                .iter()
+                .map(|e| (e.id.clone(), e.text.clone()))
+                .collect();
+            let registry = shakedown::corrupt::RegistryOptions {
+                domain: suite.file.domain.clone(),
+                domain_origin: format!("{}: field domain", suite.origin()),
+                channel: None,
+            };
+            if args.throughput {
+                check_seconds("--seconds", args.seconds)?;
+                let rows = shakedown::corrupt::cli::throughput(&registry, &texts, args.seconds)?;
+                if args.json {
+                    outln(&pretty_json(&rows)?)?;
+                } else {
+                    out(&shakedown::corrupt::cli::render_throughput(&rows, &suite.file.name))?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let families = shakedown::corrupt::cli::describe_families(&registry, &texts, args.seed)?;
+            if args.json {
+                outln(&pretty_json(&families)?)?;
+            } else {
+                out(&shakedown::corrupt::cli::render_families(&families, &suite.file.name))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schemes => {
+            let mut text = format!("{:<22} {:>12} {:>10}  what\n", "scheme", "bits/weight*", "at 384**");
+            for name in shakedown::engine::quant::scheme::ALL_SCHEMES {
+                let scheme: Scheme = name.parse().map_err(Error::Internal)?;
+                let bits = |n: usize| {
+                    scheme
+                        .bits_per_weight(n)
+                        .map_or("as stored".to_string(), |b| format!("{b:.3}"))
+                };
+                text.push_str(&format!(
+                    "{name:<22} {:>12} {:>10}  {}\n",
+                    bits(1536),
+                    bits(384),
+                    scheme.describe()
+                ));
+            }
+            text.push_str(
+                "*  for a 1536-wide row (a whole number of every group and block); RTN/AWQ scales and minimums as f32\n\
+                 ** for a 384-wide row (most of all-MiniLM-L6-v2's Linears): Q4_K pads it to two 256-weight super-blocks\n\
+                 bits of the format itself; a kernel's layout can differ (AVX-512 VNNI keeps Q4_K's 6-bit scales in bytes: \
+                 +2.8%); runs and bench report the bytes stored\n",
+            );
+            out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict(args) => predict(args, &bars),
+    }
+}
+
+/// `shakedown predict`: the model (flag, else the suite's), calibration texts when the scheme needs
+/// them (a file, else the suite's calibration split), the suite's task when a suite is given.
+fn predict(args: args::PredictArgs, bars: &progress::Bars) -> Result<ExitCode, Error> {
+    init_threads(args.threads)?;
+    let scheme = plan::scheme(&args.scheme)?;
+    let suite = load_suite(args.suite.as_deref())?;
+    let spec = plan::model_spec(args.model.as_deref(), &suite)?;
+    let model = plan::model_path(&spec, &suite, bars)?;
+    let calibration: Vec<String> = match &args.calibration {
+        Some(path) => shakedown::error::read_to_string(path)?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(String::from)
+            .collect(),
+        None if args.suite.is_some() => suite
+            .split("calibration")
+            .iter()
+            .take(shakedown::run::CALIBRATION_TEXTS)
+            .map(|e| e.text.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    if scheme.needs_calibration() && calibration.is_empty() {
+        return Err(Error::input(
+            "--scheme",
+            format!("{scheme} needs calibration texts: pass --calibration FILE (one text a line) or --suite DIR"),
+        ));
+    }
+    let opts = shakedown::probe::predict::PredictOptions {
+        model: &model,
+        adapter: spec.adapter.as_deref(),
+        scheme,
+        calibration: &calibration,
+        suite: args.suite.is_some().then_some(&suite),
+    };
+    let stdin = std::io::stdin();
+    shakedown::probe::predict::predict(&opts, stdin.lock(), std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `value` as indented JSON.
+fn pretty_json(value: &impl serde::Serialize) -> Result<String, Error> {
+    serde_json::to_string_pretty(value).map_err(|e| Error::Internal(format!("JSON output: {e}")))
+}
+
+fn exit_for(gate: Option<&Verdict>) -> ExitCode {
+    ExitCode::from(if gate.is_none_or(|g| g.passed) { 0 } else { 1 })
+}
+
+/// Prints the table and the verdict; the exit code follows the gate (shards always exit 0).
+fn finish(summary: &Summary, gate: Option<&Verdict>, dir: &std::path::Path) -> Result<ExitCode, Error> {
+    out(&tables::run_table(summary, gate))?;
+    if let Some(r) = &summary.retrieval {
+        out(&tables::retrieval(r))?;
+    }
+    if let Some(shard) = &summary.meta.shard {
+        outln(&format!(
+            "gate: not evaluated for shard {shard}; join the shards with `shakedown merge`"
+        ))?;
+    }
+    if let Some(g) = gate {
+        out(&tables::verdict(g))?;
+    }
+    outln(&format!("run directory: {}", dir.display()))?;
+    Ok(exit_for(gate))
+}
+
+/// What to tell the user after an error, besides the error itself.
+pub fn hint(e: &Error) -> Option<&'static str> {
+    let text = e.to_string();
+    if matches!(e, Error::Incomparable { .. }) {
+        return Some("pass --allow-mismatch to compare them anyway");
+    }
+    if text.contains("gave no output line within") {
+        return Some(
+            "a command that buffers its output answers only when the buffer fills: make it flush each line \
+             (sed -u, python3 -u, or stdbuf -oL CMD)",
+        );
+    }
+    None
+}

@@ -1,0 +1,26 @@
+//! Writing to stdout as Unix tools do: a closed pipe (`shakedown ... | head`) ends the command
+//! quietly with exit 0, so every write goes through here instead of `print!` (which panics on it).
+
+use std::io::Write;
+use std::path::Path;
+
+use shakedown::Error;
+
+/// Writes `text` to stdout; a closed pipe becomes an `Io` error that `is_closed_pipe` recognises.
+pub fn out(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+        .map_err(|e| Error::io(Path::new("<stdout>"), e))
+}
+
+/// `text` and a newline.
+pub fn outln(text: &str) -> Result<(), Error> {
+    out(&format!("{text}\n"))
+}
+
+/// True when the error is a write to a reader that went away.
+pub fn is_closed_pipe(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+}

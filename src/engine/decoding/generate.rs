@@ -1,0 +1,158 @@
+//! Generation for many requests at once: up to `BATCH` sequences are decoded together (one packed
+//! forward step feeds each active sequence its last token, and the prompts of sequences that join),
+//! and a finished sequence's slot is taken by the next request (continuous batching). Each request's
+//! tokens depend only on its own prompt, sampling settings and constraint.
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::sampling::{choose, Context};
+use super::{DecoderModel, BATCH};
+use crate::engine::api::{Acceptance, Finish, GenerateRequest, Generation, Sampling};
+use crate::engine::layers::attention::KvCache;
+use crate::error::Result;
+
+/// A sequence being decoded.
+struct Active {
+    request: usize,
+    cache: KvCache,
+    prompt_tokens: usize,
+    /// Tokens to feed at the next step (the prompt first, then the last generated token).
+    feed: Vec<u32>,
+    generated: usize,
+    bytes: Vec<u8>,
+    rng: StdRng,
+    first_token: Option<Duration>,
+}
+
+impl DecoderModel {
+    /// Generates for every request; results in request order.
+    pub fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+        let start = Instant::now();
+        let layers = self.decoder.config.layers;
+        let mut results: Vec<Option<Generation>> = vec![None; requests.len()];
+        let mut prompts = Vec::with_capacity(requests.len());
+        for r in requests {
+            let ids = self.encode(&r.prompt)?;
+            self.check_length(ids.len() + r.max_tokens)?;
+            prompts.push(ids);
+        }
+        let mut next = 0;
+        let mut active: Vec<Active> = Vec::new();
+        loop {
+            while active.len() < BATCH && next < requests.len() {
+                let seed = match requests[next].sampling {
+                    Sampling::Sample { seed, .. } => seed,
+                    Sampling::Greedy => 0,
+                };
+                let prompt = std::mem::take(&mut prompts[next]);
+                active.push(Active {
+                    request: next,
+                    cache: KvCache::new(layers),
+                    prompt_tokens: prompt.len(),
+                    feed: prompt,
+                    generated: 0,
+                    bytes: Vec::new(),
+                    rng: StdRng::seed_from_u64(seed),
+                    first_token: None,
+                });
+                next += 1;
+            }
+            if active.is_empty() {
+                break;
+            }
+            // Requests that may not generate at all finish before any forward step.
+            let mut i = 0;
+            while i < active.len() {
+                let r = &requests[active[i].request];
+                let done_by_constraint = r.constraint.is_some_and(|c| c.accepts("") == Acceptance::Complete);
+                if r.max_tokens == 0 || done_by_constraint {
+                    let a = active.swap_remove(i);
+                    let finish = if r.max_tokens == 0 {
+                        Finish::Length
+                    } else {
+                        Finish::Constraint
+                    };
+                    results[a.request] = Some(finished(&a, String::new(), finish, start.elapsed()));
+                } else {
+                    i += 1;
+                }
+            }
+            if active.is_empty() {
+                continue;
+            }
+            let feeds: Vec<Vec<u32>> = active.iter_mut().map(|a| std::mem::take(&mut a.feed)).collect();
+            let mut want = Vec::with_capacity(active.len());
+            let mut row = 0;
+            for f in &feeds {
+                row += f.len();
+                want.push(row - 1);
+            }
+            let feed_refs: Vec<&[u32]> = feeds.iter().map(Vec::as_slice).collect();
+            let logits = {
+                let mut caches: Vec<&mut KvCache> = active.iter_mut().map(|a| &mut a.cache).collect();
+                self.decoder.forward(&mut caches, &feed_refs, &want)?
+            };
+            let tok = &self.tokenizer;
+            let piece = |t: u32| tok.piece(t);
+            let mut keep = Vec::with_capacity(active.len());
+            for (k, mut a) in active.drain(..).enumerate() {
+                let r = &requests[a.request];
+                let ctx = Context {
+                    output: &a.bytes,
+                    constraint: r.constraint,
+                    end_tokens: &tok.end_of_generation,
+                    piece: &piece,
+                };
+                let chosen = choose(logits.row(k), r.sampling, &mut a.rng, &ctx);
+                a.first_token.get_or_insert(start.elapsed());
+                let finish = match chosen {
+                    None => Some(Finish::ConstraintDeadEnd),
+                    Some(t) if tok.end_of_generation.contains(&t) => Some(Finish::EndOfSequence),
+                    Some(t) => {
+                        a.bytes.extend_from_slice(tok.piece(t));
+                        a.generated += 1;
+                        a.feed = vec![t];
+                        let text = String::from_utf8_lossy(&a.bytes);
+                        if let Some(s) = r.stop.iter().find(|s| !s.is_empty() && text.contains(s.as_str())) {
+                            Some(Finish::Stop(s.clone()))
+                        } else if r.constraint.is_some_and(|c| c.accepts(&text) == Acceptance::Complete) {
+                            Some(Finish::Constraint)
+                        } else if a.generated >= r.max_tokens {
+                            Some(Finish::Length)
+                        } else {
+                            None
+                        }
+                    }
+                };
+                match finish {
+                    None => keep.push(a),
+                    Some(f) => {
+                        let mut text = String::from_utf8_lossy(&a.bytes).into_owned();
+                        if let Finish::Stop(s) = &f {
+                            if let Some(at) = text.find(s.as_str()) {
+                                text.truncate(at);
+                            }
+                        }
+                        results[a.request] = Some(finished(&a, text, f, start.elapsed()));
+                    }
+                }
+            }
+            active = keep;
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+}
+
+fn finished(a: &Active, text: String, finish: Finish, elapsed: Duration) -> Generation {
+    Generation {
+        text,
+        prompt_tokens: a.prompt_tokens,
+        generated_tokens: a.generated,
+        finish,
+        time_to_first_token: a.first_token.unwrap_or(elapsed),
+        elapsed,
+    }
+}

@@ -1,0 +1,64 @@
+//! The gated feed-forward block of Llama (SwiGLU, Shazeer 2020) and Gemma (GeGLU with tanh GELU):
+//! `down(act(gate(x)) * up(x))`.
+
+use rayon::prelude::*;
+
+use super::lora::LinearLayer;
+use crate::engine::tensor::Matrix;
+
+/// The gate's activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// `x * sigmoid(x)`.
+    Silu,
+    /// GELU with the tanh approximation (Hendrycks & Gimpel, 2016), as Gemma's `gelu_pytorch_tanh`.
+    GeluTanh,
+}
+
+impl Activation {
+    #[inline]
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Activation::Silu => x / (1.0 + (-x).exp()),
+            Activation::GeluTanh => {
+                const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+                0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x)).tanh())
+            }
+        }
+    }
+}
+
+/// A gated MLP.
+pub struct GatedMlp {
+    pub gate: LinearLayer,
+    pub up: LinearLayer,
+    pub down: LinearLayer,
+    pub act: Activation,
+}
+
+impl GatedMlp {
+    /// `x [tokens, hidden] -> [tokens, hidden]`; `observe` sees the down projection's input.
+    pub fn forward(&self, x: &Matrix, observe: &mut dyn FnMut(&Matrix)) -> Matrix {
+        let mut g = self.gate.forward(x);
+        let u = self.up.forward(x);
+        let act = self.act;
+        g.data
+            .par_chunks_mut(4096)
+            .zip(u.data.par_chunks(4096))
+            .for_each(|(g, u)| g.iter_mut().zip(u).for_each(|(a, b)| *a = act.apply(*a) * b));
+        observe(&g);
+        self.down.forward(&g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activations_match_known_values() {
+        assert!((Activation::Silu.apply(1.0) - 0.731_058_6).abs() < 1e-6);
+        assert!((Activation::GeluTanh.apply(1.0) - 0.841_192).abs() < 1e-5);
+        assert_eq!(Activation::GeluTanh.apply(0.0), 0.0);
+    }
+}

@@ -1,0 +1,305 @@
+//! A decoder's hyper-parameters, read from GGUF metadata (`{arch}.*` keys, llama.cpp's names) or from a
+//! Hugging Face `config.json`, into one plain struct the model files read.
+
+use std::path::Path;
+
+use super::gguf::{GgufFile, Value};
+use crate::engine::layers::mlp::Activation;
+use crate::engine::layers::rope::RopeStyle;
+use crate::error::{read_to_string, Error, Result};
+
+/// The decoder families the engine runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Architecture {
+    /// Llama, SmolLM2, Llama 3.2 (and relatives with the same block).
+    Llama,
+    /// Qwen2 / Qwen2.5: Llama's block with query/key/value biases.
+    Qwen2,
+    /// Gemma 3 (text).
+    Gemma3,
+}
+
+impl Architecture {
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::Llama => "llama",
+            Architecture::Qwen2 => "qwen2",
+            Architecture::Gemma3 => "gemma3",
+        }
+    }
+}
+
+/// Everything a decoder's forward pass needs to know.
+#[derive(Clone, Debug)]
+pub struct DecoderConfig {
+    pub arch: Architecture,
+    pub vocab: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+    pub ffn: usize,
+    pub norm_eps: f32,
+    pub rope_style: RopeStyle,
+    pub rope_dims: usize,
+    pub rope_base: f64,
+    /// Gemma 3's local (sliding-window) layers use another base.
+    pub rope_base_local: Option<f64>,
+    /// Llama 3 style frequency scaling: a factor per rotated pair that divides its frequency.
+    pub rope_freq_factors: Option<Vec<f32>>,
+    pub context_length: usize,
+    /// Keys a local layer attends back to, and which layers are local.
+    pub sliding_window: Option<usize>,
+    pub local_layers: Vec<bool>,
+    pub activation: Activation,
+    /// Multiplies `q . k` (usually `1/sqrt(head_dim)`).
+    pub attention_scale: f32,
+    /// Multiplies the token embeddings (Gemma: `sqrt(hidden)`).
+    pub embedding_scale: Option<f32>,
+    /// `cap * tanh(logits / cap)` on the output (Gemma 2 style; `None` for most models).
+    pub final_logit_softcap: Option<f32>,
+}
+
+fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
+    Ok(match name {
+        "llama" | "smollm" | "mistral" => Architecture::Llama,
+        "qwen2" => Architecture::Qwen2,
+        "gemma3" | "gemma3_text" => Architecture::Gemma3,
+        other => {
+            return Err(Error::input(
+                origin,
+                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2 and gemma3 decoders, and BERT encoders"),
+            ))
+        }
+    })
+}
+
+/// Gemma 3's layout of local and global layers: every sixth layer is global (llama.cpp
+/// `set_swa_pattern(6)`, transformers `sliding_window_pattern = 6`).
+fn gemma3_local_layers(layers: usize, pattern: usize) -> Vec<bool> {
+    (0..layers).map(|l| (l + 1) % pattern.max(1) != 0).collect()
+}
+
+fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
+    let bad = |what: &str| Err(Error::input(origin, what.to_string()));
+    if c.hidden == 0
+        || c.layers == 0
+        || c.heads == 0
+        || c.kv_heads == 0
+        || c.head_dim == 0
+        || c.ffn == 0
+        || c.vocab == 0
+    {
+        return bad("model sizes must be positive (hidden, layers, heads, kv heads, head dim, ffn, vocab)");
+    }
+    if !c.heads.is_multiple_of(c.kv_heads) {
+        return bad("the attention head count must be a multiple of the key/value head count");
+    }
+    if c.rope_dims > c.head_dim || !c.rope_dims.is_multiple_of(2) {
+        return bad("the RoPE dimension count must be even and at most the head size");
+    }
+    // Sizes beyond these would not be a small model and could only come from a corrupt header.
+    if c.hidden > 65_536 || c.ffn > 1 << 20 || c.layers > 1024 || c.heads > 1024 || c.vocab > 1 << 22 {
+        return bad("model sizes are implausibly large");
+    }
+    Ok(c)
+}
+
+impl DecoderConfig {
+    /// From a GGUF file's metadata.
+    pub fn from_gguf(f: &GgufFile) -> Result<Self> {
+        let origin = f.path.display().to_string();
+        let arch_name = f
+            .get("general.architecture")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::input(&origin, "metadata general.architecture is missing"))?;
+        let arch = arch_from(arch_name, &origin)?;
+        let key = |k: &str| format!("{arch_name}.{k}");
+        let req = |k: &str| f.require_u64(&key(k)).map(|v| v as usize);
+        let opt_u = |k: &str| f.get(&key(k)).and_then(Value::as_u64).map(|v| v as usize);
+        let opt_f = |k: &str| f.get(&key(k)).and_then(Value::as_f64);
+        let hidden = req("embedding_length")?;
+        let heads = req("attention.head_count")?;
+        let layers = req("block_count")?;
+        let head_dim = opt_u("attention.key_length").unwrap_or(hidden / heads.max(1));
+        let vocab = opt_u("vocab_size")
+            .or_else(|| {
+                f.get("tokenizer.ggml.tokens")
+                    .and_then(Value::as_array)
+                    .map(<[Value]>::len)
+            })
+            .ok_or_else(|| {
+                Error::input(
+                    &origin,
+                    "the vocabulary size is in neither {arch}.vocab_size nor tokenizer.ggml.tokens",
+                )
+            })?;
+        let gemma = arch == Architecture::Gemma3;
+        let sliding_window = if gemma { opt_u("attention.sliding_window") } else { None };
+        let c = DecoderConfig {
+            arch,
+            vocab,
+            hidden,
+            layers,
+            heads,
+            kv_heads: opt_u("attention.head_count_kv").unwrap_or(heads),
+            head_dim,
+            ffn: req("feed_forward_length")?,
+            norm_eps: opt_f("attention.layer_norm_rms_epsilon").unwrap_or(1e-5) as f32,
+            // llama.cpp: Llama uses its "normal" (interleaved) RoPE, Qwen2 and Gemma 3 NeoX (halves).
+            rope_style: if arch == Architecture::Llama {
+                RopeStyle::Interleaved
+            } else {
+                RopeStyle::Halves
+            },
+            rope_dims: opt_u("rope.dimension_count").unwrap_or(head_dim),
+            rope_base: opt_f("rope.freq_base").unwrap_or(10_000.0),
+            // llama.cpp sets Gemma 3's local base to 10000 (`rope_freq_base_train_swa`).
+            rope_base_local: gemma.then_some(10_000.0),
+            rope_freq_factors: None,
+            context_length: opt_u("context_length").unwrap_or(2048),
+            sliding_window,
+            local_layers: if sliding_window.is_some() {
+                gemma3_local_layers(layers, 6)
+            } else {
+                vec![false; layers]
+            },
+            activation: if gemma { Activation::GeluTanh } else { Activation::Silu },
+            attention_scale: 1.0 / (head_dim as f32).sqrt(),
+            embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
+            final_logit_softcap: opt_f("final_logit_softcapping").map(|v| v as f32),
+        };
+        check(c, &origin)
+    }
+
+    /// From a Hugging Face `config.json` (Gemma 3 multimodal configs: their `text_config`).
+    pub fn from_hf_config(path: &Path) -> Result<Self> {
+        let origin = path.display().to_string();
+        let root: serde_json::Value = serde_json::from_str(&read_to_string(path)?)
+            .map_err(|e| Error::input(&origin, format!("invalid JSON: {e}")))?;
+        let v = root.get("text_config").unwrap_or(&root);
+        let model_type = v
+            .get("model_type")
+            .or_else(|| root.get("model_type"))
+            .and_then(|m| m.as_str())
+            .ok_or_else(|| Error::input(&origin, "field model_type is missing"))?;
+        let arch = arch_from(model_type, &origin)?;
+        let gemma = arch == Architecture::Gemma3;
+        let u = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(|x| x as usize);
+        let fl = |k: &str| v.get(k).and_then(|x| x.as_f64());
+        let req =
+            |k: &str| u(k).ok_or_else(|| Error::input(&origin, format!("field {k}: expected a positive integer")));
+        let hidden = req("hidden_size")?;
+        let heads = req("num_attention_heads")?;
+        let layers = req("num_hidden_layers")?;
+        let head_dim = u("head_dim").unwrap_or(hidden / heads.max(1));
+        let sliding_window = if gemma { u("sliding_window") } else { None };
+        let local_layers = match (sliding_window, v.get("layer_types").and_then(|t| t.as_array())) {
+            (Some(_), Some(types)) => types.iter().map(|t| t.as_str() == Some("sliding_attention")).collect(),
+            (Some(_), None) => gemma3_local_layers(layers, u("sliding_window_pattern").unwrap_or(6)),
+            (None, _) => vec![false; layers],
+        };
+        if local_layers.len() != layers {
+            return Err(Error::input(&origin, "field layer_types: expected one entry per layer"));
+        }
+        let rope_base = fl("rope_theta").unwrap_or(10_000.0);
+        let rope_freq_factors = match v.get("rope_scaling").filter(|r| !r.is_null()) {
+            None => None,
+            Some(s) => {
+                let kind = s
+                    .get("rope_type")
+                    .or_else(|| s.get("type"))
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("");
+                match kind {
+                    "llama3" => Some(llama3_freq_factors(s, head_dim, rope_base, &origin)?),
+                    // Gemma 3's global layers use linear scaling only for long contexts (4B and up).
+                    "linear" if gemma => None,
+                    "default" => None,
+                    other => {
+                        return Err(Error::input(
+                            &origin,
+                            format!("field rope_scaling: type \"{other}\" is not supported (llama3 is)"),
+                        ))
+                    }
+                }
+            }
+        };
+        let c = DecoderConfig {
+            arch,
+            vocab: req("vocab_size")?,
+            hidden,
+            layers,
+            heads,
+            kv_heads: u("num_key_value_heads").unwrap_or(heads),
+            head_dim,
+            ffn: req("intermediate_size")?,
+            norm_eps: fl("rms_norm_eps").unwrap_or(1e-6) as f32,
+            // Our loader permutes Hugging Face Llama query/key rows to interleaved pairs (as GGUF).
+            rope_style: if arch == Architecture::Llama {
+                RopeStyle::Interleaved
+            } else {
+                RopeStyle::Halves
+            },
+            rope_dims: head_dim,
+            rope_base,
+            rope_base_local: gemma.then(|| fl("rope_local_base_freq").unwrap_or(10_000.0)),
+            rope_freq_factors,
+            context_length: u("max_position_embeddings").unwrap_or(2048),
+            sliding_window,
+            local_layers,
+            activation: if gemma { Activation::GeluTanh } else { Activation::Silu },
+            attention_scale: match fl("query_pre_attn_scalar") {
+                Some(s) if gemma => (1.0 / s.sqrt()) as f32,
+                _ => 1.0 / (head_dim as f32).sqrt(),
+            },
+            embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
+            final_logit_softcap: fl("final_logit_softcapping").map(|x| x as f32),
+        };
+        check(c, &origin)
+    }
+}
+
+/// Llama 3's RoPE frequency factors (Meta's `apply_scaling`, transformers `_compute_llama3_parameters`):
+/// wavelengths above `original / low_freq_factor` are slowed by `factor`, below `original /
+/// high_freq_factor` kept, and smoothly blended between.
+fn llama3_freq_factors(s: &serde_json::Value, head_dim: usize, base: f64, origin: &str) -> Result<Vec<f32>> {
+    let get = |k: &str| {
+        s.get(k)
+            .and_then(|x| x.as_f64())
+            .ok_or_else(|| Error::input(origin, format!("field rope_scaling.{k}: expected a number")))
+    };
+    let factor = get("factor")?;
+    let low = get("low_freq_factor")?;
+    let high = get("high_freq_factor")?;
+    let original = get("original_max_position_embeddings")?;
+    let (low_wavelen, high_wavelen) = (original / low, original / high);
+    Ok((0..head_dim / 2)
+        .map(|i| {
+            let freq = base.powf(-2.0 * i as f64 / head_dim as f64);
+            let wavelen = 2.0 * std::f64::consts::PI / freq;
+            let scaled = if wavelen < high_wavelen {
+                freq
+            } else if wavelen > low_wavelen {
+                freq / factor
+            } else {
+                let smooth = (original / wavelen - low) / (high - low);
+                (1.0 - smooth) * freq / factor + smooth * freq
+            };
+            (freq / scaled) as f32
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemma3_has_a_global_layer_every_six() {
+        let l = gemma3_local_layers(18, 6);
+        let globals: Vec<usize> = (0..18).filter(|&i| !l[i]).collect();
+        assert_eq!(globals, vec![5, 11, 17]);
+    }
+}

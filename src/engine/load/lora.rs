@@ -1,0 +1,163 @@
+//! LoRA adapters as PyPI `peft` writes them: `adapter_config.json` (`r`, `lora_alpha`,
+//! `target_modules`, `use_rslora`, `fan_in_fan_out`) and `adapter_model.safetensors` with
+//! `...<module>.lora_A.weight` `[r, in]` and `...lora_B.weight` `[out, r]`; the update is
+//! `W' = W + (alpha / r) B A` (Hu et al., 2021; `alpha / sqrt(r)` with rsLoRA).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::{Dtype, SafeTensors};
+
+use super::source::gguf_name;
+use crate::engine::build::WeightDelta;
+use crate::engine::tensor::Matrix;
+use crate::error::{read_to_string, Error, Result};
+
+/// A loaded adapter: per Linear (GGUF-style name, `blk.3.attn_q`) its `A`, `B` and scale.
+pub struct LoraAdapter {
+    pub dir: PathBuf,
+    pub rank: usize,
+    pub alpha: f64,
+    pub deltas: HashMap<String, (Matrix, Matrix, f32)>,
+    /// Hex SHA-256 of the adapter's weights file.
+    pub sha256: String,
+}
+
+impl WeightDelta for LoraAdapter {
+    fn delta(&self, name: &str) -> Option<(&Matrix, &Matrix, f32)> {
+        self.deltas.get(name).map(|(a, b, s)| (a, b, *s))
+    }
+}
+
+fn matrix(st: &SafeTensors<'_>, name: &str, path: &Path) -> Result<Matrix> {
+    let t = st
+        .tensor(name)
+        .map_err(|e| Error::input(path.display(), format!("tensor {name}: {e:?}")))?;
+    let [rows, cols] = t.shape() else {
+        return Err(Error::input(
+            path.display(),
+            format!("tensor {name}: expected two dimensions, found {:?}", t.shape()),
+        ));
+    };
+    let data: Vec<f32> = match t.dtype() {
+        Dtype::F32 => t
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        Dtype::F16 => t
+            .data()
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        Dtype::BF16 => t
+            .data()
+            .chunks_exact(2)
+            .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        other => {
+            return Err(Error::input(
+                path.display(),
+                format!("tensor {name}: dtype {other:?}, expected a float"),
+            ))
+        }
+    };
+    Ok(Matrix::from_vec(*rows, *cols, data))
+}
+
+impl LoraAdapter {
+    /// Loads a PEFT adapter folder. `permute_qk`: `(heads, kv_heads)` when the base model's query/key
+    /// rows are in GGUF's interleaved RoPE order (Llama), so `B`'s rows are permuted the same way.
+    pub fn load(dir: &Path, permute_qk: Option<(usize, usize)>) -> Result<Self> {
+        let cfg_path = dir.join("adapter_config.json");
+        let cfg: serde_json::Value = serde_json::from_str(&read_to_string(&cfg_path)?)
+            .map_err(|e| Error::input(cfg_path.display(), format!("invalid JSON: {e}")))?;
+        let rank = cfg
+            .get("r")
+            .and_then(|v| v.as_u64())
+            .filter(|&r| r > 0)
+            .ok_or_else(|| Error::input(cfg_path.display(), "field r: expected a positive integer"))?
+            as usize;
+        let alpha = cfg
+            .get("lora_alpha")
+            .and_then(|v| v.as_f64())
+            .ok_or_else(|| Error::input(cfg_path.display(), "field lora_alpha: expected a number"))?;
+        if cfg.get("fan_in_fan_out").and_then(|v| v.as_bool()) == Some(true) {
+            return Err(Error::input(
+                cfg_path.display(),
+                "field fan_in_fan_out: true (Conv1D layers) is not supported",
+            ));
+        }
+        let rslora = cfg.get("use_rslora").and_then(|v| v.as_bool()).unwrap_or(false);
+        let scale = if rslora {
+            alpha / (rank as f64).sqrt()
+        } else {
+            alpha / rank as f64
+        } as f32;
+        let path = dir.join("adapter_model.safetensors");
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let st = SafeTensors::deserialize(&bytes)
+            .map_err(|e| Error::input(path.display(), format!("not a valid safetensors file: {e:?}")))?;
+        let mut deltas = HashMap::new();
+        for name in st.names() {
+            let Some(module) = name.strip_suffix(".lora_A.weight") else {
+                continue;
+            };
+            // base_model.model.model.layers.0.self_attn.q_proj -> model.layers.0.self_attn.q_proj.weight
+            let hf = module.strip_prefix("base_model.model.").unwrap_or(module);
+            let target = gguf_name(&format!("{hf}.weight")).ok_or_else(|| {
+                Error::input(
+                    path.display(),
+                    format!("adapter tensor {name}: module {hf} is not a Linear the engine knows"),
+                )
+            })?;
+            let target = target.trim_end_matches(".weight").to_string();
+            let a = matrix(&st, name, &path)?;
+            let mut b = matrix(&st, &format!("{module}.lora_B.weight"), &path)?;
+            if a.rows != rank || b.cols != rank {
+                return Err(Error::input(
+                    path.display(),
+                    format!("adapter tensor {name}: rank differs from r = {rank}"),
+                ));
+            }
+            if let Some((heads, kv_heads)) = permute_qk {
+                let h = if target.ends_with(".attn_q") {
+                    Some(heads)
+                } else if target.ends_with(".attn_k") {
+                    Some(kv_heads)
+                } else {
+                    None
+                };
+                if let Some(h) = h {
+                    b = permute_matrix_rows(&b, h);
+                }
+            }
+            deltas.insert(target, (a, b, scale));
+        }
+        if deltas.is_empty() {
+            return Err(Error::input(path.display(), "no lora_A/lora_B tensors found"));
+        }
+        Ok(LoraAdapter {
+            dir: dir.to_path_buf(),
+            rank,
+            alpha,
+            deltas,
+            sha256: super::sha256_hex(&bytes),
+        })
+    }
+}
+
+/// Rows of `m` reordered from rotate-half to interleaved RoPE pairs per head (see `source::permute_rows`).
+fn permute_matrix_rows(m: &Matrix, heads: usize) -> Matrix {
+    let d = m.rows / heads.max(1);
+    let mut out = Matrix::zeros(m.rows, m.cols);
+    for h in 0..heads {
+        for j in 0..d / 2 {
+            for half in 0..2 {
+                out.row_mut(h * d + 2 * j + half)
+                    .copy_from_slice(m.row(h * d + half * (d / 2) + j));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,239 @@
+//! Opening a model: a GGUF file (a decoder), or a Hugging Face folder (a BERT encoder, or a decoder in
+//! safetensors), optionally with a PEFT LoRA adapter. Everything a scheme needs to build from is read
+//! once here and shared by every scheme's build.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::chat::ChatTemplate;
+use super::config::{Architecture, DecoderConfig};
+use super::gguf::{GgufFile, Value};
+use super::lora::LoraAdapter;
+use super::source::{HfTransform, TensorSource};
+use super::tokenizer::Tokenizer;
+use super::ModelFiles;
+use crate::engine::api::ModelKind;
+use crate::error::{Error, Result};
+
+/// A decoder's files, opened.
+pub struct DecoderSource {
+    pub config: DecoderConfig,
+    pub tensors: Arc<TensorSource>,
+    pub tokenizer: Arc<Tokenizer>,
+    pub chat: Option<Arc<ChatTemplate>>,
+    pub adapter: Option<LoraAdapter>,
+    /// `general.name` or the folder name.
+    pub name: String,
+}
+
+/// An opened model of either kind.
+pub enum ModelSource {
+    Encoder(Box<ModelFiles>),
+    Decoder(Box<DecoderSource>),
+}
+
+/// Hex SHA-256 of a file, read in chunks (the page cache holds it, not this process's memory).
+pub fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl ModelSource {
+    /// Opens `path`: a `.gguf` file, or a folder with `config.json`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if path.is_file() {
+            let mut magic = [0u8; 4];
+            let ok = std::fs::File::open(path)
+                .and_then(|mut f| f.read_exact(&mut magic))
+                .is_ok();
+            if !ok || &magic != b"GGUF" {
+                return Err(Error::input(
+                    path.display(),
+                    "expected a GGUF file (magic \"GGUF\") or a model folder with config.json",
+                ));
+            }
+            return Self::open_gguf(path);
+        }
+        let config = path.join("config.json");
+        if !path.is_dir() || !config.exists() {
+            return Err(Error::input(
+                path.display(),
+                "expected a GGUF file or a model folder with config.json, model.safetensors and tokenizer.json",
+            ));
+        }
+        let v: serde_json::Value = serde_json::from_str(&crate::error::read_to_string(&config)?)
+            .map_err(|e| Error::input(config.display(), format!("invalid JSON: {e}")))?;
+        let model_type = v.get("model_type").and_then(|m| m.as_str()).unwrap_or("bert");
+        if model_type == "bert" {
+            return Ok(ModelSource::Encoder(Box::new(ModelFiles::load(path)?)));
+        }
+        Self::open_hf_decoder(path)
+    }
+
+    fn open_gguf(path: &Path) -> Result<Self> {
+        let file = GgufFile::open(path)?;
+        let config = DecoderConfig::from_gguf(&file)?;
+        let tokenizer = Tokenizer::from_gguf(&file)?;
+        if tokenizer.vocab_size() != config.vocab {
+            return Err(Error::input(
+                path.display(),
+                format!(
+                    "the tokenizer has {} tokens, the model's vocabulary {}",
+                    tokenizer.vocab_size(),
+                    config.vocab
+                ),
+            ));
+        }
+        let token_text = |id: Option<u32>| {
+            id.and_then(|i| {
+                file.get("tokenizer.ggml.tokens")
+                    .and_then(Value::as_array)
+                    .and_then(|t| t.get(i as usize))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+        };
+        let chat = match file.get("tokenizer.chat_template").and_then(Value::as_str) {
+            Some(src) => Some(Arc::new(ChatTemplate::new(
+                src,
+                token_text(tokenizer.bos),
+                token_text(tokenizer.eos),
+                &format!("{}: metadata tokenizer.chat_template", path.display()),
+            )?)),
+            None => None,
+        };
+        let name = file
+            .get("general.name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        let mut config = config;
+        let tensors = TensorSource::gguf(file);
+        // Llama 3 files carry their RoPE frequency factors as a tensor.
+        if tensors.has("rope_freqs.weight") {
+            let t = tensors.tensor("rope_freqs.weight", 1, config.rope_dims / 2)?;
+            config.rope_freq_factors = Some(t.to_f32());
+        }
+        Ok(ModelSource::Decoder(Box::new(DecoderSource {
+            config,
+            tensors: Arc::new(tensors),
+            tokenizer: Arc::new(tokenizer),
+            chat,
+            adapter: None,
+            name,
+        })))
+    }
+
+    fn open_hf_decoder(dir: &Path) -> Result<Self> {
+        let config = DecoderConfig::from_hf_config(&dir.join("config.json"))?;
+        let transform = HfTransform {
+            permute_qk: (config.arch == Architecture::Llama).then_some((config.heads, config.kv_heads)),
+            norm_plus_one: config.arch == Architecture::Gemma3,
+        };
+        let tensors = TensorSource::safetensors(dir, transform, config.arch == Architecture::Gemma3)?;
+        let tokenizer = Tokenizer::from_tokenizer_json(&dir.join("tokenizer.json"))?;
+        let tc_path = dir.join("tokenizer_config.json");
+        let chat = if tc_path.exists() {
+            let tc: serde_json::Value = serde_json::from_str(&crate::error::read_to_string(&tc_path)?)
+                .map_err(|e| Error::input(tc_path.display(), format!("invalid JSON: {e}")))?;
+            let text = |field: &str| {
+                tc.get(field)
+                    .and_then(|v| v.as_str().or_else(|| v.get("content").and_then(|c| c.as_str())))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            match tc.get("chat_template").and_then(|t| t.as_str()) {
+                Some(src) => Some(Arc::new(ChatTemplate::new(
+                    src,
+                    text("bos_token"),
+                    text("eos_token"),
+                    &format!("{}: field chat_template", tc_path.display()),
+                )?)),
+                None => None,
+            }
+        } else {
+            None
+        };
+        Ok(ModelSource::Decoder(Box::new(DecoderSource {
+            config,
+            tensors: Arc::new(tensors),
+            tokenizer: Arc::new(tokenizer),
+            chat,
+            adapter: None,
+            name: dir
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        })))
+    }
+
+    /// Adds a PEFT LoRA adapter folder (decoders only).
+    pub fn with_adapter(self, dir: &Path) -> Result<Self> {
+        match self {
+            ModelSource::Encoder(_) => Err(Error::input(
+                dir.display(),
+                "LoRA adapters apply to decoder models only",
+            )),
+            ModelSource::Decoder(mut d) => {
+                let permute = (d.config.arch == Architecture::Llama).then_some((d.config.heads, d.config.kv_heads));
+                d.adapter = Some(LoraAdapter::load(dir, permute)?);
+                Ok(ModelSource::Decoder(d))
+            }
+        }
+    }
+
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            ModelSource::Encoder(_) => ModelKind::Encoder,
+            ModelSource::Decoder(_) => ModelKind::Decoder,
+        }
+    }
+
+    /// Where the model came from.
+    pub fn origin(&self) -> &Path {
+        match self {
+            ModelSource::Encoder(f) => &f.dir,
+            ModelSource::Decoder(d) => &d.tensors.origin,
+        }
+    }
+
+    /// Hex SHA-256 of the weights (GGUF file, `model.safetensors`; with an adapter, of both).
+    pub fn weights_sha256(&self) -> Result<String> {
+        match self {
+            ModelSource::Encoder(f) => Ok(f.weights_sha256.clone()),
+            ModelSource::Decoder(d) => {
+                let origin = &d.tensors.origin;
+                let file = if origin.is_file() {
+                    origin.clone()
+                } else {
+                    origin.join("model.safetensors")
+                };
+                let base = if file.exists() {
+                    sha256_file(&file)?
+                } else {
+                    sha256_file(&origin.join("model.safetensors.index.json"))?
+                };
+                Ok(match &d.adapter {
+                    Some(a) => format!("{base}+{}", a.sha256),
+                    None => base,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! What every decoder shares around its blocks: token embeddings (looked up row by row from the tensor
+//! as stored), the final norm and the output head; and one forward step over a packed batch of
+//! sequences, each with its own KV cache.
+
+use std::sync::Arc;
+
+use super::gemma::Gemma3;
+use super::llama::Llama;
+use crate::engine::build::WeightBuilder;
+use crate::engine::layers::attention::{KvCache, Span};
+use crate::engine::layers::linear::Linear;
+use crate::engine::layers::lora::LinearLayer;
+use crate::engine::layers::mlp::GatedMlp;
+use crate::engine::layers::norm::rms_norm;
+use crate::engine::load::config::{Architecture, DecoderConfig};
+use crate::engine::load::source::TensorSource;
+use crate::engine::tensor::Matrix;
+use crate::error::{Error, Result};
+
+/// The new tokens of a forward step: for each sequence its cache and its rows in the packed batch,
+/// and every row's position.
+pub struct Pass<'c> {
+    pub caches: Vec<&'c mut KvCache>,
+    pub spans: Vec<Span>,
+    pub positions: Vec<usize>,
+}
+
+/// An architecture's transformer blocks.
+/// The seven linear layers of each block under their GGUF names (`blk.N.attn_q`, ...),
+/// the names AWQ captures and weight statistics use: attention q, k, v, output, then the
+/// gated MLP's gate, up and down.
+pub(crate) fn block_linears<'a>(
+    blocks: impl Iterator<Item = ([&'a LinearLayer; 4], &'a GatedMlp)>,
+) -> Vec<(String, &'a LinearLayer)> {
+    let mut out = Vec::new();
+    for (l, ([q, k, v, o], mlp)) in blocks.enumerate() {
+        for (n, lin) in [
+            ("attn_q", q),
+            ("attn_k", k),
+            ("attn_v", v),
+            ("attn_output", o),
+            ("ffn_gate", &mlp.gate),
+            ("ffn_up", &mlp.up),
+            ("ffn_down", &mlp.down),
+        ] {
+            out.push((format!("blk.{l}.{n}"), lin));
+        }
+    }
+    out
+}
+
+pub trait Blocks: Send + Sync {
+    /// Runs every block over the packed hidden states `x` (appending to each sequence's cache);
+    /// `observe` sees each Linear's input by name (`blk.3.attn_q`).
+    fn forward(&self, x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix;
+    /// Every Linear of the blocks by name, in forward order.
+    fn linears(&self) -> Vec<(String, &LinearLayer)>;
+}
+
+/// A decoder language model.
+pub struct Decoder {
+    pub config: DecoderConfig,
+    source: Arc<TensorSource>,
+    embedding: String,
+    blocks: Box<dyn Blocks>,
+    output_norm: Vec<f32>,
+    head: Linear,
+}
+
+impl Decoder {
+    /// Builds the model with `builder` deciding every Linear's weights.
+    pub fn build(config: DecoderConfig, source: Arc<TensorSource>, builder: &WeightBuilder<'_>) -> Result<Self> {
+        let c = &config;
+        let blocks: Box<dyn Blocks> = match c.arch {
+            Architecture::Llama | Architecture::Qwen2 => Box::new(Llama::build(c, builder)?),
+            Architecture::Gemma3 => Box::new(Gemma3::build(c, builder)?),
+        };
+        let embedding = "token_embd.weight".to_string();
+        // Check the embedding table now (it is read row by row later).
+        source.tensor(&embedding, c.vocab, c.hidden)?;
+        // Untied models have their own head; tied ones reuse the embeddings (SmolLM2, Gemma).
+        let head_name = if source.has("output.weight") {
+            "output.weight"
+        } else {
+            "token_embd.weight"
+        };
+        let head = builder.head(head_name, c.vocab, c.hidden)?;
+        Ok(Decoder {
+            output_norm: builder.vector("output_norm.weight", c.hidden)?,
+            config,
+            source,
+            embedding,
+            blocks,
+            head,
+        })
+    }
+
+    /// The blocks' Linears by name.
+    pub fn linears(&self) -> Vec<(String, &LinearLayer)> {
+        self.blocks.linears()
+    }
+
+    /// Stored bytes of the output head.
+    pub fn head_bytes(&self) -> usize {
+        self.head.weight_bytes()
+    }
+
+    /// Embeddings of `tokens` (ids below the vocabulary size), scaled as the architecture asks.
+    fn embed(&self, tokens: &[u32]) -> Result<Matrix> {
+        let d = self.config.hidden;
+        let table = self.source.tensor(&self.embedding, self.config.vocab, d)?;
+        let mut x = Matrix::zeros(tokens.len(), d);
+        for (r, &t) in tokens.iter().enumerate() {
+            if t as usize >= self.config.vocab {
+                return Err(Error::Internal(format!("token id {t} is outside the vocabulary")));
+            }
+            table.row_f32(t as usize, x.row_mut(r));
+        }
+        if let Some(s) = self.config.embedding_scale {
+            x.data.iter_mut().for_each(|v| *v *= s);
+        }
+        Ok(x)
+    }
+
+    /// Feeds `tokens[i]` to the sequence of `caches[i]` (one packed forward step) and returns the
+    /// final-normed hidden states of the rows `want` (indices into the packed tokens), in that order.
+    pub fn forward_hidden(
+        &self,
+        caches: &mut [&mut KvCache],
+        tokens: &[&[u32]],
+        want: &[usize],
+        observe: &mut dyn FnMut(&str, &Matrix),
+    ) -> Result<Matrix> {
+        let all: Vec<u32> = tokens.iter().flat_map(|t| t.iter().copied()).collect();
+        let x = self.embed(&all)?;
+        let mut spans = Vec::with_capacity(tokens.len());
+        let mut positions = Vec::with_capacity(all.len());
+        let mut start = 0;
+        for (cache, t) in caches.iter_mut().zip(tokens) {
+            if cache.layers.len() != self.config.layers {
+                **cache = KvCache::new(self.config.layers);
+            }
+            spans.push(Span { start, count: t.len() });
+            positions.extend(cache.len..cache.len + t.len());
+            start += t.len();
+        }
+        let mut pass = Pass {
+            caches: caches.iter_mut().map(|c| &mut **c).collect(),
+            spans,
+            positions,
+        };
+        let hidden = self.blocks.forward(x, &mut pass, observe);
+        for (cache, t) in caches.iter_mut().zip(tokens) {
+            cache.len += t.len();
+        }
+        let mut out = Matrix::zeros(want.len(), self.config.hidden);
+        for (i, &r) in want.iter().enumerate() {
+            out.row_mut(i).copy_from_slice(hidden.row(r));
+        }
+        rms_norm(&mut out, &self.output_norm, self.config.norm_eps);
+        Ok(out)
+    }
+
+    /// Logits `[want.len(), vocab]` of the rows `want` after feeding `tokens` (see `forward_hidden`).
+    pub fn forward(&self, caches: &mut [&mut KvCache], tokens: &[&[u32]], want: &[usize]) -> Result<Matrix> {
+        let h = self.forward_hidden(caches, tokens, want, &mut |_, _| {})?;
+        Ok(self.logits(&h))
+    }
+
+    /// The output head on final-normed hidden states.
+    pub fn logits(&self, hidden: &Matrix) -> Matrix {
+        let mut logits = self.head.forward(hidden);
+        if let Some(cap) = self.config.final_logit_softcap {
+            logits.data.iter_mut().for_each(|v| *v = cap * (*v / cap).tanh());
+        }
+        logits
+    }
+}

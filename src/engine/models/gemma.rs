@@ -1,0 +1,129 @@
+//! Gemma 3 (Gemma Team, 2025), text decoder. Against Llama's block it: scales the embeddings by
+//! `sqrt(hidden)`; normalises queries and keys per head (RMSNorm) before RoPE; normalises the outputs
+//! of attention and of the MLP before each residual add (sandwich norms); gates with tanh-GELU; and
+//! alternates five local layers (sliding window, RoPE base 10,000) with one global layer (the file's
+//! base, 1,000,000 for 270M). Norm weights arrive as the scale itself (GGUF stores `1 + w`; the loader
+//! adds the 1 to Hugging Face checkpoints).
+
+use super::decoder::{block_linears, Blocks, Pass};
+use crate::engine::build::WeightBuilder;
+use crate::engine::layers::attention::{attend, Heads};
+use crate::engine::layers::lora::LinearLayer;
+use crate::engine::layers::mlp::GatedMlp;
+use crate::engine::layers::norm::{rms_norm, rms_norm_heads};
+use crate::engine::layers::rope::Rope;
+use crate::engine::load::config::DecoderConfig;
+use crate::engine::tensor::Matrix;
+use crate::error::Result;
+
+struct Block {
+    attn_norm: Vec<f32>,
+    q: LinearLayer,
+    k: LinearLayer,
+    v: LinearLayer,
+    q_norm: Vec<f32>,
+    k_norm: Vec<f32>,
+    o: LinearLayer,
+    post_attn_norm: Vec<f32>,
+    ffn_norm: Vec<f32>,
+    mlp: GatedMlp,
+    post_ffn_norm: Vec<f32>,
+    local: bool,
+}
+
+/// The blocks of a Gemma 3 decoder.
+pub struct Gemma3 {
+    blocks: Vec<Block>,
+    rope_global: Rope,
+    rope_local: Rope,
+    heads: Heads,
+    window: Option<usize>,
+    eps: f32,
+}
+
+impl Gemma3 {
+    pub fn build(c: &DecoderConfig, b: &WeightBuilder<'_>) -> Result<Self> {
+        let (d, hd, qd, kvd) = (c.hidden, c.head_dim, c.heads * c.head_dim, c.kv_heads * c.head_dim);
+        let mut blocks = Vec::with_capacity(c.layers);
+        for l in 0..c.layers {
+            let p = |n: &str| format!("blk.{l}.{n}");
+            blocks.push(Block {
+                attn_norm: b.vector(&p("attn_norm.weight"), d)?,
+                q: b.linear(&p("attn_q"), qd, d)?,
+                k: b.linear(&p("attn_k"), kvd, d)?,
+                v: b.linear(&p("attn_v"), kvd, d)?,
+                q_norm: b.vector(&p("attn_q_norm.weight"), hd)?,
+                k_norm: b.vector(&p("attn_k_norm.weight"), hd)?,
+                o: b.linear(&p("attn_output"), d, qd)?,
+                post_attn_norm: b.vector(&p("post_attention_norm.weight"), d)?,
+                ffn_norm: b.vector(&p("ffn_norm.weight"), d)?,
+                mlp: GatedMlp {
+                    gate: b.linear(&p("ffn_gate"), c.ffn, d)?,
+                    up: b.linear(&p("ffn_up"), c.ffn, d)?,
+                    down: b.linear(&p("ffn_down"), d, c.ffn)?,
+                    act: c.activation,
+                },
+                post_ffn_norm: b.vector(&p("post_ffw_norm.weight"), d)?,
+                local: c.local_layers.get(l).copied().unwrap_or(false),
+            });
+        }
+        Ok(Gemma3 {
+            blocks,
+            rope_global: Rope::new(c.rope_style, c.rope_dims, c.rope_base, c.rope_freq_factors.as_deref()),
+            rope_local: Rope::new(c.rope_style, c.rope_dims, c.rope_base_local.unwrap_or(10_000.0), None),
+            heads: Heads {
+                heads: c.heads,
+                kv_heads: c.kv_heads,
+                head_dim: c.head_dim,
+                scale: c.attention_scale,
+                window: None,
+            },
+            window: c.sliding_window,
+            eps: c.norm_eps,
+        })
+    }
+}
+
+impl Blocks for Gemma3 {
+    fn forward(&self, mut x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix {
+        let hd = self.heads.head_dim;
+        for (l, blk) in self.blocks.iter().enumerate() {
+            let mut h = x.clone();
+            rms_norm(&mut h, &blk.attn_norm, self.eps);
+            for n in ["attn_q", "attn_k", "attn_v"] {
+                observe(&format!("blk.{l}.{n}"), &h);
+            }
+            let mut q = blk.q.forward(&h);
+            let mut k = blk.k.forward(&h);
+            let v = blk.v.forward(&h);
+            rms_norm_heads(&mut q, &blk.q_norm, self.eps);
+            rms_norm_heads(&mut k, &blk.k_norm, self.eps);
+            let (rope, window) = if blk.local {
+                (&self.rope_local, self.window)
+            } else {
+                (&self.rope_global, None)
+            };
+            rope.apply(&mut q, hd, &pass.positions);
+            rope.apply(&mut k, hd, &pass.positions);
+            let heads = Heads { window, ..self.heads };
+            let ctx = attend(heads, l, &q, &k, &v, &mut pass.caches, &pass.spans);
+            observe(&format!("blk.{l}.attn_output"), &ctx);
+            let mut a = blk.o.forward(&ctx);
+            rms_norm(&mut a, &blk.post_attn_norm, self.eps);
+            x.add_assign(&a);
+            let mut h = x.clone();
+            rms_norm(&mut h, &blk.ffn_norm, self.eps);
+            observe(&format!("blk.{l}.ffn_gate"), &h);
+            observe(&format!("blk.{l}.ffn_up"), &h);
+            let mut m = blk.mlp.forward(&h, &mut |a| observe(&format!("blk.{l}.ffn_down"), a));
+            rms_norm(&mut m, &blk.post_ffn_norm, self.eps);
+            x.add_assign(&m);
+        }
+        x
+    }
+
+    fn linears(&self) -> Vec<(String, &LinearLayer)> {
+        let blocks = self.blocks.iter().map(|b| [&b.q, &b.k, &b.v, &b.o]);
+        block_linears(blocks.zip(self.blocks.iter().map(|b| &b.mlp)))
+    }
+}

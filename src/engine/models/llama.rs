@@ -1,0 +1,104 @@
+//! Llama (Touvron et al., 2023) and its relatives SmolLM2, Llama 3.2 and Qwen2 (which adds biases to
+//! the query, key and value projections; the builder picks them up when the file has them).
+//!
+//! One block: `h = x + Wo attn(rope(Wq n(x)), rope(Wk n(x)), Wv n(x))`, then
+//! `x' = h + down(silu(gate(n(h))) * up(n(h)))`, with `n` an RMSNorm. Grouped-query attention shares
+//! each key/value head among `heads / kv_heads` query heads.
+
+use super::decoder::{block_linears, Blocks, Pass};
+use crate::engine::build::WeightBuilder;
+use crate::engine::layers::attention::{attend, Heads};
+use crate::engine::layers::lora::LinearLayer;
+use crate::engine::layers::mlp::GatedMlp;
+use crate::engine::layers::norm::rms_norm;
+use crate::engine::layers::rope::Rope;
+use crate::engine::load::config::DecoderConfig;
+use crate::engine::tensor::Matrix;
+use crate::error::Result;
+
+struct Block {
+    attn_norm: Vec<f32>,
+    q: LinearLayer,
+    k: LinearLayer,
+    v: LinearLayer,
+    o: LinearLayer,
+    ffn_norm: Vec<f32>,
+    mlp: GatedMlp,
+}
+
+/// The blocks of a Llama-family decoder.
+pub struct Llama {
+    blocks: Vec<Block>,
+    rope: Rope,
+    heads: Heads,
+    eps: f32,
+}
+
+impl Llama {
+    pub fn build(c: &DecoderConfig, b: &WeightBuilder<'_>) -> Result<Self> {
+        let (d, qd, kvd) = (c.hidden, c.heads * c.head_dim, c.kv_heads * c.head_dim);
+        let mut blocks = Vec::with_capacity(c.layers);
+        for l in 0..c.layers {
+            let p = |n: &str| format!("blk.{l}.{n}");
+            blocks.push(Block {
+                attn_norm: b.vector(&p("attn_norm.weight"), d)?,
+                q: b.linear(&p("attn_q"), qd, d)?,
+                k: b.linear(&p("attn_k"), kvd, d)?,
+                v: b.linear(&p("attn_v"), kvd, d)?,
+                o: b.linear(&p("attn_output"), d, qd)?,
+                ffn_norm: b.vector(&p("ffn_norm.weight"), d)?,
+                mlp: GatedMlp {
+                    gate: b.linear(&p("ffn_gate"), c.ffn, d)?,
+                    up: b.linear(&p("ffn_up"), c.ffn, d)?,
+                    down: b.linear(&p("ffn_down"), d, c.ffn)?,
+                    act: c.activation,
+                },
+            });
+        }
+        Ok(Llama {
+            blocks,
+            rope: Rope::new(c.rope_style, c.rope_dims, c.rope_base, c.rope_freq_factors.as_deref()),
+            heads: Heads {
+                heads: c.heads,
+                kv_heads: c.kv_heads,
+                head_dim: c.head_dim,
+                scale: c.attention_scale,
+                window: None,
+            },
+            eps: c.norm_eps,
+        })
+    }
+}
+
+impl Blocks for Llama {
+    fn forward(&self, mut x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix {
+        let hd = self.heads.head_dim;
+        for (l, blk) in self.blocks.iter().enumerate() {
+            let mut h = x.clone();
+            rms_norm(&mut h, &blk.attn_norm, self.eps);
+            for n in ["attn_q", "attn_k", "attn_v"] {
+                observe(&format!("blk.{l}.{n}"), &h);
+            }
+            let mut q = blk.q.forward(&h);
+            let mut k = blk.k.forward(&h);
+            let v = blk.v.forward(&h);
+            self.rope.apply(&mut q, hd, &pass.positions);
+            self.rope.apply(&mut k, hd, &pass.positions);
+            let ctx = attend(self.heads, l, &q, &k, &v, &mut pass.caches, &pass.spans);
+            observe(&format!("blk.{l}.attn_output"), &ctx);
+            x.add_assign(&blk.o.forward(&ctx));
+            let mut h = x.clone();
+            rms_norm(&mut h, &blk.ffn_norm, self.eps);
+            observe(&format!("blk.{l}.ffn_gate"), &h);
+            observe(&format!("blk.{l}.ffn_up"), &h);
+            let m = blk.mlp.forward(&h, &mut |a| observe(&format!("blk.{l}.ffn_down"), a));
+            x.add_assign(&m);
+        }
+        x
+    }
+
+    fn linears(&self) -> Vec<(String, &LinearLayer)> {
+        let blocks = self.blocks.iter().map(|b| [&b.q, &b.k, &b.v, &b.o]);
+        block_linears(blocks.zip(self.blocks.iter().map(|b| &b.mlp)))
+    }
+}

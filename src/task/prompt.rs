@@ -1,0 +1,226 @@
+//! The prompt a decoder reads: the suite's minijinja template over the input `text` and the
+//! `fewshot` examples (`{text, answer}`), with the optional system message, rendered through the
+//! model's chat template when the suite asks for it and the model has one.
+
+use minijinja::{context, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::engine::{ChatMessage, LanguageModel};
+use crate::error::{Error, Result};
+use crate::suite::{Example, PromptSection, Suite};
+
+/// Template instructions one prompt may execute (a few-shot loop over hundreds of examples needs
+/// thousands).
+const FUEL: u64 = 200_000;
+
+/// One few-shot example as the template sees it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Shot {
+    pub text: String,
+    pub answer: String,
+}
+
+/// A compiled prompt bound to a model's chat template.
+pub struct Prompt {
+    template: String,
+    system: Option<String>,
+    fewshot: Vec<Shot>,
+    /// Whether the model's chat template wraps the rendered text.
+    chat: bool,
+    chat_model: Option<ChatTemplate>,
+    /// suite.toml, for errors.
+    origin: String,
+}
+
+/// The model's chat template, probed once: the prompt is `prefix + user text + suffix`, which holds
+/// for chat templates that do not transform the message text.
+struct ChatTemplate {
+    prefix: String,
+    suffix: String,
+}
+
+impl Prompt {
+    /// The suite's `[prompt]` (or the default `{{ text }}`), its first `fewshot` examples answered
+    /// by `answer`, bound to `model`'s chat template.
+    pub fn from_suite(suite: &Suite, model: &dyn LanguageModel, answer: &dyn Fn(&Example) -> String) -> Result<Self> {
+        let section = suite.file.prompt.clone().unwrap_or_default();
+        let shots: Vec<Shot> = suite
+            .split("fewshot")
+            .into_iter()
+            .take(section.fewshot)
+            .map(|e| Shot {
+                text: e.text.clone(),
+                answer: answer(e),
+            })
+            .collect();
+        let mut prompt = Prompt::new(&section, shots, &suite.origin())?;
+        // Probe the chat template once, so rendering an input is a string operation.
+        if section.chat && model.chat_prompt(&[user("probe")])?.is_some() {
+            prompt.chat_model = Some(ChatTemplate::probe(model, section.system.clone())?);
+        }
+        Ok(prompt)
+    }
+
+    /// Compiles and checks the template (an unknown variable is an error); `origin` names suite.toml.
+    pub fn new(section: &PromptSection, fewshot: Vec<Shot>, origin: &str) -> Result<Self> {
+        let prompt = Prompt {
+            template: section.template.clone(),
+            system: section.system.clone(),
+            fewshot,
+            chat: section.chat,
+            chat_model: None,
+            origin: origin.to_string(),
+        };
+        prompt
+            .user_text("an example command")
+            .map_err(|e| Error::input(origin, format!("field prompt.template: {e}")))?;
+        Ok(prompt)
+    }
+
+    /// The template rendered for `text`, before any chat template.
+    pub fn user_text(&self, text: &str) -> std::result::Result<String, minijinja::Error> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A suite is untrusted input: a template that loops without end runs out of fuel instead.
+        env.set_fuel(Some(FUEL));
+        env.render_str(&self.template, context! { text => text, fewshot => &self.fewshot })
+    }
+
+    /// The full prompt the model continues for `text`.
+    pub fn render(&self, text: &str) -> Result<String> {
+        let user = self
+            .user_text(text)
+            .map_err(|e| Error::input(&self.origin, format!("field prompt.template: {e}")))?;
+        match &self.chat_model {
+            Some(chat) => Ok(format!("{}{user}{}", chat.prefix, chat.suffix)),
+            None => Ok(match &self.system {
+                Some(s) => format!("{s}\n\n{user}"),
+                None => user,
+            }),
+        }
+    }
+
+    /// Tokens the model reads for these inputs' prompts.
+    pub fn count_tokens(&self, model: &dyn LanguageModel, texts: &[&str]) -> Result<u64> {
+        let prompts = texts.iter().map(|t| self.render(t)).collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&str> = prompts.iter().map(String::as_str).collect();
+        Ok(model.tokenize(&refs)?.iter().map(|t| t.len() as u64).sum())
+    }
+
+    /// "chat template, 3 few-shot examples" and the like.
+    pub fn describe(&self) -> String {
+        let how = match (&self.chat_model, self.chat) {
+            (Some(_), _) => "through the model's chat template",
+            (None, true) => "plain text (the model has no chat template)",
+            (None, false) => "plain text",
+        };
+        format!("{how}, {} few-shot examples", self.fewshot.len())
+    }
+}
+
+fn user(content: &str) -> ChatMessage {
+    ChatMessage {
+        role: "user".into(),
+        content: content.into(),
+    }
+}
+
+impl ChatTemplate {
+    /// Renders the chat template around a marker and keeps what comes before and after it; a
+    /// template that does not reproduce the marker verbatim is refused.
+    fn probe(model: &dyn LanguageModel, system: Option<String>) -> Result<Self> {
+        let messages = |content: &str| {
+            let mut m = Vec::new();
+            if let Some(s) = &system {
+                m.push(ChatMessage {
+                    role: "system".into(),
+                    content: s.clone(),
+                });
+            }
+            m.push(user(content));
+            m
+        };
+        const MARKER: &str = "\u{1}shakedown-user-text\u{1}";
+        let rendered = model.chat_prompt(&messages(MARKER))?.unwrap_or_default();
+        if let Some((prefix, suffix)) = rendered.split_once(MARKER).filter(|(_, s)| !s.contains(MARKER)) {
+            return Ok(ChatTemplate {
+                prefix: prefix.to_string(),
+                suffix: suffix.to_string(),
+            });
+        }
+        Err(Error::input(
+            "model",
+            "the chat template changes the message text; render the suite without it (prompt.chat = false)",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::fakes::{self, FakeDecoder};
+
+    fn section(template: &str, system: Option<&str>, chat: bool) -> PromptSection {
+        PromptSection {
+            system: system.map(String::from),
+            template: template.into(),
+            fewshot: 0,
+            chat,
+        }
+    }
+
+    #[test]
+    fn template_renders_text_and_fewshot_answers() {
+        let shots = vec![Shot {
+            text: "go left".into(),
+            answer: "{\"direction\": \"left\"}".into(),
+        }];
+        let p = Prompt::new(
+            &section(
+                "{% for s in fewshot %}Command: {{ s.text }}\nJSON: {{ s.answer }}\n{% endfor %}Command: {{ text }}\nJSON:",
+                Some("Parse."),
+                false,
+            ),
+            shots,
+            "s.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            p.render("stop").unwrap(),
+            "Parse.\n\nCommand: go left\nJSON: {\"direction\": \"left\"}\nCommand: stop\nJSON:"
+        );
+    }
+
+    #[test]
+    fn unknown_variables_and_broken_templates_name_the_field() {
+        for t in [
+            "{{ txt }}",
+            "{% for %}",
+            "{% for a in range(9999) %}{% for b in range(9999) %}x{% endfor %}{% endfor %}",
+        ] {
+            let err = Prompt::new(&section(t, None, true), vec![], "s.toml")
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.contains("s.toml") && err.contains("prompt.template"), "{err}");
+        }
+    }
+
+    #[test]
+    fn chat_template_wraps_the_rendered_text_with_the_system_message() {
+        let model = FakeDecoder::new().with_chat();
+        let suite = fakes::classify_suite(
+            &["left", "right"],
+            "[prompt]\nsystem = \"Be brief.\"\ntemplate = \"Q: {{ text }}\"\n",
+        );
+        let p = Prompt::from_suite(&suite, &model, &|_| String::new()).unwrap();
+        assert_eq!(
+            p.render("go left").unwrap(),
+            "<|system|>Be brief.<|end|><|user|>Q: go left<|end|><|assistant|>"
+        );
+        assert!(p.describe().contains("chat template"));
+        let plain = fakes::classify_suite(&["left", "right"], "[prompt]\nchat = false\n");
+        let p = Prompt::from_suite(&plain, &model, &|_| String::new()).unwrap();
+        assert_eq!(p.render("go left").unwrap(), "go left");
+    }
+}

@@ -1,0 +1,135 @@
+//! Runs that differ in what was run are refused by `compare`, `--baseline` and `merge`, with a
+//! message naming the field; `--allow-mismatch` compares anyway and says what it drops.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{shakedown, text};
+
+fn run(dir: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec!["--schemes", "f32"];
+    args.extend_from_slice(extra);
+    let o = common::quick_run(dir, &args);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    dir.to_path_buf()
+}
+
+fn refused(args: &[&str], field: &str) {
+    let o = shakedown(args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("{field} differs")), "should name {field}: {err}");
+    assert!(err.contains("--allow-mismatch"), "{err}");
+}
+
+#[test]
+fn compare_refuses_other_seeds_limits_and_suites_unless_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run(&tmp.path().join("base"), &["--limit", "20"]);
+    let seed = run(&tmp.path().join("seed"), &["--limit", "20", "--seed", "2"]);
+    let limit = run(&tmp.path().join("limit"), &["--limit", "10"]);
+    let suite_dir = tmp.path().join("suite");
+    std::fs::create_dir(&suite_dir).unwrap();
+    let data = common::default_test_lines(30);
+    let toml = std::fs::read_to_string(common::default_suite().join("suite.toml"))
+        .unwrap()
+        .replace(
+            "model = \"model\"",
+            &format!("model = \"{}\"", common::default_model().display()),
+        );
+    std::fs::write(suite_dir.join("suite.toml"), toml).unwrap();
+    std::fs::write(suite_dir.join("data.jsonl"), data).unwrap();
+    let other_suite = run(
+        &tmp.path().join("other-suite"),
+        &["--limit", "20", "--suite", suite_dir.to_str().unwrap()],
+    );
+    let b = base.to_str().unwrap();
+    refused(&["compare", b, seed.to_str().unwrap()], "seed");
+    refused(&["compare", b, limit.to_str().unwrap()], "limit");
+    refused(&["compare", b, other_suite.to_str().unwrap()], "suite content");
+
+    // Allowed: the comparison is made, without paired tests, and says why.
+    let o = shakedown(&[
+        "compare",
+        b,
+        seed.to_str().unwrap(),
+        "--allow-mismatch",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let notes = c["notes"].to_string();
+    assert!(
+        notes.contains("seed differs (1 vs 2)") && notes.contains("no paired test"),
+        "{notes}"
+    );
+    assert!(c["lines"].as_array().unwrap().iter().all(|l| l["p_value"][1].is_null()));
+}
+
+#[test]
+fn a_baseline_of_another_seed_or_model_is_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run(&tmp.path().join("base"), &["--limit", "10"]);
+    let out = tmp.path().join("gated");
+    let b = base.to_str().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "run",
+            "--schemes",
+            "f32",
+            "--corruptions",
+            "typo:1",
+            "--no-sustain",
+            "--limit",
+            "10",
+            "--baseline",
+            b,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    refused(&args(&["--seed", "3"]), "seed");
+    assert!(!out.exists(), "nothing written for a refused run");
+    let minilm = common::minilm_dir();
+    let minilm = minilm.to_str().unwrap().to_string();
+    let with_model: Vec<&str> = args(&[]).into_iter().chain(["--model", minilm.as_str()]).collect();
+    refused(&with_model, "model");
+    // Allowed, the gate runs and the report names the difference.
+    let allowed: Vec<&str> = args(&["--seed", "3", "--allow-mismatch"]);
+    let o = shakedown(&allowed);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("seed differs (3 vs 1)"),
+        "the report says how the baseline differs"
+    );
+    // report --baseline checks too.
+    refused(&["report", out.to_str().unwrap(), "--baseline", b], "seed");
+}
+
+#[test]
+fn merge_refuses_shards_of_different_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = run(&tmp.path().join("one"), &["--limit", "10", "--shard", "1/2"]);
+    let two = run(
+        &tmp.path().join("two"),
+        &["--limit", "10", "--shard", "2/2", "--seed", "5"],
+    );
+    let o = shakedown(&[
+        "merge",
+        one.to_str().unwrap(),
+        two.to_str().unwrap(),
+        "--out",
+        tmp.path().join("m").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not a shard of the same run") && err.contains("seed differs (1 vs 5)"),
+        "{err}"
+    );
+}

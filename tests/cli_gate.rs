@@ -1,0 +1,247 @@
+//! A ship decision a team can trust, through the real binary: verdicts per scheme under each policy
+//! with a recommendation, memory per scheme whatever the run order, only asked-for failures, and
+//! outputs that are never lost or overwritten.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{shakedown, small_suite, text};
+use serde_json::Value;
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The default suite's test commands (first 20) in a temporary suite, with `gate` as its [gate].
+fn suite_with_gate(dir: &Path, gate: &str) -> PathBuf {
+    let data = common::default_test_lines(20);
+    std::fs::create_dir_all(dir).unwrap();
+    let labels = "[\"move_left\", \"move_right\", \"move_forward\", \"move_back\", \"pick\", \"put_away\", \"go_dock\", \
+                  \"go_bay\", \"go_aisle\", \"forks_level_1\", \"forks_level_2\", \"forks_level_3\", \"stop\", \"charge\"]";
+    std::fs::write(
+        dir.join("suite.toml"),
+        format!(
+            "name = \"gated\"\nlabels = {labels}\ndata = [\"d.jsonl\"]\nmodel = \"{}\"\n{gate}",
+            common::default_model().display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("d.jsonl"), data).unwrap();
+    dir.to_path_buf()
+}
+
+fn run_suite(suite: &Path, out: &Path, schemes: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["--suite", suite.to_str().unwrap(), "--schemes", schemes];
+    args.extend_from_slice(extra);
+    common::quick_run(out, &args)
+}
+
+#[test]
+fn a_strict_rule_only_some_schemes_pass_is_judged_per_scheme_under_each_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Only int8 is held to an impossible bound: f32 passes, int8 fails.
+    let strict = "[[gate.rules]]\nmetric = \"accuracy\"\nscheme = \"int8\"\nmin = 101\n\
+                  [[gate.rules]]\nmetric = \"accuracy\"\nmin = 1\n";
+    let suite = suite_with_gate(&tmp.path().join("s"), strict);
+    let o = run_suite(&suite, &tmp.path().join("all"), "f32,int8", &[]);
+    assert_eq!(o.status.code(), Some(1), "every scheme must pass: {}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("FAIL accuracy on clean inputs >= 101") && stdout.contains("[int8]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("recommended: f32"), "{stdout}");
+    let summary = json(&tmp.path().join("all/summary.json"));
+    let verdicts: Vec<(String, bool)> = summary["gate"]["schemes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["scheme"].as_str().unwrap().to_string(),
+                v["passed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(verdicts, [("f32".to_string(), true), ("int8".to_string(), false)]);
+    assert_eq!(summary["gate"]["recommendation"]["scheme"], "f32");
+    let junit = std::fs::read_to_string(tmp.path().join("all/junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testsuite ").count(), 2, "one test suite per scheme");
+    assert!(junit.contains("gated: int8\" tests=\"2\" failures=\"1\""), "{junit}");
+
+    for (extra, code) in [
+        (vec!["--policy", "any"], 0),
+        (vec!["--ship", "f32"], 0),
+        (vec!["--ship", "int8"], 1),
+        (vec!["--policy", "all"], 1),
+    ] {
+        let out = tmp.path().join(extra.join("-"));
+        let o = run_suite(&suite, &out, "f32,int8", &extra);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}: {}", text(&o));
+    }
+    // The suite can state the policy itself.
+    let shipped = suite_with_gate(&tmp.path().join("s2"), &format!("[gate]\nship = \"int8\"\n{strict}"));
+    let o = run_suite(&shipped, &tmp.path().join("suite-ship"), "f32,int8", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("the scheme to ship, int8, must pass"));
+    let o = run_suite(&shipped, &tmp.path().join("suite-ship-q"), "f32", &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "shipping a scheme the run lacks: {}",
+        text(&o)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gate.ship"));
+}
+
+#[test]
+fn memory_per_scheme_does_not_depend_on_the_run_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let peaks = |order: &str| -> Vec<(String, u64)> {
+        let out = tmp.path().join(order.replace(',', "_"));
+        let o = shakedown(&[
+            "run",
+            "--schemes",
+            order,
+            "--limit",
+            "40",
+            "--corruptions",
+            "typo:1",
+            "--sustain-seconds",
+            "0.5",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+        let s = json(&out.join("summary.json"));
+        let mut v: Vec<(String, u64)> = s["schemes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                assert_eq!(s["memory"]["scope"], "scheme", "{}", s["memory"]);
+                (
+                    s["scheme"].as_str().unwrap().to_string(),
+                    s["memory"]["peak_rss_bytes"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let forward = peaks("f32,w4a16-rtn-g128");
+    let backward = peaks("w4a16-rtn-g128,f32");
+    for ((scheme, a), (_, b)) in forward.iter().zip(&backward) {
+        let (a, b) = (*a as f64, *b as f64);
+        let tolerance = (8.0 * 1048576.0f64).max(0.1 * a.max(b));
+        assert!(
+            (a - b).abs() <= tolerance,
+            "{scheme}: {a} bytes in one order, {b} in the other"
+        );
+    }
+}
+
+#[test]
+fn rules_the_run_did_not_ask_for_are_skipped_not_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("typo-only");
+    // The default suite has drop rules for typo, ocr, asr, jargon and l2 at severity 1.
+    let o = shakedown(&[
+        "run",
+        "--limit",
+        "30",
+        "--corruptions",
+        "typo:1-5",
+        "--no-sustain",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.contains("no results in this scope"), "{stdout}");
+    assert!(stdout.contains("12 checks skipped"), "4 families x 3 schemes: {stdout}");
+    let summary = json(&out.join("summary.json"));
+    let checks = summary["gate"]["checks"].as_array().unwrap();
+    assert!(checks
+        .iter()
+        .filter(|c| c["family"] != "typo" && c["family"] != "clean")
+        .all(|c| c["status"] == "skip"));
+    // `sustain` writes throughput outputs and no accuracy gate.
+    let s = tmp.path().join("sustain");
+    let o = shakedown(&[
+        "sustain",
+        "--schemes",
+        "int8",
+        "--sustain-seconds",
+        "0.5",
+        "--out",
+        s.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!s.join("junit.xml").exists() && !s.join("results.parquet").exists());
+    let md = std::fs::read_to_string(s.join("summary.md")).unwrap();
+    assert!(md.contains("throughput only") && !md.contains("gate failed"), "{md}");
+    assert!(json(&s.join("summary.json"))["gate"].is_null());
+    // `report` re-renders a sustain run too.
+    let o = shakedown(&["report", s.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn outputs_are_never_lost_or_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = small_suite(
+        tmp.path(),
+        "{\"id\":\"1\",\"text\":\"move left two meters\",\"label\":\"move_left\",\"split\":\"test\"}\n\
+         {\"id\":\"2\",\"text\":\"stop now\",\"label\":\"stop\",\"split\":\"test\"}\n",
+        "",
+    );
+    let run = |out: &Path, extra: &[&str]| run_suite(&suite, out, "f32", extra);
+    let a = tmp.path().join("a");
+    assert_eq!(run(&a, &[]).status.code(), Some(0));
+    // An existing run directory is refused without --force, and kept as it was.
+    let before = std::fs::read(a.join("summary.json")).unwrap();
+    let o = run(&a, &["--seed", "2"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--out") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(a.join("summary.json")).unwrap(), before);
+    assert_eq!(run(&a, &["--seed", "2", "--force"]).status.code(), Some(0));
+    assert_ne!(std::fs::read(a.join("summary.json")).unwrap(), before);
+    // merge refuses an existing --out too.
+    let o = shakedown(&["merge", a.to_str().unwrap(), "--out", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // An unwritable --out fails before any work.
+    let o = run(Path::new("/proc/shakedown-no-such/run"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("evaluating"),
+        "{}",
+        text(&o)
+    );
+
+    // Re-gating against a baseline writes beside the run's own verdict and leaves it byte-identical.
+    let b = tmp.path().join("b");
+    assert_eq!(run(&b, &["--seed", "2"]).status.code(), Some(0));
+    let own: Vec<Vec<u8>> = ["summary.json", "junit.xml", "summary.md"]
+        .iter()
+        .map(|f| std::fs::read(b.join(f)).unwrap())
+        .collect();
+    let o = shakedown(&["report", b.to_str().unwrap(), "--baseline", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for (f, bytes) in ["summary.json", "junit.xml", "summary.md"].iter().zip(&own) {
+        assert_eq!(&std::fs::read(b.join(f)).unwrap(), bytes, "{f} changed");
+    }
+    let regated = json(&b.join("gate-vs-a.json"));
+    assert!(regated["gate"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["rule"].as_str().unwrap().contains("below baseline")));
+    assert!(b.join("gate-vs-a.md").exists() && b.join("gate-vs-a.junit.xml").exists());
+    // A plain report still works afterwards and recomputes the run's own verdict.
+    let o = shakedown(&["report", b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read(b.join("summary.json")).unwrap(), own[0]);
+}

@@ -1,0 +1,183 @@
+//! What users of Unix tools expect: a closed pipe ends quietly, empty lists are refused, run folders
+//! carry a readable time, a buffering channel command gets a hint, and `predict` calibrates and
+//! answers as the suite's task does.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use common::{shakedown, shakedown_stdin, text};
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly_with_exit_0() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["corrupt", "--corruptions", "typo:1-5,ocr:1-5"])
+        .current_dir(common::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        for i in 0..5000 {
+            if writeln!(stdin, "move the pallet {i} meters left of bay seven").is_err() {
+                break;
+            }
+        }
+    });
+    let mut first = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then drop: the pipe closes
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_empty_corruption_list_is_refused_and_none_means_clean_only() {
+    let o = shakedown(&["run", "--corruptions", "", "--limit", "2"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--corruptions"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r");
+    let o = shakedown(&[
+        "run",
+        "--corruptions",
+        "none",
+        "--limit",
+        "5",
+        "--schemes",
+        "f32",
+        "--no-sustain",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let rows = shakedown::analysis::tables::read_results(&out.join("results.parquet"))
+        .unwrap()
+        .1;
+    assert!(rows.len() == 5 && rows.iter().all(|r| r.family == "clean"));
+}
+
+#[test]
+fn run_folders_are_named_with_a_readable_utc_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args([
+            "run",
+            "--suite",
+            common::default_suite().to_str().unwrap(),
+            "--limit",
+            "3",
+            "--schemes",
+            "f32",
+            "--corruptions",
+            "typo:1",
+            "--no-sustain",
+        ])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let runs: Vec<String> = std::fs::read_dir(tmp.path().join("reports/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let stamp = runs[0].strip_prefix("warehouse-commands-seed1-").expect(&runs[0]);
+    let ok = stamp.len() == 16
+        && stamp.ends_with('Z')
+        && stamp.as_bytes()[8] == b'T'
+        && stamp.chars().filter(|c| c.is_ascii_digit()).count() == 14;
+    assert!(ok, "{stamp}");
+}
+
+#[test]
+fn a_silent_channel_command_gets_a_hint_about_output_buffering() {
+    let o = shakedown_stdin(
+        &[
+            "corrupt",
+            "--corruptions",
+            "channel:1",
+            "--channel-cmd",
+            "sed 's/e/3/'",
+            "--channel-timeout",
+            "1",
+        ],
+        "move left\n",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("hint:") && err.contains("sed -u") && err.contains("stdbuf -oL"),
+        "{err}"
+    );
+}
+
+#[test]
+fn predict_calibrates_awq_and_answers_as_the_suite_task() {
+    let lines = "move the pallet left of bay seven\nraise the forks to level two\n";
+    // AWQ needs calibration texts: a file of them, or the suite's calibration split.
+    let o = shakedown_stdin(&["predict", "--scheme", "w4a16-awq-g128"], lines);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--calibration") && err.contains("--suite"), "{err}");
+    let tmp = tempfile::tempdir().unwrap();
+    let calibration = tmp.path().join("cal.txt");
+    std::fs::write(&calibration, "go left\nstop now\nmove to dock three\n").unwrap();
+    let o = shakedown_stdin(
+        &[
+            "predict",
+            "--scheme",
+            "w4a16-awq-g128",
+            "--calibration",
+            calibration.to_str().unwrap(),
+        ],
+        lines,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let suite = common::default_suite();
+    let o = shakedown_stdin(
+        &[
+            "predict",
+            "--scheme",
+            "w4a16-awq-g128",
+            "--suite",
+            suite.to_str().unwrap(),
+        ],
+        lines,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers[0]["label"], "move_left");
+    assert_eq!(answers[1]["label"], "forks_level_2");
+    // An embedding model with a suite classifies by prototypes instead of printing embeddings.
+    let minilm = common::minilm_dir();
+    let o = shakedown_stdin(
+        &[
+            "predict",
+            "--model",
+            minilm.to_str().unwrap(),
+            "--suite",
+            suite.to_str().unwrap(),
+        ],
+        lines,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert!(
+        first["label"].is_string() && first["scores"]["move_left"].is_number(),
+        "{first}"
+    );
+    assert!(first.get("embedding").is_none());
+}
