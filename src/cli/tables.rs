@@ -455,7 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn the_retrieval_table_has_a_row_per_deployment_with_clean_and_pooled_family_values() {
+    fn the_retrieval_summary_pools_severities_and_its_table_has_a_row_per_deployment() {
         use shakedown::analysis::retrieval::cells::RetrievalRow;
         use shakedown::analysis::retrieval::summary::{build, RetrievalMeta};
         use shakedown::analysis::retrieval::QueryScores;
@@ -483,7 +483,14 @@ mod tests {
             corrupt: "queries".into(),
             ..Default::default()
         };
-        let table = retrieval(&build(meta, &rows, Vec::new(), Vec::new()));
+        let s = build(meta, &rows, Vec::new(), Vec::new());
+        assert_eq!(s.reference, "f32 / int8 index / same");
+        assert_eq!(
+            (s.cells.len(), s.pooled.len()),
+            (3, 2),
+            "clean, asr 1, asr 2; clean, asr pooled"
+        );
+        let table = retrieval(&s);
         assert!(table.contains("0.500 (-0.500)"), "{table}");
         assert!(table.contains("asr nDCG@10") && table.contains("f32"), "{table}");
     }
