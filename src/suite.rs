@@ -63,6 +63,9 @@ pub struct SuiteFile {
     /// The suite's own jargon lexicon for the `jargon` family.
     #[serde(default)]
     pub jargon: Option<JargonSection>,
+    /// Retrieve: corpus, depth, index precisions, deployment shapes and the corrupted side.
+    #[serde(default)]
+    pub retrieve: Option<crate::task::retrieve::RetrieveSection>,
 }
 
 /// `[jargon]`: a lexicon file in the suite folder (format of `corruptions/jargon/*.tsv`), merged with the
@@ -73,6 +76,15 @@ pub struct JargonSection {
     pub lexicon: String,
     #[serde(default)]
     pub mode: crate::corrupt::jargon::LexiconMode,
+}
+
+/// The hex SHA-256 of a content hash followed by more content the suite depends on (a lexicon, a corpus).
+fn extend_hash(hash: &str, more: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(hash.as_bytes());
+    h.update([0]);
+    h.update(more);
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `[prompt]`: what a decoder reads before its answer.
@@ -291,12 +303,14 @@ impl Suite {
         // `RegistryOptions::for_suite`, which names it when a run needs it.
         if let Some(lexicon) = suite.file.jargon.as_ref().map(|j| suite.dir.join(&j.lexicon)) {
             if let Ok(bytes) = std::fs::read(lexicon) {
-                let mut hash = Sha256::new();
-                hash.update(suite.sha256.as_bytes());
-                hash.update([0]);
-                hash.update(&bytes);
-                suite.sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                suite.sha256 = extend_hash(&suite.sha256, &bytes);
             }
+        }
+        if suite.file.task == TaskKind::Retrieve {
+            let section = suite.file.retrieve.clone().unwrap_or_default();
+            // The corpus is part of the suite's content: runs over another corpus are not comparable.
+            let corpus = read_to_string(&suite.dir.join(&section.corpus))?;
+            suite.sha256 = extend_hash(&suite.sha256, corpus.as_bytes());
         }
         Ok(suite)
     }
@@ -574,7 +588,15 @@ fn check_example(file: &SuiteFile, ex: &Example, at: &str) -> Result<()> {
                 ));
             }
         }
-        TaskKind::Retrieve => {}
+        TaskKind::Retrieve => {
+            // The judgments are checked against the corpus by `task::retrieve::data`.
+            if !ex.extra.get("relevant").is_some_and(serde_json::Value::is_object) {
+                return Err(Error::input(
+                    at,
+                    "field relevant: expected an object of chunk id -> grade (the task is retrieve)",
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -625,11 +647,10 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
                 return bad("field extract.max_tokens: expected 1 to 4096".into());
             }
         }
-        TaskKind::Retrieve => {
-            return bad(
-                "field task: \"retrieve\" is not available in this build (expected \"classify\" or \"extract\")".into(),
-            );
-        }
+        TaskKind::Retrieve => file.retrieve.clone().unwrap_or_default().validate(origin)?,
+    }
+    if file.task != TaskKind::Retrieve && file.retrieve.is_some() {
+        return bad("field retrieve: only a suite with task = \"retrieve\" takes a [retrieve] table".into());
     }
     if file.data.is_empty() {
         return bad("field data: expected at least one JSONL file".into());
@@ -672,6 +693,21 @@ mod tests {
     }
 
     const TOML: &str = "name = \"t\"\nlabels = [\"a\", \"b\"]\ndata = [\"d.jsonl\"]\n";
+
+    #[test]
+    fn a_retrieve_suite_needs_no_labels_and_checks_its_table() {
+        let toml = "name = \"r\"\ntask = \"retrieve\"\ndata = [\"d.jsonl\"]\n[retrieve]\ncorpus = \"d.jsonl\"\nindex = [\"int8\"]\n";
+        let line = "{\"id\":\"1\",\"text\":\"x\",\"split\":\"test\",\"relevant\":{\"c1\":1}}\n";
+        let dir = write_suite(toml, line);
+        let suite = Suite::load(dir.path()).unwrap();
+        assert_eq!(suite.file.retrieve.unwrap().index, vec![crate::index::Precision::Int8]);
+        let dir = write_suite(&toml.replace("int8", "int4"), line);
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("int4"));
+        let dir = write_suite(toml, "{\"id\":\"1\",\"text\":\"x\",\"split\":\"test\"}\n");
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("relevant"));
+        let dir = write_suite(&format!("{TOML}[retrieve]\nk = 5\n"), "");
+        assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("[retrieve]"));
+    }
 
     #[test]
     fn loads_examples_and_keeps_unknown_fields() {

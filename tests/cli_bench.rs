@@ -38,3 +38,49 @@ fn bench_json_has_weight_bytes_and_peak_rss_per_scheme() {
     };
     assert!(bytes("q4_k") * 4 < bytes("f32"));
 }
+
+/// `bench --retrieval` adds queries/s (embed + search) and searches/s per index precision, each with
+/// a ratio to f32 on the same precision; the index goes to `$SHAKEDOWN_CACHE/index`.
+#[test]
+fn bench_retrieval_reports_queries_per_second_per_index_precision() {
+    let cache = tempfile::tempdir().unwrap();
+    let quick = "bench --schemes f32,int8 --threads 1 --batches 1 --seconds 0.05 --retrieval --json";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(quick.split(' '))
+        .env("SHAKEDOWN_CACHE", cache.path())
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let retrieval: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["what"].as_str().unwrap().starts_with("retrieve"))
+        .collect();
+    // 3 precisions x 2 measures x 2 schemes.
+    assert_eq!(retrieval.len(), 12);
+    for precision in ["f32", "int8", "binary"] {
+        for unit in ["queries/s", "searches/s"] {
+            let of = |scheme: &str| {
+                retrieval
+                    .iter()
+                    .find(|r| {
+                        r["scheme"] == scheme
+                            && r["unit"] == unit
+                            && r["what"].as_str().unwrap().contains(&format!("{precision} idx"))
+                    })
+                    .unwrap()
+            };
+            assert!(of("f32")["value"].as_f64().unwrap() > 0.0);
+            assert_eq!(of("f32")["ratio_vs_f32"].as_f64().unwrap(), 1.0);
+            assert!(of("int8")["ratio_vs_f32"].as_f64().unwrap() > 0.0);
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(cache.path().join("index")).unwrap().count(),
+        6,
+        "2 schemes x 3 precisions"
+    );
+}

@@ -5,6 +5,7 @@
 pub mod gate;
 pub mod metrics;
 pub mod results;
+pub mod retrieval;
 pub mod stats;
 pub mod summary;
 pub mod tables;

@@ -142,6 +142,10 @@ pub struct Summary {
     /// The scheme agreement and deltas are measured against (the run's first scheme).
     pub reference: String,
     pub schemes: Vec<SchemeSummary>,
+    /// A retrieve run's every deployment (query scheme x index precision x who embedded the
+    /// corpus); `schemes` holds each scheme's own deployment, the one the gate judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieval: Option<crate::analysis::retrieval::summary::RetrievalSummary>,
 }
 
 impl Summary {
@@ -236,6 +240,7 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
         reference: meta.schemes.first().map(|s| s.name.clone()).unwrap_or_default(),
         meta,
         schemes,
+        retrieval: None,
     }
 }
 

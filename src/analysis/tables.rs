@@ -256,12 +256,18 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
     write_frame(df, path)
 }
 
-fn write_frame(mut df: DataFrame, path: &Path) -> Result<()> {
+pub(crate) fn write_frame(mut df: DataFrame, path: &Path) -> Result<()> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .finish(&mut df)
         .map_err(|e| Error::Internal(format!("writing {}: {e}", path.display())))?;
     write_atomic(path, &buf)
+}
+
+/// Reads a parquet file (damaged contents are bad input, never a crash).
+pub(crate) fn read_frame(path: &Path) -> Result<DataFrame> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    frame_from_bytes(&bytes, &path.display().to_string())
 }
 
 /// Parses parquet bytes. A run directory is user input: a damaged file must be an error, never a

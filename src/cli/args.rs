@@ -143,6 +143,10 @@ pub struct BenchArgs {
     /// Decoders: sequences decoded together in the aggregate test (0 skips it).
     #[arg(long, default_value_t = 16)]
     pub sequences: usize,
+    /// Also measure retrieval queries/s (embed + search, and search alone) per scheme and index
+    /// precision on the default retrieval suite (suites/warehouse-sop-rag; pass an embedder with --model).
+    #[arg(long)]
+    pub retrieval: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

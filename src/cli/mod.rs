@@ -143,7 +143,11 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 seconds: args.seconds,
                 texts,
             };
-            let rows = shakedown::probe::bench::bench(&opts, &bars)?;
+            let mut rows = shakedown::probe::bench::bench(&opts, &bars)?;
+            if args.retrieval {
+                let data = plan::retrieval_bench_data()?;
+                rows.extend(shakedown::probe::bench_retrieval::bench_retrieval(&opts, &data, &bars)?);
+            }
             let kernels = shakedown::engine::kernels::kernels().name();
             if args.json {
                 outln(&pretty_json(&rows)?)?;
@@ -323,6 +327,9 @@ fn exit_for(gate: Option<&Verdict>) -> ExitCode {
 /// Prints the table and the verdict; the exit code follows the gate (shards always exit 0).
 fn finish(summary: &Summary, gate: Option<&Verdict>, dir: &std::path::Path) -> Result<ExitCode, Error> {
     out(&tables::run_table(summary, gate))?;
+    if let Some(r) = &summary.retrieval {
+        out(&tables::retrieval(r))?;
+    }
     if let Some(shard) = &summary.meta.shard {
         outln(&format!(
             "gate: not evaluated for shard {shard}; join the shards with `shakedown merge`"

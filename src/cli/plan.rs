@@ -17,12 +17,40 @@ use crate::cli::args::{ChannelArgs, Common, DecodingArg, PolicyArg, PreferenceAr
 
 /// `suites/warehouse-commands` under the current directory, else the one in the source tree.
 pub fn default_suite() -> PathBuf {
-    let local = PathBuf::from("suites/warehouse-commands");
+    shipped_suite("warehouse-commands")
+}
+
+/// `suites/NAME` under the current directory, else the one in the source tree.
+pub fn shipped_suite(name: &str) -> PathBuf {
+    let local = PathBuf::from("suites").join(name);
     if local.join("suite.toml").exists() {
         local
     } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites/warehouse-commands")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("suites").join(name)
     }
+}
+
+/// The default retrieval suite's chunks, test questions and calibration questions, for `bench --retrieval`.
+pub fn retrieval_bench_data() -> Result<shakedown::probe::bench_retrieval::RetrievalBench, Error> {
+    use shakedown::task::retrieve::{load_corpus, load_queries};
+    let dir = shipped_suite("warehouse-sop-rag");
+    let corpus = load_corpus(&dir.join("corpus.jsonl"))?;
+    let queries = load_queries(&[&dir.join("queries.jsonl")], &corpus)?;
+    let split = |name: &str| -> Vec<String> {
+        queries
+            .iter()
+            .filter(|q| q.split == name)
+            .map(|q| q.text.clone())
+            .collect()
+    };
+    Ok(shakedown::probe::bench_retrieval::RetrievalBench {
+        chunks: corpus.into_iter().map(|c| (c.id, c.text)).collect(),
+        queries: split("test"),
+        calibration: split("calibration")
+            .into_iter()
+            .take(shakedown::run::CALIBRATION_TEXTS)
+            .collect(),
+    })
 }
 
 /// Loads `--suite` or the built-in suite.
@@ -191,7 +219,9 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
     } else {
         corruptions(extra.and_then(|r| r.corruptions.as_deref()), &suite, &registry)?
     };
-    let no_sustain = extra.is_some_and(|r| r.no_sustain);
+    // A retrieve run times embedding and search per deployment instead of a sustained-load phase.
+    let retrieve = suite.file.task == shakedown::task::kind::TaskKind::Retrieve;
+    let no_sustain = extra.is_some_and(|r| r.no_sustain || retrieve);
     let sustain = if no_sustain {
         None
     } else {

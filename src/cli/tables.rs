@@ -3,6 +3,10 @@
 
 use shakedown::analysis::gate::{round2, Verdict};
 use shakedown::analysis::metrics::Cell;
+use shakedown::analysis::results::CLEAN;
+use shakedown::analysis::retrieval::cells::RetrievalCell;
+use shakedown::analysis::retrieval::summary::RetrievalSummary;
+use shakedown::analysis::retrieval::Metric;
 use shakedown::analysis::summary::{FamilySummary, Summary};
 use shakedown::probe::bench::BenchRow;
 use shakedown::probe::inspect::Inspection;
@@ -381,6 +385,56 @@ pub fn inspect(i: &Inspection) -> String {
     out
 }
 
+fn retrieval_value(cell: Option<&RetrievalCell>, m: Metric) -> Option<(f64, f64)> {
+    let mc = cell?.metric(m)?;
+    Some((mc.value.mean, mc.drop_vs_clean.mean))
+}
+
+/// A terminal table: per deployment, the index's scanned size, search time, clean recall@5 and
+/// nDCG@10, and nDCG@10 per family with its severities pooled (change from clean).
+pub fn retrieval(s: &RetrievalSummary) -> String {
+    let fams = &s.meta.families;
+    let mut out = format!(
+        "{:<16} {:<6} {:<10} {:>9} {:>8} {:>6} {:>7}",
+        "scheme", "index", "shape", "index KB", "ms/query", "R@5", "nDCG@10"
+    );
+    for f in fams {
+        out.push_str(&format!(" {:>16}", format!("{f} nDCG@10")));
+    }
+    out.push('\n');
+    for (scheme, index, shape) in s.deployments() {
+        let clean = s.pooled_cell(scheme, index, shape, CLEAN);
+        let search = clean.map(|c| &c.search);
+        out.push_str(&format!(
+            "{:<16} {:<6} {:<10} {:>9.1} {:>8.3} {:>6.3} {:>7.3}",
+            scheme,
+            index,
+            shape,
+            search.map_or(0.0, |r| r.index_scan_bytes as f64 / 1e3),
+            search.map_or(0.0, |r| r.search_ms_per_query),
+            retrieval_value(clean, Metric::Recall5).map_or(f64::NAN, |v| v.0),
+            retrieval_value(clean, Metric::Ndcg10).map_or(f64::NAN, |v| v.0),
+        ));
+        for f in fams {
+            let cell = retrieval_value(s.pooled_cell(scheme, index, shape, f), Metric::Ndcg10);
+            out.push_str(&format!(
+                " {:>16}",
+                cell.map_or("-".to_string(), |(v, drop)| format!(
+                    "{v:.3} ({})",
+                    shakedown::report::retrieval::signed(-drop)
+                ))
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} test queries, {} chunks; corruption on the {}; metrics in [0, 1], (change from clean) pooled over the \
+         severities run; index KB = codes a search scans; ms/query = search time of a batch / its queries\n",
+        s.meta.queries, s.meta.chunks, s.meta.corrupt
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,5 +462,46 @@ mod tests {
         assert!(table.contains("reset before each"), "{table}");
         let table = bench(&[row("q4_k", "process")], "generic");
         assert!(table.contains("high-water mark after each scheme"), "{table}");
+    }
+
+    #[test]
+    fn the_retrieval_summary_pools_severities_and_its_table_has_a_row_per_deployment() {
+        use shakedown::analysis::retrieval::cells::RetrievalRow;
+        use shakedown::analysis::retrieval::summary::{build, RetrievalMeta};
+        use shakedown::analysis::retrieval::QueryScores;
+        let mut rows = Vec::new();
+        for (family, severity, hit) in [(CLEAN, 0, 1.0), ("asr", 1, 1.0), ("asr", 2, 0.0)] {
+            for q in 0..4 {
+                rows.push(RetrievalRow {
+                    scheme: "f32".into(),
+                    index: "int8".into(),
+                    shape: "same".into(),
+                    family: family.into(),
+                    severity,
+                    query_id: format!("q{q}"),
+                    scores: QueryScores {
+                        ndcg_10: hit,
+                        recall_5: hit,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                });
+            }
+        }
+        let meta = RetrievalMeta {
+            families: vec!["asr".into()],
+            corrupt: "queries".into(),
+            ..Default::default()
+        };
+        let s = build(meta, &rows, Vec::new(), Vec::new());
+        assert_eq!(s.reference, "f32 / int8 index / same");
+        assert_eq!(
+            (s.cells.len(), s.pooled.len()),
+            (3, 2),
+            "clean, asr 1, asr 2; clean, asr pooled"
+        );
+        let table = retrieval(&s);
+        assert!(table.contains("0.500 (-0.500)"), "{table}");
+        assert!(table.contains("asr nDCG@10") && table.contains("f32"), "{table}");
     }
 }

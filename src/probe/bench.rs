@@ -54,7 +54,7 @@ pub struct BenchRow {
     pub peak_rss_scope: String,
 }
 
-fn time_for(seconds: f64, mut f: impl FnMut() -> Result<u64>) -> Result<f64> {
+pub(crate) fn time_for(seconds: f64, mut f: impl FnMut() -> Result<u64>) -> Result<f64> {
     f()?; // warm-up
     let start = Instant::now();
     let budget = Duration::from_secs_f64(seconds);
@@ -65,7 +65,7 @@ fn time_for(seconds: f64, mut f: impl FnMut() -> Result<u64>) -> Result<f64> {
     Ok(done as f64 / start.elapsed().as_secs_f64())
 }
 
-fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -73,7 +73,7 @@ fn pool(threads: usize) -> Result<rayon::ThreadPool> {
 }
 
 /// What one scheme measured: a value per configuration, its weight bytes and its peak RSS.
-struct Measured {
+pub(crate) struct Measured {
     scheme: Scheme,
     values: Vec<f64>,
     weight_bytes: usize,
@@ -84,7 +84,7 @@ struct Measured {
 /// Measures every scheme in turn (f32 first), resetting the peak RSS before each; `run` builds the
 /// scheme's subject and returns its weight bytes and one value per configuration, advancing its
 /// phase once per configuration.
-fn per_scheme(
+pub(crate) fn per_scheme(
     opts: &BenchOptions,
     what: &str,
     configs: usize,
@@ -112,7 +112,7 @@ fn per_scheme(
 }
 
 /// Rows for configuration `c` (named by `what`, `threads`, `batch`) with ratios to the f32 value.
-fn rows_for(
+pub(crate) fn rows_for(
     opts: &BenchOptions,
     measured: &[Measured],
     c: usize,

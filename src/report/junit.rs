@@ -114,6 +114,7 @@ mod tests {
             reason: "7.25 is above the maximum 5".into(),
         };
         let summary = Summary {
+            retrieval: None,
             meta: RunMeta {
                 suite: "a<b".into(),
                 schemes: ["f32", "int8"]

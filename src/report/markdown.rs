@@ -87,5 +87,9 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
         meta.model_sha256.get(..12).unwrap_or(""),
         cell(&meta.task.method)
     ));
+    if let Some(r) = &summary.retrieval {
+        out.push('\n');
+        out.push_str(&crate::report::retrieval::render_markdown(r));
+    }
     out
 }

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod examples;
 pub mod junit;
 pub mod markdown;
+pub mod retrieval;
 
 use minijinja::{context, Environment};
 use serde::Serialize;
@@ -136,7 +137,12 @@ pub fn render_html(summary: &Summary, gate: Option<&Verdict>, rows: &[EvalRow], 
     } else {
         charts::metric_by_severity(summary)?
     };
+    let retrieval = match &summary.retrieval {
+        Some(r) => Some(safe(retrieval::render_section(r)?)),
+        None => None,
+    };
     tpl.render(context! {
+        retrieval => retrieval,
         summary => summary,
         gate => gate,
         primary => summary.primary(),

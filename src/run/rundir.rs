@@ -172,7 +172,9 @@ pub fn judge(summary: &Summary, rows: &[EvalRow]) -> Option<Verdict> {
 /// re-renders all outputs in place (the same bytes, for an unchanged run).
 pub fn rerender(dir: &Path) -> Result<(Summary, Option<Verdict>)> {
     let run = read(dir)?;
-    let summary = build(run.summary.meta.clone(), &run.rows, &run.windows);
+    let mut summary = build(run.summary.meta.clone(), &run.rows, &run.windows);
+    summary.retrieval = run.summary.retrieval.clone();
+    super::retrieval::recompute(dir, &mut summary)?;
     let verdict = judge(&summary, &run.rows);
     write(dir, &summary, verdict.as_ref(), &run.rows, &run.windows)?;
     Ok((summary, verdict))

@@ -15,7 +15,8 @@ pub enum TaskKind {
     /// A decoder generates JSON after the suite's prompt; it is compared field by field with the
     /// example's `fields`.
     Extract,
-    /// Ranking a corpus for each query (reserved: the retrieval task plugs in here).
+    /// Ranking a corpus for each query: an embedder embeds the queries and the corpus into a stored
+    /// index, and the top chunks are scored against the query's graded relevant chunks.
     Retrieve,
 }
 
@@ -34,7 +35,7 @@ impl TaskKind {
         match self {
             TaskKind::Classify => ACCURACY,
             TaskKind::Extract => EXACT_MATCH,
-            TaskKind::Retrieve => "recall@10",
+            TaskKind::Retrieve => RECALL_10,
         }
     }
 
@@ -49,7 +50,7 @@ impl TaskKind {
                 v.push(INVALID_RATE.into());
                 v
             }
-            TaskKind::Retrieve => Vec::new(),
+            TaskKind::Retrieve => RETRIEVAL.iter().map(|m| m.to_string()).collect(),
         }
     }
 }
@@ -65,6 +66,12 @@ pub const EXACT_MATCH: &str = "exact_match";
 pub const FIELD_ACCURACY: &str = "field_accuracy";
 /// Extract: share of outputs that are not a JSON object or lack one of the suite's fields.
 pub const INVALID_RATE: &str = "invalid_rate";
+
+/// Retrieve: share of a query's relevant chunks among the first 10 retrieved (the primary metric).
+pub const RECALL_10: &str = "recall@10";
+/// Retrieve: every metric, the primary first; per query as pytrec_eval computes them (recall@k,
+/// reciprocal rank of the first relevant chunk in the top 10, nDCG@10 with linear gains).
+pub const RETRIEVAL: [&str; 5] = [RECALL_10, "recall@1", "recall@5", "mrr@10", "ndcg@10"];
 
 /// Extract: accuracy of one field, `field_accuracy.<field>`.
 pub fn field_metric(field: &str) -> String {
@@ -96,5 +103,8 @@ mod tests {
         );
         assert_eq!(TaskKind::Extract.primary(), m[0]);
         assert_eq!(TaskKind::Classify.primary(), "accuracy");
+        let r = TaskKind::Retrieve.metrics(&[]);
+        assert_eq!(r[0], TaskKind::Retrieve.primary());
+        assert!(r.contains(&"ndcg@10".to_string()) && r.contains(&"recall@5".to_string()));
     }
 }

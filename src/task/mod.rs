@@ -9,14 +9,17 @@
 //!   suite's prompt for decoders (`LikelihoodClassifier`, acc and acc_norm as lm-evaluation-harness).
 //! - `extract`: a decoder generates after the suite's prompt, optionally constrained to the suite's
 //!   JSON fields and values; the answer is compared field by field (`ExtractTask`).
-//! - `retrieve`: the slot where ranking plugs in (an `Output` variant, a `judge`, its metric names in
-//!   `kind`).
+//! - `retrieve`: ranking a corpus is not one answer per text: the corpus is embedded into stored
+//!   indexes and every deployment (query scheme x index precision x who embedded the corpus)
+//!   searches them, so `retrieve::evaluate` runs it whole and `run` dispatches there; its per-query
+//!   metrics (names in `kind`) feed the same summary, gate and report as the other tasks.
 
 pub mod classify;
 pub mod constraint;
 pub mod extract;
 pub mod kind;
 pub mod prompt;
+pub mod retrieve;
 
 use crate::engine::{LanguageModel, ModelKind};
 use crate::error::{Error, Result};
@@ -117,7 +120,7 @@ pub fn build<'m>(suite: &Suite, model: &'m dyn LanguageModel, model_origin: &str
         )),
         (TaskKind::Retrieve, _) => Err(Error::input(
             suite.origin(),
-            "field task: \"retrieve\" is not available in this build",
+            "field task: a retrieve suite ranks a corpus for each query; it is evaluated by a run, not one text at a time",
         )),
     }
 }

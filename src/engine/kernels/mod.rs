@@ -7,6 +7,7 @@
 //! split over output rows with rayon, so the sum order of every output, and hence the result, does
 //! not depend on the thread count; the name of the table that ran is recorded in every run.
 
+pub mod codes;
 pub mod generic;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;

@@ -1,0 +1,326 @@
+//! A retrieval run's tables and what they aggregate to: one row per query x deployment (query
+//! scheme, index precision, shape) x condition (family, severity), one search record per
+//! deployment x condition, and per deployment x family x severity the mean of every metric with its
+//! bootstrap interval, its paired drop from the same deployment's clean inputs and its paired
+//! difference from the reference deployment (the run's first: f32 queries, f32 index, same scheme).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{bootstrap_mean, paired_difference, Estimate, Metric, QueryScores};
+use crate::analysis::results::CLEAN;
+
+/// One query under one deployment and condition.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetrievalRow {
+    /// The scheme that embedded the query.
+    pub scheme: String,
+    /// The index's precision (`f32`, `int8`, `binary`).
+    pub index: String,
+    /// `same` or `server-f32` (who embedded the corpus).
+    pub shape: String,
+    pub family: String,
+    pub severity: u8,
+    pub seed: u64,
+    pub query_id: String,
+    /// The query as embedded (corrupted when the queries are).
+    pub text: String,
+    /// Noise of the query against its clean text (0 when the queries are clean).
+    pub cer: f64,
+    pub wer: f64,
+    /// WER before Whisper's normalisation (case and punctuation count).
+    pub wer_raw: f64,
+    /// Retrieved chunk ids, best first.
+    pub retrieved: Vec<String>,
+    /// The query's judgments (chunk id -> grade), for reports.
+    pub relevant: super::Judgments,
+    pub scores: QueryScores,
+}
+
+/// One deployment searching one condition's queries: sizes and times.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchRecord {
+    pub scheme: String,
+    pub index: String,
+    pub shape: String,
+    pub family: String,
+    pub severity: u8,
+    pub queries: usize,
+    /// Search time of the batch divided by its queries (one pass over the index serves the batch).
+    pub search_ms_per_query: f64,
+    /// Embedding time of the condition's queries divided by their number (texts the noise left
+    /// unchanged are embedded once).
+    pub embed_ms_per_query: f64,
+    /// Mean noise of the corpus as embedded (0 when the corpus is clean).
+    pub corpus_cer: f64,
+    pub corpus_wer: f64,
+    pub index_scan_bytes: u64,
+    pub index_rescore_bytes: u64,
+    pub index_file_bytes: u64,
+    /// `reused`, `built`, or `rebuilt: <reason>`.
+    pub index_provenance: String,
+}
+
+/// A measured figure as `summary.json` keeps it: rounded to 6 decimals, so it reads back as the
+/// same number and `shakedown report RUN` recomputes the same summary.
+pub fn stored(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// One stored index as a run used it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexRecord {
+    /// The scheme that embedded the corpus.
+    pub corpus_scheme: String,
+    pub precision: String,
+    /// The corpus condition (`clean` unless the corpus is corrupted).
+    pub family: String,
+    pub severity: u8,
+    pub file: String,
+    pub stats: crate::index::IndexStats,
+    /// `reused`, `built`, or `rebuilt: <reason>`.
+    pub provenance: String,
+    /// Embedding and writing the corpus (shared by the precisions built together).
+    pub build_seconds: Option<f64>,
+    pub verify_seconds: f64,
+}
+
+/// One metric in one cell.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricCell {
+    pub metric: String,
+    pub value: Estimate,
+    /// Clean minus here, paired per query, for the same deployment (positive = lost).
+    pub drop_vs_clean: Estimate,
+    /// Here minus the reference deployment on the same condition, paired per query.
+    pub delta_vs_reference: Estimate,
+}
+
+/// Aggregates of one deployment x family x severity.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetrievalCell {
+    pub scheme: String,
+    pub index: String,
+    pub shape: String,
+    pub family: String,
+    /// The severity, or 0 for clean inputs and for a family's severities pooled (`pooled`).
+    pub severity: u8,
+    /// True when the cell pools every severity of its family.
+    pub pooled: bool,
+    pub n: usize,
+    pub metrics: Vec<MetricCell>,
+    pub mean_cer: f64,
+    pub mean_wer: f64,
+    pub search: SearchRecord,
+}
+
+impl RetrievalCell {
+    /// The cell's estimate of `metric`.
+    pub fn metric(&self, metric: Metric) -> Option<&MetricCell> {
+        self.metrics.iter().find(|m| m.metric == metric.name())
+    }
+}
+
+type Deploy<'a> = (&'a str, &'a str, &'a str);
+type Group<'a> = (Deploy<'a>, &'a str, u8);
+
+fn deployment(r: &RetrievalRow) -> Deploy<'_> {
+    (&r.scheme, &r.index, &r.shape)
+}
+
+/// A bootstrap seed per cell and comparison, from the run seed and the cell's names.
+fn cell_seed(seed: u64, parts: &[&str]) -> u64 {
+    let mut h = Sha256::new();
+    h.update(seed.to_le_bytes());
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let d = h.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// Cells for every deployment x family x severity in the order the rows first name them; with
+/// `pool`, one cell per deployment x family with its severities pooled (clean stays as it is).
+pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: bool) -> Vec<RetrievalCell> {
+    let reference = rows.first().map(deployment);
+    let level = |r: &RetrievalRow| if pool { 0 } else { r.severity };
+    let mut order: Vec<Group> = Vec::new();
+    let mut groups: HashMap<Group, Vec<&RetrievalRow>> = HashMap::new();
+    let mut by_query: HashMap<(Group, &str), &RetrievalRow> = HashMap::new();
+    for r in rows {
+        let g = (deployment(r), r.family.as_str(), level(r));
+        groups
+            .entry(g)
+            .or_insert_with(|| {
+                order.push(g);
+                Vec::new()
+            })
+            .push(r);
+        by_query.insert(((deployment(r), r.family.as_str(), r.severity), &r.query_id), r);
+    }
+    let find = |d: Deploy<'_>, family: &str, severity: u8, q: &str| -> Option<&RetrievalRow> {
+        by_query.get(&((d, family, severity), q)).copied()
+    };
+    order
+        .iter()
+        .map(|&g| {
+            let (d, family, severity) = g;
+            let scope = &groups[&g];
+            let n = scope.len();
+            let clean: Vec<Option<&RetrievalRow>> = scope.iter().map(|r| find(d, CLEAN, 0, &r.query_id)).collect();
+            let refs: Vec<Option<&RetrievalRow>> = scope
+                .iter()
+                .map(|r| reference.and_then(|rd| find(rd, family, r.severity, &r.query_id)))
+                .collect();
+            let sev = if pool && family != CLEAN {
+                "pooled".to_string()
+            } else {
+                severity.to_string()
+            };
+            let metrics = Metric::ALL
+                .iter()
+                .map(|&m| {
+                    let here: Vec<f64> = scope.iter().map(|r| r.scores.get(m)).collect();
+                    // Pairs only where the counterpart exists (a shard may lack it).
+                    let paired = |other: &[Option<&RetrievalRow>]| -> (Vec<f64>, Vec<f64>) {
+                        other
+                            .iter()
+                            .zip(&here)
+                            .filter_map(|(o, h)| o.map(|o| (o.scores.get(m), *h)))
+                            .unzip()
+                    };
+                    let parts = [d.0, d.1, d.2, family, &sev, m.name()];
+                    let (clean_v, here_c) = paired(&clean);
+                    let (ref_v, here_r) = paired(&refs);
+                    MetricCell {
+                        metric: m.name().into(),
+                        value: bootstrap_mean(&here, cell_seed(seed, &parts)),
+                        drop_vs_clean: paired_difference(&clean_v, &here_c, cell_seed(seed ^ 1, &parts)),
+                        delta_vs_reference: paired_difference(&here_r, &ref_v, cell_seed(seed ^ 2, &parts)),
+                    }
+                })
+                .collect();
+            let mean = |f: &dyn Fn(&RetrievalRow) -> f64| {
+                if n == 0 {
+                    0.0
+                } else {
+                    scope.iter().map(|r| f(r)).sum::<f64>() / n as f64
+                }
+            };
+            let mine: Vec<&SearchRecord> = searches
+                .iter()
+                .filter(|s| {
+                    (s.scheme.as_str(), s.index.as_str(), s.shape.as_str()) == d
+                        && s.family == family
+                        && (s.severity == severity || (pool && family != CLEAN))
+                })
+                .collect();
+            RetrievalCell {
+                scheme: d.0.into(),
+                index: d.1.into(),
+                shape: d.2.into(),
+                family: family.into(),
+                severity,
+                pooled: pool && family != CLEAN,
+                n,
+                metrics,
+                mean_cer: mean(&|r| r.cer),
+                mean_wer: mean(&|r| r.wer),
+                search: merge_searches(&mine),
+            }
+        })
+        .collect()
+}
+
+/// One record for several searches of a deployment (pooled severities): sizes of the first, times
+/// and corpus noise averaged.
+fn merge_searches(records: &[&SearchRecord]) -> SearchRecord {
+    let Some(first) = records.first() else {
+        return SearchRecord::default();
+    };
+    let n = records.len() as f64;
+    let avg = |f: &dyn Fn(&SearchRecord) -> f64| records.iter().map(|r| f(r)).sum::<f64>() / n;
+    SearchRecord {
+        severity: if records.len() == 1 { first.severity } else { 0 },
+        queries: records.iter().map(|r| r.queries).sum(),
+        search_ms_per_query: avg(&|r| r.search_ms_per_query),
+        embed_ms_per_query: avg(&|r| r.embed_ms_per_query),
+        corpus_cer: avg(&|r| r.corpus_cer),
+        corpus_wer: avg(&|r| r.corpus_wer),
+        ..(*first).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(scheme: &str, family: &str, severity: u8, q: usize, hit: bool) -> RetrievalRow {
+        let v = if hit { 1.0 } else { 0.0 };
+        RetrievalRow {
+            scheme: scheme.into(),
+            index: "f32".into(),
+            shape: "same".into(),
+            family: family.into(),
+            severity,
+            query_id: format!("q{q}"),
+            scores: QueryScores {
+                recall_1: v,
+                recall_5: v,
+                recall_10: v,
+                mrr_10: v,
+                ndcg_10: v,
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn drops_pair_with_the_same_deployments_clean_rows_and_deltas_with_the_reference() {
+        let mut rows = Vec::new();
+        for q in 0..20 {
+            rows.push(row("f32", CLEAN, 0, q, true));
+        }
+        for q in 0..20 {
+            rows.push(row("f32", "asr", 2, q, q < 15));
+        }
+        for q in 0..20 {
+            rows.push(row("int8", CLEAN, 0, q, q < 18));
+        }
+        for q in 0..20 {
+            rows.push(row("int8", "asr", 2, q, q < 10));
+        }
+        let searches = vec![SearchRecord {
+            scheme: "int8".into(),
+            index: "f32".into(),
+            shape: "same".into(),
+            family: "asr".into(),
+            severity: 2,
+            search_ms_per_query: 0.5,
+            ..Default::default()
+        }];
+        let cells = cells(&rows, &searches, 3, false);
+        assert_eq!(cells.len(), 4);
+        let c = &cells[3];
+        assert_eq!(
+            (c.scheme.as_str(), c.family.as_str(), c.severity, c.n),
+            ("int8", "asr", 2, 20)
+        );
+        let r5 = c.metric(Metric::Recall5).unwrap();
+        assert!((r5.value.mean - 0.5).abs() < 1e-12);
+        assert!((r5.drop_vs_clean.mean - 0.4).abs() < 1e-12, "int8 clean 0.9 -> 0.5");
+        assert!((r5.delta_vs_reference.mean + 0.25).abs() < 1e-12, "f32 asr 0.75");
+        assert!(r5.value.ci[0] < 0.5 && r5.value.ci[1] > 0.5);
+        assert_eq!(c.search.search_ms_per_query, 0.5);
+        let clean = &cells[0];
+        assert_eq!(clean.metric(Metric::Ndcg10).unwrap().drop_vs_clean, Estimate::default());
+        assert_eq!(cells, super::cells(&rows, &searches, 3, false), "seeded");
+        let pooled = super::cells(&rows, &searches, 3, true);
+        assert_eq!(pooled.len(), 4);
+        assert!(pooled[3].pooled && !pooled[2].pooled, "clean cells are not pooled");
+        assert_eq!(pooled[3].metric(Metric::Recall5).unwrap().value.mean, r5.value.mean);
+    }
+}

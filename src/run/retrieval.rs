@@ -1,0 +1,362 @@
+//! `shakedown run` on a `retrieve` suite: every deployment (query scheme x index precision x who
+//! embedded the corpus) retrieves for every query under every condition (`task::retrieve`), and the
+//! run directory gets the same outputs as any run plus the retrieval ones.
+//!
+//! The task seam's summary, gate and report work per scheme: each scheme's own deployment (the
+//! suite's first index precision, the corpus embedded by the same scheme when the suite lists that
+//! shape) becomes one row per query x condition with the retrieval metrics by name (`recall@10`
+//! first), so gate rules on `recall@5` or `ndcg@10` judge it like any metric. Every deployment is in
+//! `summary.json`'s `retrieval` and in `retrieval.parquet` (one row per query x deployment x condition).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::{describe_specs, rundir, source, BaselineInput, Plan, RunOutcome, CALIBRATION_TEXTS};
+use crate::analysis::gate::Baseline;
+use crate::analysis::results::EvalRow;
+use crate::analysis::retrieval::cells::{stored, RetrievalRow};
+use crate::analysis::retrieval::summary::{self as rsummary, RetrievalMeta};
+use crate::analysis::retrieval::table::{read_rows, write_rows};
+use crate::analysis::summary::{build, RunMeta, SchemeInfo, Summary, TaskInfo, WeightStats};
+use crate::corrupt::{CorruptionSpec, Registry};
+use crate::engine::{ModelFiles, Scheme};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::task::kind::{TaskKind, RETRIEVAL};
+use crate::task::retrieve::{self, deployments, load_corpus, load_queries, Deployment, EngineEmbedders, Shape};
+
+/// The retrieval rows' file in a run directory.
+pub const ROWS_FILE: &str = "retrieval.parquet";
+
+/// Runs a retrieve suite (called by `run::run` once the output folder is known to be writable).
+pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let suite = &plan.suite;
+    let origin = suite.origin();
+    if plan.sustain.is_some() || plan.sustain_only || plan.shard.is_some() {
+        return Err(Error::input(
+            &origin,
+            "field task: a retrieve run has no sustained-load phase and is not split into shards",
+        ));
+    }
+    let section = suite.file.retrieve.clone().unwrap_or_default();
+    let corpus = load_corpus(&suite.dir.join(&section.corpus))?;
+    let paths: Vec<PathBuf> = suite.file.data.iter().map(|d| suite.dir.join(d)).collect();
+    let path_refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let all_queries = load_queries(&path_refs, &corpus)?;
+    let mut queries: Vec<&retrieve::Query> = all_queries.iter().filter(|q| q.split == plan.split).collect();
+    if let Some(n) = plan.limit {
+        queries.truncate(n);
+    }
+    if queries.is_empty() {
+        return Err(Error::input(
+            &origin,
+            format!("field data: no queries with split \"{}\"", plan.split),
+        ));
+    }
+    let calibration: Vec<&str> = all_queries
+        .iter()
+        .filter(|q| q.split == "calibration")
+        .take(CALIBRATION_TEXTS)
+        .map(|q| q.text.as_str())
+        .collect();
+    if plan.schemes.iter().any(Scheme::needs_calibration) && calibration.is_empty() {
+        return Err(Error::input(
+            &origin,
+            "field data: AWQ schemes need queries with split \"calibration\"",
+        ));
+    }
+    let model_origin = format!("{origin}: field model");
+    let model_path = source::resolve(&plan.model, &plan.cache, &model_origin, progress)?;
+    progress.note(&format!(
+        "suite {} ({} {} queries over {} chunks), embedder {}",
+        suite.file.name,
+        queries.len(),
+        plan.split,
+        corpus.len(),
+        model_path.display()
+    ));
+    let files = ModelFiles::load(&model_path)?;
+    let embedders = EngineEmbedders::new(&files, &calibration);
+    let registry = Registry::with_options(&plan.registry)?;
+    let all = deployments(&plan.schemes, &section.index, &section.shapes);
+    let index_dir = crate::index::default_dir();
+    let task_plan = retrieve::Plan {
+        corpus: &corpus,
+        queries: &queries,
+        specs: &plan.corruptions,
+        registry: &registry,
+        seed: plan.seed,
+        side: section.corrupt,
+        deployments: &all,
+        depth: section.k.max(crate::analysis::retrieval::DEPTH),
+        index_dir: &index_dir,
+    };
+    let evaluated = retrieve::evaluate(&task_plan, &embedders, &|line| progress.note(line))?;
+    progress.note(&format!(
+        "retrieval: {} searches of {} deployments in {:.1} s",
+        evaluated.rows.len(),
+        all.len(),
+        started.elapsed().as_secs_f64()
+    ));
+
+    let families: Vec<String> = plan.corruptions.iter().map(CorruptionSpec::name).collect();
+    let schemes: Vec<SchemeInfo> = plan
+        .schemes
+        .iter()
+        .map(|&s| {
+            let w = embedders.weight_stats(s).unwrap_or_default();
+            SchemeInfo {
+                name: s.to_string(),
+                weights: WeightStats {
+                    weight_bytes: w.bytes,
+                    weight_count: w.count,
+                    bits_per_weight: w.bits_per_weight(),
+                },
+                fidelity: None,
+                memory: None,
+            }
+        })
+        .collect();
+    let own = own_deployments(&all);
+    let mut meta = RunMeta {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
+        suite: suite.file.name.clone(),
+        suite_dir: suite.dir.display().to_string(),
+        suite_sha256: suite.sha256.clone(),
+        model: model_path.display().to_string(),
+        model_sha256: files.weights_sha256.clone(),
+        task: TaskInfo {
+            kind: TaskKind::Retrieve,
+            method: method(&own, section.k),
+            measures: RETRIEVAL.iter().map(|m| m.to_string()).collect(),
+        },
+        split: plan.split.clone(),
+        seed: plan.seed,
+        threads: plan.threads,
+        limit: plan.limit,
+        test_examples: queries.len(),
+        corruptions: describe_specs(&plan.corruptions),
+        cpu_features: super::cpu_features(),
+        kernels: crate::engine::kernels::kernels().name().into(),
+        schemes: schemes.clone(),
+        families: families.clone(),
+        gate_rules: suite.file.gate.rules.clone(),
+        policy: plan.policy.clone(),
+        recommend: plan.recommend,
+        baseline: None,
+        sustain: None,
+        sustain_only: false,
+        shard: None,
+    };
+    if let Some(b) = &plan.baseline {
+        meta.baseline = Some(baseline(&meta, b)?);
+    }
+    // Precisions built together share one embedding pass: count each pass once.
+    let mut passes: Vec<(&str, &str, u8, f64)> = Vec::new();
+    for r in &evaluated.indexes {
+        let key = (r.corpus_scheme.as_str(), r.family.as_str(), r.severity);
+        let build = r.build_seconds.unwrap_or(0.0);
+        match passes.iter_mut().find(|p| (p.0, p.1, p.2) == key) {
+            Some(p) => p.3 = p.3.max(build),
+            None => passes.push((key.0, key.1, key.2, build)),
+        }
+    }
+    let index_seconds: f64 =
+        passes.iter().map(|p| p.3).sum::<f64>() + evaluated.indexes.iter().map(|r| r.verify_seconds).sum::<f64>();
+    let rmeta = RetrievalMeta {
+        task: TaskKind::Retrieve.name().into(),
+        tool_version: meta.tool_version.clone(),
+        git_revision: meta.git_revision.clone(),
+        suite: meta.suite.clone(),
+        suite_dir: meta.suite_dir.clone(),
+        model: meta.model.clone(),
+        model_sha256: meta.model_sha256.clone(),
+        seed: plan.seed,
+        threads: plan.threads,
+        limit: plan.limit,
+        queries: queries.len(),
+        chunks: corpus.len(),
+        corruptions: meta.corruptions.clone(),
+        families,
+        corrupt: format!("{:?}", section.corrupt).to_lowercase(),
+        depth: task_plan.depth,
+        cpu_model: cpu_model(),
+        cpu_features: meta.cpu_features.clone(),
+        kernels: meta.kernels.clone(),
+        schemes,
+        index_dir: index_dir.display().to_string(),
+        wall_seconds: stored(started.elapsed().as_secs_f64()),
+        index_seconds: stored(index_seconds),
+    };
+    let gate_rows = scheme_rows(&evaluated.rows, &own);
+    let mut summary = build(meta, &gate_rows, &[]);
+    summary.retrieval = Some(rsummary::build(
+        rmeta,
+        &evaluated.rows,
+        evaluated.searches,
+        evaluated.indexes,
+    ));
+    let gate = rundir::judge(&summary, &gate_rows);
+    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
+    write_rows(&evaluated.rows, &plan.out.join(ROWS_FILE))?;
+    rundir::write(&plan.out, &summary, gate.as_ref(), &gate_rows, &[])?;
+    Ok(RunOutcome {
+        dir: plan.out.clone(),
+        summary,
+        gate,
+    })
+}
+
+/// The gate's baseline, refused when the runs are not comparable (unless allowed).
+fn baseline(meta: &RunMeta, b: &BaselineInput) -> Result<Baseline> {
+    let found = super::comparable::check(meta, &b.summary.meta, &b.source, b.allow_mismatch)?;
+    let mut base = Baseline::from_summary(&b.source, &b.summary, b.max_drop);
+    base.mismatches = found.iter().map(super::comparable::Mismatch::describe).collect();
+    Ok(base)
+}
+
+/// Each scheme's own deployment: its first one with the corpus embedded by the same scheme, else
+/// its first one.
+pub fn own_deployments(all: &[Deployment]) -> Vec<Deployment> {
+    let mut out: Vec<Deployment> = Vec::new();
+    for d in all {
+        match out.iter().position(|o| o.scheme == d.scheme) {
+            None => out.push(*d),
+            Some(i) if out[i].shape != Shape::Same && d.shape == Shape::Same => out[i] = *d,
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+fn method(own: &[Deployment], k: usize) -> String {
+    let d = own
+        .first()
+        .map_or(String::new(), |d| format!("{} index, corpus {}", d.precision, d.shape));
+    format!("embed the query, exact top-{k} search ({d})")
+}
+
+/// The rows of each scheme's own deployment as the task seam's rows: measures named by
+/// `RETRIEVAL` (recall@10 first); right when a relevant chunk is in the top 10; the prediction is
+/// the top chunk (flip rate and agreement: the top chunk changed).
+pub fn scheme_rows(rows: &[RetrievalRow], own: &[Deployment]) -> Vec<EvalRow> {
+    let is_own = |r: &RetrievalRow| {
+        own.iter().any(|d| {
+            d.scheme.to_string() == r.scheme && d.precision.to_string() == r.index && d.shape.name() == r.shape
+        })
+    };
+    rows.iter()
+        .filter(|r| is_own(r))
+        .map(|r| {
+            let s = &r.scores;
+            let best = r
+                .relevant
+                .iter()
+                .filter(|(_, g)| **g > 0)
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map_or(String::new(), |(id, _)| id.clone());
+            EvalRow {
+                scheme: r.scheme.clone(),
+                example_id: r.query_id.clone(),
+                family: r.family.clone(),
+                severity: r.severity,
+                seed: r.seed,
+                expected: best,
+                prediction: r.retrieved.first().cloned().unwrap_or_default(),
+                correct: s.recall_10 > 0.0,
+                score: None,
+                raw_output: Some(r.retrieved.join(" ")),
+                measures: vec![s.recall_10, s.recall_1, s.recall_5, s.mrr_10, s.ndcg_10],
+                cer: r.cer,
+                wer: r.wer,
+                wer_raw: r.wer_raw,
+                text: r.text.clone(),
+            }
+        })
+        .collect()
+}
+
+/// `shakedown report RUN` on a retrieve run: the retrieval summary recomputed from `retrieval.parquet`
+/// (the searches' and indexes' records are measurements, kept as they were).
+pub fn recompute(dir: &Path, summary: &mut Summary) -> Result<()> {
+    if let Some(old) = summary.retrieval.take() {
+        let rows = read_rows(&dir.join(ROWS_FILE))?;
+        summary.retrieval = Some(rsummary::build(old.meta, &rows, old.searches, old.indexes));
+    }
+    Ok(())
+}
+
+/// The CPU's model name (`/proc/cpuinfo`), for the figures' context.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::Precision;
+
+    #[test]
+    fn a_schemes_own_deployment_is_its_first_on_a_same_shape() {
+        let d = |scheme, precision, shape| Deployment {
+            scheme,
+            precision,
+            shape,
+        };
+        let all = [
+            d(Scheme::Int8, Precision::F32, Shape::ServerF32),
+            d(Scheme::Int8, Precision::Int8, Shape::Same),
+            d(Scheme::Int8, Precision::F32, Shape::Same),
+            d(Scheme::F32, Precision::Binary, Shape::ServerF32),
+        ];
+        assert_eq!(
+            own_deployments(&all),
+            [all[1], all[3]],
+            "int8's first same-shape deployment; f32's only one"
+        );
+    }
+
+    #[test]
+    fn scheme_rows_carry_the_metrics_by_name_and_the_top_chunk() {
+        let own = [Deployment {
+            scheme: Scheme::F32,
+            precision: Precision::Int8,
+            shape: Shape::Same,
+        }];
+        let row = |index: &str| RetrievalRow {
+            scheme: "f32".into(),
+            index: index.into(),
+            shape: "same".into(),
+            family: "clean".into(),
+            query_id: "q1".into(),
+            retrieved: vec!["c2".into(), "c1".into()],
+            relevant: [("c1".to_string(), 1), ("c3".to_string(), 2)].into_iter().collect(),
+            scores: crate::analysis::retrieval::QueryScores {
+                recall_10: 0.5,
+                ndcg_10: 0.25,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let rows = scheme_rows(&[row("f32"), row("int8")], &own);
+        assert_eq!(rows.len(), 1, "only the scheme's own deployment");
+        let r = &rows[0];
+        assert_eq!((r.expected.as_str(), r.prediction.as_str()), ("c3", "c2"));
+        assert!(r.correct);
+        assert_eq!(r.measures[0], 0.5);
+        assert_eq!(
+            r.measures[RETRIEVAL.iter().position(|m| *m == "ndcg@10").unwrap()],
+            0.25
+        );
+    }
+}
