@@ -1,0 +1,106 @@
+//! LoRA adapters against PyTorch with `peft`: SmolLM2-135M-Instruct (f32, its GGUF dequantized) with the
+//! warehouse-parse adapter: the engine's `f32` scheme (adapter merged into the f32 weights) within 1e-3
+//! of peft's unmerged f32 logits, the base model without the adapter equally; and the `native` scheme's
+//! unmerged adapter on the stored Q4_1 weights choosing peft's answer token wherever peft is sure. Fixtures: scripts/golden/make_lora_golden.py
+//! (tests/fixtures/README.md); a retrained adapter needs new fixtures (the adapter's SHA-256 is checked).
+
+mod common;
+
+use serde_json::Value;
+use shakedown::engine::decoding::log_sum_exp;
+use shakedown::engine::load::model_source::sha256_file;
+use shakedown::engine::{Model, ModelSource, Scheme};
+
+/// Largest |engine - PyTorch| over every position's logsumexp, top-32 and 256 sampled logits.
+fn worst_difference(model: &Model, fixture: &Value) -> (f64, String) {
+    let d = model.decoder().expect("a decoder");
+    let vocab: Vec<usize> = fixture["vocab_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let mut worst = (0.0f64, String::new());
+    for (n, input) in fixture["inputs"].as_array().unwrap().iter().enumerate() {
+        let ids: Vec<u32> = input["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        let logits = d.sequence_logits(&ids).unwrap();
+        for (pos, p) in input["positions"].as_array().unwrap().iter().enumerate() {
+            let row = logits.row(pos);
+            let mut note = |got: f64, want: f64, what: &str| {
+                let diff = (got - want).abs();
+                if diff > worst.0 {
+                    worst = (diff, format!("input {n} position {pos} {what}"));
+                }
+            };
+            note(log_sum_exp(row), p["logsumexp"].as_f64().unwrap(), "logsumexp");
+            for t in p["top"].as_array().unwrap() {
+                let id = t[0].as_u64().unwrap() as usize;
+                note(row[id] as f64, t[1].as_f64().unwrap(), &format!("id {id}"));
+            }
+            for (id, want) in vocab.iter().zip(p["sampled"].as_array().unwrap()) {
+                note(row[*id] as f64, want.as_f64().unwrap(), &format!("sampled id {id}"));
+            }
+        }
+    }
+    worst
+}
+
+#[test]
+fn adapter_logits_match_peft_and_base_logits_match_transformers() {
+    let path = common::decoder_gguf("smollm2");
+    let adapter_dir = common::root().join("suites/warehouse-parse/adapter");
+    let lora = common::fixture("lora_golden_smollm2.json");
+    assert_eq!(
+        sha256_file(&adapter_dir.join("adapter_model.safetensors")).unwrap(),
+        lora["adapter_sha256"].as_str().unwrap(),
+        "the committed adapter is not the one the fixture was made with: rerun scripts/golden/make_lora_golden.py"
+    );
+    let base = ModelSource::open(&path).unwrap();
+    let with_adapter = ModelSource::open(&path).unwrap().with_adapter(&adapter_dir).unwrap();
+
+    let merged = Model::from_source(&with_adapter, Scheme::F32, &[]).unwrap();
+    let (diff, at) = worst_difference(&merged, &lora);
+    eprintln!("merged adapter vs peft: {diff:.2e} at {at}");
+    assert!(diff <= 1e-3, "merged adapter: {diff:e} at {at}");
+
+    let plain = Model::from_source(&base, Scheme::F32, &[]).unwrap();
+    let (diff, at) = worst_difference(&plain, &common::fixture("base_golden_smollm2.json"));
+    eprintln!("base vs transformers: {diff:.2e} at {at}");
+    assert!(diff <= 1e-3, "base: {diff:e} at {at}");
+    // The adapter changes the model: the base is far from peft's adapted logits.
+    let (apart, _) = worst_difference(&plain, &lora);
+    assert!(apart > 0.1, "base and adapted logits differ by only {apart}");
+
+    // Native: the adapter unmerged on the stored 4-bit weights. Quantized, so not to a tolerance: the
+    // top token must be peft's wherever peft's top-1 leads its top-2 by more than 1 logit.
+    let native = Model::from_source(&with_adapter, Scheme::Native, &[]).unwrap();
+    let d = native.decoder().unwrap();
+    let (mut checked, mut same) = (0, 0);
+    for input in lora["inputs"].as_array().unwrap() {
+        let ids: Vec<u32> = input["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        let logits = d.sequence_logits(&ids).unwrap();
+        for (pos, p) in input["positions"].as_array().unwrap().iter().enumerate() {
+            let top = p["top"].as_array().unwrap();
+            if top[0][1].as_f64().unwrap() - top[1][1].as_f64().unwrap() > 1.0 {
+                checked += 1;
+                same += (shakedown::engine::decoding::argmax(logits.row(pos)) as u64 == top[0][0].as_u64().unwrap())
+                    as usize;
+            }
+        }
+    }
+    eprintln!("native + unmerged adapter: peft's top-1 at {same} of {checked} confident positions");
+    assert!(
+        checked >= 10 && same == checked,
+        "native + adapter: {same} of {checked}"
+    );
+}
