@@ -37,6 +37,10 @@ fn compare_refuses_other_seeds_limits_and_suites_unless_allowed() {
         .replace(
             "model = \"model\"",
             &format!("model = \"{}\"", common::default_model().display()),
+        )
+        .replace(
+            "data = [\"data.jsonl\", \"handwritten.jsonl\"]",
+            "data = [\"data.jsonl\"]",
         );
     std::fs::write(suite_dir.join("suite.toml"), toml).unwrap();
     std::fs::write(suite_dir.join("data.jsonl"), data).unwrap();

@@ -82,8 +82,10 @@ fn l_words(label: &str) -> &'static [&'static str] {
         .unwrap_or(&[])
 }
 
+/// Lowercase words without surrounding punctuation; hyphenated compounds ("forty-five") count as their
+/// parts, as a recogniser writes them ("forty five").
 fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
+    text.split(|c: char| c.is_whitespace() || c == '-')
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
         .filter(|w| !w.is_empty())
         .collect()
@@ -155,8 +157,10 @@ fn asr_has_no_fillers_or_repetitions_and_disfluent_has_them() {
             let spec = parse_specs("asr", &registry).unwrap().remove(0);
             let v = corrupt_text(&registry, &spec, sev, 1, &id, &clean).unwrap();
             let w = words(&v.text);
+            let count_fillers = |ws: &[String]| ws.iter().filter(|x| fillers.contains(&x.as_str())).count();
+            // A filler the clean text already has ("hmm level 1 on the forks") may stay; none is added.
             assert!(
-                !w.iter().any(|x| fillers.contains(&x.as_str())),
+                count_fillers(&w) <= count_fillers(&clean_words),
                 "filler in asr:{}: '{clean}' -> '{}'",
                 sev.level(),
                 v.text
