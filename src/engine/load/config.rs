@@ -100,7 +100,14 @@ fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
         return bad("the RoPE dimension count must be even and at most the head size");
     }
     // Sizes beyond these would not be a small model and could only come from a corrupt header.
-    if c.hidden > 65_536 || c.ffn > 1 << 20 || c.layers > 1024 || c.heads > 1024 || c.vocab > 1 << 22 {
+    // `head_dim` bounds `heads * head_dim` (no overflow) and the RoPE table `rope_dims / 2` long.
+    if c.hidden > 65_536
+        || c.ffn > 1 << 20
+        || c.layers > 1024
+        || c.heads > 1024
+        || c.head_dim > 1 << 14
+        || c.vocab > 1 << 22
+    {
         return bad("model sizes are implausibly large");
     }
     Ok(c)
@@ -295,6 +302,24 @@ fn llama3_freq_factors(s: &serde_json::Value, head_dim: usize, base: f64, origin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A head size from a corrupt file would overflow `heads * head_dim` and size the RoPE table.
+    #[test]
+    fn refuses_an_implausible_head_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let config = |head_dim: u64| {
+            format!(
+                r#"{{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1,
+                "intermediate_size": 16, "vocab_size": 16, "head_dim": {head_dim}}}"#
+            )
+        };
+        std::fs::write(&path, config(4)).unwrap();
+        assert_eq!(DecoderConfig::from_hf_config(&path).unwrap().head_dim, 4);
+        std::fs::write(&path, config(1 << 62)).unwrap();
+        let err = DecoderConfig::from_hf_config(&path).unwrap_err().to_string();
+        assert!(err.contains("implausibly large"), "{err}");
+    }
 
     #[test]
     fn gemma3_has_a_global_layer_every_six() {
