@@ -26,7 +26,9 @@ fuzz_target!(|data: &[u8]| {
     let path = file();
     std::fs::write(path, data).expect("write");
     let Ok(source) = ModelSource::open(path) else { return };
-    let Ok(model) = Model::from_source(&source, Scheme::Native, &[]) else { return };
+    let Ok(model) = Model::from_source(&source, Scheme::Native, &[]) else {
+        return;
+    };
     let _ = model.tokenize(&["move the pallet left, é 7 <|im_end|>"]);
     let _ = model.chat_prompt(&[ChatMessage {
         role: "user".into(),
