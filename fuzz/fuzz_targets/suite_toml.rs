@@ -13,7 +13,9 @@ const DATA: &str = "{\"id\": \"1\", \"text\": \"move left\", \"label\": \"a\", \
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(file) = SuiteFile::parse(text, "suite.toml") else { return };
+    let Ok(file) = SuiteFile::parse(text, "suite.toml") else {
+        return;
+    };
     let _ = gate_policy(&file.gate, "suite.toml");
     if let Some(p) = &file.prompt {
         if let Ok(prompt) = Prompt::new(p, Vec::new(), "suite.toml") {

@@ -10,6 +10,7 @@ a target covers several files), so the fuzzer starts from inputs that reach deep
 import hashlib
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -122,9 +123,170 @@ def main():
     write("model_files", b"\x00" + struct.pack("<Q", len(h)) + h + body)
     write("model_files", b"\x01" + open(os.path.join(SUITE, "model", "config.json"), "rb").read())
     write("model_files", b"\x02" + open(os.path.join(SUITE, "model", "tokenizer.json"), "rb").read())
+    # The decoder folder (the tiny Llama checkpoint): its config.json and tokenizer.json, and a small
+    # safetensors file standing in for its weights (the real ones are 175 KB, too big for a seed).
+    tiny = os.path.join(ROOT, "tests", "fixtures", "tiny-llama")
+    write("model_files", b"\x03" + open(os.path.join(tiny, "config.json"), "rb").read())
+    write("model_files", b"\x04" + open(os.path.join(tiny, "tokenizer.json"), "rb").read())
+    write("model_files", b"\x05" + struct.pack("<Q", len(h)) + h + body)
     for s in ('{"action": "move", "place": "bay 7"}', 'Sure! {"action":"stop","place":null} done',
               '{"action": "move", "place": "a \\"b\\" \\u00e9"}', '{"action": [1], "place": {"x": 2}}', "left"):
         write("extract_answer", s)
+    gguf_seeds()
+
+
+# --- GGUF seeds: tiny decoders (one layer, hidden 8): Llama with a GPT-2 BPE vocabulary and a chat template,
+# Llama and Gemma 3 with a SentencePiece vocabulary; F32, F16 and Q8_0 tensors. Written here with the standard
+# library (the layout of llama.cpp's docs/gguf.md), so the seeds need no gguf-py.
+
+GGUF_TYPES = {"u32": 4, "i32": 5, "f32": 6, "bool": 7, "str": 8, "arr": 9}
+
+
+def gguf_str(s):
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def gguf_value(kind, v):
+    if kind == "u32":
+        return struct.pack("<I", v)
+    if kind == "i32":
+        return struct.pack("<i", v)
+    if kind == "f32":
+        return struct.pack("<f", v)
+    if kind == "bool":
+        return bytes([1 if v else 0])
+    if kind == "str":
+        return gguf_str(v)
+    elem, items = v  # ("arr", (elem_kind, [values]))
+    return struct.pack("<IQ", GGUF_TYPES[elem], len(items)) + b"".join(gguf_value(elem, x) for x in items)
+
+
+def f16_bytes(values):
+    return struct.pack("<%de" % len(values), *values)
+
+
+def q8_0_bytes(values):
+    """llama.cpp's Q8_0: blocks of 32 weights, an f16 scale amax/127 then 32 int8 (round to nearest)."""
+    out = b""
+    for i in range(0, len(values), 32):
+        block = values[i:i + 32]
+        d = max(abs(x) for x in block) / 127.0
+        q = [int(round(x / d)) if d else 0 for x in block]
+        out += struct.pack("<e", d) + struct.pack("<32b", *q)
+    return out
+
+
+def gguf_file(metadata, tensors, align=32):
+    """metadata: [(key, kind, value)]; tensors: [(name, dims innermost first, ggml type id, bytes)]."""
+    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(metadata))
+    for key, kind, value in metadata:
+        head += gguf_str(key) + struct.pack("<I", GGUF_TYPES[kind]) + gguf_value(kind, value)
+    data, offsets = b"", []
+    for _, _, _, raw in tensors:
+        data += b"\0" * (-len(data) % align)
+        offsets.append(len(data))
+        data += raw
+    for (name, dims, ty, _), off in zip(tensors, offsets):
+        head += gguf_str(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        head += struct.pack("<IQ", ty, off)
+    head += b"\0" * (-len(head) % align)
+    return head + data
+
+
+def tiny_decoder(arch, vocab, tokenizer_metadata, rng):
+    hidden, heads, kv_heads, ffn = 8, 2, 1, 32
+    head_dim = hidden // heads
+    values = lambda n: [round(rng.uniform(-0.5, 0.5), 3) for _ in range(n)]
+    f32 = lambda n: struct.pack("<%df" % n, *values(n))
+    ones = struct.pack("<%df" % hidden, *([1.0] * hidden))
+    metadata = [("general.architecture", "str", arch), ("general.name", "str", "tiny")] + [
+        (arch + "." + key, kind, value) for key, kind, value in (
+            ("context_length", "u32", 256),
+            ("embedding_length", "u32", hidden),
+            ("block_count", "u32", 1),
+            ("feed_forward_length", "u32", ffn),
+            ("attention.head_count", "u32", heads),
+            ("attention.head_count_kv", "u32", kv_heads),
+            ("rope.dimension_count", "u32", head_dim),
+            ("rope.freq_base", "f32", 10000.0),
+            ("attention.layer_norm_rms_epsilon", "f32", 1e-5),
+        ) + ((("attention.sliding_window", "u32", 4), ("attention.key_length", "u32", head_dim))
+             if arch == "gemma3" else ())
+    ] + tokenizer_metadata
+    F32, F16, Q8_0 = 0, 1, 8
+    tensors = [
+        ("token_embd.weight", [hidden, vocab], F32, f32(vocab * hidden)),
+        ("blk.0.attn_norm.weight", [hidden], F32, ones),
+        ("blk.0.attn_q.weight", [hidden, hidden], F16, f16_bytes(values(hidden * hidden))),
+        ("blk.0.attn_k.weight", [hidden, kv_heads * head_dim], F32, f32(hidden * kv_heads * head_dim)),
+        ("blk.0.attn_v.weight", [hidden, kv_heads * head_dim], F32, f32(hidden * kv_heads * head_dim)),
+        ("blk.0.attn_output.weight", [hidden, hidden], F32, f32(hidden * hidden)),
+        ("blk.0.ffn_norm.weight", [hidden], F32, ones),
+        ("blk.0.ffn_gate.weight", [hidden, ffn], F32, f32(hidden * ffn)),
+        ("blk.0.ffn_up.weight", [hidden, ffn], F32, f32(hidden * ffn)),
+        ("blk.0.ffn_down.weight", [ffn, hidden], Q8_0, q8_0_bytes(values(ffn * hidden))),
+        ("output_norm.weight", [hidden], F32, ones),
+    ]
+    if arch == "gemma3":  # query/key norms and the norms after attention and MLP
+        tensors += [("blk.0.attn_q_norm.weight", [head_dim], F32, ones[:4 * head_dim]),
+                    ("blk.0.attn_k_norm.weight", [head_dim], F32, ones[:4 * head_dim]),
+                    ("blk.0.post_attention_norm.weight", [hidden], F32, ones),
+                    ("blk.0.post_ffw_norm.weight", [hidden], F32, ones)]
+    return gguf_file(metadata, tensors)
+
+
+def bpe_vocabulary():
+    """A GPT-2 byte-level BPE: the letters and space of the test phrases, and merges up to whole words."""
+    words = ["move", "left", "the", "pallet", "stop", "bay"]
+    letters = sorted(set("".join(words)))
+    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "\u0120"] + letters
+    merges = []
+    for w in words:
+        for piece in ("\u0120" + w, w):
+            cur = piece[0]
+            for ch in piece[1:]:
+                if cur + ch not in tokens:
+                    merges.append(cur + " " + ch)
+                    tokens.append(cur + ch)
+                cur += ch
+    types = [3, 3, 3] + [1] * (len(tokens) - 3)
+    template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    return len(tokens), [
+        ("tokenizer.ggml.model", "str", "gpt2"),
+        ("tokenizer.ggml.pre", "str", "smollm"),
+        ("tokenizer.ggml.tokens", "arr", ("str", tokens)),
+        ("tokenizer.ggml.token_type", "arr", ("i32", types)),
+        ("tokenizer.ggml.merges", "arr", ("str", merges)),
+        ("tokenizer.ggml.bos_token_id", "u32", 1),
+        ("tokenizer.ggml.eos_token_id", "u32", 2),
+        ("tokenizer.chat_template", "str", template),
+    ]
+
+
+def spm_vocabulary():
+    """A SentencePiece vocabulary: control tokens, byte fallback for a few bytes, pieces with scores."""
+    pieces = ["\u2581move", "\u2581left", "\u2581the", "\u2581", "m", "o", "v", "e", "l", "f", "t", "h"]
+    tokens = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % b for b in (0x0A, 0x20, 0xC3, 0xA9)] + pieces
+    types = [2, 3, 3] + [6] * 4 + [1] * len(pieces)
+    scores = [0.0] * 7 + [-float(i) for i in range(len(pieces))]
+    return len(tokens), [
+        ("tokenizer.ggml.model", "str", "llama"),
+        ("tokenizer.ggml.tokens", "arr", ("str", tokens)),
+        ("tokenizer.ggml.scores", "arr", ("f32", scores)),
+        ("tokenizer.ggml.token_type", "arr", ("i32", types)),
+        ("tokenizer.ggml.bos_token_id", "u32", 1),
+        ("tokenizer.ggml.eos_token_id", "u32", 2),
+        ("tokenizer.ggml.add_bos_token", "bool", True),
+    ]
+
+
+def gguf_seeds():
+    rng = random.Random(10)
+    for arch, (vocab, metadata) in (("llama", bpe_vocabulary()), ("llama", spm_vocabulary()),
+                                    ("gemma3", spm_vocabulary())):
+        write("gguf", tiny_decoder(arch, vocab, metadata, rng))
 
 
 if __name__ == "__main__":

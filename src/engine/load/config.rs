@@ -75,6 +75,20 @@ fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
     })
 }
 
+/// Most layers a decoder may have: bounds the per-layer tables built before the other sizes are checked.
+const MAX_LAYERS: usize = 1024;
+
+/// The layer count, refused before any per-layer table is sized by it (a corrupt count of billions).
+fn layer_count(n: usize, origin: &str) -> Result<usize> {
+    if n > MAX_LAYERS {
+        return Err(Error::input(
+            origin,
+            format!("{n} layers: model sizes are implausibly large (at most {MAX_LAYERS} layers)"),
+        ));
+    }
+    Ok(n)
+}
+
 /// Gemma 3's layout of local and global layers: every sixth layer is global (llama.cpp
 /// `set_swa_pattern(6)`, transformers `sliding_window_pattern = 6`).
 fn gemma3_local_layers(layers: usize, pattern: usize) -> Vec<bool> {
@@ -100,7 +114,14 @@ fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
         return bad("the RoPE dimension count must be even and at most the head size");
     }
     // Sizes beyond these would not be a small model and could only come from a corrupt header.
-    if c.hidden > 65_536 || c.ffn > 1 << 20 || c.layers > 1024 || c.heads > 1024 || c.vocab > 1 << 22 {
+    // `head_dim` bounds `heads * head_dim` (no overflow) and the RoPE table `rope_dims / 2` long.
+    if c.hidden > 65_536
+        || c.ffn > 1 << 20
+        || c.layers > MAX_LAYERS
+        || c.heads > 1024
+        || c.head_dim > 1 << 14
+        || c.vocab > 1 << 22
+    {
         return bad("model sizes are implausibly large");
     }
     Ok(c)
@@ -121,7 +142,7 @@ impl DecoderConfig {
         let opt_f = |k: &str| f.get(&key(k)).and_then(Value::as_f64);
         let hidden = req("embedding_length")?;
         let heads = req("attention.head_count")?;
-        let layers = req("block_count")?;
+        let layers = layer_count(req("block_count")?, &origin)?;
         let head_dim = opt_u("attention.key_length").unwrap_or(hidden / heads.max(1));
         let vocab = opt_u("vocab_size")
             .or_else(|| {
@@ -192,7 +213,7 @@ impl DecoderConfig {
             |k: &str| u(k).ok_or_else(|| Error::input(&origin, format!("field {k}: expected a positive integer")));
         let hidden = req("hidden_size")?;
         let heads = req("num_attention_heads")?;
-        let layers = req("num_hidden_layers")?;
+        let layers = layer_count(req("num_hidden_layers")?, &origin)?;
         let head_dim = u("head_dim").unwrap_or(hidden / heads.max(1));
         let sliding_window = if gemma { u("sliding_window") } else { None };
         let local_layers = match (sliding_window, v.get("layer_types").and_then(|t| t.as_array())) {
@@ -295,6 +316,40 @@ fn llama3_freq_factors(s: &serde_json::Value, head_dim: usize, base: f64, origin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A head size from a corrupt file would overflow `heads * head_dim` and size the RoPE table.
+    #[test]
+    fn refuses_an_implausible_head_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let config = |head_dim: u64| {
+            format!(
+                r#"{{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1,
+                "intermediate_size": 16, "vocab_size": 16, "head_dim": {head_dim}}}"#
+            )
+        };
+        std::fs::write(&path, config(4)).unwrap();
+        assert_eq!(DecoderConfig::from_hf_config(&path).unwrap().head_dim, 4);
+        std::fs::write(&path, config(1 << 62)).unwrap();
+        let err = DecoderConfig::from_hf_config(&path).unwrap_err().to_string();
+        assert!(err.contains("implausibly large"), "{err}");
+    }
+
+    /// Found by the `gguf` fuzz target: a Gemma 3 layer count of billions sized the local-layer table
+    /// (gigabytes) before the sizes were checked.
+    #[test]
+    fn refuses_a_huge_layer_count_before_sizing_per_layer_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"model_type": "gemma3_text", "hidden_size": 8, "num_attention_heads": 2, "vocab_size": 16,
+            "num_hidden_layers": 4000000000000, "intermediate_size": 16, "sliding_window": 4}"#,
+        )
+        .unwrap();
+        let err = DecoderConfig::from_hf_config(&path).unwrap_err().to_string();
+        assert!(err.contains("4000000000000 layers"), "{err}");
+    }
 
     #[test]
     fn gemma3_has_a_global_layer_every_six() {

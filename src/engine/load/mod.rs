@@ -108,8 +108,7 @@ impl ModelFiles {
         let weights_sha256 = sha256_hex(&bytes);
         let tensors = read_safetensors(&bytes, &weights_path)?;
         let tok_path = dir.join("tokenizer.json");
-        let mut tokenizer = tokenizers::Tokenizer::from_file(&tok_path)
-            .map_err(|e| Error::input(tok_path.display(), format!("cannot load tokenizer: {e}")))?;
+        let mut tokenizer = tokenizer::read_tokenizer_json(&tok_path)?;
         let max_len = sentence_max_len(dir)?
             .unwrap_or(config.max_position_embeddings)
             .min(config.max_position_embeddings);

@@ -197,6 +197,21 @@ fn token_id(file: &GgufFile, key: &str, vocab: usize) -> Result<Option<u32>> {
     }
 }
 
+/// Reads a Hugging Face `tokenizer.json` with the `tokenizers` crate, which panics on some malformed
+/// files (a `decoder` object without a type hits an `expect`): the parse runs under `catch_unwind`, so
+/// that a panic becomes an input error naming the file.
+pub fn read_tokenizer_json(path: &Path) -> Result<tokenizers::Tokenizer> {
+    let text = crate::error::read_to_string(path)?;
+    match std::panic::catch_unwind(|| text.parse::<tokenizers::Tokenizer>()) {
+        Ok(Ok(tk)) => Ok(tk),
+        Ok(Err(e)) => Err(Error::input(path.display(), format!("not a valid tokenizer: {e}"))),
+        Err(_) => Err(Error::input(
+            path.display(),
+            "not a valid tokenizer (the tokenizers library failed on its contents)",
+        )),
+    }
+}
+
 impl Tokenizer {
     /// The tokenizer a GGUF file describes.
     pub fn from_gguf(file: &GgufFile) -> Result<Self> {
@@ -345,8 +360,7 @@ impl Tokenizer {
     /// A Hugging Face `tokenizer.json` (with `tokenizer_config.json` beside it, when present, for the
     /// BOS/EOS flags).
     pub fn from_tokenizer_json(path: &Path) -> Result<Self> {
-        let tk = tokenizers::Tokenizer::from_file(path)
-            .map_err(|e| Error::input(path.display(), format!("missing or unreadable tokenizer: {e}")))?;
+        let tk = read_tokenizer_json(path)?;
         let n = tk.get_vocab_size(true);
         let mut texts = vec![String::new(); n];
         for (t, id) in tk.get_vocab(true) {
@@ -639,6 +653,29 @@ enum Fragment<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `model_files` fuzz target: `tokenizers` panics (`expect("Helper")`) on a decoder
+    /// object without a type; it must be an input error naming the file.
+    #[test]
+    fn a_tokenizer_json_the_library_panics_on_is_an_input_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        let json = |decoder: &str| {
+            format!(
+                r#"{{"version": "1.0", "truncation": null, "padding": null, "added_tokens": [], "normalizer": null,
+                "pre_tokenizer": null, "post_processor": null, "decoder": {decoder},
+                "model": {{"type": "WordLevel", "vocab": {{"[UNK]": 0, "a": 1}}, "unk_token": "[UNK]"}}}}"#
+            )
+        };
+        std::fs::write(&path, json("null")).unwrap();
+        assert!(read_tokenizer_json(&path).is_ok());
+        std::fs::write(&path, json(r###"{"prefix": "##"}"###)).unwrap();
+        let err = read_tokenizer_json(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("tokenizer.json") && err.contains("not a valid tokenizer"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn byte_level_map_is_a_bijection() {

@@ -159,12 +159,13 @@ impl BlockFormat {
 
 /// `x.round()` (half away from zero, as C's `roundf` in ggml's reference) for `|x| < 2^31`, without
 /// the library call that `f32::round` costs on baseline x86_64: truncation, then the exact fraction
-/// `x - trunc(x)` decides. Activations are quantized with it on every layer.
+/// `x - trunc(x)` decides. Activations are quantized with it on every layer. Beyond that range it
+/// saturates as `x.round() as i32` does (a corrupt model's activations reach infinity).
 #[inline]
 pub fn round_half_away(x: f32) -> i32 {
     let t = x as i32;
     let frac = x - t as f32;
-    t + (frac >= 0.5) as i32 - (frac <= -0.5) as i32
+    t.saturating_add((frac >= 0.5) as i32 - (frac <= -0.5) as i32)
 }
 
 /// `1 / d`, or 0 for `d = 0` (ggml's `d ? 1.0f/d : 0.0f`).
@@ -517,6 +518,28 @@ mod tests {
         for x in cases {
             assert_eq!(round_half_away(x), x.round() as i32, "{x}");
         }
+    }
+
+    /// Found by the `gguf` fuzz target: a block whose largest magnitude is subnormal has an infinite
+    /// `1 / d`, its codes round infinity, and `i32::MAX + 1` overflowed.
+    #[test]
+    fn rounding_saturates_beyond_i32_and_q8_survives_subnormal_blocks() {
+        for x in [
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MAX,
+            -f32::MAX,
+            3e9,
+            -3e9,
+        ] {
+            assert_eq!(round_half_away(x), x.round() as i32, "{x}");
+        }
+        let mut x = vec![0.0f32; 32];
+        x[3] = f32::from_bits(1);
+        x[4] = -f32::from_bits(1);
+        let row = quantize_q8_row(&x);
+        assert_eq!(row.q.len(), 32);
     }
 
     #[test]
