@@ -8,27 +8,8 @@
 
 use std::fmt::Write;
 
-const ONES: [&str; 19] = [
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-];
+use crate::corrupt::safety::CARDINALS;
+
 const TENS: [(&str, u128); 8] = [
     ("twenty", 20),
     ("thirty", 30),
@@ -79,7 +60,8 @@ enum Kind {
 }
 
 fn ones_value(w: &str) -> Option<u128> {
-    ONES.iter().position(|o| *o == w).map(|i| i as u128 + 1)
+    // one..nineteen: the corruption families' own cardinal words, less zero and twenty.
+    CARDINALS[1..20].iter().position(|o| *o == w).map(|i| i as u128 + 1)
 }
 
 /// Whisper's number words (its `words` set) and what each means.
