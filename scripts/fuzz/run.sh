@@ -15,9 +15,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGETS="${TARGETS:-suite_toml data_jsonl scheme_names corruption_specs gate_rules run_tables model_files extract_answer gguf}"
 cargo +nightly fuzz build -s none -a
+# The built binaries are run directly: `cargo fuzz run` would rebuild for each target whenever a build
+# script reruns.
+bin="fuzz/target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 for t in $TARGETS; do
-  mkdir -p "fuzz/corpus/$t"
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   echo "== fuzz $t" >&2
-  cargo +nightly fuzz run -s none -a "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  "$bin/$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -artifact_prefix="fuzz/artifacts/$t/" \
     -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 "$@"
 done
