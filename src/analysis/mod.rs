@@ -4,6 +4,7 @@
 
 pub mod gate;
 pub mod metrics;
+pub mod parquet_guard;
 pub mod results;
 pub mod retrieval;
 pub mod stats;
