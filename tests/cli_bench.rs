@@ -84,3 +84,43 @@ fn bench_retrieval_reports_queries_per_second_per_index_precision() {
         "2 schemes x 3 precisions"
     );
 }
+
+/// The file as stored costs about its own size in memory: block tensors are copied once and their mapped
+/// pages given back, the vocabulary arrays of the metadata dropped once the tokenizer holds them. The
+/// issue's goal is 1.3x the file; measured 1.38x here with this very command (1.33x for the model alone,
+/// the rest is the process: binary, tokenizer, thread pool). The bound catches a regression such as the
+/// mapped file staying resident beside the copy (1.9x before).
+#[test]
+fn native_decoder_peak_rss_stays_near_the_file_size() {
+    let model = common::decoder_gguf("smollm2");
+    let file_bytes = std::fs::metadata(&model).unwrap().len() as f64;
+    let o = common::shakedown(&[
+        "bench",
+        "--model",
+        model.to_str().unwrap(),
+        "--schemes",
+        "native",
+        "--threads",
+        "1",
+        "--prompt-tokens",
+        "16",
+        "--gen-tokens",
+        "8",
+        "--sequences",
+        "0",
+        "--seconds",
+        "0.2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let native = rows.iter().find(|r| r["scheme"] == "native").unwrap();
+    if native["peak_rss_is_process"].as_bool() == Some(true) {
+        return; // the kernel refused to reset the peak: the figure is the whole process's history
+    }
+    let Some(peak) = native["peak_rss_bytes"].as_f64() else {
+        return; // no /proc here
+    };
+    let ratio = peak / file_bytes;
+    assert!(ratio <= 1.5, "peak RSS {ratio:.2}x the file");
+}

@@ -57,7 +57,7 @@ impl WeightBuilder<'_> {
         let bias = self.bias(name, out)?;
         let delta = self.adapter.and_then(|a| a.delta(name));
         let linear = match (self.scheme, delta) {
-            (Scheme::Native, _) => stored_linear(&w, bias, out, inp),
+            (Scheme::Native, _) => stored_linear(&w, bias, out, inp, self.source),
             (scheme, delta) => {
                 let mut f = w.to_f32();
                 if let Some((a, b, scale)) = delta {
@@ -83,6 +83,8 @@ impl WeightBuilder<'_> {
                 }
             }
         };
+        // The Linear holds its own copy now.
+        self.source.release(&format!("{name}.weight"));
         // `native` keeps the adapter apart: the stored weights stay as they are.
         let lora = match (self.scheme, delta) {
             (Scheme::Native, Some((a, b, scale))) => Some(LoraLinear::new(a, b, scale, out, inp, name)?),
@@ -95,18 +97,32 @@ impl WeightBuilder<'_> {
     /// (the scheme covers the transformer blocks).
     pub fn head(&self, name: &str, vocab: usize, hidden: usize) -> Result<Linear> {
         let w = self.source.tensor(name, vocab, hidden)?;
-        Ok(match self.scheme {
-            Scheme::Native => stored_linear(&w, Vec::new(), vocab, hidden),
+        let head = match self.scheme {
+            Scheme::Native => stored_linear(&w, Vec::new(), vocab, hidden, self.source),
             _ => Linear::new(&w.to_f32(), Vec::new(), vocab, hidden, Scheme::F32),
-        })
+        };
+        self.source.release(name);
+        Ok(head)
     }
 }
 
+/// Bytes copied between two releases of mapped pages in `stored_linear`.
+const COPY_PIECE: usize = 4 << 20;
+
 /// A Linear from a tensor as stored: block formats as they are, f16 as f16, f32 and bf16 as f32
 /// (bf16 is widened: the engine has no bf16 kernel; exact, since every bf16 is an f32).
-fn stored_linear(w: &StoredTensor<'_>, bias: Vec<f32>, out: usize, inp: usize) -> Linear {
+fn stored_linear(w: &StoredTensor<'_>, bias: Vec<f32>, out: usize, inp: usize, source: &TensorSource) -> Linear {
     match w.format {
-        Stored::Block(f) => Linear::from_blocks(f, w.bytes.to_vec(), bias, out, inp),
+        Stored::Block(f) => {
+            // Copied a few MiB at a time, each piece's mapped pages given back as soon as it is copied:
+            // a large tensor (a tied 50k-token head) is never resident twice.
+            let mut bytes = Vec::with_capacity(w.bytes.len());
+            for piece in w.bytes.chunks(COPY_PIECE) {
+                bytes.extend_from_slice(piece);
+                source.release_bytes(piece);
+            }
+            Linear::from_blocks(f, bytes, bias, out, inp)
+        }
         Stored::F16 => Linear::new(&w.to_f32(), bias, out, inp, Scheme::F16),
         Stored::F32 | Stored::BF16 => Linear::new(&w.to_f32(), bias, out, inp, Scheme::F32),
     }

@@ -11,7 +11,7 @@ use std::path::Path;
 use half::f16;
 
 use super::build::WeightDelta;
-use super::load::gguf::{TensorType, Value};
+use super::load::gguf::{GgufFile, TensorType, Value};
 use super::load::gguf_write::{write, TensorOut};
 use super::load::model_source::{sha256_file, ModelSource};
 use super::load::source::{Stored, StoredTensor};
@@ -147,12 +147,15 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<(
             "export writes decoder models; this is an encoder",
         ));
     };
-    let Some(file) = d.tensors.gguf_file() else {
+    let Some(opened) = d.tensors.gguf_file() else {
         return Err(Error::input(
             source.origin().display(),
             "export needs a GGUF source model (convert a Hugging Face folder with llama.cpp's convert_hf_to_gguf.py first)",
         ));
     };
+    // The loaded model forgot its vocabulary arrays (GgufFile::forget_vocabulary): the metadata is
+    // written back from the file itself.
+    let file = &GgufFile::open(&opened.path)?;
     let adapter = d.adapter.as_ref().map(|a| a as &dyn WeightDelta);
     let mut tensors = Vec::with_capacity(file.header.tensors.len());
     for info in &file.header.tensors {

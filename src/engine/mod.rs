@@ -116,6 +116,11 @@ impl Model {
                     adapter: d.adapter.as_ref().map(|a| a as &dyn build::WeightDelta),
                 };
                 let decoder = Decoder::build(d.config.clone(), d.tensors.clone(), &builder)?;
+                drop(captures);
+                // Building freed the f32 copies, calibration captures and header strings it went through;
+                // the allocator keeps freed memory for reuse (memory::keep_freed_memory), so hand it back
+                // now or the model costs half its size again for the rest of the process.
+                crate::memory::release_freed_memory();
                 Ok(Model {
                     inner: Inner::Decoder(DecoderModel {
                         decoder,

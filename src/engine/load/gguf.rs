@@ -643,6 +643,11 @@ impl GgufFile {
         &self.map[start..start + t.size as usize]
     }
 
+    /// The memory map (for advice on its pages).
+    pub(crate) fn map_ref(&self) -> &memmap2::Mmap {
+        &self.map
+    }
+
     /// A metadata value.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.header.metadata.get(key)
@@ -656,6 +661,23 @@ impl GgufFile {
                 format!("metadata {key}: expected an unsigned integer"),
             )
         })
+    }
+
+    /// Forgets the vocabulary arrays of the metadata (`tokenizer.ggml.tokens`, `.merges`, `.scores`,
+    /// `.token_type`: some 10 MB of strings for a 50k vocabulary) once the tokenizer holds its own, and
+    /// gives the header's pages of the map back to the kernel: a model in memory should cost about its
+    /// file's size. Whoever needs the whole metadata again (export) opens the file afresh.
+    pub fn forget_vocabulary(&mut self) {
+        for key in ["tokens", "merges", "scores", "token_type"] {
+            let key = format!("tokenizer.ggml.{key}");
+            self.header.metadata.remove(&key);
+            self.header.key_order.retain(|k| k != &key);
+        }
+        // SAFETY: a read-only shared file mapping; see TensorSource::release.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, self.header.data_start as usize)
+        };
     }
 
     /// The whole file's bytes (for hashing).

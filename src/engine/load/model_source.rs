@@ -124,6 +124,8 @@ impl ModelSource {
                     .unwrap_or_default()
             });
         let mut config = config;
+        let mut file = file;
+        file.forget_vocabulary();
         let tensors = TensorSource::gguf(file);
         // Llama 3 files carry their RoPE frequency factors as a tensor.
         if tensors.has("rope_freqs.weight") {

@@ -292,6 +292,39 @@ impl TensorSource {
         Ok(t)
     }
 
+    /// Gives the pages of tensor `name`'s bytes in the memory map back to the kernel once the model holds
+    /// its own copy: without this the mapped file stays resident beside the copy and a model takes twice
+    /// its file's size in memory. A later read of the same bytes (a tied embedding table looked up row by
+    /// row) faults the pages it needs back in from the file. Advisory: a kernel that declines changes
+    /// nothing but the footprint.
+    pub fn release(&self, name: &str) {
+        if let Ok(t) = self.tensor_any(name) {
+            if let std::borrow::Cow::Borrowed(bytes) = t.bytes {
+                self.release_bytes(bytes);
+            }
+        }
+    }
+
+    /// Gives back the pages under `bytes` when they lie in one of the source's memory maps (anything else,
+    /// such as a tensor transformed into an owned buffer, is left alone).
+    pub fn release_bytes(&self, bytes: &[u8]) {
+        let maps: Vec<&memmap2::Mmap> = match &self.files {
+            Files::Gguf(f) => vec![f.map_ref()],
+            Files::Safetensors { shards, .. } => shards.iter().map(|s| &s.map).collect(),
+        };
+        let (start, len) = (bytes.as_ptr() as usize, bytes.len());
+        for map in maps {
+            let base = map.as_ptr() as usize;
+            if start >= base && start + len <= base + map.len() {
+                // SAFETY: the maps are read-only shared file mappings: MADV_DONTNEED drops their pages and
+                // a later access reads the same bytes from the file again; no slice into them is
+                // invalidated.
+                let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start - base, len) };
+                return;
+            }
+        }
+    }
+
     /// The tensor `name` whatever its shape (a vector is one row).
     pub fn tensor_any(&self, name: &str) -> Result<StoredTensor<'_>> {
         let origin = || self.origin.display();
