@@ -1,7 +1,7 @@
 //! Measures recorded speech-channel transcripts (JSON lines `{"id", "severity", "clean", "text"}`, made by
 //! `scripts/asr_validation/record_channel.py`) and compares the `asr` family with them.
 //!
-//!   cargo run --release --example asr_channel -- profile REC.jsonl [--suite DIR] > corruptions/asr/channel_profile.toml
+//!   cargo run --release --example asr_channel -- profile REC.jsonl [REC2.jsonl ...] [--suite DIR] > corruptions/asr/channel_profile.toml
 //!       per channel severity: its per-class error rates and error-region shapes, and the `asr` model's
 //!       parameters fitted to reproduce them
 //!   cargo run --release --example asr_channel -- compare REC.jsonl [--suite DIR] [--family asr] [--seed 1]
@@ -83,14 +83,25 @@ fn to_shapes(m: &BTreeMap<String, f64>) -> Vec<(Shape, f64)> {
 
 /// Measures the channel per severity, then fits the model's anchor weights, shape mix and budget scale so
 /// that the family, run on the same clean texts at the channel's WER, reproduces the measured class error
-/// rates, shape shares and WER (multiplicative updates, damped, 12 rounds).
+/// rates, shape shares and WER (multiplicative updates, damped, FIT_ROUNDS rounds of FIT_DRAWS draws per text).
+/// Rounds of the fit, and draws of every text per round.
+const FIT_ROUNDS: u64 = 16;
+const FIT_DRAWS: u64 = 4;
+
 fn profile(args: &[String]) -> Result<(), String> {
-    let path = args.first().ok_or("profile: expected a recording")?;
+    let paths = recordings(args);
+    if paths.is_empty() {
+        return Err("profile: expected one or more recordings".into());
+    }
+    let path = paths.join(" ");
     let suite_dir = flag(args, "--suite").unwrap_or_else(|| "suites/spoken-requests".into());
     let suite = Suite::load(&PathBuf::from(&suite_dir)).map_err(|e| e.to_string())?;
     let options = RegistryOptions::for_suite(&suite).map_err(|e| e.to_string())?;
     let asr = Asr::builtin(&options.label_words).map_err(|e| e.to_string())?;
-    let rows = read(path)?;
+    let mut rows = Vec::new();
+    for p in &paths {
+        rows.extend(read(p)?);
+    }
     let lex = Lexicon::get()?;
     let groups = by_severity(&rows);
     let sevs: Vec<String> = groups.keys().map(|s| s.to_string()).collect();
@@ -136,17 +147,21 @@ fn profile(args: &[String]) -> Result<(), String> {
                 })
                 .collect()
         };
-        for round in 0..12 {
+        for round in 0..FIT_ROUNDS {
             level.content_shapes = reweigh(&measured.0, multi, adds, loses);
             level.function_shapes = reweigh(&measured.1, multi, adds, loses);
-            let outs: Vec<(String, String)> = rs
-                .iter()
-                .map(|r| {
-                    let mut rng = variant_rng(round, &r.id, "asr-fit", Severity::new(1).unwrap());
-                    (
-                        r.clean.clone(),
-                        asr.corrupt_at(&r.clean, level.wer, &level, &mut rng).text,
-                    )
+            // Several draws per text: the shares of rare operations (deletions are ~5 % of the edits) are
+            // otherwise measured from a few dozen events and the fit chases their noise.
+            let outs: Vec<(String, String)> = (0..FIT_DRAWS)
+                .flat_map(|draw| {
+                    rs.iter().map(move |r| {
+                        let rng = variant_rng(round * FIT_DRAWS + draw, &r.id, "asr-fit", Severity::new(1).unwrap());
+                        (r.clean.clone(), (r.clean.as_str(), rng))
+                    })
+                })
+                .map(|(clean, (text, mut rng))| {
+                    let heard = asr.corrupt_at(text, level.wer, &level, &mut rng).text;
+                    (clean, heard)
                 })
                 .collect();
             let synth = opmix(outs.iter().map(|(a, b)| (a.as_str(), b.as_str())), lex);
@@ -204,6 +219,11 @@ fn profile(args: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The positional arguments before the first flag: recording files.
+fn recordings(args: &[String]) -> Vec<String> {
+    args.iter().take_while(|a| !a.starts_with("--")).cloned().collect()
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {

@@ -1,5 +1,5 @@
 //! `ocr`: what optical character recognition does to printed text: glyph confusions weighted by how
-//! often a real OCR engine makes them (rn/m, l/1, e/c, ...; table measured with tesseract, see
+//! often a real OCR engine makes them (o/a, dropped l, l/t, e/c, ...; table measured with tesseract, see
 //! `corruptions/README.md`), merged and split words, dropped and doubled characters, and line-break
 //! hyphenation ("ware- house").
 //!
@@ -218,7 +218,7 @@ impl Corruptor for Ocr {
     }
 
     fn describe(&self) -> String {
-        "glyph confusions weighted as tesseract makes them (rn/m, l/1, e/c, ...), merged and split words, \
+        "glyph confusions weighted as tesseract makes them (o/a, dropped l, l/t, e/c, ...), merged and split words, \
          dropped and doubled characters, line-break hyphenation"
             .into()
     }

@@ -183,6 +183,9 @@ mod tests {
     #[test]
     fn shipped_ocr_table_parses() {
         let t = ocr_confusions(OCR_CONFUSIONS).unwrap();
-        assert!(t.iter().any(|c| c.from == vec!['r', 'n'] && c.to == "m"));
+        // The channel's most frequent habits: `o` read as `a`, a dropped `l`, and multi-glyph sources.
+        assert!(t.iter().any(|c| c.from == vec!['o'] && c.to == "a"));
+        assert!(t.iter().any(|c| c.from == vec!['l'] && c.to.is_empty()));
+        assert!(t.iter().any(|c| c.from.len() > 1));
     }
 }
