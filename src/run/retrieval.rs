@@ -11,22 +11,20 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{describe_specs, rundir, source, BaselineInput, Plan, RunOutcome, CALIBRATION_TEXTS};
+use super::rundir::{self, ROWS_FILE};
+use super::{describe_specs, source, BaselineInput, Plan, RunOutcome, CALIBRATION_TEXTS};
 use crate::analysis::gate::Baseline;
 use crate::analysis::results::EvalRow;
 use crate::analysis::retrieval::cells::{stored, RetrievalRow};
 use crate::analysis::retrieval::summary::{self as rsummary, RetrievalMeta};
-use crate::analysis::retrieval::table::{read_rows, write_rows};
-use crate::analysis::summary::{build, RunMeta, SchemeInfo, Summary, TaskInfo, WeightStats};
+use crate::analysis::retrieval::table::write_rows;
+use crate::analysis::summary::{build, RunMeta, SchemeInfo, TaskInfo, WeightStats};
 use crate::corrupt::{CorruptionSpec, Registry};
 use crate::engine::{ModelFiles, Scheme};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::task::kind::{TaskKind, RETRIEVAL};
 use crate::task::retrieve::{self, deployments, load_corpus, load_queries, Deployment, EngineEmbedders, Shape};
-
-/// The retrieval rows' file in a run directory.
-pub const ROWS_FILE: &str = "retrieval.parquet";
 
 /// Runs a retrieve suite (called by `run::run` once the output folder is known to be writable).
 pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
@@ -276,16 +274,6 @@ pub fn scheme_rows(rows: &[RetrievalRow], own: &[Deployment]) -> Vec<EvalRow> {
             }
         })
         .collect()
-}
-
-/// `shakedown report RUN` on a retrieve run: the retrieval summary recomputed from `retrieval.parquet`
-/// (the searches' and indexes' records are measurements, kept as they were).
-pub fn recompute(dir: &Path, summary: &mut Summary) -> Result<()> {
-    if let Some(old) = summary.retrieval.take() {
-        let rows = read_rows(&dir.join(ROWS_FILE))?;
-        summary.retrieval = Some(rsummary::build(old.meta, &rows, old.searches, old.indexes));
-    }
-    Ok(())
 }
 
 /// The CPU's model name (`/proc/cpuinfo`), for the figures' context.

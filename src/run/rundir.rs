@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::gate::{self, Baseline, Verdict};
 use crate::analysis::metrics::RowIndex;
 use crate::analysis::results::EvalRow;
+use crate::analysis::retrieval::summary::build as retrieval_summary;
+use crate::analysis::retrieval::table::read_rows;
 use crate::analysis::summary::{build, Summary};
 use crate::analysis::tables::{read_results, read_throughput, write_metrics, write_results, write_throughput};
 use crate::error::{read_to_string, write_atomic, Error, Result};
@@ -174,7 +176,7 @@ pub fn rerender(dir: &Path) -> Result<(Summary, Option<Verdict>)> {
     let run = read(dir)?;
     let mut summary = build(run.summary.meta.clone(), &run.rows, &run.windows);
     summary.retrieval = run.summary.retrieval.clone();
-    super::retrieval::recompute(dir, &mut summary)?;
+    recompute_retrieval(dir, &mut summary)?;
     let verdict = judge(&summary, &run.rows);
     write(dir, &summary, verdict.as_ref(), &run.rows, &run.windows)?;
     Ok((summary, verdict))
@@ -251,6 +253,19 @@ fn baseline_name(path: &Path) -> String {
             }
         })
         .collect()
+}
+
+/// The retrieval rows' file in a run directory.
+pub const ROWS_FILE: &str = "retrieval.parquet";
+
+/// `shakedown report RUN` on a retrieve run: the retrieval summary recomputed from `retrieval.parquet`
+/// (the searches' and indexes' records are measurements, kept as they were).
+fn recompute_retrieval(dir: &Path, summary: &mut Summary) -> Result<()> {
+    if let Some(old) = summary.retrieval.take() {
+        let rows = read_rows(&dir.join(ROWS_FILE))?;
+        summary.retrieval = Some(retrieval_summary(old.meta, &rows, old.searches, old.indexes));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
