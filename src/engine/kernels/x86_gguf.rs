@@ -157,50 +157,72 @@ impl ByteDot for Vnni {
     }
 }
 
-/// 32-weight block weights (`format`: Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1) x `N` Q8 activation rows: each
+/// The 32-weight formats as a const parameter of `dot_blocks`, so that each format gets its own loop with
+/// the unpacking chosen at compile time and no format test inside the block loop.
+const Q8_0: u8 = 0;
+const Q4_0: u8 = 1;
+const Q4_1: u8 = 2;
+const Q5_0: u8 = 3;
+const Q5_1: u8 = 4;
+
+/// 32-weight block weights (format `F`: Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1) x `N` Q8 activation rows: each
 /// weight block is loaded and unpacked once for all `N` rows. Each row's sums are the same as with `N = 1`.
 ///
 /// # Safety
 /// AVX2, FMA, F16C and the table's features.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
-unsafe fn dot_blocks<M: ByteDot, const N: usize>(format: BlockFormat, w: &[u8], xs: [&Q8Row; N]) -> [f32; N] {
+unsafe fn dot_blocks<M: ByteDot, const N: usize, const F: u8>(w: &[u8], xs: [&Q8Row; N]) -> [f32; N] {
+    let format = match F {
+        Q8_0 => BlockFormat::Q8_0,
+        Q4_0 => BlockFormat::Q4_0,
+        Q4_1 => BlockFormat::Q4_1,
+        Q5_0 => BlockFormat::Q5_0,
+        _ => BlockFormat::Q5_1,
+    };
     let bytes = format.block_bytes();
-    let blocks = xs
-        .iter()
-        .fold(w.len() / bytes, |n, x| n.min(x.d.len()).min(x.q.len() / BLOCK));
+    let blocks = xs.iter().fold(w.len() / bytes, |n, x| {
+        n.min(x.d.len())
+            .min(x.q.len() / BLOCK)
+            .min(if F == Q4_1 || F == Q5_1 { x.s.len() } else { n })
+    });
+    let signed = F == Q8_0 || F == Q4_0 || F == Q5_0;
     let mut acc = [_mm256_setzero_ps(); N];
     let mut mins = [0.0f32; N];
     for b in 0..blocks {
-        let block = &w[b * bytes..(b + 1) * bytes];
+        // SAFETY (every unchecked access below): b < blocks, which is at most the weight rows' block count
+        // and every activation row's block count (scales, minimum sums and codes), computed above.
+        let block = unsafe { w.get_unchecked(b * bytes..(b + 1) * bytes) };
         let qh = |at: usize| u32::from_le_bytes([block[at], block[at + 1], block[at + 2], block[at + 3]]);
-        // SAFETY: the block's bytes are in `block` (2 + 32 for Q8_0, 2 + 16 for Q4_0, 4 + 16 for Q4_1,
-        // 2 + 4 + 16 for Q5_0, 4 + 4 + 16 for Q5_1).
+        // SAFETY: every format's codes lie inside the block's bytes read here.
         let wv = unsafe {
-            match format {
-                BlockFormat::Q8_0 => load32(block.as_ptr().add(2)),
-                BlockFormat::Q4_0 => _mm256_sub_epi8(nibbles16(block.as_ptr().add(2)), _mm256_set1_epi8(8)),
-                BlockFormat::Q5_0 => _mm256_sub_epi8(
+            match F {
+                Q8_0 => load32(block.as_ptr().add(2)),
+                Q4_0 => _mm256_sub_epi8(nibbles16(block.as_ptr().add(2)), _mm256_set1_epi8(8)),
+                Q5_0 => _mm256_sub_epi8(
                     _mm256_or_si256(nibbles16(block.as_ptr().add(6)), fifth_bits(qh(2))),
                     _mm256_set1_epi8(16),
                 ),
-                BlockFormat::Q5_1 => _mm256_or_si256(nibbles16(block.as_ptr().add(8)), fifth_bits(qh(4))),
+                Q5_1 => _mm256_or_si256(nibbles16(block.as_ptr().add(8)), fifth_bits(qh(4))),
                 _ => nibbles16(block.as_ptr().add(4)),
             }
         };
-        let signed = matches!(format, BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q5_0);
-        // Signed weights: multiply |w| by x * sign(w).
+        // Signed codes: maddubs needs an unsigned left side, so |w| times sign(w)-adjusted x.
         let uw = if signed { _mm256_sign_epi8(wv, wv) } else { wv };
         let (dw, mw) = (f16_at(block, 0), if signed { 0.0 } else { f16_at(block, 2) });
         for (t, x) in xs.iter().enumerate() {
-            // SAFETY: b < blocks, so 32 codes of x are at b * 32; the table's features come from the caller.
-            let lanes = unsafe {
+            // SAFETY: see above.
+            let (lanes, xd) = unsafe {
                 let xv = load32(x.q.as_ptr().add(b * BLOCK) as *const u8);
-                M::madd_u8i8(uw, if signed { _mm256_sign_epi8(xv, wv) } else { xv })
+                (
+                    M::madd_u8i8(uw, if signed { _mm256_sign_epi8(xv, wv) } else { xv }),
+                    *x.d.get_unchecked(b),
+                )
             };
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x.d[b]), _mm256_cvtepi32_ps(lanes), acc[t]);
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd), _mm256_cvtepi32_ps(lanes), acc[t]);
             if !signed {
-                mins[t] += mw * x.s[b];
+                // SAFETY: see above.
+                mins[t] += mw * unsafe { *x.s.get_unchecked(b) };
             }
         }
     }
@@ -243,7 +265,11 @@ unsafe fn dot_rows<M: ByteDot, const N: usize>(w: &[u8], xs: [&ActRow; N]) -> [f
             BlockFormat::Q4K => x86_gguf_k::dot_q45k::<M, false, N>(w, q8k),
             BlockFormat::Q5K => x86_gguf_k::dot_q45k::<M, true, N>(w, q8k),
             BlockFormat::Q6K => x86_gguf_k::dot_q6k::<M, N>(w, q8k),
-            _ => dot_blocks::<M, N>(format, w, xs.map(|x| x.q8().unwrap_or(&NO_Q8))),
+            BlockFormat::Q8_0 => dot_blocks::<M, N, Q8_0>(w, xs.map(|x| x.q8().unwrap_or(&NO_Q8))),
+            BlockFormat::Q4_0 => dot_blocks::<M, N, Q4_0>(w, xs.map(|x| x.q8().unwrap_or(&NO_Q8))),
+            BlockFormat::Q4_1 => dot_blocks::<M, N, Q4_1>(w, xs.map(|x| x.q8().unwrap_or(&NO_Q8))),
+            BlockFormat::Q5_0 => dot_blocks::<M, N, Q5_0>(w, xs.map(|x| x.q8().unwrap_or(&NO_Q8))),
+            BlockFormat::Q5_1 => dot_blocks::<M, N, Q5_1>(w, xs.map(|x| x.q8().unwrap_or(&NO_Q8))),
         }
     }
 }
