@@ -84,7 +84,7 @@ impl WeightBuilder<'_> {
             }
         };
         // The Linear holds its own copy now.
-        self.source.release(&format!("{name}.weight"));
+        self.source.release(&w);
         // `native` keeps the adapter apart: the stored weights stay as they are.
         let lora = match (self.scheme, delta) {
             (Scheme::Native, Some((a, b, scale))) => Some(LoraLinear::new(a, b, scale, out, inp, name)?),
@@ -101,7 +101,7 @@ impl WeightBuilder<'_> {
             Scheme::Native => stored_linear(&w, Vec::new(), vocab, hidden, self.source),
             _ => Linear::new(&w.to_f32(), Vec::new(), vocab, hidden, Scheme::F32),
         };
-        self.source.release(name);
+        self.source.release(&w);
         Ok(head)
     }
 }

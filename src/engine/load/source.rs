@@ -292,16 +292,14 @@ impl TensorSource {
         Ok(t)
     }
 
-    /// Gives the pages of tensor `name`'s bytes in the memory map back to the kernel once the model holds
+    /// Gives the pages of a tensor's bytes in the memory map back to the kernel once the model holds
     /// its own copy: without this the mapped file stays resident beside the copy and a model takes twice
     /// its file's size in memory. A later read of the same bytes (a tied embedding table looked up row by
     /// row) faults the pages it needs back in from the file. Advisory: a kernel that declines changes
     /// nothing but the footprint.
-    pub fn release(&self, name: &str) {
-        if let Ok(t) = self.tensor_any(name) {
-            if let std::borrow::Cow::Borrowed(bytes) = t.bytes {
-                self.release_bytes(bytes);
-            }
+    pub fn release(&self, tensor: &StoredTensor<'_>) {
+        if let std::borrow::Cow::Borrowed(bytes) = tensor.bytes {
+            self.release_bytes(bytes);
         }
     }
 
