@@ -12,6 +12,7 @@ Relevance: grade 2 for the chunk that answers the question, grade 1 for chunks t
 (the section's general rule, the same entity's other chunk); everything else is unjudged (not relevant).
 
 Query lines: {"id", "text", "split", "relevant": {"chunk-id": grade}, "style": "typed"|"spoken", "section"}
+and, for questions with one crisp answer span in their chunk, "answer": [equivalent spans] (the rag task).
 Corpus lines: {"id", "text", "section", "title"}
 
 Usage: python3 scripts/make_sop_rag_suite.py [--seed 11] [--out suites/warehouse-sop-rag]
@@ -40,7 +41,8 @@ def main():
     queries = []
     seen = set()
     for spec in specs:
-        for typed, spoken in spec["questions"]:
+        for question in spec["questions"]:
+            typed, spoken = question[0], question[1]
             style = "spoken" if rng.random() < 0.5 else "typed"
             text = spoken if style == "spoken" else typed
             key = text.lower()
@@ -50,7 +52,11 @@ def main():
             for r in spec["related"]:
                 assert r in known, f"{spec['chunk']}: unknown related chunk {r}"
                 relevant.setdefault(r, 1)
-            queries.append({"text": text, "relevant": relevant, "style": style, "section": spec["section"]})
+            q = {"text": text, "relevant": relevant, "style": style, "section": spec["section"]}
+            if len(question) > 2:
+                answer = question[2]
+                q["answer"] = list(dict.fromkeys(answer)) if isinstance(answer, list) else [answer]
+            queries.append(q)
     # Splits: shuffled, then cut by fraction, so every split covers every section.
     rng.shuffle(queries)
     n = len(queries)
@@ -59,8 +65,11 @@ def main():
     rows = []
     for i, q in enumerate(queries):
         split = "test" if i < cut_test else "calibration" if i < cut_cal else "train"
-        rows.append({"id": f"q{i:04d}", "text": q["text"], "split": split, "relevant": q["relevant"],
-                     "style": q["style"], "section": q["section"]})
+        row = {"id": f"q{i:04d}", "text": q["text"], "split": split, "relevant": q["relevant"],
+               "style": q["style"], "section": q["section"]}
+        if "answer" in q:
+            row["answer"] = q["answer"]
+        rows.append(row)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "corpus.jsonl"), "w") as f:
         for c in chunks:

@@ -1,6 +1,9 @@
 """The Northgate DC operations manual (fictional, project-written) for scripts/make_sop_rag_suite.py:
-chunks of the manual, and for each chunk the operator questions it answers, as (typed, spoken) pairs,
-with the chunks that answer part of them."""
+chunks of the manual, and for each chunk the operator questions it answers, as (typed, spoken) pairs
+or (typed, spoken, answer) triples, with the chunks that answer part of them. An answer is the short span
+of the chunk that answers the question (a string, or a list of equivalent spans such as "16" and
+"sixteen"); the `rag` task scores generated answers against it. Only questions with one crisp span
+carry an answer."""
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
@@ -43,9 +46,11 @@ def charging(m):
             Charging room {letter} is on the {where}. It charges {chem} batteries only and has {bays} bays,
             open {hours}. The room has {safety}. Bays are numbered from the door; bay 1 is kept free for
             battery changes.""",
-            [(f"where is charging room {letter}", f"where do i find charging room {letter.lower()}"),
-             (f"how many bays in charging room {letter}", f"how many charging bays are there in room {letter.lower()}"),
-             (f"charging room {letter} opening hours", f"what time is charging room {letter.lower()} open")],
+            [(f"where is charging room {letter}", f"where do i find charging room {letter.lower()}",
+              where.split(" next")[0].split(" above")[0]),
+             (f"how many bays in charging room {letter}", f"how many charging bays are there in room {letter.lower()}",
+              [str(bays), say(bays)]),
+             (f"charging room {letter} opening hours", f"what time is charging room {letter.lower()} open", hours)],
             related=[ov])
     trucks = [
         ("pallet-jack", "electric pallet jacks", "24 V lithium-ion", "B", 20, "2 hours", "allowed at breaks", "no cool-down"),
@@ -66,8 +71,9 @@ def charging(m):
             {what.capitalize()} run on {battery} batteries and charge in room {room}. Put them on charge at
             {threshold} percent on the display. A full charge takes {time}. Opportunity charging: {opportunity}.
             After a full charge allow {cool}.""",
-            [(f"{short} charging time", f"how long does the {spoken} take to charge"),
-             (f"at what % do I charge the {short}", f"at what percent should i put the {spoken} on charge"),
+            [(f"{short} charging time", f"how long does the {spoken} take to charge", time),
+             (f"at what % do I charge the {short}", f"at what percent should i put the {spoken} on charge",
+              [str(threshold), say(threshold)]),
              (f"{short} cool down after charging", f"does the {spoken} need to cool down after charging")],
             related=[ov, f"{s}-room-{room.lower()}"])
     water = m.add(s, "watering", "Watering lead-acid batteries", """
@@ -112,8 +118,8 @@ def charging(m):
         m.add(s, f"fault-codes-{i}", f"Charger fault codes {a} to {c}", f"""
             Charger display codes {a} to {c}. {a}: {am}. {b}: {bm}. {c}: {cm}. Log every fault code in the
             charger book before leaving the bay.""",
-            [(f"charger error {b} meaning", f"what does {b[0]} {say(int(b[1:]))} on the charger mean"),
-             (f"charger code {a}", f"charger says {a[0]} {say(int(a[1:]))}"),
+            [(f"charger error {b} meaning", f"what does {b[0]} {say(int(b[1:]))} on the charger mean", bm.split(":")[0]),
+             (f"charger code {a}", f"charger says {a[0]} {say(int(a[1:]))}", am.split(":")[0]),
              (f"charger shows {c} what to do", f"the charger is showing {c[0]} {say(int(c[1:]))} what do i do")])
     swollen = m.add(s, "damaged-battery", "Damaged or swollen batteries", """
         A battery with a cracked case, a swollen lithium pack, a hot smell or a damaged cable is tagged out
@@ -164,7 +170,7 @@ def forklift(m):
             A level {n} licence ({colour} stripe) allows {equipment}. Getting it takes {training}.""",
             [(f"what can a level {n} drive", f"what am i allowed to drive with a level {say(n)} license"),
              (f"how to get level {n} licence", f"how do i get my level {say(n)} forklift license"),
-             (f"{colour} stripe badge level", f"what level is a {colour} stripe on the badge")],
+             (f"{colour} stripe badge level", f"what level is a {colour} stripe on the badge", [str(n), say(n)])],
             related=[ov])
     m.add(s, "refresher", "Refresher training and expiry", """
         Levels 1 and 2 are refreshed every 3 years, levels 3 and 4 every 2 years, level 5 every year. A
@@ -210,7 +216,8 @@ def forklift(m):
         m.add(s, f"speed-{key}", f"Speed limit: {where}", f"""
             The speed limit in {where} is {kmh} km/h, shown on the floor markings. Note: {note}. Speed
             limiters are set per zone by the floor beacons.""",
-            [(f"speed limit {where.split('(')[0].replace('the ', '').strip()}", f"what's the speed limit in the {where.split('(')[0].replace('the ', '').strip()}"),
+            [(f"speed limit {where.split('(')[0].replace('the ', '').strip()}", f"what's the speed limit in the {where.split('(')[0].replace('the ', '').strip()}",
+              [str(kmh), say(kmh)]),
              (f"rules for driving in {where.split('(')[0].replace('the ', '').strip()}", f"anything i need to watch out for driving in the {where.split('(')[0].replace('the ', '').strip()}")])
     m.add(s, "capacity", "Load capacity", """
         Never lift more than the capacity on the truck's data plate at the load centre shown, usually 600 mm.
@@ -290,8 +297,9 @@ def hazmat(m):
     for key, cls, what, cage, limit, rule in classes:
         m.add(s, f"class-{key}", f"Class {cls}: {what.split(' (')[0]}", f"""
             Class {cls} {what} go in cage {cage}. The cage holds at most {limit}. Store them {rule}.""",
-            [(f"where to store class {cls}", f"where does class {cls.replace('.', ' point ')} go"),
-             (f"max pallets cage {cage}", f"how many pallets can go in cage {cage[0].lower()} {say(int(cage[1:]))}"),
+            [(f"where to store class {cls}", f"where does class {cls.replace('.', ' point ')} go", cage),
+             (f"max pallets cage {cage}", f"how many pallets can go in cage {cage[0].lower()} {say(int(cage[1:]))}",
+              [limit.split()[0], say(int(limit.split()[0]))]),
              (f"class {cls} segregation rule", f"what do i keep class {cls.replace('.', ' point ')} away from")],
             related=[ov])
     m.add(s, "receiving", "Receiving dangerous goods", """
@@ -368,8 +376,8 @@ def docks(m):
         m.add(s, key, f"Dock {doors}", f"""
             Dock {doors}: {use}. Open {hours}; a booked slot lasts {slot}.""",
             [(f"what are dock {doors} used for", f"what do we use {spoken_doors} for"),
-             (f"dock {doors} opening hours", f"what time are {spoken_doors} open"),
-             (f"slot length dock {doors}", f"how long is a delivery slot at {spoken_doors}")],
+             (f"dock {doors} opening hours", f"what time are {spoken_doors} open", hours),
+             (f"slot length dock {doors}", f"how long is a delivery slot at {spoken_doors}", slot)],
             related=[ov])
     book = m.add(s, "booking", "Booking a delivery slot", """
         Carriers book slots in the dock booking portal at least 24 hours ahead. A booking needs the PO
@@ -454,8 +462,8 @@ def docks(m):
         m.add(s, f"carrier-{key}", f"Outbound carrier: {name}", f"""
             {name} loads at {doors}. The last pallet must be on the dock by {cutoff}; later pallets wait for
             the next departure. Loading order follows the route sheet, last drop loaded first.""",
-            [(f"{name} cut off time", f"what time is the cut off for {name.lower()}"),
-             (f"which door {name}", f"which door does {name.lower()} load at")],
+            [(f"{name} cut off time", f"what time is the cut off for {name.lower()}", cutoff),
+             (f"which door {name}", f"which door does {name.lower()} load at", doors.split(" ", 1)[1])],
             related=[f"{s}-doors-15-20"])
 
 
@@ -482,8 +490,8 @@ def incidents(m):
         m.add(s, key, f"{title} reports (type {code})", f"""
             {title} (type {code} in SafeLog) means {what}. Tell {notify}, then file the report {deadline}.""",
             [(f"who to tell about {title.lower()}", f"who do i need to tell about a {title.lower()}"),
-             (f"SafeLog code {title.lower()}", f"which type do i pick in safelog for a {title.lower()}"),
-             (f"deadline {title.lower()} report", f"how soon do i have to report a {title.lower()}")],
+             (f"SafeLog code {title.lower()}", f"which type do i pick in safelog for a {title.lower()}", code),
+             (f"deadline {title.lower()} report", f"how soon do i have to report a {title.lower()}", deadline)],
             related=[ov])
     m.add(s, "safelog", "Using SafeLog", """
         In SafeLog choose the incident type, the location (zone and aisle or door), the time, what happened

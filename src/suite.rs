@@ -66,6 +66,10 @@ pub struct SuiteFile {
     /// Retrieve: corpus, depth, index precisions, deployment shapes and the corrupted side.
     #[serde(default)]
     pub retrieve: Option<crate::task::retrieve::RetrieveSection>,
+    /// Rag: the decoder, chunks read, embedder scheme, index and prompt of retrieval-augmented
+    /// answers.
+    #[serde(default)]
+    pub rag: Option<crate::task::rag::RagSection>,
 }
 
 /// `[jargon]`: a lexicon file in the suite folder (format of `corruptions/jargon/*.tsv`), merged with the
@@ -306,7 +310,7 @@ impl Suite {
                 suite.sha256 = extend_hash(&suite.sha256, &bytes);
             }
         }
-        if suite.file.task == TaskKind::Retrieve {
+        if matches!(suite.file.task, TaskKind::Retrieve | TaskKind::Rag) {
             let section = suite.file.retrieve.clone().unwrap_or_default();
             // The corpus is part of the suite's content: runs over another corpus are not comparable.
             let corpus = read_to_string(&suite.dir.join(&section.corpus))?;
@@ -415,6 +419,14 @@ impl Suite {
     /// `suite.toml`'s path as text, for error origins.
     pub fn origin(&self) -> String {
         self.toml_path.display().to_string()
+    }
+
+    /// Rag: the decoder of `[rag]`, resolved against the suite's folder.
+    pub fn rag_decoder(&self) -> Result<Option<ModelSpec>> {
+        match self.file.rag.as_ref().and_then(|r| r.decoder.as_ref()) {
+            Some(v) => Ok(Some(model_spec(v, &self.dir, &format!("{}: [rag]", self.origin()))?)),
+            None => Ok(None),
+        }
     }
 
     /// The extraction fields (empty for other tasks).
@@ -588,8 +600,9 @@ fn check_example(file: &SuiteFile, ex: &Example, at: &str) -> Result<()> {
                 ));
             }
         }
-        TaskKind::Retrieve => {
-            // The judgments are checked against the corpus by `task::retrieve::data`.
+        TaskKind::Retrieve | TaskKind::Rag => {
+            // The judgments are checked against the corpus by `task::retrieve::data`, answers by
+            // `task::rag`.
             if !ex.extra.get("relevant").is_some_and(serde_json::Value::is_object) {
                 return Err(Error::input(
                     at,
@@ -648,9 +661,28 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
             }
         }
         TaskKind::Retrieve => file.retrieve.clone().unwrap_or_default().validate(origin)?,
+        TaskKind::Rag => {
+            file.retrieve.clone().unwrap_or_default().validate(origin)?;
+            let Some(rag) = &file.rag else {
+                return bad("field rag: the rag task needs a [rag] table with the decoder".into());
+            };
+            if rag.decoder.is_none() {
+                return bad("field rag.decoder: expected the decoder that answers (a path or a table with base and sha256)".into());
+            }
+        }
     }
-    if file.task != TaskKind::Retrieve && file.retrieve.is_some() {
-        return bad("field retrieve: only a suite with task = \"retrieve\" takes a [retrieve] table".into());
+    let retrieves = matches!(file.task, TaskKind::Retrieve | TaskKind::Rag);
+    if !retrieves && file.retrieve.is_some() {
+        return bad("field retrieve: only a suite with task = \"retrieve\" or \"rag\" takes a [retrieve] table".into());
+    }
+    if file.task != TaskKind::Rag && file.rag.is_some() {
+        return bad("field rag: only a suite with task = \"rag\" takes a [rag] table".into());
+    }
+    if let Some(rag) = &file.rag {
+        rag.validate(origin)?;
+        if let Some(d) = &rag.decoder {
+            model_spec(d, Path::new(""), origin)?;
+        }
     }
     if file.data.is_empty() {
         return bad("field data: expected at least one JSONL file".into());

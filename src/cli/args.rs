@@ -261,6 +261,10 @@ pub struct RunArgs {
     /// Extraction suites: free or JSON-constrained decoding (default: the suite's extract.decoding).
     #[arg(long, value_enum)]
     pub decoding: Option<DecodingArg>,
+    /// Rag suites: the decoder that answers (a GGUF file or decoder folder; default: the suite's
+    /// [rag] decoder). The run's --model is the embedder.
+    #[arg(long, value_name = "PATH")]
+    pub decoder: Option<PathBuf>,
     #[command(flatten)]
     pub channel: ChannelArgs,
 }

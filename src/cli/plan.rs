@@ -219,8 +219,8 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
     } else {
         corruptions(extra.and_then(|r| r.corruptions.as_deref()), &suite, &registry)?
     };
-    // A retrieve run times embedding and search per deployment instead of a sustained-load phase.
-    let retrieve = suite.file.task == shakedown::task::kind::TaskKind::Retrieve;
+    // A retrieve (or rag) run times embedding and search per deployment instead of a sustained-load phase.
+    let retrieve = matches!(suite.file.task, TaskKind::Retrieve | TaskKind::Rag);
     let no_sustain = extra.is_some_and(|r| r.no_sustain || retrieve);
     let sustain = if no_sustain {
         None
@@ -298,6 +298,20 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
             DecodingArg::Free => Decoding::Free,
             DecodingArg::Json => Decoding::Json,
         };
+    }
+    if let Some(d) = extra.and_then(|r| r.decoder.as_deref()) {
+        let Some(rag) = suite.file.rag.as_mut().filter(|_| suite.file.task == TaskKind::Rag) else {
+            return Err(Error::input(
+                "--decoder",
+                format!(
+                    "only rag suites have a decoder besides their model; {} is a {} suite (its model is --model)",
+                    suite.origin(),
+                    suite.file.task.name()
+                ),
+            ));
+        };
+        let absolute = std::path::absolute(d).map_err(|e| Error::io(d, e))?;
+        rag.decoder = Some(toml::Value::String(absolute.display().to_string()));
     }
     let out = out_dir(common.out.as_deref(), common.force, &suite, common.seed)?;
     Ok(Plan {

@@ -5,6 +5,7 @@ pub mod comparable;
 pub mod compare;
 pub mod merge;
 pub mod model;
+pub mod rag;
 pub mod retrieval;
 pub mod rundir;
 pub mod source;
@@ -159,8 +160,10 @@ fn calibration_texts(suite: &Suite, decoder: bool) -> Result<Vec<String>> {
 /// Runs the whole matrix, writes the run directory and returns the verdict.
 pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     rundir::check_writable(&plan.out, plan.overwrite)?;
-    if plan.suite.file.task == crate::task::kind::TaskKind::Retrieve {
-        return retrieval::run(plan, progress);
+    match plan.suite.file.task {
+        crate::task::kind::TaskKind::Retrieve => return retrieval::run(plan, progress),
+        crate::task::kind::TaskKind::Rag => return rag::run(plan, progress),
+        _ => {}
     }
     let suite = &plan.suite;
     let origin = suite.origin();

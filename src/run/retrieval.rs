@@ -15,8 +15,8 @@ use super::rundir::{self, ROWS_FILE};
 use super::{describe_specs, source, BaselineInput, Plan, RunOutcome, CALIBRATION_TEXTS};
 use crate::analysis::gate::Baseline;
 use crate::analysis::results::EvalRow;
-use crate::analysis::retrieval::cells::{stored, RetrievalRow};
-use crate::analysis::retrieval::summary::{self as rsummary, RetrievalMeta};
+use crate::analysis::retrieval::cells::{stored, IndexRecord, RetrievalRow, SearchRecord};
+use crate::analysis::retrieval::summary::{self as rsummary, RetrievalMeta, RetrievalSummary};
 use crate::analysis::retrieval::table::write_rows;
 use crate::analysis::summary::{build, RunMeta, SchemeInfo, TaskInfo, WeightStats};
 use crate::corrupt::{CorruptionSpec, Registry};
@@ -38,20 +38,8 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         ));
     }
     let section = suite.file.retrieve.clone().unwrap_or_default();
-    let corpus = load_corpus(&suite.dir.join(&section.corpus))?;
-    let paths: Vec<PathBuf> = suite.file.data.iter().map(|d| suite.dir.join(d)).collect();
-    let path_refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    let all_queries = load_queries(&path_refs, &corpus)?;
-    let mut queries: Vec<&retrieve::Query> = all_queries.iter().filter(|q| q.split == plan.split).collect();
-    if let Some(n) = plan.limit {
-        queries.truncate(n);
-    }
-    if queries.is_empty() {
-        return Err(Error::input(
-            &origin,
-            format!("field data: no queries with split \"{}\"", plan.split),
-        ));
-    }
+    let (corpus, all_queries) = load(plan)?;
+    let queries = evaluated_queries(plan, &all_queries, |_| true)?;
     let calibration: Vec<&str> = all_queries
         .iter()
         .filter(|q| q.split == "calibration")
@@ -98,7 +86,6 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         started.elapsed().as_secs_f64()
     ));
 
-    let families: Vec<String> = plan.corruptions.iter().map(CorruptionSpec::name).collect();
     let schemes: Vec<SchemeInfo> = plan
         .schemes
         .iter()
@@ -117,85 +104,28 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         })
         .collect();
     let own = own_deployments(&all);
-    let mut meta = RunMeta {
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
-        suite: suite.file.name.clone(),
-        suite_dir: suite.dir.display().to_string(),
-        suite_sha256: suite.sha256.clone(),
-        model: model_path.display().to_string(),
-        model_sha256: files.weights_sha256.clone(),
-        task: TaskInfo {
-            kind: TaskKind::Retrieve,
-            method: method(&own, section.k),
-            measures: RETRIEVAL.iter().map(|m| m.to_string()).collect(),
-        },
-        split: plan.split.clone(),
-        seed: plan.seed,
-        threads: plan.threads,
-        limit: plan.limit,
-        test_examples: queries.len(),
-        corruptions: describe_specs(&plan.corruptions),
-        cpu_features: super::cpu_features(),
-        kernels: crate::engine::kernels::kernels().name().into(),
-        schemes: schemes.clone(),
-        families: families.clone(),
-        gate_rules: suite.file.gate.rules.clone(),
-        policy: plan.policy.clone(),
-        recommend: plan.recommend,
-        baseline: None,
-        sustain: None,
-        sustain_only: false,
-        shard: None,
+    let task = TaskInfo {
+        kind: TaskKind::Retrieve,
+        method: method(&own, section.k),
+        measures: RETRIEVAL.iter().map(|m| m.to_string()).collect(),
     };
+    let mut meta = run_meta(plan, &model_path, &files.weights_sha256, task, queries.len(), schemes);
     if let Some(b) = &plan.baseline {
         meta.baseline = Some(baseline(&meta, b)?);
     }
-    // Precisions built together share one embedding pass: count each pass once.
-    let mut passes: Vec<(&str, &str, u8, f64)> = Vec::new();
-    for r in &evaluated.indexes {
-        let key = (r.corpus_scheme.as_str(), r.family.as_str(), r.severity);
-        let build = r.build_seconds.unwrap_or(0.0);
-        match passes.iter_mut().find(|p| (p.0, p.1, p.2) == key) {
-            Some(p) => p.3 = p.3.max(build),
-            None => passes.push((key.0, key.1, key.2, build)),
-        }
-    }
-    let index_seconds: f64 =
-        passes.iter().map(|p| p.3).sum::<f64>() + evaluated.indexes.iter().map(|r| r.verify_seconds).sum::<f64>();
-    let rmeta = RetrievalMeta {
-        task: TaskKind::Retrieve.name().into(),
-        tool_version: meta.tool_version.clone(),
-        git_revision: meta.git_revision.clone(),
-        suite: meta.suite.clone(),
-        suite_dir: meta.suite_dir.clone(),
-        model: meta.model.clone(),
-        model_sha256: meta.model_sha256.clone(),
-        seed: plan.seed,
-        threads: plan.threads,
-        limit: plan.limit,
-        queries: queries.len(),
-        chunks: corpus.len(),
-        corruptions: meta.corruptions.clone(),
-        families,
-        corrupt: format!("{:?}", section.corrupt).to_lowercase(),
-        depth: task_plan.depth,
-        cpu_model: cpu_model(),
-        cpu_features: meta.cpu_features.clone(),
-        kernels: meta.kernels.clone(),
-        schemes,
-        index_dir: index_dir.display().to_string(),
-        wall_seconds: stored(started.elapsed().as_secs_f64()),
-        index_seconds: stored(index_seconds),
-    };
+    let rsum = retrieval_summary(
+        plan,
+        &meta,
+        evaluated.clone_records(),
+        &evaluated.rows,
+        corpus.len(),
+        task_plan.depth,
+        &index_dir,
+        started,
+    );
     let gate_rows = scheme_rows(&evaluated.rows, &own);
     let mut summary = build(meta, &gate_rows, &[]);
-    summary.retrieval = Some(rsummary::build(
-        rmeta,
-        &evaluated.rows,
-        evaluated.searches,
-        evaluated.indexes,
-    ));
+    summary.retrieval = Some(rsum);
     let gate = rundir::judge(&summary, &gate_rows);
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
     write_rows(&evaluated.rows, &plan.out.join(ROWS_FILE))?;
@@ -207,8 +137,140 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     })
 }
 
+/// The `retrieval` part of summary.json: every deployment's cells, searches and indexes, with
+/// the context of the figures (CPU, index folder, the time spent building indexes).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn retrieval_summary(
+    plan: &Plan,
+    meta: &RunMeta,
+    (searches, indexes): (Vec<SearchRecord>, Vec<IndexRecord>),
+    rows: &[RetrievalRow],
+    chunks: usize,
+    depth: usize,
+    index_dir: &Path,
+    started: Instant,
+) -> RetrievalSummary {
+    let section = plan.suite.file.retrieve.clone().unwrap_or_default();
+    // Precisions built together share one embedding pass: count each pass once.
+    let mut passes: Vec<(&str, &str, u8, f64)> = Vec::new();
+    for r in &indexes {
+        let key = (r.corpus_scheme.as_str(), r.family.as_str(), r.severity);
+        let build = r.build_seconds.unwrap_or(0.0);
+        match passes.iter_mut().find(|p| (p.0, p.1, p.2) == key) {
+            Some(p) => p.3 = p.3.max(build),
+            None => passes.push((key.0, key.1, key.2, build)),
+        }
+    }
+    let index_seconds: f64 =
+        passes.iter().map(|p| p.3).sum::<f64>() + indexes.iter().map(|r| r.verify_seconds).sum::<f64>();
+    let rmeta = RetrievalMeta {
+        task: meta.task.kind.name().into(),
+        tool_version: meta.tool_version.clone(),
+        git_revision: meta.git_revision.clone(),
+        suite: meta.suite.clone(),
+        suite_dir: meta.suite_dir.clone(),
+        model: meta.model.clone(),
+        model_sha256: meta.model_sha256.clone(),
+        seed: plan.seed,
+        threads: plan.threads,
+        limit: plan.limit,
+        queries: meta.test_examples,
+        chunks,
+        corruptions: meta.corruptions.clone(),
+        families: meta.families.clone(),
+        corrupt: section.corrupt.name().to_string(),
+        depth,
+        cpu_model: cpu_model(),
+        cpu_features: meta.cpu_features.clone(),
+        kernels: meta.kernels.clone(),
+        schemes: meta.schemes.clone(),
+        index_dir: index_dir.display().to_string(),
+        wall_seconds: stored(started.elapsed().as_secs_f64()),
+        index_seconds: stored(index_seconds),
+    };
+    rsummary::build(rmeta, rows, searches, indexes)
+}
+
+/// The corpus and every query of a retrieve (or rag) suite, checked against each other.
+pub(super) fn load(plan: &Plan) -> Result<(Vec<retrieve::Chunk>, Vec<retrieve::Query>)> {
+    let suite = &plan.suite;
+    let section = suite.file.retrieve.clone().unwrap_or_default();
+    let corpus = load_corpus(&suite.dir.join(&section.corpus))?;
+    let paths: Vec<PathBuf> = suite.file.data.iter().map(|d| suite.dir.join(d)).collect();
+    let path_refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let queries = load_queries(&path_refs, &corpus)?;
+    Ok((corpus, queries))
+}
+
+/// The queries of the run's split that `keep` accepts, the first `--limit` of them; an empty set is
+/// an input error.
+pub(super) fn evaluated_queries<'q>(
+    plan: &Plan,
+    all: &'q [retrieve::Query],
+    keep: impl Fn(&retrieve::Query) -> bool,
+) -> Result<Vec<&'q retrieve::Query>> {
+    let mut queries: Vec<&retrieve::Query> = all.iter().filter(|q| q.split == plan.split && keep(q)).collect();
+    if let Some(n) = plan.limit {
+        queries.truncate(n);
+    }
+    if queries.is_empty() {
+        return Err(Error::input(
+            plan.suite.origin(),
+            format!(
+                "field data: no queries with split \"{}\"{}",
+                plan.split,
+                if plan.suite.file.task == TaskKind::Rag {
+                    " and an answer"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    Ok(queries)
+}
+
+/// The run's metadata for a retrieve or rag run: `model` is the embedder's path and weights hash.
+pub(super) fn run_meta(
+    plan: &Plan,
+    model: &Path,
+    model_sha256: &str,
+    task: TaskInfo,
+    examples: usize,
+    schemes: Vec<SchemeInfo>,
+) -> RunMeta {
+    let suite = &plan.suite;
+    RunMeta {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
+        suite: suite.file.name.clone(),
+        suite_dir: suite.dir.display().to_string(),
+        suite_sha256: suite.sha256.clone(),
+        model: model.display().to_string(),
+        model_sha256: model_sha256.to_string(),
+        task,
+        split: plan.split.clone(),
+        seed: plan.seed,
+        threads: plan.threads,
+        limit: plan.limit,
+        test_examples: examples,
+        corruptions: describe_specs(&plan.corruptions),
+        cpu_features: super::cpu_features(),
+        kernels: crate::engine::kernels::kernels().name().into(),
+        families: plan.corruptions.iter().map(CorruptionSpec::name).collect(),
+        schemes,
+        gate_rules: suite.file.gate.rules.clone(),
+        policy: plan.policy.clone(),
+        recommend: plan.recommend,
+        baseline: None,
+        sustain: None,
+        sustain_only: false,
+        shard: None,
+    }
+}
+
 /// The gate's baseline, refused when the runs are not comparable (unless allowed).
-fn baseline(meta: &RunMeta, b: &BaselineInput) -> Result<Baseline> {
+pub(super) fn baseline(meta: &RunMeta, b: &BaselineInput) -> Result<Baseline> {
     let found = super::comparable::check(meta, &b.summary.meta, &b.source, b.allow_mismatch)?;
     let mut base = Baseline::from_summary(&b.source, &b.summary, b.max_drop);
     base.mismatches = found.iter().map(super::comparable::Mismatch::describe).collect();
@@ -277,7 +339,7 @@ pub fn scheme_rows(rows: &[RetrievalRow], own: &[Deployment]) -> Vec<EvalRow> {
 }
 
 /// The CPU's model name (`/proc/cpuinfo`), for the figures' context.
-fn cpu_model() -> String {
+pub(super) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| {

@@ -18,6 +18,10 @@ pub enum TaskKind {
     /// Ranking a corpus for each query: an embedder embeds the queries and the corpus into a stored
     /// index, and the top chunks are scored against the query's graded relevant chunks.
     Retrieve,
+    /// Retrieval-augmented answers: the queries of a retrieve suite are answered by a decoder from
+    /// the top chunks an embedder retrieves, and again from the gold chunks, so a wrong answer is
+    /// put down to retrieval or to the model.
+    Rag,
 }
 
 impl TaskKind {
@@ -26,6 +30,7 @@ impl TaskKind {
             TaskKind::Classify => "classify",
             TaskKind::Extract => "extract",
             TaskKind::Retrieve => "retrieve",
+            TaskKind::Rag => "rag",
         }
     }
 
@@ -36,6 +41,7 @@ impl TaskKind {
             TaskKind::Classify => ACCURACY,
             TaskKind::Extract => EXACT_MATCH,
             TaskKind::Retrieve => RECALL_10,
+            TaskKind::Rag => ANSWER_MATCH,
         }
     }
 
@@ -51,6 +57,7 @@ impl TaskKind {
                 v
             }
             TaskKind::Retrieve => RETRIEVAL.iter().map(|m| m.to_string()).collect(),
+            TaskKind::Rag => RAG.iter().map(|m| m.to_string()).collect(),
         }
     }
 }
@@ -72,6 +79,27 @@ pub const RECALL_10: &str = "recall@10";
 /// Retrieve: every metric, the primary first; per query as pytrec_eval computes them (recall@k,
 /// reciprocal rank of the first relevant chunk in the top 10, nDCG@10 with linear gains).
 pub const RETRIEVAL: [&str; 5] = [RECALL_10, "recall@1", "recall@5", "mrr@10", "ndcg@10"];
+
+/// Rag: the answer generated from the retrieved chunks contains one of the example's answer spans
+/// (both normalised as SQuAD's evaluation does: lower case, no punctuation, articles or extra
+/// spaces); the primary metric.
+pub const ANSWER_MATCH: &str = "answer_match";
+/// Rag: every metric, the primary first. `_gold`: the same answer metric when the decoder reads the
+/// example's gold chunks instead of the retrieved ones; `answer_f1`: SQuAD's token F1 against the
+/// best span; `context_hit`: the answering chunk (highest grade) is among the chunks the decoder
+/// read. Right from the gold chunks but wrong from the retrieved ones is `retrieval_broke` when the
+/// answering chunk was not read (retrieval missed it) and `distracted` when it was (the other
+/// retrieved chunks misled the model); `ndcg@10` of the same search.
+pub const RAG: [&str; 8] = [
+    ANSWER_MATCH,
+    "answer_match_gold",
+    "answer_f1",
+    "answer_f1_gold",
+    "context_hit",
+    "retrieval_broke",
+    "distracted",
+    "ndcg@10",
+];
 
 /// Extract: accuracy of one field, `field_accuracy.<field>`.
 pub fn field_metric(field: &str) -> String {

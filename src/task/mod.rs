@@ -13,12 +13,15 @@
 //!   indexes and every deployment (query scheme x index precision x who embedded the corpus)
 //!   searches them, so `retrieve::evaluate` runs it whole and `run` dispatches there; its per-query
 //!   metrics (names in `kind`) feed the same summary, gate and report as the other tasks.
+//! - `rag`: a retrieve suite's queries answered by a decoder from the retrieved chunks and from the
+//!   gold chunks (`rag`); `run::rag` retrieves once and has each decoder scheme answer.
 
 pub mod classify;
 pub mod constraint;
 pub mod extract;
 pub mod kind;
 pub mod prompt;
+pub mod rag;
 pub mod retrieve;
 
 use crate::engine::{LanguageModel, ModelKind};
@@ -121,6 +124,10 @@ pub fn build<'m>(suite: &Suite, model: &'m dyn LanguageModel, model_origin: &str
         (TaskKind::Retrieve, _) => Err(Error::input(
             suite.origin(),
             "field task: a retrieve suite ranks a corpus for each query; it is evaluated by a run, not one text at a time",
+        )),
+        (TaskKind::Rag, _) => Err(Error::input(
+            suite.origin(),
+            "field task: a rag suite retrieves chunks and answers from them; it is evaluated by a run, not one text at a time",
         )),
     }
 }

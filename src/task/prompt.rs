@@ -1,5 +1,6 @@
-//! The prompt a decoder reads: the suite's minijinja template over the input `text` and the
-//! `fewshot` examples (`{text, answer}`), with the optional system message, rendered through the
+//! The prompt a decoder reads: the suite's minijinja template over the input `text`, the
+//! `fewshot` examples (`{text, answer}`) and, for retrieval-augmented answers, the `chunks` the
+//! decoder reads (`{id, title, text}`), with the optional system message, rendered through the
 //! model's chat template when the suite asks for it and the model has one.
 
 use minijinja::{context, Environment, UndefinedBehavior};
@@ -18,6 +19,15 @@ const FUEL: u64 = 200_000;
 pub struct Shot {
     pub text: String,
     pub answer: String,
+}
+
+/// One chunk of context as the template sees it (rag).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ContextChunk {
+    pub id: String,
+    /// The chunk's title, or empty.
+    pub title: String,
+    pub text: String,
 }
 
 /// A compiled prompt bound to a model's chat template.
@@ -53,7 +63,13 @@ impl Prompt {
                 answer: answer(e),
             })
             .collect();
-        let mut prompt = Prompt::new(&section, shots, &suite.origin())?;
+        Prompt::bound(&section, shots, &suite.origin(), model)
+    }
+
+    /// `section` compiled and bound to `model`'s chat template (when it asks for one and the model
+    /// has one); `origin` names the file the section is in.
+    pub fn bound(section: &PromptSection, shots: Vec<Shot>, origin: &str, model: &dyn LanguageModel) -> Result<Self> {
+        let mut prompt = Prompt::new(section, shots, origin)?;
         // Probe the chat template once, so rendering an input is a string operation.
         if section.chat && model.chat_prompt(&[user("probe")])?.is_some() {
             prompt.chat_model = Some(ChatTemplate::probe(model, section.system.clone())?);
@@ -79,17 +95,30 @@ impl Prompt {
 
     /// The template rendered for `text`, before any chat template.
     pub fn user_text(&self, text: &str) -> std::result::Result<String, minijinja::Error> {
+        self.user_text_with(text, &[])
+    }
+
+    /// The template rendered for `text` with `chunks` of context, before any chat template.
+    fn user_text_with(&self, text: &str, chunks: &[ContextChunk]) -> std::result::Result<String, minijinja::Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // A suite is untrusted input: a template that loops without end runs out of fuel instead.
         env.set_fuel(Some(FUEL));
-        env.render_str(&self.template, context! { text => text, fewshot => &self.fewshot })
+        env.render_str(
+            &self.template,
+            context! { text => text, fewshot => &self.fewshot, chunks => chunks },
+        )
     }
 
     /// The full prompt the model continues for `text`.
     pub fn render(&self, text: &str) -> Result<String> {
+        self.render_with(text, &[])
+    }
+
+    /// The full prompt the model continues for `text` read with `chunks` of context.
+    pub fn render_with(&self, text: &str, chunks: &[ContextChunk]) -> Result<String> {
         let user = self
-            .user_text(text)
+            .user_text_with(text, chunks)
             .map_err(|e| Error::input(&self.origin, format!("field prompt.template: {e}")))?;
         match &self.chat_model {
             Some(chat) => Ok(format!("{}{user}{}", chat.prefix, chat.suffix)),
@@ -189,6 +218,30 @@ mod tests {
             p.render("stop").unwrap(),
             "Parse.\n\nCommand: go left\nJSON: {\"direction\": \"left\"}\nCommand: stop\nJSON:"
         );
+    }
+
+    #[test]
+    fn chunks_of_context_render_in_order() {
+        let p = Prompt::new(
+            &section(
+                "{% for c in chunks %}[{{ c.title }}] {{ c.text }}\n{% endfor %}Q: {{ text }}",
+                None,
+                false,
+            ),
+            vec![],
+            "s.toml",
+        )
+        .unwrap();
+        let chunk = |id: &str, title: &str, text: &str| ContextChunk {
+            id: id.into(),
+            title: title.into(),
+            text: text.into(),
+        };
+        assert_eq!(
+            p.render_with("where", &[chunk("a", "A", "one."), chunk("b", "B", "two.")]).unwrap(),
+            "[A] one.\n[B] two.\nQ: where"
+        );
+        assert_eq!(p.render("where").unwrap(), "Q: where", "no chunks, no context");
     }
 
     #[test]

@@ -54,6 +54,13 @@ pub struct Evaluated {
     pub indexes: Vec<IndexRecord>,
 }
 
+impl Evaluated {
+    /// Copies of the search and index records (the rows stay borrowed by the caller).
+    pub fn clone_records(&self) -> (Vec<SearchRecord>, Vec<IndexRecord>) {
+        (self.searches.clone(), self.indexes.clone())
+    }
+}
+
 /// One condition's texts of one side (queries or corpus) with their noise.
 struct Side {
     family: String,

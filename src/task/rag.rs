@@ -1,0 +1,380 @@
+//! `task = "rag"`: retrieval-augmented answers. A retrieve suite's queries that carry an `answer`
+//! (one span, or a list of equivalent spans, of the chunk that answers them) are embedded and
+//! searched as in `retrieve`, at the suite's embedder scheme and index precision; then the suite's
+//! decoder answers each (possibly corrupted) query twice: from the top `k` chunks retrieved, and
+//! from the query's gold chunks (its highest-graded ones). Comparing the two separates "retrieval
+//! broke" from "the model broke" per scheme, family and severity.
+//!
+//! Answers are judged as open-domain QA judges generated answers: after SQuAD's normalisation
+//! (lower case, punctuation and the articles a/an/the removed, spaces collapsed; Rajpurkar et al.
+//! 2016, the official evaluation script), an answer is right when one gold span appears in it as a
+//! run of whole tokens (so "10" is not found in "100"), and its token F1 is SQuAD's, against the
+//! best span.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use crate::engine::{GenerateRequest, LanguageModel, Sampling};
+use crate::error::{Error, Result};
+use crate::suite::PromptSection;
+use crate::task::prompt::{ContextChunk, Prompt};
+use crate::task::retrieve::{Chunk, Query};
+
+/// Generation stops at the end of the answer's line.
+const STOP: &str = "\n";
+
+fn default_k() -> usize {
+    3
+}
+fn default_scheme() -> String {
+    "f32".into()
+}
+fn default_index() -> crate::index::Precision {
+    crate::index::Precision::F32
+}
+fn default_max_tokens() -> usize {
+    24
+}
+fn default_prompt() -> PromptSection {
+    PromptSection {
+        system: Some("Answer the question from the manual excerpts, in a few words.".into()),
+        template: "{% for c in chunks %}{{ c.title }}: {{ c.text }}\n{% endfor %}\nQuestion: {{ text }}".into(),
+        fewshot: 0,
+        chat: true,
+    }
+}
+
+/// `[rag]` in suite.toml, as written by a user.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RagSection {
+    /// The decoder that answers, written as `model` is (a path, or a table with base, sha256 and
+    /// adapter); `run --decoder` overrides it. The run's model is the embedder.
+    #[serde(default)]
+    pub decoder: Option<toml::Value>,
+    /// Chunks the decoder reads per query.
+    #[serde(default = "default_k")]
+    pub k: usize,
+    /// The scheme the embedder runs in (the suite's and the run's schemes are the decoder's).
+    #[serde(default = "default_scheme")]
+    pub embedder_scheme: String,
+    /// The index's precision.
+    #[serde(default = "default_index")]
+    pub index: crate::index::Precision,
+    /// Tokens generated per answer at most.
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: usize,
+    /// The prompt: a template over the query's `text` and the `chunks` read (`{id, title, text}`).
+    #[serde(default = "default_prompt")]
+    pub prompt: PromptSection,
+}
+
+impl RagSection {
+    /// Checks the values serde cannot; `origin` names the file.
+    pub fn validate(&self, origin: &str) -> Result<()> {
+        let bad = |m: String| Err(Error::input(origin, format!("[rag] field {m}")));
+        if !(1..=20).contains(&self.k) {
+            return bad(format!("k: expected 1 to 20 chunks, found {}", self.k));
+        }
+        if !(1..=512).contains(&self.max_tokens) {
+            return bad(format!("max_tokens: expected 1 to 512, found {}", self.max_tokens));
+        }
+        if let Err(e) = self.embedder_scheme.parse::<crate::engine::Scheme>() {
+            return bad(format!("embedder_scheme: {e}"));
+        }
+        Prompt::new(&self.prompt, Vec::new(), &format!("{origin}: [rag]"))?;
+        Ok(())
+    }
+}
+
+/// The answer spans of a query: its `answer` field (a string or a list of strings), or None when
+/// it has none; `origin` names the query in errors.
+pub fn answer_spans(query: &Query, origin: &str) -> Result<Option<Vec<String>>> {
+    let bad = || {
+        Error::input(
+            origin,
+            format!(
+                "query \"{}\": field answer: expected a non-empty string or a list of them",
+                query.id
+            ),
+        )
+    };
+    let spans = match query.extra.get("answer") {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(String::from).ok_or_else(bad))
+            .collect::<Result<Vec<_>>>()?,
+        Some(_) => return Err(bad()),
+    };
+    if spans.is_empty() || spans.iter().any(|s| tokens(s).is_empty()) {
+        return Err(bad());
+    }
+    Ok(Some(spans))
+}
+
+/// SQuAD's answer normalisation, as tokens: lower case, punctuation removed, the articles a, an
+/// and the dropped, split on whitespace.
+pub fn tokens(text: &str) -> Vec<String> {
+    let lowered: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_ascii_punctuation())
+        .collect();
+    lowered
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "a" | "an" | "the"))
+        .map(String::from)
+        .collect()
+}
+
+/// Whether one of `spans` appears in `output` as a run of whole normalised tokens.
+pub fn contains_answer(output: &str, spans: &[String]) -> bool {
+    let out = tokens(output);
+    spans.iter().any(|s| {
+        let want = tokens(s);
+        !want.is_empty() && out.windows(want.len()).any(|w| w == want.as_slice())
+    })
+}
+
+/// SQuAD's token F1 of `output` against its best span (0 when either side has no tokens).
+pub fn token_f1(output: &str, spans: &[String]) -> f64 {
+    let out = tokens(output);
+    spans
+        .iter()
+        .map(|s| {
+            let gold = tokens(s);
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for t in &gold {
+                *counts.entry(t).or_default() += 1;
+            }
+            let mut common = 0usize;
+            for t in &out {
+                if let Some(c) = counts.get_mut(t.as_str()).filter(|c| **c > 0) {
+                    *c -= 1;
+                    common += 1;
+                }
+            }
+            if common == 0 {
+                return 0.0;
+            }
+            let precision = common as f64 / out.len() as f64;
+            let recall = common as f64 / gold.len() as f64;
+            2.0 * precision * recall / (precision + recall)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The gold chunks of a query: those with its highest grade, in id order, at most `k`.
+pub fn gold_chunks(query: &Query, k: usize) -> Vec<String> {
+    let best = query.relevant.values().copied().max().unwrap_or(0);
+    query
+        .relevant
+        .iter()
+        .filter(|(_, &g)| g == best && g > 0)
+        .map(|(id, _)| id.clone())
+        .take(k)
+        .collect()
+}
+
+/// The chunks of `ids` as the template sees them (unknown ids are skipped).
+pub fn context(ids: &[String], corpus: &BTreeMap<&str, &Chunk>) -> Vec<ContextChunk> {
+    ids.iter()
+        .filter_map(|id| corpus.get(id.as_str()))
+        .map(|c| ContextChunk {
+            id: c.id.clone(),
+            title: c.extra.get("title").and_then(|t| t.as_str()).unwrap_or("").to_string(),
+            text: c.text.clone(),
+        })
+        .collect()
+}
+
+/// One answer the decoder generated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+}
+
+/// A decoder bound to the rag prompt; identical prompts are answered once.
+pub struct Answerer<'m> {
+    model: &'m dyn LanguageModel,
+    prompt: Prompt,
+    max_tokens: usize,
+}
+
+impl<'m> Answerer<'m> {
+    pub fn new(section: &RagSection, model: &'m dyn LanguageModel, origin: &str) -> Result<Self> {
+        Ok(Answerer {
+            model,
+            prompt: Prompt::bound(&section.prompt, Vec::new(), origin, model)?,
+            max_tokens: section.max_tokens,
+        })
+    }
+
+    /// "greedy, at most 24 tokens, through the model's chat template".
+    pub fn describe(&self) -> String {
+        format!(
+            "greedy, at most {} tokens, {}",
+            self.max_tokens,
+            self.prompt.describe()
+        )
+    }
+
+    /// The full prompt for a question read with `chunks`.
+    pub fn render(&self, question: &str, chunks: &[ContextChunk]) -> Result<String> {
+        self.prompt.render_with(question, chunks)
+    }
+
+    /// Answers every prompt, each distinct one once, in batches of `task::BATCH`; `done` is told
+    /// how many prompts each batch answered.
+    pub fn answer(&self, prompts: &[String], done: &dyn Fn(usize)) -> Result<Vec<Answer>> {
+        let mut order: Vec<&str> = Vec::new();
+        let mut slot: HashMap<&str, usize> = HashMap::new();
+        for p in prompts {
+            if !slot.contains_key(p.as_str()) {
+                slot.insert(p, order.len());
+                order.push(p);
+            }
+        }
+        let mut unique: Vec<Answer> = Vec::with_capacity(order.len());
+        for chunk in order.chunks(crate::task::BATCH) {
+            let requests: Vec<GenerateRequest> = chunk
+                .iter()
+                .map(|p| GenerateRequest {
+                    prompt: p.to_string(),
+                    max_tokens: self.max_tokens,
+                    stop: vec![STOP.into()],
+                    sampling: Sampling::Greedy,
+                    constraint: None,
+                })
+                .collect();
+            let got = self.model.generate(&requests)?;
+            if got.len() != chunk.len() {
+                return Err(Error::Internal(format!(
+                    "the decoder answered {} of {} prompts",
+                    got.len(),
+                    chunk.len()
+                )));
+            }
+            unique.extend(got.into_iter().map(|g| Answer {
+                text: g.text.trim().to_string(),
+                prompt_tokens: g.prompt_tokens,
+                generated_tokens: g.generated_tokens,
+            }));
+            done(chunk.len());
+        }
+        Ok(prompts.iter().map(|p| unique[slot[p.as_str()]].clone()).collect())
+    }
+}
+
+/// Per-example measures in the order of `kind::RAG`.
+pub struct Judged {
+    pub measures: Vec<f64>,
+    pub correct: bool,
+}
+
+/// Judges the two answers of one query: from the `retrieved` chunks (of which the decoder read the
+/// first `read`) and from the gold chunks; `ndcg_10` comes from the same search.
+pub fn judge(
+    spans: &[String],
+    from_retrieved: &str,
+    from_gold: &str,
+    read: &[String],
+    gold: &[String],
+    ndcg_10: f64,
+) -> Judged {
+    let right = contains_answer(from_retrieved, spans);
+    let right_gold = contains_answer(from_gold, spans);
+    let hit = gold.iter().any(|g| read.contains(g));
+    let flag = |b: bool| b as u8 as f64;
+    Judged {
+        measures: vec![
+            flag(right),
+            flag(right_gold),
+            token_f1(from_retrieved, spans),
+            token_f1(from_gold, spans),
+            flag(hit),
+            flag(right_gold && !right && !hit),
+            flag(right_gold && !right && hit),
+            ndcg_10,
+        ],
+        correct: right,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn normalisation_follows_squad() {
+        assert_eq!(tokens("The  Cold-Store, anteroom!"), ["coldstore", "anteroom"]);
+        assert_eq!(tokens("An answer: a 2.5 h"), ["answer", "25", "h"]);
+    }
+
+    #[test]
+    fn an_answer_is_found_as_whole_tokens() {
+        assert!(contains_answer("It is open 24 hours.", &spans(&["24 hours"])));
+        assert!(contains_answer("In the cold store anteroom", &spans(&["cold store anteroom"])));
+        assert!(!contains_answer("It holds 100 pallets", &spans(&["10"])), "10 is not in 100");
+        assert!(contains_answer("ten km/h", &spans(&["10", "ten"])), "any equivalent span");
+        assert!(!contains_answer("", &spans(&["10"])));
+    }
+
+    #[test]
+    fn token_f1_is_squads() {
+        // Gold "within 1 hour" (3 tokens), output "report within one hour" (4 tokens): 2 common,
+        // precision 2/4, recall 2/3, F1 = 2 * 0.5 * 0.667 / 1.167 = 0.571.
+        let f1 = token_f1("report within one hour", &spans(&["within 1 hour"]));
+        assert!((f1 - 4.0 / 7.0).abs() < 1e-12, "{f1}");
+        assert_eq!(token_f1("nothing", &spans(&["within 1 hour"])), 0.0);
+        assert_eq!(token_f1("within 1 hour", &spans(&["x", "within 1 hour"])), 1.0, "best span");
+        // Repeated tokens count once per gold occurrence.
+        let f1 = token_f1("a b b", &spans(&["b"]));
+        assert!((f1 - 2.0 * 0.5 * 1.0 / 1.5).abs() < 1e-12, "{f1}");
+    }
+
+    #[test]
+    fn a_wrong_answer_the_gold_chunks_fix_is_put_down_to_retrieval_or_distraction() {
+        let s = spans(&["H3"]);
+        let read = spans(&["a", "b", "c"]);
+        // The answering chunk d was not read: retrieval broke it.
+        let j = judge(&s, "cage H1", "cage H3", &read, &spans(&["d"]), 0.5);
+        assert_eq!(j.measures, [0.0, 1.0, 0.0, 1.0 / 1.5, 0.0, 1.0, 0.0, 0.5]);
+        assert!(!j.correct);
+        // It was read (b) among others that misled the model.
+        let j = judge(&s, "cage H1", "cage H3", &read, &spans(&["b"]), 0.5);
+        assert_eq!((j.measures[4], j.measures[5], j.measures[6]), (1.0, 0.0, 1.0));
+        // Right from the retrieved chunks: neither.
+        let j = judge(&s, "H3", "no idea", &read, &spans(&["b"]), 1.0);
+        assert_eq!((j.measures[0], j.measures[5], j.measures[6]), (1.0, 0.0, 0.0));
+        assert!(j.correct);
+    }
+
+    #[test]
+    fn gold_chunks_are_the_highest_graded() {
+        let q: Query = serde_json::from_str(
+            r#"{"id":"q","text":"t","split":"test","relevant":{"b":2,"a":1,"c":2},"answer":["x","y"]}"#,
+        )
+        .unwrap();
+        assert_eq!(gold_chunks(&q, 3), ["b", "c"]);
+        assert_eq!(gold_chunks(&q, 1), ["b"]);
+        assert_eq!(answer_spans(&q, "f").unwrap().unwrap(), ["x", "y"]);
+        for bad in [r#""answer":[]"#, r#""answer":[""]"#, r#""answer":3"#, r#""answer":["?!"]"#] {
+            let q: Query = serde_json::from_str(&format!(
+                r#"{{"id":"q","text":"t","split":"test","relevant":{{"b":2}},{bad}}}"#
+            ))
+            .unwrap();
+            let err = answer_spans(&q, "f.jsonl").unwrap_err().to_string();
+            assert!(err.contains("f.jsonl") && err.contains("field answer"), "{err}");
+        }
+    }
+}
