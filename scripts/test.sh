@@ -20,7 +20,7 @@ export SHAKEDOWN_MINILM_DIR
 cargo test --release --no-fail-fast "$@"
 # A short fuzz pass over every parser (15 s per target, about 2.5 minutes once built), opt-in with
 # SHAKEDOWN_FUZZ=1: the fuzz crate's first build (polars instrumented) takes longer than CI's budget on two
-# cores, and the run_tables target still has a known crash (polars-parquet aborts on a 2^61-byte request).
+# cores.
 # Needs the nightly toolchain; cargo-fuzz is installed when missing (cargo keeps it in ~/.cargo/bin).
 if [ "${SHAKEDOWN_FUZZ:-0}" = 1 ] && rustup run nightly rustc --version >/dev/null 2>&1; then
   command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz

@@ -667,7 +667,10 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
                 return bad("field rag: the rag task needs a [rag] table with the decoder".into());
             };
             if rag.decoder.is_none() {
-                return bad("field rag.decoder: expected the decoder that answers (a path or a table with base and sha256)".into());
+                return bad(
+                    "field rag.decoder: expected the decoder that answers (a path or a table with base and sha256)"
+                        .into(),
+                );
             }
         }
     }

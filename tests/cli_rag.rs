@@ -59,7 +59,13 @@ fn rag_answers_from_retrieved_and_gold_chunks_per_scheme_and_condition() {
         .map(|m| m.as_str().unwrap())
         .collect();
     assert_eq!(measures[0], "answer_match");
-    for m in ["answer_match_gold", "retrieval_broke", "distracted", "context_hit", "ndcg@10"] {
+    for m in [
+        "answer_match_gold",
+        "retrieval_broke",
+        "distracted",
+        "context_hit",
+        "ndcg@10",
+    ] {
         assert!(measures.contains(&m), "{m} in {measures:?}");
     }
     // Every scheme x condition has a cell with every measure, each a share in [0, 100]; what
@@ -90,7 +96,10 @@ fn rag_answers_from_retrieved_and_gold_chunks_per_scheme_and_condition() {
     assert_eq!(rows.len(), 2 * 3 * 2, "schemes x queries x conditions");
     for r in &rows {
         let raw = r.raw_output.as_deref().unwrap_or("");
-        assert!(raw.contains("[read ") && raw.contains("from the gold chunks: "), "{raw}");
+        assert!(
+            raw.contains("[read ") && raw.contains("from the gold chunks: "),
+            "{raw}"
+        );
         assert_eq!(r.correct, r.measures[0] == 1.0);
     }
 
@@ -119,5 +128,9 @@ fn a_decoder_flag_on_a_suite_without_one_is_bad_input() {
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("--decoder") && text(&o).contains("rag"), "{}", text(&o));
+    assert!(
+        text(&o).contains("--decoder") && text(&o).contains("rag"),
+        "{}",
+        text(&o)
+    );
 }

@@ -149,6 +149,11 @@ pub fn write_throughput(windows: &[Window], path: &Path) -> Result<()> {
             "rss_bytes".into(),
             windows.iter().map(|w| w.rss_bytes).collect::<Vec<Option<u64>>>(),
         ),
+        opt("generated_tokens_per_s", &|w| w.generated_tokens_per_s),
+        opt("ttft_p50_ms", &|w| w.ttft_p50_ms),
+        opt("ttft_p95_ms", &|w| w.ttft_p95_ms),
+        opt("request_p50_ms", &|w| w.request_p50_ms),
+        opt("request_p95_ms", &|w| w.request_p95_ms),
     ];
     let df = DataFrame::new(windows.len(), columns).map_err(|e| Error::Internal(format!("throughput table: {e}")))?;
     write_frame(df, path)
@@ -179,6 +184,17 @@ pub fn throughput_from_bytes(bytes: &[u8], origin: &str) -> Result<Vec<Window>> 
         t.f64s("latency_p99_ms")?,
     );
     let (temp, freq, rss) = (t.f64s("cpu_temp_c")?, t.f64s("cpu_freq_mhz")?, u64s("rss_bytes")?);
+    // Generation columns: absent from runs made before they existed, read as missing.
+    let optional = |name: &str| -> Result<Vec<Option<f64>>> {
+        if df.column(name).is_ok() {
+            t.f64s(name)
+        } else {
+            Ok(vec![None; df.height()])
+        }
+    };
+    let gen_tps = optional("generated_tokens_per_s")?;
+    let (ttft50, ttft95) = (optional("ttft_p50_ms")?, optional("ttft_p95_ms")?);
+    let (req50, req95) = (optional("request_p50_ms")?, optional("request_p95_ms")?);
     Ok((0..df.height())
         .map(|i| Window {
             scheme: scheme[i].clone(),
@@ -194,6 +210,11 @@ pub fn throughput_from_bytes(bytes: &[u8], origin: &str) -> Result<Vec<Window>> 
             cpu_temp_c: temp[i],
             cpu_freq_mhz: freq[i],
             rss_bytes: rss[i],
+            generated_tokens_per_s: gen_tps[i],
+            ttft_p50_ms: ttft50[i],
+            ttft_p95_ms: ttft95[i],
+            request_p50_ms: req50[i],
+            request_p95_ms: req95[i],
         })
         .collect())
 }
@@ -394,6 +415,11 @@ mod tests {
                 scheme: "int8".into(),
                 window: 1,
                 cpu_temp_c: Some(51.5),
+                generated_tokens_per_s: Some(40.5),
+                ttft_p50_ms: Some(120.0),
+                ttft_p95_ms: Some(180.0),
+                request_p50_ms: Some(900.0),
+                request_p95_ms: Some(1100.0),
                 ..Default::default()
             },
         ];

@@ -203,6 +203,34 @@ pub fn sustain(summary: &Summary) -> String {
         "items/s; sustained = median of the last third of the windows, stability = slowest / fastest window \
          (! below 0.8: noisy machine); peak MiB = resident peak of this scheme alone\n",
     );
+    let generating: Vec<_> = summary
+        .schemes
+        .iter()
+        .filter_map(|s| s.throughput.as_ref().map(|t| (s, t)))
+        .filter(|(_, t)| t.sustained_generated_tokens_per_s.is_some())
+        .collect();
+    if !generating.is_empty() {
+        out.push_str(&format!(
+            "\n{:<18} {:>12} {:>12} {:>12} {:>14}\n",
+            "scheme", "gen tok/s", "TTFT p50 ms", "TTFT p95 ms", "request p95 ms"
+        ));
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0}"));
+        for (s, t) in generating {
+            out.push_str(&format!(
+                "{:<18} {:>12} {:>12} {:>12} {:>14}\n",
+                s.scheme,
+                t.sustained_generated_tokens_per_s
+                    .map_or("-".to_string(), |x| format!("{x:.1}")),
+                ms(t.ttft_p50_ms),
+                ms(t.ttft_p95_ms),
+                ms(t.request_p95_ms)
+            ));
+        }
+        out.push_str(
+            "generated tokens/s and per-request times (first token, last token) from the start of the request's \
+             batch, medians over the last third of the windows\n",
+        );
+    }
     out
 }
 

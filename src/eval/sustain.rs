@@ -1,6 +1,8 @@
 //! Sustained throughput: a scheme runs continuously for a duration; per window we record items/s,
 //! tokens/s, latency percentiles, and CPU temperature and frequency when the machine exposes them
-//! (recorded as missing, never invented, when it does not).
+//! (recorded as missing, never invented, when it does not). For generating tasks each window also
+//! has the generated tokens/s and, per request, the time to its first token and to its last (what a
+//! user of a device waits for), as p50 and p95.
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,7 @@ use crate::analysis::results::CLEAN;
 use crate::error::{Error, Result};
 use crate::eval::VariantItem;
 use crate::progress::Phase;
-use crate::task::Task;
+use crate::task::{Output, Task};
 
 /// `[sustain]` in suite.toml.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -84,6 +86,63 @@ pub struct Window {
     pub cpu_temp_c: Option<f64>,
     pub cpu_freq_mhz: Option<f64>,
     pub rss_bytes: Option<u64>,
+    /// Generating tasks: generated tokens per second (None for tasks that generate nothing).
+    #[serde(default)]
+    pub generated_tokens_per_s: Option<f64>,
+    /// Generating tasks: time to first token per request, from the start of its engine call.
+    #[serde(default)]
+    pub ttft_p50_ms: Option<f64>,
+    #[serde(default)]
+    pub ttft_p95_ms: Option<f64>,
+    /// Generating tasks: time to the last token per request (end-to-end latency).
+    #[serde(default)]
+    pub request_p50_ms: Option<f64>,
+    #[serde(default)]
+    pub request_p95_ms: Option<f64>,
+}
+
+/// What one engine call processed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Call {
+    pub items: u64,
+    /// Tokens the model read.
+    pub tokens: u64,
+    /// Generating tasks: tokens generated, and per request the time to its first and last token.
+    pub generated: Option<Generated>,
+}
+
+/// The generation side of one engine call.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Generated {
+    pub tokens: u64,
+    pub ttft_ms: Vec<f64>,
+    pub request_ms: Vec<f64>,
+}
+
+impl Call {
+    /// The call's figures from the task's outputs (`tokens` read).
+    pub fn from_outputs(outputs: &[Output], tokens: u64) -> Call {
+        let mut generated: Option<Generated> = None;
+        for o in outputs {
+            if let Output::Text {
+                tokens: n,
+                ttft_ms,
+                elapsed_ms,
+                ..
+            } = o
+            {
+                let g = generated.get_or_insert_with(Generated::default);
+                g.tokens += *n as u64;
+                g.ttft_ms.push(*ttft_ms);
+                g.request_ms.push(*elapsed_ms);
+            }
+        }
+        Call {
+            items: outputs.len() as u64,
+            tokens,
+            generated,
+        }
+    }
 }
 
 /// A scheme's throughput curve reduced to the figures a reader compares.
@@ -107,6 +166,16 @@ pub struct ThroughputSummary {
     pub latency_p99_ms: f64,
     /// Largest resident set size seen in the scheme's windows.
     pub peak_rss_bytes: Option<u64>,
+    /// Generating tasks: medians over the last third of the windows of the generated tokens/s,
+    /// the time to first token (p50, p95) and the request latency (p95).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sustained_generated_tokens_per_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_p50_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_p95_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_p95_ms: Option<f64>,
 }
 
 /// Below this stability (slowest window / fastest), a scheme's throughput is flagged as noisy: its
@@ -161,8 +230,8 @@ pub fn sustain_task(
         measure(scheme, cfg, phase, |call| {
             let picks: Vec<usize> = (0..cfg.batch).map(|j| (call * cfg.batch + j) % mix.len()).collect();
             let batch: Vec<&str> = picks.iter().map(|&i| mix[i]).collect();
-            task.infer(&batch)?;
-            Ok((batch.len() as u64, picks.iter().map(|&i| tokens[i]).sum()))
+            let outputs = task.infer(&batch)?;
+            Ok(Call::from_outputs(&outputs, picks.iter().map(|&i| tokens[i]).sum()))
         })
     })
 }
@@ -172,12 +241,12 @@ pub fn window_count(cfg: &SustainConfig) -> u32 {
     (cfg.duration_s / cfg.window_s).round().max(1.0) as u32
 }
 
-/// Runs `work` (which processes one batch and returns (items, tokens)) continuously and records windows.
+/// Runs `work` (which processes one batch) continuously and records windows.
 pub fn measure(
     scheme: &str,
     cfg: &SustainConfig,
     phase: &dyn Phase,
-    mut work: impl FnMut(usize) -> Result<(u64, u64)>,
+    mut work: impl FnMut(usize) -> Result<Call>,
 ) -> Result<Vec<Window>> {
     let warm_end = Instant::now() + Duration::from_secs_f64(cfg.warmup_s);
     let mut call = 0usize;
@@ -193,20 +262,32 @@ pub fn measure(
         let opened = Instant::now();
         let (mut items, mut tokens) = (0u64, 0u64);
         let mut latencies = Vec::new();
+        let mut generated: Option<Generated> = None;
         // At least one call per window, so a slow scheme still yields a measurement.
         loop {
             let t0 = Instant::now();
-            let (i, t) = work(call)?;
+            let c = work(call)?;
             latencies.push(t0.elapsed().as_secs_f64() * 1e3);
             call += 1;
-            items += i;
-            tokens += t;
+            items += c.items;
+            tokens += c.tokens;
+            if let Some(g) = c.generated {
+                let all = generated.get_or_insert_with(Generated::default);
+                all.tokens += g.tokens;
+                all.ttft_ms.extend(g.ttft_ms);
+                all.request_ms.extend(g.request_ms);
+            }
             if Instant::now() >= end {
                 break;
             }
         }
         let secs = opened.elapsed().as_secs_f64().max(1e-9);
         latencies.sort_by(f64::total_cmp);
+        if let Some(g) = generated.as_mut() {
+            g.ttft_ms.sort_by(f64::total_cmp);
+            g.request_ms.sort_by(f64::total_cmp);
+        }
+        let gen = generated.as_ref();
         out.push(Window {
             scheme: scheme.into(),
             window: w,
@@ -221,6 +302,11 @@ pub fn measure(
             cpu_temp_c: cpu_temperature_c(),
             cpu_freq_mhz: cpu_frequency_mhz(),
             rss_bytes: crate::memory::resident_bytes(),
+            generated_tokens_per_s: gen.map(|g| g.tokens as f64 / secs),
+            ttft_p50_ms: gen.map(|g| percentile(&g.ttft_ms, 0.50)),
+            ttft_p95_ms: gen.map(|g| percentile(&g.ttft_ms, 0.95)),
+            request_p50_ms: gen.map(|g| percentile(&g.request_ms, 0.50)),
+            request_p95_ms: gen.map(|g| percentile(&g.request_ms, 0.95)),
         });
         phase.advance(1);
     }
@@ -251,6 +337,9 @@ pub fn summarize(scheme: &str, windows: &[Window]) -> ThroughputSummary {
         v.sort_by(f64::total_cmp);
         v[(v.len() - 1) / 2]
     };
+    // Generation figures exist in every window of a generating task, in none of the others.
+    let generating = tail.iter().all(|w| w.generated_tokens_per_s.is_some());
+    let median_of = |f: &dyn Fn(&Window) -> Option<f64>| generating.then(|| median(&|w| f(w).unwrap_or(0.0)));
     let rates: Vec<f64> = mine.iter().map(|w| w.items_per_s).collect();
     let (lo, hi) = rates
         .iter()
@@ -267,6 +356,10 @@ pub fn summarize(scheme: &str, windows: &[Window]) -> ThroughputSummary {
         latency_p95_ms: median(&|w| w.latency_p95_ms),
         latency_p99_ms: median(&|w| w.latency_p99_ms),
         peak_rss_bytes: mine.iter().filter_map(|w| w.rss_bytes).max(),
+        sustained_generated_tokens_per_s: median_of(&|w| w.generated_tokens_per_s),
+        ttft_p50_ms: median_of(&|w| w.ttft_p50_ms),
+        ttft_p95_ms: median_of(&|w| w.ttft_p95_ms),
+        request_p95_ms: median_of(&|w| w.request_p95_ms),
     }
 }
 
@@ -337,9 +430,56 @@ mod tests {
             ..Default::default()
         };
         let phase = crate::progress::Progress::start(&crate::progress::Silent, "x", None);
-        let windows = measure("x", &cfg, phase.as_ref(), |_| Ok((2, 10))).unwrap();
+        let call = |_| {
+            Ok(Call {
+                items: 2,
+                tokens: 10,
+                generated: None,
+            })
+        };
+        let windows = measure("x", &cfg, phase.as_ref(), call).unwrap();
         assert_eq!(windows.len(), 4);
         assert!(windows.iter().all(|w| w.items >= 2 && w.tokens == w.items * 5));
+        assert!(windows
+            .iter()
+            .all(|w| w.generated_tokens_per_s.is_none() && w.ttft_p95_ms.is_none()));
+        assert_eq!(summarize("x", &windows).ttft_p50_ms, None);
+    }
+
+    #[test]
+    fn generating_calls_give_token_rates_and_first_token_times_per_request() {
+        let text = |tokens, ttft_ms, elapsed_ms| Output::Text {
+            text: "x".into(),
+            tokens,
+            ttft_ms,
+            elapsed_ms,
+        };
+        let call = Call::from_outputs(&[text(4, 10.0, 50.0), text(6, 12.0, 70.0)], 30);
+        assert_eq!((call.items, call.tokens), (2, 30));
+        let g = call.generated.clone().unwrap();
+        assert_eq!(
+            (g.tokens, g.ttft_ms, g.request_ms),
+            (10, vec![10.0, 12.0], vec![50.0, 70.0])
+        );
+        let cfg = SustainConfig {
+            duration_s: 0.1,
+            window_s: 0.05,
+            warmup_s: 0.0,
+            ..Default::default()
+        };
+        let phase = crate::progress::Progress::start(&crate::progress::Silent, "x", None);
+        let windows = measure("x", &cfg, phase.as_ref(), |_| Ok(call.clone())).unwrap();
+        for w in &windows {
+            assert_eq!((w.ttft_p50_ms, w.ttft_p95_ms), (Some(10.0), Some(12.0)), "{w:?}");
+            assert_eq!((w.request_p50_ms, w.request_p95_ms), (Some(50.0), Some(70.0)));
+            assert!(w.generated_tokens_per_s.unwrap() > 0.0);
+        }
+        let s = summarize("x", &windows);
+        assert_eq!(
+            (s.ttft_p50_ms, s.ttft_p95_ms, s.request_p95_ms),
+            (Some(10.0), Some(12.0), Some(70.0))
+        );
+        assert!(s.sustained_generated_tokens_per_s.unwrap() > 0.0);
     }
 
     #[test]

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::model::OpenedModel;
-use super::retrieval::{baseline, evaluated_queries, load, retrieval_summary, run_meta};
-use super::rundir::{self, ROWS_FILE};
+use super::retrieval::{
+    baseline, evaluated_queries, finish, load, refuse_sustain_and_shards, retrieval_summary, run_meta,
+};
 use super::{build_model, source, Plan, RunOutcome, CALIBRATION_TEXTS};
 use crate::analysis::results::EvalRow;
 use crate::analysis::retrieval::cells::RetrievalRow;
-use crate::analysis::retrieval::table::write_rows;
-use crate::analysis::summary::{build, SchemeInfo, TaskInfo, WeightStats};
+use crate::analysis::summary::{SchemeInfo, TaskInfo, WeightStats};
 use crate::corrupt::Registry;
 use crate::engine::{ModelFiles, Scheme};
 use crate::error::{Error, Result};
@@ -30,12 +30,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let started = Instant::now();
     let suite = &plan.suite;
     let origin = suite.origin();
-    if plan.sustain.is_some() || plan.sustain_only || plan.shard.is_some() {
-        return Err(Error::input(
-            &origin,
-            "field task: a rag run has no sustained-load phase and is not split into shards",
-        ));
-    }
+    refuse_sustain_and_shards(plan)?;
     let section = suite.file.retrieve.clone().unwrap_or_default();
     if section.corrupt != CorruptSide::Queries {
         return Err(Error::input(
@@ -82,7 +77,12 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let decoder_spec = suite
         .rag_decoder()?
         .ok_or_else(|| Error::input(&origin, "field rag.decoder: expected the decoder that answers"))?;
-    let decoder_path = source::resolve(&decoder_spec, &plan.cache, &format!("{origin}: [rag] decoder"), progress)?;
+    let decoder_path = source::resolve(
+        &decoder_spec,
+        &plan.cache,
+        &format!("{origin}: [rag] decoder"),
+        progress,
+    )?;
     progress.note(&format!(
         "suite {} ({} {} queries with answers over {} chunks), embedder {} ({embedder_scheme}, {} index), decoder {}",
         suite.file.name,
@@ -226,17 +226,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         fidelity: None,
         memory: None,
     }];
-    let mut summary = build(meta, &rows, &[]);
-    summary.retrieval = Some(rsum);
-    let gate = rundir::judge(&summary, &rows);
-    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
-    write_rows(&retrieved.rows, &plan.out.join(ROWS_FILE))?;
-    rundir::write(&plan.out, &summary, gate.as_ref(), &rows, &[])?;
-    Ok(RunOutcome {
-        dir: plan.out.clone(),
-        summary,
-        gate,
-    })
+    finish(plan, meta, rsum, &rows, &retrieved.rows)
 }
 
 /// What the decoder reads for one retrieval row.
@@ -297,7 +287,10 @@ fn decoder_calibration(
     if !opened.is_decoder() {
         return Err(Error::input(
             format!("{origin}: [rag] decoder"),
-            format!("{} is an encoder; the rag task answers with a decoder", opened.path().display()),
+            format!(
+                "{} is an encoder; the rag task answers with a decoder",
+                opened.path().display()
+            ),
         ));
     }
     let prompt = crate::task::prompt::Prompt::new(&section.prompt, Vec::new(), &format!("{origin}: [rag]"))?;

@@ -31,12 +31,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let started = Instant::now();
     let suite = &plan.suite;
     let origin = suite.origin();
-    if plan.sustain.is_some() || plan.sustain_only || plan.shard.is_some() {
-        return Err(Error::input(
-            &origin,
-            "field task: a retrieve run has no sustained-load phase and is not split into shards",
-        ));
-    }
+    refuse_sustain_and_shards(plan)?;
     let section = suite.file.retrieve.clone().unwrap_or_default();
     let (corpus, all_queries) = load(plan)?;
     let queries = evaluated_queries(plan, &all_queries, |_| true)?;
@@ -124,12 +119,37 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         started,
     );
     let gate_rows = scheme_rows(&evaluated.rows, &own);
-    let mut summary = build(meta, &gate_rows, &[]);
-    summary.retrieval = Some(rsum);
-    let gate = rundir::judge(&summary, &gate_rows);
+    finish(plan, meta, rsum, &gate_rows, &evaluated.rows)
+}
+
+/// A retrieve or rag run has neither a sustained-load phase nor shards.
+pub(super) fn refuse_sustain_and_shards(plan: &Plan) -> Result<()> {
+    if plan.sustain.is_some() || plan.sustain_only || plan.shard.is_some() {
+        return Err(Error::input(
+            plan.suite.origin(),
+            format!(
+                "field task: a {} run has no sustained-load phase and is not split into shards",
+                plan.suite.file.task.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Summarises and gates the task's `rows`, then writes the run directory with the retrieval rows.
+pub(super) fn finish(
+    plan: &Plan,
+    meta: RunMeta,
+    retrieval: RetrievalSummary,
+    rows: &[EvalRow],
+    retrieval_rows: &[RetrievalRow],
+) -> Result<RunOutcome> {
+    let mut summary = build(meta, rows, &[]);
+    summary.retrieval = Some(retrieval);
+    let gate = rundir::judge(&summary, rows);
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
-    write_rows(&evaluated.rows, &plan.out.join(ROWS_FILE))?;
-    rundir::write(&plan.out, &summary, gate.as_ref(), &gate_rows, &[])?;
+    write_rows(retrieval_rows, &plan.out.join(ROWS_FILE))?;
+    rundir::write(&plan.out, &summary, gate.as_ref(), rows, &[])?;
     Ok(RunOutcome {
         dir: plan.out.clone(),
         summary,

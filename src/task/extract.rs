@@ -106,6 +106,8 @@ impl Task for ExtractTask<'_> {
                 .map(|g| Output::Text {
                     text: g.text,
                     tokens: g.generated_tokens,
+                    ttft_ms: g.time_to_first_token.as_secs_f64() * 1e3,
+                    elapsed_ms: g.elapsed.as_secs_f64() * 1e3,
                 })
                 .collect())
         })

@@ -43,8 +43,14 @@ pub enum Output {
         normalized: Option<Vec<f32>>,
         probe: Probe,
     },
-    /// Generated text.
-    Text { text: String, tokens: usize },
+    /// Generated text: `tokens` generated, the first `ttft_ms` after the engine call began and the
+    /// last `elapsed_ms` after it (a request shares its call with the rest of its batch).
+    Text {
+        text: String,
+        tokens: usize,
+        ttft_ms: f64,
+        elapsed_ms: f64,
+    },
 }
 
 /// The raw output a scheme's fidelity to the reference scheme is measured on.

@@ -238,7 +238,8 @@ mod tests {
             text: text.into(),
         };
         assert_eq!(
-            p.render_with("where", &[chunk("a", "A", "one."), chunk("b", "B", "two.")]).unwrap(),
+            p.render_with("where", &[chunk("a", "A", "one."), chunk("b", "B", "two.")])
+                .unwrap(),
             "[A] one.\n[B] two.\nQ: where"
         );
         assert_eq!(p.render("where").unwrap(), "Q: where", "no chunks, no context");

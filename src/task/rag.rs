@@ -217,11 +217,7 @@ impl<'m> Answerer<'m> {
 
     /// "greedy, at most 24 tokens, through the model's chat template".
     pub fn describe(&self) -> String {
-        format!(
-            "greedy, at most {} tokens, {}",
-            self.max_tokens,
-            self.prompt.describe()
-        )
+        format!("greedy, at most {} tokens, {}", self.max_tokens, self.prompt.describe())
     }
 
     /// The full prompt for a question read with `chunks`.
@@ -323,9 +319,18 @@ mod tests {
     #[test]
     fn an_answer_is_found_as_whole_tokens() {
         assert!(contains_answer("It is open 24 hours.", &spans(&["24 hours"])));
-        assert!(contains_answer("In the cold store anteroom", &spans(&["cold store anteroom"])));
-        assert!(!contains_answer("It holds 100 pallets", &spans(&["10"])), "10 is not in 100");
-        assert!(contains_answer("ten km/h", &spans(&["10", "ten"])), "any equivalent span");
+        assert!(contains_answer(
+            "In the cold store anteroom",
+            &spans(&["cold store anteroom"])
+        ));
+        assert!(
+            !contains_answer("It holds 100 pallets", &spans(&["10"])),
+            "10 is not in 100"
+        );
+        assert!(
+            contains_answer("ten km/h", &spans(&["10", "ten"])),
+            "any equivalent span"
+        );
         assert!(!contains_answer("", &spans(&["10"])));
     }
 
@@ -336,7 +341,11 @@ mod tests {
         let f1 = token_f1("report within one hour", &spans(&["within 1 hour"]));
         assert!((f1 - 4.0 / 7.0).abs() < 1e-12, "{f1}");
         assert_eq!(token_f1("nothing", &spans(&["within 1 hour"])), 0.0);
-        assert_eq!(token_f1("within 1 hour", &spans(&["x", "within 1 hour"])), 1.0, "best span");
+        assert_eq!(
+            token_f1("within 1 hour", &spans(&["x", "within 1 hour"])),
+            1.0,
+            "best span"
+        );
         // Repeated tokens count once per gold occurrence.
         let f1 = token_f1("a b b", &spans(&["b"]));
         assert!((f1 - 2.0 * 0.5 * 1.0 / 1.5).abs() < 1e-12, "{f1}");
@@ -368,7 +377,12 @@ mod tests {
         assert_eq!(gold_chunks(&q, 3), ["b", "c"]);
         assert_eq!(gold_chunks(&q, 1), ["b"]);
         assert_eq!(answer_spans(&q, "f").unwrap().unwrap(), ["x", "y"]);
-        for bad in [r#""answer":[]"#, r#""answer":[""]"#, r#""answer":3"#, r#""answer":["?!"]"#] {
+        for bad in [
+            r#""answer":[]"#,
+            r#""answer":[""]"#,
+            r#""answer":3"#,
+            r#""answer":["?!"]"#,
+        ] {
             let q: Query = serde_json::from_str(&format!(
                 r#"{{"id":"q","text":"t","split":"test","relevant":{{"b":2}},{bad}}}"#
             ))

@@ -1,0 +1,87 @@
+//! `shakedown run` on the default decoder suite (warehouse-parse) with the real SmolLM2 file on two
+//! examples: extraction metrics per scheme x condition, and a sustain phase that measures what a
+//! decoder's user waits for (generated tokens/s, time to first token, request latency) in the
+//! summary, throughput.parquet, `shakedown sustain`'s table and the report.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::text;
+
+/// `shakedown CMD` on two examples of warehouse-parse with the bare SmolLM2 file under `native`,
+/// one second of sustained load, writing to `out`; `extra` arguments follow.
+fn shakedown(cmd: &str, out: &Path, extra: &[&str]) -> Output {
+    let model = common::decoder_gguf("smollm2");
+    let mut args = vec![
+        cmd,
+        "--suite",
+        "suites/warehouse-parse",
+        "--model",
+        model.to_str().unwrap(),
+        "--schemes",
+        "native",
+        "--limit",
+        "2",
+        "--sustain-seconds",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(&args)
+        .current_dir(common::root())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_decoder_run_measures_extraction_and_generation_under_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    // --model replaces the suite's base + adapter with the bare base file (the adapter's quality is
+    // not what this test is about), so the suite's gate may fail: exit 0 or 1, never 2.
+    let o = shakedown("run", &out, &["--corruptions", "asr:1"]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s = &summary["schemes"][0];
+    for m in [
+        "exact_match",
+        "field_accuracy",
+        "invalid_rate",
+        "field_accuracy.direction",
+    ] {
+        assert!(s["clean"]["metrics"][m]["value"].is_number(), "{m}: {s}");
+    }
+    let t = &s["throughput"];
+    let gen = t["sustained_generated_tokens_per_s"].as_f64().unwrap();
+    let (p50, p95) = (t["ttft_p50_ms"].as_f64().unwrap(), t["ttft_p95_ms"].as_f64().unwrap());
+    let request = t["request_p95_ms"].as_f64().unwrap();
+    assert!(gen > 0.0 && p50 > 0.0, "{t}");
+    assert!(p50 <= p95 && p95 <= request, "first token before the last: {t}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("time to first token"), "the report's generation table");
+    // The tables keep the per-window figures, and `report` recomputes the same summary from them.
+    let before = std::fs::read(out.join("summary.json")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["report", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
+}
+
+#[test]
+fn sustain_prints_the_generation_table_for_a_decoder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = shakedown("sustain", &tmp.path().join("run"), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("TTFT p95 ms") && stdout.contains("gen tok/s"),
+        "{stdout}"
+    );
+}
