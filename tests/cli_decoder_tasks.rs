@@ -85,3 +85,35 @@ fn sustain_prints_the_generation_table_for_a_decoder() {
         "{stdout}"
     );
 }
+
+#[test]
+fn inspect_scores_a_decoder_scheme_token_by_token_against_f32() {
+    let model = common::decoder_gguf("smollm2");
+    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args([
+            "inspect",
+            "--suite",
+            "suites/warehouse-parse",
+            "--model",
+            model.to_str().unwrap(),
+            "--scheme",
+            "native",
+            "--json",
+        ])
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["streams"], 16);
+    assert!(v["positions"].as_u64().unwrap() > 16 * 20, "{v}");
+    // native runs the file's own Q4_1 blocks; f32 is their dequantized values, so the two differ only by
+    // native's 8-bit activation rounding: measured mean KL 0.0042 and 94.8 % same top-1 token.
+    let (kl, top1) = (v["mean_kl"].as_f64().unwrap(), v["same_top1"].as_f64().unwrap());
+    assert!(kl > 0.0 && kl < 0.02 && top1 > 0.9, "{v}");
+    let (ppl, ppl_ref) = (
+        v["perplexity"].as_f64().unwrap(),
+        v["perplexity_reference"].as_f64().unwrap(),
+    );
+    assert!((ppl / ppl_ref - 1.0).abs() < 0.05, "{v}");
+}

@@ -37,7 +37,9 @@ pub enum Command {
     Export(ExportArgs),
     /// List the quantization schemes with their bits per weight.
     Schemes,
-    /// Per-layer output error of a scheme against f32, for debugging a scheme.
+    /// A scheme against f32, for debugging it: per-layer output error for an encoder; for a decoder, the
+    /// next-token statistics llama-perplexity --kl-divergence prints (KL divergence, same top-1 token,
+    /// perplexity).
     Inspect(InspectArgs),
     /// Corrupt text: JSON lines (with "text", optional "id") or plain lines in; one JSON line per variant out
     /// with the corrupted text, family, severity, seed, CER, WER and edit spans.
@@ -102,14 +104,15 @@ pub struct CorruptArgs {
 
 #[derive(clap::Args)]
 pub struct InspectArgs {
-    /// Model folder. Default: the suite's model.
+    /// Model folder or GGUF file. Default: the suite's model.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Scheme to inspect.
     #[arg(long)]
     pub scheme: String,
-    /// Suite whose test texts (first 64) are the inputs and whose calibration split calibrates AWQ.
-    /// Default: the built-in suites/warehouse-commands.
+    /// Suite whose test texts are the inputs (an encoder's first 64; a decoder's first 16 prompts
+    /// with their answers) and whose calibration split calibrates AWQ. Default: the built-in
+    /// suites/warehouse-commands.
     #[arg(long)]
     pub suite: Option<PathBuf>,
     /// Print JSON instead of a table.

@@ -20,6 +20,9 @@ use args::{Command, Format};
 use output::{out, outln};
 use plan::{check_seconds, init_threads, load_suite};
 
+/// Prompts with answers `shakedown inspect` scores a decoder on.
+const INSPECT_STREAMS: usize = 16;
+
 /// Runs one command; the exit code follows its outcome.
 pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
     let bars = progress::Bars::new();
@@ -180,6 +183,23 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 Some(m) => m.clone(),
                 None => plan::model_path(&plan::model_spec(None, &suite)?, &suite, &bars)?,
             };
+            let source = shakedown::engine::ModelSource::open(&model)?;
+            if source.kind() == shakedown::engine::ModelKind::Decoder {
+                let streams = shakedown::probe::inspect::answered_prompts(&suite, "test", INSPECT_STREAMS)?;
+                let calibration_owned = shakedown::probe::inspect::answered_prompts(
+                    &suite,
+                    "calibration",
+                    shakedown::run::CALIBRATION_TEXTS,
+                )?;
+                let calibration: Vec<&str> = calibration_owned.iter().map(String::as_str).collect();
+                let inspection = shakedown::probe::inspect::inspect_decoder(&source, scheme, &streams, &calibration)?;
+                if args.json {
+                    outln(&pretty_json(&inspection)?)?;
+                } else {
+                    out(&tables::inspect_decoder(&inspection))?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let texts: Vec<&str> = suite.split("test").iter().take(64).map(|e| e.text.as_str()).collect();
             let calibration: Vec<&str> = suite
                 .split("calibration")

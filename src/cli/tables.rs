@@ -9,7 +9,7 @@ use shakedown::analysis::retrieval::summary::RetrievalSummary;
 use shakedown::analysis::retrieval::Metric;
 use shakedown::analysis::summary::{FamilySummary, Summary};
 use shakedown::probe::bench::BenchRow;
-use shakedown::probe::inspect::Inspection;
+use shakedown::probe::inspect::{DecoderInspection, Inspection};
 use shakedown::report::{check_line, verdict_rows};
 use shakedown::run::compare::{significance, Comparison, Line};
 
@@ -388,6 +388,34 @@ pub fn bench(rows: &[BenchRow], kernels: &str) -> String {
         );
     }
     out
+}
+
+/// `shakedown inspect`'s table for a decoder.
+pub fn inspect_decoder(i: &DecoderInspection) -> String {
+    let f = &i.fidelity;
+    format!(
+        "scheme {} against f32, next-token distributions over {} prompts with their answers ({} positions)\n\n\
+         mean KL divergence   {:.6} \u{b1} {:.6}\n\
+         KL median / p90 / p99 / max   {:.6} / {:.6} / {:.6} / {:.6}\n\
+         same top-1 token     {:.2} %\n\
+         delta p(next token)  mean {:+.5}, RMS {:.5}\n\
+         perplexity           {:.4} (f32 {:.4})\n\
+         as llama-perplexity --kl-divergence reports them\n",
+        i.scheme,
+        i.streams,
+        f.positions,
+        f.mean_kl,
+        f.mean_kl_stderr,
+        f.kl_median,
+        f.kl_p90,
+        f.kl_p99,
+        f.kl_max,
+        f.same_top1 * 100.0,
+        f.mean_delta_p,
+        f.rms_delta_p,
+        f.perplexity,
+        f.perplexity_reference
+    )
 }
 
 /// `shakedown inspect`'s table.

@@ -1,13 +1,19 @@
-//! `shakedown inspect`: where a scheme loses accuracy, layer by layer, against f32 on the same inputs.
-//! Each Linear's isolated error (the quantized layer fed the f32 model's own input) and the cumulative
-//! error of each encoder layer's output (the quantized model run end to end).
+//! `shakedown inspect`: where a scheme loses accuracy against f32 on the same inputs. For an encoder,
+//! layer by layer: each Linear's isolated error (the quantized layer fed the f32 model's own input)
+//! and the cumulative error of each encoder layer's output (the quantized model run end to end). For a
+//! decoder, token by token: the statistics `llama-perplexity --kl-divergence` prints
+//! (`engine::fidelity`) over the suite's prompts followed by their answers.
 
 use serde::Serialize;
 
+use crate::engine::fidelity::{token_fidelity, TokenFidelity};
 use crate::engine::models::bert::Bert;
 use crate::engine::tensor::Matrix;
-use crate::engine::{LanguageModel, Model, ModelFiles, Scheme, CALIBRATION_ROWS};
+use crate::engine::{LanguageModel, Model, ModelFiles, ModelSource, Scheme, CALIBRATION_ROWS};
 use crate::error::{Error, Result};
+use crate::suite::Suite;
+use crate::task::extract::canonical;
+use crate::task::prompt::Prompt;
 
 /// Relative error `||y - y_ref|| / ||y_ref||` of one tensor.
 #[derive(Clone, Debug, Serialize)]
@@ -24,6 +30,65 @@ pub struct Inspection {
     pub scheme: String,
     pub linears: Vec<LayerError>,
     pub layers: Vec<LayerError>,
+}
+
+/// A decoder scheme's next-token fidelity to f32.
+#[derive(Clone, Debug, Serialize)]
+pub struct DecoderInspection {
+    pub scheme: String,
+    /// Token streams scored (each prompt with its answer).
+    pub streams: usize,
+    #[serde(flatten)]
+    pub fidelity: TokenFidelity,
+}
+
+/// Compares the decoder `source` under `scheme` with its f32 build on `texts` (each a full token
+/// stream: a prompt and its answer); AWQ calibrates on `calibration`.
+pub fn inspect_decoder(
+    source: &ModelSource,
+    scheme: Scheme,
+    texts: &[String],
+    calibration: &[&str],
+) -> Result<DecoderInspection> {
+    let reference_model = Model::from_source(source, Scheme::F32, calibration)?;
+    let quantized_model = Model::from_source(source, scheme, calibration)?;
+    let not_decoder = || Error::Internal("inspect: the model did not build a decoder".into());
+    let reference = reference_model.decoder().ok_or_else(not_decoder)?;
+    let quantized = quantized_model.decoder().ok_or_else(not_decoder)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let streams = reference_model.tokenize(&refs)?;
+    Ok(DecoderInspection {
+        scheme: scheme.to_string(),
+        streams: streams.iter().filter(|s| s.len() >= 2).count(),
+        fidelity: token_fidelity(reference, quantized, &streams)?,
+    })
+}
+
+/// The first `n` examples of `split` as token streams a decoder reads: the suite's prompt (plain
+/// text, without a chat template) followed by the example's answer (its fields as canonical JSON, or
+/// its label), so the statistics cover the answer tokens the task judges.
+pub fn answered_prompts(suite: &Suite, split: &str, n: usize) -> Result<Vec<String>> {
+    let section = suite.file.prompt.clone().unwrap_or_default();
+    let prompt = Prompt::new(&section, Vec::new(), &suite.origin())?;
+    let fields = suite
+        .file
+        .extract
+        .as_ref()
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
+    suite
+        .split(split)
+        .into_iter()
+        .take(n)
+        .map(|e| {
+            let answer = match (&e.fields, &e.label) {
+                (Some(values), _) => canonical(&fields, values),
+                (None, Some(label)) => label.clone(),
+                (None, None) => String::new(),
+            };
+            Ok(format!("{}\n{answer}", prompt.render(&e.text)?))
+        })
+        .collect()
 }
 
 fn relative_error(got: &Matrix, want: &Matrix) -> f64 {

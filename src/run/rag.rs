@@ -139,7 +139,9 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
             );
         }
         let prompts = contexts.prompts(&answerer, &retrieved.rows)?;
-        let phase = progress.start(&format!("{scheme}: answering"), Some(prompts.len() as u64));
+        // Identical prompts (texts the noise left unchanged) are answered once.
+        let distinct = prompts.iter().collect::<std::collections::HashSet<_>>().len();
+        let phase = progress.start(&format!("{scheme}: answering"), Some(distinct as u64));
         let scheme_started = Instant::now();
         let answers = answerer.answer(&prompts, &|n| phase.advance(n as u64))?;
         phase.finish(&format!(
