@@ -6,22 +6,26 @@
 
 mod common;
 
-#[test]
-fn synthetic_ocr_drop_matches_the_real_ocr_channel_within_tolerance() {
+/// Runs f32 on `corruptions` (a synthetic family and `channel`, the recording replayed) with the
+/// extra `args`, and returns the per-severity cells of the run's first scheme for each family.
+fn replayed_run(recording: &str, corruptions: &str, args: &[&str]) -> Vec<(String, Vec<serde_json::Value>)> {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("r");
-    let o = common::shakedown(&[
+    let channel = format!("python3 scripts/replay_channel.py {recording} --severity {{severity}}");
+    let mut all = vec![
         "run",
         "--schemes",
         "f32",
         "--no-sustain",
         "--corruptions",
-        "ocr:1-5,channel:1-5",
+        corruptions,
         "--channel-cmd",
-        "python3 scripts/replay_channel.py tests/fixtures/ocr_channel_test.jsonl --severity {severity}",
+        &channel,
         "--out",
         dir.to_str().unwrap(),
-    ]);
+    ];
+    all.extend_from_slice(args);
+    let o = common::shakedown(&all);
     assert!(
         o.status.code().unwrap_or(3) <= 1,
         "{}",
@@ -29,19 +33,28 @@ fn synthetic_ocr_drop_matches_the_real_ocr_channel_within_tolerance() {
     );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let scheme = &summary["schemes"][0];
-    let cells = |family: &str| -> Vec<serde_json::Value> {
-        scheme["families"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["family"] == family)
-            .unwrap()["severities"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
-    let (synthetic, real) = (cells("ocr"), cells("channel"));
+    summary["schemes"][0]["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["family"].as_str().unwrap().to_string(),
+                f["severities"].as_array().unwrap().clone(),
+            )
+        })
+        .collect()
+}
+
+/// The cells of `family` in a `replayed_run`.
+fn cells_of(families: &[(String, Vec<serde_json::Value>)], family: &str) -> Vec<serde_json::Value> {
+    families.iter().find(|f| f.0 == family).unwrap().1.clone()
+}
+
+#[test]
+fn synthetic_ocr_drop_matches_the_real_ocr_channel_within_tolerance() {
+    let families = replayed_run("tests/fixtures/ocr_channel_test.jsonl", "ocr:1-5,channel:1-5", &[]);
+    let (synthetic, real) = (cells_of(&families, "ocr"), cells_of(&families, "channel"));
     assert_eq!((synthetic.len(), real.len()), (5, 5));
     for (s, r) in synthetic.iter().zip(&real) {
         let level = s["severity_lo"].as_u64().unwrap();
@@ -194,44 +207,19 @@ const DROP_KNOWN_GAPS: &[(usize, f64)] = &[(1, 3.6)];
 /// its severity curve at the channel's WER).
 #[test]
 fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("r");
     let n = recording().iter().filter(|r| r.1 == 1).count().to_string();
     let model = common::minilm_dir();
-    let o = common::shakedown(&[
-        "run",
+    let suite_args = [
         "--suite",
         "suites/spoken-requests",
         "--model",
         model.to_str().unwrap(),
-        "--schemes",
-        "f32",
-        "--no-sustain",
         "--limit",
         &n,
-        "--corruptions",
-        "asr:1-5,channel:1-3",
-        "--channel-cmd",
-        &format!("python3 scripts/replay_channel.py {ASR_RECORDING} --severity {{severity}}"),
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        o.status.code().unwrap_or(3) <= 1,
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    ];
+    let families = replayed_run(ASR_RECORDING, "asr:1-5,channel:1-3", &suite_args);
     let cells = |family: &str| -> Vec<(f64, f64)> {
-        summary["schemes"][0]["families"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["family"] == family)
-            .unwrap()["severities"]
-            .as_array()
-            .unwrap()
+        cells_of(&families, family)
             .iter()
             .map(|c| (c["mean_wer"].as_f64().unwrap(), c["drop"].as_f64().unwrap()))
             .collect()

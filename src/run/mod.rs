@@ -173,16 +173,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     } else {
         plan.corruptions.clone()
     };
-    let mut examples = suite.split(&plan.split);
-    if let Some(n) = plan.limit {
-        examples.truncate(n);
-    }
-    if examples.is_empty() {
-        return Err(Error::input(
-            &origin,
-            format!("field data: no examples with split \"{}\"", plan.split),
-        ));
-    }
+    let examples = limited(plan, suite.split(&plan.split), "examples")?;
     let model_origin = format!("{origin}: field model");
     let model_path = source::resolve(&plan.model, &plan.cache, &model_origin, progress)?;
     progress.note(&format!(
@@ -359,6 +350,20 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         summary,
         gate,
     })
+}
+
+/// The first `--limit` of a split's `items` (examples or queries); none is an input error.
+fn limited<'a, T>(plan: &Plan, mut items: Vec<&'a T>, what: &str) -> Result<Vec<&'a T>> {
+    if let Some(n) = plan.limit {
+        items.truncate(n);
+    }
+    if items.is_empty() {
+        return Err(Error::input(
+            plan.suite.origin(),
+            format!("field data: no {what} with split \"{}\"", plan.split),
+        ));
+    }
+    Ok(items)
 }
 
 /// Builds one scheme's model, reporting the (possibly long) calibration as a phase.

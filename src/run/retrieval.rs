@@ -229,25 +229,12 @@ pub(super) fn evaluated_queries<'q>(
     all: &'q [retrieve::Query],
     keep: impl Fn(&retrieve::Query) -> bool,
 ) -> Result<Vec<&'q retrieve::Query>> {
-    let mut queries: Vec<&retrieve::Query> = all.iter().filter(|q| q.split == plan.split && keep(q)).collect();
-    if let Some(n) = plan.limit {
-        queries.truncate(n);
-    }
-    if queries.is_empty() {
-        return Err(Error::input(
-            plan.suite.origin(),
-            format!(
-                "field data: no queries with split \"{}\"{}",
-                plan.split,
-                if plan.suite.file.task == TaskKind::Rag {
-                    " and an answer"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
-    Ok(queries)
+    let what = if plan.suite.file.task == TaskKind::Rag {
+        "queries carrying an answer"
+    } else {
+        "queries"
+    };
+    super::limited(plan, all.iter().filter(|q| q.split == plan.split && keep(q)).collect(), what)
 }
 
 /// The run's metadata for a retrieve or rag run: `model` is the embedder's path and weights hash.
