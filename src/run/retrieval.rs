@@ -234,7 +234,11 @@ pub(super) fn evaluated_queries<'q>(
     } else {
         "queries"
     };
-    super::limited(plan, all.iter().filter(|q| q.split == plan.split && keep(q)).collect(), what)
+    super::limited(
+        plan,
+        all.iter().filter(|q| q.split == plan.split && keep(q)).collect(),
+        what,
+    )
 }
 
 /// The run's metadata for a retrieve or rag run: `model` is the embedder's path and weights hash.

@@ -166,71 +166,108 @@ const Q5_0: u8 = 3;
 const Q5_1: u8 = 4;
 
 /// 32-weight block weights (format `F`: Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1) x `N` Q8 activation rows: each
-/// weight block is loaded and unpacked once for all `N` rows. Each row's sums are the same as with `N = 1`.
+/// weight block is loaded and unpacked once for all `N` rows. Even and odd blocks accumulate apart (two
+/// float chains per row, summed at the end, as ggml's AVX2 dots do), so a single row (decode) does not
+/// wait on one fused multiply-add chain. Each row's sums are the same as with `N = 1`.
 ///
 /// # Safety
 /// AVX2, FMA, F16C and the table's features.
 #[inline]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn dot_blocks<M: ByteDot, const N: usize, const F: u8>(w: &[u8], xs: [&Q8Row; N]) -> [f32; N] {
-    let format = match F {
-        Q8_0 => BlockFormat::Q8_0,
-        Q4_0 => BlockFormat::Q4_0,
-        Q4_1 => BlockFormat::Q4_1,
-        Q5_0 => BlockFormat::Q5_0,
-        _ => BlockFormat::Q5_1,
-    };
-    let bytes = format.block_bytes();
+    let bytes = block_bytes::<F>();
     let blocks = xs.iter().fold(w.len() / bytes, |n, x| {
         n.min(x.d.len())
             .min(x.q.len() / BLOCK)
             .min(if F == Q4_1 || F == Q5_1 { x.s.len() } else { n })
     });
-    let signed = F == Q8_0 || F == Q4_0 || F == Q5_0;
-    let mut acc = [_mm256_setzero_ps(); N];
+    let mut even = [_mm256_setzero_ps(); N];
+    let mut odd = [_mm256_setzero_ps(); N];
     let mut mins = [0.0f32; N];
-    for b in 0..blocks {
-        // SAFETY (every unchecked access below): b < blocks, which is at most the weight rows' block count
-        // and every activation row's block count (scales, minimum sums and codes), computed above.
-        let block = unsafe { w.get_unchecked(b * bytes..(b + 1) * bytes) };
-        let qh = |at: usize| u32::from_le_bytes([block[at], block[at + 1], block[at + 2], block[at + 3]]);
-        // SAFETY: every format's codes lie inside the block's bytes read here.
-        let wv = unsafe {
-            match F {
-                Q8_0 => load32(block.as_ptr().add(2)),
-                Q4_0 => _mm256_sub_epi8(nibbles16(block.as_ptr().add(2)), _mm256_set1_epi8(8)),
-                Q5_0 => _mm256_sub_epi8(
-                    _mm256_or_si256(nibbles16(block.as_ptr().add(6)), fifth_bits(qh(2))),
-                    _mm256_set1_epi8(16),
-                ),
-                Q5_1 => _mm256_or_si256(nibbles16(block.as_ptr().add(8)), fifth_bits(qh(4))),
-                _ => nibbles16(block.as_ptr().add(4)),
-            }
-        };
-        // Signed codes: maddubs needs an unsigned left side, so |w| times sign(w)-adjusted x.
-        let uw = if signed { _mm256_sign_epi8(wv, wv) } else { wv };
-        let (dw, mw) = (f16_at(block, 0), if signed { 0.0 } else { f16_at(block, 2) });
-        for (t, x) in xs.iter().enumerate() {
-            // SAFETY: see above.
-            let (lanes, xd) = unsafe {
-                let xv = load32(x.q.as_ptr().add(b * BLOCK) as *const u8);
-                (
-                    M::madd_u8i8(uw, if signed { _mm256_sign_epi8(xv, wv) } else { xv }),
-                    *x.d.get_unchecked(b),
-                )
-            };
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd), _mm256_cvtepi32_ps(lanes), acc[t]);
-            if !signed {
-                // SAFETY: see above.
-                mins[t] += mw * unsafe { *x.s.get_unchecked(b) };
-            }
+    let mut b = 0;
+    while b + 1 < blocks {
+        // SAFETY: b + 1 < blocks, which is at most the weight rows' and every activation row's block count.
+        unsafe {
+            block_step::<M, N, F>(w, &xs, b, &mut even, &mut mins);
+            block_step::<M, N, F>(w, &xs, b + 1, &mut odd, &mut mins);
         }
+        b += 2;
+    }
+    if b < blocks {
+        // SAFETY: as above.
+        unsafe { block_step::<M, N, F>(w, &xs, b, &mut even, &mut mins) };
     }
     let mut out = [0.0f32; N];
     for t in 0..N {
-        out[t] = hsum_ps(acc[t]) + mins[t];
+        out[t] = hsum_ps(_mm256_add_ps(even[t], odd[t])) + mins[t];
     }
     out
+}
+
+/// Bytes of one block of format `F`.
+#[inline(always)]
+fn block_bytes<const F: u8>() -> usize {
+    match F {
+        Q8_0 => BlockFormat::Q8_0,
+        Q4_0 => BlockFormat::Q4_0,
+        Q4_1 => BlockFormat::Q4_1,
+        Q5_0 => BlockFormat::Q5_0,
+        _ => BlockFormat::Q5_1,
+    }
+    .block_bytes()
+}
+
+/// Block `b` of weight row `w` (format `F`) against each of the `N` rows, into `acc` (and `mins`, the
+/// minimum terms of the unsigned formats).
+///
+/// # Safety
+/// AVX2, FMA, F16C and the table's features; `b` below the block count of `w` and of every row (scales,
+/// minimum sums and codes).
+#[inline]
+#[target_feature(enable = "avx2,fma,f16c")]
+unsafe fn block_step<M: ByteDot, const N: usize, const F: u8>(
+    w: &[u8],
+    xs: &[&Q8Row; N],
+    b: usize,
+    acc: &mut [__m256; N],
+    mins: &mut [f32; N],
+) {
+    let bytes = block_bytes::<F>();
+    let signed = F == Q8_0 || F == Q4_0 || F == Q5_0;
+    // SAFETY (every unchecked access below): the caller guarantees b is below every block count.
+    let block = unsafe { w.get_unchecked(b * bytes..(b + 1) * bytes) };
+    let qh = |at: usize| u32::from_le_bytes([block[at], block[at + 1], block[at + 2], block[at + 3]]);
+    // SAFETY: every format's codes lie inside the block's bytes read here.
+    let wv = unsafe {
+        match F {
+            Q8_0 => load32(block.as_ptr().add(2)),
+            Q4_0 => _mm256_sub_epi8(nibbles16(block.as_ptr().add(2)), _mm256_set1_epi8(8)),
+            Q5_0 => _mm256_sub_epi8(
+                _mm256_or_si256(nibbles16(block.as_ptr().add(6)), fifth_bits(qh(2))),
+                _mm256_set1_epi8(16),
+            ),
+            Q5_1 => _mm256_or_si256(nibbles16(block.as_ptr().add(8)), fifth_bits(qh(4))),
+            _ => nibbles16(block.as_ptr().add(4)),
+        }
+    };
+    // Signed codes: maddubs needs an unsigned left side, so |w| times sign(w)-adjusted x.
+    let uw = if signed { _mm256_sign_epi8(wv, wv) } else { wv };
+    let (dw, mw) = (f16_at(block, 0), if signed { 0.0 } else { f16_at(block, 2) });
+    for (t, x) in xs.iter().enumerate() {
+        // SAFETY: see above.
+        let (lanes, xd) = unsafe {
+            let xv = load32(x.q.as_ptr().add(b * BLOCK) as *const u8);
+            (
+                M::madd_u8i8(uw, if signed { _mm256_sign_epi8(xv, wv) } else { xv }),
+                *x.d.get_unchecked(b),
+            )
+        };
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd), _mm256_cvtepi32_ps(lanes), acc[t]);
+        if !signed {
+            // SAFETY: see above.
+            mins[t] += mw * unsafe { *x.s.get_unchecked(b) };
+        }
+    }
 }
 
 static NO_Q8: Q8Row = Q8Row {
