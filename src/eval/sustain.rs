@@ -236,12 +236,26 @@ pub fn sustain_task(
     })
 }
 
-/// The number of windows `cfg` measures.
+/// The number of windows `cfg` measures when every call is shorter than a window (at most; see
+/// `measure`).
 pub fn window_count(cfg: &SustainConfig) -> u32 {
-    (cfg.duration_s / cfg.window_s).round().max(1.0) as u32
+    windows_for(cfg.duration_s, cfg.window_s)
 }
 
-/// Runs `work` (which processes one batch) continuously and records windows.
+/// Fewest windows a phase is cut into when calls outlast the configured window: the summary's
+/// sustained figure is the median of the last third.
+const MIN_WINDOWS: u32 = 3;
+
+/// Windows of `window_s` in `duration_s` (at least one).
+fn windows_for(duration_s: f64, window_s: f64) -> u32 {
+    (duration_s / window_s).round().max(1.0) as u32
+}
+
+/// Runs `work` (which processes one batch) continuously and records windows of `cfg.window_s`
+/// during `cfg.duration_s`. Every window holds at least one call; when calls take longer than a
+/// window (a decoder generating for a batch takes seconds), the windows lengthen to the mean call
+/// time and fewer of them (at least `MIN_WINDOWS`) are measured, so the phase lasts about
+/// `duration_s` instead of one slow call per configured window.
 pub fn measure(
     scheme: &str,
     cfg: &SustainConfig,
@@ -250,16 +264,31 @@ pub fn measure(
 ) -> Result<Vec<Window>> {
     let warm_end = Instant::now() + Duration::from_secs_f64(cfg.warmup_s);
     let mut call = 0usize;
+    let (mut timed_calls, mut timed_s) = (0u32, 0.0f64);
     while Instant::now() < warm_end {
+        let t0 = Instant::now();
         work(call)?;
+        timed_calls += 1;
+        timed_s += t0.elapsed().as_secs_f64();
         call += 1;
     }
+    let mut window_s = cfg.window_s;
+    let mut windows = window_count(cfg);
+    let adapt = |timed_calls: u32, timed_s: f64, window_s: &mut f64, windows: &mut u32, done: u32| {
+        let mean = timed_s / f64::from(timed_calls.max(1));
+        if timed_calls > 0 && mean > *window_s {
+            *window_s = mean;
+            let fit = windows_for(cfg.duration_s, mean).max(MIN_WINDOWS);
+            *windows = (*windows).min(fit).max(done);
+        }
+    };
+    adapt(timed_calls, timed_s, &mut window_s, &mut windows, 0);
     let start = Instant::now();
-    let windows = window_count(cfg);
     let mut out = Vec::with_capacity(windows as usize);
-    for w in 0..windows {
-        let end = start + Duration::from_secs_f64(cfg.window_s * (w + 1) as f64);
+    let mut w = 0u32;
+    while w < windows {
         let opened = Instant::now();
+        let end = opened + Duration::from_secs_f64(window_s);
         let (mut items, mut tokens) = (0u64, 0u64);
         let mut latencies = Vec::new();
         let mut generated: Option<Generated> = None;
@@ -267,7 +296,10 @@ pub fn measure(
         loop {
             let t0 = Instant::now();
             let c = work(call)?;
-            latencies.push(t0.elapsed().as_secs_f64() * 1e3);
+            let took = t0.elapsed().as_secs_f64();
+            latencies.push(took * 1e3);
+            timed_calls += 1;
+            timed_s += took;
             call += 1;
             items += c.items;
             tokens += c.tokens;
@@ -309,6 +341,8 @@ pub fn measure(
             request_p95_ms: gen.map(|g| percentile(&g.request_ms, 0.95)),
         });
         phase.advance(1);
+        w += 1;
+        adapt(timed_calls, timed_s, &mut window_s, &mut windows, w);
     }
     Ok(out)
 }
@@ -444,6 +478,33 @@ mod tests {
             .iter()
             .all(|w| w.generated_tokens_per_s.is_none() && w.ttft_p95_ms.is_none()));
         assert_eq!(summarize("x", &windows).ttft_p50_ms, None);
+    }
+
+    #[test]
+    fn calls_slower_than_a_window_lengthen_the_windows_instead_of_the_phase() {
+        // 40 windows of 5 ms asked for 0.2 s; each call takes at least 30 ms: about 7 windows of one
+        // call's length, not 40 windows of one call each (at least 1.2 s).
+        let cfg = SustainConfig {
+            duration_s: 0.2,
+            window_s: 0.005,
+            warmup_s: 0.0,
+            ..Default::default()
+        };
+        let phase = crate::progress::Progress::start(&crate::progress::Silent, "x", None);
+        let slow = |_| {
+            std::thread::sleep(Duration::from_millis(30));
+            Ok(Call {
+                items: 1,
+                tokens: 1,
+                generated: None,
+            })
+        };
+        let windows = measure("x", &cfg, phase.as_ref(), slow).unwrap();
+        assert!(
+            (MIN_WINDOWS as usize..=8).contains(&windows.len()),
+            "{} windows",
+            windows.len()
+        );
     }
 
     #[test]
