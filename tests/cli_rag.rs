@@ -48,7 +48,8 @@ fn rag_answers_from_retrieved_and_gold_chunks_per_scheme_and_condition() {
             out.to_str().unwrap(),
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The suite's gate judges q4_0 against native on 3 questions: either verdict, never bad input.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["meta"]["task"]["kind"], "rag");
@@ -106,7 +107,7 @@ fn rag_answers_from_retrieved_and_gold_chunks_per_scheme_and_condition() {
     // `report` recomputes the same summary from the run's tables.
     let before = std::fs::read(out.join("summary.json")).unwrap();
     let o = run_in(&cache, &["report", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
     assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
 }
 
