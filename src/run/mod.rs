@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use crate::analysis::gate::{Baseline, Policy, Preference, Verdict};
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::summary::{build, Memory, RunMeta, SchemeInfo, Summary, TaskInfo, WeightStats};
+use crate::analysis::summary::{build, Memory, RunMeta, SchemeInfo, Summary, TaskInfo};
 use crate::corrupt::channel::ChannelConfig;
 use crate::corrupt::{CorruptionSpec, Registry, RegistryOptions};
 use crate::engine::Scheme;
@@ -281,16 +281,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
             meta.task.method = task.method();
             meta.task.measures = task.measures();
         }
-        let mut info = SchemeInfo {
-            name: name.clone(),
-            weights: WeightStats {
-                weight_bytes: stats.bytes,
-                weight_count: stats.count,
-                bits_per_weight: stats.bits_per_weight(),
-            },
-            fidelity: None,
-            memory: None,
-        };
+        let mut info = model::scheme_info(name.clone(), stats);
         if evaluates {
             let started = Instant::now();
             let mine: Vec<VariantItem> = variants.iter().filter(|v| units.contains(&v.family)).cloned().collect();

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::analysis::summary::{self, SchemeInfo};
 use crate::engine::{LanguageModel, Model, ModelKind, ModelSource, Scheme, WeightStats};
 use crate::error::Result;
 
@@ -49,5 +50,19 @@ impl OpenedModel {
         let model = Model::from_source(&self.source, scheme, calibration)?;
         let (bytes, count) = model.linear_weight_stats();
         Ok((Box::new(model), WeightStats { bytes, count }))
+    }
+}
+
+/// What a run records of a scheme's weights, before fidelity and memory are known.
+pub fn scheme_info(name: String, w: WeightStats) -> SchemeInfo {
+    SchemeInfo {
+        name,
+        weights: summary::WeightStats {
+            weight_bytes: w.bytes,
+            weight_count: w.count,
+            bits_per_weight: w.bits_per_weight(),
+        },
+        fidelity: None,
+        memory: None,
     }
 }

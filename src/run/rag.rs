@@ -9,14 +9,14 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use super::model::OpenedModel;
+use super::model::{scheme_info, OpenedModel};
 use super::retrieval::{
     baseline, evaluated_queries, finish, load, refuse_sustain_and_shards, retrieval_summary, run_meta,
 };
 use super::{build_model, source, Plan, RunOutcome, CALIBRATION_TEXTS};
 use crate::analysis::results::EvalRow;
 use crate::analysis::retrieval::cells::RetrievalRow;
-use crate::analysis::summary::{SchemeInfo, TaskInfo, WeightStats};
+use crate::analysis::summary::{SchemeInfo, TaskInfo};
 use crate::corrupt::Registry;
 use crate::engine::{ModelFiles, Scheme};
 use crate::error::{Error, Result};
@@ -184,16 +184,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
                 text: r.text.clone(),
             });
         }
-        schemes.push(SchemeInfo {
-            name: scheme.to_string(),
-            weights: WeightStats {
-                weight_bytes: stats.bytes,
-                weight_count: stats.count,
-                bits_per_weight: stats.bits_per_weight(),
-            },
-            fidelity: None,
-            memory: None,
-        });
+        schemes.push(scheme_info(scheme.to_string(), stats));
     }
 
     let task = TaskInfo {
@@ -218,16 +209,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     // The retrieval section describes the embedder, not the decoder schemes of the run.
     rsum.meta.model = embedder_path.display().to_string();
     rsum.meta.model_sha256 = files.weights_sha256.clone();
-    rsum.meta.schemes = vec![SchemeInfo {
-        name: embedder_scheme.to_string(),
-        weights: WeightStats {
-            weight_bytes: embedder_stats.bytes,
-            weight_count: embedder_stats.count,
-            bits_per_weight: embedder_stats.bits_per_weight(),
-        },
-        fidelity: None,
-        memory: None,
-    }];
+    rsum.meta.schemes = vec![scheme_info(embedder_scheme.to_string(), embedder_stats)];
     finish(plan, meta, rsum, &rows, &retrieved.rows)
 }
 

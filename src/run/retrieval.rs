@@ -18,7 +18,7 @@ use crate::analysis::results::EvalRow;
 use crate::analysis::retrieval::cells::{stored, IndexRecord, RetrievalRow, SearchRecord};
 use crate::analysis::retrieval::summary::{self as rsummary, RetrievalMeta, RetrievalSummary};
 use crate::analysis::retrieval::table::write_rows;
-use crate::analysis::summary::{build, RunMeta, SchemeInfo, TaskInfo, WeightStats};
+use crate::analysis::summary::{build, RunMeta, SchemeInfo, TaskInfo};
 use crate::corrupt::{CorruptionSpec, Registry};
 use crate::engine::{ModelFiles, Scheme};
 use crate::error::{Error, Result};
@@ -84,19 +84,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let schemes: Vec<SchemeInfo> = plan
         .schemes
         .iter()
-        .map(|&s| {
-            let w = embedders.weight_stats(s).unwrap_or_default();
-            SchemeInfo {
-                name: s.to_string(),
-                weights: WeightStats {
-                    weight_bytes: w.bytes,
-                    weight_count: w.count,
-                    bits_per_weight: w.bits_per_weight(),
-                },
-                fidelity: None,
-                memory: None,
-            }
-        })
+        .map(|&s| super::model::scheme_info(s.to_string(), embedders.weight_stats(s).unwrap_or_default()))
         .collect();
     let own = own_deployments(&all);
     let task = TaskInfo {
