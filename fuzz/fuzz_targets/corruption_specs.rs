@@ -1,24 +1,7 @@
-//! Corruption specs (`typo:1-5,asr+jargon:2,ocr:1,3`): what parses prints back to the same specs.
+//! libFuzzer target `corruption_specs`: the body is `fuzz/bodies/corruption_specs.rs`, shared with the CI pass in `tests/fuzz_pass.rs`.
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "../bodies/corruption_specs.rs"]
+mod body;
 
-use libfuzzer_sys::fuzz_target;
-use shakedown::corrupt::{parse_specs, Registry};
-use shakedown::run::describe_specs;
-
-fn registry() -> &'static Registry {
-    static R: OnceLock<Registry> = OnceLock::new();
-    R.get_or_init(|| Registry::builtin().expect("built-in tables load"))
-}
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(specs) = parse_specs(text, registry()) {
-        let again = parse_specs(&describe_specs(&specs), registry()).expect("described specs parse");
-        let names = |s: &[shakedown::corrupt::CorruptionSpec]| {
-            s.iter().map(|x| (x.name(), x.severities.clone())).collect::<Vec<_>>()
-        };
-        assert_eq!(names(&again), names(&specs));
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

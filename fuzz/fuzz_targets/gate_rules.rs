@@ -1,24 +1,7 @@
-//! `[[gate.rules]]`: deserialised, validated against an extraction task's metrics, and described.
+//! libFuzzer target `gate_rules`: the body is `fuzz/bodies/gate_rules.rs`, shared with the CI pass in `tests/fuzz_pass.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use serde::Deserialize;
-use shakedown::analysis::gate::GateRule;
-use shakedown::task::kind::TaskKind;
+#[path = "../bodies/gate_rules.rs"]
+mod body;
 
-#[derive(Deserialize)]
-struct Gate {
-    #[serde(default)]
-    rules: Vec<GateRule>,
-}
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(gate) = toml::from_str::<Gate>(text) else { return };
-    let metrics = TaskKind::Extract.metrics(&["action".to_string(), "place".to_string()]);
-    for (i, rule) in gate.rules.iter().enumerate() {
-        if rule.validate("suite.toml", i, &metrics).is_ok() {
-            let _ = rule.describe();
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

@@ -1,43 +1,7 @@
-//! A run directory as `report`, `compare` and `merge` read it back: results.parquet,
-//! throughput.parquet and summary.json (then the summary recomputed, gated and rendered, as
-//! `report` does). The first byte picks the file.
+//! libFuzzer target `run_tables`: the body is `fuzz/bodies/run_tables.rs`, shared with the CI pass in `tests/fuzz_pass.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use shakedown::analysis::summary::build;
-use shakedown::analysis::tables::{results_from_bytes, throughput_from_bytes};
-use shakedown::run::rundir::{judge, parse_summary};
+#[path = "../bodies/run_tables.rs"]
+mod body;
 
-/// The library turns panics of third-party parsers (polars-parquet, tokenizers) into input errors with
-/// `catch_unwind` at its boundary; libfuzzer-sys's panic hook aborts before any unwinding, so it is
-/// replaced once by the default hook. A panic the library does not catch still reaches libfuzzer-sys's
-/// own `catch_unwind`, which aborts: it remains a crash.
-fn unwind_to_the_library() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| drop(std::panic::take_hook()));
-}
-
-fuzz_target!(|data: &[u8]| {
-    unwind_to_the_library();
-    let Some((&which, rest)) = data.split_first() else {
-        return;
-    };
-    match which % 3 {
-        0 => {
-            let _ = results_from_bytes(rest, "results.parquet");
-        }
-        1 => {
-            let _ = throughput_from_bytes(rest, "throughput.parquet");
-        }
-        _ => {
-            let Ok(text) = std::str::from_utf8(rest) else { return };
-            let Ok(file) = parse_summary(text, "summary.json") else {
-                return;
-            };
-            let summary = build(file.summary.meta, &[], &[]);
-            let gate = judge(&summary, &[]);
-            let _ = shakedown::report::markdown::render(&summary, gate.as_ref());
-            let _ = shakedown::report::junit::render(&summary, gate.as_ref());
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

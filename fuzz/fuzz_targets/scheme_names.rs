@@ -1,16 +1,7 @@
-//! Scheme names and lists: every name that parses prints back to a name that parses to the same scheme.
+//! libFuzzer target `scheme_names`: the body is `fuzz/bodies/scheme_names.rs`, shared with the CI pass in `tests/fuzz_pass.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use shakedown::engine::quant::scheme::parse_scheme_list;
-use shakedown::engine::Scheme;
+#[path = "../bodies/scheme_names.rs"]
+mod body;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(s) = text.parse::<Scheme>() {
-        assert_eq!(s.to_string().parse::<Scheme>(), Ok(s));
-    }
-    if let Ok(list) = parse_scheme_list(text) {
-        assert!(!list.is_empty());
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

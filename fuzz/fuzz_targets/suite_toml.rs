@@ -1,32 +1,7 @@
-//! suite.toml: parsing, validation (tasks, model sources, gate rules and policy, sustain), the
-//! suite built with one data line, and the prompt template compiled and rendered under its fuel.
+//! libFuzzer target `suite_toml`: the body is `fuzz/bodies/suite_toml.rs`, shared with the CI pass in `tests/fuzz_pass.rs`.
 #![no_main]
 
-use std::path::PathBuf;
+#[path = "../bodies/suite_toml.rs"]
+mod body;
 
-use libfuzzer_sys::fuzz_target;
-use shakedown::suite::{gate_policy, Suite, SuiteFile};
-use shakedown::task::prompt::Prompt;
-
-const DATA: &str = "{\"id\": \"1\", \"text\": \"move left\", \"label\": \"a\", \"split\": \"test\", \
-                    \"fields\": {\"action\": \"move\", \"direction\": \"left\"}}\n";
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(file) = SuiteFile::parse(text, "suite.toml") else {
-        return;
-    };
-    let _ = gate_policy(&file.gate, "suite.toml");
-    if let Some(p) = &file.prompt {
-        if let Ok(prompt) = Prompt::new(p, Vec::new(), "suite.toml") {
-            let _ = prompt.render("move the pallet left");
-        }
-    }
-    let _ = Suite::from_parts(
-        PathBuf::from("s"),
-        PathBuf::from("s/suite.toml"),
-        text,
-        file,
-        &[("s/d.jsonl".into(), DATA.into())],
-    );
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

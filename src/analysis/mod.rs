@@ -10,3 +10,4 @@ pub mod retrieval;
 pub mod stats;
 pub mod summary;
 pub mod tables;
+mod thrift_walk;

@@ -6,6 +6,9 @@
 //! directory is user input (copied between machines, merged from CI shards), so every count is held to
 //! what the file's bytes can hold first, walking the same footer and page headers polars will read.
 //!
+//! The footer itself is walked first (`thrift_walk`): polars-parquet's metadata reader allocates a list by
+//! its declared length too.
+//!
 //! polars-parquet's parsers also panic on some hostile inputs; those panics are caught here and in
 //! `tables`, and reported as a damaged file.
 //!
@@ -41,6 +44,7 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
 
 /// `check` without the panic guard.
 fn walk(bytes: &[u8]) -> Result<(), String> {
+    super::thrift_walk::check_footer(bytes)?;
     let meta = read_metadata(&mut Cursor::new(bytes)).map_err(|e| format!("unreadable footer: {e}"))?;
     let rows = most_rows(bytes.len());
     if meta.num_rows > rows {
