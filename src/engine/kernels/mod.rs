@@ -16,6 +16,8 @@ pub mod x86_gguf;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_gguf_gemm;
 #[cfg(target_arch = "x86_64")]
+pub mod x86_gguf_gemm_avx2;
+#[cfg(target_arch = "x86_64")]
 pub mod x86_gguf_k;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_math;
@@ -356,62 +358,119 @@ pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usi
     })
 }
 
+/// llama.cpp block rows re-laid out by `prepare_gguf` for a table's GEMM: the same bytes, reordered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedGguf {
+    bytes: Vec<u8>,
+    layout: PackedLayout,
+}
+
+/// Which GEMM a `PackedGguf` was laid out for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PackedLayout {
+    /// 32-weight formats in groups of this many rows (`x86_gguf_gemm::pack`).
+    Groups(usize),
+    /// Q4_K for `x86_q4k_gemm`.
+    Q4K,
+}
+
+impl PackedGguf {
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True when it holds no bytes (a layer without rows).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
 /// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, the 32-weight formats' rows
-/// are packed for the block-format GEMM (the same bytes, reordered) and Q4_K rows for its GEMM;
-/// `None` where the table dots ggml's rows as they are.
-pub fn prepare_gguf(k: Kernels, format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) -> Option<Vec<u8>> {
+/// are packed for the block-format GEMM and Q4_K rows for its GEMM; on AVX2, Q8_0, Q4_0 and Q4_1 rows for
+/// the AVX2 block-format GEMM; `None` where the table dots ggml's rows as they are.
+pub fn prepare_gguf(
+    k: Kernels,
+    format: BlockFormat,
+    data: &[u8],
+    row_bytes: usize,
+    out_f: usize,
+) -> Option<PackedGguf> {
     #[cfg(target_arch = "x86_64")]
-    if k.isa == Isa::Avx512Vnni && x86_gguf_gemm::supports(format) {
-        return Some(x86_gguf_gemm::pack(format, data, row_bytes, out_f));
+    if let Some(group) = block_gemm_group(k, format) {
+        return Some(PackedGguf {
+            bytes: x86_gguf_gemm::pack(format, data, row_bytes, out_f, group),
+            layout: PackedLayout::Groups(group),
+        });
     }
     #[cfg(target_arch = "x86_64")]
     if k.isa == Isa::Avx512Vnni && format == BlockFormat::Q4K {
-        return Some(x86_q4k_gemm::pack(data, row_bytes, out_f));
+        return Some(PackedGguf {
+            bytes: x86_q4k_gemm::pack(data, row_bytes, out_f),
+            layout: PackedLayout::Q4K,
+        });
     }
     let _ = (k, format, data, row_bytes, out_f);
     None
 }
 
-/// `matmul_gguf_with` on rows prepared by `prepare_gguf` (`blocks` blocks a row): the block-format
-/// GEMM on AVX-512 VNNI, otherwise (tests) ggml's rows unpacked again and dotted.
+/// Rows per group of the 32-weight block-format GEMM of table `k` for `format`, where it has one.
+#[cfg(target_arch = "x86_64")]
+fn block_gemm_group(k: Kernels, format: BlockFormat) -> Option<usize> {
+    match k.isa {
+        Isa::Avx512Vnni if x86_gguf_gemm::supports(format) => Some(x86_gguf_gemm::GROUP),
+        Isa::Avx2 if x86_gguf_gemm_avx2::supports(format) => Some(x86_gguf_gemm_avx2::GROUP),
+        _ => None,
+    }
+}
+
+/// `matmul_gguf_with` on rows prepared by `prepare_gguf` (`blocks` blocks a row): the GEMM they were laid
+/// out for when `k` has it; otherwise (tests) ggml's rows unpacked again and dotted by `k`.
 pub fn matmul_gguf_packed(
+    k: Kernels,
+    format: BlockFormat,
+    acts: &[ActRow],
+    packed: &PackedGguf,
+    blocks: usize,
+    out_f: usize,
+) -> Matrix {
+    #[cfg(target_arch = "x86_64")]
+    match packed.layout {
+        PackedLayout::Groups(group) if block_gemm_group(k, format) == Some(group) => {
+            return matmul_gguf_groups(k, format, acts, &packed.bytes, blocks, out_f, group);
+        }
+        PackedLayout::Q4K if k.isa == Isa::Avx512Vnni => {
+            return matmul_q4k_vnni(acts, &packed.bytes, blocks, out_f);
+        }
+        _ => {}
+    }
+    let data = match packed.layout {
+        #[cfg(target_arch = "x86_64")]
+        PackedLayout::Groups(group) => x86_gguf_gemm::unpack(format, &packed.bytes, blocks, out_f, group),
+        #[cfg(target_arch = "x86_64")]
+        PackedLayout::Q4K => x86_q4k_gemm::unpack(&packed.bytes, blocks, out_f),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => packed.bytes.clone(),
+    };
+    matmul_gguf_with(k, acts, &data, blocks * format.block_bytes(), out_f)
+}
+
+/// The 32-weight block-format GEMMs: Q8 activation rows gathered (with each block's code sum), one task
+/// per group of `group` output rows (16 on VNNI, 8 on AVX2), each writing its columns of the output.
+#[cfg(target_arch = "x86_64")]
+fn matmul_gguf_groups(
     k: Kernels,
     format: BlockFormat,
     acts: &[ActRow],
     packed: &[u8],
     blocks: usize,
     out_f: usize,
+    group: usize,
 ) -> Matrix {
-    #[cfg(target_arch = "x86_64")]
-    if k.isa == Isa::Avx512Vnni && x86_gguf_gemm::supports(format) {
-        return matmul_gguf_vnni(format, acts, packed, blocks, out_f);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if k.isa == Isa::Avx512Vnni && format == BlockFormat::Q4K {
-        return matmul_q4k_vnni(acts, packed, blocks, out_f);
-    }
-    let data = {
-        #[cfg(target_arch = "x86_64")]
-        if format == BlockFormat::Q4K {
-            x86_q4k_gemm::unpack(packed, blocks, out_f)
-        } else {
-            x86_gguf_gemm::unpack(format, packed, blocks, out_f)
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            packed.to_vec()
-        }
-    };
-    matmul_gguf_with(k, acts, &data, blocks * format.block_bytes(), out_f)
-}
-
-/// The block-format GEMM: activation rows gathered into whole micro-tiles, one task per group of 16
-/// output rows, each writing its columns of the output.
-#[cfg(target_arch = "x86_64")]
-fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) -> Matrix {
-    use x86_gguf_gemm::{GROUP, TOKENS};
-    let (tokens, width) = (acts.len(), blocks * blocks::BLOCK);
-    let mut q = vec![0i8; tokens.div_ceil(TOKENS) * TOKENS * width];
+    // The VNNI kernel runs whole micro-tiles of 8 rows: zero rows pad the codes to them.
+    let tokens = acts.len();
+    let width = blocks * blocks::BLOCK;
+    let mut q = vec![0i8; tokens.div_ceil(x86_gguf_gemm::TOKENS) * x86_gguf_gemm::TOKENS * width];
     let (mut d, mut s, mut sum) = (Vec::with_capacity(tokens * blocks), Vec::new(), Vec::new());
     s.reserve(tokens * blocks);
     sum.reserve(tokens * blocks);
@@ -436,18 +495,25 @@ fn matmul_gguf_vnni(format: BlockFormat, acts: &[ActRow], packed: &[u8], blocks:
         tokens,
         blocks,
     };
-    let group_len = blocks * x86_gguf_gemm::stride(format);
+    let group_len = blocks * x86_gguf_gemm::stride(format, group);
     column_tiles(
         tokens,
         out_f,
-        GROUP,
+        group,
         || (),
         |_, o0, cols, out| {
-            let group = &packed[o0 / GROUP * group_len..(o0 / GROUP + 1) * group_len];
-            // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
-            // (prepare_gguf padded them), q has whole micro-tiles of rows and d/s/sum an entry per (token,
-            // block); column_tiles hands out the group's columns.
-            unsafe { x86_gguf_gemm::gemm(format, &a, group, cols, out, out_f) };
+            let rows = &packed[o0 / group * group_len..(o0 / group + 1) * group_len];
+            // SAFETY: block_gemm_group chose this kernel for the table `k`, built only after detecting its
+            // features (AVX-512 F/BW/VNNI, or AVX2 + F16C); packed holds every group (prepare_gguf padded
+            // them), q has whole micro-tiles of rows and d/s/sum an entry per (token, block);
+            // column_tiles hands out the group's columns.
+            unsafe {
+                if k.isa == Isa::Avx512Vnni {
+                    x86_gguf_gemm::gemm(format, &a, rows, cols, out, out_f)
+                } else {
+                    x86_gguf_gemm_avx2::gemm(format, &a, rows, cols, out, out_f)
+                }
+            }
         },
     )
 }

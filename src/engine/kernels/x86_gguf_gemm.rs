@@ -33,30 +33,33 @@ fn five_bit(format: BlockFormat) -> bool {
     matches!(format, BlockFormat::Q5_0 | BlockFormat::Q5_1)
 }
 
-/// Bytes of a group's scales (and minimums) for one block.
-fn header_bytes(format: BlockFormat) -> usize {
+/// Bytes of a group's scales (and minimums) for one block, `group` rows a group.
+pub(super) fn header_bytes(format: BlockFormat, group: usize) -> usize {
     if has_min(format) {
-        4 * GROUP
+        4 * group
     } else {
-        2 * GROUP
+        2 * group
     }
 }
 
 /// Bytes of a group's codes (and fifth-bit masks) for one block.
-fn code_bytes(format: BlockFormat) -> usize {
+fn code_bytes(format: BlockFormat, group: usize) -> usize {
     match format {
-        BlockFormat::Q8_0 => BLOCK * GROUP,
-        f if five_bit(f) => BLOCK * GROUP / 2 + MASK_BYTES,
-        _ => BLOCK * GROUP / 2,
+        BlockFormat::Q8_0 => BLOCK * group,
+        f if five_bit(f) => BLOCK * group / 2 + mask_bytes(group),
+        _ => BLOCK * group / 2,
     }
 }
 
-/// Bytes of the fifth-bit masks of a group and block: one u64 per step of 4 inputs.
-const MASK_BYTES: usize = BLOCK / 4 * 8;
+/// Bytes of the fifth-bit masks of a group and block: `4 * group` bits per step of 4 inputs.
+fn mask_bytes(group: usize) -> usize {
+    BLOCK / 4 * group / 2
+}
 
-/// Bytes of one group and block in the packed layout.
-pub fn stride(format: BlockFormat) -> usize {
-    header_bytes(format) + code_bytes(format)
+/// Bytes of one group and block in the packed layout, `group` rows a group (16 for this product, 8 for
+/// the AVX2 one in `x86_gguf_gemm_avx2`, which reads the same layout on half-width registers).
+pub fn stride(format: BlockFormat, group: usize) -> usize {
+    header_bytes(format, group) + code_bytes(format, group)
 }
 
 /// True for the formats this product serves.
@@ -106,46 +109,46 @@ fn write_block_codes(format: BlockFormat, codes: &[u8; BLOCK], block: &mut [u8])
 }
 
 /// Position of input `i`'s code in a group's code bytes, and the nibble shift (4- and 5-bit formats).
-fn code_at(format: BlockFormat, lane: usize, i: usize) -> (usize, u32) {
+fn code_at(format: BlockFormat, group: usize, lane: usize, i: usize) -> (usize, u32) {
     let (step, k) = (i / 4, i % 4);
     if format == BlockFormat::Q8_0 {
-        (step * 64 + lane * 4 + k, 0)
+        (step * 4 * group + lane * 4 + k, 0)
     } else {
-        ((step / 2) * 64 + lane * 4 + k, 4 * (step % 2) as u32)
+        ((step / 2) * 4 * group + lane * 4 + k, 4 * (step % 2) as u32)
     }
 }
 
 /// Byte and bit of input `i`'s fifth bit in a group's masks (5-bit formats): bit `4 * lane + k` of the
-/// step's u64, `k = i % 4`, matching the code's byte in the step's 64 code bytes.
-fn mask_at(lane: usize, i: usize) -> (usize, u32) {
+/// step's mask (`4 * group` bits), `k = i % 4`, matching the code's byte in the step's code bytes.
+fn mask_at(group: usize, lane: usize, i: usize) -> (usize, u32) {
     let bit = lane * 4 + i % 4;
-    (BLOCK * GROUP / 2 + (i / 4) * 8 + bit / 8, (bit % 8) as u32)
+    (BLOCK * group / 2 + (i / 4) * group / 2 + bit / 8, (bit % 8) as u32)
 }
 
-/// Re-lays out `out_f` rows of ggml blocks (`row_bytes` each) for `gemm`; rows past `out_f` up to a
-/// whole group are zero (scale 0).
-pub fn pack(format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) -> Vec<u8> {
+/// Re-lays out `out_f` rows of ggml blocks (`row_bytes` each) in groups of `group` rows (`GROUP` for
+/// `gemm`); rows past `out_f` up to a whole group are zero (scale 0).
+pub fn pack(format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize, group: usize) -> Vec<u8> {
     let (bb, blocks) = (format.block_bytes(), row_bytes / format.block_bytes());
-    let (header, st) = (header_bytes(format), stride(format));
-    let mut packed = vec![0u8; out_f.div_ceil(GROUP) * blocks * st];
+    let (header, st) = (header_bytes(format, group), stride(format, group));
+    let mut packed = vec![0u8; out_f.div_ceil(group) * blocks * st];
     for o in 0..out_f {
-        let (g, lane) = (o / GROUP, o % GROUP);
+        let (g, lane) = (o / group, o % group);
         for b in 0..blocks {
             let block = &data[o * row_bytes + b * bb..o * row_bytes + (b + 1) * bb];
             let dst = &mut packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
             dst[lane * 2..lane * 2 + 2].copy_from_slice(&block[..2]);
             if has_min(format) {
-                dst[2 * GROUP + lane * 2..2 * GROUP + lane * 2 + 2].copy_from_slice(&block[2..4]);
+                dst[2 * group + lane * 2..2 * group + lane * 2 + 2].copy_from_slice(&block[2..4]);
             }
             for (i, &c) in block_codes(format, block).iter().enumerate() {
-                let (at, shift) = code_at(format, lane, i);
+                let (at, shift) = code_at(format, group, lane, i);
                 if format == BlockFormat::Q8_0 {
                     dst[header + at] = c;
                 } else {
                     dst[header + at] |= (c & 0x0f) << shift;
                 }
                 if five_bit(format) {
-                    let (at, bit) = mask_at(lane, i);
+                    let (at, bit) = mask_at(group, lane, i);
                     dst[header + at] |= (c >> 4) << bit;
                 }
             }
@@ -154,27 +157,27 @@ pub fn pack(format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize) ->
     packed
 }
 
-/// Inverse of `pack`: `out_f` rows of ggml blocks, `blocks` a row.
-pub fn unpack(format: BlockFormat, packed: &[u8], blocks: usize, out_f: usize) -> Vec<u8> {
-    let (bb, header, st) = (format.block_bytes(), header_bytes(format), stride(format));
+/// Inverse of `pack` (groups of `group` rows): `out_f` rows of ggml blocks, `blocks` a row.
+pub fn unpack(format: BlockFormat, packed: &[u8], blocks: usize, out_f: usize, group: usize) -> Vec<u8> {
+    let (bb, header, st) = (format.block_bytes(), header_bytes(format, group), stride(format, group));
     let mut data = vec![0u8; out_f * blocks * bb];
     for o in 0..out_f {
-        let (g, lane) = (o / GROUP, o % GROUP);
+        let (g, lane) = (o / group, o % group);
         for b in 0..blocks {
             let src = &packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
             let block = &mut data[(o * blocks + b) * bb..(o * blocks + b + 1) * bb];
             block[..2].copy_from_slice(&src[lane * 2..lane * 2 + 2]);
             if has_min(format) {
-                block[2..4].copy_from_slice(&src[2 * GROUP + lane * 2..2 * GROUP + lane * 2 + 2]);
+                block[2..4].copy_from_slice(&src[2 * group + lane * 2..2 * group + lane * 2 + 2]);
             }
             let codes: [u8; BLOCK] = std::array::from_fn(|i| {
-                let (at, shift) = code_at(format, lane, i);
+                let (at, shift) = code_at(format, group, lane, i);
                 if format == BlockFormat::Q8_0 {
                     return src[header + at];
                 }
                 let low = (src[header + at] >> shift) & 0x0f;
                 if five_bit(format) {
-                    let (at, bit) = mask_at(lane, i);
+                    let (at, bit) = mask_at(group, lane, i);
                     low | ((src[header + at] >> bit) & 1) << 4
                 } else {
                     low
@@ -218,7 +221,7 @@ pub unsafe fn gemm(
 ) {
     let (blocks, tokens) = (acts.blocks, acts.tokens);
     let width = blocks * BLOCK;
-    let (header, st) = (header_bytes(format), stride(format));
+    let (header, st) = (header_bytes(format, GROUP), stride(format, GROUP));
     debug_assert!(group.len() == blocks * st && acts.q.len() >= tokens.div_ceil(TOKENS) * TOKENS * width);
     let offset = match format {
         BlockFormat::Q8_0 => 128,
@@ -304,7 +307,10 @@ mod tests {
     fn packing_round_trips_every_byte() {
         let mut rng = StdRng::seed_from_u64(3);
         for format in BlockFormat::ALL.into_iter().filter(|&f| supports(f)) {
-            for &(out_f, blocks) in &[(1, 1), (5, 2), (16, 3), (17, 1), (40, 4)] {
+            for (&(out_f, blocks), group) in [(1, 1), (5, 2), (16, 3), (17, 1), (40, 4)]
+                .iter()
+                .zip([16, 8, 16, 8, 16])
+            {
                 let mut data = Vec::new();
                 let mut row = vec![0.0f32; blocks * BLOCK];
                 for _ in 0..out_f {
@@ -312,12 +318,12 @@ mod tests {
                     blocks::quantize(format, &row, &mut data);
                 }
                 let row_bytes = blocks * format.block_bytes();
-                let packed = pack(format, &data, row_bytes, out_f);
-                assert_eq!(packed.len(), out_f.div_ceil(GROUP) * blocks * stride(format));
+                let packed = pack(format, &data, row_bytes, out_f, group);
+                assert_eq!(packed.len(), out_f.div_ceil(group) * blocks * stride(format, group));
                 assert_eq!(
-                    unpack(format, &packed, blocks, out_f),
+                    unpack(format, &packed, blocks, out_f, group),
                     data,
-                    "{} {out_f}x{blocks}",
+                    "{} {out_f}x{blocks} group {group}",
                     format.name()
                 );
             }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::engine::kernels::{
     kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_with, matmul_int4,
-    matmul_int8, prepare_f32, prepare_gguf, prepare_int4, prepare_int8, Int4Store,
+    matmul_int8, prepare_f32, prepare_gguf, prepare_int4, prepare_int8, Int4Store, PackedGguf,
 };
 use crate::engine::quant::blocks;
 use crate::engine::quant::blocks::BlockFormat;
@@ -38,7 +38,7 @@ enum Weights {
         format: BlockFormat,
         data: Vec<u8>,
         row_bytes: usize,
-        packed: Option<Vec<u8>>,
+        packed: Option<PackedGguf>,
     },
     /// AWQ: int4 codes of `W diag(s)`; activations are multiplied by `act_scale = 1/s` first.
     Awq {
@@ -239,7 +239,7 @@ impl Linear {
             Weights::Int8 { w, .. } => w.q.len() + w.vnni.as_ref().map_or(0, Vec::len) + w.scale.len() * 4,
             Weights::Int4(w) => w.bytes(),
             Weights::Awq { w, act_scale } => w.bytes() + act_scale.len() * 4,
-            Weights::Gguf { data, packed, .. } => data.len() + packed.as_ref().map_or(0, Vec::len),
+            Weights::Gguf { data, packed, .. } => data.len() + packed.as_ref().map_or(0, PackedGguf::len),
         }
     }
 

@@ -1,0 +1,259 @@
+//! The block-format matrix product on AVX2 (no VNNI): Q8_0, Q4_0 and Q4_1 weights, 8 output rows per
+//! 256-bit register, up to 4 token rows per micro-tile.
+//!
+//! The weights use the layout of `x86_gguf_gemm` with groups of 8 rows (`pack(.., GROUP)`): per group and
+//! block of 32 inputs, the 8 f16 scales (and Q4_1's 8 minimums), then per step of 4 inputs the 4 codes of
+//! each of the 8 rows side by side, so one 32-bit lane holds one row and a step's 4 activation bytes are
+//! broadcast to every lane. Prefill then costs per (step, token) one broadcast, one `vpmaddubsw` and one
+//! add, where the per-row block dots (`x86_gguf`) pay a sign fix-up, a widening `vpmaddwd`, a conversion
+//! and a horizontal sum per row and token; each weight step is unpacked once for all the tile's tokens.
+//! This is the idea of ggml's repacked Q4_0 "8x8" AVX2 kernels (interleaved rows, activations broadcast),
+//! re-derived here for this layout; no code is shared.
+//!
+//! Integer sums: 4-bit codes are used unsigned (0..=15), so `vpmaddubsw` (unsigned x signed bytes) takes
+//! them as they are; a pair of products is at most 2 * 15 * 127 = 3810, and the 8 steps of a block sum to
+//! at most 30480 < 2^15, so a block accumulates in 16-bit lanes and widens once. Q4_0's offset of 8 is
+//! taken off as `8 * sum(x)` per block, which is exact. Q8_0 codes are signed: `vpmaddubsw` takes `|w|`
+//! against `x * sign(w)` (2 * 127 * 127 < 2^15 per pair) and widens every step. The float steps per block
+//! are the scalar ones (`blocks::dot_row`: `dw * dx * isum`, then `+ m * s`, in block order), without
+//! fused multiply-adds, so results equal the scalar dots bit for bit.
+
+use std::arch::x86_64::*;
+
+use super::x86_gguf_gemm::{header_bytes, stride, Activations};
+use crate::engine::quant::blocks::{BlockFormat, BLOCK};
+
+/// Output rows of a group: one 256-bit register of 32-bit lanes.
+pub const GROUP: usize = 8;
+/// Token rows per micro-tile at most (a tile of `T` holds `T` float and `T` integer accumulators).
+pub const TOKENS: usize = 4;
+
+/// True for the formats this product serves (the 5-bit formats keep the per-row dots).
+pub fn supports(format: BlockFormat) -> bool {
+    matches!(format, BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q4_1)
+}
+
+/// One group of 8 output rows: `out[t * out_stride + c] = sum_b dw * dx * isum (+ m * s)` for every token
+/// `t < acts.tokens` and row `c < cols`, blocks in order, as the scalar dot.
+///
+/// # Safety
+/// The CPU must support AVX2 and F16C; `format` is one `supports` accepts; `group` holds `acts.blocks`
+/// packed blocks of this format in groups of `GROUP`; `acts.q` holds `blocks * 32` codes for each of
+/// `acts.tokens` rows and `d`, `s`, `sum` an entry per (row, block); `cols <= 8`; `out` is valid for writes
+/// at `t * out_stride + c` for `t < tokens`, `c < cols`, with no other thread writing there.
+#[target_feature(enable = "avx2,f16c")]
+pub unsafe fn gemm(
+    format: BlockFormat,
+    acts: &Activations,
+    group: &[u8],
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    debug_assert!(supports(format) && cols <= GROUP);
+    debug_assert!(group.len() == acts.blocks * stride(format, GROUP));
+    debug_assert!(acts.q.len() >= acts.tokens * acts.blocks * BLOCK);
+    let mut t0 = 0;
+    while t0 < acts.tokens {
+        let live = (acts.tokens - t0).min(TOKENS);
+        // SAFETY: forwarded; tokens t0..t0 + live exist.
+        unsafe {
+            match (format, live) {
+                (BlockFormat::Q8_0, 4) => tile_q8::<4>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q8_0, 3) => tile_q8::<3>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q8_0, 2) => tile_q8::<2>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q8_0, _) => tile_q8::<1>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, 4) => tile_q4::<4, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, 3) => tile_q4::<3, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, 2) => tile_q4::<2, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, _) => tile_q4::<1, true>(acts, group, t0, cols, out, out_stride),
+                (_, 4) => tile_q4::<4, false>(acts, group, t0, cols, out, out_stride),
+                (_, 3) => tile_q4::<3, false>(acts, group, t0, cols, out, out_stride),
+                (_, 2) => tile_q4::<2, false>(acts, group, t0, cols, out, out_stride),
+                (_, _) => tile_q4::<1, false>(acts, group, t0, cols, out, out_stride),
+            }
+        }
+        t0 += live;
+    }
+}
+
+/// The 4 activation bytes at `row + at`, in every 32-bit lane.
+///
+/// # Safety
+/// AVX2; `row + at .. + 4` readable.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn broadcast4(row: *const i8, at: usize) -> __m256i {
+    // SAFETY: the caller guarantees the 4 bytes are readable; unaligned read.
+    _mm256_set1_epi32(unsafe { (row.add(at) as *const i32).read_unaligned() })
+}
+
+/// Block `b`'s 8 scales (or, `at` = 16, minimums) of the group as f32 lanes.
+///
+/// # Safety
+/// AVX2 and F16C; `base + at .. + 16` readable.
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn halves(base: *const u8, at: usize) -> __m256 {
+    // SAFETY: forwarded; unaligned 16-byte load.
+    _mm256_cvtph_ps(unsafe { _mm_loadu_si128(base.add(at) as *const __m128i) })
+}
+
+/// One token's float term of a block, `(dw * dx) * isum`, then `+ m * s` (`min`), in the scalar dot's
+/// order, added to `acc`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn add_term(acc: __m256, dw: __m256, dx: f32, isum: __m256i, min: Option<(__m256, f32)>) -> __m256 {
+    let mut term = _mm256_mul_ps(_mm256_mul_ps(dw, _mm256_set1_ps(dx)), _mm256_cvtepi32_ps(isum));
+    if let Some((m, s)) = min {
+        term = _mm256_add_ps(term, _mm256_mul_ps(m, _mm256_set1_ps(s)));
+    }
+    _mm256_add_ps(acc, term)
+}
+
+/// Each token's codes, scales, sums and `s` terms, as slices of its row (tokens `t0..t0 + T`).
+struct Rows<'a, const T: usize> {
+    q: [*const i8; T],
+    d: [&'a [f32]; T],
+    s: [&'a [f32]; T],
+    sum: [&'a [i32]; T],
+}
+
+impl<'a, const T: usize> Rows<'a, T> {
+    /// # Safety
+    /// Tokens `t0..t0 + T` exist in `acts` (codes, and `d`, `sum` for every block; `s` where used).
+    unsafe fn new(acts: &'a Activations, t0: usize) -> Self {
+        let n = acts.blocks;
+        let part = |v: &'a [f32], t: usize| v.get((t0 + t) * n..(t0 + t + 1) * n).unwrap_or(&[]);
+        Rows {
+            // SAFETY: row t0 + t starts inside acts.q (the caller's guarantee).
+            q: std::array::from_fn(|t| unsafe { acts.q.as_ptr().add((t0 + t) * n * BLOCK) }),
+            d: std::array::from_fn(|t| part(acts.d, t)),
+            s: std::array::from_fn(|t| part(acts.s, t)),
+            sum: std::array::from_fn(|t| acts.sum.get((t0 + t) * n..(t0 + t + 1) * n).unwrap_or(&[])),
+        }
+    }
+}
+
+/// Stores each token's 8 lanes (the first `cols`) at its output row.
+///
+/// # Safety
+/// AVX2; `out + (t0 + t) * out_stride .. + cols` writable for `t < T`.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn store<const T: usize>(facc: &[__m256; T], t0: usize, cols: usize, out: *mut f32, out_stride: usize) {
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols as i32), lanes);
+    for (t, f) in facc.iter().enumerate() {
+        // SAFETY: the masked lanes are the group's rows below cols of token t0 + t.
+        unsafe { _mm256_maskstore_ps(out.add((t0 + t) * out_stride), mask, *f) };
+    }
+}
+
+/// Q4_0 (`WITH_MIN` false, codes offset by 8) or Q4_1 (`WITH_MIN`, a minimum per block) for `T` tokens.
+///
+/// # Safety
+/// As `gemm`, for tokens `t0..t0 + T`.
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn tile_q4<const T: usize, const WITH_MIN: bool>(
+    acts: &Activations,
+    group: &[u8],
+    t0: usize,
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    let format = if WITH_MIN { BlockFormat::Q4_1 } else { BlockFormat::Q4_0 };
+    let (header, st) = (header_bytes(format, GROUP), stride(format, GROUP));
+    let (nibble, ones) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi16(1));
+    // SAFETY: forwarded from the caller.
+    let rows = unsafe { Rows::<T>::new(acts, t0) };
+    let mut facc = [_mm256_setzero_ps(); T];
+    for b in 0..acts.blocks {
+        // SAFETY (loads from base): block b of the group spans st bytes at b * st, inside group.
+        let base = unsafe { group.as_ptr().add(b * st) };
+        let mut acc16 = [_mm256_setzero_si256(); T];
+        for pair in 0..BLOCK / 8 {
+            // SAFETY: the 32 code bytes of this pair of steps lie inside the block's st bytes.
+            let raw = unsafe { _mm256_loadu_si256(base.add(header + pair * 32) as *const __m256i) };
+            let lo = _mm256_and_si256(raw, nibble);
+            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(raw), nibble);
+            for (a, &row) in acc16.iter_mut().zip(&rows.q) {
+                // SAFETY: steps 2 pair and 2 pair + 1 of block b lie in the token's row.
+                let (x0, x1) = unsafe {
+                    let at = b * BLOCK + pair * 8;
+                    (broadcast4(row, at), broadcast4(row, at + 4))
+                };
+                *a = _mm256_add_epi16(*a, _mm256_maddubs_epi16(lo, x0));
+                *a = _mm256_add_epi16(*a, _mm256_maddubs_epi16(hi, x1));
+            }
+        }
+        // SAFETY: the scales (and Q4_1's minimums after them) open the block.
+        let (dw, m) = unsafe {
+            (
+                halves(base, 0),
+                if WITH_MIN {
+                    halves(base, 2 * GROUP)
+                } else {
+                    _mm256_setzero_ps()
+                },
+            )
+        };
+        for (t, (f, a)) in facc.iter_mut().zip(&acc16).enumerate() {
+            let mut isum = _mm256_madd_epi16(*a, ones);
+            if !WITH_MIN {
+                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(8 * rows.sum[t][b]));
+            }
+            let min = if WITH_MIN { Some((m, rows.s[t][b])) } else { None };
+            *f = add_term(*f, dw, rows.d[t][b], isum, min);
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { store(&facc, t0, cols, out, out_stride) };
+}
+
+/// Q8_0 for `T` tokens (codes stored as `q + 128` by `pack`).
+///
+/// # Safety
+/// As `gemm`, for tokens `t0..t0 + T`.
+#[target_feature(enable = "avx2,f16c")]
+unsafe fn tile_q8<const T: usize>(
+    acts: &Activations,
+    group: &[u8],
+    t0: usize,
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    let (header, st) = (header_bytes(BlockFormat::Q8_0, GROUP), stride(BlockFormat::Q8_0, GROUP));
+    let (flip, ones) = (_mm256_set1_epi8(-128), _mm256_set1_epi16(1));
+    // SAFETY: forwarded from the caller.
+    let rows = unsafe { Rows::<T>::new(acts, t0) };
+    let mut facc = [_mm256_setzero_ps(); T];
+    for b in 0..acts.blocks {
+        // SAFETY (loads from base): block b of the group spans st bytes at b * st, inside group.
+        let base = unsafe { group.as_ptr().add(b * st) };
+        let mut isum = [_mm256_setzero_si256(); T];
+        for step in 0..BLOCK / 4 {
+            // SAFETY: the 32 code bytes of this step lie inside the block's st bytes.
+            let w = _mm256_xor_si256(
+                unsafe { _mm256_loadu_si256(base.add(header + step * 32) as *const __m256i) },
+                flip,
+            );
+            let magnitude = _mm256_sign_epi8(w, w);
+            for (a, &row) in isum.iter_mut().zip(&rows.q) {
+                // SAFETY: step < 8 of block b lies in the token's row.
+                let x = unsafe { broadcast4(row, b * BLOCK + step * 4) };
+                let pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(x, w));
+                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(pairs, ones));
+            }
+        }
+        // SAFETY: the scales open the block.
+        let dw = unsafe { halves(base, 0) };
+        for (t, (f, i)) in facc.iter_mut().zip(&isum).enumerate() {
+            *f = add_term(*f, dw, rows.d[t][b], *i, None);
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { store(&facc, t0, cols, out, out_stride) };
+}
