@@ -12,6 +12,8 @@ pub mod generic;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;
 #[cfg(target_arch = "x86_64")]
+pub mod x86_attention;
+#[cfg(target_arch = "x86_64")]
 pub mod x86_gguf;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_gguf_gemm;
@@ -146,6 +148,54 @@ impl Kernels {
             Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_math::axpy_avx2(a, x, y) },
             #[cfg(not(target_arch = "x86_64"))]
             _ => y.iter_mut().zip(x).for_each(|(o, v)| *o += a * v),
+        }
+    }
+
+    /// Attention scores of one query head: `out[j] = scale * (q . key j)`, key `j` being the `q.len()`
+    /// floats of `keys` from `j * stride`.
+    pub fn scores(&self, q: &[f32], keys: &[f32], stride: usize, scale: f32, out: &mut [f32]) {
+        if let Some(last) = out.len().checked_sub(1) {
+            assert!(
+                keys.len() >= last * stride + q.len(),
+                "scores: keys shorter than their rows"
+            );
+        }
+        let generic = |out: &mut [f32]| {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = generic::dot_f32(q, &keys[j * stride..j * stride + q.len()]) * scale;
+            }
+        };
+        match self.isa {
+            Isa::Generic => generic(out),
+            // SAFETY: AVX2 and FMA were detected for this table; the lengths are checked above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_attention::scores(q, keys, stride, scale, out) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => generic(out),
+        }
+    }
+
+    /// The attention context of one head: `o += sum_j p[j] * value j`, value `j` being the `o.len()`
+    /// floats of `values` from `j * stride`, added in order of `j`.
+    pub fn weighted_sum(&self, p: &[f32], values: &[f32], stride: usize, o: &mut [f32]) {
+        if let Some(last) = p.len().checked_sub(1) {
+            assert!(
+                values.len() >= last * stride + o.len(),
+                "weighted_sum: values shorter than their rows"
+            );
+        }
+        let generic = |o: &mut [f32]| {
+            for (j, &pj) in p.iter().enumerate() {
+                o.iter_mut().zip(&values[j * stride..]).for_each(|(y, v)| *y += pj * v);
+            }
+        };
+        match self.isa {
+            Isa::Generic => generic(o),
+            // SAFETY: AVX2 and FMA were detected for this table; the lengths are checked above.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_attention::weighted_sum(p, values, stride, o) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => generic(o),
         }
     }
 
@@ -1219,6 +1269,58 @@ mod tests {
                             );
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_table_gives_the_scalar_attention_loops_on_odd_shapes() {
+        let mut rng = StdRng::seed_from_u64(29);
+        let generic = Kernels { isa: Isa::Generic };
+        for &(d, n, stride) in &[
+            (1, 1, 1),
+            (7, 3, 9),
+            (8, 4, 8),
+            (31, 5, 40),
+            (64, 9, 192),
+            (70, 17, 70),
+            (256, 6, 300),
+        ] {
+            let q: Vec<f32> = (0..d).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let rows: Vec<f32> = (0..(n - 1) * stride + d)
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect();
+            let p: Vec<f32> = (0..n).map(|_| rng.random_range(0.0f32..1.0)).collect();
+            let mut want = vec![0.0f32; n];
+            generic.scores(&q, &rows, stride, 0.125, &mut want);
+            let start: Vec<f32> = (0..d).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let mut want_o = start.clone();
+            generic.weighted_sum(&p, &rows, stride, &mut want_o);
+            for k in Kernels::available() {
+                let mut got = vec![0.0f32; n];
+                k.scores(&q, &rows, stride, 0.125, &mut got);
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                        "{} scores d={d} n={n}: {g} vs {w}",
+                        k.name()
+                    );
+                }
+                // The weighted sum adds in key order as a loop of axpy calls does: the same bits per table.
+                let mut got_o = start.clone();
+                k.weighted_sum(&p, &rows, stride, &mut got_o);
+                let mut axpy_o = start.clone();
+                for (j, &pj) in p.iter().enumerate() {
+                    k.axpy(pj, &rows[j * stride..], &mut axpy_o);
+                }
+                assert_eq!(got_o, axpy_o, "{} weighted sum d={d} n={n}", k.name());
+                for (g, w) in got_o.iter().zip(&want_o) {
+                    assert!(
+                        (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                        "{} weighted sum d={d}: {g} vs {w}",
+                        k.name()
+                    );
                 }
             }
         }

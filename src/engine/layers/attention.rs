@@ -111,24 +111,16 @@ pub fn attend(
                 Some(w) => (pos + 1).saturating_sub(w),
                 None => 0,
             };
-            let keys = first..=pos;
             scores.resize(pos + 1 - first, 0.0);
             for hd in 0..h.heads {
                 let kvh = hd / group;
                 let qh = &q.row(row)[hd * h.head_dim..(hd + 1) * h.head_dim];
-                for (sc, j) in scores.iter_mut().zip(keys.clone()) {
-                    let kr = &l.k[j * kv_dim + kvh * h.head_dim..j * kv_dim + (kvh + 1) * h.head_dim];
-                    *sc = k_table.dot_f32(qh, kr) * h.scale;
-                }
+                // This head's keys and values of positions first..=pos: rows of kv_dim floats.
+                let rows = first * kv_dim + kvh * h.head_dim..(pos + 1) * kv_dim;
+                k_table.scores(qh, &l.k[rows.clone()], kv_dim, h.scale, scores);
                 k_table.softmax(scores);
                 let o = &mut out[hd * h.head_dim..(hd + 1) * h.head_dim];
-                for (&p, j) in scores.iter().zip(keys.clone()) {
-                    k_table.axpy(
-                        p,
-                        &l.v[j * kv_dim + kvh * h.head_dim..j * kv_dim + (kvh + 1) * h.head_dim],
-                        o,
-                    );
-                }
+                k_table.weighted_sum(scores, &l.v[rows], kv_dim, o);
             }
         });
     ctx
