@@ -106,22 +106,12 @@ impl WeightBuilder<'_> {
     }
 }
 
-/// Bytes copied between two releases of mapped pages in `stored_linear`.
-const COPY_PIECE: usize = 4 << 20;
-
 /// A Linear from a tensor as stored: block formats as they are, f16 as f16, f32 and bf16 as f32
 /// (bf16 is widened: the engine has no bf16 kernel; exact, since every bf16 is an f32).
 fn stored_linear(w: &StoredTensor<'_>, bias: Vec<f32>, out: usize, inp: usize, source: &TensorSource) -> Linear {
     match w.format {
         Stored::Block(f) => {
-            // Copied a few MiB at a time, each piece's mapped pages given back as soon as it is copied:
-            // a large tensor (a tied 50k-token head) is never resident twice.
-            let mut bytes = Vec::with_capacity(w.bytes.len());
-            for piece in w.bytes.chunks(COPY_PIECE) {
-                bytes.extend_from_slice(piece);
-                source.release_bytes(piece);
-            }
-            Linear::from_blocks(f, bytes, bias, out, inp)
+            Linear::from_mapped_blocks(f, &w.bytes, &|piece| source.release_bytes(piece), bias, out, inp)
         }
         Stored::F16 => Linear::new(&w.to_f32(), bias, out, inp, Scheme::F16),
         Stored::F32 | Stored::BF16 => Linear::new(&w.to_f32(), bias, out, inp, Scheme::F32),

@@ -446,21 +446,37 @@ pub fn prepare_gguf(
     row_bytes: usize,
     out_f: usize,
 ) -> Option<PackedGguf> {
+    prepare_gguf_releasing(k, format, data, row_bytes, out_f, &mut |_| {})
+}
+
+/// `prepare_gguf`, handing `done` the rows already read every few MiB (and the rest at the end) when it
+/// packs, so the pages of a mapped file can be given back while a large tensor (a tied 50k-token head)
+/// is packed: it is never resident twice. `done` is not called when nothing is packed.
+pub fn prepare_gguf_releasing(
+    k: Kernels,
+    format: BlockFormat,
+    data: &[u8],
+    row_bytes: usize,
+    out_f: usize,
+    done: &mut dyn FnMut(&[u8]),
+) -> Option<PackedGguf> {
     #[cfg(target_arch = "x86_64")]
     if let Some(group) = block_gemm_group(k, format) {
         return Some(PackedGguf {
-            bytes: x86_gguf_gemm::pack(format, data, row_bytes, out_f, group),
+            bytes: x86_gguf_gemm::pack(format, data, row_bytes, out_f, group, done),
             layout: PackedLayout::Groups(group),
         });
     }
     #[cfg(target_arch = "x86_64")]
     if k.isa == Isa::Avx512Vnni && format == BlockFormat::Q4K {
+        let bytes = x86_q4k_gemm::pack(data, row_bytes, out_f);
+        done(data);
         return Some(PackedGguf {
-            bytes: x86_q4k_gemm::pack(data, row_bytes, out_f),
+            bytes,
             layout: PackedLayout::Q4K,
         });
     }
-    let _ = (k, format, data, row_bytes, out_f);
+    let _ = (k, format, data, row_bytes, out_f, done);
     None
 }
 

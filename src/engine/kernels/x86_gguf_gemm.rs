@@ -125,13 +125,31 @@ fn mask_at(group: usize, lane: usize, i: usize) -> (usize, u32) {
     (BLOCK * group / 2 + (i / 4) * group / 2 + bit / 8, (bit % 8) as u32)
 }
 
+/// Rows read between two calls of `pack`'s `done` (about 4 MiB).
+const DONE_BYTES: usize = 4 << 20;
+
 /// Re-lays out `out_f` rows of ggml blocks (`row_bytes` each) in groups of `group` rows (`GROUP` for
-/// `gemm`); rows past `out_f` up to a whole group are zero (scale 0).
-pub fn pack(format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize, group: usize) -> Vec<u8> {
+/// `gemm`); rows past `out_f` up to a whole group are zero (scale 0). `done` is handed the rows read so
+/// far every few MiB, in order (a mapped file's pages can be given back before the rest is read).
+pub fn pack(
+    format: BlockFormat,
+    data: &[u8],
+    row_bytes: usize,
+    out_f: usize,
+    group: usize,
+    done: &mut dyn FnMut(&[u8]),
+) -> Vec<u8> {
     let (bb, blocks) = (format.block_bytes(), row_bytes / format.block_bytes());
     let (header, st) = (header_bytes(format, group), stride(format, group));
     let mut packed = vec![0u8; out_f.div_ceil(group) * blocks * st];
+    let mut read_from = 0;
     for o in 0..out_f {
+        let end = (o + 1) * row_bytes;
+        if end - read_from >= DONE_BYTES || o + 1 == out_f {
+            // Row o is read below; rows before it are done.
+            done(&data[read_from..o * row_bytes]);
+            read_from = o * row_bytes;
+        }
         let (g, lane) = (o / group, o % group);
         for b in 0..blocks {
             let block = &data[o * row_bytes + b * bb..o * row_bytes + (b + 1) * bb];
@@ -154,6 +172,7 @@ pub fn pack(format: BlockFormat, data: &[u8], row_bytes: usize, out_f: usize, gr
             }
         }
     }
+    done(&data[read_from..out_f * row_bytes]);
     packed
 }
 
@@ -318,7 +337,7 @@ mod tests {
                     blocks::quantize(format, &row, &mut data);
                 }
                 let row_bytes = blocks * format.block_bytes();
-                let packed = pack(format, &data, row_bytes, out_f, group);
+                let packed = pack(format, &data, row_bytes, out_f, group, &mut |_| {});
                 assert_eq!(packed.len(), out_f.div_ceil(group) * blocks * stride(format, group));
                 assert_eq!(
                     unpack(format, &packed, blocks, out_f, group),

@@ -7,13 +7,16 @@ use rayon::prelude::*;
 
 use crate::engine::kernels::{
     kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_with, matmul_int4,
-    matmul_int8, prepare_f32, prepare_gguf, prepare_int4, prepare_int8, Int4Store, PackedGguf,
+    matmul_int8, prepare_f32, prepare_gguf, prepare_gguf_releasing, prepare_int4, prepare_int8, Int4Store, PackedGguf,
 };
 use crate::engine::quant::blocks;
 use crate::engine::quant::blocks::BlockFormat;
 use crate::engine::quant::integer::{quantize_int4, quantize_int8, Int8Weights};
 use crate::engine::quant::scheme::Scheme;
 use crate::engine::tensor::{transpose, Matrix};
+
+/// Bytes of a mapped tensor copied between two releases of its pages (`from_mapped_blocks`).
+const COPY_PIECE: usize = 4 << 20;
 
 /// Stored weights of a Linear in one format.
 #[derive(Clone, Debug)]
@@ -142,6 +145,41 @@ impl Linear {
             in_features,
             out_features,
         }
+    }
+
+    /// `from_blocks` on rows read from a mapped file: packed straight from the mapping when the kernel
+    /// table packs this format, else copied; either way `release` is handed the mapped bytes a few MiB at
+    /// a time once read, so a large tensor (a tied 50k-token head) is never resident twice.
+    pub fn from_mapped_blocks(
+        format: BlockFormat,
+        bytes: &[u8],
+        release: &dyn Fn(&[u8]),
+        bias: Vec<f32>,
+        out_features: usize,
+        in_features: usize,
+    ) -> Self {
+        let row_bytes = format.padded(in_features) / format.block_weights() * format.block_bytes();
+        assert_eq!(bytes.len(), out_features * row_bytes, "block data length");
+        let packed = prepare_gguf_releasing(kernels(), format, bytes, row_bytes, out_features, &mut |b| release(b));
+        if let Some(packed) = packed {
+            return Linear {
+                weights: Weights::Gguf {
+                    format,
+                    data: Vec::new(),
+                    row_bytes,
+                    packed: Some(packed),
+                },
+                bias,
+                in_features,
+                out_features,
+            };
+        }
+        let mut data = Vec::with_capacity(bytes.len());
+        for piece in bytes.chunks(COPY_PIECE) {
+            data.extend_from_slice(piece);
+            release(piece);
+        }
+        Self::from_blocks(format, data, bias, out_features, in_features)
     }
 
     /// An AWQ layer from `[out, in]` f32 weights and calibration inputs `x` of this layer.
