@@ -9,6 +9,7 @@
 
 pub mod codes;
 pub mod generic;
+mod gguf_matmul;
 #[cfg(target_arch = "x86_64")]
 pub mod x86;
 #[cfg(target_arch = "x86_64")]
@@ -28,9 +29,11 @@ pub mod x86_q4k_gemm;
 
 use std::sync::OnceLock;
 
+pub use gguf_matmul::{matmul_gguf_packed, matmul_gguf_with, prepare_gguf, prepare_gguf_releasing, PackedGguf};
+
 use rayon::prelude::*;
 
-use crate::engine::quant::blocks::{self, ActRow, BlockFormat};
+use crate::engine::quant::blocks::{self, ActRow};
 use crate::engine::quant::integer::{quantize_row_int8, Int4Weights, Int8Weights};
 use crate::engine::tensor::{self, Matrix};
 
@@ -386,246 +389,6 @@ fn matmul_columns(tokens: usize, out_f: usize, fill: impl Fn(usize, &mut [f32]) 
             }
         });
     transpose_into(&out_t, out_f, tokens)
-}
-
-/// Token rows a GGUF weight row is dotted with at once.
-const GGUF_TILE: usize = 4;
-
-/// llama.cpp block formats: `y[t][o]` is the block dot of weight row `o` (`row_bytes` of `data`) with
-/// the activation row `acts[t]`, quantized for the weights' format. Outputs are spread over threads;
-/// each weight row meets the token rows four at a time.
-pub fn matmul_gguf_with(k: Kernels, acts: &[ActRow], data: &[u8], row_bytes: usize, out_f: usize) -> Matrix {
-    matmul_columns(acts.len(), out_f, |o, col| {
-        let w = &data[o * row_bytes..(o + 1) * row_bytes];
-        let mut tiles = acts.chunks_exact(GGUF_TILE);
-        let mut ys = col.chunks_exact_mut(GGUF_TILE);
-        for (tile, y) in (&mut tiles).zip(&mut ys) {
-            y.copy_from_slice(&k.dot_gguf_rows(w, [&tile[0], &tile[1], &tile[2], &tile[3]]));
-        }
-        for (x, y) in tiles.remainder().iter().zip(ys.into_remainder()) {
-            *y = k.dot_gguf(w, x);
-        }
-    })
-}
-
-/// llama.cpp block rows re-laid out by `prepare_gguf` for a table's GEMM: the same bytes, reordered.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PackedGguf {
-    bytes: Vec<u8>,
-    layout: PackedLayout,
-}
-
-/// Which GEMM a `PackedGguf` was laid out for.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum PackedLayout {
-    /// 32-weight formats in groups of this many rows (`x86_gguf_gemm::pack`).
-    Groups(usize),
-    /// Q4_K for `x86_q4k_gemm`.
-    Q4K,
-}
-
-impl PackedGguf {
-    /// Bytes held.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// True when it holds no bytes (a layer without rows).
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-}
-
-/// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, the 32-weight formats' rows
-/// are packed for the block-format GEMM and Q4_K rows for its GEMM; on AVX2, Q8_0, Q4_0 and Q4_1 rows for
-/// the AVX2 block-format GEMM; `None` where the table dots ggml's rows as they are.
-pub fn prepare_gguf(
-    k: Kernels,
-    format: BlockFormat,
-    data: &[u8],
-    row_bytes: usize,
-    out_f: usize,
-) -> Option<PackedGguf> {
-    prepare_gguf_releasing(k, format, data, row_bytes, out_f, &mut |_| {})
-}
-
-/// `prepare_gguf`, handing `done` the rows already read every few MiB (and the rest at the end) when it
-/// packs, so the pages of a mapped file can be given back while a large tensor (a tied 50k-token head)
-/// is packed: it is never resident twice. `done` is not called when nothing is packed.
-pub fn prepare_gguf_releasing(
-    k: Kernels,
-    format: BlockFormat,
-    data: &[u8],
-    row_bytes: usize,
-    out_f: usize,
-    done: &mut dyn FnMut(&[u8]),
-) -> Option<PackedGguf> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(group) = block_gemm_group(k, format) {
-        return Some(PackedGguf {
-            bytes: x86_gguf_gemm::pack(format, data, row_bytes, out_f, group, done),
-            layout: PackedLayout::Groups(group),
-        });
-    }
-    #[cfg(target_arch = "x86_64")]
-    if k.isa == Isa::Avx512Vnni && format == BlockFormat::Q4K {
-        let bytes = x86_q4k_gemm::pack(data, row_bytes, out_f);
-        done(data);
-        return Some(PackedGguf {
-            bytes,
-            layout: PackedLayout::Q4K,
-        });
-    }
-    let _ = (k, format, data, row_bytes, out_f, done);
-    None
-}
-
-/// Rows per group of the 32-weight block-format GEMM of table `k` for `format`, where it has one.
-#[cfg(target_arch = "x86_64")]
-fn block_gemm_group(k: Kernels, format: BlockFormat) -> Option<usize> {
-    match k.isa {
-        Isa::Avx512Vnni if x86_gguf_gemm::supports(format) => Some(x86_gguf_gemm::GROUP),
-        Isa::Avx2 if x86_gguf_gemm_avx2::supports(format) => Some(x86_gguf_gemm_avx2::GROUP),
-        _ => None,
-    }
-}
-
-/// `matmul_gguf_with` on rows prepared by `prepare_gguf` (`blocks` blocks a row): the GEMM they were laid
-/// out for when `k` has it; otherwise (tests) ggml's rows unpacked again and dotted by `k`.
-pub fn matmul_gguf_packed(
-    k: Kernels,
-    format: BlockFormat,
-    acts: &[ActRow],
-    packed: &PackedGguf,
-    blocks: usize,
-    out_f: usize,
-) -> Matrix {
-    #[cfg(target_arch = "x86_64")]
-    match packed.layout {
-        PackedLayout::Groups(group) if block_gemm_group(k, format) == Some(group) => {
-            return matmul_gguf_groups(k, format, acts, &packed.bytes, blocks, out_f, group);
-        }
-        PackedLayout::Q4K if k.isa == Isa::Avx512Vnni => {
-            return matmul_q4k_vnni(acts, &packed.bytes, blocks, out_f);
-        }
-        _ => {}
-    }
-    let data = match packed.layout {
-        #[cfg(target_arch = "x86_64")]
-        PackedLayout::Groups(group) => x86_gguf_gemm::unpack(format, &packed.bytes, blocks, out_f, group),
-        #[cfg(target_arch = "x86_64")]
-        PackedLayout::Q4K => x86_q4k_gemm::unpack(&packed.bytes, blocks, out_f),
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => packed.bytes.clone(),
-    };
-    matmul_gguf_with(k, acts, &data, blocks * format.block_bytes(), out_f)
-}
-
-/// The 32-weight block-format GEMMs: Q8 activation rows gathered (with each block's code sum), one task
-/// per group of `group` output rows (16 on VNNI, 8 on AVX2), each writing its columns of the output.
-#[cfg(target_arch = "x86_64")]
-fn matmul_gguf_groups(
-    k: Kernels,
-    format: BlockFormat,
-    acts: &[ActRow],
-    packed: &[u8],
-    blocks: usize,
-    out_f: usize,
-    group: usize,
-) -> Matrix {
-    // The VNNI kernel runs whole micro-tiles of 8 rows: zero rows pad the codes to them.
-    let tokens = acts.len();
-    let width = blocks * blocks::BLOCK;
-    let mut q = vec![0i8; tokens.div_ceil(x86_gguf_gemm::TOKENS) * x86_gguf_gemm::TOKENS * width];
-    let (mut d, mut s, mut sum) = (Vec::with_capacity(tokens * blocks), Vec::new(), Vec::new());
-    s.reserve(tokens * blocks);
-    sum.reserve(tokens * blocks);
-    for (t, act) in acts.iter().enumerate() {
-        let Some(row) = act.q8() else {
-            unreachable!("K-quant rows never reach the 32-weight GEMM")
-        };
-        q[t * width..(t + 1) * width].copy_from_slice(&row.q[..width]);
-        d.extend_from_slice(&row.d[..blocks]);
-        s.extend_from_slice(&row.s[..blocks]);
-        sum.extend(
-            row.q[..width]
-                .chunks_exact(blocks::BLOCK)
-                .map(|c| c.iter().map(|&v| v as i32).sum::<i32>()),
-        );
-    }
-    let a = x86_gguf_gemm::Activations {
-        q: &q,
-        d: &d,
-        s: &s,
-        sum: &sum,
-        tokens,
-        blocks,
-    };
-    let group_len = blocks * x86_gguf_gemm::stride(format, group);
-    column_tiles(
-        tokens,
-        out_f,
-        group,
-        || (),
-        |_, o0, cols, out| {
-            let rows = &packed[o0 / group * group_len..(o0 / group + 1) * group_len];
-            // SAFETY: block_gemm_group chose this kernel for the table `k`, built only after detecting its
-            // features (AVX-512 F/BW/VNNI, or AVX2 + F16C); packed holds every group (prepare_gguf padded
-            // them), q has whole micro-tiles of rows and d/s/sum an entry per (token, block);
-            // column_tiles hands out the group's columns.
-            unsafe {
-                if k.isa == Isa::Avx512Vnni {
-                    x86_gguf_gemm::gemm(format, &a, rows, cols, out, out_f)
-                } else {
-                    x86_gguf_gemm_avx2::gemm(format, &a, rows, cols, out, out_f)
-                }
-            }
-        },
-    )
-}
-
-/// The Q4_K GEMM: Q8_K activation rows gathered into whole micro-tiles, one task per group of 16
-/// output rows, each writing its columns of the output.
-#[cfg(target_arch = "x86_64")]
-fn matmul_q4k_vnni(acts: &[ActRow], packed: &[u8], blocks: usize, out_f: usize) -> Matrix {
-    use x86_q4k_gemm::{GROUP, TOKENS};
-    let (tokens, width) = (acts.len(), blocks * crate::engine::quant::blocks::q4k::QK_K);
-    let mut q = vec![0i8; tokens.div_ceil(TOKENS) * TOKENS * width];
-    let mut d = Vec::with_capacity(tokens * blocks);
-    let mut sub_sums = Vec::with_capacity(tokens * blocks * 8);
-    for (t, act) in acts.iter().enumerate() {
-        let ActRow::Q4K(row) = act else {
-            unreachable!("only Q8_K rows reach the Q4_K GEMM")
-        };
-        q[t * width..(t + 1) * width].copy_from_slice(&row.q[..width]);
-        d.extend_from_slice(&row.d[..blocks]);
-        sub_sums.extend(
-            row.bsums[..blocks * 16]
-                .chunks_exact(2)
-                .map(|p| p[0] as i32 + p[1] as i32),
-        );
-    }
-    let a = x86_q4k_gemm::Activations {
-        q: &q,
-        d: &d,
-        sub_sums: &sub_sums,
-        tokens,
-        blocks,
-    };
-    let group_len = blocks * x86_q4k_gemm::STRIDE;
-    column_tiles(
-        tokens,
-        out_f,
-        GROUP,
-        || (),
-        |_, o0, cols, out| {
-            let group = &packed[o0 / GROUP * group_len..(o0 / GROUP + 1) * group_len];
-            // SAFETY: only the VNNI table reaches here (AVX-512 F/BW/VNNI detected); packed holds every group
-            // (prepare_gguf padded them), q has whole micro-tiles of rows, d an entry per (token, super-block)
-            // and sub_sums 8; column_tiles hands out the group's columns.
-            unsafe { x86_q4k_gemm::gemm(&a, group, cols, out, out_f) };
-        },
-    )
 }
 
 /// int4 weights as the kernel table multiplies them: row-major codes, or (AVX-512) 32-column strips
