@@ -6,18 +6,8 @@ use shakedown::analysis::summary::build;
 use shakedown::analysis::tables::{results_from_bytes, throughput_from_bytes};
 use shakedown::run::rundir::{judge, parse_summary};
 
-/// The library turns panics of third-party parsers (polars-parquet, tokenizers) into input errors with
-/// `catch_unwind` at its boundary; libfuzzer-sys's panic hook aborts before any unwinding, so it is
-/// replaced once by the default hook. A panic the library does not catch still reaches libfuzzer-sys's
-/// own `catch_unwind`, which aborts: it remains a crash.
-fn unwind_to_the_library() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| drop(std::panic::take_hook()));
-}
-
 /// One input through the target (the libFuzzer binary and the CI pass of `tests/fuzz_pass.rs` both call it).
 pub fn run(data: &[u8]) {
-    unwind_to_the_library();
     let Some((&which, rest)) = data.split_first() else {
         return;
     };

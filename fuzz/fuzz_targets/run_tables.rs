@@ -3,5 +3,9 @@
 
 #[path = "../bodies/run_tables.rs"]
 mod body;
+mod unwind_hook;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    unwind_hook::unwind_to_the_library();
+    body::run(data)
+});

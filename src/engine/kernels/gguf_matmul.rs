@@ -3,7 +3,7 @@
 //! re-laid out once at load (`prepare_gguf`, `matmul_gguf_packed`).
 
 #[cfg(target_arch = "x86_64")]
-use super::{column_tiles, x86_gguf_gemm, x86_gguf_gemm_avx2, x86_q4k_gemm, Isa};
+use super::{column_tiles, column_tiles_parts, x86_gguf_gemm, x86_gguf_gemm_avx2, x86_q4k_gemm, Isa};
 use super::{matmul_columns, Kernels};
 use crate::engine::quant::blocks::{self, ActRow, BlockFormat};
 use crate::engine::tensor::Matrix;
@@ -123,7 +123,8 @@ pub fn matmul_gguf_packed(
     #[cfg(target_arch = "x86_64")]
     match packed.layout {
         PackedLayout::Groups(group) if block_gemm_group(k, format) == Some(group) => {
-            return matmul_gguf_groups(k, format, acts, &packed.bytes, blocks, out_f, group);
+            let mut ys = matmul_gguf_groups(k, format, acts, &[(&packed.bytes, out_f)], blocks, group);
+            return ys.pop().unwrap_or_else(|| Matrix::zeros(acts.len(), out_f));
         }
         PackedLayout::Q4K if k.isa == Isa::Avx512Vnni => {
             return matmul_q4k_vnni(acts, &packed.bytes, blocks, out_f);
@@ -141,25 +142,57 @@ pub fn matmul_gguf_packed(
     matmul_gguf_with(k, acts, &data, blocks * format.block_bytes(), out_f)
 }
 
-/// The 32-weight block-format GEMMs: Q8 activation rows gathered (with each block's code sum), one task
-/// per group of `group` output rows (16 on VNNI, 8 on AVX2), each writing its columns of the output.
+/// `matmul_gguf_packed` for several layers that read the same activation rows (`parts`: each layer's
+/// packed rows and output features, all of one format with `blocks` blocks a row). Where the table's GEMM
+/// takes them all, the rows are gathered once and every layer's output groups share one parallel pass;
+/// otherwise each layer is multiplied on its own.
+pub fn matmul_gguf_packed_many(
+    k: Kernels,
+    format: BlockFormat,
+    acts: &[ActRow],
+    parts: &[(&PackedGguf, usize)],
+    blocks: usize,
+) -> Vec<Matrix> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(group) = block_gemm_group(k, format) {
+        if parts.iter().all(|(p, _)| p.layout == PackedLayout::Groups(group)) {
+            let rows: Vec<(&[u8], usize)> = parts.iter().map(|(p, o)| (&p.bytes[..], *o)).collect();
+            return matmul_gguf_groups(k, format, acts, &rows, blocks, group);
+        }
+    }
+    parts
+        .iter()
+        .map(|(p, o)| matmul_gguf_packed(k, format, acts, p, blocks, *o))
+        .collect()
+}
+
+/// The 32-weight block-format GEMMs of one or more layers (`parts`: packed rows and output features) on
+/// the same Q8 activation rows, gathered once (with each block's code sum where the kernel reads it):
+/// one task per group of `group` output rows of any layer (16 on VNNI, 8 on AVX2), each writing its
+/// columns of its layer's output.
 #[cfg(target_arch = "x86_64")]
 fn matmul_gguf_groups(
     k: Kernels,
     format: BlockFormat,
     acts: &[ActRow],
-    packed: &[u8],
+    parts: &[(&[u8], usize)],
     blocks: usize,
-    out_f: usize,
     group: usize,
-) -> Matrix {
-    // The VNNI kernel runs whole micro-tiles of 8 rows: zero rows pad the codes to them.
+) -> Vec<Matrix> {
     let tokens = acts.len();
     let width = blocks * blocks::BLOCK;
-    let mut q = vec![0i8; tokens.div_ceil(x86_gguf_gemm::TOKENS) * x86_gguf_gemm::TOKENS * width];
-    let (mut d, mut s, mut sum) = (Vec::with_capacity(tokens * blocks), Vec::new(), Vec::new());
-    s.reserve(tokens * blocks);
-    sum.reserve(tokens * blocks);
+    // The VNNI kernel runs whole micro-tiles of 8 rows (zero rows pad the codes to them) and reads the
+    // code sums of every offset format; the AVX2 kernel reads the rows it is given and only Q4_0's sums.
+    let vnni = k.isa == Isa::Avx512Vnni;
+    let rows = if vnni {
+        tokens.div_ceil(x86_gguf_gemm::TOKENS) * x86_gguf_gemm::TOKENS
+    } else {
+        tokens
+    };
+    let sums = vnni || format == BlockFormat::Q4_0;
+    let mut q = vec![0i8; rows * width];
+    let (mut d, mut s) = (Vec::with_capacity(tokens * blocks), Vec::with_capacity(tokens * blocks));
+    let mut sum = Vec::with_capacity(if sums { tokens * blocks } else { 0 });
     for (t, act) in acts.iter().enumerate() {
         let Some(row) = act.q8() else {
             unreachable!("K-quant rows never reach the 32-weight GEMM")
@@ -167,11 +200,13 @@ fn matmul_gguf_groups(
         q[t * width..(t + 1) * width].copy_from_slice(&row.q[..width]);
         d.extend_from_slice(&row.d[..blocks]);
         s.extend_from_slice(&row.s[..blocks]);
-        sum.extend(
-            row.q[..width]
-                .chunks_exact(blocks::BLOCK)
-                .map(|c| c.iter().map(|&v| v as i32).sum::<i32>()),
-        );
+        if sums {
+            sum.extend(
+                row.q[..width]
+                    .chunks_exact(blocks::BLOCK)
+                    .map(|c| c.iter().map(|&v| v as i32).sum::<i32>()),
+            );
+        }
     }
     let a = x86_gguf_gemm::Activations {
         q: &q,
@@ -182,22 +217,24 @@ fn matmul_gguf_groups(
         blocks,
     };
     let group_len = blocks * x86_gguf_gemm::stride(format, group);
-    column_tiles(
+    let outs: Vec<usize> = parts.iter().map(|&(_, o)| o).collect();
+    column_tiles_parts(
         tokens,
-        out_f,
+        &outs,
         group,
         || (),
-        |_, o0, cols, out| {
-            let rows = &packed[o0 / group * group_len..(o0 / group + 1) * group_len];
+        |_, p, o0, cols, out| {
+            let rows = &parts[p].0[o0 / group * group_len..(o0 / group + 1) * group_len];
             // SAFETY: block_gemm_group chose this kernel for the table `k`, built only after detecting its
-            // features (AVX-512 F/BW/VNNI, or AVX2 + F16C); packed holds every group (prepare_gguf padded
-            // them), q has whole micro-tiles of rows and d/s/sum an entry per (token, block);
-            // column_tiles hands out the group's columns.
+            // features (AVX-512 F/BW/VNNI, or AVX2 + F16C); each part holds every group of its rows
+            // (prepare_gguf padded them); q has whole micro-tiles of rows on VNNI, d/s an entry per
+            // (token, block) and sum one wherever the kernel reads it; column_tiles_parts hands out the
+            // group's columns of part p's output.
             unsafe {
-                if k.isa == Isa::Avx512Vnni {
-                    x86_gguf_gemm::gemm(format, &a, rows, cols, out, out_f)
+                if vnni {
+                    x86_gguf_gemm::gemm(format, &a, rows, cols, out, outs[p])
                 } else {
-                    x86_gguf_gemm_avx2::gemm(format, &a, rows, cols, out, out_f)
+                    x86_gguf_gemm_avx2::gemm(format, &a, rows, cols, out, outs[p])
                 }
             }
         },

@@ -39,7 +39,7 @@ pub fn supports(format: BlockFormat) -> bool {
 /// # Safety
 /// The CPU must support AVX2 and F16C; `format` is one `supports` accepts; `group` holds `acts.blocks`
 /// packed blocks of this format in groups of `GROUP`; `acts.q` holds `blocks * 32` codes for each of
-/// `acts.tokens` rows and `d`, `s`, `sum` an entry per (row, block); `cols <= 8`; `out` is valid for writes
+/// `acts.tokens` rows, `d` and `s` an entry per (row, block) and, for Q4_0, `sum` too; `cols <= 8`; `out` is valid for writes
 /// at `t * out_stride + c` for `t < tokens`, `c < cols`, with no other thread writing there.
 #[target_feature(enable = "avx2,f16c")]
 pub unsafe fn gemm(

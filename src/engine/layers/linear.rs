@@ -6,8 +6,9 @@ use half::slice::HalfFloatSliceExt;
 use rayon::prelude::*;
 
 use crate::engine::kernels::{
-    kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_with, matmul_int4,
-    matmul_int8, prepare_f32, prepare_gguf, prepare_gguf_releasing, prepare_int4, prepare_int8, Int4Store, PackedGguf,
+    kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_packed_many,
+    matmul_gguf_with, matmul_int4, matmul_int8, prepare_f32, prepare_gguf, prepare_gguf_releasing, prepare_int4,
+    prepare_int8, Int4Store, PackedGguf,
 };
 use crate::engine::quant::blocks;
 use crate::engine::quant::blocks::BlockFormat;
@@ -17,6 +18,22 @@ use crate::engine::tensor::{transpose, Matrix};
 
 /// Bytes of a mapped tensor copied between two releases of its pages (`from_mapped_blocks`).
 const COPY_PIECE: usize = 4 << 20;
+
+/// Each row of `x` (`in_features` wide) quantized as `format`'s block dot reads activations (Q8 blocks, or
+/// Q8_K for K-quants), zero-padded to whole blocks; rows quantized in parallel.
+fn block_activations(format: BlockFormat, x: &Matrix, in_features: usize) -> Vec<blocks::ActRow> {
+    let padded = format.padded(in_features);
+    (0..x.rows)
+        .into_par_iter()
+        .map_init(
+            || vec![0.0f32; padded],
+            |row, t| {
+                row[..in_features].copy_from_slice(x.row(t));
+                kernels().quantize_activations(format, row)
+            },
+        )
+        .collect()
+}
 
 /// Stored weights of a Linear in one format.
 #[derive(Clone, Debug)]
@@ -228,17 +245,7 @@ impl Linear {
                 row_bytes,
                 packed,
             } => {
-                let padded = format.padded(self.in_features);
-                let acts: Vec<blocks::ActRow> = (0..x.rows)
-                    .into_par_iter()
-                    .map_init(
-                        || vec![0.0f32; padded],
-                        |row, t| {
-                            row[..self.in_features].copy_from_slice(x.row(t));
-                            blocks::quantize_activations(*format, row)
-                        },
-                    )
-                    .collect();
+                let acts = block_activations(*format, x, self.in_features);
                 match packed {
                     Some(p) => matmul_gguf_packed(
                         kernels(),
@@ -259,6 +266,46 @@ impl Linear {
                 matmul_int4(&xs, w, self.out_features)
             }
         };
+        self.add_bias(&mut y);
+        y
+    }
+
+    /// `forward` of several layers that read the same input `x` (a block's query, key and value
+    /// projections; a gated MLP's gate and up): where they all hold block-format weights of one format
+    /// packed for the table's GEMM, `x` is quantized once and one parallel pass covers every layer's
+    /// output rows (a decode step then forks and joins once instead of once per layer); otherwise each
+    /// layer's own `forward`. The outputs are the same either way.
+    pub fn forward_fused(layers: &[&Linear], x: &Matrix) -> Vec<Matrix> {
+        Self::fused_blocks(layers, x).unwrap_or_else(|| layers.iter().map(|l| l.forward(x)).collect())
+    }
+
+    /// `forward_fused`'s one pass, when every layer holds packed blocks of the first one's format and
+    /// width.
+    fn fused_blocks(layers: &[&Linear], x: &Matrix) -> Option<Vec<Matrix>> {
+        let first = layers.first()?;
+        let Weights::Gguf { format, row_bytes, .. } = &first.weights else {
+            return None;
+        };
+        let parts = layers
+            .iter()
+            .map(|l| match &l.weights {
+                Weights::Gguf {
+                    format: f,
+                    packed: Some(p),
+                    ..
+                } if f == format && l.in_features == first.in_features => Some((p, l.out_features)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let acts = block_activations(*format, x, first.in_features);
+        let mut ys = matmul_gguf_packed_many(kernels(), *format, &acts, &parts, row_bytes / format.block_bytes());
+        for (l, y) in layers.iter().zip(&mut ys) {
+            l.add_bias(y);
+        }
+        Some(ys)
+    }
+
+    fn add_bias(&self, y: &mut Matrix) {
         if !self.bias.is_empty() {
             for r in 0..y.rows {
                 for (v, b) in y.row_mut(r).iter_mut().zip(&self.bias) {
@@ -266,7 +313,6 @@ impl Linear {
                 }
             }
         }
-        y
     }
 
     /// Bytes the stored weights occupy (codes and scales; the f32 bias is not counted).
@@ -412,6 +458,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn fused_layers_give_each_layers_own_forward() {
+        let mut rng = StdRng::seed_from_u64(5);
+        // Output widths that leave partial groups (8 on AVX2, 16 on VNNI); token counts over every tile.
+        for fmt in BlockFormat::ALL {
+            for &(in_f, outs) in &[(64usize, [24usize, 9, 9]), (96, [40, 17, 3])] {
+                let layers: Vec<Linear> = outs
+                    .iter()
+                    .map(|&o| {
+                        let w = random(&mut rng, o * in_f);
+                        Linear::new(&w, random(&mut rng, o), o, in_f, Scheme::Gguf(fmt))
+                    })
+                    .collect();
+                for t in [1, 3, 5] {
+                    let x = Matrix::from_vec(t, in_f, random(&mut rng, t * in_f));
+                    let refs: Vec<&Linear> = layers.iter().collect();
+                    let fused = Linear::forward_fused(&refs, &x);
+                    for (l, y) in layers.iter().zip(&fused) {
+                        assert_eq!(y.data, l.forward(&x).data, "{} in={in_f} t={t}", fmt.name());
+                    }
+                }
+            }
+        }
+        // Layers of different formats fall back to one forward each.
+        let w = random(&mut rng, 8 * 32);
+        let a = Linear::new(&w, Vec::new(), 8, 32, Scheme::Gguf(BlockFormat::Q8_0));
+        let b = Linear::new(&w, Vec::new(), 8, 32, Scheme::F32);
+        let x = Matrix::from_vec(2, 32, random(&mut rng, 64));
+        let ys = Linear::forward_fused(&[&a, &b], &x);
+        assert_eq!(ys[0].data, a.forward(&x).data);
+        assert_eq!(ys[1].data, b.forward(&x).data);
     }
 
     #[test]

@@ -42,6 +42,19 @@ impl LinearLayer {
         y
     }
 
+    /// `forward` of layers that read the same input (`[q, k, v]`, `[gate, up]`): their stored weights in
+    /// one pass where the format allows (`Linear::forward_fused`), each adapter's update added after.
+    pub fn forward_fused<const N: usize>(layers: [&LinearLayer; N], x: &Matrix) -> [Matrix; N] {
+        let mut ys = Linear::forward_fused(&layers.map(|l| &l.linear), x).into_iter();
+        std::array::from_fn(|i| {
+            let mut y = ys.next().unwrap_or_else(|| layers[i].linear.forward(x));
+            if let Some(l) = &layers[i].lora {
+                y.add_assign(&l.b.forward(&l.a.forward(x)));
+            }
+            y
+        })
+    }
+
     /// Stored bytes of the weights (the adapter's f32 factors included).
     pub fn weight_bytes(&self) -> usize {
         self.linear.weight_bytes()

@@ -39,8 +39,7 @@ pub struct GatedMlp {
 impl GatedMlp {
     /// `x [tokens, hidden] -> [tokens, hidden]`; `observe` sees the down projection's input.
     pub fn forward(&self, x: &Matrix, observe: &mut dyn FnMut(&Matrix)) -> Matrix {
-        let mut g = self.gate.forward(x);
-        let u = self.up.forward(x);
+        let [mut g, u] = LinearLayer::forward_fused([&self.gate, &self.up], x);
         let act = self.act;
         g.data
             .par_chunks_mut(4096)

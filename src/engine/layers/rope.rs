@@ -40,10 +40,24 @@ impl Rope {
 
     /// Rotates one head's features at position `pos` in place.
     pub fn rotate(&self, head: &mut [f32], pos: usize) {
+        self.rotate_by(head, &self.angles(pos));
+    }
+
+    /// `(sin, cos)` of every pair's angle at position `pos` (in f64, rounded to f32), the same for every
+    /// head of a row: `apply` works them out once a row instead of once a head.
+    fn angles(&self, pos: usize) -> Vec<(f32, f32)> {
+        self.inv_freq
+            .iter()
+            .map(|&f| {
+                let angle = pos as f64 * f;
+                (angle.sin() as f32, angle.cos() as f32)
+            })
+            .collect()
+    }
+
+    fn rotate_by(&self, head: &mut [f32], angles: &[(f32, f32)]) {
         let half = self.dims / 2;
-        for (i, &f) in self.inv_freq.iter().enumerate() {
-            let angle = pos as f64 * f;
-            let (sin, cos) = (angle.sin() as f32, angle.cos() as f32);
+        for (i, &(sin, cos)) in angles.iter().enumerate() {
             let (a, b) = match self.style {
                 RopeStyle::Interleaved => (2 * i, 2 * i + 1),
                 RopeStyle::Halves => (i, i + half),
@@ -58,8 +72,9 @@ impl Rope {
     pub fn apply(&self, x: &mut Matrix, head_dim: usize, positions: &[usize]) {
         let cols = x.cols;
         x.data.par_chunks_mut(cols).zip(positions).for_each(|(row, &pos)| {
+            let angles = self.angles(pos);
             for head in row.chunks_mut(head_dim) {
-                self.rotate(head, pos);
+                self.rotate_by(head, &angles);
             }
         });
     }

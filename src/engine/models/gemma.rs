@@ -93,9 +93,7 @@ impl Blocks for Gemma3 {
             for n in ["attn_q", "attn_k", "attn_v"] {
                 observe(&format!("blk.{l}.{n}"), &h);
             }
-            let mut q = blk.q.forward(&h);
-            let mut k = blk.k.forward(&h);
-            let v = blk.v.forward(&h);
+            let [mut q, mut k, v] = LinearLayer::forward_fused([&blk.q, &blk.k, &blk.v], &h);
             rms_norm_heads(&mut q, &blk.q_norm, self.eps);
             rms_norm_heads(&mut k, &blk.k_norm, self.eps);
             let (rope, window) = if blk.local {

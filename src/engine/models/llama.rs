@@ -79,9 +79,7 @@ impl Blocks for Llama {
             for n in ["attn_q", "attn_k", "attn_v"] {
                 observe(&format!("blk.{l}.{n}"), &h);
             }
-            let mut q = blk.q.forward(&h);
-            let mut k = blk.k.forward(&h);
-            let v = blk.v.forward(&h);
+            let [mut q, mut k, v] = LinearLayer::forward_fused([&blk.q, &blk.k, &blk.v], &h);
             self.rope.apply(&mut q, hd, &pass.positions);
             self.rope.apply(&mut k, hd, &pass.positions);
             let ctx = attend(self.heads, l, &q, &k, &v, &mut pass.caches, &pass.spans);

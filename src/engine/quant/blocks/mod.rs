@@ -422,12 +422,18 @@ impl ActRow {
 
 /// Quantizes an activation row (a multiple of the format's block length) for dots with `format` weights.
 pub fn quantize_activations(format: BlockFormat, x: &[f32]) -> ActRow {
+    quantize_activations_with(format, x, quantize_q8_row)
+}
+
+/// `quantize_activations` with the Q8 rows of the 32-weight formats made by `q8` (a kernel table's twin
+/// of `quantize_q8_row`).
+pub fn quantize_activations_with(format: BlockFormat, x: &[f32], q8: impl Fn(&[f32]) -> Q8Row) -> ActRow {
     match format {
-        BlockFormat::Q8_0 => ActRow::Q8_0(quantize_q8_row(x)),
-        BlockFormat::Q4_0 => ActRow::Q4_0(quantize_q8_row(x)),
-        BlockFormat::Q4_1 => ActRow::Q4_1(quantize_q8_row(x)),
-        BlockFormat::Q5_0 => ActRow::Q5_0(quantize_q8_row(x)),
-        BlockFormat::Q5_1 => ActRow::Q5_1(quantize_q8_row(x)),
+        BlockFormat::Q8_0 => ActRow::Q8_0(q8(x)),
+        BlockFormat::Q4_0 => ActRow::Q4_0(q8(x)),
+        BlockFormat::Q4_1 => ActRow::Q4_1(q8(x)),
+        BlockFormat::Q5_0 => ActRow::Q5_0(q8(x)),
+        BlockFormat::Q5_1 => ActRow::Q5_1(q8(x)),
         BlockFormat::Q4K => ActRow::Q4K(q4k::quantize_q8k_row(x)),
         BlockFormat::Q5K => ActRow::Q5K(q4k::quantize_q8k_row(x)),
         BlockFormat::Q6K => ActRow::Q6K(q4k::quantize_q8k_row(x)),
