@@ -123,6 +123,8 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                             .map(|e| e.text.clone())
                             .collect(),
                     };
+                    // The default suite (4,000 parsed examples, 2.5 MB) is not part of a model's footprint.
+                    drop(suite);
                     let rows = shakedown::probe::bench_decoder::bench_decoder(&source, &opts)?;
                     let kernels = shakedown::engine::kernels::kernels().name();
                     if args.json {

@@ -83,8 +83,9 @@ impl WeightBuilder<'_> {
                 }
             }
         };
-        // The Linear holds its own copy now.
-        self.source.release(&w);
+        // The Linear holds its own copy now: its pages go back, and with them the neighbours' pages that
+        // reading it mapped (so the file's pages never pile up while a model is built).
+        self.source.release_all();
         // `native` keeps the adapter apart: the stored weights stay as they are.
         let lora = match (self.scheme, delta) {
             (Scheme::Native, Some((a, b, scale))) => Some(LoraLinear::new(a, b, scale, out, inp, name)?),
@@ -101,7 +102,7 @@ impl WeightBuilder<'_> {
             Scheme::Native => stored_linear(&w, Vec::new(), vocab, hidden, self.source),
             _ => Linear::new(&w.to_f32(), Vec::new(), vocab, hidden, Scheme::F32),
         };
-        self.source.release(&w);
+        self.source.release_all();
         Ok(head)
     }
 }

@@ -117,6 +117,7 @@ impl Model {
                 };
                 let decoder = Decoder::build(d.config.clone(), d.tensors.clone(), &builder)?;
                 drop(captures);
+                d.tensors.release_all();
                 // Building freed the f32 copies, calibration captures and header strings it went through;
                 // the allocator keeps freed memory for reuse (memory::keep_freed_memory), so hand it back
                 // now or the model costs half its size again for the rest of the process.

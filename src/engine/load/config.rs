@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::gguf::{GgufFile, Value};
+use super::gguf::{GgufFile, StringList, Value};
 use crate::engine::layers::mlp::Activation;
 use crate::engine::layers::rope::RopeStyle;
 use crate::error::{read_to_string, Error, Result};
@@ -147,8 +147,8 @@ impl DecoderConfig {
         let vocab = opt_u("vocab_size")
             .or_else(|| {
                 f.get("tokenizer.ggml.tokens")
-                    .and_then(Value::as_array)
-                    .map(<[Value]>::len)
+                    .and_then(Value::as_strings)
+                    .map(StringList::len)
             })
             .ok_or_else(|| {
                 Error::input(

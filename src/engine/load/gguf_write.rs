@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::gguf::{TensorType, Value, DEFAULT_ALIGNMENT};
+use super::gguf::{TensorType, Value, ValueType, DEFAULT_ALIGNMENT};
 use crate::error::{Error, Result};
 
 /// One tensor to write: dimensions innermost first, and its stored bytes.
@@ -40,6 +40,13 @@ fn put_value(out: &mut Vec<u8>, v: &Value) {
             out.extend_from_slice(&(items.len() as u64).to_le_bytes());
             for item in items {
                 put_value(out, item);
+            }
+        }
+        Value::Strings(list) => {
+            out.extend_from_slice(&ValueType::String.id().to_le_bytes());
+            out.extend_from_slice(&(list.len() as u64).to_le_bytes());
+            for s in list.iter() {
+                put_str(out, s);
             }
         }
     }

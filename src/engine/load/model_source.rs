@@ -98,9 +98,8 @@ impl ModelSource {
         let token_text = |id: Option<u32>| {
             id.and_then(|i| {
                 file.get("tokenizer.ggml.tokens")
-                    .and_then(Value::as_array)
+                    .and_then(Value::as_strings)
                     .and_then(|t| t.get(i as usize))
-                    .and_then(Value::as_str)
                     .map(str::to_string)
             })
             .unwrap_or_default()

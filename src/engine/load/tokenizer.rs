@@ -62,10 +62,46 @@ enum Splitter {
 }
 
 /// A decoder's tokenizer.
+/// Every token's bytes in one buffer: 49k (SmolLM2) to 262k (Gemma 3) separate `Vec`s cost 40 bytes
+/// each beside their text.
+#[derive(Clone, Debug, Default)]
+struct Pieces {
+    bytes: Vec<u8>,
+    /// End of each token's bytes.
+    ends: Vec<usize>,
+}
+
+impl Pieces {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Token `id`'s bytes (none past the vocabulary).
+    fn get(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return &[];
+        };
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
+        &self.bytes[start..end]
+    }
+}
+
+impl FromIterator<Vec<u8>> for Pieces {
+    fn from_iter<I: IntoIterator<Item = Vec<u8>>>(iter: I) -> Self {
+        let mut p = Pieces::default();
+        for piece in iter {
+            p.bytes.extend_from_slice(&piece);
+            p.ends.push(p.bytes.len());
+        }
+        p
+    }
+}
+
 pub struct Tokenizer {
     splitter: Splitter,
     /// Bytes each token stands for when detokenised (control tokens: their text).
-    pieces: Vec<Vec<u8>>,
+    pieces: Pieces,
     kinds: Vec<TokenKind>,
     /// Control, user-defined and unknown tokens, longest text first (llama.cpp's partition order).
     specials: Vec<(String, u32)>,
@@ -167,19 +203,16 @@ fn pre_tokenizer(pre: &str, origin: &str) -> Result<PreTokenizerWrapper> {
 
 fn string_array<'a>(file: &'a GgufFile, key: &str) -> Result<Vec<&'a str>> {
     let origin = file.path.display();
-    let items = file.get(key).and_then(Value::as_array).ok_or_else(|| {
+    let value = file.get(key).ok_or_else(|| {
         Error::input(
             &origin,
             format!("missing tokenizer: metadata {key} (an array of strings) is absent"),
         )
     })?;
-    items
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| Error::input(&origin, format!("metadata {key}: expected strings")))
-        })
-        .collect()
+    let list = value
+        .as_strings()
+        .ok_or_else(|| Error::input(&origin, format!("metadata {key}: expected an array of strings")))?;
+    Ok(list.iter().collect())
 }
 
 fn token_id(file: &GgufFile, key: &str, vocab: usize) -> Result<Option<u32>> {
@@ -446,7 +479,7 @@ impl Tokenizer {
     pub fn piece(&self, id: u32) -> &[u8] {
         match self.kinds.get(id as usize) {
             Some(TokenKind::Control) | Some(TokenKind::Unknown) | Some(TokenKind::Unused) | None => &[],
-            _ => &self.pieces[id as usize],
+            _ => self.pieces.get(id),
         }
     }
 
@@ -462,7 +495,7 @@ impl Tokenizer {
         let bytes: Vec<u8> = ids
             .iter()
             .flat_map(|&id| match self.kinds.get(id as usize) {
-                Some(TokenKind::Control) => self.pieces[id as usize].as_slice(),
+                Some(TokenKind::Control) => self.pieces.get(id),
                 _ => self.piece(id),
             })
             .copied()

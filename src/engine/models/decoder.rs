@@ -116,6 +116,9 @@ impl Decoder {
             }
             table.row_f32(t as usize, x.row_mut(r));
         }
+        // Each row read mapped the file's pages around it (the kernel's fault-around, 64 KiB): give them
+        // back, or a long run keeps most of a large vocabulary's table resident beside the packed head.
+        self.source.release(&table);
         if let Some(s) = self.config.embedding_scale {
             x.data.iter_mut().for_each(|v| *v *= s);
         }
