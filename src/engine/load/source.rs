@@ -303,10 +303,11 @@ impl TensorSource {
         }
     }
 
-    /// Gives back every page of the source's memory maps once a model is built: `release` frees each
-    /// tensor's own whole pages, but the pages a tensor shares with its neighbours, the header's, and
-    /// those the kernel maps around each fault (fault-around) stay resident, 6.5 MB of the SmolLM2 Q4_1
-    /// file (`/proc/self/smaps`). Pages read later (embedding rows) come back from the file.
+    /// Gives back every page of the source's memory maps (the builder calls it after each Linear and the
+    /// head): `release` frees a tensor's own whole pages, but the pages it shares with its neighbours, the
+    /// header's, and those the kernel maps around each fault (fault-around) stayed resident, 6.5 MB of the
+    /// SmolLM2 Q4_1 file after loading (`/proc/self/smaps`). Pages read later (embedding rows) come back
+    /// from the file.
     pub fn release_all(&self) {
         let maps: Vec<&memmap2::Mmap> = match &self.files {
             Files::Gguf(f) => vec![f.map_ref()],
