@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::analysis::gate::{GateRule, Policy, Preference};
+use crate::analysis::gate::rules::{GateRule, Policy, Preference};
 use crate::engine::quant::scheme::parse_scheme_list;
 use crate::engine::Scheme;
 use crate::error::{read_to_string, Error, Result};

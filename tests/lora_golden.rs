@@ -104,3 +104,55 @@ fn adapter_logits_match_peft_and_base_logits_match_transformers() {
         "native + adapter: {same} of {checked}"
     );
 }
+
+/// A request's greedy answer does not depend on the requests decoded beside it: the same five commands
+/// generated together (continuous batching, a shared prompt prefix, passes of many rows) and one by one
+/// (passes of one row) give the same text, through the Q4_1 weights and the unmerged adapter.
+#[test]
+fn an_answer_is_the_same_alone_and_in_a_batch() {
+    use shakedown::engine::{ChatMessage, GenerateRequest, Sampling};
+    let adapter_dir = common::root().join("suites/warehouse-parse/adapter");
+    let source = ModelSource::open(&common::decoder_gguf("smollm2"))
+        .unwrap()
+        .with_adapter(&adapter_dir)
+        .unwrap();
+    let model = Model::from_source(&source, Scheme::Native, &[]).unwrap();
+    let d = model.decoder().unwrap();
+    let commands = [
+        "move the pallet left of bay seven",
+        "hey unit four go charge",
+        "scan the tote at aisle 12",
+        "stop",
+        "lift the forks to level three please",
+    ];
+    let request = |c: &str| {
+        let messages = [
+            ChatMessage {
+                role: "system".into(),
+                content: "Reply with the command as JSON.".into(),
+            },
+            ChatMessage {
+                role: "user".into(),
+                content: format!("Command: {c}"),
+            },
+        ];
+        GenerateRequest {
+            prompt: d.chat_prompt(&messages).unwrap().unwrap(),
+            max_tokens: 40,
+            stop: vec!["\n\n".into()],
+            sampling: Sampling::Greedy,
+            constraint: None,
+        }
+    };
+    let together: Vec<String> = d
+        .generate(&commands.map(request))
+        .unwrap()
+        .into_iter()
+        .map(|g| g.text)
+        .collect();
+    for (c, t) in commands.iter().zip(&together) {
+        let alone = d.generate(&[request(c)]).unwrap().remove(0).text;
+        assert_eq!(&alone, t, "{c:?} alone vs in the batch");
+        assert!(t.contains("\"action\""), "{c:?}: {t}");
+    }
+}

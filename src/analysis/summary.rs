@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::gate::{Baseline, GateRule, Policy, Preference};
+use crate::analysis::gate::rules::{Baseline, GateRule, Policy, Preference};
 use crate::analysis::metrics::{Cell, RowIndex};
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::corrupt::coverage;

@@ -1,7 +1,14 @@
 //! Generation for many requests at once: up to `BATCH` sequences are decoded together (one packed
 //! forward step feeds each active sequence its last token, and the prompts of sequences that join),
-//! and a finished sequence's slot is taken by the next request (continuous batching). Each request's
-//! tokens depend only on its own prompt, sampling settings and constraint.
+//! and a finished sequence's slot is taken by the next request (continuous batching). The tokens all
+//! prompts start with run once, and every sequence starts from a copy of their cache.
+//!
+//! Each request's tokens depend only on its own prompt, sampling settings and constraint where every
+//! kernel gives a row the same bits whatever rows share its pass: the block formats, int8, int4 and
+//! LoRA kernels do (`tests/lora_golden.rs` checks answers alone and in a batch). f32 products go through
+//! the `gemm` crate, whose blocking changes with the row count: under `f32`, and through the f32 head of
+//! the re-quantized schemes, a near tie can fall the other way when the batch differs (another
+//! `--limit`), while the same inputs still give the same bytes.
 
 use std::time::{Duration, Instant};
 
@@ -39,6 +46,14 @@ impl DecoderModel {
             self.check_length(ids.len() + r.max_tokens)?;
             prompts.push(ids);
         }
+        // The tokens every prompt starts with (a chat template's system turn, the suite's instruction)
+        // run once; each sequence starts from a copy of their cache.
+        let shared = shared_prefix(&prompts);
+        let mut base = KvCache::new(layers);
+        if shared > 0 {
+            self.decoder
+                .forward_hidden(&mut [&mut base], &[&prompts[0][..shared]], &[], &mut |_, _| {})?;
+        }
         let mut next = 0;
         let mut active: Vec<Active> = Vec::new();
         loop {
@@ -50,9 +65,9 @@ impl DecoderModel {
                 let prompt = std::mem::take(&mut prompts[next]);
                 active.push(Active {
                     request: next,
-                    cache: KvCache::new(layers),
+                    cache: base.clone(),
                     prompt_tokens: prompt.len(),
-                    feed: prompt,
+                    feed: prompt[shared..].to_vec(),
                     generated: 0,
                     bytes: Vec::new(),
                     rng: StdRng::seed_from_u64(seed),
@@ -146,6 +161,20 @@ impl DecoderModel {
     }
 }
 
+/// The number of tokens all prompts (two or more) start with, leaving each at least one token to
+/// feed: the last prompt row gives a sequence its first logits.
+fn shared_prefix(prompts: &[Vec<u32>]) -> usize {
+    let [first, rest @ ..] = prompts else { return 0 };
+    if rest.is_empty() {
+        return 0;
+    }
+    let mut n = prompts.iter().map(|p| p.len().saturating_sub(1)).min().unwrap_or(0);
+    for p in rest {
+        n = n.min(first.iter().zip(p).take_while(|(a, b)| a == b).count());
+    }
+    n
+}
+
 fn finished(a: &Active, text: String, finish: Finish, elapsed: Duration) -> Generation {
     Generation {
         text,
@@ -154,5 +183,24 @@ fn finished(a: &Active, text: String, finish: Finish, elapsed: Duration) -> Gene
         finish,
         time_to_first_token: a.first_token.unwrap_or(elapsed),
         elapsed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shared_prefix;
+
+    #[test]
+    fn the_shared_prefix_leaves_every_prompt_a_token_to_feed() {
+        assert_eq!(shared_prefix(&[]), 0);
+        assert_eq!(shared_prefix(&[vec![1, 2, 3]]), 0, "one prompt has nothing to share");
+        assert_eq!(shared_prefix(&[vec![1, 2, 3, 4], vec![1, 2, 5]]), 2);
+        assert_eq!(
+            shared_prefix(&[vec![1, 2, 3], vec![1, 2, 3]]),
+            2,
+            "identical prompts keep one token each"
+        );
+        assert_eq!(shared_prefix(&[vec![1, 2], vec![1, 2, 3, 4], vec![1, 9]]), 1);
+        assert_eq!(shared_prefix(&[vec![7], vec![1, 2]]), 0);
     }
 }

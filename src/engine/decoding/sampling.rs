@@ -56,6 +56,8 @@ fn allowed(ctx: &Context<'_, '_>, token: u32) -> bool {
 /// The next token, or `None` when the constraint allows none of the model's tokens.
 pub fn choose(logits: &[f32], sampling: Sampling, rng: &mut StdRng, ctx: &Context<'_, '_>) -> Option<u32> {
     match sampling {
+        // Unconstrained: the best token (the lowest id on ties, as `top_k` orders them) without a sort.
+        Sampling::Greedy if ctx.constraint.is_none() => Some(super::argmax(logits) as u32),
         Sampling::Greedy => {
             let first = top_k(logits, FIRST_CANDIDATES);
             if let Some(&t) = first.iter().find(|&&t| allowed(ctx, t)) {

@@ -275,8 +275,10 @@ impl Linear {
     /// packed for the table's GEMM, `x` is quantized once and one parallel pass covers every layer's
     /// output rows (a decode step then forks and joins once instead of once per layer); otherwise each
     /// layer's own `forward`. The outputs are the same either way.
-    pub fn forward_fused(layers: &[&Linear], x: &Matrix) -> Vec<Matrix> {
-        Self::fused_blocks(layers, x).unwrap_or_else(|| layers.iter().map(|l| l.forward(x)).collect())
+    pub fn forward_fused<const N: usize>(layers: [&Linear; N], x: &Matrix) -> [Matrix; N] {
+        Self::fused_blocks(&layers, x)
+            .and_then(|ys| ys.try_into().ok())
+            .unwrap_or_else(|| layers.map(|l| l.forward(x)))
     }
 
     /// `forward_fused`'s one pass, when every layer holds packed blocks of the first one's format and
@@ -475,8 +477,7 @@ mod tests {
                     .collect();
                 for t in [1, 3, 5] {
                     let x = Matrix::from_vec(t, in_f, random(&mut rng, t * in_f));
-                    let refs: Vec<&Linear> = layers.iter().collect();
-                    let fused = Linear::forward_fused(&refs, &x);
+                    let fused = Linear::forward_fused([&layers[0], &layers[1], &layers[2]], &x);
                     for (l, y) in layers.iter().zip(&fused) {
                         assert_eq!(y.data, l.forward(&x).data, "{} in={in_f} t={t}", fmt.name());
                     }
@@ -488,7 +489,7 @@ mod tests {
         let a = Linear::new(&w, Vec::new(), 8, 32, Scheme::Gguf(BlockFormat::Q8_0));
         let b = Linear::new(&w, Vec::new(), 8, 32, Scheme::F32);
         let x = Matrix::from_vec(2, 32, random(&mut rng, 64));
-        let ys = Linear::forward_fused(&[&a, &b], &x);
+        let ys = Linear::forward_fused([&a, &b], &x);
         assert_eq!(ys[0].data, a.forward(&x).data);
         assert_eq!(ys[1].data, b.forward(&x).data);
     }

@@ -68,13 +68,35 @@ impl Rope {
         }
     }
 
+    /// The rotation of rows at `positions`: a forward pass works the angles out once and applies
+    /// them to the queries and keys of every layer.
+    pub fn at(&self, positions: &[usize]) -> Rotation<'_> {
+        Rotation {
+            rope: self,
+            angles: positions.iter().map(|&p| self.angles(p)).collect(),
+        }
+    }
+
     /// Rotates every head (`head_dim` wide) of every row, row `r` at position `positions[r]`.
     pub fn apply(&self, x: &mut Matrix, head_dim: usize, positions: &[usize]) {
+        self.at(positions).apply(x, head_dim);
+    }
+}
+
+/// A `Rope` at given row positions (`Rope::at`).
+pub struct Rotation<'r> {
+    rope: &'r Rope,
+    /// Per row, `(sin, cos)` of every pair's angle.
+    angles: Vec<Vec<(f32, f32)>>,
+}
+
+impl Rotation<'_> {
+    /// Rotates every head (`head_dim` wide) of every row of `x`.
+    pub fn apply(&self, x: &mut Matrix, head_dim: usize) {
         let cols = x.cols;
-        x.data.par_chunks_mut(cols).zip(positions).for_each(|(row, &pos)| {
-            let angles = self.angles(pos);
+        x.data.par_chunks_mut(cols).zip(&self.angles).for_each(|(row, angles)| {
             for head in row.chunks_mut(head_dim) {
-                self.rotate_by(head, &angles);
+                self.rope.rotate_by(head, angles);
             }
         });
     }

@@ -309,11 +309,7 @@ impl TensorSource {
     /// SmolLM2 Q4_1 file after loading (`/proc/self/smaps`). Pages read later (embedding rows) come back
     /// from the file.
     pub fn release_all(&self) {
-        let maps: Vec<&memmap2::Mmap> = match &self.files {
-            Files::Gguf(f) => vec![f.map_ref()],
-            Files::Safetensors { shards, .. } => shards.iter().map(|s| &s.map).collect(),
-        };
-        for map in maps {
+        for map in self.maps() {
             // SAFETY: as in release_bytes: read-only shared file mappings, refilled from the file on access.
             let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
         }
@@ -322,12 +318,8 @@ impl TensorSource {
     /// Gives back the pages under `bytes` when they lie in one of the source's memory maps (anything else,
     /// such as a tensor transformed into an owned buffer, is left alone).
     pub fn release_bytes(&self, bytes: &[u8]) {
-        let maps: Vec<&memmap2::Mmap> = match &self.files {
-            Files::Gguf(f) => vec![f.map_ref()],
-            Files::Safetensors { shards, .. } => shards.iter().map(|s| &s.map).collect(),
-        };
         let (start, len) = (bytes.as_ptr() as usize, bytes.len());
-        for map in maps {
+        for map in self.maps() {
             let base = map.as_ptr() as usize;
             if start >= base && start + len <= base + map.len() {
                 // SAFETY: the maps are read-only shared file mappings: MADV_DONTNEED drops their pages and
@@ -336,6 +328,14 @@ impl TensorSource {
                 let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start - base, len) };
                 return;
             }
+        }
+    }
+
+    /// The source's file mappings (one GGUF file, or every safetensors shard).
+    fn maps(&self) -> Vec<&memmap2::Mmap> {
+        match &self.files {
+            Files::Gguf(f) => vec![f.map_ref()],
+            Files::Safetensors { shards, .. } => shards.iter().map(|s| &s.map).collect(),
         }
     }
 

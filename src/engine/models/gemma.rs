@@ -87,6 +87,11 @@ impl Gemma3 {
 impl Blocks for Gemma3 {
     fn forward(&self, mut x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix {
         let hd = self.heads.head_dim;
+        // Local (sliding-window) layers rotate with their own base.
+        let (local, global) = (
+            self.rope_local.at(&pass.positions),
+            self.rope_global.at(&pass.positions),
+        );
         for (l, blk) in self.blocks.iter().enumerate() {
             let mut h = x.clone();
             rms_norm(&mut h, &blk.attn_norm, self.eps);
@@ -96,13 +101,13 @@ impl Blocks for Gemma3 {
             let [mut q, mut k, v] = LinearLayer::forward_fused([&blk.q, &blk.k, &blk.v], &h);
             rms_norm_heads(&mut q, &blk.q_norm, self.eps);
             rms_norm_heads(&mut k, &blk.k_norm, self.eps);
-            let (rope, window) = if blk.local {
-                (&self.rope_local, self.window)
+            let (rotation, window) = if blk.local {
+                (&local, self.window)
             } else {
-                (&self.rope_global, None)
+                (&global, None)
             };
-            rope.apply(&mut q, hd, &pass.positions);
-            rope.apply(&mut k, hd, &pass.positions);
+            rotation.apply(&mut q, hd);
+            rotation.apply(&mut k, hd);
             let heads = Heads { window, ..self.heads };
             let ctx = attend(heads, l, &q, &k, &v, &mut pass.caches, &pass.spans);
             observe(&format!("blk.{l}.attn_output"), &ctx);

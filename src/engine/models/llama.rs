@@ -73,6 +73,7 @@ impl Llama {
 impl Blocks for Llama {
     fn forward(&self, mut x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix {
         let hd = self.heads.head_dim;
+        let rotation = self.rope.at(&pass.positions);
         for (l, blk) in self.blocks.iter().enumerate() {
             let mut h = x.clone();
             rms_norm(&mut h, &blk.attn_norm, self.eps);
@@ -80,8 +81,8 @@ impl Blocks for Llama {
                 observe(&format!("blk.{l}.{n}"), &h);
             }
             let [mut q, mut k, v] = LinearLayer::forward_fused([&blk.q, &blk.k, &blk.v], &h);
-            self.rope.apply(&mut q, hd, &pass.positions);
-            self.rope.apply(&mut k, hd, &pass.positions);
+            rotation.apply(&mut q, hd);
+            rotation.apply(&mut k, hd);
             let ctx = attend(self.heads, l, &q, &k, &v, &mut pass.caches, &pass.spans);
             observe(&format!("blk.{l}.attn_output"), &ctx);
             x.add_assign(&blk.o.forward(&ctx));
