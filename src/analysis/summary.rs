@@ -9,44 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::gate::rules::{Baseline, GateRule, Policy, Preference};
 use crate::analysis::metrics::{Cell, RowIndex};
 use crate::analysis::results::{EvalRow, CLEAN};
+pub use crate::analysis::schemes::{Memory, SchemeInfo, WeightStats};
 use crate::corrupt::coverage;
 use crate::eval::fidelity::Fidelity;
-use crate::eval::sustain::{self, SustainConfig, ThroughputSummary, Window};
+use crate::eval::sustain::{self, ThroughputSummary, Window};
+use crate::suite::SustainConfig;
 use crate::task::kind::TaskKind;
-
-/// Storage of one scheme's quantized weights.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct WeightStats {
-    pub weight_bytes: usize,
-    pub weight_count: usize,
-    pub bits_per_weight: f64,
-}
-
-/// Resident memory of one scheme.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Memory {
-    /// Peak resident set size (`VmHWM`) while the scheme was built, evaluated and sustained.
-    pub peak_rss_bytes: Option<u64>,
-    /// Resident set size just before the scheme was built (what the process already held: the
-    /// binary, the source weights, the inputs); `peak_rss_bytes` minus this is the scheme's own cost.
-    pub rss_at_start_bytes: Option<u64>,
-    /// `scheme`: the peak was reset before the scheme, so it covers this scheme alone whatever the run
-    /// order; `process`: the kernel refused the reset and the figure is the process's peak so far.
-    pub scope: String,
-}
-
-/// A scheme of the run, in run order, with its storage.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SchemeInfo {
-    pub name: String,
-    pub weights: WeightStats,
-    /// Closeness to the reference scheme's raw outputs on the clean inputs (absent for the reference,
-    /// and in a shard that did not evaluate both schemes' clean inputs).
-    #[serde(default)]
-    pub fidelity: Option<Fidelity>,
-    #[serde(default)]
-    pub memory: Option<Memory>,
-}
 
 /// The task a run evaluated and the metrics its rows carry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

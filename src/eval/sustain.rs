@@ -12,61 +12,8 @@ use crate::analysis::results::CLEAN;
 use crate::error::{Error, Result};
 use crate::eval::VariantItem;
 use crate::progress::Phase;
+use crate::suite::SustainConfig;
 use crate::task::{Output, Task};
-
-/// `[sustain]` in suite.toml.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct SustainConfig {
-    /// Seconds of measured load per scheme (after warm-up).
-    pub duration_s: f64,
-    /// Seconds per window.
-    pub window_s: f64,
-    /// Seconds of unmeasured load before the first window.
-    pub warmup_s: f64,
-    /// Texts per engine call.
-    pub batch: usize,
-    /// Worker threads (0: the run's thread count).
-    pub threads: usize,
-    /// Fraction of the input mix drawn from corrupted variants (the rest is clean text).
-    pub corrupted_fraction: f64,
-}
-
-impl Default for SustainConfig {
-    fn default() -> Self {
-        SustainConfig {
-            duration_s: 4.0,
-            window_s: 0.5,
-            warmup_s: 0.5,
-            batch: 8,
-            threads: 0,
-            corrupted_fraction: 0.5,
-        }
-    }
-}
-
-impl SustainConfig {
-    /// Checks the values; `origin` names the file for errors.
-    pub fn validate(&self, origin: &str) -> Result<()> {
-        let bad = |f: &str, m: &str| Err(Error::input(origin, format!("sustain.{f}: {m}")));
-        if !(self.duration_s > 0.0 && self.duration_s.is_finite()) {
-            return bad("duration_s", "expected a positive number of seconds");
-        }
-        if !(self.window_s > 0.0 && self.window_s <= self.duration_s) {
-            return bad("window_s", "expected a positive number of seconds, at most duration_s");
-        }
-        if !(self.warmup_s >= 0.0 && self.warmup_s.is_finite()) {
-            return bad("warmup_s", "expected zero or more seconds");
-        }
-        if self.batch == 0 {
-            return bad("batch", "expected at least 1");
-        }
-        if !(0.0..=1.0).contains(&self.corrupted_fraction) {
-            return bad("corrupted_fraction", "expected a fraction between 0 and 1");
-        }
-        Ok(())
-    }
-}
 
 /// One window of one scheme's sustained run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

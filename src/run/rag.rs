@@ -21,8 +21,9 @@ use crate::corrupt::Registry;
 use crate::engine::{ModelFiles, Scheme};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::suite::RagSection;
 use crate::task::kind::{TaskKind, RAG};
-use crate::task::rag::{self, Answerer, RagSection};
+use crate::task::rag::{self, Answerer};
 use crate::task::retrieve::{self, Chunk, CorruptSide, Deployment, EngineEmbedders, Query, Shape};
 
 /// Runs a rag suite (called by `run::run` once the output folder is known to be writable).
@@ -43,6 +44,8 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         .rag
         .clone()
         .ok_or_else(|| Error::input(&origin, "field rag: the rag task needs a [rag] table"))?;
+    // The answer prompt's template, checked before any work.
+    crate::task::prompt::Prompt::new(&rag_section.prompt, Vec::new(), &format!("{origin}: [rag]"))?;
     let embedder_scheme: Scheme = rag_section
         .embedder_scheme
         .parse()

@@ -13,80 +13,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
-
 use crate::engine::{GenerateRequest, LanguageModel, Sampling};
 use crate::error::{Error, Result};
-use crate::suite::PromptSection;
+use crate::suite::RagSection;
 use crate::task::prompt::{ContextChunk, Prompt};
 use crate::task::retrieve::{Chunk, Query};
 
 /// Generation stops at the end of the answer's line.
 const STOP: &str = "\n";
-
-fn default_k() -> usize {
-    3
-}
-fn default_scheme() -> String {
-    "f32".into()
-}
-fn default_index() -> crate::index::Precision {
-    crate::index::Precision::F32
-}
-fn default_max_tokens() -> usize {
-    24
-}
-fn default_prompt() -> PromptSection {
-    PromptSection {
-        system: Some("Answer the question from the manual excerpts, in a few words.".into()),
-        template: "{% for c in chunks %}{{ c.title }}: {{ c.text }}\n{% endfor %}\nQuestion: {{ text }}".into(),
-        fewshot: 0,
-        chat: true,
-    }
-}
-
-/// `[rag]` in suite.toml, as written by a user.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RagSection {
-    /// The decoder that answers, written as `model` is (a path, or a table with base, sha256 and
-    /// adapter); `run --decoder` overrides it. The run's model is the embedder.
-    #[serde(default)]
-    pub decoder: Option<toml::Value>,
-    /// Chunks the decoder reads per query.
-    #[serde(default = "default_k")]
-    pub k: usize,
-    /// The scheme the embedder runs in (the suite's and the run's schemes are the decoder's).
-    #[serde(default = "default_scheme")]
-    pub embedder_scheme: String,
-    /// The index's precision.
-    #[serde(default = "default_index")]
-    pub index: crate::index::Precision,
-    /// Tokens generated per answer at most.
-    #[serde(default = "default_max_tokens")]
-    pub max_tokens: usize,
-    /// The prompt: a template over the query's `text` and the `chunks` read (`{id, title, text}`).
-    #[serde(default = "default_prompt")]
-    pub prompt: PromptSection,
-}
-
-impl RagSection {
-    /// Checks the values serde cannot; `origin` names the file.
-    pub fn validate(&self, origin: &str) -> Result<()> {
-        let bad = |m: String| Err(Error::input(origin, format!("[rag] field {m}")));
-        if !(1..=20).contains(&self.k) {
-            return bad(format!("k: expected 1 to 20 chunks, found {}", self.k));
-        }
-        if !(1..=512).contains(&self.max_tokens) {
-            return bad(format!("max_tokens: expected 1 to 512, found {}", self.max_tokens));
-        }
-        if let Err(e) = self.embedder_scheme.parse::<crate::engine::Scheme>() {
-            return bad(format!("embedder_scheme: {e}"));
-        }
-        Prompt::new(&self.prompt, Vec::new(), &format!("{origin}: [rag]"))?;
-        Ok(())
-    }
-}
 
 /// The answer spans of a query: its `answer` field (a string or a list of strings), or None when
 /// it has none; `origin` names the query in errors.

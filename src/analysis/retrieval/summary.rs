@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cells::{cells, IndexRecord, RetrievalCell, RetrievalRow, SearchRecord};
 use crate::analysis::results::CLEAN;
-use crate::analysis::summary::SchemeInfo;
+use crate::analysis::schemes::SchemeInfo;
 
 /// Where and how a retrieval run was made.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,86 +1,24 @@
 //! `Suite`: a folder with `suite.toml` and JSONL examples; parsed, validated and split here.
 //!
-//! The task settings (`[prompt]`, `[classify]`, `[extract]`) are plain data here; `crate::task`
-//! turns them into a task bound to a model.
+//! The file's tables are plain data (`sections`); `crate::task` turns them into a task bound to a
+//! model.
 
-use std::collections::{BTreeMap, HashSet};
+mod sections;
+
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::analysis::gate::rules::{GateRule, Policy, Preference};
+use crate::analysis::gate::rules::Policy;
 use crate::engine::quant::scheme::parse_scheme_list;
 use crate::engine::Scheme;
 use crate::error::{read_to_string, Error, Result};
-use crate::eval::sustain::SustainConfig;
 use crate::task::kind::TaskKind;
+pub use sections::*;
 
 /// The splits every suite may use; `splits` in suite.toml adds more (e.g. a hand-written set).
 pub const SPLITS: [&str; 4] = ["test", "calibration", "train", "fewshot"];
-
-/// `suite.toml`, as written by a user.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SuiteFile {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub task: TaskKind,
-    #[serde(default)]
-    pub domain: Option<String>,
-    /// Classify: the labels an example can have.
-    #[serde(default)]
-    pub labels: Vec<String>,
-    pub data: Vec<String>,
-    /// A model folder (a string), or a `[model]` table with `base`, `sha256` and `adapter`.
-    #[serde(default)]
-    pub model: Option<toml::Value>,
-    #[serde(default)]
-    pub schemes: Option<Vec<String>>,
-    #[serde(default)]
-    pub corruptions: Option<String>,
-    /// For models without a classification head: how many `train` examples per label form its prototype.
-    #[serde(default = "default_prototypes")]
-    pub prototypes_per_label: usize,
-    /// Evaluation splits besides the built-in ones (e.g. `["handwritten"]`), selectable for a run.
-    #[serde(default)]
-    pub splits: Vec<String>,
-    #[serde(default)]
-    pub prompt: Option<PromptSection>,
-    #[serde(default)]
-    pub classify: ClassifySection,
-    #[serde(default)]
-    pub extract: Option<ExtractSection>,
-    #[serde(default)]
-    pub gate: GateSection,
-    #[serde(default)]
-    pub sustain: SustainConfig,
-    /// The `channel` corruption family's external command.
-    #[serde(default)]
-    pub channel: Option<ChannelSection>,
-    /// The suite's own jargon lexicon for the `jargon` family.
-    #[serde(default)]
-    pub jargon: Option<JargonSection>,
-    /// Retrieve: corpus, depth, index precisions, deployment shapes and the corrupted side.
-    #[serde(default)]
-    pub retrieve: Option<crate::task::retrieve::RetrieveSection>,
-    /// Rag: the decoder, chunks read, embedder scheme, index and prompt of retrieval-augmented
-    /// answers.
-    #[serde(default)]
-    pub rag: Option<crate::task::rag::RagSection>,
-}
-
-/// `[jargon]`: a lexicon file in the suite folder (format of `corruptions/jargon/*.tsv`), merged with the
-/// domain's built-in lexicon (`mode = "merge"`, the default) or replacing it (`mode = "replace"`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JargonSection {
-    pub lexicon: String,
-    #[serde(default)]
-    pub mode: crate::corrupt::jargon::LexiconMode,
-}
 
 /// The hex SHA-256 of a content hash followed by more content the suite depends on (a lexicon, a corpus).
 fn extend_hash(hash: &str, more: &[u8]) -> String {
@@ -89,178 +27,6 @@ fn extend_hash(hash: &str, more: &[u8]) -> String {
     h.update([0]);
     h.update(more);
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `[prompt]`: what a decoder reads before its answer.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct PromptSection {
-    /// A system message (or a first paragraph, without a chat template).
-    #[serde(default)]
-    pub system: Option<String>,
-    /// A minijinja template over `text` and `fewshot` (a list of `{text, answer}`).
-    #[serde(default = "default_template")]
-    pub template: String,
-    /// How many `fewshot` split examples (in file order) the template receives.
-    #[serde(default)]
-    pub fewshot: usize,
-    /// Render through the model's chat template when it has one.
-    #[serde(default = "yes")]
-    pub chat: bool,
-}
-
-impl Default for PromptSection {
-    fn default() -> Self {
-        PromptSection {
-            system: None,
-            template: default_template(),
-            fewshot: 0,
-            chat: true,
-        }
-    }
-}
-
-fn default_template() -> String {
-    "{{ text }}".into()
-}
-fn yes() -> bool {
-    true
-}
-
-/// `[classify]`: settings of classification by label likelihood (decoders).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ClassifySection {
-    /// The continuation scored for each label (default: a space and the label).
-    #[serde(default)]
-    pub verbalizers: BTreeMap<String, String>,
-}
-
-/// How an extraction answer is generated.
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Decoding {
-    /// Whatever the model generates.
-    #[default]
-    Free,
-    /// Constrained to a JSON object with the suite's fields (in order) and their allowed values.
-    Json,
-}
-
-impl Decoding {
-    pub fn name(self) -> &'static str {
-        match self {
-            Decoding::Free => "free",
-            Decoding::Json => "json",
-        }
-    }
-}
-
-/// `[extract]`: the fields a decoder's JSON answer must hold.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ExtractSection {
-    pub fields: Vec<String>,
-    #[serde(default)]
-    pub decoding: Decoding,
-    #[serde(default = "default_max_tokens")]
-    pub max_tokens: usize,
-    /// Allowed values per field (for constrained decoding and validation); null is always allowed.
-    #[serde(default)]
-    pub values: BTreeMap<String, Vec<String>>,
-}
-
-fn default_max_tokens() -> usize {
-    48
-}
-
-/// `[channel]`: an external command that corrupts one line at a time (see `corrupt::channel`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChannelSection {
-    /// Shell command; `{severity}` is replaced by 1..5.
-    pub command: String,
-    /// Seconds one line may take.
-    #[serde(default = "default_channel_timeout")]
-    pub timeout_s: f64,
-}
-
-fn default_channel_timeout() -> f64 {
-    crate::corrupt::channel::DEFAULT_TIMEOUT_SECONDS
-}
-
-/// The `[gate]` section: rules, what the exit code follows, and how to pick the scheme to ship.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GateSection {
-    #[serde(default)]
-    pub rules: Vec<GateRule>,
-    /// With a baseline run: the most the primary metric of any scheme x family may lose against it, in points.
-    #[serde(default = "default_baseline_max_drop")]
-    pub baseline_max_drop: f64,
-    /// `all` (every scheme must pass), `any` (at least one) or `ship` (the scheme named by `ship`).
-    #[serde(default)]
-    pub policy: Option<String>,
-    /// The scheme the team intends to ship (implies `policy = "ship"`).
-    #[serde(default)]
-    pub ship: Option<String>,
-    /// Which passing scheme to recommend: `smallest` (fewest weight bytes) or `fastest` (sustained items/s).
-    #[serde(default)]
-    pub recommend: Preference,
-}
-
-impl Default for GateSection {
-    fn default() -> Self {
-        GateSection {
-            rules: Vec::new(),
-            baseline_max_drop: default_baseline_max_drop(),
-            policy: None,
-            ship: None,
-            recommend: Preference::default(),
-        }
-    }
-}
-
-fn default_baseline_max_drop() -> f64 {
-    2.0
-}
-fn default_prototypes() -> usize {
-    64
-}
-
-/// Where a suite's model comes from: a local path or a file inside a pinned PyPI wheel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ModelBase {
-    /// A model folder or file, already joined to the suite's folder.
-    Path(PathBuf),
-    /// `pypi:NAME==VERSION/path/inside/the/wheel`.
-    PyPi { requirement: String, member: String },
-}
-
-/// The `[model]` table (or `model = "dir"`), resolved against the suite's folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelSpec {
-    pub base: ModelBase,
-    /// Expected hex SHA-256 of the base file (required for PyPI sources).
-    pub sha256: Option<String>,
-    /// A PEFT adapter folder applied on top of the base.
-    pub adapter: Option<PathBuf>,
-}
-
-/// One input with its expected answer. Fields other than these are kept in `extra`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Example {
-    pub id: String,
-    pub text: String,
-    pub split: String,
-    /// Classify: the example's label.
-    #[serde(default)]
-    pub label: Option<String>,
-    /// Extract: the expected value (a string or null) of each of the suite's fields.
-    #[serde(default)]
-    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A loaded, validated suite.

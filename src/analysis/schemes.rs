@@ -1,0 +1,41 @@
+//! A run's schemes as its summary lists them: each scheme's storage, memory and closeness to the
+//! reference. Kept apart from `summary` so the retrieval summary can list them too without reading
+//! the classify/extract summary that holds it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::eval::fidelity::Fidelity;
+
+/// Storage of one scheme's quantized weights.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightStats {
+    pub weight_bytes: usize,
+    pub weight_count: usize,
+    pub bits_per_weight: f64,
+}
+
+/// Resident memory of one scheme.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Memory {
+    /// Peak resident set size (`VmHWM`) while the scheme was built, evaluated and sustained.
+    pub peak_rss_bytes: Option<u64>,
+    /// Resident set size just before the scheme was built (what the process already held: the
+    /// binary, the source weights, the inputs); `peak_rss_bytes` minus this is the scheme's own cost.
+    pub rss_at_start_bytes: Option<u64>,
+    /// `scheme`: the peak was reset before the scheme, so it covers this scheme alone whatever the run
+    /// order; `process`: the kernel refused the reset and the figure is the process's peak so far.
+    pub scope: String,
+}
+
+/// A scheme of the run, in run order, with its storage.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SchemeInfo {
+    pub name: String,
+    pub weights: WeightStats,
+    /// Closeness to the reference scheme's raw outputs on the clean inputs (absent for the reference,
+    /// and in a shard that did not evaluate both schemes' clean inputs).
+    #[serde(default)]
+    pub fidelity: Option<Fidelity>,
+    #[serde(default)]
+    pub memory: Option<Memory>,
+}
