@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use shakedown::corrupt::calibrate::calibrate;
 use shakedown::corrupt::measure::edit_distance;
-use shakedown::corrupt::safety::number_value;
+use shakedown::corrupt::number_words::number_value;
 use shakedown::corrupt::{corrupt_text, parse_specs, Registry, RegistryOptions};
 use shakedown::suite::Suite;
 

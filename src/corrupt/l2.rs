@@ -9,7 +9,8 @@ use rand::rngs::StdRng;
 use rand::RngExt;
 use serde::Deserialize;
 
-use super::safety::{is_guarded, number_value};
+use super::number_words::number_value;
+use super::safety::is_guarded;
 use super::words::{join, stochastic_round, tokens, weighted_index, Token};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
 use crate::error::{Error, Result};

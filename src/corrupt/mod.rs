@@ -12,6 +12,7 @@ pub mod jargon;
 pub mod l2;
 pub mod measure;
 pub mod normalise;
+pub mod number_words;
 pub mod ocr;
 pub mod opmix;
 pub mod safety;

@@ -85,7 +85,7 @@ pub fn classify(word: &str, lexicon: &Lexicon) -> WordClass {
     if FUNCTION_WORDS.contains(&bare) {
         return WordClass::Function;
     }
-    if bare.chars().any(|c| c.is_ascii_digit()) || super::safety::number_value(bare).is_some() {
+    if bare.chars().any(|c| c.is_ascii_digit()) || super::number_words::number_value(bare).is_some() {
         return WordClass::Number;
     }
     match lexicon.lookup(bare) {

@@ -1,9 +1,5 @@
-//! A plain row-major f32 matrix and the few element-wise ops the models need, with their scalar
-//! references (the kernel tables hold the SIMD versions).
-
-use rayon::prelude::*;
-
-use crate::engine::kernels::kernels;
+//! A plain row-major f32 matrix and the scalar references of the few element-wise ops the models
+//! need (the kernel tables hold the SIMD versions; `layers` applies them to matrices).
 
 /// Row-major matrix of f32: `rows` x `cols`, `data[r * cols + c]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,21 +55,6 @@ pub fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// Rows per parallel task of the row-wise ops.
-const ROWS_PER_TASK: usize = 16;
-
-/// In-place layer normalisation of every row: `(x - mean) / sqrt(var + eps) * gamma + beta`
-/// (rows spread over threads, each by the kernel table).
-pub fn layer_norm(x: &mut Matrix, gamma: &[f32], beta: &[f32], eps: f32) {
-    let k = kernels();
-    let cols = x.cols.max(1);
-    x.data.par_chunks_mut(cols * ROWS_PER_TASK).for_each(|rows| {
-        for row in rows.chunks_mut(cols) {
-            k.layer_norm_row(row, gamma, beta, eps);
-        }
-    });
-}
-
 /// Scalar layer normalisation of one row: the reference of the kernel tables.
 pub fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let n = row.len() as f32;
@@ -83,16 +64,6 @@ pub fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
         *v = (*v - mean) * inv * g + b;
     }
-}
-
-/// Elements per parallel task of GELU.
-const GELU_CHUNK: usize = 8192;
-
-/// GELU with the error function, `x * Phi(x)`, as BERT's `gelu` activation (not the tanh
-/// approximation), spread over threads, each chunk by the kernel table.
-pub fn gelu(x: &mut Matrix) {
-    let k = kernels();
-    x.data.par_chunks_mut(GELU_CHUNK).for_each(|c| k.gelu(c));
 }
 
 /// Scalar GELU of a slice: the reference of the kernel tables.
@@ -169,7 +140,7 @@ mod tests {
     #[test]
     fn layer_norm_gives_zero_mean_unit_variance() {
         let mut m = Matrix::from_vec(1, 4, vec![1.0, 2.0, 3.0, 4.0]);
-        layer_norm(&mut m, &[1.0; 4], &[0.0; 4], 1e-12);
+        layer_norm_row(&mut m.data, &[1.0; 4], &[0.0; 4], 1e-12);
         let mean: f32 = m.data.iter().sum::<f32>() / 4.0;
         let var: f32 = m.data.iter().map(|v| v * v).sum::<f32>() / 4.0;
         assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-4);

@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use crate::corrupt::safety::CARDINALS;
+use crate::corrupt::number_words::CARDINALS;
 
 const TENS: [(&str, u128); 8] = [
     ("twenty", 20),

@@ -15,6 +15,8 @@ pub mod x86;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_attention;
 #[cfg(target_arch = "x86_64")]
+mod x86_bytes;
+#[cfg(target_arch = "x86_64")]
 pub mod x86_gguf;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_gguf_gemm;

@@ -1,5 +1,5 @@
 //! x86_64 SIMD twins of the K-quant block dots (`q4k`, `q5k`, `q6k` x Q8_K): AVX2 and AVX-512 VNNI on
-//! 256-bit registers through `x86_gguf::ByteDot`, one weight row against a tile of token rows, each
+//! 256-bit registers through `x86_bytes::ByteDot`, one weight row against a tile of token rows, each
 //! super-block unpacked once for all of them.
 //!
 //! Each super-block's integer sums are computed exactly and combined into the float total by the
@@ -10,7 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::x86_gguf::{f16_at, hsum_epi32, load32, ByteDot};
+use super::x86_bytes::{f16_at, hsum_epi32, load32, ByteDot};
 use crate::engine::quant::blocks::q4k::{self, Q8KRow, QK_K};
 use crate::engine::quant::blocks::{q5k, q6k};
 

@@ -1,9 +1,10 @@
 //! The gated feed-forward block of Llama (SwiGLU, Shazeer 2020) and Gemma (GeGLU with tanh GELU):
-//! `down(act(gate(x)) * up(x))`.
+//! `down(act(gate(x)) * up(x))`; and BERT's feed-forward activation, GELU over a whole matrix.
 
 use rayon::prelude::*;
 
 use super::lora::LinearLayer;
+use crate::engine::kernels::kernels;
 use crate::engine::tensor::Matrix;
 
 /// The gate's activation.
@@ -48,6 +49,16 @@ impl GatedMlp {
         observe(&g);
         self.down.forward(&g)
     }
+}
+
+/// Elements per parallel task of GELU.
+const GELU_CHUNK: usize = 8192;
+
+/// GELU with the error function, `x * Phi(x)`, as BERT's `gelu` activation (not the tanh
+/// approximation), spread over threads, each chunk by the kernel table.
+pub fn gelu(x: &mut Matrix) {
+    let k = kernels();
+    x.data.par_chunks_mut(GELU_CHUNK).for_each(|c| k.gelu(c));
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
-//! RMSNorm (Zhang & Sennrich, 2019): `x / sqrt(mean(x^2) + eps) * w`, over whole rows or per head.
+//! RMSNorm (Zhang & Sennrich, 2019): `x / sqrt(mean(x^2) + eps) * w`, over whole rows or per head;
+//! and BERT's layer normalisation (Ba et al., 2016) of whole rows.
 
 use rayon::prelude::*;
 
+use crate::engine::kernels::kernels;
 use crate::engine::tensor::Matrix;
 
 /// Rows per parallel task.
@@ -31,6 +33,21 @@ pub fn rms_norm_heads(x: &mut Matrix, w: &[f32], eps: f32) {
     x.data
         .par_chunks_mut(x.cols.max(1) * ROWS_PER_TASK)
         .for_each(|rows| rows.chunks_mut(d).for_each(|h| rms_norm_slice(h, w, eps)));
+}
+
+/// Rows per parallel task of layer normalisation.
+const LAYER_NORM_ROWS_PER_TASK: usize = 16;
+
+/// In-place layer normalisation of every row: `(x - mean) / sqrt(var + eps) * gamma + beta`
+/// (rows spread over threads, each by the kernel table).
+pub fn layer_norm(x: &mut Matrix, gamma: &[f32], beta: &[f32], eps: f32) {
+    let k = kernels();
+    let cols = x.cols.max(1);
+    x.data.par_chunks_mut(cols * LAYER_NORM_ROWS_PER_TASK).for_each(|rows| {
+        for row in rows.chunks_mut(cols) {
+            k.layer_norm_row(row, gamma, beta, eps);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -10,9 +10,11 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use crate::engine::layers::linear::Linear;
+use crate::engine::layers::mlp::gelu;
+use crate::engine::layers::norm::layer_norm;
 use crate::engine::load::ModelFiles;
 use crate::engine::quant::scheme::Scheme;
-use crate::engine::tensor::{gelu, l2_normalize, layer_norm, Matrix};
+use crate::engine::tensor::{l2_normalize, Matrix};
 use crate::error::Result;
 
 struct Norm {

@@ -1,61 +1,21 @@
 //! What every decoder shares around its blocks: token embeddings (looked up row by row from the tensor
 //! as stored), the final norm and the output head; and one forward step over a packed batch of
-//! sequences, each with its own KV cache.
+//! sequences, each with its own KV cache. The architectures' blocks are behind `blocks::Blocks`.
 
 use std::sync::Arc;
 
+use super::blocks::{Blocks, Pass};
 use super::gemma::Gemma3;
 use super::llama::Llama;
 use crate::engine::build::WeightBuilder;
 use crate::engine::layers::attention::{KvCache, Span};
 use crate::engine::layers::linear::Linear;
 use crate::engine::layers::lora::LinearLayer;
-use crate::engine::layers::mlp::GatedMlp;
 use crate::engine::layers::norm::rms_norm;
 use crate::engine::load::config::{Architecture, DecoderConfig};
 use crate::engine::load::source::TensorSource;
 use crate::engine::tensor::Matrix;
 use crate::error::{Error, Result};
-
-/// The new tokens of a forward step: for each sequence its cache and its rows in the packed batch,
-/// and every row's position.
-pub struct Pass<'c> {
-    pub caches: Vec<&'c mut KvCache>,
-    pub spans: Vec<Span>,
-    pub positions: Vec<usize>,
-}
-
-/// An architecture's transformer blocks.
-/// The seven linear layers of each block under their GGUF names (`blk.N.attn_q`, ...),
-/// the names AWQ captures and weight statistics use: attention q, k, v, output, then the
-/// gated MLP's gate, up and down.
-pub(crate) fn block_linears<'a>(
-    blocks: impl Iterator<Item = ([&'a LinearLayer; 4], &'a GatedMlp)>,
-) -> Vec<(String, &'a LinearLayer)> {
-    let mut out = Vec::new();
-    for (l, ([q, k, v, o], mlp)) in blocks.enumerate() {
-        for (n, lin) in [
-            ("attn_q", q),
-            ("attn_k", k),
-            ("attn_v", v),
-            ("attn_output", o),
-            ("ffn_gate", &mlp.gate),
-            ("ffn_up", &mlp.up),
-            ("ffn_down", &mlp.down),
-        ] {
-            out.push((format!("blk.{l}.{n}"), lin));
-        }
-    }
-    out
-}
-
-pub trait Blocks: Send + Sync {
-    /// Runs every block over the packed hidden states `x` (appending to each sequence's cache);
-    /// `observe` sees each Linear's input by name (`blk.3.attn_q`).
-    fn forward(&self, x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix;
-    /// Every Linear of the blocks by name, in forward order.
-    fn linears(&self) -> Vec<(String, &LinearLayer)>;
-}
 
 /// A decoder language model.
 pub struct Decoder {

@@ -5,7 +5,7 @@
 //! base, 1,000,000 for 270M). Norm weights arrive as the scale itself (GGUF stores `1 + w`; the loader
 //! adds the 1 to Hugging Face checkpoints).
 
-use super::decoder::{block_linears, Blocks, Pass};
+use super::blocks::{block_linears, Blocks, Pass};
 use crate::engine::build::WeightBuilder;
 use crate::engine::layers::attention::{attend, Heads};
 use crate::engine::layers::lora::LinearLayer;

@@ -5,7 +5,7 @@
 //! `x' = h + down(silu(gate(n(h))) * up(n(h)))`, with `n` an RMSNorm. Grouped-query attention shares
 //! each key/value head among `heads / kv_heads` query heads.
 
-use super::decoder::{block_linears, Blocks, Pass};
+use super::blocks::{block_linears, Blocks, Pass};
 use crate::engine::build::WeightBuilder;
 use crate::engine::layers::attention::{attend, Heads};
 use crate::engine::layers::lora::LinearLayer;

@@ -2,6 +2,7 @@
 //! the scheme; `decoder` holds what every decoder shares around its blocks.
 
 pub mod bert;
+pub mod blocks;
 pub mod decoder;
 pub mod gemma;
 pub mod llama;
