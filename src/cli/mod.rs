@@ -104,8 +104,8 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             };
             check_seconds("--seconds", args.seconds)?;
             let suite = load_suite(None)?;
-            let schemes = shakedown::engine::quant::scheme::parse_scheme_list(&args.schemes)
-                .map_err(|m| Error::input("--schemes", m))?;
+            let schemes =
+                shakedown::engine::parse_scheme_list(&args.schemes).map_err(|m| Error::input("--schemes", m))?;
             if let Some(model) = &args.model {
                 let source = shakedown::engine::ModelSource::open(model)?;
                 if source.kind() == shakedown::engine::ModelKind::Decoder {
@@ -126,7 +126,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                     // The default suite (4,000 parsed examples, 2.5 MB) is not part of a model's footprint.
                     drop(suite);
                     let rows = shakedown::probe::bench_decoder::bench_decoder(&source, &opts)?;
-                    let kernels = shakedown::engine::kernels::kernels().name();
+                    let kernels = shakedown::engine::kernel_table();
                     if args.json {
                         outln(&pretty_json(&rows)?)?;
                     } else {
@@ -153,7 +153,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 let data = plan::retrieval_bench_data()?;
                 rows.extend(shakedown::probe::bench_retrieval::bench_retrieval(&opts, &data, &bars)?);
             }
-            let kernels = shakedown::engine::kernels::kernels().name();
+            let kernels = shakedown::engine::kernel_table();
             if args.json {
                 outln(&pretty_json(&rows)?)?;
             } else {
@@ -270,7 +270,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Schemes => {
             let mut text = format!("{:<22} {:>12} {:>10}  what\n", "scheme", "bits/weight*", "at 384**");
-            for name in shakedown::engine::quant::scheme::ALL_SCHEMES {
+            for name in shakedown::engine::ALL_SCHEMES {
                 let scheme: Scheme = name.parse().map_err(Error::Internal)?;
                 let bits = |n: usize| {
                     scheme

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use shakedown::analysis::gate::{Policy, Preference};
 use shakedown::corrupt::{parse_specs, CorruptionSpec, Registry, RegistryOptions, DEFAULT_CORRUPTIONS};
-use shakedown::engine::quant::scheme::{parse_scheme_list, DEFAULT_SCHEMES};
 use shakedown::engine::Scheme;
+use shakedown::engine::{parse_scheme_list, DEFAULT_SCHEMES};
 use shakedown::run::{self, BaselineInput, Plan};
 use shakedown::suite::SustainConfig;
 use shakedown::suite::{gate_policy, Decoding, ModelBase, ModelSpec, Suite};

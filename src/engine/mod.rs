@@ -28,8 +28,14 @@ pub use load::model_source::{DecoderSource, ModelSource};
 pub use load::ModelFiles;
 use models::bert::Bert;
 use models::decoder::Decoder;
-pub use quant::scheme::Scheme;
+pub use quant::scheme::{parse_scheme_list, Scheme, ALL_SCHEMES, DEFAULT_SCHEMES};
 use tensor::Matrix;
+pub use tensor::{l2_normalize, softmax};
+
+/// The name of the kernel table this CPU runs (`avx2`, `avx512vnni` or `generic`), for run records.
+pub fn kernel_table() -> &'static str {
+    kernels::kernels().name()
+}
 
 /// Token rows of calibration activations kept per Linear (the first ones, in text order).
 pub const CALIBRATION_ROWS: usize = 512;

@@ -8,7 +8,7 @@ use rand::{RngExt, SeedableRng};
 use rusqlite::Connection;
 
 use super::*;
-use crate::engine::tensor::l2_normalize;
+use crate::engine::l2_normalize;
 
 const DIM: usize = 37;
 

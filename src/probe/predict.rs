@@ -78,7 +78,7 @@ fn bare(model: &dyn LanguageModel, texts: &[&str]) -> Result<Vec<serde_json::Val
             .into_iter()
             .zip(texts)
             .map(|(mut logits, text)| {
-                crate::engine::tensor::softmax(&mut logits);
+                crate::engine::softmax(&mut logits);
                 let (best, _) = argmax(&logits);
                 let scores: serde_json::Map<String, serde_json::Value> = model
                     .labels()

@@ -213,7 +213,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         test_examples: examples.len(),
         corruptions: describe_specs(&specs),
         cpu_features: cpu_features(),
-        kernels: crate::engine::kernels::kernels().name().into(),
+        kernels: crate::engine::kernel_table().into(),
         schemes: Vec::new(),
         families: families.clone(),
         gate_rules: suite.file.gate.rules.clone(),

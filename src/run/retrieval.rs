@@ -255,7 +255,7 @@ pub(super) fn run_meta(
         test_examples: examples,
         corruptions: describe_specs(&plan.corruptions),
         cpu_features: super::cpu_features(),
-        kernels: crate::engine::kernels::kernels().name().into(),
+        kernels: crate::engine::kernel_table().into(),
         families: plan.corruptions.iter().map(CorruptionSpec::name).collect(),
         schemes,
         gate_rules: suite.file.gate.rules.clone(),

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::analysis::gate::rules::Policy;
-use crate::engine::quant::scheme::parse_scheme_list;
-use crate::engine::Scheme;
+use crate::engine::{parse_scheme_list, Scheme};
 use crate::error::{read_to_string, Error, Result};
 use crate::task::kind::TaskKind;
 pub use sections::*;

@@ -1,7 +1,7 @@
 //! Classification: one label per example, by a head, by the nearest label prototype, or by the
 //! log-likelihood of each label's verbalizer after the suite's prompt.
 
-use crate::engine::tensor::{l2_normalize, softmax};
+use crate::engine::{l2_normalize, softmax};
 use crate::engine::{LanguageModel, LoglikelihoodRequest};
 use crate::error::{Error, Result};
 use crate::suite::{Example, Suite};

@@ -61,7 +61,7 @@ impl LanguageModel for FakeEncoder {
                     .iter()
                     .map(|k| w.iter().filter(|x| x == k).count() as f32 + 0.01)
                     .collect();
-                crate::engine::tensor::l2_normalize(&mut v);
+                crate::engine::l2_normalize(&mut v);
                 v
             })
             .collect())

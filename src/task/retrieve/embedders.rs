@@ -65,7 +65,7 @@ impl Embedders for EngineEmbedders<'_> {
             "shakedown {} ({}); kernels {}; max_len {}; calibration {calibration}",
             env!("CARGO_PKG_VERSION"),
             option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown"),
-            crate::engine::kernels::kernels().name(),
+            crate::engine::kernel_table(),
             self.files.max_len,
         )
     }

@@ -47,7 +47,7 @@ impl LanguageModel for Fake {
                 if self.scheme != Scheme::F32 {
                     v.iter_mut().enumerate().for_each(|(i, x)| *x += 0.01 * (i % 3) as f32);
                 }
-                crate::engine::tensor::l2_normalize(&mut v);
+                crate::engine::l2_normalize(&mut v);
                 v
             })
             .collect())
