@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::suite::RagSection;
 use crate::task::kind::{TaskKind, RAG};
+use crate::task::prompt::Prompt;
 use crate::task::rag::{self, Answerer};
 use crate::task::retrieve::{self, Chunk, CorruptSide, Deployment, EngineEmbedders, Query, Shape};
 
@@ -44,12 +45,10 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         .rag
         .clone()
         .ok_or_else(|| Error::input(&origin, "field rag: the rag task needs a [rag] table"))?;
-    // The answer prompt's template, checked before any work.
-    crate::task::prompt::Prompt::new(&rag_section.prompt, Vec::new(), &format!("{origin}: [rag]"))?;
-    let embedder_scheme: Scheme = rag_section
-        .embedder_scheme
-        .parse()
-        .map_err(|e| Error::input(&origin, format!("[rag] field embedder_scheme: {e}")))?;
+    // The answer prompt, compiled (and so checked) once before any work; each scheme's model
+    // binds it to its chat template.
+    let prompt = Prompt::new(&rag_section.prompt, Vec::new(), &format!("{origin}: [rag]"))?;
+    let embedder_scheme: Scheme = rag_section.embedder_scheme(&origin)?;
     let (corpus, all_queries) = load(plan)?;
     let spans: BTreeMap<&str, Vec<String>> = all_queries
         .iter()
@@ -128,11 +127,11 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let mut rows: Vec<EvalRow> = Vec::new();
     let mut schemes: Vec<SchemeInfo> = Vec::new();
     let mut method = String::new();
-    let calibration = decoder_calibration(&rag_section, &opened, &calibration_queries, &chunks, &origin)?;
+    let calibration = decoder_calibration(&rag_section, &prompt, &opened, &calibration_queries, &chunks, &origin)?;
     let calibration: Vec<&str> = calibration.iter().map(String::as_str).collect();
     for &scheme in &plan.schemes {
         let (model, stats) = build_model(&opened, scheme, &calibration, progress)?;
-        let answerer = Answerer::new(&rag_section, model.as_ref(), &origin)?;
+        let answerer = Answerer::new(&rag_section, &prompt, model.as_ref())?;
         if method.is_empty() {
             method = format!(
                 "retrieve the top {} chunks ({embedder_scheme} embedder, {} index) and answer from them and from the gold chunks, {}",
@@ -266,6 +265,7 @@ impl<'a> Contexts<'a> {
 /// gold chunks, as the decoder will read them (without its chat template, as the other tasks).
 fn decoder_calibration(
     section: &RagSection,
+    prompt: &Prompt,
     opened: &OpenedModel,
     queries: &[&Query],
     chunks: &BTreeMap<&str, &Chunk>,
@@ -280,7 +280,6 @@ fn decoder_calibration(
             ),
         ));
     }
-    let prompt = crate::task::prompt::Prompt::new(&section.prompt, Vec::new(), &format!("{origin}: [rag]"))?;
     queries
         .iter()
         .map(|q| prompt.render_with(&q.text, &rag::context(&rag::gold_chunks(q, section.k), chunks)))

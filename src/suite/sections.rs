@@ -358,9 +358,14 @@ impl RagSection {
         if !(1..=512).contains(&self.max_tokens) {
             return bad(format!("max_tokens: expected 1 to 512, found {}", self.max_tokens));
         }
-        if let Err(e) = self.embedder_scheme.parse::<crate::engine::Scheme>() {
-            return bad(format!("embedder_scheme: {e}"));
-        }
+        self.embedder_scheme(origin)?;
         Ok(())
+    }
+
+    /// The embedder's scheme, parsed; `origin` names the file.
+    pub fn embedder_scheme(&self, origin: &str) -> Result<crate::engine::Scheme> {
+        self.embedder_scheme
+            .parse()
+            .map_err(|e| Error::input(origin, format!("[rag] field embedder_scheme: {e}")))
     }
 }

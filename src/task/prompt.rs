@@ -30,7 +30,8 @@ pub struct ContextChunk {
     pub text: String,
 }
 
-/// A compiled prompt bound to a model's chat template.
+/// A compiled prompt, bound to a model's chat template once `bind` has seen the model.
+#[derive(Clone)]
 pub struct Prompt {
     template: String,
     system: Option<String>,
@@ -44,6 +45,7 @@ pub struct Prompt {
 
 /// The model's chat template, probed once: the prompt is `prefix + user text + suffix`, which holds
 /// for chat templates that do not transform the message text.
+#[derive(Clone)]
 struct ChatTemplate {
     prefix: String,
     suffix: String,
@@ -69,12 +71,18 @@ impl Prompt {
     /// `section` compiled and bound to `model`'s chat template (when it asks for one and the model
     /// has one); `origin` names the file the section is in.
     pub fn bound(section: &PromptSection, shots: Vec<Shot>, origin: &str, model: &dyn LanguageModel) -> Result<Self> {
-        let mut prompt = Prompt::new(section, shots, origin)?;
+        Prompt::new(section, shots, origin)?.bind(model)
+    }
+
+    /// This compiled prompt bound to `model`'s chat template (when it asks for one and the model
+    /// has one), so one compiled template serves every scheme's model of a run.
+    pub fn bind(mut self, model: &dyn LanguageModel) -> Result<Self> {
         // Probe the chat template once, so rendering an input is a string operation.
-        if section.chat && model.chat_prompt(&[user("probe")])?.is_some() {
-            prompt.chat_model = Some(ChatTemplate::probe(model, section.system.clone())?);
+        self.chat_model = None;
+        if self.chat && model.chat_prompt(&[user("probe")])?.is_some() {
+            self.chat_model = Some(ChatTemplate::probe(model, self.system.clone())?);
         }
-        Ok(prompt)
+        Ok(self)
     }
 
     /// Compiles and checks the template (an unknown variable is an error); `origin` names suite.toml.

@@ -141,10 +141,11 @@ pub struct Answerer<'m> {
 }
 
 impl<'m> Answerer<'m> {
-    pub fn new(section: &RagSection, model: &'m dyn LanguageModel, origin: &str) -> Result<Self> {
+    /// `prompt` is the run's compiled `[rag]` prompt, bound here to `model`'s chat template.
+    pub fn new(section: &RagSection, prompt: &Prompt, model: &'m dyn LanguageModel) -> Result<Self> {
         Ok(Answerer {
             model,
-            prompt: Prompt::bound(&section.prompt, Vec::new(), origin, model)?,
+            prompt: prompt.clone().bind(model)?,
             max_tokens: section.max_tokens,
         })
     }

@@ -43,15 +43,19 @@ impl LoraLinear {
         y.data
             .par_chunks_mut(out)
             .zip(x.data.par_chunks(x.cols))
-            .for_each(|(y_row, x_row)| {
-                // (x A^T) B^T: a dot per rank, then a scaled row of B^T per rank, summed apart from y
-                // as a separate product would be.
-                let mut u = vec![0.0f32; out];
-                for (a, b) in self.a.chunks_exact(x_row.len()).zip(self.b_t.chunks_exact(out)) {
-                    k.axpy(k.dot_f32(x_row, a), b, &mut u);
-                }
-                y_row.iter_mut().zip(&u).for_each(|(yo, uo)| *yo += uo);
-            });
+            // One update buffer per parallel piece of work, zeroed per row.
+            .for_each_init(
+                || vec![0.0f32; out],
+                |u, (y_row, x_row)| {
+                    // (x A^T) B^T: a dot per rank, then a scaled row of B^T per rank, summed apart
+                    // from y as a separate product would be.
+                    u.fill(0.0);
+                    for (a, b) in self.a.chunks_exact(x_row.len()).zip(self.b_t.chunks_exact(out)) {
+                        k.axpy(k.dot_f32(x_row, a), b, u);
+                    }
+                    y_row.iter_mut().zip(u.iter()).for_each(|(yo, uo)| *yo += uo);
+                },
+            );
     }
 
     fn bytes(&self) -> usize {

@@ -44,7 +44,7 @@ impl Rope {
     }
 
     /// `(sin, cos)` of every pair's angle at position `pos` (in f64, rounded to f32), the same for every
-    /// head of a row: `apply` works them out once a row instead of once a head.
+    /// head of a row: `Rotation` works them out once a row instead of once a head.
     fn angles(&self, pos: usize) -> Vec<(f32, f32)> {
         self.inv_freq
             .iter()
@@ -75,11 +75,6 @@ impl Rope {
             rope: self,
             angles: positions.iter().map(|&p| self.angles(p)).collect(),
         }
-    }
-
-    /// Rotates every head (`head_dim` wide) of every row, row `r` at position `positions[r]`.
-    pub fn apply(&self, x: &mut Matrix, head_dim: usize, positions: &[usize]) {
-        self.at(positions).apply(x, head_dim);
     }
 }
 
