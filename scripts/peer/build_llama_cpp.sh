@@ -11,6 +11,11 @@
 # llama-cpp-python of the same sdist is installed into that venv without building llama.cpp a second
 # time (-DLLAMA_BUILD=OFF); point it at the library with LLAMA_CPP_LIB_PATH=DIR/build/bin.
 # Needs cmake and a C++ compiler (Debian: apt-get install cmake g++). About 10 minutes on 2 cores.
+#
+# With GENERIC=1 the build uses none of the x86 SIMD paths (GGML_NATIVE=OFF, AVX/AVX2/FMA/F16C/SSE4.2
+# off): ggml's portable kernels, which sum in other orders, as a device with other kernels (ARM's) does.
+# scripts/peer/llama_build_agreement.py compares its logits with the fixtures of the native build: how
+# closely two llama.cpp builds agree on the same quantized file.
 set -euo pipefail
 dir="${1:?usage: build_llama_cpp.sh DIR [PYTHON]}"
 py="${2:-}"
@@ -27,7 +32,15 @@ src="$dir/llama_cpp_python-$version"
 tree="$src/vendor/llama.cpp"
 commit="$(git -C "$tree" rev-parse HEAD 2>/dev/null || echo unknown)"
 
-nice -n 10 cmake -S "$tree" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+if [ "${GENERIC:-0}" = 1 ]; then
+  simd=(-DGGML_NATIVE=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_SSE42=OFF
+    -DGGML_AVX512=OFF -DGGML_BMI2=OFF -DGGML_AVX_VNNI=OFF)
+  flags="GGML_NATIVE=OFF, no x86 SIMD (GENERIC=1)"
+else
+  simd=(-DGGML_NATIVE=ON)
+  flags="GGML_NATIVE=ON"
+fi
+nice -n 10 cmake -S "$tree" -B "$dir/build" -DCMAKE_BUILD_TYPE=Release "${simd[@]}" \
   -DBUILD_SHARED_LIBS=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
   -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF \
   -DLLAMA_BUILD_NUMBER=0 -DLLAMA_BUILD_COMMIT="$commit"
@@ -38,7 +51,7 @@ nice -n 10 cmake --build "$dir/build" --config Release -j "$(nproc)" \
   echo "llama-cpp-python $version (PyPI sdist, sha256 $sum)"
   echo "llama.cpp commit $commit"
   echo "compiler $(c++ --version | head -n 1)"
-  echo "flags GGML_NATIVE=ON BUILD_SHARED_LIBS=ON Release"
+  echo "flags $flags BUILD_SHARED_LIBS=ON Release"
 } > "$dir/VERSION"
 
 if [ -n "$py" ]; then

@@ -11,6 +11,13 @@ With --ours OURS.json (a list of rows with the keys file, threads, test, tokens_
 --json` prints them), each row also gets "ours_tokens_per_s" and "ratio" = ours / llama.cpp, so run ours right
 before this script on the same machine. The CPU model and the llama.cpp build go to stderr with a table.
 DIR is a folder made by scripts/peer/build_llama_cpp.sh. Peer benchmark only: never run by CI.
+
+With --rss SHAKEDOWN_BINARY, also measures peak resident memory (the process's maximum RSS, from wait4) of
+one llama-bench process and one `shakedown bench --schemes native` process per file, one thread, for a short
+(64 prompt + 32 generated tokens) and a long (512 + 128) workload, and adds rows
+  {"file": basename, "test": "rss-pp64-tg32"|"rss-pp512-tg128", "file_bytes": size,
+   "peak_rss_bytes": llama.cpp's, "ours_peak_rss_bytes": ours, "ratio": ours / llama.cpp}
+(ours reads its own VmHWM; both include the memory-mapped file pages they touch).
 """
 
 import argparse
@@ -51,12 +58,46 @@ def bench(binary: str, path: str, reps: int) -> list[dict]:
     return rows
 
 
+RSS_WORKLOADS = [(64, 32), (512, 128)]
+
+
+def peak_rss(cmd: list[str]) -> int:
+    """Maximum resident set size of the process `cmd` runs, in bytes (Linux reports ru_maxrss in KiB)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:2])} failed with exit {proc.returncode}")
+    return usage.ru_maxrss * 1024
+
+
+def rss_rows(llama_bench: str, shakedown: str, path: str) -> list[dict]:
+    rows = []
+    for prompt, gen in RSS_WORKLOADS:
+        theirs = peak_rss([llama_bench, "-m", path, "-t", "1", "-p", str(prompt), "-n", str(gen), "-r", "1",
+                           "-o", "json"])
+        ours = peak_rss([shakedown, "bench", "--model", path, "--schemes", "native", "--threads", "1",
+                         "--prompt-tokens", str(prompt), "--gen-tokens", str(gen), "--sequences", "0",
+                         "--seconds", "1", "--json"])
+        rows.append({
+            "file": os.path.basename(path),
+            "test": f"rss-pp{prompt}-tg{gen}",
+            "file_bytes": os.path.getsize(path),
+            "peak_rss_bytes": theirs,
+            "ours_peak_rss_bytes": ours,
+            "ratio": ours / theirs,
+        })
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+")
     ap.add_argument("--ours", help="JSON list of rows {file, threads, test, tokens_per_s} from shakedown bench --json")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--llama-dir", default=os.environ.get("LLAMA_DIR"))
+    ap.add_argument("--rss", metavar="SHAKEDOWN", help="also compare peak RSS with this shakedown binary's")
     args = ap.parse_args()
     if not args.llama_dir:
         sys.exit("give --llama-dir or LLAMA_DIR (a folder made by scripts/peer/build_llama_cpp.sh)")
@@ -80,8 +121,18 @@ def main() -> None:
             version = "; ".join(f.read().strip().splitlines()[:2])
     except OSError:
         pass
+    if args.rss:
+        for path in args.files:
+            rows += rss_rows(binary, args.rss, path)
     print(f"CPU: {cpu_model()}; {version}", file=sys.stderr)
     for r in rows:
+        if r["test"].startswith("rss-"):
+            mb = 1e6
+            print(f"{r['file']:<40} {r['test']:<16} file {r['file_bytes'] / mb:.1f} MB  llama.cpp "
+                  f"{r['peak_rss_bytes'] / mb:.1f} MB ({r['peak_rss_bytes'] / r['file_bytes']:.2f}x file)  ours "
+                  f"{r['ours_peak_rss_bytes'] / mb:.1f} MB ({r['ours_peak_rss_bytes'] / r['file_bytes']:.2f}x file)"
+                  f"  ratio {r['ratio']:.2f}", file=sys.stderr)
+            continue
         extra = f"  ours {r['ours_tokens_per_s']:.1f}  ratio {r['ratio']:.2f}" if r.get("ratio") is not None else ""
         print(f"{r['file']:<40} t{r['threads']} {r['test']:<6} {r['tokens_per_s']:9.1f} ± {r['stddev']:.1f} tok/s{extra}", file=sys.stderr)
     print(json.dumps(rows, indent=1))

@@ -39,6 +39,7 @@ impl DecoderModel {
     pub fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
         let start = Instant::now();
         let layers = self.decoder.config.layers;
+        let kv_width = self.decoder.config.kv_heads * self.decoder.config.head_dim;
         let mut results: Vec<Option<Generation>> = vec![None; requests.len()];
         let mut prompts = Vec::with_capacity(requests.len());
         for r in requests {
@@ -63,9 +64,11 @@ impl DecoderModel {
                     Sampling::Greedy => 0,
                 };
                 let prompt = std::mem::take(&mut prompts[next]);
+                let mut cache = base.clone();
+                cache.reserve(prompt.len() + requests[next].max_tokens, kv_width);
                 active.push(Active {
                     request: next,
-                    cache: base.clone(),
+                    cache,
                     prompt_tokens: prompt.len(),
                     feed: prompt[shared..].to_vec(),
                     generated: 0,

@@ -38,6 +38,17 @@ impl KvCache {
         self.layers.iter().map(|l| (l.k.len() + l.v.len()) * 4).sum()
     }
 
+    /// Makes room for `positions` in all, `width` floats each (`kv_heads * head_dim`), in every
+    /// layer, so a sequence whose final length is known never reallocates: a growing `Vec` doubles,
+    /// and a 40-token prompt generating 30 tokens would otherwise hold room for 80 positions.
+    pub fn reserve(&mut self, positions: usize, width: usize) {
+        let want = positions.saturating_mul(width);
+        for l in &mut self.layers {
+            l.k.reserve_exact(want.saturating_sub(l.k.len()));
+            l.v.reserve_exact(want.saturating_sub(l.v.len()));
+        }
+    }
+
     /// Keeps only the first `len` positions (to reuse a shared prefix).
     pub fn truncate(&mut self, len: usize) {
         if len >= self.len {
