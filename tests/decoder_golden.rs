@@ -259,3 +259,36 @@ fn smollm2_greedy_matches_llama_cpp() {
 fn gemma3_greedy_matches_llama_cpp() {
     greedy_matches_llama_cpp("gemma3");
 }
+
+/// A continuation's score does not depend on the requests scored beside it: three requests together
+/// (passes of many rows) and each alone (passes of few) give the same bits, for the f32 path (the
+/// strip kernels, every output summed over its inputs in order), int8 (per-row integer dots, and the
+/// f32 head) and the file as stored. Through the `gemm` crate, whose blocking follows the row count,
+/// the f32 scores differed in their last bits, so an answer could move with `--limit`.
+#[test]
+fn a_score_is_the_same_alone_and_among_other_requests() {
+    use shakedown::engine::LoglikelihoodRequest;
+    let requests: Vec<LoglikelihoodRequest> = [
+        (
+            "The robot moved the pallet to the",
+            vec![" left", " right of bay seven"],
+        ),
+        ("Scan the tote at aisle", vec![" 12", " twelve"]),
+        ("Stop", vec!["!", " now please"]),
+    ]
+    .iter()
+    .map(|(c, k)| LoglikelihoodRequest {
+        context: c.to_string(),
+        continuations: k.iter().map(|s| s.to_string()).collect(),
+    })
+    .collect();
+    for scheme in ["f32", "int8", "native"] {
+        let m = model("smollm2", scheme);
+        let d = m.decoder().expect("a decoder");
+        let together = d.loglikelihood(&requests).expect("scores");
+        for (r, want) in requests.iter().zip(&together) {
+            let alone = d.loglikelihood(std::slice::from_ref(r)).expect("score").remove(0);
+            assert_eq!(&alone, want, "{scheme}: {:?} alone vs among the others", r.context);
+        }
+    }
+}

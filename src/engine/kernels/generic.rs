@@ -26,3 +26,26 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     }
     sum
 }
+
+/// `cols` output columns of weights laid out in a strip `width` columns wide: element `(i, c)` (input
+/// `i`, column `c`) at `w[i * width + c]`.
+pub struct Strip<'a> {
+    pub w: &'a [f32],
+    pub width: usize,
+    pub cols: usize,
+}
+
+/// The f32 strip product in scalar code (the reference of the SIMD strip kernels): for `tokens` rows
+/// of `x [tokens, k]`, every column of `strip` summed over `k` in order, one fused multiply-add a
+/// product, written to `out[t * out_stride + c]`.
+pub fn gemm_f32_strip(x: &[f32], tokens: usize, k: usize, strip: &Strip, out: &mut [f32], out_stride: usize) {
+    for t in 0..tokens {
+        for c in 0..strip.cols {
+            let mut acc = 0.0f32;
+            for i in 0..k {
+                acc = x[t * k + i].mul_add(strip.w[i * strip.width + c], acc);
+            }
+            out[t * out_stride + c] = acc;
+        }
+    }
+}

@@ -17,11 +17,11 @@ pub fn matmul_f32(x: &Matrix, w_t: &[f32], n: usize) -> Matrix {
     gemm_f32(x, w_t, n, 1, n)
 }
 
-/// Re-lays `[out, in]` f32 weights out for the kernel table: on AVX-512, strips of 32 output columns
-/// for `matmul_f32_packed`; `None` where the table uses `gemm` on the transposed weights.
+/// Re-lays `[out, in]` f32 weights out for the kernel table: on AVX2 and AVX-512, strips of 32 output
+/// columns for `matmul_f32_packed`; `None` where the table uses `gemm` on the transposed weights.
 pub fn prepare_f32(k: Kernels, w: &[f32], out_f: usize, in_f: usize) -> Option<Vec<f32>> {
     #[cfg(target_arch = "x86_64")]
-    if k.isa == Isa::Avx512Vnni {
+    if matches!(k.isa, Isa::Avx2 | Isa::Avx512Vnni) {
         return Some(x86::pack_f32_strips(w, out_f, in_f));
     }
     let _ = (k, w, out_f, in_f);
@@ -29,8 +29,11 @@ pub fn prepare_f32(k: Kernels, w: &[f32], out_f: usize, in_f: usize) -> Option<V
 }
 
 /// `x [t, k]` times f32 weights prepared by `prepare_f32`, `n` output columns: strips spread over
-/// threads, each streaming its weights once per 12 tokens (`gemm` re-packs the weights on every call,
-/// which costs more than the product at a sentence or two). Another table (tests) gets the
+/// threads, each streaming its weights once per 12 tokens (AVX-512) or 6 (AVX2) (`gemm` re-packs the
+/// weights on every call, which costs more than the product at a sentence or two). Both strip
+/// kernels sum every output over `k` in order, so a row's result is the same whatever rows share the
+/// call: a decoder's answer does not depend on which requests were batched with it, nor on `--limit`
+/// (through `gemm`, whose blocking follows the row count, it did). Another table (tests) gets the
 /// transposed weights back and calls `gemm`.
 pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Matrix {
     let (tokens, width) = (x.rows, x.cols);
@@ -55,6 +58,22 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
                     // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows, the
                     // strip has width x 32 weights (asserted above), and column_tiles hands out its columns.
                     unsafe { x86::gemm_f32_strip_avx512(&padded, tokens, width, strip, cols, out, n) };
+                },
+            );
+        }
+        if k.isa == Isa::Avx2 {
+            let strip_len = width * F32_STRIP;
+            return column_tiles(
+                tokens,
+                n,
+                F32_STRIP,
+                || (),
+                |_, o0, cols, out| {
+                    let strip = &packed[o0 * width..o0 * width + strip_len];
+                    // SAFETY: the AVX2 table exists only after detecting AVX2 and FMA; x has tokens rows
+                    // of width, the strip has width x 32 weights (asserted above), and column_tiles
+                    // hands out its columns.
+                    unsafe { x86::gemm_f32_strip_avx2(&x.data, tokens, width, strip, cols, out, n) };
                 },
             );
         }
@@ -567,6 +586,52 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// The strip kernels sum in the scalar twin's order, one fused multiply-add a product: equal bit for
+    /// bit on odd shapes, and a row's result the same alone or among other rows.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn strip_kernels_equal_the_scalar_twin_bit_for_bit_whatever_rows_share_the_call() {
+        use super::super::generic;
+        use x86::F32_STRIP;
+        let mut rng = StdRng::seed_from_u64(29);
+        for &(t, in_f, out_f) in &[
+            (1, 1, 1),
+            (1, 576, 40),
+            (2, 33, 17),
+            (3, 9, 50),
+            (4, 64, 33),
+            (5, 7, 64),
+            (6, 31, 16),
+            (7, 65, 31),
+            (9, 20, 48),
+            (13, 100, 97),
+            (19, 384, 70),
+        ] {
+            let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
+            let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+            let packed = x86::pack_f32_strips(&w, out_f, in_f);
+            let mut want = vec![0.0f32; t * out_f];
+            for s in 0..out_f.div_ceil(F32_STRIP) {
+                let strip = &packed[s * in_f * F32_STRIP..(s + 1) * in_f * F32_STRIP];
+                let cols = (out_f - s * F32_STRIP).min(F32_STRIP);
+                let strip = generic::Strip {
+                    w: strip,
+                    width: F32_STRIP,
+                    cols,
+                };
+                generic::gemm_f32_strip(&x.data, t, in_f, &strip, &mut want[s * F32_STRIP..], out_f);
+            }
+            for k in Kernels::available().into_iter().filter(|k| k.isa != Isa::Generic) {
+                let got = matmul_f32_packed(k, &x, &packed, out_f);
+                assert_eq!(got.data, want, "{} {t}x{in_f}x{out_f}", k.name());
+                // The last row alone gives the same bits as among the others.
+                let last = Matrix::from_vec(1, in_f, x.row(t - 1).to_vec());
+                let alone = matmul_f32_packed(k, &last, &packed, out_f);
+                assert_eq!(alone.data, got.row(t - 1), "{} last row alone", k.name());
             }
         }
     }

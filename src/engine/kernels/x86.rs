@@ -343,6 +343,106 @@ pub unsafe fn gemm_f32_strip_avx512(
     }
 }
 
+/// Token rows per full micro-tile of `gemm_f32_strip_avx2`: six rows of two 8-lane accumulators.
+pub const F32_TOKENS_AVX2: usize = 6;
+
+/// `gemm_f32_strip_avx512` with AVX2 + FMA, on the same 32-column strips: tiles of 4 to 6 token rows
+/// x 16 columns (a half strip, one cache line per input), and the last 1 to 3 rows x all 32 columns,
+/// so that a decode step of one sequence computes one row (not six) with four independent sums in
+/// flight. Every output sums its `k` products in order, one fused multiply-add each, as the AVX-512
+/// kernel and `generic::gemm_f32_strip` do: the same bits on every table and every tile shape, so a
+/// row's result does not depend on the other rows of the call (how many, or which).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `x.len() >= tokens * k`, `strip.len() == k * F32_STRIP`,
+/// `cols <= F32_STRIP`, and `out` is valid for writes at `t * out_stride + c` for `t < tokens`,
+/// `c < cols`, with no other thread writing there.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn gemm_f32_strip_avx2(
+    x: &[f32],
+    tokens: usize,
+    k: usize,
+    strip: &[f32],
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    debug_assert!(x.len() >= tokens * k && strip.len() == k * F32_STRIP && cols <= F32_STRIP);
+    let mut t0 = 0;
+    while tokens - t0 >= 4 {
+        let rows = (tokens - t0).min(F32_TOKENS_AVX2);
+        for half in 0..cols.div_ceil(16) {
+            let live = (cols - half * 16).min(16);
+            let (x, w) = (&x[t0 * k..], &strip[half * 16..]);
+            // SAFETY: rows t0 .. t0 + rows and columns half * 16 .. + live are the caller's; the tile's
+            // rows lie in x and w holds k steps of 32 from its first column.
+            unsafe {
+                let out = out.add(t0 * out_stride + half * 16);
+                match rows {
+                    4 => strip_tile_avx2::<4, 2>(x, k, w, live, out, out_stride),
+                    5 => strip_tile_avx2::<5, 2>(x, k, w, live, out, out_stride),
+                    _ => strip_tile_avx2::<F32_TOKENS_AVX2, 2>(x, k, w, live, out, out_stride),
+                }
+            }
+        }
+        t0 += rows;
+    }
+    let x = &x[t0 * k..];
+    // SAFETY: as above, for the last rows and the whole strip.
+    unsafe {
+        let out = out.add(t0 * out_stride);
+        match tokens - t0 {
+            1 => strip_tile_avx2::<1, 4>(x, k, strip, cols, out, out_stride),
+            2 => strip_tile_avx2::<2, 4>(x, k, strip, cols, out, out_stride),
+            3 => strip_tile_avx2::<3, 4>(x, k, strip, cols, out, out_stride),
+            _ => {}
+        }
+    }
+}
+
+/// One micro-tile of `gemm_f32_strip_avx2`: `T` token rows of `x` (row stride `k`) times `8 C`
+/// columns of a strip (`w[i * 32 ..][..8 C]` for input `i`), the first `live` columns stored.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `x` holds `T` rows of `k`, `w` holds `(k - 1) * 32 + 8 C`
+/// floats, and `out` is valid for writes at `t * out_stride + c` for `t < T`, `c < live <= 8 C`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn strip_tile_avx2<const T: usize, const C: usize>(
+    x: &[f32],
+    k: usize,
+    w: &[f32],
+    live: usize,
+    out: *mut f32,
+    out_stride: usize,
+) {
+    debug_assert!(x.len() >= T * k && (k == 0 || w.len() >= (k - 1) * F32_STRIP + 8 * C) && live <= 8 * C);
+    let (xp, wp) = (x.as_ptr(), w.as_ptr());
+    let mut acc = [[_mm256_setzero_ps(); C]; T];
+    for i in 0..k {
+        // SAFETY: i < k, so the 8 C floats at i * 32 lie in w.
+        let wv: [__m256; C] = std::array::from_fn(|c| unsafe { _mm256_loadu_ps(wp.add(i * F32_STRIP + 8 * c)) });
+        for (t, row) in acc.iter_mut().enumerate() {
+            // SAFETY: t < T rows of k floats lie in x.
+            let v = _mm256_set1_ps(unsafe { *xp.add(t * k + i) });
+            for (a, wr) in row.iter_mut().zip(&wv) {
+                *a = _mm256_fmadd_ps(v, *wr, *a);
+            }
+        }
+    }
+    for (t, row) in acc.iter().enumerate() {
+        let mut lanes = [0.0f32; F32_STRIP];
+        for (c, a) in row.iter().enumerate() {
+            // SAFETY: lanes has room for four 8-lane registers and c < C <= 4.
+            unsafe { _mm256_storeu_ps(lanes.as_mut_ptr().add(8 * c), *a) };
+        }
+        for (c, v) in lanes.iter().enumerate().take(live) {
+            // SAFETY: t < T and c < live are the caller's to write.
+            unsafe { out.add(t * out_stride + c).write(*v) };
+        }
+    }
+}
+
 /// Stores the first `live` token rows of a strip micro-tile (two 16-lane registers a row) under `masks`.
 ///
 /// # Safety
