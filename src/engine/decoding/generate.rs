@@ -4,11 +4,12 @@
 //! prompts start with run once, and every sequence starts from a copy of their cache.
 //!
 //! Each request's tokens depend only on its own prompt, sampling settings and constraint where every
-//! kernel gives a row the same bits whatever rows share its pass: the block formats, int8, int4 and
-//! LoRA kernels do (`tests/lora_golden.rs` checks answers alone and in a batch). f32 products go through
-//! the `gemm` crate, whose blocking changes with the row count: under `f32`, and through the f32 head of
-//! the re-quantized schemes, a near tie can fall the other way when the batch differs (another
-//! `--limit`), while the same inputs still give the same bytes.
+//! kernel gives a row the same bits whatever rows share its pass: the block formats, int8, the f32
+//! strip kernels (the `f32` scheme and every f32 head) and the LoRA update do (`tests/lora_golden.rs`
+//! checks answers alone and in a batch, `tests/decoder_golden.rs` scores). The weight-only formats
+//! (f16, w8a16, w4a16 RTN and AWQ) do not on AVX2: their product changes path at 24 token rows (per-row
+//! dots below, a GEMM above), so a prompt's prefill can round differently with the batch it joins
+//! (another `--limit`), while the same inputs still give the same bytes.
 
 use std::time::{Duration, Instant};
 

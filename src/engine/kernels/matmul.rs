@@ -1,7 +1,7 @@
-//! The matrix products of the non-block formats behind the kernel table: f32 (the `gemm` crate, or
-//! AVX-512 strips), int8 W8A8 (per-row dots, or AVX-512 VNNI tiles), int4 and the weight-only formats
-//! dequantized a row at a time, and the parallel drivers they share with the block formats (outputs
-//! in chunks over threads, or tiles of output columns).
+//! The matrix products of the non-block formats behind the kernel table: f32 (AVX2 and AVX-512 strip
+//! kernels; the `gemm` crate for the generic table), int8 W8A8 (per-row dots, or AVX-512 VNNI tiles),
+//! int4 and the weight-only formats dequantized a row at a time, and the parallel drivers they share
+//! with the block formats (outputs in chunks over threads, or tiles of output columns).
 
 use rayon::prelude::*;
 
@@ -411,6 +411,10 @@ fn padded_rows(x: &Matrix, multiple: usize) -> Vec<f32> {
 }
 
 /// Weight-only formats (f16, W8A16, W4A16), `dequant(o, row)` unpacking weight row `o` to f32.
+///
+/// (Not independent of the other rows of the call: the path changes at `DEQUANT_GEMM_MIN_ROWS`, and
+/// the strips, made at every row count, measured 35 % slower at a sentence on AVX2, where unpacking
+/// into the strip layout costs more than the per-row dots.)
 ///
 /// From `DEQUANT_GEMM_MIN_ROWS` token rows on, the weights are unpacked to f32 for a matrix product:
 /// strip by strip into the AVX-512 strip kernel, or (other tables) one layer at a time into a

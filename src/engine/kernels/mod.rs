@@ -1,9 +1,10 @@
 //! Matrix-product kernels for every weight format, behind a kernel table chosen at run time (this
 //! file: the table; `matmul`: the f32, int8 and int4 products; `gguf_matmul`: the block formats).
 //!
-//! Each product is `y = x W^T` with `x` as `[tokens, in]` and `W` as `[out, in]`. The f32 path calls
-//! the `gemm` crate (which selects AVX2/AVX-512 itself) on weights laid out `[in, out]`. The integer
-//! paths use this module's table: portable scalar code (`generic`), AVX2, or AVX-512 VNNI, picked by
+//! Each product is `y = x W^T` with `x` as `[tokens, in]` and `W` as `[out, in]`. The f32 path runs
+//! strip kernels on weights laid out in 32-column strips (AVX2, AVX-512), every output summed over its
+//! inputs in order, so a row's result does not depend on the other rows of the call; the generic table
+//! calls the `gemm` crate on weights laid out `[in, out]`. The integer paths use this module's table: portable scalar code (`generic`), AVX2, or AVX-512 VNNI, picked by
 //! CPU feature detection (`SHAKEDOWN_KERNELS=generic|avx2` forces a table, e.g. to compare). Work is
 //! split over output rows with rayon, so the sum order of every output, and hence the result, does
 //! not depend on the thread count; the name of the table that ran is recorded in every run.
