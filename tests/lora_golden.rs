@@ -155,4 +155,10 @@ fn an_answer_is_the_same_alone_and_in_a_batch() {
         assert_eq!(&alone, t, "{c:?} alone vs in the batch");
         assert!(t.contains("\"action\""), "{c:?}: {t}");
     }
+    // More requests than the engine decodes at once (64): finished sequences hand their slots to the
+    // waiting ones, which join mid-stream beside sequences half-way through their answers.
+    let many: Vec<GenerateRequest> = (0..70).map(|i| request(commands[i % commands.len()])).collect();
+    for (i, g) in d.generate(&many).unwrap().into_iter().enumerate() {
+        assert_eq!(g.text, together[i % commands.len()], "request {i} of 70");
+    }
 }

@@ -145,7 +145,19 @@ pub trait LanguageModel: Sync {
     /// the order of its continuations. The context's KV cache is computed once per request.
     fn loglikelihood(&self, requests: &[LoglikelihoodRequest]) -> Result<Vec<Vec<ContinuationScore>>>;
     /// Generates for every request (decoders); sequences are decoded together in batches.
-    fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>>;
+    fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+        self.generate_reporting(requests, &|_| {})
+    }
+    /// `generate`, telling `done` the number of requests finished each time some finish (for a
+    /// progress bar over one long call: the engine keeps its batch full across the whole list, so a
+    /// caller gains by handing over every request at once).
+    fn generate_reporting(&self, requests: &[GenerateRequest<'_>], done: &dyn Fn(usize)) -> Result<Vec<Generation>>;
+    /// True when a request's result does not depend on the other requests of its call: the same
+    /// text then gets the same bits alone, in any batch, and in any shard, so a caller may reuse an
+    /// answer it already has. False unless the model knows it.
+    fn answers_alone(&self) -> bool {
+        false
+    }
     /// The prompt the model's chat template makes of `messages`, ending where the assistant's answer
     /// starts; `None` when the model has no chat template.
     fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Option<String>>;

@@ -79,7 +79,7 @@ fn capture_decoder_inputs(source: &DecoderSource, texts: &[&str]) -> Result<Hash
     };
     let decoder = Decoder::build(source.config.clone(), source.tensors.clone(), &builder)?;
     let mut kept: HashMap<String, Matrix> = HashMap::new();
-    for chunk in texts.chunks(decoding::BATCH) {
+    for chunk in texts.chunks(decoding::SCORE_BATCH) {
         let ids: Vec<Vec<u32>> = chunk
             .iter()
             .map(|t| source.tokenizer.encode(t, true, true))
@@ -298,8 +298,15 @@ impl LanguageModel for Model {
         self.decoder_or_err()?.loglikelihood(requests)
     }
 
-    fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
-        self.decoder_or_err()?.generate(requests)
+    fn generate_reporting(&self, requests: &[GenerateRequest<'_>], done: &dyn Fn(usize)) -> Result<Vec<Generation>> {
+        self.decoder_or_err()?.generate_reporting(requests, done)
+    }
+
+    fn answers_alone(&self) -> bool {
+        match &self.inner {
+            Inner::Decoder(d) => d.decoder.rows_independent(),
+            Inner::Encoder(_) => false,
+        }
     }
 
     fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Option<String>> {

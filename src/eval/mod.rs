@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::progress::Phase;
 use crate::suite::Example;
-use crate::task::{Output, Probe, Task, BATCH};
+use crate::task::{Output, Probe, Task};
 
 /// One input to score: the clean text of an example or one of its corrupted variants.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +82,11 @@ pub struct Evaluated {
 /// Variants are answered group by group (one family x severity at a time), and identical texts
 /// within a group (inputs the noise left unchanged) are answered once. Because a group's batches
 /// never mix with another group's, a run split into shards asks exactly the same batches as the
-/// whole run. `phase` advances by one per variant.
+/// whole run. Where the task's answers do not depend on the texts answered with them
+/// (`Task::answers_alone`), a text already answered in an earlier group (a corrupted variant the
+/// noise left as the clean text, or as another severity made it) is not asked again: a fresh call
+/// would give the same bits, in the whole run and in a shard alike. `phase` advances by one per
+/// variant.
 pub fn evaluate(
     task: &dyn Task,
     scheme: &str,
@@ -93,6 +97,8 @@ pub fn evaluate(
 ) -> Result<Evaluated> {
     let mut rows = Vec::with_capacity(variants.len());
     let mut clean_probes = Vec::new();
+    let reuse = task.answers_alone();
+    let mut answered: HashMap<String, Output> = HashMap::new();
     for group in variants.chunk_by(|a, b| a.family == b.family && a.severity == b.severity) {
         let mut unique: Vec<&str> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
@@ -105,12 +111,23 @@ pub fn evaluate(
                 })
             })
             .collect();
-        let mut outputs: Vec<Output> = Vec::with_capacity(unique.len());
-        for chunk in unique.chunks(BATCH) {
-            outputs.extend(task.infer(chunk)?);
-            phase.advance(chunk.len() as u64);
+        let fresh: Vec<&str> = unique.iter().copied().filter(|t| !answered.contains_key(*t)).collect();
+        let mut got = task.infer_reporting(&fresh, &|n| phase.advance(n as u64))?.into_iter();
+        phase.advance((group.len() - fresh.len()) as u64);
+        let outputs: Vec<Output> = unique
+            .iter()
+            .map(|t| match answered.get(*t) {
+                Some(o) => Ok(o.clone()),
+                None => got
+                    .next()
+                    .ok_or_else(|| Error::Internal(format!("the task answered fewer than {} texts", fresh.len()))),
+            })
+            .collect::<Result<_>>()?;
+        if reuse {
+            for (t, o) in unique.iter().zip(&outputs) {
+                answered.entry(t.to_string()).or_insert_with(|| o.clone());
+            }
         }
-        phase.advance((group.len() - unique.len()) as u64);
         if group[0].family == CLEAN {
             clean_probes.extend(slots.iter().map(|&s| outputs[s].probe()));
         }
@@ -203,6 +220,49 @@ mod tests {
         assert_eq!(clean[0].expected, r#"{"action": "move", "direction": "left"}"#);
         assert!(out.rows.iter().all(|r| r.measures.len() == 5));
         assert!(matches!(out.clean_probes[0], Probe::Text(_)));
+    }
+
+    #[test]
+    fn a_text_answered_in_an_earlier_group_is_asked_again_only_where_answers_depend_on_the_batch() {
+        let suite = fakes::extract_suite("free");
+        let refs = suite.split("test");
+        let registry = Registry::builtin().unwrap();
+        // Variants made by hand: a family whose texts are all the clean ones, and one whose texts are
+        // the clean ones but for a new first text.
+        let mut variants = make_variants(&refs, &[], &registry, 1).unwrap();
+        let clean = variants.clone();
+        let copy = |family: &str| -> Vec<VariantItem> {
+            clean
+                .iter()
+                .map(|v| VariantItem {
+                    family: family.into(),
+                    severity: 1,
+                    ..v.clone()
+                })
+                .collect()
+        };
+        variants.extend(copy("jargon"));
+        variants.extend(copy("l2").into_iter().enumerate().map(|(i, mut v)| {
+            if i == 0 {
+                v.text = "pick the tote up".into();
+            }
+            v
+        }));
+        for alone in [false, true] {
+            let mut model = FakeDecoder::new();
+            model.alone = alone;
+            let task = crate::task::build(&suite, &model, "m").unwrap();
+            let phase = Silent.start("x", None);
+            let out = evaluate(task.as_ref(), "f32", &refs, &variants, 1, phase.as_ref()).unwrap();
+            let asked = model.generated.lock().unwrap().len();
+            let n = clean.len();
+            assert_eq!(asked, if alone { n + 1 } else { 3 * n }, "alone: {alone}");
+            // The rows are the same either way: every variant judged, reused answers included.
+            assert_eq!(out.rows.len(), 3 * n);
+            for (r, c) in out.rows[n..2 * n].iter().zip(&out.rows[..n]) {
+                assert_eq!((&r.raw_output, r.correct), (&c.raw_output, c.correct));
+            }
+        }
     }
 
     #[test]

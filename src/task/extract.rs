@@ -14,7 +14,7 @@ use crate::suite::{Decoding, Example, Suite};
 use crate::task::constraint::JsonFields;
 use crate::task::kind::TaskKind;
 use crate::task::prompt::Prompt;
-use crate::task::{batched, Outcome, Output, Task};
+use crate::task::{answered_all, Outcome, Output, Task};
 
 /// Generation stops at a blank line in free decoding (an answer is one JSON object).
 const STOP: &str = "\n\n";
@@ -81,36 +81,41 @@ impl Task for ExtractTask<'_> {
         TaskKind::Extract.metrics(&self.fields)
     }
     fn infer(&self, texts: &[&str]) -> Result<Vec<Output>> {
+        self.infer_reporting(texts, &|_| {})
+    }
+    /// Every text in one engine call: generation refills its batch as answers finish, so a long
+    /// list keeps every decode step full where batches of a few dozen would end on a thin tail.
+    fn infer_reporting(&self, texts: &[&str], done: &dyn Fn(usize)) -> Result<Vec<Output>> {
         let constraint = self.constraint.as_ref().map(|c| c as &dyn OutputConstraint);
-        batched(texts, |chunk| {
-            let requests = chunk
-                .iter()
-                .map(|t| {
-                    Ok(GenerateRequest {
-                        prompt: self.prompt.render(t)?,
-                        max_tokens: self.max_tokens,
-                        stop: if constraint.is_some() {
-                            vec![]
-                        } else {
-                            vec![STOP.into()]
-                        },
-                        sampling: Sampling::Greedy,
-                        constraint,
-                    })
+        let requests = texts
+            .iter()
+            .map(|t| {
+                Ok(GenerateRequest {
+                    prompt: self.prompt.render(t)?,
+                    max_tokens: self.max_tokens,
+                    stop: if constraint.is_some() {
+                        vec![]
+                    } else {
+                        vec![STOP.into()]
+                    },
+                    sampling: Sampling::Greedy,
+                    constraint,
                 })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(self
-                .model
-                .generate(&requests)?
-                .into_iter()
-                .map(|g| Output::Text {
-                    text: g.text,
-                    tokens: g.generated_tokens,
-                    ttft_ms: g.time_to_first_token.as_secs_f64() * 1e3,
-                    elapsed_ms: g.elapsed.as_secs_f64() * 1e3,
-                })
-                .collect())
-        })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let got = answered_all(self.model.generate_reporting(&requests, done)?, texts.len())?;
+        Ok(got
+            .into_iter()
+            .map(|g| Output::Text {
+                text: g.text,
+                tokens: g.generated_tokens,
+                ttft_ms: g.time_to_first_token.as_secs_f64() * 1e3,
+                elapsed_ms: g.elapsed.as_secs_f64() * 1e3,
+            })
+            .collect())
+    }
+    fn answers_alone(&self) -> bool {
+        self.model.answers_alone()
     }
     fn judge(&self, example: &Example, output: &Output) -> Outcome {
         let empty = Map::new();

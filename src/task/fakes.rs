@@ -84,7 +84,7 @@ impl LanguageModel for FakeEncoder {
     fn loglikelihood(&self, _: &[LoglikelihoodRequest]) -> Result<Vec<Vec<ContinuationScore>>> {
         Err(Error::input("model", "an encoder cannot score continuations"))
     }
-    fn generate(&self, _: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+    fn generate_reporting(&self, _: &[GenerateRequest<'_>], _: &dyn Fn(usize)) -> Result<Vec<Generation>> {
         Err(Error::input("model", "an encoder cannot generate text"))
     }
     fn chat_prompt(&self, _: &[ChatMessage]) -> Result<Option<String>> {
@@ -101,6 +101,8 @@ impl LanguageModel for FakeEncoder {
 /// - `chat_prompt` (with `with_chat`): `<|role|>content<|end|>` per message, then `<|assistant|>`.
 pub struct FakeDecoder {
     chat: bool,
+    /// What `answers_alone` says.
+    pub alone: bool,
     /// Every scored request, in order.
     pub scored: Mutex<Vec<LoglikelihoodRequest>>,
     /// Every generation request: (prompt, stop strings, constrained).
@@ -111,6 +113,7 @@ impl FakeDecoder {
     pub fn new() -> Self {
         FakeDecoder {
             chat: false,
+            alone: false,
             scored: Mutex::new(Vec::new()),
             generated: Mutex::new(Vec::new()),
         }
@@ -225,13 +228,17 @@ impl LanguageModel for FakeDecoder {
             })
             .collect())
     }
-    fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+    fn generate_reporting(&self, requests: &[GenerateRequest<'_>], done: &dyn Fn(usize)) -> Result<Vec<Generation>> {
         self.generated.lock().unwrap().extend(
             requests
                 .iter()
                 .map(|r| (r.prompt.clone(), r.stop.clone(), r.constraint.is_some())),
         );
+        done(requests.len());
         Ok(requests.iter().map(Self::one).collect())
+    }
+    fn answers_alone(&self) -> bool {
+        self.alone
     }
     fn chat_prompt(&self, messages: &[ChatMessage]) -> Result<Option<String>> {
         if !self.chat {

@@ -100,6 +100,22 @@ pub trait Task: Sync {
     fn measures(&self) -> Vec<String>;
     /// The model's answers to `texts`, one each, in order.
     fn infer(&self, texts: &[&str]) -> Result<Vec<Output>>;
+    /// `infer`, telling `done` how many answers are ready as they come (for a progress bar). By
+    /// default the texts go to `infer` in batches of `BATCH`; a task whose engine call keeps its own
+    /// batch full across a long list (generation) takes them all at once.
+    fn infer_reporting(&self, texts: &[&str], done: &dyn Fn(usize)) -> Result<Vec<Output>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(BATCH) {
+            out.extend(self.infer(chunk)?);
+            done(chunk.len());
+        }
+        Ok(out)
+    }
+    /// True when an answer depends only on its text, not on the texts answered with it (see
+    /// `LanguageModel::answers_alone`): eval then answers a text once per scheme across families.
+    fn answers_alone(&self) -> bool {
+        false
+    }
     /// Judges one answer against its example (no model call).
     fn judge(&self, example: &Example, output: &Output) -> Outcome;
     /// Tokens the model reads for these texts (for tokens/s).
@@ -150,17 +166,20 @@ pub fn argmax(scores: &[f32]) -> (usize, f32) {
 fn batched<T>(texts: &[&str], mut call: impl FnMut(&[&str]) -> Result<Vec<T>>) -> Result<Vec<T>> {
     let mut out = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(BATCH) {
-        let got = call(chunk)?;
-        if got.len() != chunk.len() {
-            return Err(Error::Internal(format!(
-                "the model answered {} of {} inputs",
-                got.len(),
-                chunk.len()
-            )));
-        }
-        out.extend(got);
+        out.extend(answered_all(call(chunk)?, chunk.len())?);
     }
     Ok(out)
+}
+
+/// `got`, when the model answered all `asked` inputs (one answer each); an internal error otherwise.
+fn answered_all<T>(got: Vec<T>, asked: usize) -> Result<Vec<T>> {
+    if got.len() != asked {
+        return Err(Error::Internal(format!(
+            "the model answered {} of {asked} inputs",
+            got.len()
+        )));
+    }
+    Ok(got)
 }
 
 #[cfg(test)]

@@ -160,8 +160,8 @@ impl<'m> Answerer<'m> {
         self.prompt.render_with(question, chunks)
     }
 
-    /// Answers every prompt, each distinct one once, in batches of `task::BATCH`; `done` is told
-    /// how many prompts each batch answered.
+    /// Answers every prompt, each distinct one once, in one engine call (which keeps its batch full
+    /// across the list); `done` is told how many prompts are answered as they finish.
     pub fn answer(&self, prompts: &[String], done: &dyn Fn(usize)) -> Result<Vec<Answer>> {
         let mut order: Vec<&str> = Vec::new();
         let mut slot: HashMap<&str, usize> = HashMap::new();
@@ -171,33 +171,25 @@ impl<'m> Answerer<'m> {
                 order.push(p);
             }
         }
-        let mut unique: Vec<Answer> = Vec::with_capacity(order.len());
-        for chunk in order.chunks(crate::task::BATCH) {
-            let requests: Vec<GenerateRequest> = chunk
-                .iter()
-                .map(|p| GenerateRequest {
-                    prompt: p.to_string(),
-                    max_tokens: self.max_tokens,
-                    stop: vec![STOP.into()],
-                    sampling: Sampling::Greedy,
-                    constraint: None,
-                })
-                .collect();
-            let got = self.model.generate(&requests)?;
-            if got.len() != chunk.len() {
-                return Err(Error::Internal(format!(
-                    "the decoder answered {} of {} prompts",
-                    got.len(),
-                    chunk.len()
-                )));
-            }
-            unique.extend(got.into_iter().map(|g| Answer {
+        let requests: Vec<GenerateRequest> = order
+            .iter()
+            .map(|p| GenerateRequest {
+                prompt: p.to_string(),
+                max_tokens: self.max_tokens,
+                stop: vec![STOP.into()],
+                sampling: Sampling::Greedy,
+                constraint: None,
+            })
+            .collect();
+        let got = super::answered_all(self.model.generate_reporting(&requests, done)?, order.len())?;
+        let unique: Vec<Answer> = got
+            .into_iter()
+            .map(|g| Answer {
                 text: g.text.trim().to_string(),
                 prompt_tokens: g.prompt_tokens,
                 generated_tokens: g.generated_tokens,
-            }));
-            done(chunk.len());
-        }
+            })
+            .collect();
         Ok(prompts.iter().map(|p| unique[slot[p.as_str()]].clone()).collect())
     }
 }

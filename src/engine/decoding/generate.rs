@@ -18,6 +18,11 @@ use rand::SeedableRng;
 
 use super::sampling::{choose, Context};
 use super::{DecoderModel, BATCH};
+
+/// Prompt rows that join one forward step at most (beyond the first prompt): bounds the step's
+/// activations (a 64 x 500-token prefill would hold some 200 MB in one MLP) without slowing short
+/// prompts, which all join at once.
+const PREFILL_ROWS: usize = 2048;
 use crate::engine::api::{Acceptance, Finish, GenerateRequest, Generation, Sampling};
 use crate::engine::layers::attention::KvCache;
 use crate::error::Result;
@@ -38,6 +43,15 @@ struct Active {
 impl DecoderModel {
     /// Generates for every request; results in request order.
     pub fn generate(&self, requests: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+        self.generate_reporting(requests, &|_| {})
+    }
+
+    /// `generate`, telling `done` how many requests finished after each step that finished some.
+    pub fn generate_reporting(
+        &self,
+        requests: &[GenerateRequest<'_>],
+        done: &dyn Fn(usize),
+    ) -> Result<Vec<Generation>> {
         let start = Instant::now();
         let layers = self.decoder.config.layers;
         let kv_width = self.decoder.config.kv_heads * self.decoder.config.head_dim;
@@ -59,7 +73,15 @@ impl DecoderModel {
         let mut next = 0;
         let mut active: Vec<Active> = Vec::new();
         loop {
+            // Prompts join while slots are free and the step's prompt rows stay under PREFILL_ROWS (at
+            // least one joins), so long prompts (retrieved passages) do not make one huge pass.
+            let mut joining_rows = 0;
             while active.len() < BATCH && next < requests.len() {
+                let rows = prompts[next].len() - shared;
+                if joining_rows > 0 && joining_rows + rows > PREFILL_ROWS {
+                    break;
+                }
+                joining_rows += rows;
                 let seed = match requests[next].sampling {
                     Sampling::Sample { seed, .. } => seed,
                     Sampling::Greedy => 0,
@@ -95,6 +117,7 @@ impl DecoderModel {
                         Finish::Constraint
                     };
                     results[a.request] = Some(finished(&a, String::new(), finish, start.elapsed()));
+                    done(1);
                 } else {
                     i += 1;
                 }
@@ -116,6 +139,7 @@ impl DecoderModel {
             };
             let tok = &self.tokenizer;
             let piece = |t: u32| tok.piece(t);
+            let before = active.len();
             let mut keep = Vec::with_capacity(active.len());
             for (k, mut a) in active.drain(..).enumerate() {
                 let r = &requests[a.request];
@@ -158,6 +182,9 @@ impl DecoderModel {
                         results[a.request] = Some(finished(&a, text, f, start.elapsed()));
                     }
                 }
+            }
+            if keep.len() < before {
+                done(before - keep.len());
             }
             active = keep;
         }

@@ -4,7 +4,7 @@
 //! the continuation's token log-probabilities are summed. The tokens the continuations of a request
 //! share (the context) run once; each continuation then continues from a copy of that cache.
 
-use super::{argmax, log_sum_exp, DecoderModel, BATCH};
+use super::{argmax, log_sum_exp, DecoderModel, SCORE_BATCH};
 use crate::engine::api::{ContinuationScore, LoglikelihoodRequest};
 use crate::engine::layers::attention::KvCache;
 use crate::error::Result;
@@ -39,7 +39,7 @@ impl DecoderModel {
     /// Scores every continuation of every request.
     pub fn loglikelihood(&self, requests: &[LoglikelihoodRequest]) -> Result<Vec<Vec<ContinuationScore>>> {
         let mut out = Vec::with_capacity(requests.len());
-        for chunk in requests.chunks(BATCH) {
+        for chunk in requests.chunks(SCORE_BATCH) {
             out.extend(self.score_chunk(chunk)?);
         }
         Ok(out)

@@ -45,8 +45,16 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
             n.div_ceil(F32_STRIP) * width * F32_STRIP,
             "packed weight length"
         );
-        if k.isa == Isa::Avx512Vnni {
-            let padded = padded_rows(x, F32_TOKENS);
+        if matches!(k.isa, Isa::Avx512Vnni | Isa::Avx2) {
+            let avx512 = k.isa == Isa::Avx512Vnni;
+            // The AVX-512 kernel reads whole micro-tiles of 12 rows; the AVX2 one reads only live rows.
+            let padded;
+            let rows: &[f32] = if avx512 {
+                padded = padded_rows(x, F32_TOKENS);
+                &padded
+            } else {
+                &x.data
+            };
             let strip_len = width * F32_STRIP;
             return column_tiles(
                 tokens,
@@ -55,25 +63,16 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
                 || (),
                 |_, o0, cols, out| {
                     let strip = &packed[o0 * width..o0 * width + strip_len];
-                    // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows, the
-                    // strip has width x 32 weights (asserted above), and column_tiles hands out its columns.
-                    unsafe { x86::gemm_f32_strip_avx512(&padded, tokens, width, strip, cols, out, n) };
-                },
-            );
-        }
-        if k.isa == Isa::Avx2 {
-            let strip_len = width * F32_STRIP;
-            return column_tiles(
-                tokens,
-                n,
-                F32_STRIP,
-                || (),
-                |_, o0, cols, out| {
-                    let strip = &packed[o0 * width..o0 * width + strip_len];
-                    // SAFETY: the AVX2 table exists only after detecting AVX2 and FMA; x has tokens rows
-                    // of width, the strip has width x 32 weights (asserted above), and column_tiles
-                    // hands out its columns.
-                    unsafe { x86::gemm_f32_strip_avx2(&x.data, tokens, width, strip, cols, out, n) };
+                    // SAFETY: the table's ISA was detected before it was built; rows holds the tokens (padded
+                    // to whole micro-tiles for AVX-512), the strip has width x 32 weights (asserted above),
+                    // and column_tiles hands out its columns.
+                    unsafe {
+                        if avx512 {
+                            x86::gemm_f32_strip_avx512(rows, tokens, width, strip, cols, out, n)
+                        } else {
+                            x86::gemm_f32_strip_avx2(rows, tokens, width, strip, cols, out, n)
+                        }
+                    };
                 },
             );
         }
@@ -179,6 +178,12 @@ impl Int4Store {
             #[cfg(target_arch = "x86_64")]
             Int4Store::Strips(w) => w.dequantize_row(o, out),
         }
+    }
+
+    /// True for the strips (their kernel sums each output in order at every row count); rows go
+    /// through `matmul_dequant`, whose path changes with the row count.
+    pub fn rows_independent(&self) -> bool {
+        !matches!(self, Int4Store::Rows(_))
     }
 
     /// Bytes stored: codes, scales and minimums.

@@ -317,6 +317,23 @@ impl Linear {
         }
     }
 
+    /// True when a token row's output does not depend on the other rows of the call (how many, or
+    /// which): the f32 strip kernels and the int4 strips sum every output over its inputs in order,
+    /// int8 W8A8 sums exactly in int32, and the block formats dot each row block by block. Not so for
+    /// f32 through `gemm` (its blocking follows the row count) nor for the weight-only formats that
+    /// switch from per-row dots to a GEMM at `DEQUANT_GEMM_MIN_ROWS` rows.
+    pub fn rows_independent(&self) -> bool {
+        match &self.weights {
+            Weights::F32 { packed, .. } => packed.is_some(),
+            Weights::F16(_) => false,
+            Weights::Int8 {
+                dynamic_activations, ..
+            } => *dynamic_activations,
+            Weights::Int4(w) | Weights::Awq { w, .. } => w.rows_independent(),
+            Weights::Gguf { .. } => true,
+        }
+    }
+
     /// Bytes the stored weights occupy (codes and scales; the f32 bias is not counted).
     pub fn weight_bytes(&self) -> usize {
         match &self.weights {

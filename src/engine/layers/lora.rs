@@ -90,6 +90,12 @@ impl LinearLayer {
         ys
     }
 
+    /// Whether a row's output is independent of the other rows of the call (the stored weights
+    /// decide; the adapter's update is computed row by row).
+    pub fn rows_independent(&self) -> bool {
+        self.linear.rows_independent()
+    }
+
     /// Stored bytes of the weights (the adapter's f32 factors included).
     pub fn weight_bytes(&self) -> usize {
         self.linear.weight_bytes() + self.lora.as_ref().map_or(0, LoraLinear::bytes)

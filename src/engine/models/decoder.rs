@@ -60,6 +60,13 @@ impl Decoder {
         self.blocks.linears()
     }
 
+    /// True when every product gives a token row the same bits whatever rows share its pass, so a
+    /// request's scores and answers do not depend on the batch it joins (attention and norms are per
+    /// row or per sequence already).
+    pub fn rows_independent(&self) -> bool {
+        self.head.rows_independent() && self.linears().iter().all(|(_, l)| l.rows_independent())
+    }
+
     /// Stored bytes of the output head.
     pub fn head_bytes(&self) -> usize {
         self.head.weight_bytes()

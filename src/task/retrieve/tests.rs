@@ -58,7 +58,7 @@ impl LanguageModel for Fake {
     fn loglikelihood(&self, _: &[LoglikelihoodRequest]) -> Result<Vec<Vec<ContinuationScore>>> {
         unimplemented!("not used by retrieval")
     }
-    fn generate(&self, _: &[GenerateRequest<'_>]) -> Result<Vec<Generation>> {
+    fn generate_reporting(&self, _: &[GenerateRequest<'_>], _: &dyn Fn(usize)) -> Result<Vec<Generation>> {
         unimplemented!("not used by retrieval")
     }
     fn chat_prompt(&self, _: &[ChatMessage]) -> Result<Option<String>> {
