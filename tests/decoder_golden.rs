@@ -8,7 +8,7 @@ mod common;
 
 use serde_json::Value;
 use shakedown::engine::decoding::{argmax, log_sum_exp};
-use shakedown::engine::{Finish, GenerateRequest, Model, ModelSource, Sampling, Scheme};
+use shakedown::engine::{Finish, GenerateRequest, LanguageModel, Model, ModelSource, Sampling, Scheme};
 
 fn model(name: &str, scheme: &str) -> Model {
     let source = ModelSource::open(&common::decoder_gguf(name)).expect("open GGUF");
@@ -265,8 +265,10 @@ fn gemma3_greedy_matches_llama_cpp() {
 /// A continuation's score does not depend on the requests scored beside it: three requests together
 /// (passes of many rows) and each alone (passes of few) give the same bits, for the f32 path (the
 /// strip kernels, every output summed over its inputs in order), int8 (per-row integer dots, and the
-/// f32 head) and the file as stored. Through the `gemm` crate, whose blocking follows the row count,
-/// the f32 scores differed in their last bits, so an answer could move with `--limit`.
+/// f32 head), q4_0 and the file as stored (SmolLM2's Q4_1 / Q8_0, Gemma 3's K-quants), and wherever
+/// else the model says so (`answers_alone`, which lets a run reuse an answer: w4a16 on AVX-512's int4
+/// strips). Through the `gemm` crate, whose blocking follows the row count, the f32 scores differed in
+/// their last bits, so an answer could move with `--limit`.
 #[test]
 fn a_score_is_the_same_alone_and_among_other_requests() {
     use shakedown::engine::LoglikelihoodRequest;
@@ -284,13 +286,32 @@ fn a_score_is_the_same_alone_and_among_other_requests() {
         continuations: k.iter().map(|s| s.to_string()).collect(),
     })
     .collect();
-    for scheme in ["f32", "int8", "native"] {
-        let m = model("smollm2", scheme);
+    let cases = [
+        ("smollm2", "f32", true),
+        ("smollm2", "int8", true),
+        ("smollm2", "native", true),
+        ("smollm2", "q4_0", true),
+        ("smollm2", "w4a16-rtn-g128", false),
+        ("gemma3", "native", true),
+    ];
+    for (name, scheme, always) in cases {
+        let m = model(name, scheme);
+        assert!(
+            m.answers_alone() || !always,
+            "{name} {scheme}: should answer alone on every kernel table with strips"
+        );
+        if !m.answers_alone() {
+            continue;
+        }
         let d = m.decoder().expect("a decoder");
         let together = d.loglikelihood(&requests).expect("scores");
         for (r, want) in requests.iter().zip(&together) {
             let alone = d.loglikelihood(std::slice::from_ref(r)).expect("score").remove(0);
-            assert_eq!(&alone, want, "{scheme}: {:?} alone vs among the others", r.context);
+            assert_eq!(
+                &alone, want,
+                "{name} {scheme}: {:?} alone vs among the others",
+                r.context
+            );
         }
     }
 }
