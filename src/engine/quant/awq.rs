@@ -58,6 +58,23 @@ fn error_of(x: &Matrix, q: &Int4Weights, s: &[f32], out_f: usize, reference: &Ma
     mse(&matmul_f32(x, &transpose(&w, out_f, in_f), out_f), reference)
 }
 
+/// A group's output error `d^T G d` for weight errors `d` and the Gram matrix `G` (`n x n`) of the group's
+/// activation columns; `g_d` is scratch of length `n`. `(G d)_i = sum_j G_ij d_j` is summed over `j` in
+/// order for all `i` at once: `G` is symmetric bit for bit (`x_i x_j` and `x_j x_i` round alike and are
+/// summed over the same rows), so row `j` holds `G_ij` for every `i`, and the loop over `i` vectorizes
+/// where a dot product's sum (a reduction, whose order is its result) cannot: the same bits as the dot
+/// products, some ten times faster.
+fn group_error(gram: &[f32], d: &[f32], g_d: &mut [f32]) -> f64 {
+    let n = d.len();
+    g_d.iter_mut().for_each(|v| *v = 0.0);
+    for (j, &dj) in d.iter().enumerate() {
+        for (acc, gv) in g_d.iter_mut().zip(&gram[j * n..(j + 1) * n]) {
+            *acc += gv * dj;
+        }
+    }
+    d.iter().zip(g_d.iter()).map(|(dv, gd)| *dv as f64 * *gd as f64).sum()
+}
+
 /// Quantizes `[out, in]` weights with AWQ against calibration inputs `x` (`[tokens, in]`).
 pub fn awq_quantize(w: &[f32], out_f: usize, in_f: usize, group: usize, x: &Matrix) -> AwqWeights {
     let group = group.clamp(1, in_f.max(1));
@@ -132,21 +149,13 @@ pub fn awq_quantize(w: &[f32], out_f: usize, in_f: usize, group: usize, x: &Matr
                 let n = chunk.len();
                 let mut best = (f64::INFINITY, max / 7.0);
                 let mut diff = vec![0.0f32; n];
+                let mut g_diff = vec![0.0f32; n];
                 for ratio in CLIP_RATIOS {
                     let d = max * ratio / 7.0;
                     for (df, v) in diff.iter_mut().zip(chunk) {
                         *df = v - (v / d).round().clamp(-8.0, 7.0) * d;
                     }
-                    let err: f64 = (0..n)
-                        .map(|i| {
-                            diff[i] as f64
-                                * gram[i * n..(i + 1) * n]
-                                    .iter()
-                                    .zip(&diff)
-                                    .map(|(gv, dv)| gv * dv)
-                                    .sum::<f32>() as f64
-                        })
-                        .sum();
+                    let err = group_error(gram, &diff, &mut g_diff);
                     if err < best.0 {
                         best = (err, d);
                     }
@@ -171,6 +180,31 @@ mod tests {
     use super::*;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn the_group_error_is_the_dot_products_bit_for_bit() {
+        let mut rng = StdRng::seed_from_u64(5);
+        for n in [1, 7, 33, 128] {
+            let rows: Vec<Vec<f32>> = (0..50)
+                .map(|_| (0..n).map(|_| rng.random_range(-3.0f32..3.0)).collect())
+                .collect();
+            let mut gram = vec![0.0f32; n * n];
+            for row in &rows {
+                for (i, xi) in row.iter().enumerate() {
+                    for (j, xj) in row.iter().enumerate() {
+                        gram[i * n + j] += xi * xj;
+                    }
+                }
+            }
+            let d: Vec<f32> = (0..n).map(|_| rng.random_range(-0.1f32..0.1)).collect();
+            // The twin: d_i times the dot product of row i of G with d, summed in order.
+            let want: f64 = (0..n)
+                .map(|i| d[i] as f64 * gram[i * n..(i + 1) * n].iter().zip(&d).map(|(g, v)| g * v).sum::<f32>() as f64)
+                .sum();
+            let got = group_error(&gram, &d, &mut vec![0.0; n]);
+            assert_eq!(got.to_bits(), want.to_bits(), "n = {n}");
+        }
+    }
 
     #[test]
     fn awq_beats_rtn_when_a_few_channels_carry_large_activations() {
