@@ -18,14 +18,14 @@ use rand::SeedableRng;
 
 use super::sampling::{choose, Context};
 use super::{DecoderModel, BATCH};
+use crate::engine::api::{Acceptance, Finish, GenerateRequest, Generation, Sampling};
+use crate::engine::layers::attention::KvCache;
+use crate::error::Result;
 
 /// Prompt rows that join one forward step at most (beyond the first prompt): bounds the step's
 /// activations (a 64 x 500-token prefill would hold some 200 MB in one MLP) without slowing short
 /// prompts, which all join at once.
 const PREFILL_ROWS: usize = 2048;
-use crate::engine::api::{Acceptance, Finish, GenerateRequest, Generation, Sampling};
-use crate::engine::layers::attention::KvCache;
-use crate::error::Result;
 
 /// A sequence being decoded.
 struct Active {
