@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::progress::Phase;
 use crate::suite::Example;
-use crate::task::{Output, Probe, Task};
+use crate::task::{answered_all, Output, Probe, Task};
 
 /// One input to score: the clean text of an example or one of its corrupted variants.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,17 +112,14 @@ pub fn evaluate(
             })
             .collect();
         let fresh: Vec<&str> = unique.iter().copied().filter(|t| !answered.contains_key(*t)).collect();
-        let mut got = task.infer_reporting(&fresh, &|n| phase.advance(n as u64))?.into_iter();
+        let got = task.infer_reporting(&fresh, &|n| phase.advance(n as u64))?;
+        let mut got = answered_all(got, fresh.len())?.into_iter();
         phase.advance((group.len() - fresh.len()) as u64);
+        // `fresh` is `unique` without the texts already answered, in order, and `got` has one answer each.
         let outputs: Vec<Output> = unique
             .iter()
-            .map(|t| match answered.get(*t) {
-                Some(o) => Ok(o.clone()),
-                None => got
-                    .next()
-                    .ok_or_else(|| Error::Internal(format!("the task answered fewer than {} texts", fresh.len()))),
-            })
-            .collect::<Result<_>>()?;
+            .filter_map(|t| answered.get(*t).cloned().or_else(|| got.next()))
+            .collect();
         if reuse {
             for (t, o) in unique.iter().zip(&outputs) {
                 answered.entry(t.to_string()).or_insert_with(|| o.clone());

@@ -172,7 +172,7 @@ fn batched<T>(texts: &[&str], mut call: impl FnMut(&[&str]) -> Result<Vec<T>>) -
 }
 
 /// `got`, when the model answered all `asked` inputs (one answer each); an internal error otherwise.
-fn answered_all<T>(got: Vec<T>, asked: usize) -> Result<Vec<T>> {
+pub(crate) fn answered_all<T>(got: Vec<T>, asked: usize) -> Result<Vec<T>> {
     if got.len() != asked {
         return Err(Error::Internal(format!(
             "the model answered {} of {asked} inputs",
