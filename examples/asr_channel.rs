@@ -81,9 +81,10 @@ fn to_shapes(m: &BTreeMap<String, f64>) -> Vec<(Shape, f64)> {
         .collect()
 }
 
-/// Measures the channel per severity, then fits the model's anchor weights, shape mix and budget scale so
-/// that the family, run on the same clean texts at the channel's WER, reproduces the measured class error
-/// rates, shape shares and WER (multiplicative updates, damped, FIT_ROUNDS rounds of FIT_DRAWS draws per text).
+/// Measures the channel per severity, then fits the model's anchor weights, shape mix, function reach and
+/// budget scale so that the family, run on the same clean texts at the channel's WER, reproduces the
+/// measured class error rates, shape shares, share of function words in multi-word regions and WER
+/// (multiplicative updates, damped, FIT_ROUNDS rounds of FIT_DRAWS draws per text).
 /// Rounds of the fit, and draws of every text per round.
 const FIT_ROUNDS: u64 = 16;
 const FIT_DRAWS: u64 = 4;
@@ -114,7 +115,7 @@ fn profile(args: &[String]) -> Result<(), String> {
         sevs.join(", ")
     );
     println!("# espeak-ng -> pink noise -> Whisper tiny.en; texts and transcripts normalised (Whisper's rules).");
-    println!("# class_error_rate and measured_shapes are measured; anchor_weight, shapes and budget_scale are");
+    println!("# class_error_rate and measured_shapes are measured; anchor_weight, shapes, function_reach and budget_scale are");
     println!("# fitted so that the model reproduces them on the same texts. License: measured by the project, CC0.");
     println!("source = {:?}", format!("{path}: {} transcripts", rows.len()));
     for (sev, rs) in &groups {
@@ -123,18 +124,21 @@ fn profile(args: &[String]) -> Result<(), String> {
             wer: real.wer,
             anchor_weight: std::array::from_fn(|k| real.class_error_rate(WordClass::ALL[k]).max(1e-3)),
             budget_scale: 1.0,
+            function_reach: 1.0,
             content_shapes: to_shapes(&shares(&real, "content")),
             function_shapes: to_shapes(&shares(&real, "function")),
         };
-        // Shape weights: the measured shares times three fitted factors, for multi-word shapes, shapes that
-        // add words (m > n) and shapes that lose words (m < n).
+        // Shape weights: the measured shares times three fitted factors, for shapes of two or more clean words
+        // (which more often find no place or no word that sounds alike and fall back to a one-word
+        // substitution), shapes that add words (m > n) and shapes that lose words (m < n). A one-word split
+        // (1-2) places as easily as a substitution: it takes only the factor for adding words.
         let measured = (level.content_shapes.clone(), level.function_shapes.clone());
         let (mut multi, mut adds, mut loses) = (1.0f64, 1.0f64, 1.0f64);
         let reweigh = |v: &[(Shape, f64)], multi: f64, adds: f64, loses: f64| -> Vec<(Shape, f64)> {
             v.iter()
                 .map(|&(s, w)| {
                     let mut w = w;
-                    if s.n >= 2 || s.m >= 2 {
+                    if s.n >= 2 {
                         w *= multi;
                     }
                     if s.m > s.n {
@@ -166,6 +170,21 @@ fn profile(args: &[String]) -> Result<(), String> {
                 .collect();
             let synth = opmix(outs.iter().map(|(a, b)| (a.as_str(), b.as_str())), lex);
             eprintln!("severity {sev} round {round}: {}", line("fit", &synth));
+            eprintln!(
+                "  class error rates real / fit: {}; function share in multi-word content regions {:.3} / {:.3}",
+                WordClass::ALL
+                    .iter()
+                    .map(|&c| format!(
+                        "{} {:.3}/{:.3}",
+                        c.name(),
+                        real.class_error_rate(c),
+                        synth.class_error_rate(c)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                real.multi_content_function_share(),
+                synth.multi_content_function_share()
+            );
             let damp = |r: f64, s: f64| {
                 if r > 0.0 && s > 0.0 {
                     (r / s).clamp(0.25, 4.0).powf(0.6)
@@ -177,11 +196,20 @@ fn profile(args: &[String]) -> Result<(), String> {
                 level.anchor_weight[c.index()] *= damp(real.class_error_rate(c), synth.class_error_rate(c));
             }
             level.budget_scale *= damp(real.wer, synth.wer);
+            level.function_reach *= damp(
+                real.multi_content_function_share(),
+                synth.multi_content_function_share(),
+            );
             multi *= damp(real.multiword_share(), synth.multiword_share());
             adds *= damp(real.ins_share(), synth.ins_share());
             loses *= damp(real.del_share(), synth.del_share());
         }
-        eprintln!("severity {sev}: multi-word x{multi:.3}, adding x{adds:.3}, losing x{loses:.3}");
+        eprintln!(
+            "severity {sev}: multi-word x{multi:.3}, adding x{adds:.3}, losing x{loses:.3}, function reach {:.3} \
+             (real share of function words in multi-word content regions {:.3})",
+            level.function_reach,
+            real.multi_content_function_share()
+        );
         println!();
         println!(
             "# Channel severity {sev}: {} clean words, {} error regions.",
@@ -191,6 +219,11 @@ fn profile(args: &[String]) -> Result<(), String> {
         println!("wer = {:.4}", real.wer);
         println!("texts = {}", real.texts);
         println!("budget_scale = {:.4}", level.budget_scale);
+        println!(
+            "function_reach = {:.4}  # fitted: multi-word regions on content words are {:.3} function words",
+            level.function_reach,
+            real.multi_content_function_share()
+        );
         println!("[level.class_error_rate]  # measured: share of the class's clean words substituted or deleted");
         for c in WordClass::ALL {
             println!(

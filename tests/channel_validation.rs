@@ -197,14 +197,18 @@ const TOLERANCE_RELATIVE: f64 = 0.20;
 /// Where the synthetic family misses the tolerance on the held-out recording, stated with the measured gap
 /// in corruptions/README.md ("Speech: operation mix"): (channel severity, figure, |synthetic - real|). CI
 /// fails when such a gap grows, or when a figure not listed here leaves its tolerance.
-const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[(1, "insertion share", 0.068), (2, "insertion share", 0.044)];
+const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[(1, "insertion share", 0.061)];
 
 /// The same for the MiniLM accuracy drop: (channel severity, |synthetic - real| in points).
-const DROP_KNOWN_GAPS: &[(usize, f64)] = &[(1, 3.6)];
+const DROP_KNOWN_GAPS: &[(usize, f64)] = &[(1, 3.3)];
+
+/// Seeds of the synthetic family whose drops are averaged: one draw of 240 texts moves the drop by 1.2-1.5
+/// points (standard deviation over six seeds), as much as half the tolerance; the recording is one fixed draw.
+const DROP_SEEDS: [&str; 4] = ["1", "2", "3", "4"];
 
 /// A MiniLM prototype classifier on the spoken-requests suite loses as much accuracy under the synthetic `asr`
 /// family as under the real channel at the same normalised WER (within 3 points; the family's drop read off
-/// its severity curve at the channel's WER).
+/// its severity curve at the channel's WER, averaged over DROP_SEEDS).
 #[test]
 fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
     let n = recording().iter().filter(|r| r.1 == 1).count().to_string();
@@ -217,20 +221,40 @@ fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
         "--limit",
         &n,
     ];
-    let families = replayed_run(ASR_RECORDING, "asr:1-5,channel:1-3", &suite_args);
-    let cells = |family: &str| -> Vec<(f64, f64)> {
-        cells_of(&families, family)
+    let runs: Vec<_> = DROP_SEEDS
+        .iter()
+        .map(|seed| {
+            let mut args = suite_args.to_vec();
+            args.extend_from_slice(&["--seed", seed]);
+            replayed_run(ASR_RECORDING, "asr:1-5,channel:1-3", &args)
+        })
+        .collect();
+    let cells = |families: &[(String, Vec<serde_json::Value>)], family: &str| -> Vec<(f64, f64)> {
+        cells_of(families, family)
             .iter()
             .map(|c| (c["mean_wer"].as_f64().unwrap(), c["drop"].as_f64().unwrap()))
             .collect()
     };
-    let (synthetic, real) = (cells("asr"), cells("channel"));
+    // The replayed channel is the same whatever the seed.
+    let real = cells(&runs[0], "channel");
     for (i, (wer, drop)) in real.iter().enumerate() {
-        let s = shakedown::corrupt::opmix::at_wer(&synthetic, *wer).expect("channel WER inside the family's range");
+        let per_seed: Vec<f64> = runs
+            .iter()
+            .map(|families| {
+                shakedown::corrupt::opmix::at_wer(&cells(families, "asr"), *wer)
+                    .expect("channel WER inside the family's range")
+            })
+            .collect();
+        let s = per_seed.iter().sum::<f64>() / per_seed.len() as f64;
         let line = format!(
-            "channel {}: WER {wer:.3}, real drop {drop:.1}, synthetic {s:.1} ({:+.1} points)",
+            "channel {}: WER {wer:.3}, real drop {drop:.1}, synthetic {s:.1} ({:+.1} points; seeds {})",
             i + 1,
-            s - drop
+            s - drop,
+            per_seed
+                .iter()
+                .map(|d| format!("{d:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         println!("{line}");
         if (s - drop).abs() > 3.0 {

@@ -106,6 +106,10 @@ pub struct OpMix {
     /// Error regions by shape "n-m" (clean words - heard words), split by whether the region's clean words
     /// include a content word ("content") or not ("function", which includes pure insertions).
     pub shapes: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Clean words in multi-word regions that hit a content word, and the function words among them: how far
+    /// an error around a hard word reaches into the short words beside it.
+    pub multi_content_words: usize,
+    pub multi_content_function_words: usize,
 }
 
 impl OpMix {
@@ -141,6 +145,10 @@ impl OpMix {
     pub fn function_kept_share(&self) -> f64 {
         Self::share(self.function_kept, self.function_words)
     }
+    /// Of the clean words in multi-word regions that hit a content word, the share that are function words.
+    pub fn multi_content_function_share(&self) -> f64 {
+        Self::share(self.multi_content_function_words, self.multi_content_words)
+    }
     /// Per class: share of its clean words in error.
     pub fn class_error_rate(&self, class: WordClass) -> f64 {
         Self::share(self.class_errors[class.index()], self.class_words[class.index()])
@@ -159,12 +167,17 @@ pub fn opmix<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, lexicon: &
         let ops = align(&c, &h);
         mix.texts += 1;
         mix.clean_words += c.len();
-        let (mut i, mut region): (usize, Option<(usize, usize, bool)>) = (0, None);
-        let close = |region: &mut Option<(usize, usize, bool)>, mix: &mut OpMix| {
-            if let Some((n, m, content)) = region.take() {
+        // An open region: clean words, heard words, whether it hits a content word, function words in it.
+        let (mut i, mut region): (usize, Option<(usize, usize, bool, usize)>) = (0, None);
+        let close = |region: &mut Option<(usize, usize, bool, usize)>, mix: &mut OpMix| {
+            if let Some((n, m, content, function)) = region.take() {
                 mix.regions += 1;
                 if n >= 2 || m >= 2 {
                     mix.multiword_regions += 1;
+                }
+                if content && n >= 2 {
+                    mix.multi_content_words += n;
+                    mix.multi_content_function_words += function;
                 }
                 let group = if content { "content" } else { "function" };
                 *mix.shapes
@@ -203,10 +216,11 @@ pub fn opmix<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, lexicon: &
                         Op::Del => mix.del += 1,
                         _ => mix.ins += 1,
                     }
-                    let r = region.get_or_insert((0, 0, false));
+                    let r = region.get_or_insert((0, 0, false, 0));
                     if let Some(cl) = class {
                         r.0 += 1;
                         r.2 |= cl.is_content();
+                        r.3 += usize::from(!cl.is_content());
                         mix.errors_on_clean += 1;
                         mix.class_errors[cl.index()] += 1;
                         if cl.is_content() {
@@ -287,6 +301,9 @@ mod tests {
         assert_eq!(mix.shapes["content"]["1-2"], 1);
         assert!(mix.content_kept < mix.content_words);
         assert_eq!(mix.function_words - mix.function_kept, 1, "{mix:?}");
+        // The one multi-word region on a content word ("the 80s") holds one function word of two.
+        assert_eq!((mix.multi_content_words, mix.multi_content_function_words), (2, 1));
+        assert!((mix.multi_content_function_share() - 0.5).abs() < 1e-12);
         assert!((mix.wer - (3.0 / 5.0 + 3.0 / 5.0) / 3.0).abs() < 1e-9, "{}", mix.wer);
     }
 }

@@ -24,7 +24,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use rand::rngs::StdRng;
-use rand::RngExt;
 use rand_distr::{Distribution, Poisson};
 
 use self::lexicon::Lexicon;
@@ -306,18 +305,48 @@ impl Asr {
         Some(ok[pick].1.iter().map(|w| w.to_string()).collect())
     }
 
-    /// Tries to make a region of `shape` around unit `anchor`.
+    /// Where a region of `shape` around unit `anchor` starts: each start whose span covers the anchor,
+    /// weighted by the other words it takes in (a function word by `function_reach`, a content word by 1).
+    /// An insertion goes before its anchor.
+    fn place(units: &[Unit], anchor: usize, shape: Shape, function_reach: f64, rng: &mut StdRng) -> Option<usize> {
+        if shape.n == 0 {
+            return Some(anchor);
+        }
+        if shape.n > units.len() {
+            return None;
+        }
+        let first = anchor.saturating_sub(shape.n - 1);
+        let last = anchor.min(units.len() - shape.n);
+        let reach: Vec<f64> = (first..=last)
+            .map(|s| {
+                (s..s + shape.n)
+                    .filter(|&i| i != anchor)
+                    .map(|i| {
+                        if units[i].class.is_content() {
+                            1.0
+                        } else {
+                            function_reach
+                        }
+                    })
+                    .product()
+            })
+            .collect();
+        Some(first + weighted_index(&reach, rng)?)
+    }
+
+    /// Tries to make a region of `shape` starting at unit `start` (an insertion: before it).
     fn region(
         &self,
         units: &[Unit],
         taken: &[bool],
-        anchor: usize,
+        start: usize,
         shape: Shape,
         sentence: &[String],
         rng: &mut StdRng,
     ) -> Option<Region> {
         let free = |i: usize| !taken.get(i).copied().unwrap_or(false);
         if shape.n == 0 {
+            let anchor = start;
             // An insertion before the anchor.
             if !free(anchor) || (anchor > 0 && !free(anchor - 1)) {
                 return None;
@@ -336,11 +365,9 @@ impl Asr {
                 words,
             });
         }
-        if shape.n > units.len() {
+        if start + shape.n > units.len() {
             return None;
         }
-        let offset = rng.random_range(0..shape.n).min(anchor);
-        let start = (anchor - offset).min(units.len() - shape.n);
         let span = &units[start..start + shape.n];
         let touches = (start > 0 && !free(start - 1)) || !free(start + shape.n);
         if touches || (start..start + shape.n).any(|i| !free(i)) || span.iter().any(|u| u.word.is_empty()) {
@@ -540,7 +567,10 @@ impl Asr {
                     continue;
                 };
                 for shape in [first, Shape { n: 1, m: 1 }] {
-                    if let Some(r) = self.region(&units, &taken, anchor, shape, &sentence, rng) {
+                    let Some(start) = Self::place(&units, anchor, shape, level.function_reach, rng) else {
+                        continue;
+                    };
+                    if let Some(r) = self.region(&units, &taken, start, shape, &sentence, rng) {
                         for t in &mut taken[r.start..r.start + r.n.max(1)] {
                             *t = true;
                         }
@@ -590,6 +620,34 @@ mod tests {
             let lower = out.text.to_lowercase();
             assert!(!lower.contains("dock") && !lower.contains("charge"), "{}", out.text);
         }
+    }
+
+    #[test]
+    fn a_region_around_a_hard_word_reaches_into_the_words_beside_it_by_their_class() {
+        let a = asr();
+        let u = units("play the Velvet Foxes", a.lexicon);
+        assert!(!u[1].class.is_content() && u[3].class.is_content());
+        let two = Shape { n: 2, m: 2 };
+        let starts = |reach: f64| -> [usize; 4] {
+            let mut count = [0; 4];
+            for seed in 0..2000 {
+                let mut rng = StdRng::seed_from_u64(seed);
+                count[Asr::place(&u, 2, two, reach, &mut rng).unwrap()] += 1;
+            }
+            count
+        };
+        // Anchored on "Velvet": the span starts at "the" (1) or at "Velvet" (2), never elsewhere.
+        let even = starts(1.0);
+        assert_eq!(even[0] + even[3], 0);
+        assert!((even[1] as f64 / 2000.0 - 0.5).abs() < 0.05, "{even:?}");
+        let shy = starts(0.25);
+        assert!((shy[1] as f64 / 2000.0 - 0.2).abs() < 0.04, "{shy:?}");
+        // Spans stay inside the sentence; a one-word region is its anchor; an insertion goes before it.
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(Asr::place(&u, 0, Shape { n: 3, m: 1 }, 0.5, &mut rng), Some(0));
+        assert_eq!(Asr::place(&u, 3, Shape { n: 1, m: 2 }, 0.5, &mut rng), Some(3));
+        assert_eq!(Asr::place(&u, 3, Shape { n: 0, m: 1 }, 0.5, &mut rng), Some(3));
+        assert_eq!(Asr::place(&u, 3, Shape { n: 5, m: 1 }, 0.5, &mut rng), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! the model's parameters fitted to reproduce them: the weight with which a region is anchored on a word
 //! of each class, and the mix of shapes drawn (a region anchored on a name also takes the "to" before it,
 //! and a long word nothing sounds like cannot be split, so the weights that give the measured rates differ
-//! from the rates).
+//! from the rates), and how readily a region around a hard word runs on into a function word beside it.
 //!
 //! Between levels everything is interpolated linearly in WER (and held constant outside): at low WER a
 //! recogniser's errors sit on rare words and names, at high WER they spread to function words.
@@ -42,7 +42,13 @@ struct LevelFile {
     /// Fitted (what the model draws from).
     anchor_weight: BTreeMap<String, f64>,
     budget_scale: f64,
+    #[serde(default = "no_preference")]
+    function_reach: f64,
     shapes: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+fn no_preference() -> f64 {
+    1.0
 }
 
 /// Shape of an error region: `n` clean words heard as `m` words.
@@ -68,6 +74,10 @@ pub struct Level {
     /// Regions drawn per expected word edit: above 1 where some drawn regions find no place or no word
     /// that sounds alike, so that the WER reached is the WER aimed at.
     pub budget_scale: f64,
+    /// Weight of a function word, against 1 for a content word, of being among the other words of a
+    /// multi-word region around an anchor: a recogniser's error around a hard word runs on into the hard
+    /// word beside it ("sea shanties" -> "see chanties") more often than into "to" or "the".
+    pub function_reach: f64,
     /// Region shapes with their shares, for regions with a content word and for function-only regions.
     pub content_shapes: Vec<(Shape, f64)>,
     pub function_shapes: Vec<(Shape, f64)>,
@@ -140,10 +150,17 @@ impl Profile {
             if !(l.budget_scale > 0.0 && l.budget_scale.is_finite()) {
                 return Err(format!("channel profile: budget_scale {}", l.budget_scale));
             }
+            if !(l.function_reach > 0.0 && l.function_reach.is_finite()) {
+                return Err(format!(
+                    "channel profile: function_reach {}: expected a positive weight",
+                    l.function_reach
+                ));
+            }
             levels.push(Level {
                 wer: l.wer,
                 anchor_weight,
                 budget_scale: l.budget_scale,
+                function_reach: l.function_reach,
                 content_shapes: shapes(l.shapes.get("content"), "content")?,
                 function_shapes: shapes(l.shapes.get("function"), "function")?,
             });
@@ -181,6 +198,7 @@ impl Profile {
             wer,
             anchor_weight,
             budget_scale: (1.0 - t) * a.budget_scale + t * b.budget_scale,
+            function_reach: (1.0 - t) * a.function_reach + t * b.function_reach,
             content_shapes: mix(&a.content_shapes, &b.content_shapes, t),
             function_shapes: mix(&a.function_shapes, &b.function_shapes, t),
         }
@@ -209,6 +227,7 @@ class_error_rate = {}
 measured_shapes = {}
 anchor_weight = { function = 0.3, number = 0.4, frequent = 0.3, known = 0.3, name = 0.4, rare = 0.8 }
 budget_scale = 1.2
+function_reach = 0.5
 shapes.content = { "1-1" = 1 }
 shapes.function = { "1-1" = 1 }
 "#;
@@ -218,6 +237,10 @@ shapes.function = { "1-1" = 1 }
         let p = Profile::parse(TWO).unwrap();
         let mid = p.at(0.3);
         assert!((mid.anchor_weight[WordClass::Function.index()] - 0.2).abs() < 1e-12);
+        assert!(
+            (mid.function_reach - 0.75).abs() < 1e-12,
+            "1 where a level does not say, interpolated"
+        );
         let share = |v: &[(Shape, f64)], n, m| v.iter().find(|(s, _)| *s == Shape { n, m }).map_or(0.0, |x| x.1);
         assert!((share(&mid.content_shapes, 1, 2) - 0.125).abs() < 1e-12);
         assert!((share(&mid.function_shapes, 1, 0) - 0.5).abs() < 1e-12);
