@@ -4,9 +4,10 @@
 //!   cargo run --release --example asr_channel -- profile REC.jsonl [REC2.jsonl ...] [--suite DIR] > corruptions/asr/channel_profile.toml
 //!       per channel severity: its per-class error rates and error-region shapes, and the `asr` model's
 //!       parameters fitted to reproduce them
-//!   cargo run --release --example asr_channel -- compare REC.jsonl [--suite DIR] [--family asr] [--seed 1]
+//!   cargo run --release --example asr_channel -- compare REC.jsonl [--suite DIR] [--family asr] [--seed 1] [--draws 4]
 //!       per channel severity: normalised WER and op mix of the real channel, and of the family at the same
-//!       WER (interpolated between the family's severities), as a markdown table
+//!       WER (interpolated between the family's severities; the counts of seeds seed..seed+draws pooled, as
+//!       tests/channel_validation.rs pools them), as a markdown table
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -288,6 +289,10 @@ fn compare(args: &[String]) -> Result<(), String> {
         .unwrap_or_else(|| "1".into())
         .parse()
         .map_err(|_| "--seed: a number")?;
+    let draws: u64 = flag(args, "--draws")
+        .unwrap_or_else(|| "4".into())
+        .parse()
+        .map_err(|_| "--draws: a number")?;
     let suite = Suite::load(&suite_dir).map_err(|e| e.to_string())?;
     let options = RegistryOptions::for_suite(&suite).map_err(|e| e.to_string())?;
     let registry = Registry::with_options(&options).map_err(|e| e.to_string())?;
@@ -302,9 +307,9 @@ fn compare(args: &[String]) -> Result<(), String> {
         let synth: Vec<OpMix> = Severity::all()
             .iter()
             .map(|&s| {
-                let outs: Vec<(String, String)> = rs
-                    .iter()
-                    .map(|r| {
+                let outs: Vec<(String, String)> = (seed..seed + draws)
+                    .flat_map(|seed| rs.iter().map(move |r| (seed, r)))
+                    .map(|(seed, r)| {
                         let v = corrupt_text(&registry, &spec, s, seed, &r.id, &r.clean).map_err(|e| e.to_string())?;
                         Ok((r.clean.clone(), v.text))
                     })
@@ -341,7 +346,7 @@ fn main() {
         Some("profile") => profile(&args[1..]),
         Some("compare") => compare(&args[1..]),
         _ => {
-            Err("usage: asr_channel profile REC.jsonl | compare REC.jsonl [--suite DIR] [--family F] [--seed N]".into())
+            Err("usage: asr_channel profile REC.jsonl | compare REC.jsonl [--suite DIR] [--family F] [--seed N] [--draws N]".into())
         }
     };
     if let Err(e) = result {

@@ -120,12 +120,16 @@ fn synthetic_asr_op_mix_matches_the_real_speech_channel() {
         let synthetic: Vec<OpMix> = Severity::all()
             .iter()
             .map(|&s| {
-                let outs: Vec<(String, String)> = at
+                let outs: Vec<(String, String)> = SEEDS
                     .iter()
-                    .map(|r| {
+                    .flat_map(|seed| {
+                        let seed: u64 = seed.parse().unwrap();
+                        at.iter().map(move |r| (seed, r))
+                    })
+                    .map(|(seed, r)| {
                         (
                             r.2.clone(),
-                            corrupt_text(&registry, &spec, s, 1, &r.0, &r.2).unwrap().text,
+                            corrupt_text(&registry, &spec, s, seed, &r.0, &r.2).unwrap().text,
                         )
                     })
                     .collect();
@@ -197,18 +201,21 @@ const TOLERANCE_RELATIVE: f64 = 0.20;
 /// Where the synthetic family misses the tolerance on the held-out recording, stated with the measured gap
 /// in corruptions/README.md ("Speech: operation mix"): (channel severity, figure, |synthetic - real|). CI
 /// fails when such a gap grows, or when a figure not listed here leaves its tolerance.
-const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[(1, "insertion share", 0.061)];
+const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[(1, "insertion share", 0.053)];
 
-/// The same for the MiniLM accuracy drop: (channel severity, |synthetic - real| in points).
-const DROP_KNOWN_GAPS: &[(usize, f64)] = &[(1, 3.3)];
+/// The same for the MiniLM accuracy drop: (channel severity, |synthetic - real| in points). None since the
+/// stem weight of the asr model (every channel within 3 points).
+const DROP_KNOWN_GAPS: &[(usize, f64)] = &[];
 
-/// Seeds of the synthetic family whose drops are averaged: one draw of 240 texts moves the drop by 1.2-1.5
-/// points (standard deviation over six seeds), as much as half the tolerance; the recording is one fixed draw.
-const DROP_SEEDS: [&str; 4] = ["1", "2", "3", "4"];
+/// Seeds of the synthetic family, whose operation counts are pooled and whose drops are averaged: it is a
+/// random process and its expected mix is what is compared. One draw of 240 texts moves the drop by 1.0-1.5
+/// points (standard deviation over six seeds), half the tolerance, and the channel-1 insertion share from
+/// 0.22 to 0.25; the recording is one fixed draw.
+const SEEDS: [&str; 4] = ["1", "2", "3", "4"];
 
 /// A MiniLM prototype classifier on the spoken-requests suite loses as much accuracy under the synthetic `asr`
 /// family as under the real channel at the same normalised WER (within 3 points; the family's drop read off
-/// its severity curve at the channel's WER, averaged over DROP_SEEDS).
+/// its severity curve at the channel's WER, averaged over SEEDS).
 #[test]
 fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
     let n = recording().iter().filter(|r| r.1 == 1).count().to_string();
@@ -221,7 +228,7 @@ fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
         "--limit",
         &n,
     ];
-    let runs: Vec<_> = DROP_SEEDS
+    let runs: Vec<_> = SEEDS
         .iter()
         .map(|seed| {
             let mut args = suite_args.to_vec();
