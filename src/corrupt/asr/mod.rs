@@ -31,7 +31,7 @@ use self::profile::{Level, Profile, Shape};
 use self::search::Candidate;
 use super::normalise::normalise;
 use super::number_words::{number_value, CARDINALS, ORDINALS};
-use super::safety::replacement_is_safe;
+use super::safety::{is_guarded, replacement_is_safe};
 use super::wordclass::{classify, WordClass};
 use super::words::{tokens, weighted_index};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
@@ -78,13 +78,27 @@ pub struct Asr {
 /// The candidate cache's key: a phone string and the number of words the candidates span.
 type CandidateKey = (Vec<u8>, usize);
 
+/// A phonetic candidate with what the per-region checks need of it worked out once: its words as written
+/// and in lower case, its text, that text normalised (Whisper's rules), and whether a safety-guarded word
+/// (a direction, number, negation or halt word) is among them.
+struct Heard {
+    words: Vec<&'static str>,
+    lower: Vec<String>,
+    text: String,
+    norm: String,
+    guarded: bool,
+    weight: f64,
+}
+
 thread_local! {
     /// Phonetic candidates per (phone string, word count): a pure function of its key, so memoising it
     /// changes no output. Cleared when large.
-    static CANDIDATES: RefCell<HashMap<CandidateKey, Rc<Vec<Candidate>>>> = RefCell::new(HashMap::new());
+    static CANDIDATES: RefCell<HashMap<CandidateKey, Rc<Vec<Heard>>>> = RefCell::new(HashMap::new());
 }
 
-fn cached_candidates(lex: &Lexicon, phones: &[u8], m: usize) -> Rc<Vec<Candidate>> {
+/// The candidates of `search::candidates`, prepared; those whose words normalise into another count of words
+/// ("it's" -> "it is") are dropped here, as they would change the region's shape.
+fn cached_candidates(lex: &'static Lexicon, phones: &[u8], m: usize) -> Rc<Vec<Heard>> {
     CANDIDATES.with(|cell| {
         let mut map = cell.borrow_mut();
         if let Some(c) = map.get(&(phones.to_vec(), m)) {
@@ -93,7 +107,31 @@ fn cached_candidates(lex: &Lexicon, phones: &[u8], m: usize) -> Rc<Vec<Candidate
         if map.len() > 200_000 {
             map.clear();
         }
-        let c = Rc::new(search::candidates(lex, phones, m));
+        let prepared: Vec<Heard> = search::candidates(lex, phones, m)
+            .into_iter()
+            .filter_map(|c: Candidate| {
+                let words: Vec<&'static str> = c.words.iter().map(|&w| &*lex.entries[w as usize].word).collect();
+                let text = words.join(" ");
+                let norm = normalise(&text);
+                if norm.split_whitespace().count() != words.len() {
+                    return None;
+                }
+                let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+                let guarded = text.split_whitespace().any(|w| {
+                    let w = w.to_lowercase();
+                    is_guarded(w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\''))
+                });
+                Some(Heard {
+                    words,
+                    lower,
+                    text,
+                    norm,
+                    guarded,
+                    weight: c.weight,
+                })
+            })
+            .collect();
+        let c = Rc::new(prepared);
         map.insert((phones.to_vec(), m), Rc::clone(&c));
         c
     })
@@ -292,36 +330,27 @@ impl Asr {
         let span_lower: Vec<String> = units.iter().map(|u| u.word.to_lowercase()).collect();
         let span_norm = normalise(&span_text);
         let all = cached_candidates(lex, &phones, m);
-        let ok: Vec<(&Candidate, Vec<&str>)> = all
+        let ok: Vec<&Heard> = all
             .iter()
-            .filter_map(|c| {
-                let words: Vec<&str> = c.words.iter().map(|&w| &*lex.entries[w as usize].word).collect();
-                let text = words.join(" ");
-                let norm = normalise(&text);
-                // Words that normalise into another count ("it's" -> "it is") would change the region's shape.
-                let fine = words.iter().all(|w| !span_lower.contains(&w.to_lowercase()))
-                    && norm.split_whitespace().count() == words.len()
-                    && norm != span_norm
-                    && replacement_is_safe(&span_text, &text)
-                    && !words.iter().any(|w| self.brings_label_word(w, sentence));
-                fine.then_some((c, words))
+            .filter(|h| {
+                h.lower.iter().all(|w| !span_lower.contains(w))
+                    && h.norm != span_norm
+                    && (!h.guarded || replacement_is_safe(&span_text, &h.text))
+                    && !h.lower.iter().any(|w| self.brings_label_word(w, sentence))
             })
             .collect();
         let weights: Vec<f64> = ok
             .iter()
-            .map(|(c, words)| {
-                if words
-                    .iter()
-                    .any(|w| span_lower.iter().any(|s| same_stem(s, &w.to_lowercase())))
-                {
-                    c.weight * STEM_WEIGHT
+            .map(|h| {
+                if h.lower.iter().any(|w| span_lower.iter().any(|s| same_stem(s, w))) {
+                    h.weight * STEM_WEIGHT
                 } else {
-                    c.weight
+                    h.weight
                 }
             })
             .collect();
         let pick = weighted_index(&weights, rng)?;
-        Some(ok[pick].1.iter().map(|w| w.to_string()).collect())
+        Some(ok[pick].words.iter().map(|w| w.to_string()).collect())
     }
 
     /// Where a region of `shape` around unit `anchor` starts: each start whose span covers the anchor,

@@ -88,13 +88,22 @@ pub fn indel_cost(p: u8) -> f32 {
 
 /// Weighted edit distance between two phone strings (costs above).
 pub fn distance(a: &[u8], b: &[u8]) -> f32 {
-    let mut prev: Vec<f32> = Vec::with_capacity(b.len() + 1);
-    prev.push(0.0);
-    for &y in b {
-        let last = *prev.last().unwrap_or(&0.0);
-        prev.push(last + indel_cost(y));
+    // Two rows of the table; on the stack for the strings words and short phrases make.
+    const STACK: usize = 64;
+    if b.len() < STACK {
+        let (mut prev, mut cur) = ([0.0f32; STACK], [0.0f32; STACK]);
+        rows(a, b, &mut prev[..=b.len()], &mut cur[..=b.len()])
+    } else {
+        rows(a, b, &mut vec![0.0; b.len() + 1], &mut vec![0.0; b.len() + 1])
     }
-    let mut cur = vec![0.0f32; b.len() + 1];
+}
+
+/// The edit-distance table of `a` against `b`, row by row in `prev` and `cur` (each `b.len() + 1` long).
+fn rows<'r>(a: &[u8], b: &[u8], mut prev: &'r mut [f32], mut cur: &'r mut [f32]) -> f32 {
+    prev[0] = 0.0;
+    for (j, &y) in b.iter().enumerate() {
+        prev[j + 1] = prev[j] + indel_cost(y);
+    }
     for &x in a {
         cur[0] = prev[0] + indel_cost(x);
         for (j, &y) in b.iter().enumerate() {

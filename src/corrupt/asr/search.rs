@@ -9,6 +9,10 @@
 //! how close it sounds and how often the recogniser writes its words (vocabulary rank): a recogniser's
 //! language model prefers frequent words.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use super::lexicon::Lexicon;
 
 /// A sequence of words that sounds like the stretch, with its weight.
@@ -41,26 +45,50 @@ fn weight(lex: &Lexicon, words: &[u32], cost: f32) -> f64 {
 /// Words kept per part of a split (best weight first), so that products of parts stay small.
 const PER_PART: usize = 8;
 
+/// A part's best words: (lexicon id, phone distance), best first.
+type BestWords = Rc<Vec<(u32, f32)>>;
+
+thread_local! {
+    /// `best_words` per (phones, limit): the parts of different stretches repeat ("play" in "play list" and
+    /// in "play the"), and the search for a short part is the dearest step. A pure function of its key, so
+    /// memoising it changes no output. Cleared when large.
+    static PARTS: RefCell<HashMap<(Vec<u8>, u32), BestWords>> = RefCell::new(HashMap::new());
+}
+
+/// The PER_PART words nearest `phones` within `limit` by weight (ties by id, so the set is one), best first.
+fn best_words(lex: &Lexicon, phones: &[u8], limit: f32) -> BestWords {
+    let key = (phones.to_vec(), limit.to_bits());
+    if let Some(hit) = PARTS.with(|p| p.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    // A short part is near thousands of words: select the best before sorting, each weight computed once.
+    let mut v: Vec<(f64, u32, f32)> = lex
+        .near(phones, limit)
+        .into_iter()
+        .map(|(id, cost)| (weight(lex, &[id], cost), id, cost))
+        .collect();
+    let order = |x: &(f64, u32, f32), y: &(f64, u32, f32)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+    if v.len() > PER_PART {
+        v.select_nth_unstable_by(PER_PART - 1, order);
+        v.truncate(PER_PART);
+    }
+    v.sort_by(order);
+    let best = Rc::new(v.into_iter().map(|(_, id, cost)| (id, cost)).collect::<Vec<_>>());
+    PARTS.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() > 200_000 {
+            p.clear();
+        }
+        p.insert(key, Rc::clone(&best));
+    });
+    best
+}
+
 /// Candidates of exactly `m` words (1..=3) for the phone string `phones`: every split into `m` parts, each
 /// part a word within its own distance, the parts' costs together within `max_cost`.
 pub fn candidates(lex: &Lexicon, phones: &[u8], m: usize) -> Vec<Candidate> {
     let limit = max_cost(phones.len());
-    let mut parts: std::collections::HashMap<(usize, usize), Vec<(u32, f32)>> = std::collections::HashMap::new();
-    let mut part = |a: usize, b: usize| -> Vec<(u32, f32)> {
-        parts
-            .entry((a, b))
-            .or_insert_with(|| {
-                let mut v = lex.near(&phones[a..b], limit);
-                v.sort_by(|x, y| {
-                    weight(lex, &[y.0], y.1)
-                        .total_cmp(&weight(lex, &[x.0], x.1))
-                        .then(x.0.cmp(&y.0))
-                });
-                v.truncate(PER_PART);
-                v
-            })
-            .clone()
-    };
+    let part = |a: usize, b: usize| -> BestWords { best_words(lex, &phones[a..b], limit) };
     let mut out: Vec<Candidate> = Vec::new();
     let mut push = |words: Vec<u32>, cost: f32| {
         if cost <= limit {
@@ -78,8 +106,8 @@ pub fn candidates(lex: &Lexicon, phones: &[u8], m: usize) -> Vec<Candidate> {
         2 => {
             for s1 in 1..len {
                 let (a, b) = (part(0, s1), part(s1, len));
-                for &(x, cx) in &a {
-                    for &(y, cy) in &b {
+                for &(x, cx) in a.iter() {
+                    for &(y, cy) in b.iter() {
                         push(vec![x, y], cx + cy);
                     }
                 }
@@ -93,9 +121,9 @@ pub fn candidates(lex: &Lexicon, phones: &[u8], m: usize) -> Vec<Candidate> {
                 }
                 for s2 in s1 + 1..len {
                     let (b, c) = (part(s1, s2), part(s2, len));
-                    for &(x, cx) in &a {
-                        for &(y, cy) in &b {
-                            for &(z, cz) in &c {
+                    for &(x, cx) in a.iter() {
+                        for &(y, cy) in b.iter() {
+                            for &(z, cz) in c.iter() {
                                 push(vec![x, y, z], cx + cy + cz);
                             }
                         }
