@@ -22,7 +22,9 @@ Held out for the test split (nothing of it appears in train, calibration or fews
 (sentence structures; about a third of every action's), verbs and phrasings marked test-only below,
 call signs, operator names, products, colours, fillers and the numbers in
 warehouse_lexicon.HELD_OUT_NUMBERS (place numbers, distances and charger numbers of the test split come
-only from those).
+only from those; main() checks that no other split says them). The train split draws from a random
+stream of its own and adds train-only templates, words and place numbers up to 99 (TRAIN_TEMPLATES,
+TRAIN_EXTRA, TrainSide), so the test, calibration and fewshot lines do not change with it.
 
     python3 scripts/suites/make_parse_suite.py [--seed 11] [--out suites/warehouse-parse/data.jsonl]
 
@@ -36,7 +38,8 @@ import sys
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from warehouse_lexicon import COLOURS, ORDINALS, PRODUCTS, Pool, Side  # noqa: E402
+from warehouse_lexicon import (COLOURS, HELD_OUT_NUMBERS, ORDINALS, POLITE_POST, POLITE_PRE,  # noqa: E402
+                               PRODUCTS, TRAIN_WIDE_PLACE_NUMBERS, Pool, Side, spoken_numbers)
 
 FIELDS = ["action", "object", "direction", "place", "number"]
 VALUES = {
@@ -742,8 +745,355 @@ def scan_read_label(s):
     return f"read the label on {o} at {p}", fields("scan", ov, None, kind, n)
 
 
+# -- train split only ------------------------------------------------------------------------------
+# More templates, verbs, idioms and fillers that only the train split draws (calibration and fewshot keep
+# the draws above, so their lines stay as they were). They cover what the first adapter got wrong on the
+# held-out test split without using its words: idioms with "right", "up", "down", "left", "back",
+# "ahead" that name no direction, a load named as the subject or with "get/go" that is still a put, fork
+# heights with and without a direction, stop with a reason, more ways to say charge and scan, products
+# named alone (null object), and place numbers from all of 1..99 but the held-out ones. Every word list
+# here is checked against the test-only pools (Pool asserts) and written fresh for this side.
+TRAIN_TEMPLATES = {}
+
+
+def train_template(action):
+    def register(fn):
+        TRAIN_TEMPLATES.setdefault(action, []).append(("train", fn.__name__, fn))
+        return fn
+    return register
+
+
+# Words only the train split adds to a pool (each checked against the pool's test-only words).
+TRAIN_EXTRA = {
+    id(NULL_OBJECTS): ["the delivery", "the consignment", "the freight", "the stock", "those items",
+                       "the batch", "the lot", "these"],
+    id(POLITE_PRE): ["all right,", "right, so", "hurry up and", "up next,", "right, ok,",
+                     "alright so"],
+    id(POLITE_POST): ["right now", "right after this", "pronto", "when you're free", "on the double",
+                      "all right", "straight after", "whenever ready"],
+    id(GO_VERBS): ["pop over to", "pull into", "pull in at", "cruise over to", "continue to", "go on to",
+                   "head up to", "go up to", "drive up to", "go down to", "head down to",
+                   "make tracks to", "relocate to", "zip over to", "show up at",
+                   "head back to", "get back to", "go back to", "go straight to", "head right over to",
+                   "roll up to", "get moving to"],
+    id(PUT_VERBS): ["set", "lay down", "put down", "offload", "load off"],
+    id(CARRY_VERBS): ["wheel", "shift", "bring back", "take back"],
+    id(SCAN_VERBS): ["log", "inspect", "look over", "stocktake", "tally"],
+    id(STOP_PHRASES): ["hold on", "hold on hold on", "no no no stop", "stop, stop, stop", "easy, easy, stop",
+                       "not another inch", "brakes", "no more moving",
+                       "stay where you are", "quit moving", "wait right here", "hold it right there",
+                       "halt right here", "wait up", "stand down", "shut it down", "stay still",
+                       "stop right now", "stop the truck", "stay there", "emergency, stop"],
+}
+_POOLS_BY_ID = {id(p): p for p in (NULL_OBJECTS, POLITE_PRE, POLITE_POST, GO_VERBS, PUT_VERBS, CARRY_VERBS,
+                                   SCAN_VERBS, STOP_PHRASES)}
+for _key, _words in TRAIN_EXTRA.items():
+    _leak = set(_words) & set(_POOLS_BY_ID[_key].test)
+    assert not _leak, f"train-only words leak test words: {_leak}"
+TRAIN_STARTS = ("how many", "make sure", "give me", "your next", "this ", "these ")
+
+
+class TrainSide(Side):
+    """The train split's side: the train pools plus TRAIN_EXTRA, place numbers from 1..99 (but the
+    held-out ones), more product-only and null objects."""
+
+    def __init__(self, rng):
+        super().__init__(rng, "train")
+
+    def pool(self, pool):
+        return self.rng.choice(pool.side("train") + TRAIN_EXTRA.get(id(pool), []))
+
+    def place_number(self):
+        return self.choice(TRAIN_WIDE_PLACE_NUMBERS)
+
+    def wrap(self, core, **kw):
+        if core.startswith(TRAIN_STARTS):
+            kw["pre_p"] = 0.0
+        return super().wrap(core, **kw)
+
+
+def product_only(s):
+    """A product named without a container: the object is null."""
+    prod = s.pool(PRODUCTS)
+    return s.choice([f"the {prod}", f"the {prod}", f"all the {prod}", f"the {prod} order",
+                     f"that {prod}", prod]), None
+
+
+def train_load(s, allow_null=True, plural=False):
+    """load_phrase with more null objects: a product alone about one time in six."""
+    if allow_null and s.chance(0.3):
+        return product_only(s) if s.chance(0.55) else (s.pool(NULL_OBJECTS), None)
+    return load_phrase(s, allow_null=False, plural=plural)
+
+
+# move
+@train_template("move")
+def move_another_dist(s):
+    d, v = direction(s)
+    x, n = distance(s)
+    return f"{s.pool(MOVE_VERBS)} {d} another {x}", fields("move", direction=v, number=n)
+
+
+@train_template("move")
+def move_give_me_dist(s):
+    d, v = direction(s)
+    x, n = distance(s)
+    return f"give me {x} {d}", fields("move", direction=v, number=n)
+
+
+@train_template("move")
+def move_obj_dir_idiom(s):
+    o, ov = train_load(s)
+    d, v = direction(s)
+    return f"{s.pool(MOVE_OBJ_VERBS)} {o} {d}, {s.choice(['right now', 'all right', 'and hold up', 'that is right'])}", \
+        fields("move", ov, v)
+
+
+@train_template("move")
+def move_obj_dist_more(s):
+    """A load moved by a distance: a move, not a put, whatever the word order."""
+    o, ov = train_load(s)
+    d, v = direction(s)
+    x, n = distance(s)
+    return s.choice([f"{s.pool(MOVE_OBJ_VERBS)} {o} {x} {d}", f"{s.pool(MOVE_OBJ_VERBS)} {o} about {x} {d}",
+                     f"{s.pool(MOVE_OBJ_VERBS)} {o} over {x} {d}", f"{o} should shift {d} {x}",
+                     f"{s.pool(MOVE_OBJ_VERBS)} {o} {d}, roughly {x}"]), fields("move", ov, v, None, n)
+
+
+@train_template("move")
+def move_obj_side_more(s):
+    """A load moved to a side of a place: a move (the place says where, the side makes it a move)."""
+    o, ov = train_load(s)
+    v = s.choice(["left", "right"])
+    p, kind, n = place_phrase(s)
+    return s.choice([f"{o} has to shift {s.pool(SIDE_DIRECTIONS[v])} {p}",
+                     f"get {o} shifted {s.pool(SIDE_DIRECTIONS[v])} {p}",
+                     f"{s.pool(MOVE_OBJ_VERBS)} {o} over {s.pool(SIDE_DIRECTIONS[v])} {p}"]), fields("move", ov, v, kind, n)
+
+
+@train_template("move")
+def move_carry_on(s):
+    d, v = direction(s)
+    return f"{s.choice(['carry on', 'continue', 'roll on', 'push on', 'go on'])} {d}" \
+        f"{s.choice(['', ' till i say when', ' for a while', ' and do not stop yet', ' nice and slow'])}", \
+        fields("move", direction=v)
+
+
+# go
+@train_template("go")
+def go_more_verbs(s):
+    p, kind, n = place_phrase(s)
+    return f"{s.pool(GO_VERBS)} {p}", fields("go", place=kind, number=n)
+
+
+@train_template("go")
+def go_park_at(s):
+    p, kind, n = place_phrase(s)
+    return f"{s.choice(['park at', 'park up at', 'pull in at', 'roll up at'])} {p}", \
+        fields("go", place=kind, number=n)
+
+
+@train_template("go")
+def go_next_job(s):
+    p, kind, n = place_phrase(s)
+    return f"{s.choice(['your next job is at', 'your next pickup point is', 'get moving to', 'go on over to'])} {p}", \
+        fields("go", place=kind, number=n)
+
+
+@train_template("go")
+def go_then_idiom(s):
+    p, kind, n = place_phrase(s)
+    return f"{s.pool(GO_VERBS)} {p} {s.choice(['right now', 'and wait right there', 'and stay right next to it', 'and back in', 'and line up', 'right after this'])}", \
+        fields("go", place=kind, number=n)
+
+
+# pick
+@train_template("pick")
+def pick_sitting_at(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    return f"{s.pool(PICK_VERBS)} {o} {s.choice(['sitting', 'lying', 'parked', 'kept'])} {s.choice(['at', 'on', 'in'])} {p}", \
+        fields("pick", ov, None, kind, n)
+
+
+@train_template("pick")
+def pick_whats_left(s):
+    p, kind, n = place_phrase(s)
+    return f"{s.pool(PICK_VERBS)} {s.choice(['what is left', 'whatever is left', 'the leftovers'])} {s.choice(['in', 'on', 'at'])} {p}", \
+        fields("pick", None, None, kind, n)
+
+
+@train_template("pick")
+def pick_grab_me(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    return f"{s.choice(['grab me', 'fetch me', 'get me', 'pull me'])} {o} {s.choice(['from', 'off', 'out of'])} {p}", \
+        fields("pick", ov, None, kind, n)
+
+
+# put
+@train_template("put")
+def put_obj_headed(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    verb = s.choice(["is headed for", "has to end up in", "is bound for", "should end up at", "is for",
+                     "must get to"])
+    return f"{o} {verb} {p}", fields("put", ov, None, kind, n)
+
+
+@train_template("put")
+def put_make_sure(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    return f"make sure {o} {s.choice(['ends up in', 'gets to', 'lands on', 'makes it to'])} {p}", \
+        fields("put", ov, None, kind, n)
+
+
+@train_template("put")
+def put_get_obj_to(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    return f"{s.choice(['get', 'route', 'ship', 'dispatch'])} {o} {s.choice(['to', 'over to', 'up to', 'down to', 'back to'])} {p}", \
+        fields("put", ov, None, kind, n)
+
+
+@train_template("put")
+def put_go_put(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    return f"go {s.pool(PUT_VERBS)} {o} {s.choice(prep_for(kind))} {p}", fields("put", ov, None, kind, n)
+
+
+@train_template("put")
+def put_carry_through(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    return f"{s.pool(CARRY_VERBS)} {o} {s.choice(['over into', 'through to', 'along to', 'round to', 'out to', 'up to', 'right over to'])} {p}", \
+        fields("put", ov, None, kind, n)
+
+
+# lift
+@train_template("lift")
+def lift_get_up_to(s):
+    v = s.choice(["up", "down"])
+    o, ov = fork_object(s, 0.0)
+    lv, n = level_phrase(s)
+    verb = s.choice(["get", "bring"] if v == "up" else ["get", "bring", "let"])
+    return f"{verb} {o} {v} to {lv}", fields("lift", ov, v, "level", n)
+
+
+@train_template("lift")
+def lift_bare_up_to(s):
+    v = s.choice(["up", "down"])
+    o, ov = fork_object(s, 0.0)
+    lv, n = level_phrase(s)
+    return f"{o} {v} to {lv}", fields("lift", ov, v, "level", n)
+
+
+@train_template("lift")
+def lift_should_be_at(s):
+    o, ov = fork_object(s, 0.0)
+    lv, n = level_phrase(s)
+    return f"{o} {s.choice(['should sit at', 'stay at', 'sitting at', 'go to', 'resting on', 'on'])} {lv}", \
+        fields("lift", ov, None, "level", n)
+
+
+@train_template("lift")
+def lift_neutral_for(s):
+    """A fork height with a neutral verb: no direction, whatever idiom comes with it ("line ... up")."""
+    o, ov = fork_object(s, 0.0)
+    lv, n = level_phrase(s)
+    return s.choice([f"{s.pool(SET_VERBS)} {o} for {lv}", f"line {o} up with {lv}", f"{o} level with {lv}",
+                     f"{s.pool(SET_VERBS)} {o} so they match {lv}", f"get {o} lined up with {lv}"]), \
+        fields("lift", ov, None, "level", n)
+
+
+@train_template("lift")
+def lift_too_low(s):
+    """The direction comes from the verb after the complaint."""
+    o, ov = fork_object(s, 0.0)
+    if s.chance(0.5):
+        verb = s.choice([s.pool(RAISE_VERBS), "bring up a bit", "go up a bit"])
+        return f"{o} {s.choice(['are too low', 'sit too low', 'sit low'])}, {verb}", fields("lift", ov, "up")
+    verb = s.choice([s.pool(LOWER_VERBS), "bring down a bit", "let down a bit"])
+    return f"{o} {s.choice(['are too high', 'sit too high', 'sit high'])}, {verb}", fields("lift", ov, "down")
+
+
+@train_template("lift")
+def lift_load_up_to(s):
+    o, ov = load_phrase(s, allow_null=False)
+    v = s.choice(["up", "down"])
+    verb = s.choice(["raise", "lift", "hoist", "get"]) if v == "up" else s.choice(["lower", "bring", "let"])
+    lv, n = level_phrase(s)
+    return f"{verb} {o} {v} to {lv}", fields("lift", ov, v, "level", n)
+
+
+# stop
+@train_template("stop")
+def stop_reason(s):
+    reason = s.choice(["a person ahead", "obstacle ahead", "you're too close", "people crossing",
+                       "spill on the floor", "somebody behind you", "watch the left side", "something's blocking you",
+                       "forklift coming through", "you're about to hit the racking", "careful on the right",
+                       "a kid up ahead", "stuff fell down"])
+    if s.chance(0.5):
+        return f"{s.pool(STOP_PHRASES)}, {reason}", fields("stop")
+    return f"{reason}, {s.pool(STOP_PHRASES)}", fields("stop")
+
+
+@train_template("stop")
+def stop_more(s):
+    return s.pool(STOP_PHRASES), fields("stop")
+
+
+# charge
+@train_template("charge")
+def charge_more_plain(s):
+    return s.choice(["battery dying, go charge", "you're running low on power", "go get charged",
+                     "grab a charge", "power's low, go recharge", "go fill up the battery", "low battery, charge",
+                     "you're almost out of battery", "go plug in and charge", "charge your battery right away",
+                     "head off and recharge", "get your battery topped up", "go power up",
+                     "go get power", "get a top-up", "take a charging break", "battery almost gone",
+                     "fill up on power", "you're on low battery, plug in", "get charged up",
+                     "power up your battery", "go top up", "go and get a recharge",
+                     "get a charge in", "grab some charge", "recharge break", "go grab a top-up", "get recharged"]), fields("charge")
+
+
+@train_template("charge")
+def charge_more_charger(s):
+    return s.choice(["pull into the charging station", "go sit on the charger", "off to the charger",
+                     "get on the charger", "head back to the charger and plug in", "park at the charger",
+                     "roll over to the charging point and charge"]), fields("charge", place="charger")
+
+
+# scan
+@train_template("scan")
+def scan_label_on(s):
+    o, ov = load_phrase(s, allow_null=False)
+    p, kind, n = place_phrase(s)
+    verb = s.choice(["scan", "check", "log", "look up", "record", "zap"])
+    thing = s.choice(["the tag", "the sku", "the code", "the barcode", "the sticker"])
+    return f"{verb} {thing} on {o} {s.choice(['at', 'in', 'on'])} {p}", fields("scan", ov, None, kind, n)
+
+
+@train_template("scan")
+def scan_how_many(s):
+    o, ov = load_phrase(s, allow_null=False, plural=True)
+    p, kind, n = place_phrase(s)
+    return f"how many {o[4:] if o.startswith('the ') else o} are {s.choice(['left in', 'in', 'on', 'up on', 'left on'])} {p}", \
+        fields("scan", ov, None, kind, n)
+
+
+@train_template("scan")
+def scan_obj_more(s):
+    o, ov = train_load(s)
+    p, kind, n = place_phrase(s)
+    return f"{s.pool(SCAN_VERBS)} {o} {s.choice(['at', 'in', 'on', 'over in', 'up at'])} {p}", \
+        fields("scan", ov, None, kind, n)
+
+
 ACTION_WEIGHTS = {"move": 20, "go": 13, "pick": 15, "put": 15, "lift": 12, "stop": 7, "charge": 8, "scan": 10}
-SPLITS = [("test", "test", 1000), ("calibration", "train", 160), ("fewshot", "train", 16), ("train", "train", 2400)]
+TRAIN_COUNT = 2720
+SPLITS = [("test", "test", 1000), ("calibration", "train", 160), ("fewshot", "train", 16), ("train", "train", TRAIN_COUNT)]
 
 
 def answer(f):
@@ -758,13 +1108,20 @@ def generate(seed):
     seen = set()
     rows = []
     for split, side_name, count in SPLITS:
-        side = Side(rng, side_name)
+        if split == "train":
+            # Its own RNG stream: the train split can change without changing the splits before it.
+            rng = random.Random(seed * 1000 + 1)
+            side = TrainSide(rng)
+        else:
+            side = Side(rng, side_name)
         made, tries = 0, 0
         while made < count:
             tries += 1
             assert tries < count * 100, f"{split}: cannot make {count} distinct commands"
             action = actions[made % len(actions)] if split == "fewshot" else rng.choices(actions, weights)[0]
             pool = [(name, fn) for s, name, fn in TEMPLATES[action] if s == side_name]
+            if split == "train":
+                pool += [(name, fn) for _, name, fn in TRAIN_TEMPLATES.get(action, [])]
             name, fn = rng.choice(pool)
             core, f = fn(side)
             text = side.surface(side.wrap(core), ".!?" if action != "stop" else "!.")
@@ -801,6 +1158,8 @@ def main():
     rows = generate(args.seed)
     train_templates = {r["template"] for r in rows if r["split"] != "test"}
     assert not train_templates & {r["template"] for r in rows if r["split"] == "test"}
+    for r in rows:  # the held-out numbers are said by the test split only (as words or digits)
+        assert r["split"] == "test" or not set(spoken_numbers(r["text"])) & set(HELD_OUT_NUMBERS), r["text"]
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:
         for r in rows:
