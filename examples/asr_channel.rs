@@ -197,11 +197,13 @@ fn profile(args: &[String]) -> Result<(), String> {
                 level.anchor_weight[c.index()] *= damp(real.class_error_rate(c), synth.class_error_rate(c));
             }
             level.budget_scale *= damp(real.wer, synth.wer);
-            level.function_reach *= damp(
-                real.multi_content_function_share(),
-                synth.multi_content_function_share(),
-            );
-            multi *= damp(real.multiword_share(), synth.multiword_share());
+            level.function_reach = (level.function_reach
+                * damp(
+                    real.multi_content_function_share(),
+                    synth.multi_content_function_share(),
+                ))
+            .clamp(1e-3, 1e3);
+            multi *= damp(real.clean_multiword_share(), synth.clean_multiword_share());
             adds *= damp(real.ins_share(), synth.ins_share());
             loses *= damp(real.del_share(), synth.del_share());
         }
@@ -292,7 +294,10 @@ fn compare(args: &[String]) -> Result<(), String> {
     let draws: u64 = flag(args, "--draws")
         .unwrap_or_else(|| "4".into())
         .parse()
-        .map_err(|_| "--draws: a number")?;
+        .ok()
+        .filter(|&d| d >= 1)
+        .ok_or("--draws: a number of seeds, at least 1")?;
+    let last_seed = seed.checked_add(draws).ok_or("--seed + --draws: too large")?;
     let suite = Suite::load(&suite_dir).map_err(|e| e.to_string())?;
     let options = RegistryOptions::for_suite(&suite).map_err(|e| e.to_string())?;
     let registry = Registry::with_options(&options).map_err(|e| e.to_string())?;
@@ -307,7 +312,7 @@ fn compare(args: &[String]) -> Result<(), String> {
         let synth: Vec<OpMix> = Severity::all()
             .iter()
             .map(|&s| {
-                let outs: Vec<(String, String)> = (seed..seed + draws)
+                let outs: Vec<(String, String)> = (seed..last_seed)
                     .flat_map(|seed| rs.iter().map(move |r| (seed, r)))
                     .map(|(seed, r)| {
                         let v = corrupt_text(&registry, &spec, s, seed, &r.id, &r.clean).map_err(|e| e.to_string())?;

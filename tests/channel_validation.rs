@@ -142,7 +142,7 @@ fn synthetic_asr_op_mix_matches_the_real_speech_channel() {
                 .unwrap_or_else(|| panic!("channel {sev}: WER {} outside the family's range", real.wer))
         };
         // Each share with the count it is a share of, for its sampling error.
-        let relative: [(&str, Figure, Count); 5] = [
+        let relative: [(&str, Figure, Count); 6] = [
             ("substitution share", OpMix::sub_share, edits),
             ("deletion share", OpMix::del_share, edits),
             ("insertion share", OpMix::ins_share, edits),
@@ -150,6 +150,11 @@ fn synthetic_asr_op_mix_matches_the_real_speech_channel() {
                 m.errors_on_clean
             }),
             ("share of multi-word errors", OpMix::multiword_share, |m| m.regions),
+            (
+                "share of function words in multi-word errors on content words",
+                OpMix::multi_content_function_share,
+                |m| m.multi_content_words,
+            ),
         ];
         for (what, f, count) in relative {
             let (r, s) = (f(&real), synth_at(f));
@@ -201,11 +206,10 @@ const TOLERANCE_RELATIVE: f64 = 0.20;
 /// Where the synthetic family misses the tolerance on the held-out recording, stated with the measured gap
 /// in corruptions/README.md ("Speech: operation mix"): (channel severity, figure, |synthetic - real|). CI
 /// fails when such a gap grows, or when a figure not listed here leaves its tolerance.
-const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[(1, "insertion share", 0.053)];
+const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[(1, "insertion share", 0.050)];
 
-/// The same for the MiniLM accuracy drop: (channel severity, |synthetic - real| in points). None since the
-/// stem weight of the asr model (every channel within 3 points).
-const DROP_KNOWN_GAPS: &[(usize, f64)] = &[];
+/// The same for the MiniLM accuracy drop: (channel severity, |synthetic - real| in points).
+const DROP_KNOWN_GAPS: &[(usize, f64)] = &[(1, 3.2)];
 
 /// Seeds of the synthetic family, whose operation counts are pooled and whose drops are averaged: it is a
 /// random process and its expected mix is what is compared. One draw of 240 texts moves the drop by 1.0-1.5
@@ -242,8 +246,11 @@ fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
             .map(|c| (c["mean_wer"].as_f64().unwrap(), c["drop"].as_f64().unwrap()))
             .collect()
     };
-    // The replayed channel is the same whatever the seed.
     let real = cells(&runs[0], "channel");
+    assert!(
+        runs.iter().all(|r| cells(r, "channel") == real),
+        "the replayed channel is the same whatever the seed"
+    );
     for (i, (wer, drop)) in real.iter().enumerate() {
         let per_seed: Vec<f64> = runs
             .iter()

@@ -95,7 +95,9 @@ pub struct OpMix {
     pub errors_on_clean: usize,
     pub errors_on_content: usize,
     pub regions: usize,
+    /// Regions with two or more words on either side, and those with two or more clean words.
     pub multiword_regions: usize,
+    pub clean_multiword_regions: usize,
     pub content_words: usize,
     pub content_kept: usize,
     pub function_words: usize,
@@ -138,6 +140,11 @@ impl OpMix {
     pub fn multiword_share(&self) -> f64 {
         Self::share(self.multiword_regions, self.regions)
     }
+    /// Of the error regions, the share spanning two or more clean words (merges and re-segmentations, not
+    /// one-word splits).
+    pub fn clean_multiword_share(&self) -> f64 {
+        Self::share(self.clean_multiword_regions, self.regions)
+    }
     /// Share of clean content words heard right.
     pub fn content_kept_share(&self) -> f64 {
         Self::share(self.content_kept, self.content_words)
@@ -174,6 +181,9 @@ pub fn opmix<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, lexicon: &
                 mix.regions += 1;
                 if n >= 2 || m >= 2 {
                     mix.multiword_regions += 1;
+                }
+                if n >= 2 {
+                    mix.clean_multiword_regions += 1;
                 }
                 if content && n >= 2 {
                     mix.multi_content_words += n;
@@ -297,6 +307,7 @@ mod tests {
         // "the 80s" -> "made in": 2-2; "hits" -> "kids": 1-1; "add" -> "and": 1-1; "playlist" -> "play list": 1-2.
         assert_eq!(mix.regions, 4);
         assert_eq!(mix.multiword_regions, 2);
+        assert_eq!(mix.clean_multiword_regions, 1, "the split 1-2 has one clean word");
         assert_eq!((mix.sub, mix.del, mix.ins), (5, 0, 1));
         assert_eq!(mix.shapes["content"]["1-2"], 1);
         assert!(mix.content_kept < mix.content_words);

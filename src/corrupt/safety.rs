@@ -41,14 +41,27 @@ pub fn is_guarded(word: &str) -> bool {
         || number_value(&w).is_some()
 }
 
+/// A word of a replacement as the safety check reads it: lower case, punctuation trimmed (an apostrophe kept).
+fn checked_word(w: &str) -> String {
+    w.to_lowercase()
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+        .to_string()
+}
+
+/// True when some word of `text` carries guarded meaning: a replacement without one is safe whatever it
+/// replaces (`replacement_is_safe`), so callers that check many candidates can skip the rest of the check.
+pub fn has_guarded_word(text: &str) -> bool {
+    text.split_whitespace().any(|w| is_guarded(&checked_word(w)))
+}
+
 /// True when replacing `from` by `to` (one or more words) introduces no guarded meaning that `from`
 /// lacks: every guarded word of `to` must be a guarded word of `from` or spell the same number.
 pub fn replacement_is_safe(from: &str, to: &str) -> bool {
     let source: Vec<String> = from.split_whitespace().map(str::to_lowercase).collect();
     let numbers: Vec<u32> = source.iter().filter_map(|w| number_value(w)).collect();
     to.split_whitespace().all(|w| {
-        let w = w.to_lowercase();
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+        let w = checked_word(w);
+        let w = w.as_str();
         if !is_guarded(w) {
             return true;
         }
@@ -77,6 +90,17 @@ mod tests {
         assert!(replacement_is_safe("pallet", "palette"));
         assert!(!replacement_is_safe("stow", "stop"));
         assert!(replacement_is_safe("stop", "halt"));
+        // A replacement with no guarded word is safe whatever it replaces.
+        for (from, to) in [
+            ("left", "palette lift"),
+            ("seven", "heaven"),
+            ("stop", "shop"),
+            ("no", "know"),
+            ("left", "right"),
+        ] {
+            assert_eq!(has_guarded_word(to), !replacement_is_safe(from, to), "{from} -> {to}");
+        }
+        assert!(has_guarded_word("turn Left.") && has_guarded_word("don't") && !has_guarded_word("pallet"));
     }
 }
 

@@ -31,7 +31,7 @@ use self::profile::{Level, Profile, Shape};
 use self::search::Candidate;
 use super::normalise::normalise;
 use super::number_words::{number_value, CARDINALS, ORDINALS};
-use super::safety::{is_guarded, replacement_is_safe};
+use super::safety::{has_guarded_word, replacement_is_safe};
 use super::wordclass::{classify, WordClass};
 use super::words::{tokens, weighted_index};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
@@ -90,22 +90,29 @@ struct Heard {
     weight: f64,
 }
 
+/// A thread's prepared candidates per key, and how many candidates it holds.
+type CandidateCache = (HashMap<CandidateKey, Rc<Vec<Heard>>>, usize);
+
+/// Prepared candidates a thread keeps before its cache is cleared (some 200 bytes each).
+const CACHED_CANDIDATES: usize = 500_000;
+
 thread_local! {
-    /// Phonetic candidates per (phone string, word count): a pure function of its key, so memoising it
-    /// changes no output. Cleared when large.
-    static CANDIDATES: RefCell<HashMap<CandidateKey, Rc<Vec<Heard>>>> = RefCell::new(HashMap::new());
+    /// Phonetic candidates per (phone string, word count), and how many are stored: a pure function of its
+    /// key, so memoising it changes no output. Cleared when it holds CACHED_CANDIDATES.
+    static CANDIDATES: RefCell<CandidateCache> = RefCell::new((HashMap::new(), 0));
 }
 
 /// The candidates of `search::candidates`, prepared; those whose words normalise into another count of words
 /// ("it's" -> "it is") are dropped here, as they would change the region's shape.
 fn cached_candidates(lex: &'static Lexicon, phones: &[u8], m: usize) -> Rc<Vec<Heard>> {
     CANDIDATES.with(|cell| {
-        let mut map = cell.borrow_mut();
+        let (map, stored) = &mut *cell.borrow_mut();
         if let Some(c) = map.get(&(phones.to_vec(), m)) {
             return Rc::clone(c);
         }
-        if map.len() > 200_000 {
+        if *stored > CACHED_CANDIDATES {
             map.clear();
+            *stored = 0;
         }
         let prepared: Vec<Heard> = search::candidates(lex, phones, m)
             .into_iter()
@@ -117,10 +124,7 @@ fn cached_candidates(lex: &'static Lexicon, phones: &[u8], m: usize) -> Rc<Vec<H
                     return None;
                 }
                 let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-                let guarded = text.split_whitespace().any(|w| {
-                    let w = w.to_lowercase();
-                    is_guarded(w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\''))
-                });
+                let guarded = has_guarded_word(&text);
                 Some(Heard {
                     words,
                     lower,
@@ -131,6 +135,7 @@ fn cached_candidates(lex: &'static Lexicon, phones: &[u8], m: usize) -> Rc<Vec<H
                 })
             })
             .collect();
+        *stored += prepared.len() + 1;
         let c = Rc::new(prepared);
         map.insert((phones.to_vec(), m), Rc::clone(&c));
         c
@@ -328,6 +333,12 @@ impl Asr {
         }
         let span_text = units.iter().map(|u| u.word.as_str()).collect::<Vec<_>>().join(" ");
         let span_lower: Vec<String> = units.iter().map(|u| u.word.to_lowercase()).collect();
+        let span_content: Vec<&String> = units
+            .iter()
+            .zip(&span_lower)
+            .filter(|(u, _)| u.class.is_content())
+            .map(|(_, w)| w)
+            .collect();
         let span_norm = normalise(&span_text);
         let all = cached_candidates(lex, &phones, m);
         let ok: Vec<&Heard> = all
@@ -342,7 +353,7 @@ impl Asr {
         let weights: Vec<f64> = ok
             .iter()
             .map(|h| {
-                if h.lower.iter().any(|w| span_lower.iter().any(|s| same_stem(s, w))) {
+                if h.lower.iter().any(|w| span_content.iter().any(|s| same_stem(s, w))) {
                     h.weight * STEM_WEIGHT
                 } else {
                     h.weight
@@ -535,8 +546,8 @@ impl Corruptor for Asr {
     }
 }
 
-/// Weight of a candidate that keeps a replaced word's stem ("table" heard as "tables"), against its phonetic
-/// weight: CMUdict is full of such neighbours (11.5 % of the model's content-word substitutions on the
+/// Weight of a candidate that keeps a replaced content word's stem ("table" heard as "tables"), against its
+/// phonetic weight (function words are left out: "the" / "then" is no inflection): CMUdict is full of such neighbours (11.5 % of the model's content-word substitutions on the
 /// spoken-requests train texts without this weight) but the real channel makes few (3.6 % on the train
 /// recording, 4.4 % on calibration); at 0.1 the model makes 4.3 % on the train texts. An inflected word keeps
 /// most of a sentence's meaning, so too many of them made the family milder than the channel.

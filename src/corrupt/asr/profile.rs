@@ -150,9 +150,9 @@ impl Profile {
             if !(l.budget_scale > 0.0 && l.budget_scale.is_finite()) {
                 return Err(format!("channel profile: budget_scale {}", l.budget_scale));
             }
-            if !(l.function_reach > 0.0 && l.function_reach.is_finite()) {
+            if !(l.function_reach > 0.0 && l.function_reach <= 1e3) {
                 return Err(format!(
-                    "channel profile: function_reach {}: expected a positive weight",
+                    "channel profile: function_reach {}: expected a positive weight, at most 1000",
                     l.function_reach
                 ));
             }
