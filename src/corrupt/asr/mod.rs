@@ -547,10 +547,11 @@ impl Corruptor for Asr {
 }
 
 /// Weight of a candidate that keeps a replaced content word's stem ("table" heard as "tables"), against its
-/// phonetic weight (function words are left out: "the" / "then" is no inflection): CMUdict is full of such neighbours (11.5 % of the model's content-word substitutions on the
-/// spoken-requests train texts without this weight) but the real channel makes few (3.6 % on the train
-/// recording, 4.4 % on calibration); at 0.1 the model makes 4.3 % on the train texts. An inflected word keeps
-/// most of a sentence's meaning, so too many of them made the family milder than the channel.
+/// phonetic weight (function words are left out: "the" / "then" is no inflection). CMUdict is full of such
+/// neighbours (11.5 % of the model's content-word substitutions on the spoken-requests train texts without
+/// this weight) but the real channel makes few (3.6 % on the train recording, 4.4 % on calibration); at 0.1
+/// the model makes 4.3 % on the train texts. An inflected word keeps most of a sentence's meaning, so too
+/// many of them made the family milder than the channel.
 const STEM_WEIGHT: f64 = 0.1;
 
 /// Tries per error region: a new anchor (and shape) when one does not fit.
