@@ -165,10 +165,13 @@ fn profile(args: &[String]) -> Result<(), String> {
                     })
                 })
                 .map(|(clean, (text, mut rng))| {
-                    let heard = asr.corrupt_at(text, level.wer, &level, &mut rng).text;
-                    (clean, heard)
+                    let heard = asr
+                        .corrupt_at(text, level.wer, &level, &mut rng)
+                        .map_err(|e| e.to_string())?
+                        .text;
+                    Ok((clean, heard))
                 })
-                .collect();
+                .collect::<Result<_, String>>()?;
             let synth = opmix(outs.iter().map(|(a, b)| (a.as_str(), b.as_str())), lex);
             eprintln!("severity {sev} round {round}: {}", line("fit", &synth));
             eprintln!(

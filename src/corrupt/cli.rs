@@ -7,8 +7,8 @@ use std::io::{BufRead, Write};
 use rayon::prelude::*;
 
 use super::calibrate::{calibrate, Level};
-use super::measure::{align_chars, edit_distance, wer_normalised, wer_raw};
-use super::normalise::normalise;
+use super::measure::{align_chars, word_error_rate};
+use super::normalise::{normalise, words};
 use super::throughput::{measure, Throughput};
 use super::{corrupt_chain, corrupt_text, parse_specs, CorruptionSpec, Registry, RegistryOptions, Severity};
 use crate::error::{Error, Result};
@@ -89,9 +89,11 @@ fn records_of(
     id: &str,
     clean: &str,
 ) -> Result<String> {
+    // The clean side is read once per text: its characters, its words and its normalised words.
     let clean_chars: Vec<char> = clean.chars().collect();
     let clean_norm = normalise(clean);
-    let clean_words = clean.split_whitespace().count();
+    let clean_norm_words: Vec<&str> = words(&clean_norm).collect();
+    let clean_words: Vec<&str> = words(clean).collect();
     let mut out = String::with_capacity(jobs.len() * (3 * clean.len() + 160));
     let mut hyp: Vec<char> = Vec::new();
     for (spec, severity, name) in jobs {
@@ -104,14 +106,13 @@ fn records_of(
         } else {
             al.distance as f64 / clean_chars.len() as f64
         };
-        let wer = wer_normalised(&clean_norm, &v.text);
-        let wer_raw = if clean_words == 0 {
-            wer_raw(clean, &v.text)
-        } else {
-            let r: Vec<&str> = clean.split_whitespace().collect();
-            let h: Vec<&str> = v.text.split_whitespace().collect();
-            edit_distance(&r, &h) as f64 / clean_words as f64
-        };
+        let hyp_norm = normalise(&v.text);
+        let mut hyp_words: Vec<&str> = Vec::with_capacity(clean_words.len() + 8);
+        hyp_words.extend(words(&hyp_norm));
+        let wer = word_error_rate(&clean_norm_words, &hyp_words);
+        hyp_words.clear();
+        hyp_words.extend(words(&v.text));
+        let wer_raw = word_error_rate(&clean_words, &hyp_words);
         out.push_str("{\"cer\":");
         push_f64(&mut out, cer);
         out.push_str(",\"clean\":");

@@ -7,10 +7,23 @@
 
 use super::normalise::normalise;
 
-/// Levenshtein distance between two sequences (unit costs), in O(len(b)) memory.
+/// Levenshtein distance between two sequences (unit costs), in O(len(b)) memory: two rows on the stack for
+/// sentences (up to 63 tokens), on the heap beyond (every variant `corrupt` writes is measured twice).
 pub fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    const STACK: usize = 64;
+    if b.len() < STACK {
+        let (mut prev, mut cur) = ([0usize; STACK], [0usize; STACK]);
+        distance_rows(a, b, &mut prev[..=b.len()], &mut cur[..=b.len()])
+    } else {
+        distance_rows(a, b, &mut vec![0; b.len() + 1], &mut vec![0; b.len() + 1])
+    }
+}
+
+/// The Levenshtein recurrence over rows `prev` and `cur` of length len(b) + 1.
+fn distance_rows<'r, T: PartialEq>(a: &[T], b: &[T], mut prev: &'r mut [usize], mut cur: &'r mut [usize]) -> usize {
+    for (j, p) in prev.iter_mut().enumerate() {
+        *p = j;
+    }
     for (i, x) in a.iter().enumerate() {
         cur[0] = i + 1;
         for (j, y) in b.iter().enumerate() {
@@ -44,7 +57,13 @@ pub fn wer_normalised(reference_normalised: &str, hyp: &str) -> f64 {
 pub fn wer_raw(reference: &str, hyp: &str) -> f64 {
     let r: Vec<&str> = reference.split_whitespace().collect();
     let h: Vec<&str> = hyp.split_whitespace().collect();
-    rate(edit_distance(&r, &h), r.len(), h.is_empty())
+    word_error_rate(&r, &h)
+}
+
+/// Word error rate of the tokens `h` against the tokens `r` (`wer_raw` on split texts; an empty reference
+/// gives 0 when `h` is empty too, 1 otherwise).
+pub fn word_error_rate(r: &[&str], h: &[&str]) -> f64 {
+    rate(edit_distance(r, h), r.len(), h.is_empty())
 }
 
 fn rate(edits: usize, len: usize, hyp_empty: bool) -> f64 {
@@ -98,41 +117,38 @@ pub fn align_chars(r: &[char], h: &[char]) -> Alignment {
 /// Edit distance and hypothesis edit flags computed inside |i - j| <= k (cells outside count as infinite).
 fn banded(r: &[char], h: &[char], k: usize) -> (usize, Vec<bool>) {
     let (n, m) = (r.len(), h.len());
-    let width = 2 * k + 1;
     const INF: u32 = u32::MAX / 2;
-    // Row i holds columns j = i - k ..= i + k at offsets 0..width.
+    // Row i holds columns j = i - k - 1 ..= i + k + 1 at offsets 0..width: the band and one cell of
+    // padding on each side that stays infinite, so the three neighbours of a band cell are read without
+    // bounds tests (diagonal at -width, left at -1, up at -width + 1).
+    let width = 2 * k + 3;
     let mut d = vec![INF; (n + 1) * width];
-    let at = |i: usize, j: usize| -> Option<usize> {
-        let off = j as isize - i as isize + k as isize;
-        (0..width as isize).contains(&off).then(|| i * width + off as usize)
-    };
+    let index = |i: usize, j: usize| i * width + j + k + 1 - i;
     for j in 0..=m.min(k) {
-        d[j + k] = j as u32;
+        d[index(0, j)] = j as u32;
     }
     for i in 1..=n {
         let lo = i.saturating_sub(k);
         let hi = (i + k).min(m);
+        let ri = r[i - 1];
         for j in lo..=hi {
-            let mut best = INF;
+            let p = index(i, j);
+            let mut best = d[p - width + 1] + 1;
             if j == 0 {
-                best = i as u32;
+                best = best.min(i as u32);
             } else {
-                if let Some(p) = at(i - 1, j - 1) {
-                    best = best.min(d[p] + u32::from(r[i - 1] != h[j - 1]));
-                }
-                if let Some(p) = at(i, j - 1) {
-                    best = best.min(d[p] + 1);
-                }
+                best = best.min(d[p - width] + u32::from(ri != h[j - 1])).min(d[p - 1] + 1);
             }
-            if let Some(p) = at(i - 1, j) {
-                best = best.min(d[p] + 1);
-            }
-            if let Some(p) = at(i, j) {
-                d[p] = best;
-            }
+            d[p] = best;
         }
     }
-    let cell = |i: usize, j: usize| at(i, j).map_or(INF, |p| d[p]);
+    let cell = |i: usize, j: usize| {
+        if j + k + 1 < i || j > i + k + 1 {
+            INF
+        } else {
+            d[index(i, j)]
+        }
+    };
     let distance = cell(n, m);
     let mut changed = vec![false; m];
     let (mut i, mut j) = (n, m);

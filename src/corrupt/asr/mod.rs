@@ -70,7 +70,6 @@ struct Region {
 /// Speech-recogniser noise over the lexicon and the measured channel profile.
 pub struct Asr {
     profile: Profile,
-    lexicon: &'static Lexicon,
     /// Words tied to one label of the suite; never introduced.
     label_words: Vec<String>,
 }
@@ -281,9 +280,15 @@ impl Asr {
     pub fn builtin(label_words: &[String]) -> Result<Self> {
         Ok(Asr {
             profile: Profile::builtin().map_err(Error::Internal)?,
-            lexicon: Lexicon::get().map_err(Error::Internal)?,
             label_words: label_words.iter().map(|w| w.to_lowercase()).collect(),
         })
+    }
+
+    /// The shipped pronouncing lexicon, read on first use rather than with the family: unpacking its
+    /// 130,000 entries takes a tenth of a second, which every command building the registry (a `corrupt`
+    /// run of `typo` alone) paid before.
+    fn lexicon() -> Result<&'static Lexicon> {
+        Lexicon::get().map_err(Error::Internal)
     }
 
     /// True when `word` is a label word, or one built on it ("charger" on "charge"), that `sentence` lacks.
@@ -323,7 +328,8 @@ impl Asr {
         sentence: &[String],
         rng: &mut StdRng,
     ) -> Option<Vec<String>> {
-        let lex = self.lexicon;
+        // `corrupt_at` loaded the lexicon before any search.
+        let lex = Self::lexicon().ok()?;
         let mut phones = Vec::new();
         for u in units {
             phones.extend(pronounce(lex, &u.word));
@@ -542,7 +548,7 @@ impl Corruptor for Asr {
 
     fn corrupt(&self, text: &str, severity: Severity, rng: &mut StdRng) -> Result<Corrupted> {
         let target = ASR_WER[severity.index()];
-        Ok(self.corrupt_at(text, target, &self.profile.at(target), rng))
+        self.corrupt_at(text, target, &self.profile.at(target), rng)
     }
 }
 
@@ -570,8 +576,8 @@ impl Asr {
     /// word drawn by its class's anchor weight, takes a shape drawn from the level's mix for that class
     /// (content or function), and is realised by phonetic search (else as a one-word substitution, else
     /// another anchor is tried). Regions never touch, so each costs max(n, m) word edits.
-    pub fn corrupt_at(&self, text: &str, target: f64, level: &Level, rng: &mut StdRng) -> Corrupted {
-        let lex = self.lexicon;
+    pub fn corrupt_at(&self, text: &str, target: f64, level: &Level, rng: &mut StdRng) -> Result<Corrupted> {
+        let lex = Self::lexicon()?;
         let units = units(text, lex);
         let n_words = normalise(text).split_whitespace().count();
         let sentence: Vec<String> = units.iter().map(|u| u.word.to_lowercase()).collect();
@@ -649,11 +655,11 @@ impl Asr {
             }
         }
         regions.sort_by_key(|r| (r.start, r.n));
-        Corrupted {
+        Ok(Corrupted {
             text: Self::render(&units, &regions),
             applied: spent,
             opportunities: n_words,
-        }
+        })
     }
 }
 
@@ -674,7 +680,7 @@ mod tests {
             .corrupt("move to bay twelve", Severity::new(1).unwrap(), &mut rng)
             .unwrap();
         assert!(out.text.starts_with('M') && out.text.ends_with('.'), "{}", out.text);
-        let clean_out = Asr::render(&units("move to bay twelve", a.lexicon), &[]);
+        let clean_out = Asr::render(&units("move to bay twelve", Asr::lexicon().unwrap()), &[]);
         assert_eq!(clean_out, "Move to bay 12.");
         assert_eq!(spell(2400), "two thousand four hundred");
         assert_eq!(spell(7), "seven");
@@ -699,8 +705,7 @@ mod tests {
 
     #[test]
     fn a_region_around_a_hard_word_reaches_into_the_words_beside_it_by_their_class() {
-        let a = asr();
-        let u = units("play the Velvet Foxes", a.lexicon);
+        let u = units("play the Velvet Foxes", Asr::lexicon().unwrap());
         assert!(!u[1].class.is_content() && u[3].class.is_content());
         let two = Shape { n: 2, m: 2 };
         let starts = |reach: f64| -> [usize; 4] {

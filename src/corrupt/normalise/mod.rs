@@ -21,22 +21,24 @@
 
 mod numbers;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use unicode_categories::UnicodeCategories;
 use unicode_normalization::UnicodeNormalization;
 
 /// British -> American spellings, as Whisper's normaliser lists them.
 const SPELLINGS: &str = include_str!("../../../corruptions/normalise/english_spelling.tsv");
 
-fn spellings() -> &'static HashMap<&'static str, &'static str> {
-    static MAP: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+fn spellings() -> &'static FxHashMap<&'static str, &'static str> {
+    static MAP: OnceLock<FxHashMap<&'static str, &'static str>> = OnceLock::new();
     MAP.get_or_init(|| {
         SPELLINGS
             .lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| l.split_once('\t'))
+            // Whisper looks words up one by one, so an entry with a space ("flyer / flier") never applies.
+            .filter(|(british, _)| !british.contains(char::is_whitespace))
             .collect()
     })
 }
@@ -127,16 +129,28 @@ fn extra_diacritic(c: char) -> Option<&'static str> {
 }
 
 /// `text` normalised as Whisper's English normaliser does (see the module doc), trimmed.
+///
+/// Each rule rebuilds the text only when the text holds what the rule looks for (a hesitation's letters,
+/// an apostrophe, a title word, a digit, a currency sign): a variant is normalised for every record
+/// `shakedown corrupt` writes, and most rules find nothing to do in most sentences.
 pub fn normalise(text: &str) -> String {
-    let mut s = text.to_lowercase();
+    let mut s = if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    };
     if s.contains(['[', '<', '(']) {
         s = drop_bracketed(&s);
     }
-    s = drop_hesitations(&s);
+    if may_hold_hesitation(&s) {
+        s = drop_hesitations(&s);
+    }
     if s.contains('\'') {
         s = join_space_apostrophe(&s);
     }
-    s = replace_words(&s);
+    if s.contains('\'') || has_word_to_replace(&s) {
+        s = replace_words(&s);
+    }
     if s.contains('\'') {
         for (pattern, with) in SUFFIXES {
             if s.contains(pattern) {
@@ -154,7 +168,7 @@ pub fn normalise(text: &str) -> String {
     s = numbers::standardise(&s);
     let map = spellings();
     let mut out = String::with_capacity(s.len());
-    for w in s.split_whitespace() {
+    for w in words(&s) {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -162,8 +176,68 @@ pub fn normalise(text: &str) -> String {
     }
     if out.contains(['.', '$', '¢', '€', '£', '%']) {
         out = drop_lone_symbols(&out);
+        return out.split_whitespace().collect::<Vec<_>>().join(" ");
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Joined from whitespace-split words by single spaces; a spelling holds no whitespace.
+    out
+}
+
+/// `s.split_whitespace()`, byte-wise when `s` is ASCII (the same words; Unicode's whitespace test per
+/// character costs more than the rest of a word's normalisation).
+pub fn words(s: &str) -> Words<'_> {
+    if s.is_ascii() {
+        Words::Ascii(s.split_ascii_whitespace())
+    } else {
+        Words::Unicode(s.split_whitespace())
+    }
+}
+
+/// The words of a text (`words`).
+pub enum Words<'a> {
+    Ascii(std::str::SplitAsciiWhitespace<'a>),
+    Unicode(std::str::SplitWhitespace<'a>),
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Words::Ascii(w) => w.next(),
+            Words::Unicode(w) => w.next(),
+        }
+    }
+}
+
+/// False when no hesitation can be in `s`: each of them holds one of these letter pairs.
+fn may_hold_hesitation(s: &str) -> bool {
+    s.as_bytes()
+        .windows(2)
+        .any(|p| matches!(p, b"hm" | b"mm" | b"mh" | b"uh" | b"um"))
+}
+
+/// True when a word run of `s` is one of the whole-word patterns without an apostrophe (those with one are
+/// looked for whenever `s` has an apostrophe).
+fn has_word_to_replace(s: &str) -> bool {
+    static PLAIN: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    let plain = PLAIN.get_or_init(|| WORDS.iter().map(|(p, _)| *p).filter(|p| !p.contains('\'')).collect());
+    let mut found = false;
+    for_word_runs(s, |w| found |= plain.contains(w));
+    found
+}
+
+/// Calls `f` on each maximal run of word characters.
+fn for_word_runs(s: &str, mut f: impl FnMut(&str)) {
+    let mut start: Option<usize> = None;
+    for (i, c) in s.char_indices() {
+        if is_word(c) {
+            start.get_or_insert(i);
+        } else if let Some(st) = start.take() {
+            f(&s[st..i]);
+        }
+    }
+    if let Some(st) = start {
+        f(&s[st..]);
+    }
 }
 
 /// `[<\[][^>\]]*[>\]]` and then `\(([^)]+?)\)` removed.
@@ -419,6 +493,14 @@ mod tests {
         assert_eq!(normalise("um, [noise] so (laughs) yes"), "so yes");
         assert_eq!(normalise("Crème brûlée in Zürich"), "creme brulee in zurich");
         assert_eq!(normalise(""), "");
+    }
+
+    #[test]
+    fn spellings_are_single_words() {
+        // `normalise` returns the spelled words joined by single spaces as they are.
+        assert!(spellings()
+            .values()
+            .all(|v| !v.is_empty() && !v.contains(char::is_whitespace)));
     }
 
     #[test]

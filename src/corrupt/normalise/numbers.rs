@@ -7,6 +7,9 @@
 //! Integers are `u128`; a value that would overflow it (beyond 10^38) is written out and a new one begun.
 
 use std::fmt::Write;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::corrupt::number_words::CARDINALS;
 
@@ -64,8 +67,51 @@ fn ones_value(w: &str) -> Option<u128> {
     CARDINALS[1..20].iter().position(|o| *o == w).map(|i| i as u128 + 1)
 }
 
-/// Whisper's number words (its `words` set) and what each means.
+/// Whisper's number words (its `words` set) and what each means: a lookup in the table `kind_rules` fills.
+/// The parser asks for every word of every text it normalises (several times over, for its neighbours),
+/// and the rules below compare a word with some sixty names each time.
 fn kind(w: &str) -> Option<Kind> {
+    static TABLE: OnceLock<FxHashMap<String, Kind>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            number_word_candidates()
+                .into_iter()
+                .filter_map(|w| kind_rules(&w).map(|k| (w, k)))
+                .collect()
+        })
+        .get(w)
+        .copied()
+}
+
+/// Every word `kind_rules` can accept (and more): the names with each suffix the rules strip. The table is
+/// complete because each rule below matches a name, or a name plus one of these suffixes.
+fn number_word_candidates() -> Vec<String> {
+    let mut names: Vec<&str> = CARDINALS[1..20].to_vec();
+    names.extend([
+        "o", "oh", "zero", "zeroth", "first", "second", "third", "fifth", "twelfth",
+    ]);
+    names.extend(TENS.iter().map(|(n, _)| *n));
+    names.extend(MULTIPLIERS.iter().map(|(n, _)| *n));
+    names.extend([
+        "minus", "negative", "plus", "positive", "pound", "pounds", "euro", "euros", "dollar", "dollars", "cent",
+        "cents", "per", "percent", "and", "double", "triple", "point",
+    ]);
+    let mut out = Vec::new();
+    for n in names {
+        for suffix in ["", "s", "es", "th", "h"] {
+            out.push(format!("{n}{suffix}"));
+        }
+    }
+    for (n, _) in TENS {
+        let stem = &n[..n.len() - 1];
+        out.push(format!("{stem}ies"));
+        out.push(format!("{stem}ieth"));
+    }
+    out
+}
+
+/// The rules of Whisper's number words, read once per candidate by `kind`.
+fn kind_rules(w: &str) -> Option<Kind> {
     if matches!(w, "o" | "oh" | "zero") {
         return Some(Kind::Zero);
     }
@@ -143,13 +189,13 @@ fn kind(w: &str) -> Option<Kind> {
 }
 
 fn is_ones(w: Option<&str>) -> bool {
-    w.is_some_and(|w| ones_value(w).is_some())
+    matches!(w.and_then(kind), Some(Kind::One(_)))
 }
 fn is_tens(w: Option<&str>) -> bool {
-    w.is_some_and(|w| TENS.iter().any(|(n, _)| *n == w))
+    matches!(w.and_then(kind), Some(Kind::Ten(_)))
 }
 fn is_multiplier(w: Option<&str>) -> bool {
-    w.is_some_and(|w| MULTIPLIERS.iter().any(|(n, _)| *n == w))
+    matches!(w.and_then(kind), Some(Kind::Multiplier(_)))
 }
 /// Whisper's `decimals`: units, tens and zeros (words that may follow `point`).
 fn is_decimal(w: Option<&str>) -> bool {
@@ -205,19 +251,25 @@ fn or_empty(v: &Option<Value>) -> String {
 }
 
 struct Parser {
-    out: Vec<String>,
+    /// The words emitted so far, each after a space but the first (Whisper joins its output list with
+    /// spaces; one string spares an allocation per word).
+    out: String,
+    emitted: usize,
     prefix: Option<&'static str>,
     value: Option<Value>,
 }
 
 impl Parser {
-    fn emit(&mut self, s: String) {
-        let s = match self.prefix.take() {
-            Some(p) => format!("{p}{s}"),
-            None => s,
-        };
+    fn emit(&mut self, s: impl AsRef<str>) {
+        if self.emitted > 0 {
+            self.out.push(' ');
+        }
+        self.emitted += 1;
+        if let Some(p) = self.prefix.take() {
+            self.out.push_str(p);
+        }
         self.value = None;
-        self.out.push(s);
+        self.out.push_str(s.as_ref());
     }
 
     fn emit_value(&mut self) {
@@ -275,7 +327,7 @@ impl Parser {
         }
         let Some(k) = kind(current) else {
             self.emit_value();
-            self.emit(current.to_string());
+            self.emit(current);
             return false;
         };
         let is_str = matches!(self.value, Some(Value::Str(_)));
@@ -384,7 +436,7 @@ impl Parser {
                 if next.is_some_and(|n| kind(n).is_some()) || next_is_numeric {
                     self.prefix = Some(sign);
                 } else {
-                    self.emit(current.to_string());
+                    self.emit(current);
                 }
             }
             Kind::Following(symbol) => {
@@ -392,7 +444,7 @@ impl Parser {
                     self.prefix = Some(symbol);
                     self.emit_value();
                 } else {
-                    self.emit(current.to_string());
+                    self.emit(current);
                 }
             }
             Kind::Per | Kind::Percent => match self.value.take() {
@@ -403,18 +455,18 @@ impl Parser {
                 }
                 Some(v) => {
                     self.emit(v.text());
-                    self.emit(current.to_string());
+                    self.emit(current);
                 }
-                None => self.emit(current.to_string()),
+                None => self.emit(current),
             },
             Kind::And | Kind::Double | Kind::Triple | Kind::Point => {
                 if next.is_none_or(|n| kind(n).is_none()) && !next_is_numeric {
                     self.emit_value();
-                    self.emit(current.to_string());
+                    self.emit(current);
                 } else if k == Kind::And {
                     if !is_multiplier(prev) {
                         self.emit_value();
-                        self.emit(current.to_string());
+                        self.emit(current);
                     }
                 } else if k == Kind::Point {
                     if is_decimal(next) || next_is_numeric {
@@ -435,7 +487,7 @@ impl Parser {
                         }
                         None => {
                             self.emit_value();
-                            self.emit(current.to_string());
+                            self.emit(current);
                         }
                     }
                 }
@@ -448,9 +500,10 @@ impl Parser {
 /// The number normaliser over a whole (lower-cased, symbol-stripped) text.
 pub fn standardise(s: &str) -> String {
     let s = preprocess(s);
-    let words: Vec<&str> = s.split_whitespace().collect();
+    let words: Vec<&str> = super::words(&s).collect();
     let mut p = Parser {
-        out: Vec::with_capacity(words.len()),
+        out: String::with_capacity(s.len() + 8),
+        emitted: 0,
         prefix: None,
         value: None,
     };
@@ -463,7 +516,7 @@ pub fn standardise(s: &str) -> String {
         skip = p.word(prev, words[i], words.get(i + 1).copied());
     }
     p.emit_value();
-    postprocess(&p.out.join(" "))
+    postprocess(p.out)
 }
 
 /// Where `\band\s+a\s+half\b` occurs: (start, end) byte ranges.
@@ -538,7 +591,11 @@ fn preprocess(s: &str) -> String {
         }
         results.join(" ")
     };
-    // A space at every letter/digit boundary, then suffixes joined back to their digits.
+    // A space at every letter/digit boundary, then suffixes joined back to their digits: nothing to do
+    // in a text without digits.
+    if !s.bytes().any(|b| b.is_ascii_digit()) {
+        return s;
+    }
     let mut spaced = String::with_capacity(s.len() + 8);
     let mut prev: Option<char> = None;
     for c in s.chars() {
@@ -567,9 +624,11 @@ fn join_suffixes(s: &str) -> String {
             }
             if j > i + 1 {
                 for suffix in ["st", "nd", "rd", "th", "s"] {
-                    let sc: Vec<char> = suffix.chars().collect();
-                    let end = j + sc.len();
-                    if end <= cs.len() && cs[j..end] == sc[..] && !cs.get(end).is_some_and(|&c| super::is_word(c)) {
+                    let end = j + suffix.len();
+                    if end <= cs.len()
+                        && cs[j..end].iter().copied().eq(suffix.chars())
+                        && !cs.get(end).is_some_and(|&c| super::is_word(c))
+                    {
                         out.push_str(suffix);
                         i = end;
                         break;
@@ -585,10 +644,19 @@ fn join_suffixes(s: &str) -> String {
     out
 }
 
-fn postprocess(s: &str) -> String {
-    let s = combine_cents(s);
-    let s = cents_only(&s);
-    lone_ones(&s)
+/// The currency and lone-one rewrites, each run only on a text with the character it starts from.
+fn postprocess(s: String) -> String {
+    let s = if s.contains('¢') { combine_cents(&s) } else { s };
+    let s = if s.contains(['€', '£', '$']) {
+        cents_only(&s)
+    } else {
+        s
+    };
+    if s.contains('1') {
+        lone_ones(&s)
+    } else {
+        s
+    }
 }
 
 fn digits_at(cs: &[char], i: usize) -> usize {
@@ -690,6 +758,32 @@ fn lone_ones(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kind_table_agrees_with_the_rules() {
+        let mut words = number_word_candidates();
+        words.extend(
+            [
+                "",
+                "sevens",
+                "seventh",
+                "eighth",
+                "ninth",
+                "nineth",
+                "sixs",
+                "twentys",
+                "hundredths",
+                "ands",
+                "on",
+                "tens",
+            ]
+            .map(String::from),
+        );
+        words.extend(crate::corrupt::number_words::CARDINALS.iter().map(|w| format!("{w}ty")));
+        for w in &words {
+            assert_eq!(kind(w), kind_rules(w), "{w}");
+        }
+    }
 
     #[test]
     fn number_words_become_digits() {
