@@ -134,7 +134,12 @@ fn records_of(
             }
             first = false;
             let seg: String = hyp[start..i].iter().collect();
-            let _ = write!(out, "{{\"end\":{i},\"start\":{start},\"text\":");
+            let mut num = itoa::Buffer::new();
+            out.push_str("{\"end\":");
+            out.push_str(num.format(i));
+            out.push_str(",\"start\":");
+            out.push_str(num.format(start));
+            out.push_str(",\"text\":");
             push_json_str(&mut out, &seg);
             out.push('}');
         }
@@ -142,7 +147,12 @@ fn records_of(
         push_json_str(&mut out, name);
         out.push_str(",\"id\":");
         push_json_str(&mut out, id);
-        let _ = write!(out, ",\"seed\":{seed},\"severity\":{},\"text\":", severity.level());
+        let mut num = itoa::Buffer::new();
+        out.push_str(",\"seed\":");
+        out.push_str(num.format(seed));
+        out.push_str(",\"severity\":");
+        out.push_str(num.format(severity.level()));
+        out.push_str(",\"text\":");
         push_json_str(&mut out, &v.text);
         out.push_str(",\"wer\":");
         push_f64(&mut out, wer);
