@@ -183,9 +183,10 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// `s.split_whitespace()`, byte-wise when `s` is ASCII (the same words; Unicode's whitespace test per
-/// character costs more than the rest of a word's normalisation).
+/// character costs more than the rest of a word's normalisation). The one ASCII character Unicode counts
+/// as whitespace and `split_ascii_whitespace` does not, the vertical tab, keeps the Unicode split.
 pub fn words(s: &str) -> Words<'_> {
-    if s.is_ascii() {
+    if s.is_ascii() && !s.contains('\x0B') {
         Words::Ascii(s.split_ascii_whitespace())
     } else {
         Words::Unicode(s.split_whitespace())
@@ -493,6 +494,18 @@ mod tests {
         assert_eq!(normalise("um, [noise] so (laughs) yes"), "so yes");
         assert_eq!(normalise("Crème brûlée in Zürich"), "creme brulee in zurich");
         assert_eq!(normalise(""), "");
+    }
+
+    #[test]
+    fn words_split_as_split_whitespace_does() {
+        for s in ["a b\tc\nd", "a\x0Bb  c", " x\x0C y\r", "é  \u{2003}ü", ""] {
+            assert_eq!(
+                words(s).collect::<Vec<_>>(),
+                s.split_whitespace().collect::<Vec<_>>(),
+                "{s:?}"
+            );
+        }
+        assert_eq!(normalise("left\x0Bright"), "left right");
     }
 
     #[test]
