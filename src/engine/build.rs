@@ -154,3 +154,97 @@ fn merge_lora(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::load::gguf::{GgufFile, TensorType};
+    use crate::engine::load::gguf_write::{write, TensorOut};
+    use crate::engine::quant::blocks::{self, BlockFormat};
+    use half::{bf16, f16};
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    /// Bytes of `rows` random rows of `cols` values stored as `format`.
+    fn stored_bytes(format: Stored, rows: usize, cols: usize, rng: &mut StdRng) -> Vec<u8> {
+        let values: Vec<f32> = (0..rows * cols).map(|_| rng.random_range(-2.0f32..2.0)).collect();
+        match format {
+            Stored::F32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            Stored::F16 => values.iter().flat_map(|&v| f16::from_f32(v).to_le_bytes()).collect(),
+            Stored::BF16 => values.iter().flat_map(|&v| bf16::from_f32(v).to_le_bytes()).collect(),
+            Stored::Block(f) => {
+                let mut out = Vec::new();
+                for row in values.chunks_exact(cols) {
+                    blocks::quantize(f, row, &mut out);
+                }
+                out
+            }
+        }
+    }
+
+    /// A tied output head doubles as the embedding table (`Decoder::embed`): every row it gives back is
+    /// bit for bit the row dequantized from the file, for every stored format the engine computes with,
+    /// on a row count that leaves the packed layouts' last group partial; as stored (`native`) and in f32.
+    #[test]
+    fn a_head_gives_back_the_rows_of_the_tensor_it_was_built_from() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let dir = tempfile::tempdir().unwrap();
+        let rows = 37;
+        let mut seen = Vec::new();
+        for ty in TensorType::ALL {
+            let Some(format) = Stored::from_tensor_type(ty) else {
+                continue;
+            };
+            let cols = match format {
+                Stored::Block(f) if f.is_k_quant() => 2 * f.block_weights(),
+                Stored::Block(f) => 3 * f.block_weights(),
+                _ => 45,
+            };
+            let path = dir.path().join(format!("{}.gguf", ty.name()));
+            let t = TensorOut {
+                name: "token_embd.weight".into(),
+                dims: vec![cols as u64, rows as u64],
+                ty,
+                data: stored_bytes(format, rows, cols, &mut rng).into(),
+            };
+            write(&path, &[], &[t]).unwrap();
+            let source = TensorSource::gguf(GgufFile::open(&path).unwrap());
+            let table = source.tensor("token_embd.weight", rows, cols).unwrap();
+            for scheme in [Scheme::Native, Scheme::F32] {
+                let builder = WeightBuilder {
+                    source: &source,
+                    scheme,
+                    calibration: None,
+                    adapter: None,
+                };
+                let head = builder.head("token_embd.weight", rows, cols).unwrap();
+                assert!(head.keeps_rows(), "{} {scheme}", ty.name());
+                let (mut got, mut want) = (vec![0.0f32; cols], vec![0.0f32; cols]);
+                for r in 0..rows {
+                    assert!(head.row_f32(r, &mut got));
+                    table.row_f32(r, &mut want);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&got), bits(&want), "{} {scheme} row {r}", ty.name());
+                }
+            }
+            seen.push(format);
+        }
+        let block_formats = seen.iter().filter(|f| matches!(f, Stored::Block(_))).count();
+        assert_eq!(block_formats, BlockFormat::ALL.len());
+        assert!([Stored::F32, Stored::F16, Stored::BF16]
+            .iter()
+            .all(|f| seen.contains(f)));
+    }
+
+    /// The integer schemes hold rounded codes, not the weights: they do not claim rows.
+    #[test]
+    fn integer_layers_keep_no_rows() {
+        let w = vec![0.25f32; 4 * 32];
+        for scheme in ["int8", "w8a16", "w4a16-rtn-g32"] {
+            let l = Linear::new(&w, Vec::new(), 4, 32, scheme.parse().unwrap());
+            let mut out = vec![7.0f32; 32];
+            assert!(!l.keeps_rows() && !l.row_f32(1, &mut out), "{scheme}");
+            assert!(out.iter().all(|&v| v == 7.0));
+        }
+    }
+}

@@ -54,6 +54,24 @@ impl PackedGguf {
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
+
+    /// Weight row `r` (below the `out_f` rows it was packed from) as ggml's blocks of `format`, `blocks`
+    /// of them, written into `out` (`blocks * format.block_bytes()` bytes): the bytes `prepare_gguf` read
+    /// for that row. Lets a tied embedding table be read from the packed head, so the file's copy of the
+    /// table need not stay resident.
+    pub fn row(&self, format: BlockFormat, blocks: usize, r: usize, out: &mut [u8]) {
+        match self.layout {
+            #[cfg(target_arch = "x86_64")]
+            PackedLayout::Groups(group) => x86_gguf_gemm::unpack_row(format, &self.bytes, blocks, group, r, out),
+            #[cfg(target_arch = "x86_64")]
+            PackedLayout::Q4K => x86_q4k_gemm::unpack_row(&self.bytes, blocks, r, out),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => {
+                let row_bytes = blocks * format.block_bytes();
+                out.copy_from_slice(&self.bytes[r * row_bytes..(r + 1) * row_bytes]);
+            }
+        }
+    }
 }
 
 /// Re-lays llama.cpp block rows out for the kernel table: on AVX-512 VNNI, the 32-weight formats' rows

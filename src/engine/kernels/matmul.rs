@@ -28,6 +28,22 @@ pub fn prepare_f32(k: Kernels, w: &[f32], out_f: usize, in_f: usize) -> Option<V
     None
 }
 
+/// Row `row` of the `[out, in]` weights `prepare_f32` laid out (`in_f` wide) into `out`: the values
+/// given, read back from their strip.
+pub fn prepared_f32_row(packed: &[f32], in_f: usize, row: usize, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use x86::F32_STRIP;
+        let (strip, lane) = (row / F32_STRIP, row % F32_STRIP);
+        let strip = &packed[strip * in_f * F32_STRIP..(strip + 1) * in_f * F32_STRIP];
+        for (o, w) in out.iter_mut().zip(strip.chunks_exact(F32_STRIP)) {
+            *o = w[lane];
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (packed, in_f, row, out);
+}
+
 /// `x [t, k]` times f32 weights prepared by `prepare_f32`, `n` output columns: strips spread over
 /// threads, each streaming its weights once per 12 tokens (AVX-512) or 6 (AVX2) (`gemm` re-packs the
 /// weights on every call, which costs more than the product at a sentence or two). Both strip

@@ -44,8 +44,8 @@ use matmul::matmul_columns;
 use matmul::{column_tiles, column_tiles_parts};
 pub use matmul::{
     matmul_dequant, matmul_dequant_gemm, matmul_dequant_strips, matmul_dequant_with, matmul_f32, matmul_f32_packed,
-    matmul_int4, matmul_int8, matmul_int8_with, matmul_rows, prepare_f32, prepare_int4, prepare_int8, Int4Store,
-    DEQUANT_GEMM_MIN_ROWS,
+    matmul_int4, matmul_int8, matmul_int8_with, matmul_rows, prepare_f32, prepare_int4, prepare_int8, prepared_f32_row,
+    Int4Store, DEQUANT_GEMM_MIN_ROWS,
 };
 
 use crate::engine::quant::blocks::{self, ActRow};

@@ -178,34 +178,40 @@ pub fn pack(
 
 /// Inverse of `pack` (groups of `group` rows): `out_f` rows of ggml blocks, `blocks` a row.
 pub fn unpack(format: BlockFormat, packed: &[u8], blocks: usize, out_f: usize, group: usize) -> Vec<u8> {
-    let (bb, header, st) = (format.block_bytes(), header_bytes(format, group), stride(format, group));
-    let mut data = vec![0u8; out_f * blocks * bb];
-    for o in 0..out_f {
-        let (g, lane) = (o / group, o % group);
-        for b in 0..blocks {
-            let src = &packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
-            let block = &mut data[(o * blocks + b) * bb..(o * blocks + b + 1) * bb];
-            block[..2].copy_from_slice(&src[lane * 2..lane * 2 + 2]);
-            if has_min(format) {
-                block[2..4].copy_from_slice(&src[2 * group + lane * 2..2 * group + lane * 2 + 2]);
-            }
-            let codes: [u8; BLOCK] = std::array::from_fn(|i| {
-                let (at, shift) = code_at(format, group, lane, i);
-                if format == BlockFormat::Q8_0 {
-                    return src[header + at];
-                }
-                let low = (src[header + at] >> shift) & 0x0f;
-                if five_bit(format) {
-                    let (at, bit) = mask_at(group, lane, i);
-                    low | ((src[header + at] >> bit) & 1) << 4
-                } else {
-                    low
-                }
-            });
-            write_block_codes(format, &codes, block);
-        }
+    let row_bytes = blocks * format.block_bytes();
+    let mut data = vec![0u8; out_f * row_bytes];
+    for (o, row) in data.chunks_exact_mut(row_bytes.max(1)).enumerate().take(out_f) {
+        unpack_row(format, packed, blocks, group, o, row);
     }
     data
+}
+
+/// Row `o` of `unpack` alone, written into `row` (`blocks` ggml blocks): a tied embedding table looks its
+/// rows up in the packed output head instead of keeping the file's copy of them resident.
+pub fn unpack_row(format: BlockFormat, packed: &[u8], blocks: usize, group: usize, o: usize, row: &mut [u8]) {
+    let (bb, header, st) = (format.block_bytes(), header_bytes(format, group), stride(format, group));
+    let (g, lane) = (o / group, o % group);
+    for (b, block) in row.chunks_exact_mut(bb).enumerate().take(blocks) {
+        let src = &packed[(g * blocks + b) * st..(g * blocks + b + 1) * st];
+        block[..2].copy_from_slice(&src[lane * 2..lane * 2 + 2]);
+        if has_min(format) {
+            block[2..4].copy_from_slice(&src[2 * group + lane * 2..2 * group + lane * 2 + 2]);
+        }
+        let codes: [u8; BLOCK] = std::array::from_fn(|i| {
+            let (at, shift) = code_at(format, group, lane, i);
+            if format == BlockFormat::Q8_0 {
+                return src[header + at];
+            }
+            let low = (src[header + at] >> shift) & 0x0f;
+            if five_bit(format) {
+                let (at, bit) = mask_at(group, lane, i);
+                low | ((src[header + at] >> bit) & 1) << 4
+            } else {
+                low
+            }
+        });
+        write_block_codes(format, &codes, block);
+    }
 }
 
 /// Q8 activations of every token row, as `gemm` reads them: codes in rows of `blocks * 32` (the row
@@ -345,6 +351,17 @@ mod tests {
                     "{} {out_f}x{blocks} group {group}",
                     format.name()
                 );
+                // One row at a time, into a buffer holding other bytes.
+                for o in 0..out_f {
+                    let mut row = vec![0xa5u8; row_bytes];
+                    unpack_row(format, &packed, blocks, group, o, &mut row);
+                    assert_eq!(
+                        row,
+                        data[o * row_bytes..(o + 1) * row_bytes],
+                        "{} row {o}",
+                        format.name()
+                    );
+                }
             }
         }
     }

@@ -77,40 +77,48 @@ pub fn pack(data: &[u8], row_bytes: usize, out_f: usize) -> Vec<u8> {
 
 /// Inverse of `pack`: `out_f` rows of ggml Q4_K super-blocks, `blocks` a row.
 pub fn unpack(packed: &[u8], blocks: usize, out_f: usize) -> Vec<u8> {
-    let mut data = vec![0u8; out_f * blocks * BLOCK_BYTES];
-    for o in 0..out_f {
-        let (g, lane) = (o / GROUP, o % GROUP);
-        for b in 0..blocks {
-            let src = &packed[(g * blocks + b) * STRIDE..(g * blocks + b + 1) * STRIDE];
-            let block = &mut data[(o * blocks + b) * BLOCK_BYTES..(o * blocks + b + 1) * BLOCK_BYTES];
-            block[..2].copy_from_slice(&src[lane * 2..lane * 2 + 2]);
-            block[2..4].copy_from_slice(&src[MINS_AT + lane * 2..MINS_AT + lane * 2 + 2]);
-            // ggml's 12-byte packing of eight 6-bit scales and minimums (the inverse of `scale_min`).
-            for j in 0..SUBS {
-                let (sc, m) = (src[SC_AT + j * GROUP + lane], src[M_AT + j * GROUP + lane]);
-                let s = &mut block[4..16];
-                if j < 4 {
-                    s[j] |= sc;
-                    s[j + 4] |= m;
-                } else {
-                    s[j + 4] |= (sc & 0x0f) | ((m & 0x0f) << 4);
-                    s[j - 4] |= (sc >> 4) << 6;
-                    s[j] |= (m >> 4) << 6;
-                }
+    let row_bytes = blocks * BLOCK_BYTES;
+    let mut data = vec![0u8; out_f * row_bytes];
+    for (o, row) in data.chunks_exact_mut(row_bytes.max(1)).enumerate().take(out_f) {
+        unpack_row(packed, blocks, o, row);
+    }
+    data
+}
+
+/// Row `o` of `unpack` alone, written into `row` (`blocks` ggml super-blocks): a tied embedding table
+/// looks its rows up in the packed output head instead of keeping the file's copy resident.
+pub fn unpack_row(packed: &[u8], blocks: usize, o: usize, row: &mut [u8]) {
+    let (g, lane) = (o / GROUP, o % GROUP);
+    for (b, block) in row.chunks_exact_mut(BLOCK_BYTES).enumerate().take(blocks) {
+        // The scales and codes below are or-ed in.
+        block.fill(0);
+        let src = &packed[(g * blocks + b) * STRIDE..(g * blocks + b + 1) * STRIDE];
+        block[..2].copy_from_slice(&src[lane * 2..lane * 2 + 2]);
+        block[2..4].copy_from_slice(&src[MINS_AT + lane * 2..MINS_AT + lane * 2 + 2]);
+        // ggml's 12-byte packing of eight 6-bit scales and minimums (the inverse of `scale_min`).
+        for j in 0..SUBS {
+            let (sc, m) = (src[SC_AT + j * GROUP + lane], src[M_AT + j * GROUP + lane]);
+            let s = &mut block[4..16];
+            if j < 4 {
+                s[j] |= sc;
+                s[j + 4] |= m;
+            } else {
+                s[j + 4] |= (sc & 0x0f) | ((m & 0x0f) << 4);
+                s[j - 4] |= (sc >> 4) << 6;
+                s[j] |= (m >> 4) << 6;
             }
-            for i in 0..QK_K {
-                let (at, shift) = code_at(lane, i);
-                let u = (src[at] >> shift) & 0x0f;
-                let (c, r) = (i / 64, i % 64);
-                if r < 32 {
-                    block[16 + c * 32 + r] |= u;
-                } else {
-                    block[16 + c * 32 + r - 32] |= u << 4;
-                }
+        }
+        for i in 0..QK_K {
+            let (at, shift) = code_at(lane, i);
+            let u = (src[at] >> shift) & 0x0f;
+            let (c, r) = (i / 64, i % 64);
+            if r < 32 {
+                block[16 + c * 32 + r] |= u;
+            } else {
+                block[16 + c * 32 + r - 32] |= u << 4;
             }
         }
     }
-    data
 }
 
 /// Q8_K activations of every token row, as `gemm` reads them: codes in rows of `blocks * 256` (the
@@ -225,6 +233,13 @@ mod tests {
             let packed = pack(&data, blocks * BLOCK_BYTES, out_f);
             assert_eq!(packed.len(), out_f.div_ceil(GROUP) * blocks * STRIDE);
             assert_eq!(unpack(&packed, blocks, out_f), data, "{out_f}x{blocks}");
+            // One row at a time, into a buffer holding other bytes.
+            let row_bytes = blocks * BLOCK_BYTES;
+            for o in 0..out_f {
+                let mut row = vec![0xa5u8; row_bytes];
+                unpack_row(&packed, blocks, o, &mut row);
+                assert_eq!(row, data[o * row_bytes..(o + 1) * row_bytes], "row {o}");
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::engine::kernels::{
     kernels, matmul_dequant, matmul_f32, matmul_f32_packed, matmul_gguf_packed, matmul_gguf_packed_many,
     matmul_gguf_with, matmul_int4, matmul_int8, prepare_f32, prepare_gguf, prepare_gguf_releasing, prepare_int4,
-    prepare_int8, Int4Store, PackedGguf,
+    prepare_int8, prepared_f32_row, Int4Store, PackedGguf,
 };
 use crate::engine::quant::blocks;
 use crate::engine::quant::blocks::BlockFormat;
@@ -332,6 +332,60 @@ impl Linear {
             Weights::Int4(w) | Weights::Awq { w, .. } => w.rows_independent(),
             Weights::Gguf { .. } => true,
         }
+    }
+
+    /// True when `row_f32` can give weight rows back: f32 and f16 hold the weights they were given and the
+    /// block formats the blocks they were given; the integer schemes hold codes rounded from the weights.
+    pub fn keeps_rows(&self) -> bool {
+        matches!(
+            self.weights,
+            Weights::F32 { .. } | Weights::F16(_) | Weights::Gguf { .. }
+        )
+    }
+
+    /// Weight row `row` (an output feature, below `out_features`) in f32 into `out` (`in_features`
+    /// long): the f32 weights as given, f16 widened, block formats dequantized by `blocks::dequantize`
+    /// from the same bytes (un-packed from the GEMM layout), so bit for bit what dequantizing the
+    /// tensor's row as stored gives. A tied output head thus doubles as the embedding table and the
+    /// file's copy of it is never read after load. False (and `out` untouched) where `keeps_rows` is false.
+    pub fn row_f32(&self, row: usize, out: &mut [f32]) -> bool {
+        let (in_f, out_f) = (self.in_features, self.out_features);
+        debug_assert!(row < out_f && out.len() == in_f);
+        match &self.weights {
+            Weights::F32 { packed: Some(p), .. } => prepared_f32_row(p, in_f, row, out),
+            Weights::F32 { w_t, .. } => {
+                for (o, w) in out.iter_mut().zip(w_t.chunks_exact(out_f)) {
+                    *o = w[row];
+                }
+            }
+            Weights::F16(w) => w[row * in_f..(row + 1) * in_f].convert_to_f32_slice(out),
+            Weights::Gguf {
+                format,
+                data,
+                row_bytes,
+                packed,
+            } => {
+                let mut unpacked = Vec::new();
+                let bytes = match packed {
+                    Some(p) => {
+                        unpacked.resize(*row_bytes, 0);
+                        p.row(*format, row_bytes / format.block_bytes(), row, &mut unpacked);
+                        &unpacked[..]
+                    }
+                    None => &data[row * row_bytes..(row + 1) * row_bytes],
+                };
+                let padded = format.padded(in_f);
+                if padded == in_f {
+                    blocks::dequantize(*format, bytes, out);
+                } else {
+                    let mut all = vec![0.0f32; padded];
+                    blocks::dequantize(*format, bytes, &mut all);
+                    out.copy_from_slice(&all[..in_f]);
+                }
+            }
+            Weights::Int8 { .. } | Weights::Int4(_) | Weights::Awq { .. } => return false,
+        }
+        true
     }
 
     /// Bytes the stored weights occupy (codes and scales; the f32 bias is not counted).

@@ -1,6 +1,7 @@
 //! Loading a Hugging Face model folder: `config.json`, `model.safetensors`, `tokenizer.json`
 //! (and `sentence_bert_config.json` for the maximum sequence length, when present).
 
+pub mod byte_bpe;
 pub mod chat;
 pub mod config;
 pub mod gguf;

@@ -294,8 +294,8 @@ impl TensorSource {
 
     /// Gives the pages of a tensor's bytes in the memory map back to the kernel once the model holds
     /// its own copy: without this the mapped file stays resident beside the copy and a model takes twice
-    /// its file's size in memory. A later read of the same bytes (a tied embedding table looked up row by
-    /// row) faults the pages it needs back in from the file. Advisory: a kernel that declines changes
+    /// its file's size in memory. A later read of the same bytes (an untied model's embedding table looked
+    /// up row by row) faults the pages it needs back in from the file. Advisory: a kernel that declines changes
     /// nothing but the footprint.
     pub fn release(&self, tensor: &StoredTensor<'_>) {
         if let std::borrow::Cow::Borrowed(bytes) = tensor.bytes {

@@ -5,14 +5,14 @@
 //! The GGUF path follows llama.cpp's `llama-vocab.cpp` so that token ids equal llama.cpp's: special
 //! tokens (control, user-defined, unknown) are cut out of the text first, longest first, and the
 //! fragments between them are tokenised on their own; control tokens only when special parsing is on.
-//! BPE merges run in the `tokenizers` crate with the pre-tokenizer llama.cpp uses for the file's
-//! `tokenizer.ggml.pre`; SentencePiece merging (highest-score bigram first, leftmost on ties, byte
-//! fallback for what no token covers) is implemented here.
+//! Byte-level BPE splits words with the `tokenizers` crate's pre-tokenizer llama.cpp uses for the file's
+//! `tokenizer.ggml.pre` and merges them in `byte_bpe` (the crate's BPE model costs memory a GGUF
+//! vocabulary does not need); SentencePiece merging (highest-score bigram first, leftmost on ties, byte
+//! fallback for what no token covers) is implemented here. `tokenizer.json` files stay with the crate.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::path::Path;
 
-use tokenizers::models::bpe::BPE;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::digits::Digits;
 use tokenizers::pre_tokenizers::sequence::Sequence;
@@ -20,6 +20,7 @@ use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::SplitDelimiterBehavior;
 
+use super::byte_bpe::ByteBpe;
 use super::gguf::{GgufFile, Value};
 use crate::error::{Error, Result};
 
@@ -50,7 +51,7 @@ impl TokenKind {
 /// The algorithm that splits a text fragment into tokens.
 enum Splitter {
     /// Byte-level BPE with a pre-tokenizer (GGUF `gpt2` models), no added tokens: specials are cut out first.
-    Bpe(Box<tokenizers::Tokenizer>),
+    Bpe(Box<ByteBpe>),
     /// SentencePiece-style merging by token score (GGUF `llama` models).
     Spm {
         index: HashMap<String, u32>,
@@ -128,7 +129,7 @@ const END_OF_TURN: [&str; 8] = [
 
 /// GPT-2's byte <-> printable character map: bytes that are printable Latin-1 map to themselves, the
 /// others to 256 + n in byte order (Radford et al., 2019, `bytes_to_unicode`).
-fn byte_level_chars() -> [char; 256] {
+pub(super) fn byte_level_chars() -> [char; 256] {
     let mut map = ['\0'; 256];
     let mut n = 0u32;
     for b in 0..256u32 {
@@ -162,7 +163,7 @@ fn spm_piece(text: &str, kind: TokenKind) -> Vec<u8> {
 }
 
 /// llama.cpp's pre-tokenizer regexes by `tokenizer.ggml.pre` (llama-vocab.cpp, `llm_tokenizer_bpe`).
-fn pre_tokenizer(pre: &str, origin: &str) -> Result<PreTokenizerWrapper> {
+pub(super) fn pre_tokenizer(pre: &str, origin: &str) -> Result<PreTokenizerWrapper> {
     const GPT2: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
     const LLAMA3: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
     const QWEN2: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -279,31 +280,12 @@ impl Tokenizer {
             "gpt2" => {
                 let chars = byte_level_chars();
                 let inverse: HashMap<char, u8> = chars.iter().enumerate().map(|(b, &c)| (c, b as u8)).collect();
-                let merges_raw = string_array(file, "tokenizer.ggml.merges")?;
-                let mut merges = Vec::with_capacity(merges_raw.len());
-                for m in merges_raw {
-                    let (a, b) = m.split_once(' ').ok_or_else(|| {
-                        Error::input(
-                            &origin,
-                            format!("metadata tokenizer.ggml.merges: \"{m}\" is not two tokens"),
-                        )
-                    })?;
-                    merges.push((a.to_string(), b.to_string()));
-                }
-                let vocab: tokenizers::models::bpe::Vocab = tokens
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| (t.to_string(), i as u32))
-                    .collect();
-                let bpe = BPE::builder().vocab_and_merges(vocab, merges).build().map_err(|e| {
-                    Error::input(&origin, format!("tokenizer: BPE vocabulary and merges do not fit: {e}"))
-                })?;
+                let merges = string_array(file, "tokenizer.ggml.merges")?;
                 let pre = file
                     .get("tokenizer.ggml.pre")
                     .and_then(Value::as_str)
                     .unwrap_or("default");
-                let mut tk = tokenizers::Tokenizer::new(bpe);
-                tk.with_pre_tokenizer(Some(pre_tokenizer(pre, &origin)?));
+                let bpe = ByteBpe::new(&tokens, &merges, pre_tokenizer(pre, &origin)?, &chars, &origin)?;
                 let pieces = tokens
                     .iter()
                     .zip(&kinds)
@@ -314,7 +296,7 @@ impl Tokenizer {
                         _ => t.as_bytes().to_vec(),
                     })
                     .collect();
-                (Splitter::Bpe(Box::new(tk)), pieces, false, false)
+                (Splitter::Bpe(Box::new(bpe)), pieces, false, false)
             }
             "llama" => {
                 let scores: Vec<f32> = match file.get("tokenizer.ggml.scores").and_then(Value::as_array) {
@@ -525,12 +507,7 @@ impl Tokenizer {
                 }
                 Fragment::Text(t) => {
                     match &self.splitter {
-                        Splitter::Bpe(tk) => {
-                            let enc = tk
-                                .encode(t, false)
-                                .map_err(|e| Error::Internal(format!("tokenizer failed: {e}")))?;
-                            out.extend_from_slice(enc.get_ids());
-                        }
+                        Splitter::Bpe(bpe) => bpe.encode(t, &mut out)?,
                         Splitter::Spm { .. } => {
                             let mut s = String::with_capacity(t.len() + 3);
                             if self.add_space_prefix && prev_special {

@@ -1,6 +1,7 @@
-//! What every decoder shares around its blocks: token embeddings (looked up row by row from the tensor
-//! as stored), the final norm and the output head; and one forward step over a packed batch of
-//! sequences, each with its own KV cache. The architectures' blocks are behind `blocks::Blocks`.
+//! What every decoder shares around its blocks: token embeddings (looked up row by row from the tied
+//! output head, or from the tensor as stored when the head is the model's own), the final norm and the
+//! output head; and one forward step over a packed batch of sequences, each with its own KV cache. The
+//! architectures' blocks are behind `blocks::Blocks`.
 
 use std::sync::Arc;
 
@@ -17,11 +18,22 @@ use crate::engine::load::source::TensorSource;
 use crate::engine::tensor::Matrix;
 use crate::error::{Error, Result};
 
+/// Where `Decoder::embed` reads token embedding rows.
+enum Embeddings {
+    /// The output head, which holds the tied embedding table (SmolLM2, Gemma): the file's copy of the
+    /// table is then never read after load, so none of its pages come back beside the packed head.
+    /// Read from the file, each row faulted in the pages around it until they were given back: 12.5 MB
+    /// of SmolLM2 Q4_1's 30 MB table at a 64-token prompt, 17 MB at 512 (peak RSS, `shakedown bench`).
+    Head,
+    /// The tensor of that name as stored in the file (models with a head of their own).
+    File(String),
+}
+
 /// A decoder language model.
 pub struct Decoder {
     pub config: DecoderConfig,
     source: Arc<TensorSource>,
-    embedding: String,
+    embeddings: Embeddings,
     blocks: Box<dyn Blocks>,
     output_norm: Vec<f32>,
     head: Linear,
@@ -35,21 +47,22 @@ impl Decoder {
             Architecture::Llama | Architecture::Qwen2 => Box::new(Llama::build(c, builder)?),
             Architecture::Gemma3 => Box::new(Gemma3::build(c, builder)?),
         };
-        let embedding = "token_embd.weight".to_string();
+        let embedding = "token_embd.weight";
         // Check the embedding table now (it is read row by row later).
-        source.tensor(&embedding, c.vocab, c.hidden)?;
+        source.tensor(embedding, c.vocab, c.hidden)?;
         // Untied models have their own head; tied ones reuse the embeddings (SmolLM2, Gemma).
-        let head_name = if source.has("output.weight") {
-            "output.weight"
+        let tied = !source.has("output.weight");
+        let head = builder.head(if tied { embedding } else { "output.weight" }, c.vocab, c.hidden)?;
+        let embeddings = if tied && head.keeps_rows() {
+            Embeddings::Head
         } else {
-            "token_embd.weight"
+            Embeddings::File(embedding.to_string())
         };
-        let head = builder.head(head_name, c.vocab, c.hidden)?;
         Ok(Decoder {
             output_norm: builder.vector("output_norm.weight", c.hidden)?,
             config,
             source,
-            embedding,
+            embeddings,
             blocks,
             head,
         })
@@ -74,18 +87,29 @@ impl Decoder {
 
     /// Embeddings of `tokens` (ids below the vocabulary size), scaled as the architecture asks.
     fn embed(&self, tokens: &[u32]) -> Result<Matrix> {
-        let d = self.config.hidden;
-        let table = self.source.tensor(&self.embedding, self.config.vocab, d)?;
-        let mut x = Matrix::zeros(tokens.len(), d);
-        for (r, &t) in tokens.iter().enumerate() {
-            if t as usize >= self.config.vocab {
-                return Err(Error::Internal(format!("token id {t} is outside the vocabulary")));
-            }
-            table.row_f32(t as usize, x.row_mut(r));
+        let (d, vocab) = (self.config.hidden, self.config.vocab);
+        if let Some(&t) = tokens.iter().find(|&&t| t as usize >= vocab) {
+            return Err(Error::Internal(format!("token id {t} is outside the vocabulary")));
         }
-        // Each row read mapped the file's pages around it (the kernel's fault-around, 64 KiB): give them
-        // back, or a long run keeps most of a large vocabulary's table resident beside the packed head.
-        self.source.release(&table);
+        let mut x = Matrix::zeros(tokens.len(), d);
+        match &self.embeddings {
+            Embeddings::Head => {
+                for (r, &t) in tokens.iter().enumerate() {
+                    if !self.head.row_f32(t as usize, x.row_mut(r)) {
+                        return Err(Error::Internal("the output head lost its embedding rows".into()));
+                    }
+                }
+            }
+            Embeddings::File(name) => {
+                let table = self.source.tensor(name, vocab, d)?;
+                for (r, &t) in tokens.iter().enumerate() {
+                    table.row_f32(t as usize, x.row_mut(r));
+                }
+                // Each row read mapped the file's pages around it (the kernel's fault-around, 64 KiB):
+                // give them back, or a long run keeps most of a large vocabulary's table resident.
+                self.source.release(&table);
+            }
+        }
         if let Some(s) = self.config.embedding_scale {
             x.data.iter_mut().for_each(|v| *v *= s);
         }
