@@ -14,21 +14,10 @@ use super::build::WeightDelta;
 use super::load::gguf::{GgufFile, TensorType, Value};
 use super::load::gguf_write::{write, TensorOut};
 use super::load::model_source::{sha256_file, ModelSource};
-use super::load::source::{Stored, StoredTensor};
+use super::load::source::{Stored, StoredTensor, BLOCK_LINEARS};
 use super::quant::blocks::{self, BlockFormat};
 use super::quant::scheme::Scheme;
 use crate::error::{Error, Result};
-
-/// The Linears a scheme applies to, by the last part of their GGUF name.
-const BLOCK_LINEARS: [&str; 7] = [
-    "attn_q",
-    "attn_k",
-    "attn_v",
-    "attn_output",
-    "ffn_gate",
-    "ffn_up",
-    "ffn_down",
-];
 
 /// The stem (`blk.3.attn_q`) of a block Linear's weight tensor, or `None` for any other tensor.
 fn linear_stem(name: &str) -> Option<&str> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::source::gguf_name;
+use super::source::{gguf_name, BLOCK_LINEARS};
 use crate::engine::build::WeightDelta;
 use crate::engine::tensor::Matrix;
 use crate::error::{read_to_string, Error, Result};
@@ -66,9 +66,15 @@ fn matrix(st: &SafeTensors<'_>, name: &str, path: &Path) -> Result<Matrix> {
 }
 
 impl LoraAdapter {
-    /// Loads a PEFT adapter folder. `permute_qk`: `(heads, kv_heads)` when the base model's query/key
-    /// rows are in GGUF's interleaved RoPE order (Llama), so `B`'s rows are permuted the same way.
-    pub fn load(dir: &Path, permute_qk: Option<(usize, usize)>) -> Result<Self> {
+    /// Loads a PEFT adapter folder for a base model of `layers` blocks. `permute_qk`: `(heads,
+    /// kv_heads)` when the base model's query/key rows are in GGUF's interleaved RoPE order (Llama), so
+    /// `B`'s rows are permuted the same way.
+    ///
+    /// Every tensor must be the `A` or `B` of a block Linear the engine applies LoRA to: an adapter
+    /// that also trains the output head, the embeddings or a norm (PEFT's `lm_head` or `embed_tokens`
+    /// targets, `modules_to_save`, LoRA biases) or names a block the model does not have is refused,
+    /// since a part silently left out would score another model than the one the team ships.
+    pub fn load(dir: &Path, permute_qk: Option<(usize, usize)>, layers: usize) -> Result<Self> {
         let cfg_path = dir.join("adapter_config.json");
         let cfg: serde_json::Value = serde_json::from_str(&read_to_string(&cfg_path)?)
             .map_err(|e| Error::input(cfg_path.display(), format!("invalid JSON: {e}")))?;
@@ -101,7 +107,19 @@ impl LoraAdapter {
         let mut deltas = HashMap::new();
         for name in st.names() {
             let Some(module) = name.strip_suffix(".lora_A.weight") else {
-                continue;
+                let is_b = name
+                    .strip_suffix(".lora_B.weight")
+                    .is_some_and(|m| st.tensor(&format!("{m}.lora_A.weight")).is_ok());
+                if is_b {
+                    continue;
+                }
+                return Err(Error::input(
+                    path.display(),
+                    format!(
+                        "adapter tensor {name}: expected the lora_A or lora_B matrix of a Linear (a lora_B has its \
+                         lora_A); embedding LoRA, modules_to_save and LoRA biases are not supported"
+                    ),
+                ));
             };
             // base_model.model.model.layers.0.self_attn.q_proj -> model.layers.0.self_attn.q_proj.weight
             let hf = module.strip_prefix("base_model.model.").unwrap_or(module);
@@ -112,6 +130,21 @@ impl LoraAdapter {
                 )
             })?;
             let target = target.trim_end_matches(".weight").to_string();
+            let in_a_block = target
+                .strip_prefix("blk.")
+                .and_then(|r| r.split_once('.'))
+                .is_some_and(|(n, linear)| {
+                    n.parse::<usize>().is_ok_and(|n| n < layers) && BLOCK_LINEARS.contains(&linear)
+                });
+            if !in_a_block {
+                return Err(Error::input(
+                    path.display(),
+                    format!(
+                        "adapter tensor {name}: module {hf} is not one LoRA is applied to here (the attention \
+                         and MLP projections q/k/v/o_proj, gate/up/down_proj of the model's {layers} blocks)"
+                    ),
+                ));
+            }
             let a = matrix(&st, name, &path)?;
             let mut b = matrix(&st, &format!("{module}.lora_B.weight"), &path)?;
             if a.rows != rank || b.cols != rank {
@@ -160,4 +193,93 @@ fn permute_matrix_rows(m: &Matrix, heads: usize) -> Matrix {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tensor of a test adapter: name, rows, columns (zeros).
+    type Tensor<'a> = (&'a str, usize, usize);
+
+    /// An adapter folder holding `tensors` with r = 2.
+    fn adapter(tensors: &[Tensor<'_>]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("adapter_config.json"), r#"{"r": 2, "lora_alpha": 4}"#).unwrap();
+        let data: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
+            .iter()
+            .map(|&(n, r, c)| (n.to_string(), vec![0u8; r * c * 4], vec![r, c]))
+            .collect();
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = data
+            .iter()
+            .map(|(n, b, shape)| {
+                (
+                    n.clone(),
+                    safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), b).unwrap(),
+                )
+            })
+            .collect();
+        let bytes = safetensors::serialize(views, None).unwrap();
+        std::fs::write(dir.path().join("adapter_model.safetensors"), bytes).unwrap();
+        dir
+    }
+
+    const Q: &str = "base_model.model.model.layers.1.self_attn.q_proj";
+
+    #[test]
+    fn block_linears_load() {
+        let a = format!("{Q}.lora_A.weight");
+        let b = format!("{Q}.lora_B.weight");
+        let dir = adapter(&[(&a, 2, 8), (&b, 8, 2)]);
+        let loaded = LoraAdapter::load(dir.path(), None, 2).unwrap();
+        assert_eq!(loaded.deltas.len(), 1);
+        assert!(loaded.delta("blk.1.attn_q").is_some());
+    }
+
+    #[test]
+    fn parts_the_engine_would_leave_out_are_refused() {
+        let cases: [(&[Tensor<'_>], &str); 5] = [
+            // LoRA on the output head: the head is never merged or applied.
+            (
+                &[
+                    ("base_model.model.lm_head.lora_A.weight", 2, 8),
+                    ("base_model.model.lm_head.lora_B.weight", 16, 2),
+                ],
+                "module lm_head",
+            ),
+            // A block the model does not have (layers = 2).
+            (
+                &[
+                    ("base_model.model.model.layers.5.self_attn.q_proj.lora_A.weight", 2, 8),
+                    ("base_model.model.model.layers.5.self_attn.q_proj.lora_B.weight", 8, 2),
+                ],
+                "2 blocks",
+            ),
+            // PEFT's embedding LoRA.
+            (
+                &[
+                    ("base_model.model.model.embed_tokens.lora_embedding_A", 2, 16),
+                    ("base_model.model.model.embed_tokens.lora_embedding_B", 8, 2),
+                ],
+                "embedding LoRA",
+            ),
+            // A fully trained module saved beside the adapter.
+            (
+                &[("base_model.model.lm_head.modules_to_save.default.weight", 16, 8)],
+                "modules_to_save",
+            ),
+            // A B without its A.
+            (
+                &[("base_model.model.model.layers.0.mlp.up_proj.lora_B.weight", 8, 2)],
+                "has its",
+            ),
+        ];
+        for (tensors, says) in cases {
+            let dir = adapter(tensors);
+            let err = LoraAdapter::load(dir.path(), None, 2).err().map(|e| e.to_string());
+            let err = err.unwrap_or_default();
+            assert!(err.contains(says), "{tensors:?}: {err}");
+            assert!(err.contains("adapter_model.safetensors"), "{err}");
+        }
+    }
 }

@@ -193,7 +193,7 @@ impl ModelSource {
             )),
             ModelSource::Decoder(mut d) => {
                 let permute = (d.config.arch == Architecture::Llama).then_some((d.config.heads, d.config.kv_heads));
-                d.adapter = Some(LoraAdapter::load(dir, permute)?);
+                d.adapter = Some(LoraAdapter::load(dir, permute, d.config.layers)?);
                 Ok(ModelSource::Decoder(d))
             }
         }

@@ -130,6 +130,18 @@ pub struct TensorSource {
     files: Files,
 }
 
+/// The Linears a scheme (and a LoRA adapter) applies to, by the last part of their GGUF name
+/// (`blk.3.attn_q`): the attention and MLP projections of the transformer blocks.
+pub const BLOCK_LINEARS: [&str; 7] = [
+    "attn_q",
+    "attn_k",
+    "attn_v",
+    "attn_output",
+    "ffn_gate",
+    "ffn_up",
+    "ffn_down",
+];
+
 /// Hugging Face name -> GGUF name, or `None` for tensors we do not use.
 pub fn gguf_name(hf: &str) -> Option<String> {
     let hf = hf
