@@ -14,7 +14,7 @@ use super::build::WeightDelta;
 use super::load::gguf::{GgufFile, TensorType, Value};
 use super::load::gguf_write::{write, TensorOut};
 use super::load::model_source::{sha256_file, ModelSource};
-use super::load::source::{Stored, StoredTensor, BLOCK_LINEARS};
+use super::load::source::{block_linear, Stored, StoredTensor};
 use super::quant::blocks::{self, BlockFormat};
 use super::quant::scheme::Scheme;
 use crate::error::{Error, Result};
@@ -22,8 +22,7 @@ use crate::error::{Error, Result};
 /// The stem (`blk.3.attn_q`) of a block Linear's weight tensor, or `None` for any other tensor.
 fn linear_stem(name: &str) -> Option<&str> {
     let stem = name.strip_suffix(".weight")?;
-    let (prefix, last) = stem.rsplit_once('.')?;
-    (prefix.starts_with("blk.") && BLOCK_LINEARS.contains(&last)).then_some(stem)
+    block_linear(stem).map(|_| stem)
 }
 
 /// The tensor type a scheme writes, or why it cannot be written to GGUF.

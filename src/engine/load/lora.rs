@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::source::{gguf_name, BLOCK_LINEARS};
+use super::source::{block_linear, gguf_name};
 use crate::engine::build::WeightDelta;
 use crate::engine::tensor::Matrix;
 use crate::error::{read_to_string, Error, Result};
@@ -130,12 +130,7 @@ impl LoraAdapter {
                 )
             })?;
             let target = target.trim_end_matches(".weight").to_string();
-            let in_a_block = target
-                .strip_prefix("blk.")
-                .and_then(|r| r.split_once('.'))
-                .is_some_and(|(n, linear)| {
-                    n.parse::<usize>().is_ok_and(|n| n < layers) && BLOCK_LINEARS.contains(&linear)
-                });
+            let in_a_block = block_linear(&target).is_some_and(|(n, _)| n.parse::<usize>().is_ok_and(|n| n < layers));
             if !in_a_block {
                 return Err(Error::input(
                     path.display(),

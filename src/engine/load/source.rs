@@ -132,7 +132,7 @@ pub struct TensorSource {
 
 /// The Linears a scheme (and a LoRA adapter) applies to, by the last part of their GGUF name
 /// (`blk.3.attn_q`): the attention and MLP projections of the transformer blocks.
-pub const BLOCK_LINEARS: [&str; 7] = [
+const BLOCK_LINEARS: [&str; 7] = [
     "attn_q",
     "attn_k",
     "attn_v",
@@ -141,6 +141,14 @@ pub const BLOCK_LINEARS: [&str; 7] = [
     "ffn_up",
     "ffn_down",
 ];
+
+/// The block index (as written) and Linear of a block Linear's stem (`blk.3.attn_q` -> `("3", "attn_q")`),
+/// or `None` for any other name.
+pub fn block_linear(stem: &str) -> Option<(&str, &str)> {
+    let (prefix, last) = stem.rsplit_once('.')?;
+    let index = prefix.strip_prefix("blk.")?;
+    BLOCK_LINEARS.contains(&last).then_some((index, last))
+}
 
 /// Hugging Face name -> GGUF name, or `None` for tensors we do not use.
 pub fn gguf_name(hf: &str) -> Option<String> {
