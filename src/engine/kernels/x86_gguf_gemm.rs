@@ -14,7 +14,7 @@
 
 use std::arch::x86_64::*;
 
-use super::x86::{broadcast4, lane_masks};
+use super::x86::{broadcast4, lane_masks, prefetch_next_l2};
 
 use crate::engine::quant::blocks::{q5, BlockFormat, BLOCK};
 
@@ -265,6 +265,10 @@ pub unsafe fn gemm(
         for b in 0..blocks {
             // SAFETY (loads from gp): block b of the group spans st bytes at b * st, inside group.
             let base = unsafe { gp.add(b * st) };
+            // The next group of rows (right after this one) into L2 meanwhile, block by block.
+            if t0 == 0 {
+                prefetch_next_l2(gp, (blocks + b) * st, st.div_ceil(64));
+            }
             let dw = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base as *const __m256i) });
             let mut iacc = [_mm512_setzero_si512(); TOKENS];
             // SAFETY (every broadcast4 call): t0 + t < the padded row count and step < 8, so the 4 bytes lie in acts.q.

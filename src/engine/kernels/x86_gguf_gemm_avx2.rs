@@ -20,6 +20,7 @@
 
 use std::arch::x86_64::*;
 
+use super::x86::prefetch_next_l2;
 use super::x86_gguf_gemm::{header_bytes, stride, Activations};
 use crate::engine::quant::blocks::{BlockFormat, BLOCK};
 
@@ -172,6 +173,14 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool>(
     for b in 0..acts.blocks {
         // SAFETY (loads from base): block b of the group spans st bytes at b * st, inside group.
         let base = unsafe { group.as_ptr().add(b * st) };
+        // The next group of rows (right after this one) asked for while this one streams in, when one
+        // tile is all there is (decoding): the group then comes from memory and feeds only a few tokens.
+        // With more tokens the group is reused from cache and the hint only takes room: on an AMD EPYC
+        // (where T1 hints fill L1 too) a 64-sequence decode lost 9% with it (Q4_1, 262 vs 290 tok/s,
+        // 10 alternated rounds) and one token gained 19-23%.
+        if acts.tokens <= TOKENS {
+            prefetch_next_l2(group.as_ptr(), (acts.blocks + b) * st, st.div_ceil(64));
+        }
         let mut acc16 = [_mm256_setzero_si256(); T];
         for pair in 0..BLOCK / 8 {
             // SAFETY: the 32 code bytes of this pair of steps lie inside the block's st bytes.
@@ -233,6 +242,10 @@ unsafe fn tile_q8<const T: usize>(
     for b in 0..acts.blocks {
         // SAFETY (loads from base): block b of the group spans st bytes at b * st, inside group.
         let base = unsafe { group.as_ptr().add(b * st) };
+        // As in `tile_q4`.
+        if acts.tokens <= TOKENS {
+            prefetch_next_l2(group.as_ptr(), (acts.blocks + b) * st, st.div_ceil(64));
+        }
         let mut isum = [_mm256_setzero_si256(); T];
         for step in 0..BLOCK / 4 {
             // SAFETY: the 32 code bytes of this step lie inside the block's st bytes.

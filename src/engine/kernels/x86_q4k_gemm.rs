@@ -11,7 +11,7 @@
 
 use std::arch::x86_64::*;
 
-use super::x86::{broadcast4, lane_masks};
+use super::x86::{broadcast4, lane_masks, prefetch_next_l2};
 
 use crate::engine::quant::blocks::q4k::{self, BLOCK_BYTES, QK_K};
 
@@ -165,6 +165,10 @@ pub unsafe fn gemm(acts: &Activations, group: &[u8], cols: usize, out: *mut f32,
         for b in 0..blocks {
             // SAFETY (all loads from base): super-block b of the group spans STRIDE bytes at b * STRIDE.
             let base = unsafe { gp.add(b * STRIDE) };
+            // The next group of rows (right after this one) into L2 meanwhile, super-block by super-block.
+            if t0 == 0 {
+                prefetch_next_l2(gp, (blocks + b) * STRIDE, STRIDE.div_ceil(64));
+            }
             let mut isum = [_mm512_setzero_si512(); TOKENS];
             for j in 0..SUBS {
                 let mut sub = [_mm512_setzero_si512(); TOKENS];
