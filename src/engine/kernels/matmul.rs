@@ -55,7 +55,7 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
     let (tokens, width) = (x.rows, x.cols);
     #[cfg(target_arch = "x86_64")]
     {
-        use x86::{F32_STRIP, F32_TOKENS};
+        use x86::F32_STRIP;
         assert_eq!(
             packed.len(),
             n.div_ceil(F32_STRIP) * width * F32_STRIP,
@@ -63,14 +63,7 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
         );
         if matches!(k.isa, Isa::Avx512Vnni | Isa::Avx2) {
             let avx512 = k.isa == Isa::Avx512Vnni;
-            // The AVX-512 kernel reads whole micro-tiles of 12 rows; the AVX2 one reads only live rows.
-            let padded;
-            let rows: &[f32] = if avx512 {
-                padded = padded_rows(x, F32_TOKENS);
-                &padded
-            } else {
-                &x.data
-            };
+            let rows = strip_input(x, avx512);
             let strip_len = width * F32_STRIP;
             return column_tiles(
                 tokens,
@@ -84,9 +77,9 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
                     // and column_tiles hands out its columns.
                     unsafe {
                         if avx512 {
-                            x86::gemm_f32_strip_avx512(rows, tokens, width, strip, cols, out, n)
+                            x86::gemm_f32_strip_avx512(&rows, tokens, width, strip, cols, out, n)
                         } else {
-                            x86::gemm_f32_strip_avx2(rows, tokens, width, strip, cols, out, n)
+                            x86::gemm_f32_strip_avx2(&rows, tokens, width, strip, cols, out, n)
                         }
                     };
                 },
@@ -177,7 +170,7 @@ pub(super) fn matmul_columns(tokens: usize, out_f: usize, fill: impl Fn(usize, &
     transpose_into(&out_t, out_f, tokens)
 }
 
-/// int4 weights as the kernel table multiplies them: row-major codes, or (AVX-512) 32-column strips
+/// int4 weights as the kernel table multiplies them: row-major codes, or (AVX-512, AVX2) 32-column strips
 /// that the int4 strip kernel decodes in registers (the same bytes, reordered).
 #[derive(Clone, Debug)]
 pub enum Int4Store {
@@ -212,33 +205,67 @@ impl Int4Store {
     }
 }
 
-/// Lays int4 weights out for the kernel table: strips on AVX-512, rows elsewhere.
+/// Lays int4 weights out for the kernel table: strips on AVX-512 and AVX2, rows elsewhere.
 pub fn prepare_int4(k: Kernels, w: Int4Weights, out_f: usize, in_f: usize) -> Int4Store {
     #[cfg(target_arch = "x86_64")]
-    if k.isa == Isa::Avx512Vnni {
+    if matches!(k.isa, Isa::Avx512Vnni | Isa::Avx2) {
         return Int4Store::Strips(x86::Int4Strips::from_rows(&w, out_f, in_f));
     }
     let _ = (k, out_f, in_f);
     Int4Store::Rows(w)
 }
 
-/// W4A16 product: on AVX-512 (strips) the int4 strip kernel, strips spread over threads; otherwise the
-/// weight-only path of `matmul_dequant`.
+/// W4A16 product: on AVX-512 or AVX2 (strips) the table's int4 strip kernel, strips spread over
+/// threads; otherwise the weight-only path of `matmul_dequant`.
+///
+/// On AVX2, from `DEQUANT_GEMM_MIN_ROWS` token rows on, each strip is unpacked once to f32 and goes
+/// through the f32 strip kernel instead: the AVX2 int4 kernel decodes the codes again for every 6
+/// tokens and 16 columns, which halved its speed on 128 rows (MiniLM kernel bench, AMD EPYC: 35 GOP/s
+/// against 57 for unpack-then-multiply) while it doubled it at a sentence. Both give the scalar strip
+/// product of the dequantized weights bit for bit, so a row's answer still does not depend on its batch.
 pub fn matmul_int4(x: &Matrix, w: &Int4Store, out_f: usize) -> Matrix {
+    #[cfg(target_arch = "x86_64")]
+    let isa = kernels().isa;
     match w {
         #[cfg(target_arch = "x86_64")]
-        Int4Store::Strips(strips) if kernels().isa == Isa::Avx512Vnni => {
-            use x86::{F32_STRIP, F32_TOKENS};
-            let padded = padded_rows(x, F32_TOKENS);
+        Int4Store::Strips(strips) if isa == Isa::Avx2 && x.rows >= DEQUANT_GEMM_MIN_ROWS => {
+            use x86::F32_STRIP;
+            column_tiles(
+                x.rows,
+                out_f,
+                F32_STRIP,
+                || vec![0.0f32; x.cols * F32_STRIP],
+                |strip, o0, cols, out| {
+                    // SAFETY: only the AVX2 table reaches here; o0 / 32 is a strip of w, x holds the tokens,
+                    // the strip buffer has width x 32 weights, and column_tiles hands out the strip's columns.
+                    unsafe {
+                        x86::unpack_int4_strip_avx2(strips, o0 / F32_STRIP, strip);
+                        x86::gemm_f32_strip_avx2(&x.data, x.rows, x.cols, strip, cols, out, out_f)
+                    };
+                },
+            )
+        }
+        #[cfg(target_arch = "x86_64")]
+        Int4Store::Strips(strips) if matches!(isa, Isa::Avx512Vnni | Isa::Avx2) => {
+            use x86::F32_STRIP;
+            let avx512 = isa == Isa::Avx512Vnni;
+            let rows = strip_input(x, avx512);
             column_tiles(
                 x.rows,
                 out_f,
                 F32_STRIP,
                 || (),
                 |_, o0, cols, out| {
-                    // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows of the
-                    // strips' width, o0 / 32 is a strip of w, and column_tiles hands out its columns.
-                    unsafe { x86::gemm_int4_strip_avx512(&padded, x.rows, strips, o0 / F32_STRIP, cols, out, out_f) };
+                    // SAFETY: the table's ISA was detected before it was built; rows holds the tokens (padded
+                    // to whole micro-tiles for AVX-512) of the strips' width, o0 / 32 is a strip of w, and
+                    // column_tiles hands out its columns.
+                    unsafe {
+                        if avx512 {
+                            x86::gemm_int4_strip_avx512(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
+                        } else {
+                            x86::gemm_int4_strip_avx2(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
+                        }
+                    };
                 },
             )
         }
@@ -423,6 +450,17 @@ pub(super) fn column_tiles_parts<S>(
     ys
 }
 
+/// The token rows as a strip kernel reads them: the AVX-512 kernels read whole micro-tiles of 12 rows
+/// (zero rows appended), the AVX2 ones only the live rows.
+#[cfg(target_arch = "x86_64")]
+fn strip_input(x: &Matrix, avx512: bool) -> std::borrow::Cow<'_, [f32]> {
+    if avx512 {
+        std::borrow::Cow::Owned(padded_rows(x, x86::F32_TOKENS))
+    } else {
+        std::borrow::Cow::Borrowed(&x.data)
+    }
+}
+
 /// `x`'s rows followed by zero rows up to a multiple of `multiple` (whole micro-tiles).
 #[cfg(target_arch = "x86_64")]
 fn padded_rows(x: &Matrix, multiple: usize) -> Vec<f32> {
@@ -438,13 +476,13 @@ fn padded_rows(x: &Matrix, multiple: usize) -> Vec<f32> {
 /// into the strip layout costs more than the per-row dots.)
 ///
 /// From `DEQUANT_GEMM_MIN_ROWS` token rows on, the weights are unpacked to f32 for a matrix product:
-/// strip by strip into the AVX-512 strip kernel, or (other tables) one layer at a time into a
+/// strip by strip into the AVX-512 or AVX2 strip kernel, or (other tables) one layer at a time into a
 /// transient scratch matrix for gemm; at rest they stay packed. For fewer rows (about a sentence),
 /// each weight row is unpacked once and dotted with every token row by the kernel table, which
 /// measured faster there (f16 90 vs 70 sentences/s at batch 1 on MiniLM).
 pub fn matmul_dequant(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
     #[cfg(target_arch = "x86_64")]
-    if kernels().isa == Isa::Avx512Vnni && x.rows >= DEQUANT_GEMM_MIN_ROWS {
+    if matches!(kernels().isa, Isa::Avx512Vnni | Isa::Avx2) && x.rows >= DEQUANT_GEMM_MIN_ROWS {
         return matmul_dequant_strips(x, out_f, dequant);
     }
     if x.rows >= DEQUANT_GEMM_MIN_ROWS {
@@ -454,14 +492,23 @@ pub fn matmul_dequant(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f3
     }
 }
 
-/// Weight-only formats on AVX-512: each task unpacks the 32 weight rows of one strip into a strip
-/// buffer (the `prepare_f32` layout) and runs the f32 strip kernel on it, so no whole-layer scratch
-/// is built and the unpacking is spread over threads with the product.
+/// Weight-only formats on AVX-512 or AVX2: each task unpacks the 32 weight rows of one strip into a
+/// strip buffer (the `prepare_f32` layout) and runs the table's f32 strip kernel on it, so no
+/// whole-layer scratch is built and the unpacking is spread over threads with the product.
+///
+/// # Panics
+/// When the detected table is neither AVX-512 nor AVX2 (callers check it first).
 #[cfg(target_arch = "x86_64")]
 pub fn matmul_dequant_strips(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &mut [f32]) + Sync) -> Matrix {
-    use x86::{F32_STRIP, F32_TOKENS};
+    use x86::F32_STRIP;
+    let isa = kernels().isa;
+    assert!(
+        matches!(isa, Isa::Avx512Vnni | Isa::Avx2),
+        "strip kernels need AVX-512 or AVX2"
+    );
+    let avx512 = isa == Isa::Avx512Vnni;
     let (tokens, width) = (x.rows, x.cols);
-    let padded = padded_rows(x, F32_TOKENS);
+    let rows = strip_input(x, avx512);
     column_tiles(
         tokens,
         out_f,
@@ -475,9 +522,16 @@ pub fn matmul_dequant_strips(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &
                     strip[i * F32_STRIP + lane] = v;
                 }
             }
-            // SAFETY: only the AVX-512 table reaches here; padded has whole micro-tiles of rows, the strip
-            // buffer has width x 32 weights, and column_tiles hands out the strip's columns.
-            unsafe { x86::gemm_f32_strip_avx512(&padded, tokens, width, strip, cols, out, out_f) };
+            // SAFETY: the table's ISA (asserted above) was detected before it was built; rows holds the
+            // tokens (padded to whole micro-tiles for AVX-512), the strip buffer has width x 32 weights,
+            // and column_tiles hands out the strip's columns.
+            unsafe {
+                if avx512 {
+                    x86::gemm_f32_strip_avx512(&rows, tokens, width, strip, cols, out, out_f)
+                } else {
+                    x86::gemm_f32_strip_avx2(&rows, tokens, width, strip, cols, out, out_f)
+                }
+            };
         },
     )
 }
@@ -573,7 +627,7 @@ mod tests {
                 assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "gemm int4: {g} vs {r}");
             }
             #[cfg(target_arch = "x86_64")]
-            if Kernels::available().iter().any(|k| k.isa == Isa::Avx512Vnni) {
+            if matches!(kernels().isa, Isa::Avx512Vnni | Isa::Avx2) {
                 let via_strips = matmul_dequant_strips(&x, out_f, |o, r| q4.dequantize_row(o, r));
                 for (g, r) in via_strips.data.iter().zip(&want4.data) {
                     assert!((g - r).abs() <= 1e-4 * (1.0 + r.abs()), "strips int4: {g} vs {r}");
@@ -620,8 +674,6 @@ mod tests {
     #[test]
     #[cfg(target_arch = "x86_64")]
     fn strip_kernels_equal_the_scalar_twin_bit_for_bit_whatever_rows_share_the_call() {
-        use super::super::generic;
-        use x86::F32_STRIP;
         let mut rng = StdRng::seed_from_u64(29);
         for &(t, in_f, out_f) in &[
             (1, 1, 1),
@@ -639,17 +691,7 @@ mod tests {
             let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
             let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();
             let packed = x86::pack_f32_strips(&w, out_f, in_f);
-            let mut want = vec![0.0f32; t * out_f];
-            for s in 0..out_f.div_ceil(F32_STRIP) {
-                let strip = &packed[s * in_f * F32_STRIP..(s + 1) * in_f * F32_STRIP];
-                let cols = (out_f - s * F32_STRIP).min(F32_STRIP);
-                let strip = generic::Strip {
-                    w: strip,
-                    width: F32_STRIP,
-                    cols,
-                };
-                generic::gemm_f32_strip(&x.data, t, in_f, &strip, &mut want[s * F32_STRIP..], out_f);
-            }
+            let want = scalar_strip_product(&x, &packed, out_f);
             for k in Kernels::available().into_iter().filter(|k| k.isa != Isa::Generic) {
                 let got = matmul_f32_packed(k, &x, &packed, out_f);
                 assert_eq!(got.data, want, "{} {t}x{in_f}x{out_f}", k.name());
@@ -661,15 +703,45 @@ mod tests {
         }
     }
 
+    /// `x` times f32 weights packed in strips (`x86::pack_f32_strips`), by the scalar strip product.
+    #[cfg(target_arch = "x86_64")]
+    fn scalar_strip_product(x: &Matrix, packed: &[f32], out_f: usize) -> Vec<f32> {
+        use super::super::generic;
+        use x86::F32_STRIP;
+        let (t, in_f) = (x.rows, x.cols);
+        let mut want = vec![0.0f32; t * out_f];
+        for s in 0..out_f.div_ceil(F32_STRIP) {
+            let strip = generic::Strip {
+                w: &packed[s * in_f * F32_STRIP..(s + 1) * in_f * F32_STRIP],
+                width: F32_STRIP,
+                cols: (out_f - s * F32_STRIP).min(F32_STRIP),
+            };
+            generic::gemm_f32_strip(&x.data, t, in_f, &strip, &mut want[s * F32_STRIP..], out_f);
+        }
+        want
+    }
+
+    /// int4 weights in either layout dequantize to the same rows and multiply to the scalar product; the
+    /// strip kernel of this machine's table (AVX-512 or AVX2) decodes in the scalar `dequantize_row`'s
+    /// steps and sums as the f32 strip kernels do: the scalar strip product of the dequantized weights
+    /// bit for bit, on odd shapes and group sizes, and a row's result the same alone as among others.
     #[test]
     fn int4_strips_give_the_row_major_weights_and_product() {
         let mut rng = StdRng::seed_from_u64(23);
         for &(t, in_f, out_f, group, asym) in &[
             (0, 9, 40, 4, false),
             (1, 1, 1, 1, false),
+            (1, 576, 40, 128, false),
+            (2, 33, 17, 7, true),
             (3, 65, 17, 7, true),
+            (4, 64, 33, 32, true),
+            (5, 7, 64, 3, false),
+            (6, 31, 16, 31, true),
+            (7, 65, 31, 64, false),
             (12, 384, 70, 128, false),
             (13, 100, 33, 32, true),
+            (19, 384, 70, 128, false),
+            (24, 65, 40, 7, true),
             (30, 257, 64, 257, false),
         ] {
             let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
@@ -694,6 +766,23 @@ mod tests {
                         k.name()
                     );
                 }
+            }
+            #[cfg(target_arch = "x86_64")]
+            if t > 0 && matches!(kernels().isa, Isa::Avx512Vnni | Isa::Avx2) {
+                let mut dequantized = vec![0.0f32; out_f * in_f];
+                for (o, row) in dequantized.chunks_mut(in_f).enumerate() {
+                    rows.dequantize_row(o, row);
+                }
+                let want = scalar_strip_product(&x, &x86::pack_f32_strips(&dequantized, out_f, in_f), out_f);
+                let store = prepare_int4(kernels(), rows, out_f, in_f);
+                let got = matmul_int4(&x, &store, out_f);
+                assert_eq!(got.data, want, "strips {t}x{in_f}x{out_f} g{group}");
+                let last = Matrix::from_vec(1, in_f, x.row(t - 1).to_vec());
+                assert_eq!(
+                    matmul_int4(&last, &store, out_f).data,
+                    got.row(t - 1),
+                    "strips, last row alone"
+                );
             }
         }
     }
