@@ -7,6 +7,8 @@ use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
 use super::x86;
+#[cfg(target_arch = "x86_64")]
+use super::x86_int4;
 use super::{kernels, Isa, Kernels, OUT_CHUNK};
 use crate::engine::quant::integer::{quantize_row_int8, Int4Weights, Int8Weights};
 use crate::engine::tensor::Matrix;
@@ -176,7 +178,7 @@ pub(super) fn matmul_columns(tokens: usize, out_f: usize, fill: impl Fn(usize, &
 pub enum Int4Store {
     Rows(Int4Weights),
     #[cfg(target_arch = "x86_64")]
-    Strips(x86::Int4Strips),
+    Strips(x86_int4::Int4Strips),
 }
 
 impl Int4Store {
@@ -209,7 +211,7 @@ impl Int4Store {
 pub fn prepare_int4(k: Kernels, w: Int4Weights, out_f: usize, in_f: usize) -> Int4Store {
     #[cfg(target_arch = "x86_64")]
     if matches!(k.isa, Isa::Avx512Vnni | Isa::Avx2) {
-        return Int4Store::Strips(x86::Int4Strips::from_rows(&w, out_f, in_f));
+        return Int4Store::Strips(x86_int4::Int4Strips::from_rows(&w, out_f, in_f));
     }
     let _ = (k, out_f, in_f);
     Int4Store::Rows(w)
@@ -239,7 +241,7 @@ pub fn matmul_int4(x: &Matrix, w: &Int4Store, out_f: usize) -> Matrix {
                     // SAFETY: only the AVX2 table reaches here; o0 / 32 is a strip of w, x holds the tokens,
                     // the strip buffer has width x 32 weights, and column_tiles hands out the strip's columns.
                     unsafe {
-                        x86::unpack_int4_strip_avx2(strips, o0 / F32_STRIP, strip);
+                        x86_int4::unpack_int4_strip_avx2(strips, o0 / F32_STRIP, strip);
                         x86::gemm_f32_strip_avx2(&x.data, x.rows, x.cols, strip, cols, out, out_f)
                     };
                 },
@@ -261,9 +263,9 @@ pub fn matmul_int4(x: &Matrix, w: &Int4Store, out_f: usize) -> Matrix {
                     // column_tiles hands out its columns.
                     unsafe {
                         if avx512 {
-                            x86::gemm_int4_strip_avx512(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
+                            x86_int4::gemm_int4_strip_avx512(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
                         } else {
-                            x86::gemm_int4_strip_avx2(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
+                            x86_int4::gemm_int4_strip_avx2(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
                         }
                     };
                 },
