@@ -135,6 +135,36 @@ fn results_do_not_depend_on_the_thread_count() {
 }
 
 #[test]
+fn the_run_table_never_shows_the_pooled_figure_under_the_judged_severity() {
+    // A rule judges typo at severity 1; the run has severity 3 only: the table's "typo@1 | all"
+    // column must show no severity-1 figure rather than the pooled one in its place.
+    let tmp = run_dir("judged");
+    let data = "{\"id\":\"1\",\"text\":\"move left two meters\",\"label\":\"move_left\",\"split\":\"test\"}\n\
+                {\"id\":\"2\",\"text\":\"go right please\",\"label\":\"move_right\",\"split\":\"test\"}\n";
+    let suite = small_suite(
+        tmp.path(),
+        data,
+        "[[gate.rules]]\nmetric = \"drop\"\nfamily = \"typo\"\nseverity = \"1\"\nmax = 100.0\n",
+    );
+    let out = tmp.path().join("run");
+    let o = shakedown(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--schemes",
+        "f32",
+        "--corruptions",
+        "typo:3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("typo@1 | all"), "{stdout}");
+    let row = stdout.lines().find(|l| l.starts_with("f32 ")).unwrap_or_default();
+    assert!(row.contains("- | "), "{stdout}");
+}
+
+#[test]
 fn gate_failure_exits_1_and_names_the_rule() {
     let tmp = run_dir("gate");
     let data = "{\"id\":\"1\",\"text\":\"move left two meters\",\"label\":\"move_left\",\"split\":\"test\"}\n\

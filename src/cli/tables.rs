@@ -76,8 +76,13 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
                 .iter()
                 .map(|f| {
                     let pooled = format!("{:.1} ({})", f.pooled.primary().value, change(-f.pooled.drop));
-                    match judged_range(summary, &f.family).and_then(|(lo, hi, _)| judged(f, lo, hi)) {
-                        Some((v, d)) => format!("{v:.1} ({}) | {pooled}", change(-d)),
+                    // The header names the judged severities whenever a rule does: a run without
+                    // them shows "-" there, so the pooled figure is never read as the judged one.
+                    match judged_range(summary, &f.family) {
+                        Some((lo, hi, _)) => match judged(f, lo, hi) {
+                            Some((v, d)) => format!("{v:.1} ({}) | {pooled}", change(-d)),
+                            None => format!("- | {pooled}"),
+                        },
                         None => pooled,
                     }
                 })

@@ -6,10 +6,10 @@
 //! Each request's tokens depend only on its own prompt, sampling settings and constraint where every
 //! kernel gives a row the same bits whatever rows share its pass: the block formats, int8, the f32
 //! strip kernels (the `f32` scheme and every f32 head) and the LoRA update do (`tests/lora_golden.rs`
-//! checks answers alone and in a batch, `tests/decoder_golden.rs` scores). The weight-only formats
-//! (f16, w8a16, w4a16 RTN and AWQ) do not on AVX2: their product changes path at 24 token rows (per-row
-//! dots below, a GEMM above), so a prompt's prefill can round differently with the batch it joins
-//! (another `--limit`), while the same inputs still give the same bytes.
+//! checks answers alone and in a batch, `tests/decoder_golden.rs` scores), and so do w4a16 RTN and AWQ
+//! on x86 (their strip kernels). f16 and w8a16 do not: their product changes path at 24 token rows
+//! (per-row dots below, a GEMM above), so a prompt's prefill can round differently with the batch it
+//! joins (another `--limit`), while the same inputs still give the same bytes.
 
 use std::time::{Duration, Instant};
 
