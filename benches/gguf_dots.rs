@@ -11,49 +11,16 @@
 //! `SHAKEDOWN_BENCH_SECONDS` (1 by default) per measurement; `SHAKEDOWN_BENCH_FORMATS=q4_k,q6_k` limits
 //! the formats (Q4_0 is always measured, as the baseline).
 
-use std::time::{Duration, Instant};
+mod common;
 
+use common::{env, per_second, settings};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shakedown::engine::kernels::{matmul_gguf_packed, matmul_gguf_with, prepare_gguf, Kernels};
 use shakedown::engine::quant::blocks::{quantize, quantize_activations, BlockFormat};
 
-/// Seconds of CPU time the process has used (wall-clock seconds where that cannot be read).
-fn cpu_seconds(wall: Instant) -> f64 {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: ts is a valid timespec to write; CLOCK_PROCESS_CPUTIME_ID is supported on Linux.
-        if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0 {
-            return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
-        }
-    }
-    wall.elapsed().as_secs_f64()
-}
-
-/// Products per CPU second of `f`, run for at least `seconds` of wall time after one warm-up call.
-fn per_second(seconds: f64, mut f: impl FnMut()) -> f64 {
-    f();
-    let wall = Instant::now();
-    let (start, mut n) = (cpu_seconds(wall), 0u64);
-    while wall.elapsed() < Duration::from_secs_f64(seconds) {
-        f();
-        n += 1;
-    }
-    n as f64 / (cpu_seconds(wall) - start)
-}
-
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn main() {
-    let seconds: f64 = env("SHAKEDOWN_BENCH_SECONDS", 1.0);
-    let threads: usize = env("SHAKEDOWN_BENCH_THREADS", 1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("thread pool");
+    let (seconds, threads, pool) = settings();
     let (out_f, in_f) = (4096, 2048);
     let mut rng = StdRng::seed_from_u64(1);
     let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-0.1f32..0.1)).collect();

@@ -1,5 +1,6 @@
 //! The matrix products of the non-block formats behind the kernel table: f32 (AVX2 and AVX-512 strip
-//! kernels; the `gemm` crate for the generic table), int8 W8A8 (per-row dots, or AVX-512 VNNI tiles),
+//! kernels; the `gemm` crate for the generic table), int8 W8A8 (per-row dots on the generic table,
+//! AVX2 tiles of i16 products, or AVX-512 VNNI tiles),
 //! int4 and the weight-only formats dequantized a row at a time, and the parallel drivers they share
 //! with the block formats (outputs in chunks over threads, or tiles of output columns).
 
@@ -9,6 +10,8 @@ use rayon::prelude::*;
 use super::x86;
 #[cfg(target_arch = "x86_64")]
 use super::x86_int4;
+#[cfg(target_arch = "x86_64")]
+use super::x86_int8;
 use super::{kernels, Isa, Kernels, OUT_CHUNK};
 use crate::engine::quant::integer::{quantize_row_int8, Int4Weights, Int8Weights};
 use crate::engine::tensor::Matrix;
@@ -308,13 +311,12 @@ pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -
         plain.vnni = None;
         return matmul_int8_with(k, x, &plain, out_f);
     }
+    #[cfg(target_arch = "x86_64")]
+    if k.isa == Isa::Avx2 {
+        return matmul_int8_avx2(x, w, out_f);
+    }
     let width = x.cols;
-    let mut xq = vec![0i8; x.rows * width];
-    let sx: Vec<f32> = xq
-        .chunks_mut(width.max(1))
-        .enumerate()
-        .map(|(t, dst)| quantize_row_int8(x.row(t), dst))
-        .collect();
+    let (xq, sx) = quantize_rows_int8(x);
     let xu: Vec<u8> = xq.iter().map(|&v| (v as u8) ^ 0x80).collect();
     matmul_rows(x.rows, out_f, |o, t| {
         let span = t * width..(t + 1) * width;
@@ -326,6 +328,46 @@ pub fn matmul_int8_with(k: Kernels, x: &Matrix, w: &Int8Weights, out_f: usize) -
         );
         acc as f32 * sx[t] * w.scale[o]
     })
+}
+
+/// Every row of `x` quantized to int8 with its own scale (`quantize_row_int8`): the codes row after
+/// row, and the scales.
+fn quantize_rows_int8(x: &Matrix) -> (Vec<i8>, Vec<f32>) {
+    let mut xq = vec![0i8; x.rows * x.cols];
+    let sx = xq
+        .chunks_mut(x.cols.max(1))
+        .enumerate()
+        .map(|(t, dst)| quantize_row_int8(x.row(t), dst))
+        .collect();
+    (xq, sx)
+}
+
+/// W8A8 on AVX2: activations quantized per token and widened to i16, then one `gemm_i8_rows_avx2`
+/// call per tile of `I8_TILE` output channels (tiles spread over threads); exact i32 sums, so the
+/// same bits as the per-row dots.
+#[cfg(target_arch = "x86_64")]
+fn matmul_int8_avx2(x: &Matrix, w: &Int8Weights, out_f: usize) -> Matrix {
+    let (tokens, width) = (x.rows, x.cols);
+    let (xq, sx) = quantize_rows_int8(x);
+    let (wide, in_padded) = x86_int8::widen_rows(&xq, tokens, width);
+    let acts = x86_int8::WideActivations {
+        x: &wide,
+        tokens,
+        in_padded,
+        sx: &sx,
+    };
+    column_tiles(
+        tokens,
+        out_f,
+        x86_int8::I8_TILE,
+        || (),
+        |_, o0, cols, out| {
+            let (codes, scale) = (&w.q[o0 * width..(o0 + cols) * width], &w.scale[o0..o0 + cols]);
+            // SAFETY: only the AVX2 table reaches here; the codes and scales are the tile's `cols` rows,
+            // the widened rows are padded to `in_padded`, and column_tiles hands out the tile's columns.
+            unsafe { x86_int8::gemm_i8_rows_avx2(&acts, codes, width, scale, cols, out, out_f) };
+        },
+    )
 }
 
 /// W8A8 on AVX-512 VNNI: activations quantized per token and shifted to `x + 128`, then one
@@ -603,6 +645,10 @@ mod tests {
             (7, 101, 65),
             (13, 388, 130),
             (12, 384, 200),
+            (4, 576, 97),
+            (2, 31, 3),
+            (8, 48, 50),
+            (1, 1536, 25),
         ] {
             let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
             let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();

@@ -30,6 +30,8 @@ pub mod x86_gguf_k;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_int4;
 #[cfg(target_arch = "x86_64")]
+pub mod x86_int8;
+#[cfg(target_arch = "x86_64")]
 pub mod x86_math;
 #[cfg(target_arch = "x86_64")]
 pub mod x86_q4k_gemm;
