@@ -200,14 +200,15 @@ fn matmul_gguf_groups(
     let tokens = acts.len();
     let width = blocks * blocks::BLOCK;
     // The VNNI kernel runs whole micro-tiles of 8 rows (zero rows pad the codes to them) and reads the
-    // code sums of every offset format; the AVX2 kernel reads the rows it is given and only Q4_0's sums.
+    // code sums of every offset format; the AVX2 kernel reads the rows it is given and only Q4_0's and
+    // Q5_0's sums.
     let vnni = k.isa == Isa::Avx512Vnni;
     let rows = if vnni {
         tokens.div_ceil(x86_gguf_gemm::TOKENS) * x86_gguf_gemm::TOKENS
     } else {
         tokens
     };
-    let sums = vnni || format == BlockFormat::Q4_0;
+    let sums = vnni || matches!(format, BlockFormat::Q4_0 | BlockFormat::Q5_0);
     let mut q = vec![0i8; rows * width];
     let (mut d, mut s) = (Vec::with_capacity(tokens * blocks), Vec::with_capacity(tokens * blocks));
     let mut sum = Vec::with_capacity(if sums { tokens * blocks } else { 0 });

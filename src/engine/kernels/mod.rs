@@ -469,6 +469,45 @@ mod tests {
     }
 
     #[test]
+    fn the_block_format_gemms_give_the_scalar_dots_at_the_extremes_of_their_integer_sums() {
+        // Every code at its largest (Q4: 15, Q5: 31, Q8_0: 127 or -127) against activations of all +127
+        // or all -127: the 16-bit lanes of the 4- and 5-bit GEMMs hold their largest sums here.
+        let generic = Kernels { isa: Isa::Generic };
+        for format in BlockFormat::ALL.into_iter().filter(|f| !f.is_k_quant()) {
+            for code_byte in [0xffu8, 0x81] {
+                let (blocks, out_f) = (3, 11);
+                let header = match format {
+                    BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q5_0 => 2,
+                    _ => 4,
+                };
+                let mut block = vec![code_byte; format.block_bytes()];
+                // Scale 1.0 and minimum 0.5 as f16.
+                block[..2].copy_from_slice(&0x3c00u16.to_le_bytes());
+                if header == 4 {
+                    block[2..4].copy_from_slice(&0x3800u16.to_le_bytes());
+                }
+                if format == BlockFormat::Q8_0 && code_byte == 0xff {
+                    block[2..].iter_mut().for_each(|b| *b = 0x7f);
+                }
+                let data = block.repeat(blocks * out_f);
+                let row_bytes = blocks * format.block_bytes();
+                for sign in [1.0f32, -1.0] {
+                    let acts: Vec<ActRow> = (0..5)
+                        .map(|_| blocks::quantize_activations(format, &vec![sign; blocks * blocks::BLOCK]))
+                        .collect();
+                    let want = matmul_gguf_with(generic, &acts, &data, row_bytes, out_f);
+                    for k in Kernels::available() {
+                        if let Some(packed) = prepare_gguf(k, format, &data, row_bytes, out_f) {
+                            let got = matmul_gguf_packed(k, format, &acts, &packed, blocks, out_f);
+                            assert_eq!(got, want, "{} {} {code_byte:#x} {sign}", k.name(), format.name());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_table_gives_the_scalar_k_quant_dots_on_any_block_bytes_and_extreme_activations() {
         // Any bytes are a valid K-quant super-block: random codes, scales and minimums (with f16 scales
         // set to finite values), against Q8_K rows of random, all +127 and all -127 codes, whose sums

@@ -1,5 +1,5 @@
-//! The block-format matrix product on AVX2 (no VNNI): Q8_0, Q4_0 and Q4_1 weights, 8 output rows per
-//! 256-bit register, up to 4 token rows per micro-tile.
+//! The block-format matrix product on AVX2 (no VNNI): Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 weights, 8 output
+//! rows per 256-bit register, up to 4 token rows per micro-tile.
 //!
 //! The weights use the layout of `x86_gguf_gemm` with groups of 8 rows (`pack(.., GROUP)`): per group and
 //! block of 32 inputs, the 8 f16 scales (and Q4_1's 8 minimums), then per step of 4 inputs the 4 codes of
@@ -13,7 +13,11 @@
 //! Integer sums: 4-bit codes are used unsigned (0..=15), so `vpmaddubsw` (unsigned x signed bytes) takes
 //! them as they are; a pair of products is at most 2 * 15 * 127 = 3810, and the 8 steps of a block sum to
 //! at most 30480 < 2^15, so a block accumulates in 16-bit lanes and widens once. Q4_0's offset of 8 is
-//! taken off as `8 * sum(x)` per block, which is exact. Q8_0 codes are signed: `vpmaddubsw` takes `|w|`
+//! taken off as `8 * sum(x)` per block, which is exact. The 5-bit formats add each step's fifth bits
+//! (one 32-bit mask a step, spread to a byte per code) as 16 to the nibbles; their codes reach 31, so
+//! their 16-bit lanes widen every half block (4 steps: 2 * 4 * 31 * 127 = 31496 < 2^15), and Q5_0's
+//! offset of 16 comes off as `16 * sum(x)`. Gemma 3's Q4_K_M files store most of their projections as
+//! Q5_0 (rows of 640 inputs cannot hold 256-weight super-blocks). Q8_0 codes are signed: `vpmaddubsw` takes `|w|`
 //! against `x * sign(w)` (2 * 127 * 127 < 2^15 per pair) and widens every step. The float steps per block
 //! are the scalar ones (`blocks::dot_row`: `dw * dx * isum`, then `+ m * s`, in block order), without
 //! fused multiply-adds, so results equal the scalar dots bit for bit.
@@ -29,9 +33,9 @@ pub const GROUP: usize = 8;
 /// Token rows per micro-tile at most (a tile of `T` holds `T` float and `T` integer accumulators).
 pub const TOKENS: usize = 4;
 
-/// True for the formats this product serves (the 5-bit formats keep the per-row dots).
+/// True for the formats this product serves: the 32-weight block formats (the K-quants keep their dots).
 pub fn supports(format: BlockFormat) -> bool {
-    matches!(format, BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q4_1)
+    !format.is_k_quant()
 }
 
 /// One group of 8 output rows: `out[t * out_stride + c] = sum_b dw * dx * isum (+ m * s)` for every token
@@ -40,7 +44,7 @@ pub fn supports(format: BlockFormat) -> bool {
 /// # Safety
 /// The CPU must support AVX2 and F16C; `format` is one `supports` accepts; `group` holds `acts.blocks`
 /// packed blocks of this format in groups of `GROUP`; `acts.q` holds `blocks * 32` codes for each of
-/// `acts.tokens` rows, `d` and `s` an entry per (row, block) and, for Q4_0, `sum` too; `cols <= 8`; `out` is valid for writes
+/// `acts.tokens` rows, `d` and `s` an entry per (row, block) and, for Q4_0 and Q5_0, `sum` too; `cols <= 8`; `out` is valid for writes
 /// at `t * out_stride + c` for `t < tokens`, `c < cols`, with no other thread writing there.
 #[target_feature(enable = "avx2,f16c")]
 pub unsafe fn gemm(
@@ -64,14 +68,22 @@ pub unsafe fn gemm(
                 (BlockFormat::Q8_0, 3) => tile_q8::<3>(acts, group, t0, cols, out, out_stride),
                 (BlockFormat::Q8_0, 2) => tile_q8::<2>(acts, group, t0, cols, out, out_stride),
                 (BlockFormat::Q8_0, _) => tile_q8::<1>(acts, group, t0, cols, out, out_stride),
-                (BlockFormat::Q4_1, 4) => tile_q4::<4, true>(acts, group, t0, cols, out, out_stride),
-                (BlockFormat::Q4_1, 3) => tile_q4::<3, true>(acts, group, t0, cols, out, out_stride),
-                (BlockFormat::Q4_1, 2) => tile_q4::<2, true>(acts, group, t0, cols, out, out_stride),
-                (BlockFormat::Q4_1, _) => tile_q4::<1, true>(acts, group, t0, cols, out, out_stride),
-                (_, 4) => tile_q4::<4, false>(acts, group, t0, cols, out, out_stride),
-                (_, 3) => tile_q4::<3, false>(acts, group, t0, cols, out, out_stride),
-                (_, 2) => tile_q4::<2, false>(acts, group, t0, cols, out, out_stride),
-                (_, _) => tile_q4::<1, false>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, 4) => tile_q4::<4, true, false>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, 3) => tile_q4::<3, true, false>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, 2) => tile_q4::<2, true, false>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q4_1, _) => tile_q4::<1, true, false>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_0, 4) => tile_q4::<4, false, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_0, 3) => tile_q4::<3, false, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_0, 2) => tile_q4::<2, false, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_0, _) => tile_q4::<1, false, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_1, 4) => tile_q4::<4, true, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_1, 3) => tile_q4::<3, true, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_1, 2) => tile_q4::<2, true, true>(acts, group, t0, cols, out, out_stride),
+                (BlockFormat::Q5_1, _) => tile_q4::<1, true, true>(acts, group, t0, cols, out, out_stride),
+                (_, 4) => tile_q4::<4, false, false>(acts, group, t0, cols, out, out_stride),
+                (_, 3) => tile_q4::<3, false, false>(acts, group, t0, cols, out, out_stride),
+                (_, 2) => tile_q4::<2, false, false>(acts, group, t0, cols, out, out_stride),
+                (_, _) => tile_q4::<1, false, false>(acts, group, t0, cols, out, out_stride),
             }
         }
         t0 += live;
@@ -151,12 +163,30 @@ unsafe fn store<const T: usize>(facc: &[__m256; T], t0: usize, cols: usize, out:
     }
 }
 
-/// Q4_0 (`WITH_MIN` false, codes offset by 8) or Q4_1 (`WITH_MIN`, a minimum per block) for `T` tokens.
+/// The 32 bytes of one step's codes that have their fifth bit set (`mask` bit `j` for byte `j`: row
+/// `j / 4`, input `j % 4`, as `x86_gguf_gemm::pack` sets them) hold 16, the others 0.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn fifth_bits(mask: u32) -> __m256i {
+    // Byte j takes mask byte j / 8 (within each 128-bit lane the broadcast holds all four), then its bit j % 8.
+    let spread = _mm256_shuffle_epi8(
+        _mm256_set1_epi32(mask as i32),
+        _mm256_setr_epi8(
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+        ),
+    );
+    let bits = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+    let set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bits), bits);
+    _mm256_and_si256(set, _mm256_set1_epi8(16))
+}
+
+/// The 4- and 5-bit formats for `T` tokens: Q4_0 (codes offset by 8), Q4_1 (`WITH_MIN`, a minimum per
+/// block), Q5_0 (`FIVE`, offset by 16) and Q5_1 (`WITH_MIN` and `FIVE`).
 ///
 /// # Safety
 /// As `gemm`, for tokens `t0..t0 + T`.
 #[target_feature(enable = "avx2,f16c")]
-unsafe fn tile_q4<const T: usize, const WITH_MIN: bool>(
+unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
     acts: &Activations,
     group: &[u8],
     t0: usize,
@@ -164,8 +194,16 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool>(
     out: *mut f32,
     out_stride: usize,
 ) {
-    let format = if WITH_MIN { BlockFormat::Q4_1 } else { BlockFormat::Q4_0 };
+    let format = match (WITH_MIN, FIVE) {
+        (false, false) => BlockFormat::Q4_0,
+        (true, false) => BlockFormat::Q4_1,
+        (false, true) => BlockFormat::Q5_0,
+        (true, true) => BlockFormat::Q5_1,
+    };
     let (header, st) = (header_bytes(format, GROUP), stride(format, GROUP));
+    // The fifth-bit masks follow the block's 16 bytes of nibbles per row, 4 bytes a step.
+    let masks_at = header + BLOCK * GROUP / 2;
+    let offset = if FIVE { 16 } else { 8 };
     let (nibble, ones) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi16(1));
     // SAFETY: forwarded from the caller.
     let rows = unsafe { Rows::<T>::new(acts, t0) };
@@ -182,11 +220,21 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool>(
             prefetch_next_l2(group.as_ptr(), (acts.blocks + b) * st, st.div_ceil(64));
         }
         let mut acc16 = [_mm256_setzero_si256(); T];
+        let mut acc32 = [_mm256_setzero_si256(); T];
         for pair in 0..BLOCK / 8 {
             // SAFETY: the 32 code bytes of this pair of steps lie inside the block's st bytes.
             let raw = unsafe { _mm256_loadu_si256(base.add(header + pair * 32) as *const __m256i) };
-            let lo = _mm256_and_si256(raw, nibble);
-            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(raw), nibble);
+            let mut lo = _mm256_and_si256(raw, nibble);
+            let mut hi = _mm256_and_si256(_mm256_srli_epi16::<4>(raw), nibble);
+            if FIVE {
+                // SAFETY: the masks of steps 2 pair and 2 pair + 1 lie inside the block's st bytes.
+                let (m_lo, m_hi) = unsafe {
+                    let masks = base.add(masks_at + pair * 8) as *const u32;
+                    (masks.read_unaligned(), masks.add(1).read_unaligned())
+                };
+                lo = _mm256_add_epi8(lo, fifth_bits(m_lo));
+                hi = _mm256_add_epi8(hi, fifth_bits(m_hi));
+            }
             for (a, &row) in acc16.iter_mut().zip(&rows.q) {
                 // SAFETY: steps 2 pair and 2 pair + 1 of block b lie in the token's row.
                 let (x0, x1) = unsafe {
@@ -195,6 +243,12 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool>(
                 };
                 *a = _mm256_add_epi16(*a, _mm256_maddubs_epi16(lo, x0));
                 *a = _mm256_add_epi16(*a, _mm256_maddubs_epi16(hi, x1));
+            }
+            if FIVE && pair % 2 == 1 {
+                for (w, a) in acc32.iter_mut().zip(acc16.iter_mut()) {
+                    *w = _mm256_add_epi32(*w, _mm256_madd_epi16(*a, ones));
+                    *a = _mm256_setzero_si256();
+                }
             }
         }
         // SAFETY: the scales (and Q4_1's minimums after them) open the block.
@@ -209,9 +263,9 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool>(
             )
         };
         for (t, (f, a)) in facc.iter_mut().zip(&acc16).enumerate() {
-            let mut isum = _mm256_madd_epi16(*a, ones);
+            let mut isum = if FIVE { acc32[t] } else { _mm256_madd_epi16(*a, ones) };
             if !WITH_MIN {
-                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(8 * rows.sum[t][b]));
+                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(offset * rows.sum[t][b]));
             }
             let min = if WITH_MIN { Some((m, rows.s[t][b])) } else { None };
             *f = add_term(*f, dw, rows.d[t][b], isum, min);
