@@ -83,6 +83,28 @@ pub fn erf(x: f32) -> f32 {
     (1.0 - poly * exp_approx(-a * a)).copysign(x)
 }
 
+/// `sqrt(2 / pi)`, the scale inside GELU's tanh approximation.
+pub const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+
+/// GELU with the tanh approximation (Hendrycks & Gimpel 2016; Gemma's `gelu_pytorch_tanh`),
+/// `0.5 x (1 + tanh(u))` with `u = sqrt(2/pi) (x + 0.044715 x^3)`, written as the same function
+/// `x * sigmoid(2u)` (since `1 + tanh(u) = 2 sigmoid(2u)`), with the sigmoid from `exp_approx` of
+/// `-|2u|` only: no library call, and a polynomial the AVX2 twin (`x86_math`) follows step for step.
+#[inline]
+pub fn gelu_tanh(x: f32) -> f32 {
+    let a = 2.0 * SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x);
+    let e = exp_approx(-a.abs());
+    let sigmoid = if a >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    x * sigmoid
+}
+
+/// `g = gelu_tanh(g) * u`, element by element: the gate of a GeGLU feed-forward block.
+pub fn gelu_tanh_mul(g: &mut [f32], u: &[f32]) {
+    for (a, b) in g.iter_mut().zip(u) {
+        *a = gelu_tanh(*a) * b;
+    }
+}
+
 /// `e^x` for `x <= 0` by range reduction to `2^n * e^r`, `|r| <= ln2 / 2`, and a degree-6 Taylor
 /// polynomial (relative error about 2e-7); underflows to 0 below -87.
 #[inline]
@@ -166,6 +188,19 @@ mod tests {
         assert!(worst < 5e-7, "max abs error {worst}");
         assert!(erf(0.0).abs() < 1e-7);
         assert!((erf(-30.0) + 1.0).abs() < 1e-7 && (erf(30.0) - 1.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn gelu_tanh_is_the_tanh_formula() {
+        let mut worst = 0.0f32;
+        for i in -12000..=12000 {
+            let x = i as f32 / 1000.0;
+            let want = 0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x)).tanh());
+            worst = worst.max((gelu_tanh(x) - want).abs() / (1.0 + want.abs()));
+        }
+        assert!(worst < 1e-6, "max relative error {worst}");
+        assert_eq!(gelu_tanh(0.0), 0.0);
+        assert_eq!((gelu_tanh(1e30), gelu_tanh(-1e30)), (1e30, 0.0));
     }
 
     #[test]

@@ -127,6 +127,19 @@ impl Kernels {
         }
     }
 
+    /// `g = gelu_tanh(g) * u` (`tensor::gelu_tanh_mul` is the scalar reference).
+    #[inline]
+    pub fn gelu_tanh_mul(&self, g: &mut [f32], u: &[f32]) {
+        match self.isa {
+            Isa::Generic => tensor::gelu_tanh_mul(g, u),
+            // SAFETY: a non-generic table is only built by `available`, after detecting AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { x86_math::gelu_tanh_mul_avx2(g, u) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => tensor::gelu_tanh_mul(g, u),
+        }
+    }
+
     /// An activation row quantized for `format`'s integer block dot (`blocks::quantize_activations` is
     /// the scalar reference; the Q8 rows of the 32-weight formats come out the same bit for bit).
     pub fn quantize_activations(&self, format: blocks::BlockFormat, x: &[f32]) -> ActRow {
@@ -355,6 +368,11 @@ mod tests {
                 tensor::gelu_slice(&mut want);
                 close(&got, &want, 1e-6, "gelu");
                 let (mut got, mut want) = (x.clone(), x.clone());
+                let up: Vec<f32> = (0..n).map(|_| rng.random_range(-2.0f32..2.0)).collect();
+                k.gelu_tanh_mul(&mut got, &up);
+                tensor::gelu_tanh_mul(&mut want, &up);
+                close(&got, &want, 1e-6, "gelu tanh");
+                let (mut got, mut want) = (x.clone(), x.clone());
                 k.softmax(&mut got);
                 tensor::softmax(&mut want);
                 close(&got, &want, 1e-6, "softmax");
@@ -376,6 +394,12 @@ mod tests {
             k.gelu(&mut far);
             tensor::gelu_slice(&mut want);
             assert_eq!(far, want, "{} gelu extremes", k.name());
+            let mut far = vec![-100.0f32, -30.0, 0.0, 30.0, 100.0, -1e30, 1e30, 5.0, -5.0];
+            let mut want = far.clone();
+            let ones = vec![1.0f32; far.len()];
+            k.gelu_tanh_mul(&mut far, &ones);
+            tensor::gelu_tanh_mul(&mut want, &ones);
+            assert_eq!(far, want, "{} gelu tanh extremes", k.name());
             let mut flat = vec![2.5f32; 11];
             k.softmax(&mut flat);
             assert!(flat.iter().all(|p| (p - 1.0 / 11.0).abs() < 1e-7), "{}", k.name());

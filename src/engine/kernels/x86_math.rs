@@ -1,4 +1,5 @@
-//! x86_64 AVX2 + FMA element-wise math of the encoder: GELU, softmax, layer normalisation and the
+//! x86_64 AVX2 + FMA element-wise math: GELU (erf, and the tanh form of GeGLU gates), softmax, layer
+//! normalisation and the
 //! `y += a * x` of attention, eight lanes at a time. They follow the scalar reference in `tensor`
 //! step for step (same polynomials, same range reduction), so they differ from it only by the
 //! rounding of fused multiply-adds and of lane-wise sums.
@@ -47,6 +48,55 @@ fn gelu8(v: __m256) -> __m256 {
     let erf_abs = _mm256_fnmadd_ps(poly, e, one);
     let erf = _mm256_or_ps(erf_abs, _mm256_and_ps(z, sign_mask));
     _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5), v), _mm256_add_ps(one, erf))
+}
+
+/// `tensor::gelu_tanh` of eight lanes: `x * sigmoid(2u)`, the sigmoid from the exponential of `-|2u|`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn gelu_tanh8(x: __m256) -> __m256 {
+    let cube = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.044_715), x), _mm256_mul_ps(x, x));
+    let a = _mm256_mul_ps(
+        _mm256_set1_ps(2.0 * crate::engine::tensor::SQRT_2_OVER_PI),
+        _mm256_add_ps(x, cube),
+    );
+    let sign_mask = _mm256_set1_ps(-0.0);
+    let e = exp_nonpositive(_mm256_or_ps(a, sign_mask));
+    let one = _mm256_set1_ps(1.0);
+    let denominator = _mm256_add_ps(one, e);
+    let positive = _mm256_cmp_ps::<_CMP_GE_OQ>(a, _mm256_setzero_ps());
+    let numerator = _mm256_blendv_ps(e, one, positive);
+    _mm256_mul_ps(x, _mm256_div_ps(numerator, denominator))
+}
+
+/// `g = gelu_tanh(g) * u` over two slices of the same length (`tensor::gelu_tanh_mul` is the scalar
+/// reference).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn gelu_tanh_mul_avx2(g: &mut [f32], u: &[f32]) {
+    let n = g.len().min(u.len());
+    let full = n / 8 * 8;
+    for i in (0..full).step_by(8) {
+        // SAFETY: i + 8 <= n, inside both slices; unaligned loads and store.
+        unsafe {
+            let y = _mm256_mul_ps(
+                gelu_tanh8(_mm256_loadu_ps(g.as_ptr().add(i))),
+                _mm256_loadu_ps(u.as_ptr().add(i)),
+            );
+            _mm256_storeu_ps(g.as_mut_ptr().add(i), y);
+        }
+    }
+    if full < n {
+        let (mut a, mut b) = ([0.0f32; 8], [0.0f32; 8]);
+        a[..n - full].copy_from_slice(&g[full..n]);
+        b[..n - full].copy_from_slice(&u[full..n]);
+        // SAFETY: a and b hold 8 floats each.
+        let y = unsafe { _mm256_mul_ps(gelu_tanh8(_mm256_loadu_ps(a.as_ptr())), _mm256_loadu_ps(b.as_ptr())) };
+        // SAFETY: as above.
+        unsafe { _mm256_storeu_ps(a.as_mut_ptr(), y) };
+        g[full..n].copy_from_slice(&a[..n - full]);
+    }
 }
 
 /// In-place GELU of a slice.

@@ -21,10 +21,7 @@ impl Activation {
     pub fn apply(self, x: f32) -> f32 {
         match self {
             Activation::Silu => x / (1.0 + (-x).exp()),
-            Activation::GeluTanh => {
-                const SQRT_2_OVER_PI: f32 = 0.797_884_6;
-                0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + 0.044_715 * x * x * x)).tanh())
-            }
+            Activation::GeluTanh => crate::engine::tensor::gelu_tanh(x),
         }
     }
 }
@@ -41,11 +38,15 @@ impl GatedMlp {
     /// `x [tokens, hidden] -> [tokens, hidden]`; `observe` sees the down projection's input.
     pub fn forward(&self, x: &Matrix, observe: &mut dyn FnMut(&Matrix)) -> Matrix {
         let [mut g, u] = LinearLayer::forward_fused([&self.gate, &self.up], x);
-        let act = self.act;
+        let (act, k) = (self.act, kernels());
         g.data
             .par_chunks_mut(4096)
             .zip(u.data.par_chunks(4096))
-            .for_each(|(g, u)| g.iter_mut().zip(u).for_each(|(a, b)| *a = act.apply(*a) * b));
+            .for_each(|(g, u)| match act {
+                // Vectorised (libm's tanh per element was 9 % of a Gemma 3 prefill on AVX2).
+                Activation::GeluTanh => k.gelu_tanh_mul(g, u),
+                Activation::Silu => g.iter_mut().zip(u).for_each(|(a, b)| *a = act.apply(*a) * b),
+            });
         observe(&g);
         self.down.forward(&g)
     }
