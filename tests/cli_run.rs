@@ -8,6 +8,30 @@ fn run_dir(name: &str) -> tempfile::TempDir {
     tempfile::Builder::new().prefix(name).tempdir().unwrap()
 }
 
+/// `shakedown run` of `f32` on a small suite of `data` with `gate` rules, under `corruptions`, into
+/// `tmp/run`: the output and the run directory.
+fn run_small_suite(
+    tmp: &tempfile::TempDir,
+    data: &str,
+    gate: &str,
+    corruptions: &str,
+) -> (std::process::Output, std::path::PathBuf) {
+    let suite = small_suite(tmp.path(), data, gate);
+    let out = tmp.path().join("run");
+    let o = shakedown(&[
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--schemes",
+        "f32",
+        "--corruptions",
+        corruptions,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    (o, out)
+}
+
 #[test]
 fn default_suite_run_writes_the_run_directory_and_applies_the_gate() {
     let out = run_dir("run");
@@ -141,23 +165,8 @@ fn the_run_table_never_shows_the_pooled_figure_under_the_judged_severity() {
     let tmp = run_dir("judged");
     let data = "{\"id\":\"1\",\"text\":\"move left two meters\",\"label\":\"move_left\",\"split\":\"test\"}\n\
                 {\"id\":\"2\",\"text\":\"go right please\",\"label\":\"move_right\",\"split\":\"test\"}\n";
-    let suite = small_suite(
-        tmp.path(),
-        data,
-        "[[gate.rules]]\nmetric = \"drop\"\nfamily = \"typo\"\nseverity = \"1\"\nmax = 100.0\n",
-    );
-    let out = tmp.path().join("run");
-    let o = shakedown(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--schemes",
-        "f32",
-        "--corruptions",
-        "typo:3",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let gate = "[[gate.rules]]\nmetric = \"drop\"\nfamily = \"typo\"\nseverity = \"1\"\nmax = 100.0\n";
+    let (o, _) = run_small_suite(&tmp, data, gate, "typo:3");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("typo@1 | all"), "{stdout}");
     let row = stdout.lines().find(|l| l.starts_with("f32 ")).unwrap_or_default();
@@ -170,23 +179,8 @@ fn gate_failure_exits_1_and_names_the_rule() {
     let data = "{\"id\":\"1\",\"text\":\"move left two meters\",\"label\":\"move_left\",\"split\":\"test\"}\n\
                 {\"id\":\"2\",\"text\":\"go right please\",\"label\":\"move_right\",\"split\":\"test\"}\n\
                 {\"id\":\"3\",\"text\":\"stop\",\"label\":\"stop\",\"split\":\"test\"}\n";
-    let suite = small_suite(
-        tmp.path(),
-        data,
-        "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nmin = 100.5\n",
-    );
-    let out = tmp.path().join("run");
-    let o = shakedown(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--schemes",
-        "f32",
-        "--corruptions",
-        "typo:1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let gate = "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nmin = 100.5\n";
+    let (o, out) = run_small_suite(&tmp, data, gate, "typo:1");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -211,19 +205,7 @@ fn gate_failure_exits_1_and_names_the_rule() {
 fn suite_text_reaches_the_report_escaped() {
     let tmp = run_dir("escape");
     let data = "{\"id\":\"<b>x</b>\",\"text\":\"<script>alert(1)</script> move left \\\"now\\\"\",\"label\":\"move_left\",\"split\":\"test\"}\n";
-    let suite = small_suite(tmp.path(), data, "");
-    let out = tmp.path().join("run");
-    let o = shakedown(&[
-        "run",
-        "--suite",
-        suite.to_str().unwrap(),
-        "--schemes",
-        "f32",
-        "--corruptions",
-        "ocr:1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (o, out) = run_small_suite(&tmp, data, "", "ocr:1");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!html.contains("<script>"), "unescaped suite text in the report");

@@ -74,6 +74,18 @@ impl Int4Strips {
         }
     }
 
+    /// Strip `strip`'s bytes as its kernels read them: the codes (16 bytes an input), and the 32 scales
+    /// (and minimums) of each group.
+    fn strip(&self, strip: usize) -> (&[u8], &[f32], Option<&[f32]>) {
+        let (k, per_strip) = (self.in_f, self.groups_per_row * F32_STRIP);
+        let span = strip * per_strip..(strip + 1) * per_strip;
+        (
+            &self.codes[strip * k * 16..(strip + 1) * k * 16],
+            &self.scale[span.clone()],
+            self.min.as_ref().map(|m| &m[span]),
+        )
+    }
+
     /// Bytes stored (codes, scales, minimums; padding columns included).
     pub fn bytes(&self) -> usize {
         self.codes.len() + (self.scale.len() + self.min.as_ref().map_or(0, Vec::len)) * 4
@@ -102,12 +114,7 @@ pub unsafe fn gemm_int4_strip_avx512(
     debug_assert!(x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k);
     let masks: [__mmask16; 2] = lane_masks(cols);
     let gpr = w.groups_per_row;
-    let codes = &w.codes[strip * k * 16..(strip + 1) * k * 16];
-    let scales = &w.scale[strip * gpr * F32_STRIP..(strip + 1) * gpr * F32_STRIP];
-    let mins = w
-        .min
-        .as_ref()
-        .map(|m| &m[strip * gpr * F32_STRIP..(strip + 1) * gpr * F32_STRIP]);
+    let (codes, scales, mins) = w.strip(strip);
     let (xp, nibble, minus8) = (x.as_ptr(), _mm_set1_epi8(0x0f), _mm512_set1_ps(-8.0));
     for t0 in (0..tokens).step_by(F32_TOKENS) {
         let mut acc = [[_mm512_setzero_ps(); 2]; F32_TOKENS];
@@ -176,14 +183,11 @@ pub unsafe fn gemm_int4_strip_avx2(
 ) {
     let k = w.in_f;
     debug_assert!(x.len() >= tokens * k && cols <= F32_STRIP && strip < w.out_f.div_ceil(F32_STRIP));
-    let gpr = w.groups_per_row;
+    let (codes, scales, mins) = w.strip(strip);
     let part = Int4Part {
-        codes: &w.codes[strip * k * 16..(strip + 1) * k * 16],
-        scales: &w.scale[strip * gpr * F32_STRIP..(strip + 1) * gpr * F32_STRIP],
-        mins: w
-            .min
-            .as_ref()
-            .map(|m| &m[strip * gpr * F32_STRIP..(strip + 1) * gpr * F32_STRIP]),
+        codes,
+        scales,
+        mins,
         group: w.group,
         k,
         // The first tile to run streams the strip from memory; it also asks for the next one.
