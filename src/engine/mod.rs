@@ -80,6 +80,10 @@ fn capture_decoder_inputs(source: &DecoderSource, texts: &[&str]) -> Result<Hash
     let decoder = Decoder::build(source.config.clone(), source.tensors.clone(), &builder)?;
     let mut kept: HashMap<String, Matrix> = HashMap::new();
     for chunk in texts.chunks(decoding::SCORE_BATCH) {
+        // Only the first rows are kept: once every Linear has them, the rest of the texts add nothing.
+        if !kept.is_empty() && kept.values().all(|m| m.rows >= CALIBRATION_ROWS) {
+            break;
+        }
         let ids: Vec<Vec<u32>> = chunk
             .iter()
             .map(|t| source.tokenizer.encode(t, true, true))
