@@ -245,3 +245,51 @@ fn outputs_are_never_lost_or_overwritten() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(std::fs::read(b.join("summary.json")).unwrap(), own[0]);
 }
+
+#[test]
+fn a_gate_never_passes_on_a_misspelt_rule_or_on_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Misspelt names and impossible bounds are bad input, named with the rule, before any model runs.
+    for (i, (rule, said)) in [
+        (
+            "family = \"tpyo\"\nmax = 10",
+            "family \"tpyo\": unknown corruption family",
+        ),
+        ("family = \"typo:1\"\nmax = 10", "without severities"),
+        (
+            "scheme = \"in8\"\nfamily = \"typo\"\nmax = 10",
+            "scheme \"in8\": unknown scheme",
+        ),
+        ("family = \"typo\"\nmin = 20\nmax = 10", "min 20 is above max 10"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let suite = suite_with_gate(
+            &tmp.path().join(format!("bad{i}")),
+            &format!("[[gate.rules]]\nmetric = \"drop\"\n{rule}\n"),
+        );
+        let o = run_suite(&suite, &tmp.path().join(format!("bad{i}-run")), "f32", &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("gate.rules[0]") && stderr.contains(said), "{stderr}");
+        assert!(!tmp.path().join(format!("bad{i}-run")).exists());
+    }
+    // A rule for a family the run does not ask for is skipped; when every rule of a scheme is, nothing
+    // was checked and the scheme fails. An alias (w8a8) names the scheme the run calls int8.
+    let only_ocr = "[[gate.rules]]\nmetric = \"drop\"\nfamily = \"ocr\"\nscheme = \"w8a8\"\nmax = 50\n";
+    let suite = suite_with_gate(&tmp.path().join("ocr"), only_ocr);
+    let o = run_suite(&suite, &tmp.path().join("typo-run"), "int8", &["--limit", "5"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("nothing was checked") && stdout.contains("[int8]"),
+        "{stdout}"
+    );
+    let summary = json(&tmp.path().join("typo-run").join("summary.json"));
+    let skipped = &summary["gate"]["checks"][0];
+    assert_eq!(
+        (skipped["status"].as_str(), skipped["max"].as_f64()),
+        (Some("skip"), Some(50.0))
+    );
+}

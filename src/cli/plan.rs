@@ -161,6 +161,39 @@ fn corruptions(flag: Option<&str>, suite: &Suite, registry: &RegistryOptions) ->
     parse_specs(&text, &registry).map_err(|m| Error::input(origin, m))
 }
 
+/// Every gate rule's family must be one the registry knows (a family or a chain such as `asr+jargon`):
+/// a misspelt family would be skipped as "not in this run" by every run, checking nothing.
+fn gate_families(suite: &Suite, registry: &RegistryOptions) -> Result<(), Error> {
+    let named: Vec<(usize, &str)> = suite
+        .file
+        .gate
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i, r.family.as_str()))
+        .filter(|(_, f)| *f != "*" && *f != shakedown::analysis::results::CLEAN)
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let registry = Registry::with_options(registry)?;
+    for (i, family) in named {
+        let at = |m: String| Error::input(suite.origin(), format!("gate.rules[{i}]: family \"{family}\": {m}"));
+        if family.contains(':') || family.contains(',') {
+            return Err(at(
+                "expected a family or chain without severities (the rule's severity field holds them)".into(),
+            ));
+        }
+        let spec = parse_specs(family, &registry).map_err(at)?;
+        match spec.as_slice() {
+            [one] if one.name() == family => {}
+            [one] => return Err(at(format!("expected it written as results name it: {}", one.name()))),
+            _ => return Err(at("expected one family or chain such as asr or asr+jargon".into())),
+        }
+    }
+    Ok(())
+}
+
 /// `--out`, else `reports/runs/<suite>-seed<seed>-<UTC time>`; an existing run directory needs `--force`.
 fn out_dir(flag: Option<&Path>, force: bool, suite: &Suite, seed: u64) -> Result<PathBuf, Error> {
     let dir = flag
@@ -213,6 +246,7 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
         None => None,
     };
     let registry = run::registry_options(&suite, channel)?;
+    gate_families(&suite, &registry)?;
     let sustain_only = extra.is_none();
     let corruption_specs = if sustain_only {
         Vec::new()

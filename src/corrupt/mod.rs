@@ -229,13 +229,15 @@ pub const DEFAULT_CORRUPTIONS: &str = "typo:1-5,ocr:1-5,asr:1-5,jargon:1-5,l2:1-
 /// Every family must be known to `registry`.
 pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<CorruptionSpec>, String> {
     let mut specs: Vec<CorruptionSpec> = Vec::new();
+    // The spec the previous part named (a bare number continues it).
+    let mut last: Option<usize> = None;
     // Commas separate specs and also severity lists ("ocr:2,4"): a bare number continues the previous spec.
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if part.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            let last = specs
-                .last_mut()
+            let spec = last
+                .and_then(|i| specs.get_mut(i))
                 .ok_or_else(|| format!("'{part}': a severity needs a family before it"))?;
-            last.severities.extend(parse_levels(part)?);
+            spec.severities.extend(parse_levels(part)?);
             continue;
         }
         let (chain, levels) = part.split_once(':').unwrap_or((part, "1-5"));
@@ -253,10 +255,19 @@ pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<C
                 ));
             }
         }
-        specs.push(CorruptionSpec {
-            chain,
-            severities: parse_levels(levels)?,
-        });
+        let severities = parse_levels(levels)?;
+        // A family (or chain) named twice is one family with both severity lists: counted twice, its
+        // examples would be pooled twice and its intervals drawn too narrow.
+        match specs.iter().position(|s| s.chain == chain) {
+            Some(i) => {
+                specs[i].severities.extend(severities);
+                last = Some(i);
+            }
+            None => {
+                specs.push(CorruptionSpec { chain, severities });
+                last = Some(specs.len() - 1);
+            }
+        }
     }
     for spec in &mut specs {
         spec.severities.sort();
@@ -388,6 +399,12 @@ mod tests {
         assert!(parse_specs("asdf:1", &r)
             .unwrap_err()
             .contains("unknown corruption family"));
+        // A family named twice is one family; a bare number continues the family named just before it.
+        let merged = parse_specs("typo:1,ocr:2,typo:1,4", &r).unwrap();
+        let levels = |s: &CorruptionSpec| s.severities.iter().map(|v| v.level()).collect::<Vec<_>>();
+        assert_eq!(merged.len(), 2);
+        assert_eq!((merged[0].name(), levels(&merged[0])), ("typo".to_string(), vec![1, 4]));
+        assert_eq!(levels(&merged[1]), vec![2]);
         assert!(parse_specs("typo:0-6", &r).is_err());
         assert!(parse_specs("typo:4-2", &r).is_err());
     }

@@ -135,14 +135,18 @@ struct Scope<'a> {
     scheme: &'a str,
     family: &'a str,
     severity: Option<String>,
+    /// The rule's bounds (min, max), shown on checks that measured nothing.
+    bounds: (Option<f64>, Option<f64>),
 }
 
 impl Scope<'_> {
     fn skip(&self, reason: impl Into<String>) -> Check {
-        self.check(None, None, None, None, Status::Skip, reason.into())
+        let (min, max) = self.bounds;
+        self.check(None, None, min, max, Status::Skip, reason.into())
     }
     fn fail(&self, reason: impl Into<String>) -> Check {
-        self.check(None, None, None, None, Status::Fail, reason.into())
+        let (min, max) = self.bounds;
+        self.check(None, None, min, max, Status::Fail, reason.into())
     }
     fn check(
         &self,
@@ -213,10 +217,8 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
     let mut checks = Vec::new();
     for rule in &meta.gate_rules {
         let described = rule.describe();
-        let in_scope: Vec<&String> = schemes
-            .iter()
-            .filter(|s| rule.scheme == "*" || **s == rule.scheme)
-            .collect();
+        let wanted = rule.scheme_name();
+        let in_scope: Vec<&String> = schemes.iter().filter(|s| rule.scheme == "*" || **s == wanted).collect();
         if in_scope.is_empty() {
             let scope = Scope {
                 rule: described.clone(),
@@ -224,6 +226,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 scheme: &rule.scheme,
                 family: &rule.family,
                 severity: rule.severity.clone(),
+                bounds: (rule.min, rule.max),
             };
             checks.push(scope.skip("scheme not in this run"));
             continue;
@@ -241,6 +244,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                     scheme,
                     family: "-",
                     severity: None,
+                    bounds: (rule.min, rule.max),
                 };
                 let t = summary.scheme(scheme).and_then(|s| s.throughput.as_ref());
                 checks.push(match t {
@@ -264,6 +268,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                     scheme,
                     family: "*",
                     severity: rule.severity.clone(),
+                    bounds: (rule.min, rule.max),
                 };
                 checks.push(scope.skip("no corrupted family in this run"));
             }
@@ -274,6 +279,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                     scheme,
                     family,
                     severity: (family != CLEAN).then(|| rule.severity.clone()).flatten(),
+                    bounds: (rule.min, rule.max),
                 };
                 if family != CLEAN && !meta.families.contains(family) {
                     checks.push(scope.skip("family not in this run"));
@@ -301,6 +307,24 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
     }
     if let Some(base) = &meta.baseline {
         checks.extend(baseline_checks(summary, base));
+    }
+    // A scheme whose every check was skipped was not checked at all: a gate never passes on nothing.
+    for scheme in &schemes {
+        let mut mine = checks.iter().filter(|c| &c.scheme == scheme).peekable();
+        if mine.peek().is_some() && mine.all(|c| c.status == Status::Skip) {
+            let scope = Scope {
+                rule: "at least one rule applies to the run".into(),
+                metric: "-",
+                scheme,
+                family: "-",
+                severity: None,
+                bounds: (None, None),
+            };
+            checks.push(scope.fail(
+                "every rule was skipped for this scheme, so nothing was checked: run the families, severities \
+                 or phases the rules name",
+            ));
+        }
     }
     let verdicts: Vec<SchemeVerdict> = schemes
         .iter()
@@ -357,6 +381,7 @@ fn baseline_checks(summary: &Summary, base: &Baseline) -> Vec<Check> {
                 scheme,
                 family,
                 severity,
+                bounds: (None, None),
             }
         }
         let scope = |family, severity| scope(&rule, &base.metric, &scheme, family, severity);
@@ -553,23 +578,32 @@ mod tests {
 
     #[test]
     fn scopes_the_run_did_not_ask_for_are_skipped_and_empty_ones_fail() {
-        let v = verdict(vec![rule("accuracy", "ocr", None, Some(1.0), None)]);
-        assert!(
-            v.passed && v.checks.iter().all(|c| c.status == Status::Skip),
-            "{:?}",
-            v.checks
-        );
-        assert!(v.checks[0].reason.contains("family not in this run"));
-        let v = verdict(vec![rule("drop", "typo", Some("3"), None, Some(1.0))]);
+        // Each skip is listed with its reason and the rule's bounds; a clean rule that applies keeps
+        // the scheme checked, so the skips alone do not fail it.
+        let applies = || rule("accuracy", CLEAN, None, Some(1.0), None);
+        let v = verdict(vec![rule("accuracy", "ocr", None, Some(1.0), None), applies()]);
+        let skip = &v.checks[0];
+        assert!(v.passed && skip.status == Status::Skip, "{:?}", v.checks);
+        assert!(skip.reason.contains("family not in this run") && skip.min == Some(1.0));
+        let v = verdict(vec![rule("drop", "typo", Some("3"), None, Some(1.0)), applies()]);
         assert!(v.passed && v.checks[0].reason.contains("severity 3-3 not in this run"));
-        let mut named = rule("accuracy", CLEAN, None, Some(1.0), None);
+        let v = verdict(vec![
+            rule("sustained_items_per_s", CLEAN, None, Some(1.0), None),
+            applies(),
+        ]);
+        assert!(v.passed && v.checks[0].reason.contains("no sustain phase"));
+        let v = verdict(vec![rule("acc_norm", CLEAN, None, Some(1.0), None), applies()]);
+        assert!(v.passed && v.checks[0].reason.contains("not measured"));
+        // A rule for a scheme the run did not ask for is that scheme's skip; the run's schemes had no rule.
+        let mut named = applies();
         named.scheme = "q4_0".into();
         let v = verdict(vec![named]);
         assert!(v.passed && v.checks[0].status == Status::Skip && v.checks[0].scheme == "q4_0");
-        let v = verdict(vec![rule("sustained_items_per_s", CLEAN, None, Some(1.0), None)]);
-        assert!(v.passed && v.checks[0].reason.contains("no sustain phase"));
-        let v = verdict(vec![rule("acc_norm", CLEAN, None, Some(1.0), None)]);
-        assert!(v.passed && v.checks[0].reason.contains("not measured"));
+        // Every rule skipped for a scheme: nothing was checked, and the gate does not pass on nothing.
+        let v = verdict(vec![rule("accuracy", "ocr", None, Some(1.0), None)]);
+        assert!(!v.passed, "{:?}", v.checks);
+        let nothing = v.checks.iter().find(|c| c.status == Status::Fail).unwrap();
+        assert!(nothing.reason.contains("nothing was checked"), "{nothing:?}");
     }
 
     #[test]

@@ -138,6 +138,24 @@ impl GateRule {
         if self.min.is_some_and(|v| !v.is_finite()) || self.max.is_some_and(|v| !v.is_finite()) {
             return Err(at("bounds must be finite numbers".into()));
         }
+        if let (Some(lo), Some(hi)) = (self.min, self.max) {
+            if lo > hi {
+                return Err(at(format!(
+                    "min {} is above max {}: no value can pass",
+                    round2(lo),
+                    round2(hi)
+                )));
+            }
+        }
+        // A misspelt scheme would be skipped as "not in this run" by every run: refuse it here.
+        if self.scheme != "*" {
+            if let Err(e) = self.scheme.parse::<crate::engine::Scheme>() {
+                return Err(at(format!(
+                    "scheme \"{}\": {e}, or \"*\" for every scheme",
+                    self.scheme
+                )));
+            }
+        }
         if ["drop", "extra_drop", "flip_rate"].contains(&self.metric.as_str()) && self.family == CLEAN {
             return Err(at(format!(
                 "metric \"{}\" needs a corrupted family, not \"clean\"",
@@ -149,6 +167,14 @@ impl GateRule {
         }
         self.severity_range().map_err(at)?;
         Ok(())
+    }
+
+    /// The rule's scheme as runs name it (an alias such as `w8a8` names `int8`).
+    pub(super) fn scheme_name(&self) -> String {
+        match self.scheme.parse::<crate::engine::Scheme>() {
+            Ok(s) if self.scheme != "*" => s.to_string(),
+            _ => self.scheme.clone(),
+        }
     }
 
     pub(super) fn severity_range(&self) -> Result<(u8, u8), String> {
