@@ -15,9 +15,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if cli::output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            cli::output::err_line(&format!("error: {e}"));
             if let Some(h) = cli::hint(&e) {
-                eprintln!("hint: {h}");
+                cli::output::err_line(&format!("hint: {h}"));
             }
             ExitCode::from(if e.is_user_error() { 2 } else { 3 })
         }

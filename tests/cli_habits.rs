@@ -1,4 +1,4 @@
-//! What users of Unix tools expect: a closed pipe ends quietly, empty lists are refused, run folders
+//! What users of Unix tools expect: a closed pipe ends quietly (a closed stderr does not stop a run), empty lists are refused, run folders
 //! carry a readable time, a buffering channel command gets a hint, and `predict` calibrates and
 //! answers as the suite's task does.
 
@@ -36,6 +36,40 @@ fn a_closed_stdout_ends_the_command_quietly_with_exit_0() {
     assert!(
         !stderr.contains("Broken pipe") && !stderr.contains("panicked"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_closed_stderr_does_not_stop_a_run() {
+    // `shakedown run 2>&1 | head -1`: progress goes to stderr, whose reader left after one line.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args([
+            "run",
+            "--limit",
+            "5",
+            "--corruptions",
+            "typo:1",
+            "--no-sustain",
+            "--schemes",
+            "f32",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .current_dir(common::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 8];
+    child.stderr.take().unwrap().read_exact(&mut first).unwrap(); // then drop: the pipe closes
+    let done = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(matches!(done.status.code(), Some(0 | 1)), "{:?}: {stdout}", done.status);
+    assert!(
+        stdout.contains("run directory") && out.join("summary.json").exists(),
+        "{stdout}"
     );
 }
 

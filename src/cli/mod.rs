@@ -174,7 +174,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 source = source.with_adapter(a)?;
             }
             shakedown::engine::export::export_gguf(&source, scheme, &args.out)?;
-            eprintln!("wrote {} ({scheme})", args.out.display());
+            output::err_line(&format!("wrote {} ({scheme})", args.out.display()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect(args) => {

@@ -20,6 +20,12 @@ pub fn outln(text: &str) -> Result<(), Error> {
     out(&format!("{text}\n"))
 }
 
+/// Writes a line to stderr (progress, notes, errors) and ignores failure: a closed stderr
+/// (`shakedown run 2>&1 | head -1`) must not stop a run, which `eprintln!` would by panicking.
+pub fn err_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// True when the error is a write to a reader that went away.
 pub fn is_closed_pipe(e: &Error) -> bool {
     matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)

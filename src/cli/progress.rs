@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::output::err_line;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shakedown::progress::{Phase, Progress};
 
@@ -53,19 +54,19 @@ impl Phase for Lines {
             let after = before + n;
             if quarter(after) > quarter(before) {
                 let done = after.min(total);
-                eprintln!("{}: {done}/{total} ({}%)", self.name, 100 * done / total);
+                err_line(&format!("{}: {done}/{total} ({}%)", self.name, 100 * done / total));
             }
         }
     }
     fn finish(&self, summary: &str) {
-        eprintln!("{}", if summary.is_empty() { &self.name } else { summary });
+        err_line(if summary.is_empty() { &self.name } else { summary });
     }
 }
 
 impl Progress for Bars {
     fn start(&self, name: &str, total: Option<u64>) -> Box<dyn Phase + '_> {
         let Some(multi) = &self.multi else {
-            eprintln!("{name}...");
+            err_line(&format!("{name}..."));
             return Box::new(Lines {
                 name: name.to_string(),
                 total,
@@ -98,7 +99,7 @@ impl Progress for Bars {
             Some(m) => {
                 let _ = m.println(line);
             }
-            None => eprintln!("{line}"),
+            None => err_line(line),
         }
     }
 }

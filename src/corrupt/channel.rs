@@ -3,7 +3,8 @@
 //! `scripts/asr_channel.py`). The command runs through `sh -c`, once per severity, with `{severity}` in
 //! it replaced by the level and `SHAKEDOWN_SEVERITY` set; it stays up for the whole run and gets the texts
 //! one line at a time (newlines inside a text become spaces). A line that does not come back within the
-//! timeout, or a command that exits, is an error naming the command and what it printed on stderr.
+//! timeout, a command that exits, or one that writes more lines than it reads, is an error naming the
+//! command and what it printed on stderr.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -139,6 +140,13 @@ impl Channel {
         let answer = match sent {
             Err(e) => Err(format!("stopped reading its input after {} lines ({e})", p.served)),
             Ok(()) => match p.lines.recv_timeout(self.config.timeout) {
+                // A line already waiting behind the answer means the command writes more lines than
+                // it reads: every later answer would belong to another input.
+                Ok(Ok(_)) if p.lines.try_recv().is_ok() => Err(format!(
+                    "wrote more than one line for input line {} ({:?}): a channel must answer each line with exactly one line",
+                    p.served + 1,
+                    truncate(&line, 80)
+                )),
                 Ok(Ok(out)) => Ok(out),
                 Ok(Err(e)) => Err(format!("wrote output that could not be read as text: {e}")),
                 Err(RecvTimeoutError::Timeout) => Err(format!(
@@ -246,5 +254,14 @@ mod tests {
         let slow = channel("sleep 5", 0.3);
         let e = slow.corrupt("x", s1, &mut rng).unwrap_err().to_string();
         assert!(e.contains("no output line within 0.3 s"), "{e}");
+        // Two lines for each line read: the backlog grows by one line per input, so it is caught within
+        // a few inputs (the extra line of the latest answer may still be on its way when it is taken).
+        let chatty = channel("sed -u 'p'", 10.0);
+        let e = ["one", "two", "three", "four", "five"]
+            .iter()
+            .find_map(|t| chatty.corrupt(t, s1, &mut rng).err())
+            .expect("a channel writing two lines per input is an error")
+            .to_string();
+        assert!(e.contains("more than one line"), "{e}");
     }
 }
