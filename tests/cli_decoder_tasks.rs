@@ -117,3 +117,48 @@ fn inspect_scores_a_decoder_scheme_token_by_token_against_f32() {
     );
     assert!((ppl / ppl_ref - 1.0).abs() < 0.05, "{v}");
 }
+
+#[test]
+fn the_smallest_scheme_counts_the_output_head_a_decoder_ships() {
+    // q4_0 quantizes the blocks' Linears to 4.5 bits but keeps SmolLM2's tied 49,152 x 576 head in
+    // f32 (113 MB); the file as stored (`native`, Q4_1 blocks) keeps it in Q8_0 (30 MB).
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let model = common::decoder_gguf("smollm2");
+    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["run", "--suite", "suites/warehouse-parse", "--model"])
+        .arg(&model)
+        .args([
+            "--schemes",
+            "q4_0,native",
+            "--limit",
+            "1",
+            "--corruptions",
+            "none",
+            "--no-sustain",
+        ])
+        .args(["--recommend", "smallest", "--policy", "any", "--out"])
+        .arg(&out)
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let w = |i: usize, k: &str| summary["schemes"][i]["weights"][k].as_u64().unwrap();
+    let head_f32 = 49_152 * 576 * 4;
+    let (q4_linears, native_linears) = (w(0, "weight_bytes"), w(1, "weight_bytes"));
+    assert!(q4_linears < native_linears, "4.5 against 5 bits a weight");
+    assert_eq!(w(0, "model_bytes"), q4_linears + head_f32 as u64);
+    let head_q8 = w(1, "model_bytes") - native_linears;
+    assert_eq!(head_q8, 49_152 * 576 / 32 * 34, "Q8_0: 34 bytes a block of 32");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    if summary["gate"]["schemes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["passed"] == true)
+    {
+        assert!(stdout.contains("recommended: native"), "{stdout}");
+    }
+}

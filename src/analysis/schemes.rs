@@ -9,9 +9,21 @@ use crate::eval::fidelity::Fidelity;
 /// Storage of one scheme's quantized weights.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WeightStats {
+    /// Stored bytes and count of the quantized Linears (what `bits_per_weight` describes).
     pub weight_bytes: usize,
     pub weight_count: usize,
     pub bits_per_weight: f64,
+    /// Stored bytes of every weight matrix the scheme ships (Linears, output head, embeddings), for
+    /// decoders, whose head format differs by scheme; absent for encoders and in older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_bytes: Option<usize>,
+}
+
+impl WeightStats {
+    /// The bytes a deployment of the scheme stores: every weight matrix where known, else the Linears.
+    pub fn shipped_bytes(&self) -> usize {
+        self.model_bytes.unwrap_or(self.weight_bytes)
+    }
 }
 
 /// Resident memory of one scheme.

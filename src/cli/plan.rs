@@ -61,11 +61,19 @@ pub fn load_suite(path: Option<&Path>) -> Result<Suite, Error> {
 /// `--model`, else the suite's model.
 pub fn model_spec(model: Option<&Path>, suite: &Suite) -> Result<ModelSpec, Error> {
     match model {
-        Some(m) => Ok(ModelSpec {
-            base: ModelBase::Path(m.to_path_buf()),
-            sha256: None,
-            adapter: None,
-        }),
+        Some(m) => {
+            if let Some(adapter) = suite.model.as_ref().and_then(|s| s.adapter.as_ref()) {
+                super::output::err_line(&format!(
+                    "note: --model replaces the suite's model, so its adapter ({}) is not applied",
+                    adapter.display()
+                ));
+            }
+            Ok(ModelSpec {
+                base: ModelBase::Path(m.to_path_buf()),
+                sha256: None,
+                adapter: None,
+            })
+        }
         None => suite.model.clone().ok_or_else(|| {
             Error::input(
                 suite.origin(),

@@ -112,7 +112,7 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
             "{:<18} {:>5.2} {:>7.3} {:>6.1}",
             s.scheme,
             s.weights.bits_per_weight,
-            s.weights.weight_bytes as f64 / 1e6,
+            s.weights.shipped_bytes() as f64 / 1e6,
             s.clean.primary().value
         ));
         for (x, w) in c.iter().zip(&widths) {
@@ -127,6 +127,9 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         "{} in %, (change from clean in points); family@N: at the severities the gate judges | all: pooled over the severities run\n",
         summary.primary()
     ));
+    if summary.schemes.iter().any(|s| s.weights.model_bytes.is_some()) {
+        out.push_str("bits: per weight of the quantized Linears; MB: every weight matrix stored (Linears, output head, embeddings)\n");
+    }
     if summary
         .schemes
         .iter()

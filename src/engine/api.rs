@@ -116,8 +116,13 @@ pub struct ChatMessage {
 /// Stored size of the weights a scheme applies to (the transformer blocks' Linears).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct WeightStats {
+    /// Stored bytes of the quantized Linears.
     pub bytes: usize,
+    /// Weights of the quantized Linears.
     pub count: usize,
+    /// Stored bytes of every weight matrix (Linears, output head, embeddings) where the scheme changes
+    /// more than the Linears (decoders); None where only the Linears differ between schemes.
+    pub model_bytes: Option<usize>,
 }
 
 impl WeightStats {

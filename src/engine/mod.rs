@@ -238,6 +238,15 @@ impl Model {
     }
 
     /// Stored bytes and count of the weights the scheme applies to (the transformer blocks' Linears).
+    /// Stored bytes of every weight matrix of a decoder under its scheme (`Decoder::stored_bytes`);
+    /// None for encoders, whose embeddings and heads stay f32 in every scheme.
+    pub fn stored_weight_bytes(&self) -> Result<Option<usize>> {
+        match &self.inner {
+            Inner::Encoder(_) => Ok(None),
+            Inner::Decoder(d) => d.decoder.stored_bytes().map(Some),
+        }
+    }
+
     pub fn linear_weight_stats(&self) -> (usize, usize) {
         match &self.inner {
             Inner::Encoder(e) => e.bert.linear_weight_stats(),

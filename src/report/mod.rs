@@ -68,7 +68,7 @@ pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow
                 failing: mine(Status::Fail).map(check_line).collect(),
                 skipped: mine(Status::Skip).count(),
                 bits_per_weight: s.weights.bits_per_weight,
-                weight_mb: s.weights.weight_bytes as f64 / 1e6,
+                weight_mb: s.weights.shipped_bytes() as f64 / 1e6,
                 sustained: s.throughput.as_ref().map(|t| t.sustained_items_per_s),
                 noisy: s.throughput.as_ref().is_some_and(|t| t.noisy),
                 peak_rss_mb: s.memory.as_ref().and_then(|m| m.peak_rss_bytes).map(|b| b as f64 / 1e6),

@@ -49,7 +49,15 @@ impl OpenedModel {
     pub fn build(&self, scheme: Scheme, calibration: &[&str]) -> Result<(Box<dyn LanguageModel>, WeightStats)> {
         let model = Model::from_source(&self.source, scheme, calibration)?;
         let (bytes, count) = model.linear_weight_stats();
-        Ok((Box::new(model), WeightStats { bytes, count }))
+        let model_bytes = model.stored_weight_bytes()?;
+        Ok((
+            Box::new(model),
+            WeightStats {
+                bytes,
+                count,
+                model_bytes,
+            },
+        ))
     }
 }
 
@@ -61,6 +69,7 @@ pub fn scheme_info(name: String, w: WeightStats) -> SchemeInfo {
             weight_bytes: w.bytes,
             weight_count: w.count,
             bits_per_weight: w.bits_per_weight(),
+            model_bytes: w.model_bytes,
         },
         fidelity: None,
         memory: None,

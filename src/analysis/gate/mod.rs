@@ -430,12 +430,12 @@ fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) ->
         .filter_map(|v| summary.scheme(&v.scheme))
         .collect();
     let smallest = || {
-        passing.iter().min_by_key(|s| s.weights.weight_bytes).map(|s| {
+        passing.iter().min_by_key(|s| s.weights.shipped_bytes()).map(|s| {
             (
                 *s,
                 format!(
                     "the smallest passing scheme ({:.1} MB of weights)",
-                    s.weights.weight_bytes as f64 / 1e6
+                    s.weights.shipped_bytes() as f64 / 1e6
                 ),
             )
         })

@@ -85,6 +85,24 @@ impl Decoder {
         self.head.weight_bytes()
     }
 
+    /// Stored bytes of every weight matrix a deployment of this scheme ships: the blocks' Linears (with
+    /// an unmerged adapter), the output head, and an untied embedding table as the file stores it. The
+    /// head is a fifth of SmolLM2-135M's weights and its format differs by scheme (f32 beside 4-bit
+    /// blocks, Q8_0 as stored for `native`), so "the smallest scheme" must count it.
+    pub fn stored_bytes(&self) -> Result<usize> {
+        let linears: usize = self.linears().iter().map(|(_, l)| l.weight_bytes()).sum();
+        let table = match &self.embeddings {
+            Embeddings::Head => 0,
+            Embeddings::File(name) => {
+                let t = self.source.tensor(name, self.config.vocab, self.config.hidden)?;
+                let n = t.bytes.len();
+                self.source.release(&t);
+                n
+            }
+        };
+        Ok(linears + self.head_bytes() + table)
+    }
+
     /// Embeddings of `tokens` (ids below the vocabulary size), scaled as the architecture asks.
     fn embed(&self, tokens: &[u32]) -> Result<Matrix> {
         let (d, vocab) = (self.config.hidden, self.config.vocab);

@@ -75,7 +75,14 @@ impl Embedders for EngineEmbedders<'_> {
         let (bytes, count) = model.linear_weight_stats();
         let mut weights = self.weights.lock().unwrap_or_else(|e| e.into_inner());
         if !weights.iter().any(|(s, _)| *s == scheme) {
-            weights.push((scheme, WeightStats { bytes, count }));
+            weights.push((
+                scheme,
+                WeightStats {
+                    bytes,
+                    count,
+                    model_bytes: None,
+                },
+            ));
         }
         Ok(Box::new(model))
     }
