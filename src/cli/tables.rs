@@ -402,7 +402,7 @@ pub fn bench(rows: &[BenchRow], kernels: &str) -> String {
 pub fn inspect_decoder(i: &DecoderInspection) -> String {
     let f = &i.fidelity;
     format!(
-        "scheme {} against f32, next-token distributions over {} prompts with their answers ({} positions)\n\n\
+        "scheme {} against f32, next-token distributions over {} prompts with their answers ({} positions; {} repeats of an earlier prompt's opening scored once)\n\n\
          mean KL divergence   {:.6} \u{b1} {:.6}\n\
          KL median / p90 / p99 / max   {:.6} / {:.6} / {:.6} / {:.6}\n\
          same top-1 token     {:.2} %\n\
@@ -412,6 +412,7 @@ pub fn inspect_decoder(i: &DecoderInspection) -> String {
         i.scheme,
         i.streams,
         f.positions,
+        f.repeated,
         f.mean_kl,
         f.mean_kl_stderr,
         f.kl_median,
