@@ -237,7 +237,6 @@ impl Model {
         !self.labels().is_empty()
     }
 
-    /// Stored bytes and count of the weights the scheme applies to (the transformer blocks' Linears).
     /// Stored bytes of every weight matrix of a decoder under its scheme (`Decoder::stored_bytes`);
     /// None for encoders, whose embeddings and heads stay f32 in every scheme.
     pub fn stored_weight_bytes(&self) -> Result<Option<usize>> {
@@ -247,6 +246,7 @@ impl Model {
         }
     }
 
+    /// Stored bytes and count of the weights the scheme applies to (the transformer blocks' Linears).
     pub fn linear_weight_stats(&self) -> (usize, usize) {
         match &self.inner {
             Inner::Encoder(e) => e.bert.linear_weight_stats(),

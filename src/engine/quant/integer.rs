@@ -49,6 +49,7 @@ pub fn round_clamped_i32(x: f32, lo: f32, hi: f32) -> i32 {
 /// callers' loops vectorize.
 #[inline(always)]
 fn rounded(x: f32, lo: f32, hi: f32) -> i32 {
+    debug_assert!(lo > -1e9 && hi < 1e9 && lo <= hi, "code range {lo}..={hi}");
     let c = x.clamp(lo - 1.0, hi + 1.0);
     let finite = if c.is_nan() { 0.0 } else { c };
     // SAFETY: `finite` is neither NaN nor infinite and lies within lo - 1 ..= hi + 1, inside i32.
