@@ -13,19 +13,30 @@ use super::throughput::{measure, Throughput};
 use super::{corrupt_chain, corrupt_text, parse_specs, CorruptionSpec, Registry, RegistryOptions, Severity};
 use crate::error::{Error, Result};
 
-/// One input line: JSON with `text` (and optionally `id`), or plain text.
-fn parse_line(line: &str, n: usize) -> (String, String) {
+/// One input line (`n` from 1): a JSON object with a string `text` (and optionally `id`), or plain
+/// text. A JSON object without a string `text` is an error rather than text to corrupt (its keys would
+/// come back mangled as if they were the text); a byte-order mark opening the input is dropped.
+fn parse_line(line: &str, n: usize) -> Result<(String, String)> {
+    let line = if n == 1 {
+        line.trim_start_matches('\u{feff}')
+    } else {
+        line
+    };
     if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(line) {
-        if let Some(text) = obj.get("text").and_then(|t| t.as_str()) {
-            let id = match obj.get("id") {
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(v) if !v.is_null() => v.to_string(),
-                _ => n.to_string(),
-            };
-            return (id, text.to_string());
-        }
+        let Some(text) = obj.get("text").and_then(|t| t.as_str()) else {
+            return Err(Error::input(
+                format!("<input> line {n}"),
+                "a JSON object needs a string field \"text\" (plain lines are corrupted as they are)",
+            ));
+        };
+        let id = match obj.get("id") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) if !v.is_null() => v.to_string(),
+            _ => n.to_string(),
+        };
+        return Ok((id, text.to_string()));
     }
-    (n.to_string(), line.to_string())
+    Ok((n.to_string(), line.to_string()))
 }
 
 /// Input lines corrupted per parallel batch: large enough to keep every thread busy, small enough that
@@ -44,6 +55,12 @@ pub fn corrupt_lines(
 ) -> Result<usize> {
     let registry = Registry::with_options(options)?;
     let specs: Vec<CorruptionSpec> = parse_specs(spec, &registry).map_err(|m| Error::input("--corruptions", m))?;
+    if specs.is_empty() {
+        return Err(Error::input(
+            "--corruptions",
+            "expected families such as typo:1-5,ocr:3, found an empty list",
+        ));
+    }
     let jobs: Vec<(&CorruptionSpec, Severity, String)> = specs
         .iter()
         .flat_map(|s| s.severities.iter().map(move |&v| (s, v, s.name())))
@@ -70,7 +87,7 @@ pub fn corrupt_lines(
         if line.trim().is_empty() {
             continue;
         }
-        batch.push(parse_line(&line, n));
+        batch.push(parse_line(&line, n)?);
         if batch.len() == BATCH {
             flush(&mut batch, &mut output)?;
         }
@@ -362,6 +379,23 @@ mod tests {
         let mut first = Vec::new();
         corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut first).unwrap();
         assert_eq!(first, again, "same seed, same bytes");
+    }
+
+    #[test]
+    fn json_lines_need_a_text_and_an_opening_byte_order_mark_is_dropped() {
+        let options = RegistryOptions::default();
+        let run = |input: &str, spec: &str| {
+            let mut out = Vec::new();
+            corrupt_lines(spec, 1, &options, input.as_bytes(), &mut out).map(|_| String::from_utf8(out).unwrap())
+        };
+        for bad in ["{\"id\":\"a\"}\n", "{\"id\":\"a\",\"text\":5}\n"] {
+            let e = run(bad, "typo:1").unwrap_err().to_string();
+            assert!(e.contains("line 1") && e.contains("\"text\""), "{e}");
+        }
+        let out = run("\u{feff}{\"id\":\"a\",\"text\":\"move left\"}\n", "typo:1").unwrap();
+        let r: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+        assert_eq!((r["id"].as_str(), r["clean"].as_str()), (Some("a"), Some("move left")));
+        assert!(run("move left\n", " ").unwrap_err().to_string().contains("empty list"));
     }
 
     #[test]

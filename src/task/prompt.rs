@@ -95,9 +95,24 @@ impl Prompt {
             chat_model: None,
             origin: origin.to_string(),
         };
-        prompt
-            .user_text("an example command")
-            .map_err(|e| Error::input(origin, format!("field prompt.template: {e}")))?;
+        let bad = |e: String| Error::input(origin, format!("field prompt.template: {e}"));
+        let rendering = |e: minijinja::Error| {
+            bad(if e.kind() == minijinja::ErrorKind::UndefinedError {
+                format!("{e}: the template may use text, fewshot (and chunks in a rag suite)")
+            } else {
+                e.to_string()
+            })
+        };
+        let (a, b) = (
+            prompt.user_text("an example command").map_err(rendering)?,
+            prompt.user_text("another input").map_err(rendering)?,
+        );
+        // Two inputs, one prompt: every example would be asked the same question.
+        if a == b {
+            return Err(bad(
+                "the template never uses the input text: write {{ text }} where it goes".into(),
+            ));
+        }
         Ok(prompt)
     }
 
@@ -266,6 +281,14 @@ mod tests {
                 .to_string();
             assert!(err.contains("s.toml") && err.contains("prompt.template"), "{err}");
         }
+        let undefined = Prompt::new(&section("{{ txt }}", None, true), vec![], "s.toml")
+            .err()
+            .unwrap();
+        assert!(undefined.to_string().contains("may use text, fewshot"), "{undefined}");
+        let constant = Prompt::new(&section("Command: please", None, true), vec![], "s.toml")
+            .err()
+            .unwrap();
+        assert!(constant.to_string().contains("never uses the input text"), "{constant}");
     }
 
     #[test]
