@@ -1,4 +1,4 @@
-//! `shakedown predict`: lines in, JSON lines out, for classifiers and embedding models.
+//! `shakedown predict`: lines in, JSON lines out, for classifiers, embedding models and decoders.
 
 mod common;
 
@@ -9,9 +9,10 @@ fn classifier_prints_label_scores_per_line() {
     let model = common::default_model();
     let o = shakedown_stdin(
         &["predict", "--model", model.to_str().unwrap(), "--scheme", "int8"],
-        "move the pallet left of bay seven\nraise the forks to level two\n",
+        "move the pallet left of bay seven\n\n   \nraise the forks to level two\n",
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Blank lines are skipped: one answer per line of text.
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -253,4 +254,27 @@ fn channel_family_pipes_through_an_external_command_and_reports_its_failures() {
         .unwrap()
         .1;
     assert!(rows.iter().any(|r| r.family == "channel" && r.text.contains('3')));
+}
+
+#[test]
+fn a_line_the_model_cannot_take_is_named_after_the_answers_before_it() {
+    // SmolLM2's context is 8,192 tokens: the second line is longer.
+    let model = common::decoder_gguf("smollm2");
+    let long = "pallet ".repeat(9000);
+    let o = shakedown_stdin(
+        &["predict", "--model", model.to_str().unwrap(), "--scheme", "native"],
+        &format!("stop\n{long}\ngo to dock five\n"),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("<stdin> line 2") && stderr.contains("context length"),
+        "{stderr}"
+    );
+    let answered: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answered.len(), 1, "the first line's answer");
+    assert_eq!(answered[0]["text"], "stop");
 }

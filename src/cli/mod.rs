@@ -332,8 +332,7 @@ fn predict(args: args::PredictArgs, bars: &progress::Bars) -> Result<ExitCode, E
         calibration: &calibration,
         suite: args.suite.is_some().then_some(&suite),
     };
-    let stdin = std::io::stdin();
-    shakedown::probe::predict::predict(&opts, stdin.lock(), std::io::stdout().lock())?;
+    shakedown::probe::predict::predict(&opts, std::io::stdin(), std::io::stdout().lock())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,7 +3,7 @@
 //! fields); without one, a classifier's label scores, an embedding model's embedding, or a decoder's
 //! greedy continuation.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use serde_json::json;
@@ -28,8 +28,12 @@ pub struct PredictOptions<'a> {
     pub suite: Option<&'a Suite>,
 }
 
-/// Reads lines from `input` and writes one JSON line per input line to `output`.
-pub fn predict(opts: &PredictOptions, input: impl BufRead, mut output: impl Write) -> Result<()> {
+/// Reads lines from `input` and writes one JSON line per non-blank input line to `output` (blank lines
+/// are skipped, as `corrupt` skips them). Lines are answered in batches of up to `BATCH`, and a batch
+/// goes to the model as soon as no further line is already read in, so a line typed or piped in alone
+/// is answered before the next arrives. A line the model cannot take (longer than its context) is an
+/// error naming the line; the answers before it have been written.
+pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) -> Result<()> {
     if opts.scheme.needs_calibration() && opts.calibration.is_empty() {
         return Err(Error::input(
             format!("scheme {}", opts.scheme),
@@ -44,30 +48,77 @@ pub fn predict(opts: &PredictOptions, input: impl BufRead, mut output: impl Writ
         .suite
         .map(|s| task::build(s, model.as_ref(), &origin))
         .transpose()?;
-    let lines: Vec<String> = input
-        .lines()
-        .collect::<std::io::Result<_>>()
-        .map_err(|e| Error::io(Path::new("<stdin>"), e))?;
-    for chunk in lines.chunks(BATCH) {
-        let texts: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        let objects: Vec<serde_json::Value> = match &task {
-            Some(task) => task
-                .infer(&texts)?
+    let answer = |texts: &[&str]| -> Result<Vec<serde_json::Value>> {
+        match &task {
+            Some(task) => Ok(task
+                .infer(texts)?
                 .iter()
-                .zip(&texts)
+                .zip(texts)
                 .map(|(o, text)| {
                     let mut v = task.to_json(o);
                     v["text"] = json!(text);
                     v
                 })
-                .collect(),
-            None => bare(model.as_ref(), &texts)?,
-        };
-        for o in objects {
-            writeln!(output, "{o}").map_err(|e| Error::io(Path::new("<stdout>"), e))?;
+                .collect()),
+            None => bare(model.as_ref(), texts),
+        }
+    };
+    // Larger than stdin's own buffer, so reads bypass it and `buffer()` sees every line already read in.
+    let mut reader = BufReader::with_capacity(1 << 16, input);
+    // (line number from 1, text) of the lines waiting for an answer.
+    let mut batch: Vec<(usize, String)> = Vec::new();
+    let mut n = 0;
+    loop {
+        let mut line = String::new();
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|e| Error::io(Path::new("<stdin>"), e))?;
+        if read > 0 {
+            n += 1;
+            let text = line.trim_end_matches(['\n', '\r']);
+            if !text.trim().is_empty() {
+                batch.push((n, text.to_string()));
+            }
+        }
+        let drained = read == 0 || reader.buffer().is_empty();
+        if !batch.is_empty() && (batch.len() == BATCH || drained) {
+            let (answers, failed) = answer_naming_the_line(&answer, &batch);
+            for o in answers {
+                writeln!(output, "{o}").map_err(|e| Error::io(Path::new("<stdout>"), e))?;
+            }
+            output.flush().map_err(|e| Error::io(Path::new("<stdout>"), e))?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            batch.clear();
+        }
+        if read == 0 {
+            return Ok(());
         }
     }
-    output.flush().map_err(|e| Error::io(Path::new("<stdout>"), e))
+}
+
+/// `answer` on the batch's texts. When the batch fails on bad input, the lines are asked one by one:
+/// the answers before the line that fails come back with the error, which names that line.
+fn answer_naming_the_line(
+    answer: &dyn Fn(&[&str]) -> Result<Vec<serde_json::Value>>,
+    batch: &[(usize, String)],
+) -> (Vec<serde_json::Value>, Option<Error>) {
+    let texts: Vec<&str> = batch.iter().map(|(_, t)| t.as_str()).collect();
+    let e = match answer(&texts) {
+        Ok(v) => return (v, None),
+        Err(e) if !e.is_user_error() => return (Vec::new(), Some(e)),
+        Err(e) => e,
+    };
+    let mut answered = Vec::new();
+    for (n, text) in batch {
+        match answer(&[text.as_str()]) {
+            Ok(v) => answered.extend(v),
+            Err(e) => return (answered, Some(Error::input(format!("<stdin> line {n}"), e.to_string()))),
+        }
+    }
+    // Every line alone went through: the batch's own error stands.
+    (answered, Some(e))
 }
 
 /// Answers without a task: label scores, an embedding, or a continuation.
