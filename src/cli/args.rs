@@ -125,10 +125,11 @@ pub struct BenchArgs {
     /// Model folder. Default: the default suite's model.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Schemes to measure (f32 is always measured as the baseline).
+    /// Schemes to measure (for an encoder f32 is always measured too, as the baseline of the ratios;
+    /// a decoder measures the schemes given).
     #[arg(long, default_value = "f32,int8,w4a16-rtn-g128")]
     pub schemes: String,
-    /// Batch sizes for the end-to-end measurement.
+    /// Encoders: batch sizes of the end-to-end measurement (decoders: see --sequences).
     #[arg(long, default_value = "1,32")]
     pub batches: String,
     /// Thread counts.
