@@ -86,6 +86,18 @@ pub struct Alignment {
 /// diagonal band that doubles until it provably holds the optimum (a path leaving a band of half-width `k`
 /// costs more than `k`), so a sentence with a few edits costs O(length x edits), not O(length^2).
 pub fn align_chars(r: &[char], h: &[char]) -> Alignment {
+    align_chars_within(r, h, MAX_BAND_CELLS)
+}
+
+/// Band cells (four bytes each) an alignment may hold at once: 64 MiB. A longer text with many edits
+/// (a 24 KB line at `jargon:3` asked for 400 MB, a 93 KB line for gigabytes) is divided instead.
+const MAX_BAND_CELLS: usize = 1 << 24;
+
+/// `align_chars` holding at most `cells` band cells: beyond that the problem is divided in two at the
+/// reference's middle, where a forward and a backward row of distances meet at their smallest sum
+/// (Hirschberg, CACM 1975), until each part fits. The distance is the same; where several minimal
+/// alignments exist, a divided one may mark other characters than the band's backtrace would.
+fn align_chars_within(r: &[char], h: &[char], cells: usize) -> Alignment {
     let pre = r.iter().zip(h).take_while(|(a, b)| a == b).count();
     let suf = r[pre..]
         .iter()
@@ -105,6 +117,11 @@ pub fn align_chars(r: &[char], h: &[char]) -> Alignment {
     let diff = rm.len().abs_diff(hm.len());
     let mut k = diff.max(2);
     loop {
+        if (rm.len() + 1) * (2 * k + 3) > cells {
+            let (distance, flags) = divided(rm, hm, cells);
+            changed[pre..pre + hm.len()].copy_from_slice(&flags);
+            return Alignment { distance, changed };
+        }
         let (distance, flags) = banded(rm, hm, k);
         if distance <= k || k >= rm.len().max(hm.len()) {
             changed[pre..pre + hm.len()].copy_from_slice(&flags);
@@ -112,6 +129,40 @@ pub fn align_chars(r: &[char], h: &[char]) -> Alignment {
         }
         k *= 2;
     }
+}
+
+/// Edit distance and hypothesis edit flags of `r` and `h` in memory for two rows of distances plus what
+/// a part that fits `cells` holds: split `r` at its middle, find where in `h` the best path crosses it,
+/// and align the two halves apart.
+fn divided(r: &[char], h: &[char], cells: usize) -> (usize, Vec<bool>) {
+    let full = |r: &[char], h: &[char]| banded(r, h, r.len().max(h.len()));
+    if r.len() <= 1 || (r.len() + 1) * (2 * r.len().max(h.len()) + 3) <= cells {
+        return full(r, h);
+    }
+    let mid = r.len() / 2;
+    let forward = last_row(r[..mid].iter(), h.iter());
+    let backward = last_row(r[mid..].iter().rev(), h.iter().rev());
+    let m = h.len();
+    let split = (0..=m).min_by_key(|&j| forward[j] + backward[m - j]).unwrap_or(0);
+    let (d1, mut f1) = divided(&r[..mid], &h[..split], cells);
+    let (d2, f2) = divided(&r[mid..], &h[split..], cells);
+    f1.extend(f2);
+    (d1 + d2, f1)
+}
+
+/// The last row of the Levenshtein table of `r` against `h`: the distance of all of `r` to each prefix of `h`.
+fn last_row<'a>(r: impl Iterator<Item = &'a char>, h: impl Iterator<Item = &'a char> + Clone) -> Vec<usize> {
+    let mut row: Vec<usize> = (0..=h.clone().count()).collect();
+    for (i, a) in r.enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, b) in h.clone().enumerate() {
+            let next = (diag + usize::from(a != b)).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row
 }
 
 /// Edit distance and hypothesis edit flags computed inside |i - j| <= k (cells outside count as infinite).
@@ -244,19 +295,41 @@ mod tests {
                     _ => b.insert(rng.random_range(0..=b.len()), c),
                 }
             }
-            let al = align_chars(&a, &b);
-            assert_eq!(al.distance, edit_distance(&a, &b), "{a:?} {b:?}");
-            // Every unmarked character is matched: removing the marked ones leaves a subsequence of `a`.
-            let kept: Vec<char> = b
-                .iter()
-                .zip(&al.changed)
-                .filter(|(_, c)| !**c)
-                .map(|(x, _)| *x)
-                .collect();
-            let mut it = a.iter();
-            assert!(kept.iter().all(|k| it.any(|x| x == k)), "{a:?} {b:?} {al:?}");
-            assert!(al.changed.iter().filter(|c| **c).count() <= al.distance);
+            // The band, and the same divided until parts of a few cells (as a long line is).
+            for al in [align_chars(&a, &b), align_chars_within(&a, &b, 16)] {
+                assert_eq!(al.distance, edit_distance(&a, &b), "{a:?} {b:?}");
+                // Every unmarked character is matched: removing the marked ones leaves a subsequence of `a`.
+                let kept: Vec<char> = b
+                    .iter()
+                    .zip(&al.changed)
+                    .filter(|(_, c)| !**c)
+                    .map(|(x, _)| *x)
+                    .collect();
+                let mut it = a.iter();
+                assert!(kept.iter().all(|k| it.any(|x| x == k)), "{a:?} {b:?} {al:?}");
+                assert!(al.changed.iter().filter(|c| **c).count() <= al.distance);
+                assert_eq!(al.changed.len(), b.len());
+            }
         }
+    }
+
+    #[test]
+    fn a_long_line_with_many_edits_is_divided_not_held_in_one_band() {
+        // 20,000 characters with an edit every 10: the band would need some 8e7 cells (330 MB).
+        let a: Vec<char> = "move the pallet left of bay seven "
+            .chars()
+            .cycle()
+            .take(20_000)
+            .collect();
+        let b: Vec<char> = a
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i % 10 == 3 { 'x' } else { *c })
+            .collect();
+        let al = align_chars(&a, &b);
+        let subs = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        assert_eq!(al.distance, subs);
+        assert_eq!(al.changed.iter().filter(|c| **c).count(), subs);
     }
 
     #[test]
