@@ -3,8 +3,8 @@
 //! `scripts/asr_channel.py`). The command runs through `sh -c`, once per severity, with `{severity}` in
 //! it replaced by the level and `SHAKEDOWN_SEVERITY` set; it stays up for the whole run and gets the texts
 //! one line at a time (newlines inside a text become spaces). A line that does not come back within the
-//! timeout, a command that exits, or one that writes more lines than it reads, is an error naming the
-//! command and what it printed on stderr.
+//! timeout, a command that exits, or one that writes more lines than it reads (seen when an extra line
+//! is already waiting as an answer is taken), is an error naming the command and what it printed on stderr.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -254,12 +254,16 @@ mod tests {
         let slow = channel("sleep 5", 0.3);
         let e = slow.corrupt("x", s1, &mut rng).unwrap_err().to_string();
         assert!(e.contains("no output line within 0.3 s"), "{e}");
-        // Two lines for each line read: the backlog grows by one line per input, so it is caught within
-        // a few inputs (the extra line of the latest answer may still be on its way when it is taken).
+        // Two lines for each line read: caught once an extra line has reached the reader by the time an
+        // answer is taken. A loaded machine can starve the reader thread for a while, so the test gives
+        // it a moment between inputs (a run's inputs come much faster; the check is then best effort,
+        // and the backlog grows by a line per input).
         let chatty = channel("sed -u 'p'", 10.0);
-        let e = ["one", "two", "three", "four", "five"]
-            .iter()
-            .find_map(|t| chatty.corrupt(t, s1, &mut rng).err())
+        let e = (0..20)
+            .find_map(|i| {
+                std::thread::sleep(Duration::from_millis(20));
+                chatty.corrupt(&format!("line {i}"), s1, &mut rng).err()
+            })
             .expect("a channel writing two lines per input is an error")
             .to_string();
         assert!(e.contains("more than one line"), "{e}");
