@@ -3,6 +3,8 @@
 //! Weights arrive PyTorch-style, `[out, in]` row-major. Each format keeps the integers really packed
 //! (one byte per int8 weight, two 4-bit weights per byte) and reports its stored bytes.
 
+use super::blocks::round_half_away;
+
 /// Per-output-channel symmetric int8: `w[o][i] ~= scale[o] * q[o][i]`, `q` in -127..=127.
 #[derive(Clone, Debug)]
 pub struct Int8Weights {
@@ -44,26 +46,12 @@ pub fn round_clamped_i32(x: f32, lo: f32, hi: f32) -> i32 {
     rounded(x, lo, hi).clamp(lo as i32, hi as i32)
 }
 
-/// `x` rounded half away from zero, after clamping it one step outside `lo..=hi` (rounding cannot
-/// bring a value from there back inside); NaN gives 0. Selects rather than branches, so that the
-/// callers' loops vectorize.
+/// `x` rounded half away from zero (`blocks::round_half_away`) after clamping it one step outside
+/// `lo..=hi` (rounding cannot bring a value from there back inside); NaN gives 0.
 #[inline(always)]
 fn rounded(x: f32, lo: f32, hi: f32) -> i32 {
     debug_assert!(lo > -1e9 && hi < 1e9 && lo <= hi, "code range {lo}..={hi}");
-    let c = x.clamp(lo - 1.0, hi + 1.0);
-    let finite = if c.is_nan() { 0.0 } else { c };
-    // SAFETY: `finite` is neither NaN nor infinite and lies within lo - 1 ..= hi + 1, inside i32.
-    let t = unsafe { finite.to_int_unchecked::<i32>() };
-    // The fraction `finite - t` is exact (it needs fewer significant bits than `finite`).
-    let up = (finite - t as f32).abs() >= 0.5;
-    let step = if !up {
-        0
-    } else if finite < 0.0 {
-        -1
-    } else {
-        1
-    };
-    t + step
+    round_half_away(x.clamp(lo - 1.0, hi + 1.0))
 }
 
 /// Quantizes `[out, in]` weights to per-output-channel symmetric int8.
