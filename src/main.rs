@@ -1,6 +1,6 @@
 //! The `shakedown` command line: `cli` turns flags into the library's typed options, runs one
 //! command and maps the outcome to an exit code (0 pass, 1 gate failed, 2 bad input or usage,
-//! 3 internal error; 0 when stdout is closed early, as `head` expects).
+//! 3 internal error; 0 when stdout is closed early, as `head` expects, but the gate's 1 stands).
 
 mod cli;
 

@@ -292,4 +292,17 @@ fn a_gate_never_passes_on_a_misspelt_rule_or_on_nothing() {
         (skipped["status"].as_str(), skipped["max"].as_f64()),
         (Some("skip"), Some(50.0))
     );
+    // The verdict is the exit code also when the reader of stdout left before it was printed
+    // (`shakedown report DIR | head -1` under `set -o pipefail`): a closed pipe must not turn a
+    // failed gate into a pass.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .arg("report")
+        .arg(tmp.path().join("typo-run"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }

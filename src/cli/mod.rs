@@ -53,16 +53,18 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 }
                 let r =
                     shakedown::run::rundir::regate(&args.run, baseline, args.baseline_max_drop, args.allow_mismatch)?;
+                let mut text = String::new();
                 for m in &r.mismatches {
-                    outln(&format!("note: the baseline's {}", m.describe()))?;
+                    text.push_str(&format!("note: the baseline's {}\n", m.describe()));
                 }
-                out(&tables::run_table(&r.summary, Some(&r.verdict)))?;
-                out(&tables::verdict(&r.verdict))?;
+                text.push_str(&tables::run_table(&r.summary, Some(&r.verdict)));
+                text.push_str(&tables::verdict(&r.verdict));
                 let files: Vec<String> = r.files.iter().map(|f| f.display().to_string()).collect();
-                outln(&format!(
-                    "wrote {} (the run's own summary.json, junit.xml and summary.md are unchanged)",
+                text.push_str(&format!(
+                    "wrote {} (the run's own summary.json, junit.xml and summary.md are unchanged)\n",
                     files.join(", ")
-                ))?;
+                ));
+                output::out_verdict_text(&text)?;
                 Ok(exit_for(Some(&r.verdict)))
             }
         },
@@ -345,21 +347,23 @@ fn exit_for(gate: Option<&Verdict>) -> ExitCode {
     ExitCode::from(if gate.is_none_or(|g| g.passed) { 0 } else { 1 })
 }
 
-/// Prints the table and the verdict; the exit code follows the gate (shards always exit 0).
+/// Prints the table and the verdict; the exit code follows the gate (shards always exit 0), also
+/// when the reader of stdout went away before the verdict was printed.
 fn finish(summary: &Summary, gate: Option<&Verdict>, dir: &std::path::Path) -> Result<ExitCode, Error> {
-    out(&tables::run_table(summary, gate))?;
+    let mut text = tables::run_table(summary, gate);
     if let Some(r) = &summary.retrieval {
-        out(&tables::retrieval(r))?;
+        text.push_str(&tables::retrieval(r));
     }
     if let Some(shard) = &summary.meta.shard {
-        outln(&format!(
-            "gate: not evaluated for shard {shard}; join the shards with `shakedown merge`"
-        ))?;
+        text.push_str(&format!(
+            "gate: not evaluated for shard {shard}; join the shards with `shakedown merge`\n"
+        ));
     }
     if let Some(g) = gate {
-        out(&tables::verdict(g))?;
+        text.push_str(&tables::verdict(g));
     }
-    outln(&format!("run directory: {}", dir.display()))?;
+    text.push_str(&format!("run directory: {}\n", dir.display()));
+    output::out_verdict_text(&text)?;
     Ok(exit_for(gate))
 }
 

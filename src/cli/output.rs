@@ -15,6 +15,16 @@ pub fn out(text: &str) -> Result<(), Error> {
         .map_err(|e| Error::io(Path::new("<stdout>"), e))
 }
 
+/// Writes `text` to stdout, and a closed pipe is no error: for the output of a command whose
+/// exit code carries a verdict (`run`, `report`), which a reader that stopped early
+/// (`shakedown run ... | head -3` under `set -o pipefail`) must still get.
+pub fn out_verdict_text(text: &str) -> Result<(), Error> {
+    match out(text) {
+        Err(e) if is_closed_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
 /// `text` and a newline.
 pub fn outln(text: &str) -> Result<(), Error> {
     out(&format!("{text}\n"))
