@@ -124,27 +124,61 @@ fn add_term(acc: __m256, dw: __m256, dx: f32, isum: __m256i, min: Option<(__m256
     _mm256_add_ps(acc, term)
 }
 
-/// Each token's codes, scales, sums and `s` terms, as slices of its row (tokens `t0..t0 + T`).
-struct Rows<'a, const T: usize> {
-    q: [*const i8; T],
-    d: [&'a [f32]; T],
-    s: [&'a [f32]; T],
-    sum: [&'a [i32]; T],
+/// Where the tile's tokens (`t0..t0 + T`) keep their codes, scales, sums and `s` terms: raw pointers to
+/// token `t0`'s entries and the distance between tokens. Pointers and one stride rather than a slice per
+/// token and field: with `T` = 4 the slices' bounds and lengths took more registers than x86 has, and the
+/// spills and bounds tests cost the block loop a third of its time.
+struct Rows {
+    q: *const i8,
+    d: *const f32,
+    s: *const f32,
+    sum: *const i32,
+    /// Blocks per token row.
+    n: usize,
 }
 
-impl<'a, const T: usize> Rows<'a, T> {
-    /// # Safety
-    /// Tokens `t0..t0 + T` exist in `acts` (codes, and `d`, `sum` for every block; `s` where used).
-    unsafe fn new(acts: &'a Activations, t0: usize) -> Self {
+impl Rows {
+    /// Token `t0`'s entries; reading them is the accessors' business (`q` is only an address).
+    fn new(acts: &Activations, t0: usize) -> Self {
         let n = acts.blocks;
-        let part = |v: &'a [f32], t: usize| v.get((t0 + t) * n..(t0 + t + 1) * n).unwrap_or(&[]);
+        // wrapping_add: s and sum may be empty for formats that never read them.
         Rows {
-            // SAFETY: row t0 + t starts inside acts.q (the caller's guarantee).
-            q: std::array::from_fn(|t| unsafe { acts.q.as_ptr().add((t0 + t) * n * BLOCK) }),
-            d: std::array::from_fn(|t| part(acts.d, t)),
-            s: std::array::from_fn(|t| part(acts.s, t)),
-            sum: std::array::from_fn(|t| acts.sum.get((t0 + t) * n..(t0 + t + 1) * n).unwrap_or(&[])),
+            q: acts.q.as_ptr().wrapping_add(t0 * n * BLOCK),
+            d: acts.d.as_ptr().wrapping_add(t0 * n),
+            s: acts.s.as_ptr().wrapping_add(t0 * n),
+            sum: acts.sum.as_ptr().wrapping_add(t0 * n),
+            n,
         }
+    }
+
+    /// Token `t`'s codes of block `b`.
+    #[inline(always)]
+    fn q(&self, t: usize, b: usize) -> *const i8 {
+        self.q.wrapping_add((t * self.n + b) * BLOCK)
+    }
+
+    /// # Safety
+    /// Token `t0 + t` and block `b` exist in `acts.d`.
+    #[inline(always)]
+    unsafe fn d(&self, t: usize, b: usize) -> f32 {
+        // SAFETY: forwarded.
+        unsafe { *self.d.add(t * self.n + b) }
+    }
+
+    /// # Safety
+    /// Token `t0 + t` and block `b` exist in `acts.s`.
+    #[inline(always)]
+    unsafe fn s(&self, t: usize, b: usize) -> f32 {
+        // SAFETY: forwarded.
+        unsafe { *self.s.add(t * self.n + b) }
+    }
+
+    /// # Safety
+    /// Token `t0 + t` and block `b` exist in `acts.sum`.
+    #[inline(always)]
+    unsafe fn sum(&self, t: usize, b: usize) -> i32 {
+        // SAFETY: forwarded.
+        unsafe { *self.sum.add(t * self.n + b) }
     }
 }
 
@@ -205,8 +239,7 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
     let masks_at = header + BLOCK * GROUP / 2;
     let offset = if FIVE { 16 } else { 8 };
     let (nibble, ones) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi16(1));
-    // SAFETY: forwarded from the caller.
-    let rows = unsafe { Rows::<T>::new(acts, t0) };
+    let rows = Rows::new(acts, t0);
     let mut facc = [_mm256_setzero_ps(); T];
     for b in 0..acts.blocks {
         // SAFETY (loads from base): block b of the group spans st bytes at b * st, inside group.
@@ -235,11 +268,11 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
                 lo = _mm256_add_epi8(lo, fifth_bits(m_lo));
                 hi = _mm256_add_epi8(hi, fifth_bits(m_hi));
             }
-            for (a, &row) in acc16.iter_mut().zip(&rows.q) {
+            for (t, a) in acc16.iter_mut().enumerate() {
                 // SAFETY: steps 2 pair and 2 pair + 1 of block b lie in the token's row.
                 let (x0, x1) = unsafe {
-                    let at = b * BLOCK + pair * 8;
-                    (broadcast4(row, at), broadcast4(row, at + 4))
+                    let row = rows.q(t, b);
+                    (broadcast4(row, pair * 8), broadcast4(row, pair * 8 + 4))
                 };
                 *a = _mm256_add_epi16(*a, _mm256_maddubs_epi16(lo, x0));
                 *a = _mm256_add_epi16(*a, _mm256_maddubs_epi16(hi, x1));
@@ -264,11 +297,14 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
         };
         for (t, (f, a)) in facc.iter_mut().zip(&acc16).enumerate() {
             let mut isum = if FIVE { acc32[t] } else { _mm256_madd_epi16(*a, ones) };
-            if !WITH_MIN {
-                isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(offset * rows.sum[t][b]));
+            // SAFETY: token t0 + t has d, s (read with a minimum) and sum (read without) for block b.
+            unsafe {
+                if !WITH_MIN {
+                    isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(offset * rows.sum(t, b)));
+                }
+                let min = if WITH_MIN { Some((m, rows.s(t, b))) } else { None };
+                *f = add_term(*f, dw, rows.d(t, b), isum, min);
             }
-            let min = if WITH_MIN { Some((m, rows.s[t][b])) } else { None };
-            *f = add_term(*f, dw, rows.d[t][b], isum, min);
         }
     }
     // SAFETY: forwarded from the caller.
@@ -290,8 +326,7 @@ unsafe fn tile_q8<const T: usize>(
 ) {
     let (header, st) = (header_bytes(BlockFormat::Q8_0, GROUP), stride(BlockFormat::Q8_0, GROUP));
     let (flip, ones) = (_mm256_set1_epi8(-128), _mm256_set1_epi16(1));
-    // SAFETY: forwarded from the caller.
-    let rows = unsafe { Rows::<T>::new(acts, t0) };
+    let rows = Rows::new(acts, t0);
     let mut facc = [_mm256_setzero_ps(); T];
     for b in 0..acts.blocks {
         // SAFETY (loads from base): block b of the group spans st bytes at b * st, inside group.
@@ -308,9 +343,9 @@ unsafe fn tile_q8<const T: usize>(
                 flip,
             );
             let magnitude = _mm256_sign_epi8(w, w);
-            for (a, &row) in isum.iter_mut().zip(&rows.q) {
+            for (t, a) in isum.iter_mut().enumerate() {
                 // SAFETY: step < 8 of block b lies in the token's row.
-                let x = unsafe { broadcast4(row, b * BLOCK + step * 4) };
+                let x = unsafe { broadcast4(rows.q(t, b), step * 4) };
                 let pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(x, w));
                 *a = _mm256_add_epi32(*a, _mm256_madd_epi16(pairs, ones));
             }
@@ -318,7 +353,8 @@ unsafe fn tile_q8<const T: usize>(
         // SAFETY: the scales open the block.
         let dw = unsafe { halves(base, 0) };
         for (t, (f, i)) in facc.iter_mut().zip(&isum).enumerate() {
-            *f = add_term(*f, dw, rows.d[t][b], *i, None);
+            // SAFETY: token t0 + t has a scale for block b.
+            *f = add_term(*f, dw, unsafe { rows.d(t, b) }, *i, None);
         }
     }
     // SAFETY: forwarded from the caller.
