@@ -56,7 +56,20 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Reads a whole file to a string, naming the file on failure.
 pub fn read_to_string(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        // Name the line of the first byte that is not UTF-8, as for every other error in a text file.
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::input(
+            format!("{}:{line}", path.display()),
+            format!(
+                "expected UTF-8 text, found byte 0x{:02x} (save the file as UTF-8)",
+                bytes[at]
+            ),
+        )
+    })
 }
 
 /// Writes `bytes` to `path` atomically: a temp file beside it, then a rename,

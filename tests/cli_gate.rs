@@ -306,3 +306,43 @@ fn a_gate_never_passes_on_a_misspelt_rule_or_on_nothing() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn a_suite_without_rules_is_not_gated_and_a_shard_is_no_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    // No rules: no verdict, no recommendation, exit 0 for a finished run, and outputs that say so.
+    let suite = suite_with_gate(&tmp.path().join("bare"), "");
+    let run = tmp.path().join("bare-run");
+    let o = run_suite(&suite, &run, "f32", &["--limit", "6"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("gate: none") && !stdout.contains("PASSED") && !stdout.contains("recommended"),
+        "{stdout}"
+    );
+    assert!(json(&run.join("summary.json"))["gate"].is_null());
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("Not gated") && !html.contains("Gate: PASSED"));
+    // A shard holds some cells only: as a baseline the others would read as zero and every check pass.
+    let gated = suite_with_gate(
+        &tmp.path().join("gated"),
+        "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"clean\"\nmin = 10.0\n",
+    );
+    let shard = tmp.path().join("shard");
+    let o = run_suite(&gated, &shard, "f32,int8", &["--limit", "6", "--shard", "1/2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The shard's own table shows "-" for the cells it did not run, not 0.0.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.contains(" 0.0 ") && stdout.contains(" - "), "{stdout}");
+    let whole = tmp.path().join("whole");
+    assert!(
+        run_suite(&gated, &whole, "f32,int8", &["--limit", "6"])
+            .status
+            .code()
+            .unwrap_or(3)
+            <= 1
+    );
+    let o = shakedown(&["report", whole.to_str().unwrap(), "--baseline", shard.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a baseline must be a whole run"));
+}

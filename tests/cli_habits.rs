@@ -215,3 +215,54 @@ fn predict_calibrates_awq_and_answers_as_the_suite_task() {
     );
     assert!(first.get("embedding").is_none());
 }
+
+#[test]
+fn empty_texts_are_refused_and_none_in_suite_toml_means_clean_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let line = |id: &str, text: &str, label: &str| {
+        format!("{{\"id\": \"{id}\", \"text\": \"{text}\", \"label\": \"{label}\", \"split\": \"test\"}}\n")
+    };
+    let good = [
+        line("a", "move the pallet left", "move_left"),
+        line("b", "go right now", "move_right"),
+        line("c", "stop right there", "stop"),
+    ]
+    .concat();
+    let blank = format!("{good}{}", line("d", "  ", "stop"));
+    // A suite of `data` and `extra` toml run into `name-run` with f32, no sustain phase.
+    let run = |name: &str, data: &str, extra: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let suite = common::small_suite(&dir, data, extra);
+        let out = tmp.path().join(format!("{name}-run"));
+        let args = [
+            "run",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--no-sustain",
+            "--schemes",
+            "f32",
+            "--out",
+        ];
+        let mut args: Vec<&str> = args.to_vec();
+        args.push(out.to_str().unwrap());
+        (shakedown(&args), out)
+    };
+    let (o, _) = run("blank", &blank, "");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("d.jsonl:4") && stderr.contains("field text"),
+        "{stderr}"
+    );
+    let (o, out) = run("none", &good, "corruptions = \"none\"\n");
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["meta"]["families"],
+        serde_json::json!([]),
+        "{}",
+        summary["meta"]
+    );
+}

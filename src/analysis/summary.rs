@@ -171,11 +171,13 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                         .iter()
                         .find(|c| c.severity_lo == coverage::COVERAGE_SEVERITY)
                         .unwrap_or(&pooled);
-                    let severity = if judged.severity_lo == judged.severity_hi {
-                        judged.severity_lo.to_string()
-                    } else {
-                        format!("{}-{}", judged.severity_lo, judged.severity_hi)
+                    // The severities the pooled cell holds are those run, not the 1-5 of its key.
+                    let (lo, hi) = match (severities.first(), severities.last()) {
+                        _ if judged.severity_lo == judged.severity_hi => (judged.severity_lo, judged.severity_hi),
+                        (Some(a), Some(b)) => (a.severity_lo, b.severity_lo),
+                        _ => (judged.severity_lo, judged.severity_hi),
                     };
+                    let severity = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
                     FamilySummary {
                         family: family.clone(),
                         low_coverage: coverage::warning(family, &severity, judged.changed / 100.0, judged.n),

@@ -359,8 +359,12 @@ fn finish(summary: &Summary, gate: Option<&Verdict>, dir: &std::path::Path) -> R
             "gate: not evaluated for shard {shard}; join the shards with `shakedown merge`\n"
         ));
     }
-    if let Some(g) = gate {
-        text.push_str(&tables::verdict(g));
+    match gate {
+        Some(g) => text.push_str(&tables::verdict(g)),
+        None if summary.meta.shard.is_none() && !summary.meta.sustain_only => text.push_str(
+            "gate: none: suite.toml defines no [[gate.rules]], so nothing was judged (exit 0 means the run finished, not that it passed)\n",
+        ),
+        None => {}
     }
     text.push_str(&format!("run directory: {}\n", dir.display()));
     output::out_verdict_text(&text)?;

@@ -145,7 +145,7 @@ impl ChannelArgs {
     }
 }
 
-/// `--corruptions` (`none`: clean inputs only), else the suite's list, else the defaults.
+/// `--corruptions`, else the suite's list, else the defaults (`none` in either: clean inputs only).
 fn corruptions(flag: Option<&str>, suite: &Suite, registry: &RegistryOptions) -> Result<Vec<CorruptionSpec>, Error> {
     let (text, origin) = match flag {
         Some(f) if f.trim().is_empty() => {
@@ -165,6 +165,9 @@ fn corruptions(flag: Option<&str>, suite: &Suite, registry: &RegistryOptions) ->
             format!("{}: field corruptions", suite.origin()),
         ),
     };
+    if text.trim() == "none" {
+        return Ok(Vec::new());
+    }
     let registry = Registry::with_options(registry)?;
     parse_specs(&text, &registry).map_err(|m| Error::input(origin, m))
 }
@@ -275,7 +278,7 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
     };
     let baseline = match extra.and_then(|r| r.baseline.as_deref()) {
         Some(path) => {
-            let file = run::rundir::read_summary(path)?;
+            let file = run::rundir::read_baseline(path)?;
             let max_drop = extra
                 .and_then(|r| r.baseline_max_drop)
                 .unwrap_or(suite.file.gate.baseline_max_drop);

@@ -10,17 +10,13 @@ use shakedown::analysis::retrieval::Metric;
 use shakedown::analysis::summary::{FamilySummary, Summary};
 use shakedown::probe::bench::BenchRow;
 use shakedown::probe::inspect::{DecoderInspection, Inspection};
+use shakedown::report::numbers::{percent, signed_points};
 use shakedown::report::{check_line, verdict_rows};
 use shakedown::run::compare::{significance, Comparison, Line};
 
 /// A change in points with its sign, never "-0.0".
 fn change(x: f64) -> String {
-    let s = format!("{x:+.1}");
-    if s == "-0.0" {
-        "+0.0".into()
-    } else {
-        s
-    }
+    shakedown::report::numbers::signed(x, 1)
 }
 
 /// The severity range the gate judges for `family` (from the first rule naming it, or `*`, with a
@@ -44,7 +40,7 @@ fn judged(f: &FamilySummary, lo: u8, hi: u8) -> Option<(f64, f64)> {
     let cells: Vec<&Cell> = f
         .severities
         .iter()
-        .filter(|c| (lo..=hi).contains(&c.severity_lo))
+        .filter(|c| (lo..=hi).contains(&c.severity_lo) && c.n > 0)
         .collect();
     if cells.is_empty() {
         return None;
@@ -75,7 +71,12 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
             s.families
                 .iter()
                 .map(|f| {
-                    let pooled = format!("{:.1} ({})", f.pooled.primary().value, change(-f.pooled.drop));
+                    // A shard holds only its own cells; the others have no results and show "-".
+                    let pooled = if f.pooled.n == 0 {
+                        "-".to_string()
+                    } else {
+                        format!("{:.1} ({})", f.pooled.primary().value, change(-f.pooled.drop))
+                    };
                     // The header names the judged severities whenever a rule does: a run without
                     // them shows "-" there, so the pooled figure is never read as the judged one.
                     match judged_range(summary, &f.family) {
@@ -108,12 +109,17 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
     }
     out.push_str(&format!(" {:>10}  verdict\n", "items/s"));
     for ((s, c), v) in summary.schemes.iter().zip(&cells).zip(&verdicts) {
+        let clean = if s.clean.n == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}", s.clean.primary().value)
+        };
         out.push_str(&format!(
-            "{:<18} {:>5.2} {:>7.3} {:>6.1}",
+            "{:<18} {:>5.2} {:>7.3} {:>6}",
             s.scheme,
             s.weights.bits_per_weight,
             s.weights.shipped_bytes() as f64 / 1e6,
-            s.clean.primary().value
+            clean
         ));
         for (x, w) in c.iter().zip(&widths) {
             out.push_str(&format!("  {x:>w$}"));
@@ -471,31 +477,34 @@ pub fn retrieval(s: &RetrievalSummary) -> String {
         let clean = s.pooled_cell(scheme, index, shape, CLEAN);
         let search = clean.map(|c| &c.search);
         out.push_str(&format!(
-            "{:<16} {:<6} {:<10} {:>9.1} {:>8.3} {:>6.3} {:>7.3}",
+            "{:<16} {:<6} {:<10} {:>9.1} {:>8.3} {:>6} {:>7}",
             scheme,
             index,
             shape,
             search.map_or(0.0, |r| r.index_scan_bytes as f64 / 1e3),
             search.map_or(0.0, |r| r.search_ms_per_query),
-            retrieval_value(clean, Metric::Recall5).map_or(f64::NAN, |v| v.0),
-            retrieval_value(clean, Metric::Ndcg10).map_or(f64::NAN, |v| v.0),
+            retrieval_value(clean, Metric::Recall5).map_or("-".into(), |v| percent(v.0)),
+            retrieval_value(clean, Metric::Ndcg10).map_or("-".into(), |v| percent(v.0)),
         ));
         for f in fams {
             let cell = retrieval_value(s.pooled_cell(scheme, index, shape, f), Metric::Ndcg10);
             out.push_str(&format!(
                 " {:>16}",
                 cell.map_or("-".to_string(), |(v, drop)| format!(
-                    "{v:.3} ({})",
-                    shakedown::report::retrieval::signed(-drop)
+                    "{} ({})",
+                    percent(v),
+                    signed_points(-drop)
                 ))
             ));
         }
         out.push('\n');
     }
     out.push_str(&format!(
-        "{} test queries, {} chunks; corruption on the {}; metrics in [0, 1], (change from clean) pooled over the \
-         severities run; index KB = codes a search scans; ms/query = search time of a batch / its queries\n",
-        s.meta.queries, s.meta.chunks, s.meta.corrupt
+        "{} test queries, {} chunks; corruption on {}; metrics in %, (change from clean in points) \
+         pooled over the severities run; index KB = codes a search scans; ms/query = search time of a batch / its queries\n",
+        s.meta.queries,
+        s.meta.chunks,
+        shakedown::report::numbers::corrupted_side(&s.meta.corrupt)
     ));
     out
 }

@@ -19,7 +19,7 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
     let verdict = match (gate, &meta.shard) {
         (_, Some(_)) => "shard (gate evaluated at merge)".to_string(),
         (None, None) if meta.sustain_only => "throughput only (no gate)".to_string(),
-        (None, None) => "not gated".to_string(),
+        (None, None) => "not gated (the suite has no gate rules)".to_string(),
         (Some(g), None) if g.passed => format!("✅ gate passed ({})", g.policy.describe()),
         (Some(g), None) => format!("❌ gate failed ({})", g.policy.describe()),
     };
@@ -63,9 +63,23 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
         }
         out.push('\n');
         for s in &summary.schemes {
-            out.push_str(&format!("| {} | {:.1} |", cell(&s.scheme), s.clean.primary().value));
+            // A shard holds only its own cells; the others have no results and show "-".
+            let clean = if s.clean.n == 0 {
+                "-".to_string()
+            } else {
+                format!("{:.1}", s.clean.primary().value)
+            };
+            out.push_str(&format!("| {} | {clean} |", cell(&s.scheme)));
             for f in &s.families {
-                out.push_str(&format!(" {:.1} ({:+.1}) |", f.pooled.primary().value, -f.pooled.drop));
+                if f.pooled.n == 0 {
+                    out.push_str(" - |");
+                    continue;
+                }
+                out.push_str(&format!(
+                    " {:.1} ({}) |",
+                    f.pooled.primary().value,
+                    super::numbers::signed(-f.pooled.drop, 1)
+                ));
             }
             out.push('\n');
         }

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod examples;
 pub mod junit;
 pub mod markdown;
+pub mod numbers;
 pub mod retrieval;
 
 use minijinja::{context, Environment};

@@ -11,6 +11,7 @@ use crate::analysis::retrieval::summary::RetrievalSummary;
 use crate::analysis::retrieval::Metric;
 use crate::corrupt::measure::{edit_segments, Segment};
 use crate::error::{Error, Result};
+use crate::report::numbers::{percent, signed_points};
 
 const TEMPLATE: &str = include_str!("../../reports/retrieval.html");
 
@@ -185,8 +186,9 @@ fn examples(s: &RetrievalSummary) -> Vec<Example> {
 /// `shakedown report RUN` renders the same bytes).
 pub fn render_section(s: &RetrievalSummary) -> Result<String> {
     let mut env = Environment::new();
-    // A change with its sign (minijinja's `format` has no `+` flag).
-    env.add_filter("signed", signed);
+    // Metrics in percent, changes in points with their sign (minijinja's `format` has no `+` flag).
+    env.add_filter("pct", percent);
+    env.add_filter("signed_pct", signed_points);
     env.add_template("retrieval.html", TEMPLATE)
         .map_err(|e| Error::Internal(format!("retrieval report template: {e}")))?;
     let tpl = env
@@ -194,6 +196,7 @@ pub fn render_section(s: &RetrievalSummary) -> Result<String> {
         .map_err(|e| Error::Internal(format!("retrieval report template: {e}")))?;
     tpl.render(context! {
         s => s,
+        corrupted_side => crate::report::numbers::corrupted_side(&s.meta.corrupt),
         deployments => deployments(s),
         metric_tables => metric_tables(s),
         examples => examples(s),
@@ -212,16 +215,6 @@ pub fn render_section(s: &RetrievalSummary) -> Result<String> {
     .map_err(|e| Error::Internal(format!("rendering the retrieval report: {e}")))
 }
 
-/// A change in [-1, 1] with its sign and 3 decimals, never "-0.000".
-pub fn signed(v: f64) -> String {
-    let s = format!("{v:+.3}");
-    if s == "-0.000" {
-        "+0.000".into()
-    } else {
-        s
-    }
-}
-
 /// Markdown-safe cell text.
 fn md(s: &str) -> String {
     s.replace('|', "\\|")
@@ -234,11 +227,11 @@ fn md(s: &str) -> String {
 /// family (severities pooled) the same with the change from clean.
 pub fn render_markdown(s: &RetrievalSummary) -> String {
     let mut out = format!(
-        "### Shakedown retrieval: {}\n\n{} test queries, {} chunks, corruption on the {}\n\n| deployment | index KB | search ms | clean R@5 | clean nDCG@10 |",
+        "### Shakedown retrieval: {}\n\n{} test queries, {} chunks, corruption on {}\n\n| deployment | index KB | search ms | clean R@5 | clean nDCG@10 |",
         md(&s.meta.suite),
         s.meta.queries,
         s.meta.chunks,
-        md(&s.meta.corrupt)
+        md(&crate::report::numbers::corrupted_side(&s.meta.corrupt))
     );
     for f in &s.meta.families {
         out.push_str(&format!(" {0} R@5 | {0} nDCG@10 |", md(f)));
@@ -251,9 +244,9 @@ pub fn render_markdown(s: &RetrievalSummary) -> String {
     let fmt = |c: Option<&RetrievalCell>, m: Metric, with_drop: bool| {
         c.and_then(|c| c.metric(m)).map_or("-".to_string(), |v| {
             if with_drop {
-                format!("{:.3} ({})", v.value.mean, signed(-v.drop_vs_clean.mean))
+                format!("{} ({})", percent(v.value.mean), signed_points(-v.drop_vs_clean.mean))
             } else {
-                format!("{:.3}", v.value.mean)
+                percent(v.value.mean)
             }
         })
     };
@@ -331,11 +324,7 @@ mod tests {
         );
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("<mark>"), "edits are marked");
-        assert!(html.contains("1.000 → 0.000"), "the example's nDCG change");
-        assert_eq!(
-            (signed(-1e-9), signed(0.25)),
-            ("+0.000".to_string(), "+0.250".to_string())
-        );
+        assert!(html.contains("100.0 → 0.0"), "the example's nDCG change, in percent");
         let md = render_markdown(&s);
         assert!(!md.contains("<script>") && md.contains("&lt;script&gt;"), "{md}");
     }

@@ -65,6 +65,18 @@ pub fn mismatches(a: &RunMeta, b: &RunMeta) -> Vec<Mismatch> {
 /// The mismatches between `run` and `other` (named by `origin`), or an error naming them unless
 /// comparing anyway is `allowed`.
 pub fn check(run: &RunMeta, other: &RunMeta, origin: &str, allowed: bool) -> Result<Vec<Mismatch>> {
+    // Runs whose primary metrics differ (accuracy against recall@10) have no figure in common: not
+    // even --allow-mismatch sets them side by side.
+    let primary = |m: &RunMeta| m.task.measures.first().cloned().unwrap_or_default();
+    let (mine, theirs) = (primary(run), primary(other));
+    if !mine.is_empty() && !theirs.is_empty() && mine != theirs {
+        return Err(Error::input(
+            origin,
+            format!(
+                "its primary metric is {theirs}, the other run's {mine}: runs of different metrics cannot be compared"
+            ),
+        ));
+    }
     let found = mismatches(run, other);
     if found.is_empty() || allowed {
         return Ok(found);
@@ -81,6 +93,17 @@ pub fn check(run: &RunMeta, other: &RunMeta, origin: &str, allowed: bool) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_of_different_primary_metrics_are_refused_even_when_mismatches_are_allowed() {
+        let mut a = RunMeta::default();
+        a.task.measures = vec!["accuracy".into()];
+        let mut b = a.clone();
+        b.task.measures = vec!["recall@10".into(), "ndcg@10".into()];
+        let err = check(&a, &b, "runB", true).unwrap_err();
+        assert!(err.is_user_error() && err.to_string().contains("recall@10"), "{err}");
+        assert!(check(&a, &a.clone(), "runA", true).is_ok());
+    }
 
     #[test]
     fn each_differing_field_is_named_and_pairing_breakers_marked() {

@@ -58,6 +58,9 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         model_path.display()
     ));
     let files = ModelFiles::load(&model_path)?;
+    for warning in corpus_warnings(&corpus, &files) {
+        progress.note(&format!("warning: {warning}"));
+    }
     let embedders = EngineEmbedders::new(&files, &calibration);
     let registry = Registry::with_options(&plan.registry)?;
     let all = deployments(&plan.schemes, &section.index, &section.shapes);
@@ -89,7 +92,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let own = own_deployments(&all);
     let task = TaskInfo {
         kind: TaskKind::Retrieve,
-        method: method(&own, section.k),
+        method: method(&own, section.k.max(crate::analysis::retrieval::DEPTH)),
         measures: RETRIEVAL.iter().map(|m| m.to_string()).collect(),
     };
     let mut meta = run_meta(plan, &model_path, &files.weights_sha256, task, queries.len(), schemes);
@@ -286,6 +289,43 @@ pub fn own_deployments(all: &[Deployment]) -> Vec<Deployment> {
             Some(i) if out[i].shape != Shape::Same && d.shape == Shape::Same => out[i] = *d,
             Some(_) => {}
         }
+    }
+    out
+}
+
+/// What would make the run's figures say less than they seem to: a corpus no larger than the metrics'
+/// depth (every relevant chunk is then in the top 10, so recall@10 is 100 % whatever the model), and
+/// chunks longer than the embedder reads (embedded from their first `max_len` tokens only, so a fact
+/// further on cannot be found).
+fn corpus_warnings(corpus: &[retrieve::Chunk], files: &ModelFiles) -> Vec<String> {
+    let depth = crate::analysis::retrieval::DEPTH;
+    let mut out = Vec::new();
+    if corpus.len() <= depth {
+        out.push(format!(
+            "the corpus has {} chunks, no more than the {depth} the metrics look at: recall@{depth} is 100 % \
+             whatever the model; judge recall@1 or recall@5, or add chunks",
+            corpus.len()
+        ));
+    }
+    let long: Vec<&str> = corpus
+        .iter()
+        .filter(|c| {
+            files
+                .tokenizer
+                .encode(c.text.as_str(), true)
+                .is_ok_and(|e| !e.get_overflowing().is_empty())
+        })
+        .map(|c| c.id.as_str())
+        .collect();
+    if let Some(first) = long.first() {
+        out.push(format!(
+            "{} of {} chunks are longer than the embedder's {} tokens and are embedded from their first {} \
+             tokens only (the first: {first}); split them to have all their text searched",
+            long.len(),
+            corpus.len(),
+            files.max_len,
+            files.max_len
+        ));
     }
     out
 }

@@ -122,6 +122,29 @@ pub fn read_summary(path: &Path) -> Result<SummaryFile> {
     parse_summary(&read_to_string(&file)?, &file.display().to_string())
 }
 
+/// Reads the `summary.json` of a run used as a baseline: a whole run with accuracy figures. A shard
+/// holds only some of the cells (the others read as zero, against which every check passes) and a
+/// `sustain` run none, so both are refused.
+pub fn read_baseline(path: &Path) -> Result<SummaryFile> {
+    let file = read_summary(path)?;
+    let meta = &file.summary.meta;
+    if let Some(shard) = &meta.shard {
+        return Err(Error::input(
+            path.display(),
+            format!(
+                "shard {shard} of a run: a baseline must be a whole run (join the shards with `shakedown merge` first)"
+            ),
+        ));
+    }
+    if meta.sustain_only {
+        return Err(Error::input(
+            path.display(),
+            "a `sustain` run has no accuracy figures to compare with: use a `run` directory as the baseline",
+        ));
+    }
+    Ok(file)
+}
+
 /// Parses the text of a `summary.json`; `origin` names it in errors.
 pub fn parse_summary(text: &str, origin: &str) -> Result<SummaryFile> {
     serde_json::from_str(text).map_err(|e| Error::input(origin, format!("not a shakedown summary.json: {e}")))
@@ -161,9 +184,11 @@ pub fn read(dir: &Path) -> Result<LoadedRun> {
     })
 }
 
-/// The gate of a summary (none for shards and `sustain` runs).
+/// The gate of a summary: none for shards, `sustain` runs and suites without gate rules or a
+/// baseline (a gate that judged nothing must not read PASSED).
 pub fn judge(summary: &Summary, rows: &[EvalRow]) -> Option<Verdict> {
-    if summary.meta.shard.is_some() || summary.meta.sustain_only {
+    let meta = &summary.meta;
+    if meta.shard.is_some() || meta.sustain_only || (meta.gate_rules.is_empty() && meta.baseline.is_none()) {
         return None;
     }
     let index = RowIndex::new(rows, &summary.meta.task.measures, summary.meta.seed);
@@ -198,7 +223,13 @@ pub struct Regated {
 /// `allow_mismatch`.
 pub fn regate(dir: &Path, baseline_path: &Path, max_drop: Option<f64>, allow_mismatch: bool) -> Result<Regated> {
     let run = read(dir)?;
-    let base = read_summary(baseline_path)?;
+    if let Some(shard) = &run.summary.meta.shard {
+        return Err(Error::input(
+            dir.display(),
+            format!("shard {shard} of a run has no gate: join the shards with `shakedown merge`, then re-gate the merged run"),
+        ));
+    }
+    let base = read_baseline(baseline_path)?;
     let source = baseline_path.display().to_string();
     let mismatches = comparable::check(&run.summary.meta, &base.summary.meta, &source, allow_mismatch)?;
     let mut meta = run.summary.meta.clone();

@@ -3,6 +3,7 @@
 //! The file's tables are plain data (`sections`); `crate::task` turns them into a task bound to a
 //! model.
 
+pub mod jsonl;
 mod sections;
 
 use std::collections::HashSet;
@@ -115,19 +116,14 @@ impl Suite {
         for (data_origin, content) in data {
             hash.update([0]);
             hash.update(content.as_bytes());
-            for (n, line) in content.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let at = format!("{data_origin}:{}", n + 1);
-                let ex: Example = serde_json::from_str(line).map_err(|e| {
-                    Error::input(
-                        &at,
-                        format!(
-                            "expected a JSON object with string fields id, text, split (and the task's answer): {e}"
-                        ),
-                    )
-                })?;
+            for (n, line) in jsonl::records(content) {
+                let at = format!("{data_origin}:{n}");
+                let ex: Example = jsonl::parse(
+                    line,
+                    &at,
+                    "a JSON object with string fields id, text, split (and the task's answer)",
+                )?;
+                jsonl::non_blank(&ex.text, "text", &at)?;
                 check_example(&file, &ex, &at)?;
                 if !splits.contains(&ex.split.as_str()) {
                     return Err(Error::input(

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::analysis::retrieval::Judgments;
 use crate::error::{read_to_string, Error, Result};
+use crate::suite::jsonl;
 use crate::suite::SPLITS;
 
 /// One chunk of the corpus.
@@ -36,12 +37,9 @@ pub struct Query {
 fn json_lines<T: for<'de> Deserialize<'de>>(path: &Path, what: &str) -> Result<Vec<(String, T)>> {
     let content = read_to_string(path)?;
     let mut out = Vec::new();
-    for (n, line) in content.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = format!("{}:{}", path.display(), n + 1);
-        let item = serde_json::from_str(line).map_err(|e| Error::input(&at, format!("expected {what}: {e}")))?;
+    for (n, line) in jsonl::records(&content) {
+        let at = format!("{}:{n}", path.display());
+        let item = jsonl::parse(line, &at, what)?;
         out.push((at, item));
     }
     Ok(out)
@@ -58,6 +56,7 @@ pub fn load_corpus(path: &Path) -> Result<Vec<Chunk>> {
         if !ids.insert(c.id.as_str()) {
             return Err(Error::input(at, format!("field id: \"{}\" appears twice", c.id)));
         }
+        jsonl::non_blank(&c.text, "text", at)?;
     }
     if lines.is_empty() {
         return Err(Error::input(path.display(), "expected at least one chunk"));
@@ -85,6 +84,7 @@ pub fn load_queries(paths: &[&Path], corpus: &[Chunk]) -> Result<Vec<Query>> {
             if !ids.insert(q.id.clone()) {
                 return Err(Error::input(&at, format!("field id: \"{}\" appears twice", q.id)));
             }
+            jsonl::non_blank(&q.text, "text", &at)?;
             if let Some(unknown) = q.relevant.keys().find(|c| !chunk_ids.contains(c.as_str())) {
                 return Err(Error::input(
                     &at,
