@@ -39,6 +39,9 @@ pub struct RunMeta {
     pub tool_version: String,
     pub git_revision: String,
     pub suite: String,
+    /// The suite's `description`, shown under the report's title (empty in runs made before it was kept).
+    #[serde(default)]
+    pub description: String,
     pub suite_dir: String,
     /// SHA-256 of suite.toml and its data files.
     pub suite_sha256: String,

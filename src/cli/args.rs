@@ -36,7 +36,7 @@ pub enum Command {
     /// Write a decoder (with an optional LoRA adapter merged) as a GGUF file in a scheme GGUF can store.
     Export(ExportArgs),
     /// List the quantization schemes with their bits per weight.
-    Schemes,
+    Schemes(SchemesArgs),
     /// A scheme against f32, for debugging it: per-layer output error for an encoder; for a decoder, the
     /// next-token statistics llama-perplexity --kl-divergence prints (KL divergence, same top-1 token,
     /// perplexity).
@@ -349,4 +349,11 @@ pub struct PredictArgs {
     /// Worker threads. Default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct SchemesArgs {
+    /// One JSON object per scheme (name, aliases, bits per weight at rows of 1536 and 384, description).
+    #[arg(long)]
+    pub json: bool,
 }

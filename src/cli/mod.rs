@@ -69,6 +69,16 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             }
         },
         Command::Compare(args) => {
+            // The same folder twice is allowed (it compares to zero) but is rarely meant.
+            let folders: Vec<Option<PathBuf>> = args.runs.iter().map(|d| d.canonicalize().ok()).collect();
+            for (i, f) in folders.iter().enumerate() {
+                if f.is_some() && folders[..i].contains(f) {
+                    output::err_line(&format!(
+                        "note: {} is given twice: the same run compared with itself",
+                        args.runs[i].display()
+                    ));
+                }
+            }
             let runs = args
                 .runs
                 .iter()
@@ -270,8 +280,9 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schemes => {
+        Command::Schemes(args) => {
             let mut text = format!("{:<22} {:>12} {:>10}  what\n", "scheme", "bits/weight*", "at 384**");
+            let mut rows = Vec::new();
             for name in shakedown::engine::ALL_SCHEMES {
                 let scheme: Scheme = name.parse().map_err(Error::Internal)?;
                 let bits = |n: usize| {
@@ -279,12 +290,28 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                         .bits_per_weight(n)
                         .map_or("as stored".to_string(), |b| format!("{b:.3}"))
                 };
+                // W8A8 is what the literature calls int8's recipe; both names are accepted.
+                let aliases: &[&str] = if scheme == Scheme::Int8 { &["w8a8"] } else { &[] };
+                let described = match aliases {
+                    [] => scheme.describe(),
+                    a => format!("{} (also: {})", scheme.describe(), a.join(", ")),
+                };
                 text.push_str(&format!(
-                    "{name:<22} {:>12} {:>10}  {}\n",
+                    "{name:<22} {:>12} {:>10}  {described}\n",
                     bits(1536),
-                    bits(384),
-                    scheme.describe()
+                    bits(384)
                 ));
+                rows.push(serde_json::json!({
+                    "name": name,
+                    "aliases": aliases,
+                    "bits_per_weight_1536": scheme.bits_per_weight(1536),
+                    "bits_per_weight_384": scheme.bits_per_weight(384),
+                    "description": scheme.describe(),
+                }));
+            }
+            if args.json {
+                outln(&pretty_json(&rows)?)?;
+                return Ok(ExitCode::SUCCESS);
             }
             text.push_str(
                 "*  for a 1536-wide row (a whole number of every group and block); RTN/AWQ scales and minimums as f32\n\

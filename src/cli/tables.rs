@@ -293,8 +293,18 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         })
         .collect();
     out.push_str(&grid(&header, &table, markdown));
+    // McNemar's test counts examples right in one run and wrong in the other: for a metric that is
+    // not right/wrong per example (recall@10 with several relevant chunks) the legend says what
+    // "right" is (a retrieval query: a relevant chunk in the top 10).
+    let test = match c.metric.as_str() {
+        "accuracy" | "exact_match" | "answer_match" => "McNemar's exact test on paired examples",
+        m if m.starts_with("recall@") => {
+            "McNemar's exact test on paired queries, each right when a relevant chunk is in its top 10"
+        }
+        _ => "McNemar's exact test on paired examples, each right when the task marks it correct",
+    };
     out.push_str(&format!(
-        "\n{} %, (points vs A; * p<0.05, ** p<0.01, *** p<0.001 by McNemar's exact test on paired examples)\n\n",
+        "\n{} %, (points vs A; * p<0.05, ** p<0.01, *** p<0.001 by {test})\n\n",
         c.metric
     ));
     let header: Vec<String> = ["scheme".to_string()]
@@ -575,7 +585,7 @@ mod tests {
             "clean, asr 1, asr 2; clean, asr pooled"
         );
         let table = retrieval(&s);
-        assert!(table.contains("0.500 (-0.500)"), "{table}");
+        assert!(table.contains("50.0 (-50.0)"), "{table}");
         assert!(table.contains("asr nDCG@10") && table.contains("f32"), "{table}");
     }
 }

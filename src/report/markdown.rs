@@ -92,11 +92,15 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
             ));
         }
     }
+    let corruptions = if meta.corruptions.is_empty() {
+        "none".to_string()
+    } else {
+        format!("`{}`", cell(&meta.corruptions))
+    };
     out.push_str(&format!(
-        "\n<sub>{} {} examples, corruptions `{}`, seed {}, model sha256 {}, {}</sub>\n",
+        "\n<sub>{} {} examples, corruptions {corruptions}, seed {}, model sha256 {}, {}</sub>\n",
         meta.test_examples,
         cell(&meta.split),
-        cell(&meta.corruptions),
         meta.seed,
         meta.model_sha256.get(..12).unwrap_or(""),
         cell(&meta.task.method)

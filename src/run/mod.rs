@@ -198,6 +198,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         tool_version: env!("CARGO_PKG_VERSION").into(),
         git_revision: option_env!("SHAKEDOWN_GIT_REVISION").unwrap_or("unknown").into(),
         suite: suite.file.name.clone(),
+        description: suite.file.description.clone(),
         suite_dir: suite.dir.display().to_string(),
         suite_sha256: suite.sha256.clone(),
         model: model_path.display().to_string(),

@@ -153,6 +153,15 @@ impl<'m> PrototypeClassifier<'m> {
         let train = suite.split("train");
         let mut picked: Vec<(&str, &str)> = Vec::new();
         for label in &suite.file.labels {
+            if !train.iter().any(|e| e.label.as_ref() == Some(label)) {
+                return Err(Error::input(
+                    format!("{}: field data", suite.origin()),
+                    format!(
+                        "label \"{label}\" has no example with split \"train\": a model without a classification head \
+                         classifies by label prototypes, built from each label's train examples"
+                    ),
+                ));
+            }
             picked.extend(
                 train
                     .iter()
