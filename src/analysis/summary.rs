@@ -176,8 +176,9 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                         .unwrap_or(&pooled);
                     // The severities the pooled cell holds are those run, not the 1-5 of its key.
                     let (lo, hi) = match (severities.first(), severities.last()) {
-                        _ if judged.severity_lo == judged.severity_hi => (judged.severity_lo, judged.severity_hi),
-                        (Some(a), Some(b)) => (a.severity_lo, b.severity_lo),
+                        (Some(a), Some(b)) if judged.severity_lo != judged.severity_hi => {
+                            (a.severity_lo, b.severity_lo)
+                        }
                         _ => (judged.severity_lo, judged.severity_hi),
                     };
                     let severity = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };

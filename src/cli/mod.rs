@@ -280,48 +280,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schemes(args) => {
-            let mut text = format!("{:<22} {:>12} {:>10}  what\n", "scheme", "bits/weight*", "at 384**");
-            let mut rows = Vec::new();
-            for name in shakedown::engine::ALL_SCHEMES {
-                let scheme: Scheme = name.parse().map_err(Error::Internal)?;
-                let bits = |n: usize| {
-                    scheme
-                        .bits_per_weight(n)
-                        .map_or("as stored".to_string(), |b| format!("{b:.3}"))
-                };
-                // W8A8 is what the literature calls int8's recipe; both names are accepted.
-                let aliases: &[&str] = if scheme == Scheme::Int8 { &["w8a8"] } else { &[] };
-                let described = match aliases {
-                    [] => scheme.describe(),
-                    a => format!("{} (also: {})", scheme.describe(), a.join(", ")),
-                };
-                text.push_str(&format!(
-                    "{name:<22} {:>12} {:>10}  {described}\n",
-                    bits(1536),
-                    bits(384)
-                ));
-                rows.push(serde_json::json!({
-                    "name": name,
-                    "aliases": aliases,
-                    "bits_per_weight_1536": scheme.bits_per_weight(1536),
-                    "bits_per_weight_384": scheme.bits_per_weight(384),
-                    "description": scheme.describe(),
-                }));
-            }
-            if args.json {
-                outln(&pretty_json(&rows)?)?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            text.push_str(
-                "*  for a 1536-wide row (a whole number of every group and block); RTN/AWQ scales and minimums as f32\n\
-                 ** for a 384-wide row (most of all-MiniLM-L6-v2's Linears): Q4_K pads it to two 256-weight super-blocks\n\
-                 bits of the format itself; a kernel's layout can differ (AVX-512 VNNI keeps Q4_K's 6-bit scales in bytes: \
-                 +2.8%); runs and bench report the bytes stored\n",
-            );
-            out(&text)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Schemes(args) => schemes(&args),
         Command::Predict(args) => predict(args, &bars),
     }
 }
@@ -362,6 +321,50 @@ fn predict(args: args::PredictArgs, bars: &progress::Bars) -> Result<ExitCode, E
         suite: args.suite.is_some().then_some(&suite),
     };
     shakedown::probe::predict::predict(&opts, std::io::stdin(), std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `shakedown schemes`: every scheme with its bits per weight, as a table or (`--json`) for scripts.
+fn schemes(args: &args::SchemesArgs) -> Result<ExitCode, Error> {
+    let mut text = format!("{:<22} {:>12} {:>10}  what\n", "scheme", "bits/weight*", "at 384**");
+    let mut rows = Vec::new();
+    for name in shakedown::engine::ALL_SCHEMES {
+        let scheme: Scheme = name.parse().map_err(Error::Internal)?;
+        let bits = |n: usize| {
+            scheme
+                .bits_per_weight(n)
+                .map_or("as stored".to_string(), |b| format!("{b:.3}"))
+        };
+        // W8A8 is what the literature calls int8's recipe; both names are accepted.
+        let aliases: &[&str] = if scheme == Scheme::Int8 { &["w8a8"] } else { &[] };
+        let described = match aliases {
+            [] => scheme.describe(),
+            a => format!("{} (also: {})", scheme.describe(), a.join(", ")),
+        };
+        text.push_str(&format!(
+            "{name:<22} {:>12} {:>10}  {described}\n",
+            bits(1536),
+            bits(384)
+        ));
+        rows.push(serde_json::json!({
+            "name": name,
+            "aliases": aliases,
+            "bits_per_weight_1536": scheme.bits_per_weight(1536),
+            "bits_per_weight_384": scheme.bits_per_weight(384),
+            "description": scheme.describe(),
+        }));
+    }
+    if args.json {
+        outln(&pretty_json(&rows)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    text.push_str(
+        "*  for a 1536-wide row (a whole number of every group and block); RTN/AWQ scales and minimums as f32\n\
+         ** for a 384-wide row (most of all-MiniLM-L6-v2's Linears): Q4_K pads it to two 256-weight super-blocks\n\
+         bits of the format itself; a kernel's layout can differ (AVX-512 VNNI keeps Q4_K's 6-bit scales in bytes: \
+         +2.8%); runs and bench report the bytes stored\n",
+    );
+    out(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
