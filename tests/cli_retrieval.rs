@@ -20,6 +20,27 @@ fn run_in(cache: &Path, args: &[&str]) -> Output {
         .expect("spawn shakedown")
 }
 
+/// `run` of `suite` with the MiniLM embedder under f32 (index folder in `tmp/cache`), `corruptions`,
+/// into `out`.
+fn run_f32(tmp: &Path, suite: &Path, corruptions: &str, extra: &[&str], out: &Path) -> Output {
+    let model = common::minilm_dir();
+    let mut args = vec![
+        "run",
+        "--suite",
+        suite.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--schemes",
+        "f32",
+        "--corruptions",
+        corruptions,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run_in(&tmp.join("cache"), &args)
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -159,25 +180,7 @@ fn a_gate_rule_on_ndcg_judges_each_schemes_own_deployment() {
     );
     std::fs::write(suite.join("suite.toml"), toml).unwrap();
     let out = tmp.path().join("run");
-    let model = common::minilm_dir();
-    let o = run_in(
-        &tmp.path().join("cache"),
-        &[
-            "run",
-            "--suite",
-            suite.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--schemes",
-            "f32",
-            "--corruptions",
-            "typo:1",
-            "--limit",
-            "10",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let o = run_f32(tmp.path(), &suite, "typo:1", &["--limit", "10"], &out);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -190,5 +193,61 @@ fn a_gate_rule_on_ndcg_judges_each_schemes_own_deployment() {
     assert_eq!(
         s["meta"]["task"]["method"],
         "embed the query, exact top-10 search (int8 index, corpus same)"
+    );
+}
+
+#[test]
+fn a_tiny_corpus_and_chunks_longer_than_the_embedder_reads_are_warned_about_and_empty_text_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("tiny");
+    std::fs::create_dir(&suite).unwrap();
+    let long = "pallets are stacked on the racks of aisle four every morning ".repeat(60);
+    let corpus = [
+        ("c1", "charge the robot at the dock when the battery is low"),
+        ("c2", long.as_str()),
+        ("c3", "forklift levels go from one to three"),
+    ];
+    let write_corpus = |chunks: &[(&str, &str)]| {
+        let lines: String = chunks
+            .iter()
+            .map(|(id, text)| format!("{}\n", serde_json::json!({"id": id, "text": text})))
+            .collect();
+        std::fs::write(suite.join("corpus.jsonl"), lines).unwrap();
+    };
+    write_corpus(&corpus);
+    std::fs::write(
+        suite.join("queries.jsonl"),
+        "{\"id\": \"q1\", \"text\": \"where do I charge the robot\", \"split\": \"test\", \"relevant\": {\"c1\": 1}}\n\
+         {\"id\": \"q2\", \"text\": \"how high do the forks go\", \"split\": \"test\", \"relevant\": {\"c3\": 1}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        suite.join("suite.toml"),
+        "name = \"tiny\"\ntask = \"retrieve\"\ndata = [\"queries.jsonl\"]\n\n[retrieve]\ncorpus = \"corpus.jsonl\"\nindex = [\"f32\"]\nshapes = [\"same\"]\n",
+    )
+    .unwrap();
+    let run = |out: &str| run_f32(tmp.path(), &suite, "none", &[], &tmp.path().join(out));
+    let o = run("run");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("the corpus has 3 chunks, no more than the 10")
+            && stderr.contains("1 of 3 chunks are longer than the embedder's 256 tokens")
+            && stderr.contains("(the first: c2)"),
+        "{stderr}"
+    );
+    // Figures in percent, as gate rules are written, and no verdict without rules.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("metrics in %") && stdout.contains("gate: none"),
+        "{stdout}"
+    );
+    write_corpus(&[corpus[0], ("c3", " ")]);
+    let o = run("empty");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("corpus.jsonl:2: field text"),
+        "{}",
+        text(&o)
     );
 }
