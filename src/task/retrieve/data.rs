@@ -28,9 +28,34 @@ pub struct Query {
     pub id: String,
     pub text: String,
     pub split: String,
+    #[serde(deserialize_with = "unique_judgments")]
     pub relevant: Judgments,
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Reads `relevant` refusing a chunk id named twice: JSON parsers keep the last value, so
+/// `{"d2": 2, "d2": 0}` would silently judge d2 not relevant.
+fn unique_judgments<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Judgments, D::Error> {
+    struct Unique;
+    impl<'de> serde::de::Visitor<'de> for Unique {
+        type Value = Judgments;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of chunk ids to grades (non-negative integers)")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Judgments, A::Error> {
+            let mut out = Judgments::new();
+            while let Some((id, grade)) = map.next_entry::<String, u32>()? {
+                if out.insert(id.clone(), grade).is_some() {
+                    return Err(serde::de::Error::custom(format!(
+                        "chunk id \"{id}\" is judged twice in relevant"
+                    )));
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique)
 }
 
 /// Parses JSON lines of `T`, naming `path:line` and `what` the line should hold on failure.
@@ -158,6 +183,14 @@ mod tests {
             (
                 "{\"id\":\"q1\",\"text\":\"x\",\"split\":\"train\",\"relevant\":{\"c1\":1}}",
                 "split \"test\"",
+            ),
+            (
+                "{\"id\":\"q1\",\"text\":\"x\",\"split\":\"test\",\"relevant\":{\"c1\":2,\"c1\":0}}",
+                "chunk id \"c1\" is judged twice",
+            ),
+            (
+                "{\"id\":\"q1\",\"text\":\" \",\"split\":\"test\",\"relevant\":{\"c1\":1}}",
+                "q.jsonl:1: field text",
             ),
         ];
         for (line, want) in cases {
