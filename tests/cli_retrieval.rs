@@ -117,6 +117,36 @@ fn the_default_retrieval_suite_runs_reports_every_deployment_and_reuses_its_inde
         ndcg > 0.5,
         "an off-the-shelf embedder finds the manual's chunks: nDCG@10 {ndcg}"
     );
+    // A scheme's own deployment is one estimate, shown in the scheme table and the deployments table:
+    // the same interval in both (they once drew their bootstraps from different seeds).
+    let own = |family: &str| {
+        r["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["scheme"] == "f32" && c["index"] == "f32" && c["shape"] == "same" && c["family"] == family)
+            .unwrap()
+    };
+    let scheme = &s["schemes"][0];
+    let pairs = [
+        (&scheme["clean"], own("clean")),
+        (&scheme["families"][0]["pooled"], own("asr")),
+    ];
+    for (table, cell) in pairs {
+        for m in cell["metrics"].as_array().unwrap() {
+            let name = m["metric"].as_str().unwrap();
+            for k in 0..2 {
+                let here = table["metrics"][name]["ci"][k].as_f64().unwrap();
+                let there = 100.0 * m["value"]["ci"][k].as_f64().unwrap();
+                assert!((here - there).abs() < 1e-9, "{name}: {table} vs {m}");
+            }
+        }
+        let drop = cell["metrics"][2]["drop_vs_clean"]["ci"][1].as_f64().unwrap();
+        assert!(
+            (table["drop_ci"][1].as_f64().unwrap() - 100.0 * drop).abs() < 1e-9,
+            "{table}"
+        );
+    }
     let built: Vec<&str> = r["indexes"]
         .as_array()
         .unwrap()

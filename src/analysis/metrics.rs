@@ -10,7 +10,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::stats::{bootstrap_mean, mcnemar_exact, mean_interval, wilson};
+use crate::analysis::stats::{bootstrap_mean, estimate_seed, mcnemar_exact, mean_interval, wilson};
 
 /// A metric's point estimate and 95% interval, in percent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -156,7 +156,9 @@ impl<'a> RowIndex<'a> {
             .filter(|r| r.scheme == scheme && r.family == family && r.severity >= lo && r.severity <= hi)
             .collect();
         let n = scope.len();
-        let seed = scope_seed(self.seed, scheme, family, lo, hi);
+        // Seeds name the estimate, not the cell: the bootstrap mixes in the values themselves.
+        let primary_name = self.measures.first().map_or("", |m| m.as_str());
+        let seed = |what: &str| estimate_seed(self.seed, what);
         let value = |r: &EvalRow, m: usize| r.measures.get(m).copied().unwrap_or(0.0);
         let primary = |r: Option<&EvalRow>| r.map_or(0.0, |r| value(r, 0));
         let pct = |x: usize| if n == 0 { 0.0 } else { 100.0 * x as f64 / n as f64 };
@@ -175,7 +177,7 @@ impl<'a> RowIndex<'a> {
                 .enumerate()
                 .map(|(m, name)| {
                     let v: Vec<f64> = scope.iter().map(|r| value(r, m)).collect();
-                    let interval = mean_interval(&v, seed.wrapping_add(m as u64));
+                    let interval = mean_interval(&v, seed(name));
                     (
                         name.clone(),
                         Estimate {
@@ -236,15 +238,15 @@ impl<'a> RowIndex<'a> {
             n,
             metrics,
             drop: mean(&drops),
-            drop_ci: ci(bootstrap_mean(&drops, seed)),
+            drop_ci: ci(bootstrap_mean(&drops, seed(&format!("drop/{primary_name}")))),
             extra_drop: mean(&extra),
-            extra_drop_ci: ci(bootstrap_mean(&extra, seed ^ 0x5851_f42d_4c95_7f2d)),
+            extra_drop_ci: ci(bootstrap_mean(&extra, seed(&format!("extra_drop/{primary_name}")))),
             flip_rate: pct(flips),
             flip_rate_ci: ci(wilson(flips, n)),
             agreement: pct(agree),
             agreement_ci: ci(wilson(agree, n)),
             delta_vs_reference: mean(&deltas),
-            delta_vs_reference_ci: ci(bootstrap_mean(&deltas, seed ^ 0x9e37_79b9_7f4a_7c15)),
+            delta_vs_reference_ci: ci(bootstrap_mean(&deltas, seed(&format!("delta/{primary_name}")))),
             mcnemar_p: mcnemar_exact(only_self, only_ref),
             mean_cer: if n == 0 {
                 0.0
@@ -268,17 +270,6 @@ impl<'a> RowIndex<'a> {
                 .count()),
         }
     }
-}
-
-/// A bootstrap seed per scope, derived from the run seed, so intervals are reproducible.
-fn scope_seed(seed: u64, scheme: &str, family: &str, lo: u8, hi: u8) -> u64 {
-    // FNV-1a over the scope's name.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in scheme.bytes().chain([0]).chain(family.bytes()).chain([0, lo, hi]) {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]

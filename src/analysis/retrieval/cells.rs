@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::{bootstrap_mean, paired_difference, Estimate, Metric, QueryScores};
+use super::{mean_estimate, paired_difference, Estimate, Metric, QueryScores};
 use crate::analysis::results::CLEAN;
+use crate::analysis::stats::estimate_seed;
 
 /// One query under one deployment and condition.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -130,18 +130,6 @@ fn deployment(r: &RetrievalRow) -> Deploy<'_> {
     (&r.scheme, &r.index, &r.shape)
 }
 
-/// A bootstrap seed per cell and comparison, from the run seed and the cell's names.
-fn cell_seed(seed: u64, parts: &[&str]) -> u64 {
-    let mut h = Sha256::new();
-    h.update(seed.to_le_bytes());
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    let d = h.finalize();
-    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-}
-
 /// Cells for every deployment x family x severity in the order the rows first name them; with
 /// `pool`, one cell per deployment x family with its severities pooled (clean stays as it is).
 pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: bool) -> Vec<RetrievalCell> {
@@ -175,11 +163,6 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: 
                 .iter()
                 .map(|r| reference.and_then(|rd| find(rd, family, r.severity, &r.query_id)))
                 .collect();
-            let sev = if pool && family != CLEAN {
-                "pooled".to_string()
-            } else {
-                severity.to_string()
-            };
             let metrics = Metric::ALL
                 .iter()
                 .map(|&m| {
@@ -192,14 +175,21 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: 
                             .filter_map(|(o, h)| o.map(|o| (o.scores.get(m), *h)))
                             .unzip()
                     };
-                    let parts = [d.0, d.1, d.2, family, &sev, m.name()];
                     let (clean_v, here_c) = paired(&clean);
                     let (ref_v, here_r) = paired(&refs);
                     MetricCell {
                         metric: m.name().into(),
-                        value: bootstrap_mean(&here, cell_seed(seed, &parts)),
-                        drop_vs_clean: paired_difference(&clean_v, &here_c, cell_seed(seed ^ 1, &parts)),
-                        delta_vs_reference: paired_difference(&here_r, &ref_v, cell_seed(seed ^ 2, &parts)),
+                        value: mean_estimate(&here, estimate_seed(seed, m.name())),
+                        drop_vs_clean: paired_difference(
+                            &clean_v,
+                            &here_c,
+                            estimate_seed(seed, &format!("drop/{}", m.name())),
+                        ),
+                        delta_vs_reference: paired_difference(
+                            &here_r,
+                            &ref_v,
+                            estimate_seed(seed, &format!("delta/{}", m.name())),
+                        ),
                     }
                 })
                 .collect();

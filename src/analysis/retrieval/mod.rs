@@ -30,11 +30,9 @@ pub mod table;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
 
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use rand_distr::{Distribution, Uniform};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::stats;
 use crate::error::{Error, Result};
 
 /// Relevance judgments of one query: document id -> grade (0 = judged not relevant).
@@ -168,25 +166,28 @@ pub struct Estimate {
     pub ci: [f64; 2],
 }
 
-/// Replicates of every bootstrap here (as `stats::BOOTSTRAP_REPLICATES`).
-pub const REPLICATES: usize = crate::analysis::stats::BOOTSTRAP_REPLICATES;
+/// The mean of per-query `values` in [0, 1] with its 95% interval, by the rule every table of a run
+/// uses (`stats::mean_interval`: Wilson's for 0/1 values, else the seeded bootstrap), so a scheme's
+/// own deployment reads the same in the scheme table and the deployments table. An empty slice
+/// gives a mean of 0 and the interval [0, 0].
+pub fn mean_estimate(values: &[f64], seed: u64) -> Estimate {
+    estimate(values, |v| stats::mean_interval(v, seed))
+}
 
-/// The mean of `values` with a 95% percentile bootstrap interval (queries resampled with a seeded
-/// RNG). An empty slice gives a mean of 0 and the interval [0, 0].
+/// The mean of `values` with a 95% percentile bootstrap interval (`stats::bootstrap_mean`). An
+/// empty slice gives a mean of 0 and the interval [0, 0].
 pub fn bootstrap_mean(values: &[f64], seed: u64) -> Estimate {
-    let n = values.len();
-    let Ok(pick) = Uniform::new(0, n) else {
+    estimate(values, |v| stats::bootstrap_mean(v, seed))
+}
+
+fn estimate(values: &[f64], interval: impl FnOnce(&[f64]) -> (f64, f64)) -> Estimate {
+    if values.is_empty() {
         return Estimate::default();
-    };
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut means: Vec<f64> = (0..REPLICATES)
-        .map(|_| (0..n).map(|_| values[pick.sample(&mut rng)]).sum::<f64>() / n as f64)
-        .collect();
-    means.sort_by(f64::total_cmp);
-    let at = |q: f64| means[((q * (REPLICATES - 1) as f64).round() as usize).min(REPLICATES - 1)];
+    }
+    let (lo, hi) = interval(values);
     Estimate {
-        mean: values.iter().sum::<f64>() / n as f64,
-        ci: [at(0.025), at(0.975)],
+        mean: values.iter().sum::<f64>() / values.len() as f64,
+        ci: [lo, hi],
     }
 }
 
@@ -196,18 +197,6 @@ pub fn bootstrap_mean(values: &[f64], seed: u64) -> Estimate {
 pub fn paired_difference(a: &[f64], b: &[f64], seed: u64) -> Estimate {
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     bootstrap_mean(&diffs, seed)
-}
-
-/// Per-metric means with intervals over a set of queries' scores.
-pub fn summarize(scores: &[QueryScores], seed: u64) -> BTreeMap<&'static str, Estimate> {
-    Metric::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, &m)| {
-            let values: Vec<f64> = scores.iter().map(|s| s.get(m)).collect();
-            (m.name(), bootstrap_mean(&values, seed.wrapping_add(i as u64)))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -294,9 +283,10 @@ mod tests {
             }
         }
         assert_eq!(evaluated, fixture["per_query"].as_object().unwrap().len());
-        for (name, e) in summarize(&all, 1) {
-            let want = fixture["mean"][name].as_f64().unwrap();
-            assert!((e.mean - want).abs() < 1e-9, "mean {name}: {} vs {want}", e.mean);
+        for m in Metric::ALL {
+            let e = mean_estimate(&all.iter().map(|s| s.get(m)).collect::<Vec<f64>>(), 1);
+            let want = fixture["mean"][m.name()].as_f64().unwrap();
+            assert!((e.mean - want).abs() < 1e-9, "mean {}: {} vs {want}", m.name(), e.mean);
         }
     }
 
