@@ -1,4 +1,5 @@
-//! `shakedown bench --json` reports, per scheme, weight bytes and peak resident memory.
+//! `shakedown bench --json` reports, per scheme, weight bytes and peak resident memory, and always the
+//! f32 baseline its ratios divide by.
 
 mod common;
 
@@ -7,7 +8,7 @@ fn bench_json_has_weight_bytes_and_peak_rss_per_scheme() {
     let out = common::shakedown(&[
         "bench",
         "--schemes",
-        "f32,q4_k",
+        "q4_k",
         "--threads",
         "1",
         "--batches",
@@ -19,8 +20,12 @@ fn bench_json_has_weight_bytes_and_peak_rss_per_scheme() {
     assert!(out.status.success(), "{}", common::text(&out));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    // Kernel and end-to-end rows for each scheme.
+    // Kernel and end-to-end rows for each scheme, f32 among them though not asked for: the ratios'
+    // baseline is shown.
     assert_eq!(rows.len(), 4);
+    for r in rows.iter().filter(|r| r["scheme"] == "f32") {
+        assert_eq!(r["ratio_vs_f32"].as_f64().unwrap(), 1.0, "{r}");
+    }
     for r in rows {
         assert!(r["weight_bytes"].as_u64().unwrap() > 0, "{r}");
         let peak = r["peak_rss_bytes"].as_u64().unwrap();

@@ -125,7 +125,7 @@ pub struct BenchArgs {
     /// Model folder. Default: the default suite's model.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Schemes to measure (for an encoder f32 is always measured too, as the baseline of the ratios;
+    /// Schemes to measure (for an encoder f32 is always measured and shown too, as the baseline of the ratios;
     /// a decoder measures the schemes given).
     #[arg(long, default_value = "f32,int8,w4a16-rtn-g128")]
     pub schemes: String,

@@ -112,18 +112,13 @@ pub(crate) fn per_scheme(
 }
 
 /// Rows for configuration `c` (named by `what`, `threads`, `batch`) with ratios to the f32 value.
-pub(crate) fn rows_for(
-    opts: &BenchOptions,
-    measured: &[Measured],
-    c: usize,
-    row: (&str, usize, usize, &str),
-    scope: &str,
-) -> Vec<BenchRow> {
+/// The f32 row is always among them, asked for or not: it is the baseline every ratio divides by,
+/// and a ratio without its baseline's figure cannot be checked.
+pub(crate) fn rows_for(measured: &[Measured], c: usize, row: (&str, usize, usize, &str), scope: &str) -> Vec<BenchRow> {
     let (what, threads, batch, unit) = row;
     let base = measured.first().map_or(f64::NAN, |m| m.values[c]);
     measured
         .iter()
-        .filter(|m| m.scheme != Scheme::F32 || opts.schemes.contains(&Scheme::F32))
         .map(|m| BenchRow {
             what: what.to_string(),
             scheme: m.scheme.to_string(),
@@ -179,7 +174,7 @@ pub fn bench(opts: &BenchOptions, progress: &dyn Progress) -> Result<Vec<BenchRo
     let what = format!("kernel {tokens}x{in_f} * {in_f}x{out_f}");
     for (c, &threads) in opts.threads.iter().enumerate() {
         let scope = if kernel_reset { "scheme" } else { "process" };
-        rows.extend(rows_for(opts, &kernel, c, (&what, threads, tokens, "GOP/s"), scope));
+        rows.extend(rows_for(&kernel, c, (&what, threads, tokens, "GOP/s"), scope));
     }
     // End to end.
     let files = ModelFiles::load(&opts.model)?;
@@ -212,7 +207,6 @@ pub fn bench(opts: &BenchOptions, progress: &dyn Progress) -> Result<Vec<BenchRo
     for (c, &(threads, batch)) in configs.iter().enumerate() {
         let scope = if e2e_reset { "scheme" } else { "process" };
         rows.extend(rows_for(
-            opts,
             &e2e,
             c,
             ("end-to-end encoder", threads, batch, "sentences/s"),

@@ -82,7 +82,7 @@ pub fn bench_retrieval(opts: &BenchOptions, data: &RetrievalBench, progress: &dy
         // Embed + search in queries/s, the search alone in searches/s.
         for (j, unit) in ["queries/s", "searches/s"].iter().enumerate() {
             let name = format!("retrieve {precision} idx, {n} chunks");
-            rows.extend(rows_for(opts, &measured, 2 * c + j, (&name, threads, 1, unit), scope));
+            rows.extend(rows_for(&measured, 2 * c + j, (&name, threads, 1, unit), scope));
         }
     }
     Ok(rows)

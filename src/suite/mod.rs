@@ -435,6 +435,13 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
             }
         }
     }
+    if file.task != TaskKind::Classify && !file.labels.is_empty() {
+        // Silently kept, they would do nothing: only classify examples carry a label.
+        return bad(format!(
+            "field labels: only a suite with task = \"classify\" takes labels (this suite's task is {})",
+            file.task.name()
+        ));
+    }
     let retrieves = matches!(file.task, TaskKind::Retrieve | TaskKind::Rag);
     if !retrieves && file.retrieve.is_some() {
         return bad("field retrieve: only a suite with task = \"retrieve\" or \"rag\" takes a [retrieve] table".into());
@@ -503,6 +510,9 @@ mod tests {
         assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("relevant"));
         let dir = write_suite(&format!("{TOML}[retrieve]\nk = 5\n"), "");
         assert!(Suite::load(dir.path()).unwrap_err().to_string().contains("[retrieve]"));
+        let dir = write_suite(&toml.replace("data =", "labels = [\"a\", \"b\"]\ndata ="), line);
+        let err = Suite::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("field labels") && err.contains("retrieve"), "{err}");
     }
 
     #[test]
