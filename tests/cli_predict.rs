@@ -263,7 +263,7 @@ fn a_line_the_model_cannot_take_is_named_after_the_answers_before_it() {
     let long = "pallet ".repeat(9000);
     let o = shakedown_stdin(
         &["predict", "--model", model.to_str().unwrap(), "--scheme", "native"],
-        &format!("stop\n{long}\ngo to dock five\n"),
+        format!("stop\n{long}\ngo to dock five\n"),
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -277,4 +277,28 @@ fn a_line_the_model_cannot_take_is_named_after_the_answers_before_it() {
         .collect();
     assert_eq!(answered.len(), 1, "the first line's answer");
     assert_eq!(answered[0]["text"], "stop");
+}
+
+/// A line that is not UTF-8 is named, after the answers (or variants) of the lines before it.
+#[test]
+fn a_line_that_is_not_utf8_is_named_after_the_lines_before_it() {
+    let input: &[u8] = b"stop here\nmove \xff\xfe the pallet\nstop\n";
+    let model = common::decoder_gguf("smollm2");
+    for args in [
+        vec!["predict", "--model", model.to_str().unwrap(), "--scheme", "native"],
+        vec!["corrupt", "--corruptions", "typo:1"],
+    ] {
+        let o = shakedown_stdin(&args, input);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("line 2: not UTF-8") && stderr.contains("column 6"),
+            "{stderr}"
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: the first line's answer: {out}");
+        let first = lines[0].get("clean").or(lines[0].get("text")).unwrap();
+        assert_eq!(first, "stop here");
+    }
 }

@@ -81,13 +81,26 @@ pub fn corrupt_lines(
         batch.clear();
         Ok(())
     };
-    for line in input.lines() {
-        let line = line.map_err(|e| Error::io(std::path::Path::new("<input>"), e))?;
+    for bytes in input.split(b'\n') {
+        let bytes = bytes.map_err(|e| Error::io(std::path::Path::new("<input>"), e))?;
         n += 1;
-        if line.trim().is_empty() {
-            continue;
+        let parsed = match std::str::from_utf8(&bytes) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => parse_line(line.strip_suffix('\r').unwrap_or(line), n),
+            Err(e) => Err(Error::input(
+                format!("<input> line {n}"),
+                format!("not UTF-8 text (an invalid byte at column {})", e.valid_up_to() + 1),
+            )),
+        };
+        match parsed {
+            Ok(item) => batch.push(item),
+            Err(e) => {
+                // The variants of the lines before a bad one are written first.
+                flush(&mut batch, &mut output)?;
+                output.flush().map_err(write_err)?;
+                return Err(e);
+            }
         }
-        batch.push(parse_line(&line, n)?);
         if batch.len() == BATCH {
             flush(&mut batch, &mut output)?;
         }

@@ -68,19 +68,27 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
     // (line number from 1, text) of the lines waiting for an answer.
     let mut batch: Vec<(usize, String)> = Vec::new();
     let mut n = 0;
+    let mut bytes = Vec::new();
     loop {
-        let mut line = String::new();
+        bytes.clear();
         let read = reader
-            .read_line(&mut line)
+            .read_until(b'\n', &mut bytes)
             .map_err(|e| Error::io(Path::new("<stdin>"), e))?;
+        // A line that is not UTF-8 ends the input: the lines before it are answered first.
+        let mut bad = None;
         if read > 0 {
             n += 1;
-            let text = line.trim_end_matches(['\n', '\r']);
-            if !text.trim().is_empty() {
-                batch.push((n, text.to_string()));
+            match std::str::from_utf8(&bytes) {
+                Ok(line) => {
+                    let text = line.trim_end_matches(['\n', '\r']);
+                    if !text.trim().is_empty() {
+                        batch.push((n, text.to_string()));
+                    }
+                }
+                Err(e) => bad = Some(not_utf8(n, &e)),
             }
         }
-        let drained = read == 0 || reader.buffer().is_empty();
+        let drained = read == 0 || bad.is_some() || reader.buffer().is_empty();
         if !batch.is_empty() && (batch.len() == BATCH || drained) {
             let (answers, failed) = answer_naming_the_line(&answer, &batch);
             for o in answers {
@@ -92,10 +100,21 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
             }
             batch.clear();
         }
+        if let Some(e) = bad {
+            return Err(e);
+        }
         if read == 0 {
             return Ok(());
         }
     }
+}
+
+/// The error for input line `n`, which is not UTF-8.
+pub(crate) fn not_utf8(n: usize, e: &std::str::Utf8Error) -> Error {
+    Error::input(
+        format!("<stdin> line {n}"),
+        format!("not UTF-8 text (an invalid byte at column {})", e.valid_up_to() + 1),
+    )
 }
 
 /// `answer` on the batch's texts. When the batch fails on bad input, the lines are asked one by one:

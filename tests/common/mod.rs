@@ -42,7 +42,7 @@ pub fn shakedown(args: &[&str]) -> Output {
 }
 
 /// Runs the binary with `stdin` piped in.
-pub fn shakedown_stdin(args: &[&str], stdin: &str) -> Output {
+pub fn shakedown_stdin(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
         .args(args)
@@ -56,7 +56,7 @@ pub fn shakedown_stdin(args: &[&str], stdin: &str) -> Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(stdin.as_bytes())
+        .write_all(stdin.as_ref())
         .expect("write stdin");
     child.wait_with_output().expect("wait")
 }

@@ -59,7 +59,7 @@ impl DecoderModel {
         let mut prompts = Vec::with_capacity(requests.len());
         for r in requests {
             let ids = self.encode(&r.prompt)?;
-            self.check_length(ids.len() + r.max_tokens)?;
+            self.check_length(ids.len(), r.max_tokens)?;
             prompts.push(ids);
         }
         // The tokens every prompt starts with (a chat template's system turn, the suite's instruction)

@@ -57,7 +57,7 @@ impl DecoderModel {
             })
             .collect::<Result<_>>()?;
         for it in items.iter().flatten() {
-            self.check_length(it.tokens.len())?;
+            self.check_length(it.tokens.len(), 0)?;
         }
         // Per request, the tokens every continuation feeds (all but its last) share a prefix: run it once.
         let prefixes: Vec<usize> = items

@@ -47,19 +47,25 @@ impl DecoderModel {
 
     /// Logits `[tokens, vocab]` at every position of one token sequence (for fidelity and perplexity).
     pub fn sequence_logits(&self, tokens: &[u32]) -> Result<Matrix> {
-        self.check_length(tokens.len())?;
+        self.check_length(tokens.len(), 0)?;
         let mut cache = KvCache::new(self.decoder.config.layers);
         let want: Vec<usize> = (0..tokens.len()).collect();
         self.decoder.forward(&mut [&mut cache], &[tokens], &want)
     }
 
-    fn check_length(&self, n: usize) -> Result<()> {
+    /// Refuses a prompt of `n` tokens that, with up to `generate` more, would not fit the context.
+    fn check_length(&self, n: usize, generate: usize) -> Result<()> {
         let max = self.decoder.config.context_length;
-        if n > max {
-            return Err(Error::input(
-                "prompt",
-                format!("{n} tokens exceed the model's context length of {max}"),
-            ));
+        if n + generate > max {
+            let what = if generate == 0 {
+                format!("{n} tokens exceed the model's context length of {max}")
+            } else {
+                format!(
+                    "{n} tokens and up to {generate} generated ({}) exceed the model's context length of {max}",
+                    n + generate
+                )
+            };
+            return Err(Error::input("prompt", what));
         }
         Ok(())
     }
