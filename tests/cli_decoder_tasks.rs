@@ -122,8 +122,9 @@ fn inspect_scores_a_decoder_scheme_token_by_token_against_f32() {
 
 #[test]
 fn the_smallest_scheme_counts_the_output_head_a_decoder_ships() {
-    // q4_0 quantizes the blocks' Linears to 4.5 bits but keeps SmolLM2's tied 49,152 x 576 head in
-    // f32 (113 MB); the file as stored (`native`, Q4_1 blocks) keeps it in Q8_0 (30 MB).
+    // int8 quantizes the blocks' Linears but keeps SmolLM2's tied 49,152 x 576 head in f32 (113 MB, as
+    // its runtimes do); q4_0 and the file as stored (`native`, Q4_1 blocks) keep it as the file stores it,
+    // in Q8_0 (30 MB), as `export --scheme q4_0` writes it.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let model = common::decoder_gguf("smollm2");
@@ -132,7 +133,7 @@ fn the_smallest_scheme_counts_the_output_head_a_decoder_ships() {
         .arg(&model)
         .args([
             "--schemes",
-            "q4_0,native",
+            "int8,q4_0,native",
             "--limit",
             "1",
             "--corruptions",
@@ -148,19 +149,33 @@ fn the_smallest_scheme_counts_the_output_head_a_decoder_ships() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let w = |i: usize, k: &str| summary["schemes"][i]["weights"][k].as_u64().unwrap();
-    let head_f32 = 49_152 * 576 * 4;
-    let (q4_linears, native_linears) = (w(0, "weight_bytes"), w(1, "weight_bytes"));
-    assert!(q4_linears < native_linears, "4.5 against 5 bits a weight");
-    assert_eq!(w(0, "model_bytes"), q4_linears + head_f32 as u64);
-    let head_q8 = w(1, "model_bytes") - native_linears;
-    assert_eq!(head_q8, 49_152 * 576 / 32 * 34, "Q8_0: 34 bytes a block of 32");
+    let head = |i: usize| summary["schemes"][i]["weights"]["head"].as_str().unwrap().to_string();
+    let (head_f32, head_q8) = (49_152 * 576 * 4, 49_152 * 576 / 32 * 34);
+    assert_eq!(w(0, "model_bytes"), w(0, "weight_bytes") + head_f32, "int8: f32 head");
+    assert_eq!(
+        w(1, "model_bytes"),
+        w(1, "weight_bytes") + head_q8,
+        "q4_0: Q8_0 head, 34 bytes a block of 32"
+    );
+    assert_eq!(w(2, "model_bytes"), w(2, "weight_bytes") + head_q8, "native: Q8_0 head");
+    assert_eq!([head(0), head(1), head(2)], ["f32", "q8_0", "q8_0"]);
+    assert!(
+        w(1, "weight_bytes") < w(2, "weight_bytes"),
+        "4.5 against 5 bits a weight"
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("output head, as `export` writes it: int8 f32, q4_0 q8_0, native q8_0"),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("head q8_0"), "the report names the head format");
     if summary["gate"]["schemes"]
         .as_array()
         .unwrap()
         .iter()
         .all(|v| v["passed"] == true)
     {
-        assert!(stdout.contains("recommended: native"), "{stdout}");
+        assert!(stdout.contains("recommended: q4_0"), "{stdout}");
     }
 }

@@ -1,7 +1,7 @@
 //! `shakedown export` on the real SmolLM2 file: the written GGUF is a valid file the engine (and
 //! llama.cpp, which reads the same format) loads; `native` keeps every tensor's bytes and key; a block scheme
-//! re-quantizes the linear layers and keeps the model's answers; an adapter is merged; an existing
-//! output is never overwritten without --force.
+//! re-quantizes the linear layers and keeps the model's answers; an adapter is merged; the file is the
+//! model `run` gates for the scheme; an existing output is never overwritten without --force.
 
 mod common;
 
@@ -106,26 +106,62 @@ fn q8_0_export_keeps_the_answer_and_an_adapter_is_merged() {
     assert_eq!(argmax(&last_logits(&q8, None, Scheme::Native)), 7042);
     assert_eq!(argmax(&last_logits(&path, None, Scheme::Native)), 7042);
 
-    // An adapter merged into f32 weights: the exported file computes what base + adapter computes
-    // (f32 weights either way; the tied Q8_0 head is kept as stored in the file, f32 in the engine's
-    // f32 scheme, so the two agree to the head's Q8_0 activation rounding, not bit for bit: measured up
-    // to 0.31 in a logit with the trained adapter). So: the same answer, and far closer to base + adapter
-    // than to the base.
+    // An adapter merged into f32 weights: the exported file (head widened to F32, as the engine's f32
+    // scheme computes it) is the model `run --schemes f32` gates with the adapter, bit for bit.
     let adapter = common::root().join("suites/warehouse-parse/adapter");
     let merged = tmp.path().join("merged.gguf");
     export(&merged, "f32", &["--adapter", adapter.to_str().unwrap()]);
     let with_adapter = last_logits(&path, Some(&adapter), Scheme::F32);
     let exported = last_logits(&merged, None, Scheme::Native);
     let without = last_logits(&path, None, Scheme::F32);
-    let diff = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
-    let (to_adapter, to_base) = (diff(&exported, &with_adapter), diff(&exported, &without));
+    assert_eq!(exported, with_adapter, "exported f32 vs base + adapter in f32");
+    assert_ne!(exported, without, "the adapter is merged");
+}
+
+/// The scheme `run` gates is the file `export` writes: q4_k on SmolLM2, whose 576-wide rows are not whole
+/// Q4_K super-blocks, takes llama.cpp's Q5_0 fallback in both (once `run` zero-padded them into Q4_K, a
+/// model no GGUF file can hold, and gated it at 0 % where the exported file answered 87 %), and keeps the
+/// tied Q8_0 head as stored in both. And `native` with an adapter, which no single file can hold, is
+/// refused rather than merged into the stored 4-bit types.
+#[test]
+fn the_exported_file_computes_what_run_gates_and_native_with_an_adapter_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = common::decoder_gguf("smollm2");
+    let adapter = common::root().join("suites/warehouse-parse/adapter");
+    let q4k = tmp.path().join("q4_k.gguf");
+    export(&q4k, "q4_k", &["--adapter", adapter.to_str().unwrap()]);
+    let file = GgufFile::open(&q4k).unwrap();
+    let ty = |name: &str| file.header.tensors.iter().find(|t| t.name == name).unwrap().ty.name();
+    assert_eq!(ty("blk.0.attn_q.weight"), "Q5_0", "576-wide rows fall back");
     assert_eq!(
-        argmax(&exported),
-        argmax(&with_adapter),
-        "exported vs base + adapter: top-1"
+        ty("blk.0.ffn_down.weight"),
+        "Q4_K",
+        "1536-wide rows are whole super-blocks"
     );
+    assert_eq!(ty("token_embd.weight"), "Q8_0", "the tied head as stored");
+    assert_eq!(
+        last_logits(&q4k, None, Scheme::Native),
+        last_logits(&path, Some(&adapter), "q4_k".parse().unwrap()),
+        "exported q4_k vs run's q4_k"
+    );
+
+    let out = tmp.path().join("native.gguf");
+    let o = shakedown(&[
+        "export",
+        "--model",
+        path.to_str().unwrap(),
+        "--adapter",
+        adapter.to_str().unwrap(),
+        "--scheme",
+        "native",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        to_adapter * 4.0 < to_base,
-        "the adapter is not merged: {to_adapter} vs base {to_base}"
+        String::from_utf8_lossy(&o.stderr).contains("native keeps the adapter apart"),
+        "{}",
+        text(&o)
     );
+    assert!(!out.exists());
 }

@@ -17,6 +17,10 @@ pub struct WeightStats {
     /// decoders, whose head format differs by scheme; absent for encoders and in older runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_bytes: Option<usize>,
+    /// A decoder's output head format (`f32`, or the file's type where the scheme keeps it as
+    /// stored, as `export` writes it); absent for encoders and in older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
 }
 
 impl WeightStats {

@@ -104,7 +104,7 @@ pub struct CorruptArgs {
 
 #[derive(clap::Args)]
 pub struct InspectArgs {
-    /// Model folder or GGUF file. Default: the suite's model.
+    /// Model folder or GGUF file. Default: the suite's model, with its LoRA adapter if it names one (--model replaces both).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Scheme to inspect.

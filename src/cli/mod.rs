@@ -185,19 +185,33 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             if let Some(a) = &args.adapter {
                 source = source.with_adapter(a)?;
             }
-            shakedown::engine::export::export_gguf(&source, scheme, &args.out)?;
-            output::err_line(&format!("wrote {} ({scheme})", args.out.display()));
+            let written = shakedown::engine::export::export_gguf(&source, scheme, &args.out)?;
+            let types: Vec<String> = written.types.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            output::err_line(&format!(
+                "wrote {} ({scheme}): tensors {}",
+                args.out.display(),
+                types.join(", ")
+            ));
+            if written.fell_back > 0 {
+                output::err_line(&format!(
+                    "note: {} block Linears are not {scheme}: their rows are not whole {scheme} blocks, so they take \
+                     llama.cpp's fallback type (as its quantizer does, and as `run --schemes {scheme}` measures)",
+                    written.fell_back
+                ));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect(args) => {
             init_threads(None)?;
             let scheme = plan::scheme(&args.scheme)?;
             let suite = load_suite(args.suite.as_deref())?;
-            let model = match &args.model {
-                Some(m) => m.clone(),
-                None => plan::model_path(&plan::model_spec(None, &suite)?, &suite, &bars)?,
-            };
-            let source = shakedown::engine::ModelSource::open(&model)?;
+            let spec = plan::model_spec(args.model.as_deref(), &suite)?;
+            let model = plan::model_path(&spec, &suite, &bars)?;
+            let mut source = shakedown::engine::ModelSource::open(&model)?;
+            // The suite's adapter is part of its model: inspect what `run` gates.
+            if let Some(a) = &spec.adapter {
+                source = source.with_adapter(a)?;
+            }
             if source.kind() == shakedown::engine::ModelKind::Decoder {
                 let streams = shakedown::probe::inspect::answered_prompts(&suite, "test", INSPECT_STREAMS)?;
                 let calibration_owned = shakedown::probe::inspect::answered_prompts(

@@ -136,6 +136,14 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
     if summary.schemes.iter().any(|s| s.weights.model_bytes.is_some()) {
         out.push_str("bits: per weight of the quantized Linears; MB: every weight matrix stored (Linears, output head, embeddings)\n");
     }
+    let heads: Vec<String> = summary
+        .schemes
+        .iter()
+        .filter_map(|s| Some(format!("{} {}", s.scheme, s.weights.head.as_deref()?)))
+        .collect();
+    if !heads.is_empty() {
+        out.push_str(&format!("output head, as `export` writes it: {}\n", heads.join(", ")));
+    }
     if summary
         .schemes
         .iter()

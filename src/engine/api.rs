@@ -123,6 +123,8 @@ pub struct WeightStats {
     /// Stored bytes of every weight matrix (Linears, output head, embeddings) where the scheme changes
     /// more than the Linears (decoders); None where only the Linears differ between schemes.
     pub model_bytes: Option<usize>,
+    /// A decoder's output head format (it is not the blocks' scheme: `build::WeightBuilder::head`).
+    pub head: Option<&'static str>,
 }
 
 impl WeightStats {

@@ -79,7 +79,7 @@ impl WeightBuilder<'_> {
                             "AWQ: no calibration inputs were captured for {name}"
                         )))
                     }
-                    _ => Linear::new(&f, bias, out, inp, scheme),
+                    _ => Linear::new(&f, bias, out, inp, stored_scheme(scheme, inp)),
                 }
             }
         };
@@ -94,17 +94,38 @@ impl WeightBuilder<'_> {
         Ok(LinearLayer { linear, lora })
     }
 
-    /// The output head `[vocab, hidden]` (or the tied embeddings): as stored for `native`, f32 otherwise
-    /// (the scheme covers the transformer blocks).
+    /// The output head `[vocab, hidden]` (or the tied embeddings). The scheme covers the transformer
+    /// blocks; the head is what `shakedown export` writes for the scheme, so a gated scheme is the
+    /// shipped file: as stored for `native`, f16 and the block formats (export copies it), in f32 for
+    /// the `f32` reference (export widens it) and for the schemes GGUF cannot hold (int8, w8a16,
+    /// w4a16, AWQ: their runtimes keep the head in floating point).
     pub fn head(&self, name: &str, vocab: usize, hidden: usize) -> Result<Linear> {
         let w = self.source.tensor(name, vocab, hidden)?;
-        let head = match self.scheme {
-            Scheme::Native => stored_linear(&w, Vec::new(), vocab, hidden, self.source),
-            _ => Linear::new(&w.to_f32(), Vec::new(), vocab, hidden, Scheme::F32),
+        let head = if head_as_stored(self.scheme) {
+            stored_linear(&w, Vec::new(), vocab, hidden, self.source)
+        } else {
+            Linear::new(&w.to_f32(), Vec::new(), vocab, hidden, Scheme::F32)
         };
         self.source.release_all();
         Ok(head)
     }
+}
+
+/// The scheme a block Linear with rows of `inp` weights is stored in: a llama.cpp block format where
+/// the rows are whole blocks, else the format llama.cpp's quantizer falls back to (Q4_K -> Q5_0, Q5_K ->
+/// Q5_1, Q6_K -> Q8_0; F16 where none fits), exactly as `export` writes it; every other scheme as is.
+/// (SmolLM2's 576-wide rows are not whole 256-weight super-blocks: its `q4_k` is mostly Q5_0, as the
+/// file llama.cpp or `export` makes.)
+pub fn stored_scheme(scheme: Scheme, inp: usize) -> Scheme {
+    match scheme {
+        Scheme::Gguf(f) => f.for_row_length(inp).map_or(Scheme::F16, Scheme::Gguf),
+        other => other,
+    }
+}
+
+/// True when a decoder's head (and tied embeddings) stay as the file stores them under `scheme`.
+pub fn head_as_stored(scheme: Scheme) -> bool {
+    matches!(scheme, Scheme::Native | Scheme::F16 | Scheme::Gguf(_))
 }
 
 /// A Linear from a tensor as stored: block formats as they are, f16 as f16, f32 and bf16 as f32

@@ -1,16 +1,18 @@
 //! `shakedown export`: a model written as a GGUF file in a GGUF-expressible scheme, so that the
-//! artifact a team gates is the artifact it ships. The blocks' Linear weights (attention q/k/v/o, MLP
-//! gate/up/down) take the scheme's tensor type (a LoRA adapter merged first); every other tensor
-//! (embeddings, output head, norms) and all metadata are copied as the source file stores them, plus
+//! artifact a team gates is the artifact it ships: every tensor is what the engine's builder
+//! (`build.rs`) runs for the scheme. The blocks' Linear weights (attention q/k/v/o, MLP gate/up/down)
+//! take the scheme's tensor type, or llama.cpp's fallback where their rows are not whole blocks of it
+//! (a LoRA adapter merged first); the output head stays as stored but for `f32`, which widens it; the
+//! other tensors (embeddings, norms) and all metadata are copied as the source file stores them, plus
 //! `shakedown.scheme` and `shakedown.source_sha256`. `native` without an adapter rewrites the source's
-//! tensor bytes unchanged.
+//! tensor bytes unchanged; `native` with one is refused (see `export_gguf`).
 
 use std::borrow::Cow;
 use std::path::Path;
 
 use half::f16;
 
-use super::build::WeightDelta;
+use super::build::{head_as_stored, stored_scheme, WeightDelta};
 use super::load::gguf::{GgufFile, TensorType, Value};
 use super::load::gguf_write::{write, TensorOut};
 use super::load::model_source::{sha256_file, ModelSource};
@@ -27,10 +29,22 @@ fn linear_stem(name: &str) -> Option<&str> {
 
 /// The tensor type a scheme writes, or why it cannot be written to GGUF.
 fn target_type(scheme: Scheme) -> Result<Option<TensorType>> {
+    if scheme == Scheme::Native {
+        return Ok(None);
+    }
     let expressible =
         "native, f32, f16 and the llama.cpp block formats (q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k)";
+    scheme_type(scheme)?.map(Some).ok_or_else(|| {
+        Error::input(
+            format!("scheme {scheme}"),
+            format!("has no GGUF tensor type (llama.cpp cannot run it); GGUF-expressible schemes: {expressible}"),
+        )
+    })
+}
+
+/// The GGUF tensor type of a uniform scheme, `None` for `native` and the schemes GGUF has no type for.
+fn scheme_type(scheme: Scheme) -> Result<Option<TensorType>> {
     Ok(match scheme {
-        Scheme::Native => None,
         Scheme::F32 => Some(TensorType::F32),
         Scheme::F16 => Some(TensorType::F16),
         Scheme::Gguf(f) => Some(
@@ -39,12 +53,7 @@ fn target_type(scheme: Scheme) -> Result<Option<TensorType>> {
                 .find(|t| t.name().eq_ignore_ascii_case(f.name()))
                 .ok_or_else(|| Error::Internal(format!("no GGUF type for {}", f.name())))?,
         ),
-        other => {
-            return Err(Error::input(
-                format!("scheme {other}"),
-                format!("has no GGUF tensor type (llama.cpp cannot run it); GGUF-expressible schemes: {expressible}"),
-            ))
-        }
+        _ => None,
     })
 }
 
@@ -92,18 +101,6 @@ fn encode(values: &[f32], cols: usize, ty: TensorType, name: &str) -> Result<Vec
     })
 }
 
-/// The type llama.cpp's quantizer would store rows of `cols` weights in when asked for `ty`:
-/// `ty` itself where the rows are whole blocks, else its fallback (Q4_K -> Q5_0, ...), else F16.
-fn fit_row_length(ty: TensorType, cols: usize) -> TensorType {
-    let Some(f) = block_format(ty) else {
-        return ty;
-    };
-    match f.for_row_length(cols) {
-        Some(g) => block_type(g),
-        None => TensorType::F16,
-    }
-}
-
 fn block_format(ty: TensorType) -> Option<BlockFormat> {
     BlockFormat::ALL
         .into_iter()
@@ -126,8 +123,29 @@ fn stored_type(t: &StoredTensor<'_>) -> TensorType {
     }
 }
 
-/// Writes `source` in `scheme` to `out` (a temp file renamed into place).
-pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<()> {
+/// What `export_gguf` wrote: tensors per type, for the message that names a fallback.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// (GGUF type name, tensors) in the order the types first appear.
+    pub types: Vec<(&'static str, usize)>,
+    /// Block Linears stored in another type than the scheme's because their rows are not whole blocks of it.
+    pub fell_back: usize,
+}
+
+impl Written {
+    fn count(&mut self, ty: TensorType) {
+        match self.types.iter_mut().find(|(t, _)| *t == ty.name()) {
+            Some((_, n)) => *n += 1,
+            None => self.types.push((ty.name(), 1)),
+        }
+    }
+}
+
+/// Writes `source` in `scheme` to `out` (a temp file renamed into place). Every tensor is what
+/// `build::WeightBuilder` makes of it for the scheme, so the file holds the model `run` gated: block
+/// Linears in `build::stored_scheme` (llama.cpp's fallback for rows that are not whole blocks), the
+/// head as `build::head_as_stored` says (widened to F32 for `f32`), everything else as stored.
+pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<Written> {
     let target = target_type(scheme)?;
     let ModelSource::Decoder(d) = source else {
         return Err(Error::input(
@@ -141,10 +159,28 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<(
             "export needs a GGUF source model (convert a Hugging Face folder with llama.cpp's convert_hf_to_gguf.py first)",
         ));
     };
+    if scheme == Scheme::Native && d.adapter.is_some() {
+        // `run` gates native + adapter as llama.cpp's --lora runs it: the stored weights untouched,
+        // the adapter added in f32 at run time. Merged into the stored 4-bit types it would be another
+        // model (the warehouse-parse adapter merged into Q4_1 answers 0 % of commands).
+        return Err(Error::input(
+            "--scheme native with --adapter",
+            "native keeps the adapter apart from the stored weights (as llama.cpp's --lora runs it), which one \
+             GGUF file cannot hold, and merging it into the stored types would not be the model `run` gated; \
+             ship the base file with the adapter, or export a scheme that merges it (f16, q8_0, q4_0, ...) after \
+             gating that scheme with `run --schemes`",
+        ));
+    }
     // The loaded model forgot its vocabulary arrays (GgufFile::forget_vocabulary): the metadata is
     // written back from the file itself.
     let file = &GgufFile::open(&opened.path)?;
     let adapter = d.adapter.as_ref().map(|a| a as &dyn WeightDelta);
+    let head = if file.header.tensors.iter().any(|t| t.name == "output.weight") {
+        "output.weight"
+    } else {
+        "token_embd.weight"
+    };
+    let mut written = Written::default();
     let mut tensors = Vec::with_capacity(file.header.tensors.len());
     for info in &file.header.tensors {
         let stem = linear_stem(&info.name);
@@ -156,15 +192,22 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<(
             data: Cow::Borrowed(file.data(info)),
         };
         let ty = match (stem, target) {
-            (Some(_), Some(t)) => t,
-            (Some(_), None) if delta.is_some() => info.ty,
+            (Some(_), Some(want)) => {
+                // dims[0] is a GGUF tensor's row length.
+                let cols = info.dims.first().copied().unwrap_or(0) as usize;
+                let ty = scheme_type(stored_scheme(scheme, cols))?.unwrap_or(want);
+                written.fell_back += usize::from(ty != want);
+                ty
+            }
+            (None, _) if info.name == head && !head_as_stored(scheme) => TensorType::F32,
             _ => {
+                written.count(info.ty);
                 tensors.push(as_stored);
                 continue;
             }
         };
+        written.count(ty);
         let t = d.tensors.tensor_any(&info.name)?;
-        let ty = fit_row_length(ty, t.cols);
         if ty == stored_type(&t) && delta.is_none() {
             tensors.push(as_stored);
             continue;
@@ -207,7 +250,8 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<(
             Value::String(sha256_file(&file.path)?),
         ));
     }
-    write(out, &metadata, &tensors)
+    write(out, &metadata, &tensors)?;
+    Ok(written)
 }
 
 #[cfg(test)]

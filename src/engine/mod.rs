@@ -246,6 +246,15 @@ impl Model {
         }
     }
 
+    /// A decoder's output head storage format (`f32`, or the file's type when kept as stored);
+    /// `None` for an encoder, whose head is always f32.
+    pub fn head_storage(&self) -> Option<&'static str> {
+        match &self.inner {
+            Inner::Encoder(_) => None,
+            Inner::Decoder(d) => Some(d.decoder.head_storage()),
+        }
+    }
+
     /// Stored bytes and count of the weights the scheme applies to (the transformer blocks' Linears).
     pub fn linear_weight_stats(&self) -> (usize, usize) {
         match &self.inner {

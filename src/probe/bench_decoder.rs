@@ -173,5 +173,9 @@ pub fn render_decoder(rows: &[DecoderBenchRow], kernels: &str) -> String {
     out.push_str(&format!(
         "kernels: {kernels}; pp N = N-token prompt into an empty cache, tg N = N tokens one at a time, batchS-tg N = S sequences together (all tokens counted)\n"
     ));
+    out.push_str(
+        "weights MB: the blocks' Linears as the scheme stores them; head MB: the output head (tied embeddings), \
+         as stored for native, f16 and the block formats, f32 otherwise; no f32 baseline is run for a decoder\n",
+    );
     out
 }

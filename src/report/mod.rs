@@ -35,6 +35,8 @@ pub struct VerdictRow {
     pub skipped: usize,
     pub bits_per_weight: f64,
     pub weight_mb: f64,
+    /// A decoder's output head format.
+    pub head: Option<String>,
     pub sustained: Option<f64>,
     pub noisy: bool,
     pub peak_rss_mb: Option<f64>,
@@ -70,6 +72,7 @@ pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow
                 skipped: mine(Status::Skip).count(),
                 bits_per_weight: s.weights.bits_per_weight,
                 weight_mb: s.weights.shipped_bytes() as f64 / 1e6,
+                head: s.weights.head.clone(),
                 sustained: s.throughput.as_ref().map(|t| t.sustained_items_per_s),
                 noisy: s.throughput.as_ref().is_some_and(|t| t.noisy),
                 peak_rss_mb: s.memory.as_ref().and_then(|m| m.peak_rss_bytes).map(|b| b as f64 / 1e6),

@@ -50,12 +50,14 @@ impl OpenedModel {
         let model = Model::from_source(&self.source, scheme, calibration)?;
         let (bytes, count) = model.linear_weight_stats();
         let model_bytes = model.stored_weight_bytes()?;
+        let head = model.head_storage();
         Ok((
             Box::new(model),
             WeightStats {
                 bytes,
                 count,
                 model_bytes,
+                head,
             },
         ))
     }
@@ -70,6 +72,7 @@ pub fn scheme_info(name: String, w: WeightStats) -> SchemeInfo {
             weight_count: w.count,
             bits_per_weight: w.bits_per_weight(),
             model_bytes: w.model_bytes,
+            head: w.head.map(String::from),
         },
         fidelity: None,
         memory: None,

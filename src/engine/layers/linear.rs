@@ -400,6 +400,19 @@ impl Linear {
         }
     }
 
+    /// The format the weights are stored in, for people: `f32`, `f16`, `int8`, `int4`, `awq int4` or
+    /// a llama.cpp block format (`q8_0`, `q4_k`, ...).
+    pub fn storage(&self) -> &'static str {
+        match &self.weights {
+            Weights::F32 { .. } => "f32",
+            Weights::F16(_) => "f16",
+            Weights::Int8 { .. } => "int8",
+            Weights::Int4(_) => "int4",
+            Weights::Awq { .. } => "awq int4",
+            Weights::Gguf { format, .. } => format.name(),
+        }
+    }
+
     /// Output features.
     pub fn out_features(&self) -> usize {
         self.out_features

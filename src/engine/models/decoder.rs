@@ -80,6 +80,11 @@ impl Decoder {
         self.head.rows_independent() && self.linears().iter().all(|(_, l)| l.rows_independent())
     }
 
+    /// The output head's storage format (`Linear::storage`).
+    pub fn head_storage(&self) -> &'static str {
+        self.head.storage()
+    }
+
     /// Stored bytes of the output head.
     pub fn head_bytes(&self) -> usize {
         self.head.weight_bytes()

@@ -81,6 +81,7 @@ impl Embedders for EngineEmbedders<'_> {
                     bytes,
                     count,
                     model_bytes: None,
+                    head: None,
                 },
             ));
         }
