@@ -121,10 +121,10 @@ fn q8_0_export_keeps_the_answer_and_an_adapter_is_merged() {
 /// The scheme `run` gates is the file `export` writes: q4_k on SmolLM2, whose 576-wide rows are not whole
 /// Q4_K super-blocks, takes llama.cpp's Q5_0 fallback in both (once `run` zero-padded them into Q4_K, a
 /// model no GGUF file can hold, and gated it at 0 % where the exported file answered 87 %), and keeps the
-/// tied Q8_0 head as stored in both. And `native` with an adapter, which no single file can hold, is
-/// refused rather than merged into the stored 4-bit types.
+/// tied Q8_0 head as stored in both. And `native` with an adapter, which no single file can hold, writes
+/// the adapter alone (once it was merged into the stored 4-bit types, a model without the fine-tune).
 #[test]
-fn the_exported_file_computes_what_run_gates_and_native_with_an_adapter_is_refused() {
+fn the_exported_file_computes_what_run_gates_and_native_writes_the_adapter() {
     let tmp = tempfile::tempdir().unwrap();
     let path = common::decoder_gguf("smollm2");
     let adapter = common::root().join("suites/warehouse-parse/adapter");
@@ -145,23 +145,35 @@ fn the_exported_file_computes_what_run_gates_and_native_with_an_adapter_is_refus
         "exported q4_k vs run's q4_k"
     );
 
-    let out = tmp.path().join("native.gguf");
-    let o = shakedown(&[
-        "export",
-        "--model",
-        path.to_str().unwrap(),
-        "--adapter",
-        adapter.to_str().unwrap(),
-        "--scheme",
-        "native",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("native keeps the adapter apart"),
-        "{}",
-        text(&o)
+    // native + adapter: the base file as it is plus the adapter as llama.cpp's GGUF LoRA file, which
+    // the engine reads back to the very logits of base + PEFT folder.
+    let out = tmp.path().join("adapter.gguf");
+    export(&out, "native", &["--adapter", adapter.to_str().unwrap()]);
+    let file = GgufFile::open(&out).unwrap();
+    let meta = |k: &str| file.header.metadata[k].as_str().map(String::from);
+    assert_eq!(meta("general.type").as_deref(), Some("adapter"));
+    assert_eq!(meta("adapter.type").as_deref(), Some("lora"));
+    assert_eq!(meta("general.architecture").as_deref(), Some("llama"));
+    assert_eq!(
+        file.header.metadata["adapter.lora.alpha"].as_f64(),
+        Some(16.0),
+        "alpha 16, r 8"
     );
-    assert!(!out.exists());
+    assert_eq!(
+        file.header.tensors.len(),
+        2 * 7 * 30,
+        "A and B of 7 projections in 30 blocks"
+    );
+    let q = file
+        .header
+        .tensors
+        .iter()
+        .find(|t| t.name == "blk.0.attn_q.weight.lora_a")
+        .unwrap();
+    assert_eq!(q.dims, [576, 8], "ggml's [in, r]");
+    assert_eq!(
+        last_logits(&path, Some(&out), Scheme::Native),
+        last_logits(&path, Some(&adapter), Scheme::Native),
+        "GGUF adapter vs PEFT folder"
+    );
 }

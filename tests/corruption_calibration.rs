@@ -261,6 +261,21 @@ fn a_suites_own_lexicon_merges_with_or_replaces_the_domain() {
     );
     let out = jargon_of(replaced.path(), text);
     assert!(out.contains("blue bin") && out.contains("pallet"), "replace: {out}");
+    // `corrupt --suite` uses the suite's lexicon as a run does; without it, the built-in domain's.
+    let corrupt = |extra: &[&str]| {
+        let mut args = vec!["corrupt", "--corruptions", "jargon:5"];
+        args.extend_from_slice(extra);
+        let o = common::shakedown_stdin(&args, format!("{text}\n"));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        line["text"].as_str().unwrap().to_string()
+    };
+    let out = corrupt(&["--suite", replaced.path().to_str().unwrap()]);
+    assert!(
+        out.contains("blue bin") && out.contains("pallet"),
+        "corrupt --suite: {out}"
+    );
+    assert!(!corrupt(&[]).contains("blue bin"));
     // A broken lexicon names its file and line; a missing one names the suite field.
     let broken = suite_with("[jargon]\nlexicon = \"jargon.tsv\"\n", Some("tote\tblue bin\n"));
     let suite = Suite::load(broken.path()).unwrap();

@@ -33,7 +33,7 @@ pub enum Command {
     /// Measure kernel GOP/s and end-to-end sentences/s per scheme, as ratios to f32 in the same run; for a
     /// decoder (--model a GGUF file or decoder folder): prompt processing, generation and batched tokens/s.
     Bench(BenchArgs),
-    /// Write a decoder (with an optional LoRA adapter merged) as a GGUF file in a scheme GGUF can store.
+    /// Write a decoder (with an optional LoRA adapter merged) as a GGUF file in a scheme GGUF can store; native with an adapter writes the adapter as llama.cpp's GGUF LoRA file.
     Export(ExportArgs),
     /// List the quantization schemes with their bits per weight.
     Schemes(SchemesArgs),
@@ -98,6 +98,10 @@ pub struct CorruptArgs {
     /// Jargon lexicon: warehouse, support or clinical.
     #[arg(long, default_value = "warehouse")]
     pub domain: String,
+    /// Corrupt as a run of this suite does: its domain, its own [jargon] lexicon and the words its
+    /// labels hinge on (which table-driven families never bring into a text). Instead of --domain.
+    #[arg(long, conflicts_with = "domain")]
+    pub suite: Option<PathBuf>,
     #[command(flatten)]
     pub channel: ChannelArgs,
 }
@@ -161,7 +165,8 @@ pub struct ExportArgs {
     /// The model: a GGUF file (a Hugging Face folder cannot be exported yet).
     #[arg(long)]
     pub model: PathBuf,
-    /// A PEFT LoRA adapter folder to merge into the weights.
+    /// A LoRA adapter (PEFT folder or llama.cpp GGUF file) to merge into the weights; with --scheme
+    /// native, written alone as llama.cpp's GGUF adapter (the base file ships unchanged).
     #[arg(long)]
     pub adapter: Option<PathBuf>,
     /// GGUF-expressible scheme: native, f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k.

@@ -186,6 +186,16 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 source = source.with_adapter(a)?;
             }
             let written = shakedown::engine::export::export_gguf(&source, scheme, &args.out)?;
+            if written.adapter_only {
+                output::err_line(&format!(
+                    "wrote {}: the LoRA adapter as llama.cpp's GGUF adapter (llama-cli -m {} --lora {}); native is \
+                     the model file unchanged plus this adapter, as run gates it",
+                    args.out.display(),
+                    args.model.display(),
+                    args.out.display()
+                ));
+                return Ok(ExitCode::SUCCESS);
+            }
             let types: Vec<String> = written.types.iter().map(|(t, n)| format!("{n} {t}")).collect();
             output::err_line(&format!(
                 "wrote {} ({scheme}): tensors {}",
@@ -246,12 +256,15 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Corrupt(args) => {
             init_threads(args.threads)?;
-            let registry = shakedown::corrupt::RegistryOptions {
-                domain: Some(args.domain.clone()),
-                domain_origin: "--domain".into(),
-                channel: args.channel.config()?,
-                ..Default::default()
+            let mut registry = match &args.suite {
+                Some(dir) => shakedown::corrupt::RegistryOptions::for_suite(&load_suite(Some(dir))?)?,
+                None => shakedown::corrupt::RegistryOptions {
+                    domain: Some(args.domain.clone()),
+                    domain_origin: "--domain".into(),
+                    ..Default::default()
+                },
             };
+            registry.channel = args.channel.config()?;
             // `corrupt` streams many short lines: one buffered writer instead of a write per line.
             let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let spec = &args.corruptions;

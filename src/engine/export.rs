@@ -5,7 +5,8 @@
 //! (a LoRA adapter merged first); the output head stays as stored but for `f32`, which widens it; the
 //! other tensors (embeddings, norms) and all metadata are copied as the source file stores them, plus
 //! `shakedown.scheme` and `shakedown.source_sha256`. `native` without an adapter rewrites the source's
-//! tensor bytes unchanged; `native` with one is refused (see `export_gguf`).
+//! tensor bytes unchanged; `native` with one writes the adapter alone as llama.cpp's GGUF LoRA file
+//! (`lora_gguf.rs`), to ship beside the unchanged base file.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -130,6 +131,8 @@ pub struct Written {
     pub types: Vec<(&'static str, usize)>,
     /// Block Linears stored in another type than the scheme's because their rows are not whole blocks of it.
     pub fell_back: usize,
+    /// True when only a LoRA adapter was written (`native` with an adapter): the base file is unchanged.
+    pub adapter_only: bool,
 }
 
 impl Written {
@@ -159,17 +162,17 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<W
             "export needs a GGUF source model (convert a Hugging Face folder with llama.cpp's convert_hf_to_gguf.py first)",
         ));
     };
-    if scheme == Scheme::Native && d.adapter.is_some() {
+    if let (Scheme::Native, Some(adapter)) = (scheme, &d.adapter) {
         // `run` gates native + adapter as llama.cpp's --lora runs it: the stored weights untouched,
-        // the adapter added in f32 at run time. Merged into the stored 4-bit types it would be another
-        // model (the warehouse-parse adapter merged into Q4_1 answers 0 % of commands).
-        return Err(Error::input(
-            "--scheme native with --adapter",
-            "native keeps the adapter apart from the stored weights (as llama.cpp's --lora runs it), which one \
-             GGUF file cannot hold, and merging it into the stored types would not be the model `run` gated; \
-             ship the base file with the adapter, or export a scheme that merges it (f16, q8_0, q4_0, ...) after \
-             gating that scheme with `run --schemes`",
-        ));
+        // the adapter added in f32 at run time. One file cannot hold that, and merged into the stored
+        // 4-bit types it would be another model (the warehouse-parse adapter merged into Q4_1 answers
+        // none of the commands): the base file ships as it is, and `out` is the adapter.
+        let tensors = super::load::lora_gguf::write(adapter, d.config.arch.name(), out)?;
+        return Ok(Written {
+            types: vec![("F32", tensors)],
+            fell_back: 0,
+            adapter_only: true,
+        });
     }
     // The loaded model forgot its vocabulary arrays (GgufFile::forget_vocabulary): the metadata is
     // written back from the file itself.

@@ -227,7 +227,7 @@ pub struct ModelSpec {
     pub base: ModelBase,
     /// Expected hex SHA-256 of the base file (required for PyPI sources).
     pub sha256: Option<String>,
-    /// A PEFT adapter folder applied on top of the base.
+    /// A LoRA adapter applied on top of the base: a PEFT folder or a llama.cpp GGUF adapter file.
     pub adapter: Option<PathBuf>,
 }
 

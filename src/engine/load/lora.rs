@@ -94,6 +94,20 @@ impl LoraAdapter {
                 "field fan_in_fan_out: true (Conv1D layers) is not supported",
             ));
         }
+        // What the config says the adapter does must be what the engine applies, tensors or not: DoRA
+        // rescales each weight column by a learned magnitude, and trained biases add to every output.
+        if cfg.get("use_dora").and_then(|v| v.as_bool()) == Some(true) {
+            return Err(Error::input(
+                cfg_path.display(),
+                "field use_dora: true (DoRA) is not supported; plain LoRA is",
+            ));
+        }
+        if let Some(bias) = cfg.get("bias").and_then(|v| v.as_str()).filter(|b| *b != "none") {
+            return Err(Error::input(
+                cfg_path.display(),
+                format!("field bias: \"{bias}\" (trained biases) is not supported; expected \"none\""),
+            ));
+        }
         let rslora = cfg.get("use_rslora").and_then(|v| v.as_bool()).unwrap_or(false);
         let scale = if rslora {
             alpha / (rank as f64).sqrt()
@@ -229,6 +243,34 @@ mod tests {
         let loaded = LoraAdapter::load(dir.path(), None, 2).unwrap();
         assert_eq!(loaded.deltas.len(), 1);
         assert!(loaded.delta("blk.1.attn_q").is_some());
+    }
+
+    /// A config that says the adapter does more than LoRA is refused even without the tensors for it:
+    /// applied as plain LoRA it would silently be another model than the one trained.
+    #[test]
+    fn configs_the_engine_would_apply_as_something_else_are_refused() {
+        let a = format!("{Q}.lora_A.weight");
+        let b = format!("{Q}.lora_B.weight");
+        for (extra, says) in [
+            (r#""use_dora": true"#, "use_dora"),
+            (r#""bias": "all""#, "field bias"),
+            (r#""bias": "lora_only""#, "field bias"),
+            (r#""fan_in_fan_out": true"#, "fan_in_fan_out"),
+        ] {
+            let dir = adapter(&[(&a, 2, 8), (&b, 8, 2)]);
+            let config = format!(r#"{{"r": 2, "lora_alpha": 4, {extra}}}"#);
+            std::fs::write(dir.path().join("adapter_config.json"), config).unwrap();
+            let err = LoraAdapter::load(dir.path(), None, 2).err().map(|e| e.to_string());
+            let err = err.unwrap_or_default();
+            assert!(
+                err.contains(says) && err.contains("adapter_config.json"),
+                "{extra}: {err}"
+            );
+        }
+        let dir = adapter(&[(&a, 2, 8), (&b, 8, 2)]);
+        let plain = r#"{"r": 2, "lora_alpha": 4, "use_dora": false, "bias": "none"}"#;
+        std::fs::write(dir.path().join("adapter_config.json"), plain).unwrap();
+        assert!(LoraAdapter::load(dir.path(), None, 2).is_ok());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod gguf;
 pub mod gguf_write;
 pub mod lora;
+pub mod lora_gguf;
 pub mod model_source;
 pub mod source;
 pub mod tokenizer;

@@ -52,6 +52,12 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 impl ModelSource {
     /// Opens `path`: a `.gguf` file, or a folder with `config.json`.
     pub fn open(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::input(
+                path.display(),
+                "no such file or folder (expected a GGUF file or a model folder with config.json)",
+            ));
+        }
         if path.is_file() {
             let mut magic = [0u8; 4];
             let ok = std::fs::File::open(path)
@@ -192,8 +198,14 @@ impl ModelSource {
                 "LoRA adapters apply to decoder models only",
             )),
             ModelSource::Decoder(mut d) => {
-                let permute = (d.config.arch == Architecture::Llama).then_some((d.config.heads, d.config.kv_heads));
-                d.adapter = Some(LoraAdapter::load(dir, permute, d.config.layers)?);
+                // A file is llama.cpp's GGUF adapter, already in the base file's row order; a folder is
+                // PEFT's, whose query/key rows follow Hugging Face's RoPE order.
+                d.adapter = Some(if dir.is_file() {
+                    super::lora_gguf::read(dir, d.config.arch.name(), d.config.layers)?
+                } else {
+                    let permute = (d.config.arch == Architecture::Llama).then_some((d.config.heads, d.config.kv_heads));
+                    LoraAdapter::load(dir, permute, d.config.layers)?
+                });
                 Ok(ModelSource::Decoder(d))
             }
         }
