@@ -35,12 +35,14 @@ pub fn write(adapter: &LoraAdapter, arch: &str, out: &Path) -> Result<usize> {
         match alpha {
             None => alpha = Some(this),
             Some(x) if (x - this).abs() <= 1e-6 * x.abs().max(1.0) => {}
-            Some(x) => return Err(Error::input(
-                adapter.dir.display(),
-                format!(
+            Some(x) => {
+                return Err(Error::input(
+                    adapter.dir.display(),
+                    format!(
                     "{name}: its scale times its rank is {this}, another module's {x}; a GGUF adapter has one alpha"
                 ),
-            )),
+                ))
+            }
         }
         let f32_bytes = |m: &Matrix| -> Vec<u8> { m.data.iter().flat_map(|v| v.to_le_bytes()).collect() };
         tensors.push(TensorOut {
