@@ -34,6 +34,14 @@ impl Error {
         }
     }
 
+    /// Line `n` of the stream `stream` (`<stdin>`, `<input>`) is not UTF-8; names the first bad byte.
+    pub fn not_utf8_line(stream: &str, n: usize, e: &std::str::Utf8Error) -> Self {
+        Error::input(
+            format!("{stream} line {n}"),
+            format!("not UTF-8 text (byte {} of the line is invalid)", e.valid_up_to() + 1),
+        )
+    }
+
     /// An I/O failure on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {

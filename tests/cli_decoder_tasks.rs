@@ -165,7 +165,7 @@ fn the_smallest_scheme_counts_the_output_head_a_decoder_ships() {
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("output head, as `export` writes it: int8 f32, q4_0 q8_0, native q8_0"),
+        stdout.contains("output head (not the scheme's): int8 f32, q4_0 q8_0, native q8_0"),
         "{stdout}"
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();

@@ -292,7 +292,7 @@ fn a_line_that_is_not_utf8_is_named_after_the_lines_before_it() {
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(
-            stderr.contains("line 2: not UTF-8") && stderr.contains("column 6"),
+            stderr.contains("line 2: not UTF-8") && stderr.contains("byte 6 of the line"),
             "{stderr}"
         );
         let out = String::from_utf8_lossy(&o.stdout);

@@ -142,7 +142,7 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         .filter_map(|s| Some(format!("{} {}", s.scheme, s.weights.head.as_deref()?)))
         .collect();
     if !heads.is_empty() {
-        out.push_str(&format!("output head, as `export` writes it: {}\n", heads.join(", ")));
+        out.push_str(&format!("output head (not the scheme's): {}\n", heads.join(", ")));
     }
     if summary
         .schemes

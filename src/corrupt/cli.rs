@@ -87,10 +87,7 @@ pub fn corrupt_lines(
         let parsed = match std::str::from_utf8(&bytes) {
             Ok(line) if line.trim().is_empty() => continue,
             Ok(line) => parse_line(line.strip_suffix('\r').unwrap_or(line), n),
-            Err(e) => Err(Error::input(
-                format!("<input> line {n}"),
-                format!("not UTF-8 text (an invalid byte at column {})", e.valid_up_to() + 1),
-            )),
+            Err(e) => Err(Error::not_utf8_line("<input>", n, &e)),
         };
         match parsed {
             Ok(item) => batch.push(item),

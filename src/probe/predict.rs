@@ -85,7 +85,7 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
                         batch.push((n, text.to_string()));
                     }
                 }
-                Err(e) => bad = Some(not_utf8(n, &e)),
+                Err(e) => bad = Some(Error::not_utf8_line("<stdin>", n, &e)),
             }
         }
         let drained = read == 0 || bad.is_some() || reader.buffer().is_empty();
@@ -107,14 +107,6 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
             return Ok(());
         }
     }
-}
-
-/// The error for input line `n`, which is not UTF-8.
-pub(crate) fn not_utf8(n: usize, e: &std::str::Utf8Error) -> Error {
-    Error::input(
-        format!("<stdin> line {n}"),
-        format!("not UTF-8 text (an invalid byte at column {})", e.valid_up_to() + 1),
-    )
 }
 
 /// `answer` on the batch's texts. When the batch fails on bad input, the lines are asked one by one:
