@@ -302,3 +302,41 @@ fn a_line_that_is_not_utf8_is_named_after_the_lines_before_it() {
         assert_eq!(first, "stop here");
     }
 }
+
+/// Without a suite a decoder continues each line greedily, at most `--max-tokens` tokens (64 without
+/// it); the flag is checked, and refused with a suite whose task generates nothing.
+#[test]
+fn a_decoder_without_a_suite_continues_each_line_up_to_max_tokens() {
+    let model = common::decoder_gguf("smollm2");
+    let m = model.to_str().unwrap();
+    let answer = |extra: &[&str]| {
+        let mut args = vec!["predict", "--model", m, "--scheme", "native", "--threads", "1"];
+        args.extend(extra);
+        let o = shakedown_stdin(&args, "The capital of France is\n");
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["text"], "The capital of France is");
+        (v["output"].as_str().unwrap().to_string(), v["tokens"].as_u64().unwrap())
+    };
+    let (three, n3) = answer(&["--max-tokens", "3"]);
+    let (long, n) = answer(&[]);
+    assert_eq!(n3, 3, "{three:?}");
+    assert!(n > 3 && n <= 64, "{n} tokens: {long:?}");
+    // Greedy: the short answer is the long one's beginning.
+    assert!(long.starts_with(&three), "{three:?} / {long:?}");
+    for (flags, says) in [
+        (vec!["--max-tokens", "0"], "expected 1 to 4096"),
+        (vec!["--max-tokens", "5000"], "expected 1 to 4096"),
+        (
+            vec!["--max-tokens", "8", "--suite", "suites/warehouse-commands"],
+            "generates no text",
+        ),
+    ] {
+        let mut args = vec!["predict", "--model", m, "--scheme", "native"];
+        args.extend(&flags);
+        let o = shakedown_stdin(&args, "stop\n");
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("--max-tokens") && stderr.contains(says), "{stderr}");
+    }
+}

@@ -342,7 +342,8 @@ pub struct PredictArgs {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Answer as this suite's task does (labels, prototypes from its train split, its prompt);
-    /// its calibration split calibrates AWQ. Without it: a head's label scores, or embeddings.
+    /// its calibration split calibrates AWQ. Without it: a head's label scores, an embedding, or a
+    /// decoder's greedy continuation.
     #[arg(long)]
     pub suite: Option<PathBuf>,
     /// Quantization scheme to run the model in.
@@ -351,6 +352,10 @@ pub struct PredictArgs {
     /// Calibration texts for schemes that need them (AWQ), one a line.
     #[arg(long)]
     pub calibration: Option<PathBuf>,
+    /// Tokens a decoder generates per line at most (1 to 4096): without a suite (default 64), or in place
+    /// of an extract suite's max_tokens.
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
     /// Worker threads. Default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,

@@ -317,7 +317,8 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
 fn predict(args: args::PredictArgs, bars: &progress::Bars) -> Result<ExitCode, Error> {
     init_threads(args.threads)?;
     let scheme = plan::scheme(&args.scheme)?;
-    let suite = load_suite(args.suite.as_deref())?;
+    let mut suite = load_suite(args.suite.as_deref())?;
+    let max_tokens = plan::predict_max_tokens(args.max_tokens, args.suite.is_some().then_some(&mut suite))?;
     let spec = plan::model_spec(args.model.as_deref(), &suite)?;
     let model = plan::model_path(&spec, &suite, bars)?;
     let calibration: Vec<String> = match &args.calibration {
@@ -346,6 +347,7 @@ fn predict(args: args::PredictArgs, bars: &progress::Bars) -> Result<ExitCode, E
         scheme,
         calibration: &calibration,
         suite: args.suite.is_some().then_some(&suite),
+        max_tokens,
     };
     shakedown::probe::predict::predict(&opts, std::io::stdin(), std::io::stdout().lock())?;
     Ok(ExitCode::SUCCESS)

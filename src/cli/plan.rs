@@ -111,6 +111,34 @@ pub fn scheme(flag: &str) -> Result<Scheme, Error> {
     flag.parse().map_err(|m: String| Error::input("--scheme", m))
 }
 
+/// `predict --max-tokens`: checked, and written into an extract suite's `max_tokens` when a suite is
+/// given (a suite whose task generates nothing refuses it). Returns the cap for a decoder without a suite.
+pub fn predict_max_tokens(flag: Option<usize>, suite: Option<&mut Suite>) -> Result<usize, Error> {
+    let Some(n) = flag else {
+        return Ok(shakedown::probe::predict::MAX_TOKENS);
+    };
+    if !(1..=4096).contains(&n) {
+        return Err(Error::input("--max-tokens", format!("{n}: expected 1 to 4096")));
+    }
+    if let Some(suite) = suite {
+        let task = suite.file.task;
+        match suite.file.extract.as_mut().filter(|_| task == TaskKind::Extract) {
+            Some(extract) => extract.max_tokens = n,
+            None => {
+                return Err(Error::input(
+                    "--max-tokens",
+                    format!(
+                        "the suite's task is {} and generates no text ({}); it applies without a suite or with an extract suite",
+                        task.name(),
+                        suite.origin()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(n)
+}
+
 /// Sizes rayon's global pool; returns the thread count in use.
 pub fn init_threads(threads: Option<usize>) -> Result<usize, Error> {
     if threads == Some(0) {

@@ -14,8 +14,8 @@ use crate::run::model::OpenedModel;
 use crate::suite::Suite;
 use crate::task::{self, argmax, BATCH};
 
-/// Tokens a decoder generates per line without a suite.
-const MAX_TOKENS: usize = 64;
+/// Tokens a decoder generates per line without a suite, unless `--max-tokens` says otherwise.
+pub const MAX_TOKENS: usize = 64;
 
 /// What `predict` runs.
 pub struct PredictOptions<'a> {
@@ -26,6 +26,8 @@ pub struct PredictOptions<'a> {
     pub calibration: &'a [String],
     /// Answer as this suite's task does.
     pub suite: Option<&'a Suite>,
+    /// Tokens a decoder generates per line without a suite (a suite's task has its own).
+    pub max_tokens: usize,
 }
 
 /// Reads lines from `input` and writes one JSON line per non-blank input line to `output` (blank lines
@@ -60,7 +62,7 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
                     v
                 })
                 .collect()),
-            None => bare(model.as_ref(), texts),
+            None => bare(model.as_ref(), texts, opts.max_tokens),
         }
     };
     // Larger than stdin's own buffer, so reads bypass it and `buffer()` sees every line already read in.
@@ -133,7 +135,7 @@ fn answer_naming_the_line(
 }
 
 /// Answers without a task: label scores, an embedding, or a continuation.
-fn bare(model: &dyn LanguageModel, texts: &[&str]) -> Result<Vec<serde_json::Value>> {
+fn bare(model: &dyn LanguageModel, texts: &[&str], max_tokens: usize) -> Result<Vec<serde_json::Value>> {
     Ok(match model.kind() {
         ModelKind::Encoder if !model.labels().is_empty() => model
             .classify(texts)?
@@ -162,7 +164,7 @@ fn bare(model: &dyn LanguageModel, texts: &[&str]) -> Result<Vec<serde_json::Val
                 .iter()
                 .map(|t| GenerateRequest {
                     prompt: t.to_string(),
-                    max_tokens: MAX_TOKENS,
+                    max_tokens,
                     stop: vec![],
                     sampling: Sampling::Greedy,
                     constraint: None,

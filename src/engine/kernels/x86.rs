@@ -181,8 +181,6 @@ pub unsafe fn gemm_u8i8_vnni(
     debug_assert!(in_padded.is_multiple_of(4) && tile.len() == VNNI_GROUP * in_padded);
     debug_assert!(xu.len() >= tokens.div_ceil(VNNI_TOKENS) * VNNI_TOKENS * in_padded && sx.len() >= tokens);
     debug_assert!(scales.correction.len() == VNNI_GROUP && scales.scale.len() == VNNI_GROUP);
-    let steps = in_padded / 4;
-    let block_len = VNNI_OUT * in_padded;
     // SAFETY (all loads below): scales hold VNNI_GROUP entries, so offsets b * 16 + 16 stay inside.
     let correction: [__m512i; VNNI_BLOCKS] = std::array::from_fn(|b| unsafe {
         _mm512_loadu_si512(scales.correction.as_ptr().add(b * VNNI_OUT) as *const __m512i)
@@ -190,37 +188,83 @@ pub unsafe fn gemm_u8i8_vnni(
     let scale: [__m512; VNNI_BLOCKS] =
         std::array::from_fn(|b| unsafe { _mm512_loadu_ps(scales.scale.as_ptr().add(b * VNNI_OUT)) });
     let masks: [__mmask16; VNNI_BLOCKS] = lane_masks(scales.cols);
-    let (xp, wp) = (xu.as_ptr(), tile.as_ptr());
+    let parts = VnniTile {
+        xp: xu.as_ptr(),
+        wp: tile.as_ptr(),
+        in_padded,
+        sx,
+        correction,
+        scale,
+        masks,
+        out,
+        out_stride,
+    };
     for t0 in (0..tokens).step_by(VNNI_TOKENS) {
-        let mut acc = [[_mm512_setzero_si512(); VNNI_BLOCKS]; VNNI_TOKENS];
-        for s in 0..steps {
-            // The next tile (right after this one) into L2 meanwhile: its four blocks' lines of this step.
-            if t0 == 0 {
-                for b in 0..VNNI_BLOCKS {
-                    prefetch_next_l2(wp, (VNNI_BLOCKS + b) * block_len + s * 64, 1);
-                }
-            }
-            // SAFETY: b * block_len + s * 64 + 64 <= tile.len() = 4 * block_len.
-            let w: [__m512i; VNNI_BLOCKS] = std::array::from_fn(|b| unsafe {
-                _mm512_loadu_si512(wp.add(b * block_len + s * 64) as *const __m512i)
-            });
-            for (t, row) in acc.iter_mut().enumerate() {
-                // SAFETY: t0 + t < tokens rounded up to VNNI_TOKENS, a row xu holds; 4-byte unaligned read.
-                let four = unsafe { (xp.add((t0 + t) * in_padded + s * 4) as *const i32).read_unaligned() };
-                let x = _mm512_set1_epi32(four);
-                for (a, wb) in row.iter_mut().zip(&w) {
-                    *a = _mm512_dpbusd_epi32(*a, x, *wb);
-                }
+        let live = (tokens - t0).min(VNNI_TOKENS);
+        // SAFETY: the caller's guarantees; a tile of T rows from t0 stays inside the rows padded to a
+        // multiple of VNNI_TOKENS (t0 is one, and T <= VNNI_TOKENS), and stores only its first `live`.
+        unsafe {
+            match live {
+                1 => vnni_tile::<1>(&parts, t0, live),
+                2 => vnni_tile::<2>(&parts, t0, live),
+                3 => vnni_tile::<3>(&parts, t0, live),
+                _ => vnni_tile::<VNNI_TOKENS>(&parts, t0, live),
             }
         }
-        for (t, row) in acc.iter().enumerate().take(tokens - t0) {
-            let st = _mm512_set1_ps(sx[t0 + t]);
+    }
+}
+
+/// What the token tiles of one `gemm_u8i8_vnni` call share.
+struct VnniTile<'a> {
+    xp: *const u8,
+    wp: *const i8,
+    in_padded: usize,
+    sx: &'a [f32],
+    correction: [__m512i; VNNI_BLOCKS],
+    scale: [__m512; VNNI_BLOCKS],
+    masks: [__mmask16; VNNI_BLOCKS],
+    out: *mut f32,
+    out_stride: usize,
+}
+
+/// Token rows `t0 .. t0 + T` of `gemm_u8i8_vnni`, the first `live` stored: the last tile (a one-token
+/// decode's whole product) multiplies only the rows it has, not the padding's zero rows.
+///
+/// # Safety
+/// As `gemm_u8i8_vnni`'s, with `live <= T` and rows `t0 .. t0 + T` inside the padded activations.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn vnni_tile<const T: usize>(p: &VnniTile, t0: usize, live: usize) {
+    let (xp, wp, in_padded) = (p.xp, p.wp, p.in_padded);
+    let steps = in_padded / 4;
+    let block_len = VNNI_OUT * in_padded;
+    let mut acc = [[_mm512_setzero_si512(); VNNI_BLOCKS]; T];
+    for s in 0..steps {
+        // The next tile (right after this one) into L2 meanwhile: its four blocks' lines of this step.
+        if t0 == 0 {
             for b in 0..VNNI_BLOCKS {
-                let exact = _mm512_cvtepi32_ps(_mm512_sub_epi32(row[b], correction[b]));
-                let y = _mm512_mul_ps(_mm512_mul_ps(exact, st), scale[b]);
-                // SAFETY: the masked lanes are channels below cols of token t0 + t < tokens.
-                unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride + b * VNNI_OUT), masks[b], y) };
+                prefetch_next_l2(wp, (VNNI_BLOCKS + b) * block_len + s * 64, 1);
             }
+        }
+        // SAFETY: b * block_len + s * 64 + 64 <= tile.len() = 4 * block_len.
+        let w: [__m512i; VNNI_BLOCKS] =
+            std::array::from_fn(|b| unsafe { _mm512_loadu_si512(wp.add(b * block_len + s * 64) as *const __m512i) });
+        for (t, row) in acc.iter_mut().enumerate() {
+            // SAFETY: t0 + t < tokens rounded up to VNNI_TOKENS, a row xu holds; 4-byte unaligned read.
+            let four = unsafe { (xp.add((t0 + t) * in_padded + s * 4) as *const i32).read_unaligned() };
+            let x = _mm512_set1_epi32(four);
+            for (a, wb) in row.iter_mut().zip(&w) {
+                *a = _mm512_dpbusd_epi32(*a, x, *wb);
+            }
+        }
+    }
+    for (t, row) in acc.iter().enumerate().take(live) {
+        let st = _mm512_set1_ps(p.sx[t0 + t]);
+        for (b, sums) in row.iter().enumerate() {
+            let exact = _mm512_cvtepi32_ps(_mm512_sub_epi32(*sums, p.correction[b]));
+            let y = _mm512_mul_ps(_mm512_mul_ps(exact, st), p.scale[b]);
+            // SAFETY: the masked lanes are channels below cols of token t0 + t < tokens.
+            unsafe { _mm512_mask_storeu_ps(p.out.add((t0 + t) * p.out_stride + b * VNNI_OUT), p.masks[b], y) };
         }
     }
 }

@@ -227,7 +227,10 @@ pub struct Activations<'a> {
 }
 
 /// One group of 16 output rows: `out[t * out_stride + c] = sum_b dw * dx * isum (+ m * s)` for every
-/// token `t` and row `c < cols`, blocks in order, as the scalar dot.
+/// token `t` and row `c < cols`, blocks in order, as the scalar dot. Token rows go 8 at a time; the last
+/// tile (and a one-token decode, the whole product) multiplies only as many rows as it has, rounded up
+/// to 1, 2, 4 or 8: the padded rows are zeros whose products are never stored, and computing all 8 for
+/// one token made a decode step do eight times the integer work it needs.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `format` is a 32-weight format; `group`
@@ -244,10 +247,62 @@ pub unsafe fn gemm(
     out: *mut f32,
     out_stride: usize,
 ) {
-    let (blocks, tokens) = (acts.blocks, acts.tokens);
+    let tokens = acts.tokens;
+    debug_assert!(
+        group.len() == acts.blocks * stride(format, GROUP)
+            && acts.q.len() >= tokens.div_ceil(TOKENS) * TOKENS * acts.blocks * BLOCK
+    );
+    let call = Call {
+        format,
+        acts,
+        group,
+        cols,
+        out,
+        out_stride,
+    };
+    for t0 in (0..tokens).step_by(TOKENS) {
+        let live = (tokens - t0).min(TOKENS);
+        // SAFETY: the caller's guarantees; a tile of T rows from t0 stays inside the rows padded to a
+        // multiple of TOKENS (t0 is one, and T <= TOKENS), and stores only its first `live`.
+        unsafe {
+            match live {
+                1 => tile::<1>(&call, t0, live),
+                2 => tile::<2>(&call, t0, live),
+                3 | 4 => tile::<4>(&call, t0, live),
+                _ => tile::<TOKENS>(&call, t0, live),
+            }
+        }
+    }
+}
+
+/// The arguments of one `gemm` call, handed to its tiles.
+struct Call<'a> {
+    format: BlockFormat,
+    acts: &'a Activations<'a>,
+    group: &'a [u8],
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+}
+
+/// Token rows `t0 .. t0 + T` of `gemm`, the first `live` stored.
+///
+/// # Safety
+/// As `gemm`'s, with `live <= T` and rows `t0 .. t0 + T` inside the padded activation codes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn tile<const T: usize>(call: &Call, t0: usize, live: usize) {
+    let Call {
+        format,
+        acts,
+        group,
+        cols,
+        out,
+        out_stride,
+    } = *call;
+    let blocks = acts.blocks;
     let width = blocks * BLOCK;
     let (header, st) = (header_bytes(format, GROUP), stride(format, GROUP));
-    debug_assert!(group.len() == blocks * st && acts.q.len() >= tokens.div_ceil(TOKENS) * TOKENS * width);
     let offset = match format {
         BlockFormat::Q8_0 => 128,
         BlockFormat::Q4_0 => 8,
@@ -259,69 +314,66 @@ pub unsafe fn gemm(
     let (five_bit, with_min) = (five_bit(format), has_min(format));
     let [mask] = lane_masks::<1>(cols.min(GROUP));
     let (xp, gp) = (acts.q.as_ptr(), group.as_ptr());
-    for t0 in (0..tokens).step_by(TOKENS) {
-        let live = (tokens - t0).min(TOKENS);
-        let mut facc = [_mm512_setzero_ps(); TOKENS];
-        for b in 0..blocks {
-            // SAFETY (loads from gp): block b of the group spans st bytes at b * st, inside group.
-            let base = unsafe { gp.add(b * st) };
-            // The next group of rows (right after this one) into L2 meanwhile, block by block.
-            if t0 == 0 {
-                prefetch_next_l2(gp, (blocks + b) * st, st.div_ceil(64));
-            }
-            let dw = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base as *const __m256i) });
-            let mut iacc = [_mm512_setzero_si512(); TOKENS];
-            // SAFETY (every broadcast4 call): t0 + t < the padded row count and step < 8, so the 4 bytes lie in acts.q.
-            let row = |t: usize| unsafe { xp.add((t0 + t) * width + b * BLOCK) };
-            if format == BlockFormat::Q8_0 {
-                for step in 0..BLOCK / 4 {
-                    // SAFETY: 64 code bytes of this step lie inside the block's st bytes.
-                    let w = unsafe { _mm512_loadu_si512(base.add(header + step * 64) as *const __m512i) };
-                    for (t, a) in iacc.iter_mut().enumerate() {
-                        *a = _mm512_dpbusd_epi32(*a, w, unsafe { broadcast4(row(t), step) });
-                    }
-                }
-            } else {
-                for pair in 0..BLOCK / 8 {
-                    // SAFETY: 64 code bytes of this pair of steps lie inside the block's st bytes.
-                    let raw = unsafe { _mm512_loadu_si512(base.add(header + pair * 64) as *const __m512i) };
-                    let mut lo = _mm512_and_si512(raw, nibble);
-                    let mut hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
-                    if five_bit {
-                        // SAFETY: the 8 fifth-bit masks of the block follow its code bytes, inside st.
-                        let (k_lo, k_hi) = unsafe {
-                            let masks = base.add(masks_at + pair * 16) as *const u64;
-                            (masks.read_unaligned(), masks.add(1).read_unaligned())
-                        };
-                        lo = _mm512_mask_add_epi8(lo, k_lo, lo, sixteen);
-                        hi = _mm512_mask_add_epi8(hi, k_hi, hi, sixteen);
-                    }
-                    for (t, a) in iacc.iter_mut().enumerate() {
-                        *a = _mm512_dpbusd_epi32(*a, lo, unsafe { broadcast4(row(t), 2 * pair) });
-                        *a = _mm512_dpbusd_epi32(*a, hi, unsafe { broadcast4(row(t), 2 * pair + 1) });
-                    }
+    let mut facc = [_mm512_setzero_ps(); T];
+    for b in 0..blocks {
+        // SAFETY (loads from gp): block b of the group spans st bytes at b * st, inside group.
+        let base = unsafe { gp.add(b * st) };
+        // The next group of rows (right after this one) into L2 meanwhile, block by block.
+        if t0 == 0 {
+            prefetch_next_l2(gp, (blocks + b) * st, st.div_ceil(64));
+        }
+        let dw = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base as *const __m256i) });
+        let mut iacc = [_mm512_setzero_si512(); T];
+        // SAFETY (every broadcast4 call): t0 + t < the padded row count and step < 8, so the 4 bytes lie in acts.q.
+        let row = |t: usize| unsafe { xp.add((t0 + t) * width + b * BLOCK) };
+        if format == BlockFormat::Q8_0 {
+            for step in 0..BLOCK / 4 {
+                // SAFETY: 64 code bytes of this step lie inside the block's st bytes.
+                let w = unsafe { _mm512_loadu_si512(base.add(header + step * 64) as *const __m512i) };
+                for (t, a) in iacc.iter_mut().enumerate() {
+                    *a = _mm512_dpbusd_epi32(*a, w, unsafe { broadcast4(row(t), step) });
                 }
             }
-            let m = if with_min {
-                // SAFETY: Q4_1 and Q5_1 blocks hold 16 f16 minimums after the 16 scales.
-                _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base.add(2 * GROUP) as *const __m256i) })
-            } else {
-                _mm512_setzero_ps()
-            };
-            for (t, (f, a)) in facc.iter_mut().zip(&iacc).enumerate().take(live) {
-                let at = (t0 + t) * blocks + b;
-                let exact = _mm512_sub_epi32(*a, _mm512_set1_epi32(offset * acts.sum[at]));
-                let mut term = _mm512_mul_ps(_mm512_mul_ps(dw, _mm512_set1_ps(acts.d[at])), _mm512_cvtepi32_ps(exact));
-                if with_min {
-                    term = _mm512_add_ps(term, _mm512_mul_ps(m, _mm512_set1_ps(acts.s[at])));
+        } else {
+            for pair in 0..BLOCK / 8 {
+                // SAFETY: 64 code bytes of this pair of steps lie inside the block's st bytes.
+                let raw = unsafe { _mm512_loadu_si512(base.add(header + pair * 64) as *const __m512i) };
+                let mut lo = _mm512_and_si512(raw, nibble);
+                let mut hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
+                if five_bit {
+                    // SAFETY: the 8 fifth-bit masks of the block follow its code bytes, inside st.
+                    let (k_lo, k_hi) = unsafe {
+                        let masks = base.add(masks_at + pair * 16) as *const u64;
+                        (masks.read_unaligned(), masks.add(1).read_unaligned())
+                    };
+                    lo = _mm512_mask_add_epi8(lo, k_lo, lo, sixteen);
+                    hi = _mm512_mask_add_epi8(hi, k_hi, hi, sixteen);
                 }
-                *f = _mm512_add_ps(*f, term);
+                for (t, a) in iacc.iter_mut().enumerate() {
+                    *a = _mm512_dpbusd_epi32(*a, lo, unsafe { broadcast4(row(t), 2 * pair) });
+                    *a = _mm512_dpbusd_epi32(*a, hi, unsafe { broadcast4(row(t), 2 * pair + 1) });
+                }
             }
         }
-        for (t, f) in facc.iter().enumerate().take(live) {
-            // SAFETY: the masked lanes are rows below cols of token t0 + t < tokens.
-            unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride), mask, *f) };
+        let m = if with_min {
+            // SAFETY: Q4_1 and Q5_1 blocks hold 16 f16 minimums after the 16 scales.
+            _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base.add(2 * GROUP) as *const __m256i) })
+        } else {
+            _mm512_setzero_ps()
+        };
+        for (t, (f, a)) in facc.iter_mut().zip(&iacc).enumerate().take(live) {
+            let at = (t0 + t) * blocks + b;
+            let exact = _mm512_sub_epi32(*a, _mm512_set1_epi32(offset * acts.sum[at]));
+            let mut term = _mm512_mul_ps(_mm512_mul_ps(dw, _mm512_set1_ps(acts.d[at])), _mm512_cvtepi32_ps(exact));
+            if with_min {
+                term = _mm512_add_ps(term, _mm512_mul_ps(m, _mm512_set1_ps(acts.s[at])));
+            }
+            *f = _mm512_add_ps(*f, term);
         }
+    }
+    for (t, f) in facc.iter().enumerate().take(live) {
+        // SAFETY: the masked lanes are rows below cols of token t0 + t < tokens.
+        unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride), mask, *f) };
     }
 }
 

@@ -144,7 +144,8 @@ unsafe fn widen16(p: *const u8) -> __m512i {
 }
 
 /// One group of 16 output rows of the Q4_K product for every token, super-blocks in order, as
-/// `q4k::dot_row`.
+/// `q4k::dot_row`. Token rows go 6 at a time; the last tile (a one-token decode's whole product)
+/// multiplies only as many rows as it has, rounded up to 1, 2, 3 or 6, not the padding's zero rows.
 ///
 /// # Safety
 /// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `group` holds `acts.blocks` packed
@@ -153,67 +154,97 @@ unsafe fn widen16(p: *const u8) -> __m512i {
 /// for writes at `t * out_stride + c` for `t < tokens`, `c < cols`, with no other thread writing there.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 pub unsafe fn gemm(acts: &Activations, group: &[u8], cols: usize, out: *mut f32, out_stride: usize) {
-    let (blocks, tokens) = (acts.blocks, acts.tokens);
+    let tokens = acts.tokens;
+    debug_assert!(
+        group.len() == acts.blocks * STRIDE && acts.q.len() >= tokens.div_ceil(TOKENS) * TOKENS * acts.blocks * QK_K
+    );
+    for t0 in (0..tokens).step_by(TOKENS) {
+        let live = (tokens - t0).min(TOKENS);
+        // SAFETY: the caller's guarantees; a tile of T rows from t0 stays inside the rows padded to a
+        // multiple of TOKENS (t0 is one, and T <= TOKENS), and stores only its first `live`.
+        unsafe {
+            match live {
+                1 => tile::<1>(acts, group, cols, out, out_stride, t0, live),
+                2 => tile::<2>(acts, group, cols, out, out_stride, t0, live),
+                3 => tile::<3>(acts, group, cols, out, out_stride, t0, live),
+                _ => tile::<TOKENS>(acts, group, cols, out, out_stride, t0, live),
+            }
+        }
+    }
+}
+
+/// Token rows `t0 .. t0 + T` of `gemm`, the first `live` stored.
+///
+/// # Safety
+/// As `gemm`'s, with `live <= T` and rows `t0 .. t0 + T` inside the padded activation codes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn tile<const T: usize>(
+    acts: &Activations,
+    group: &[u8],
+    cols: usize,
+    out: *mut f32,
+    out_stride: usize,
+    t0: usize,
+    live: usize,
+) {
+    let blocks = acts.blocks;
     let width = blocks * QK_K;
-    debug_assert!(group.len() == blocks * STRIDE && acts.q.len() >= tokens.div_ceil(TOKENS) * TOKENS * width);
     let nibble = _mm512_set1_epi8(0x0f);
     let [mask] = lane_masks::<1>(cols.min(GROUP));
     let (xp, gp) = (acts.q.as_ptr(), group.as_ptr());
-    for t0 in (0..tokens).step_by(TOKENS) {
-        let live = (tokens - t0).min(TOKENS);
-        let mut facc = [_mm512_setzero_ps(); TOKENS];
-        for b in 0..blocks {
-            // SAFETY (all loads from base): super-block b of the group spans STRIDE bytes at b * STRIDE.
-            let base = unsafe { gp.add(b * STRIDE) };
-            // The next group of rows (right after this one) into L2 meanwhile, super-block by super-block.
-            if t0 == 0 {
-                prefetch_next_l2(gp, (blocks + b) * STRIDE, STRIDE.div_ceil(64));
+    let mut facc = [_mm512_setzero_ps(); T];
+    for b in 0..blocks {
+        // SAFETY (all loads from base): super-block b of the group spans STRIDE bytes at b * STRIDE.
+        let base = unsafe { gp.add(b * STRIDE) };
+        // The next group of rows (right after this one) into L2 meanwhile, super-block by super-block.
+        if t0 == 0 {
+            prefetch_next_l2(gp, (blocks + b) * STRIDE, STRIDE.div_ceil(64));
+        }
+        let mut isum = [_mm512_setzero_si512(); T];
+        for j in 0..SUBS {
+            let mut sub = [_mm512_setzero_si512(); T];
+            for v in 0..4 {
+                // SAFETY: 64 code bytes of this pair of steps lie inside the super-block.
+                let raw = unsafe { _mm512_loadu_si512(base.add(CODES_AT + j * 256 + v * 64) as *const __m512i) };
+                let lo = _mm512_and_si512(raw, nibble);
+                let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
+                for (t, a) in sub.iter_mut().enumerate() {
+                    // SAFETY: row t0 + t is inside the padded codes; steps 2v, 2v + 1 < 8 of sub-block j.
+                    let row = unsafe { xp.add((t0 + t) * width + b * QK_K + j * 32) };
+                    *a = _mm512_dpbusd_epi32(*a, lo, unsafe { broadcast4(row, 2 * v) });
+                    *a = _mm512_dpbusd_epi32(*a, hi, unsafe { broadcast4(row, 2 * v + 1) });
+                }
             }
-            let mut isum = [_mm512_setzero_si512(); TOKENS];
+            // SAFETY: 16 scale bytes of sub-block j.
+            let sc = unsafe { widen16(base.add(SC_AT + j * GROUP)) };
+            for (i, s) in isum.iter_mut().zip(&sub) {
+                *i = _mm512_add_epi32(*i, _mm512_mullo_epi32(*s, sc));
+            }
+        }
+        // SAFETY: 16 f16 `d` and 16 f16 `dmin` at the start of the super-block.
+        let d = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base as *const __m256i) });
+        let dmin = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base.add(MINS_AT) as *const __m256i) });
+        for (t, (f, i)) in facc.iter_mut().zip(&isum).enumerate().take(live) {
+            let at = (t0 + t) * blocks + b;
+            let mut msum = _mm512_setzero_si512();
             for j in 0..SUBS {
-                let mut sub = [_mm512_setzero_si512(); TOKENS];
-                for v in 0..4 {
-                    // SAFETY: 64 code bytes of this pair of steps lie inside the super-block.
-                    let raw = unsafe { _mm512_loadu_si512(base.add(CODES_AT + j * 256 + v * 64) as *const __m512i) };
-                    let lo = _mm512_and_si512(raw, nibble);
-                    let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(raw), nibble);
-                    for (t, a) in sub.iter_mut().enumerate() {
-                        // SAFETY: row t0 + t is inside the padded codes; steps 2v, 2v + 1 < 8 of sub-block j.
-                        let row = unsafe { xp.add((t0 + t) * width + b * QK_K + j * 32) };
-                        *a = _mm512_dpbusd_epi32(*a, lo, unsafe { broadcast4(row, 2 * v) });
-                        *a = _mm512_dpbusd_epi32(*a, hi, unsafe { broadcast4(row, 2 * v + 1) });
-                    }
-                }
-                // SAFETY: 16 scale bytes of sub-block j.
-                let sc = unsafe { widen16(base.add(SC_AT + j * GROUP)) };
-                for (i, s) in isum.iter_mut().zip(&sub) {
-                    *i = _mm512_add_epi32(*i, _mm512_mullo_epi32(*s, sc));
-                }
+                // SAFETY: 16 minimum bytes of sub-block j.
+                let m = unsafe { widen16(base.add(M_AT + j * GROUP)) };
+                msum = _mm512_add_epi32(
+                    msum,
+                    _mm512_mullo_epi32(m, _mm512_set1_epi32(acts.sub_sums[at * SUBS + j])),
+                );
             }
-            // SAFETY: 16 f16 `d` and 16 f16 `dmin` at the start of the super-block.
-            let d = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base as *const __m256i) });
-            let dmin = _mm512_cvtph_ps(unsafe { _mm256_loadu_si256(base.add(MINS_AT) as *const __m256i) });
-            for (t, (f, i)) in facc.iter_mut().zip(&isum).enumerate().take(live) {
-                let at = (t0 + t) * blocks + b;
-                let mut msum = _mm512_setzero_si512();
-                for j in 0..SUBS {
-                    // SAFETY: 16 minimum bytes of sub-block j.
-                    let m = unsafe { widen16(base.add(M_AT + j * GROUP)) };
-                    msum = _mm512_add_epi32(
-                        msum,
-                        _mm512_mullo_epi32(m, _mm512_set1_epi32(acts.sub_sums[at * SUBS + j])),
-                    );
-                }
-                let yd = _mm512_set1_ps(acts.d[at]);
-                let plus = _mm512_mul_ps(_mm512_mul_ps(d, yd), _mm512_cvtepi32_ps(*i));
-                let minus = _mm512_mul_ps(_mm512_mul_ps(dmin, yd), _mm512_cvtepi32_ps(msum));
-                *f = _mm512_sub_ps(_mm512_add_ps(*f, plus), minus);
-            }
+            let yd = _mm512_set1_ps(acts.d[at]);
+            let plus = _mm512_mul_ps(_mm512_mul_ps(d, yd), _mm512_cvtepi32_ps(*i));
+            let minus = _mm512_mul_ps(_mm512_mul_ps(dmin, yd), _mm512_cvtepi32_ps(msum));
+            *f = _mm512_sub_ps(_mm512_add_ps(*f, plus), minus);
         }
-        for (t, f) in facc.iter().enumerate().take(live) {
-            // SAFETY: the masked lanes are rows below cols of token t0 + t < tokens.
-            unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride), mask, *f) };
-        }
+    }
+    for (t, f) in facc.iter().enumerate().take(live) {
+        // SAFETY: the masked lanes are rows below cols of token t0 + t < tokens.
+        unsafe { _mm512_mask_storeu_ps(out.add((t0 + t) * out_stride), mask, *f) };
     }
 }
 
