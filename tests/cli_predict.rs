@@ -339,4 +339,16 @@ fn a_decoder_without_a_suite_continues_each_line_up_to_max_tokens() {
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert!(stderr.contains("--max-tokens") && stderr.contains(says), "{stderr}");
     }
+    // An encoder generates nothing: the flag is refused, not ignored.
+    let minilm = common::minilm_dir();
+    let o = shakedown_stdin(
+        &["predict", "--model", minilm.to_str().unwrap(), "--max-tokens", "8"],
+        "stop\n",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is an encoder"),
+        "{}",
+        text(&o)
+    );
 }

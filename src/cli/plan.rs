@@ -112,10 +112,10 @@ pub fn scheme(flag: &str) -> Result<Scheme, Error> {
 }
 
 /// `predict --max-tokens`: checked, and written into an extract suite's `max_tokens` when a suite is
-/// given (a suite whose task generates nothing refuses it). Returns the cap for a decoder without a suite.
-pub fn predict_max_tokens(flag: Option<usize>, suite: Option<&mut Suite>) -> Result<usize, Error> {
+/// given (a suite whose task generates nothing refuses it). Returns the flag, for a decoder without a suite.
+pub fn predict_max_tokens(flag: Option<usize>, suite: Option<&mut Suite>) -> Result<Option<usize>, Error> {
     let Some(n) = flag else {
-        return Ok(shakedown::probe::predict::MAX_TOKENS);
+        return Ok(None);
     };
     if !(1..=4096).contains(&n) {
         return Err(Error::input("--max-tokens", format!("{n}: expected 1 to 4096")));
@@ -136,7 +136,7 @@ pub fn predict_max_tokens(flag: Option<usize>, suite: Option<&mut Suite>) -> Res
             }
         }
     }
-    Ok(n)
+    Ok(Some(n))
 }
 
 /// Sizes rayon's global pool; returns the thread count in use.

@@ -26,8 +26,9 @@ pub struct PredictOptions<'a> {
     pub calibration: &'a [String],
     /// Answer as this suite's task does.
     pub suite: Option<&'a Suite>,
-    /// Tokens a decoder generates per line without a suite (a suite's task has its own).
-    pub max_tokens: usize,
+    /// Tokens a decoder generates per line without a suite (a suite's task has its own); `MAX_TOKENS`
+    /// when not given. An encoder refuses it: it generates nothing.
+    pub max_tokens: Option<usize>,
 }
 
 /// Reads lines from `input` and writes one JSON line per non-blank input line to `output` (blank lines
@@ -46,6 +47,13 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
     let calibration: Vec<&str> = opts.calibration.iter().map(String::as_str).collect();
     let (model, _) = opened.build(opts.scheme, &calibration)?;
     let origin = opts.model.display().to_string();
+    if opts.suite.is_none() && opts.max_tokens.is_some() && model.kind() == ModelKind::Encoder {
+        return Err(Error::input(
+            "--max-tokens",
+            format!("{origin} is an encoder and generates no text; --max-tokens applies to a decoder"),
+        ));
+    }
+    let max_tokens = opts.max_tokens.unwrap_or(MAX_TOKENS);
     let task = opts
         .suite
         .map(|s| task::build(s, model.as_ref(), &origin))
@@ -62,7 +70,7 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
                     v
                 })
                 .collect()),
-            None => bare(model.as_ref(), texts, opts.max_tokens),
+            None => bare(model.as_ref(), texts, max_tokens),
         }
     };
     // Larger than stdin's own buffer, so reads bypass it and `buffer()` sees every line already read in.
