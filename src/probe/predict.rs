@@ -15,7 +15,7 @@ use crate::suite::Suite;
 use crate::task::{self, argmax, BATCH};
 
 /// Tokens a decoder generates per line without a suite, unless `--max-tokens` says otherwise.
-pub const MAX_TOKENS: usize = 64;
+const MAX_TOKENS: usize = 64;
 
 /// What `predict` runs.
 pub struct PredictOptions<'a> {

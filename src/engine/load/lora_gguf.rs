@@ -15,7 +15,7 @@ use std::path::Path;
 use super::gguf::{GgufFile, TensorType, Value};
 use super::gguf_write::{write as write_gguf, TensorOut};
 use super::lora::LoraAdapter;
-use super::source::block_linear;
+use super::source::{block_linear, Stored, StoredTensor};
 use crate::engine::tensor::Matrix;
 use crate::error::{Error, Result};
 
@@ -120,17 +120,9 @@ pub fn read(path: &Path, arch: &str, layers: usize) -> Result<LoraAdapter> {
         let [cols, rows] = info.dims[..] else {
             return Err(bad(format!("tensor {}: expected two dimensions", info.name)));
         };
-        let data: Vec<f32> = match info.ty {
-            TensorType::F32 => file
-                .data(info)
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            TensorType::F16 => file
-                .data(info)
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
+        let format = match info.ty {
+            TensorType::F32 => Stored::F32,
+            TensorType::F16 => Stored::F16,
             other => {
                 return Err(bad(format!(
                     "tensor {}: type {}, expected F32 or F16",
@@ -139,7 +131,15 @@ pub fn read(path: &Path, arch: &str, layers: usize) -> Result<LoraAdapter> {
                 )))
             }
         };
-        let m = Matrix::from_vec(rows as usize, cols as usize, data);
+        let (rows, cols) = (rows as usize, cols as usize);
+        let stored = StoredTensor {
+            name: info.name.clone(),
+            rows,
+            cols,
+            format,
+            bytes: Cow::Borrowed(file.data(info)),
+        };
+        let m = Matrix::from_vec(rows, cols, stored.to_f32());
         let slot = parts.entry(stem.to_string()).or_default();
         if is_a {
             slot.0 = Some(m);
@@ -166,13 +166,13 @@ pub fn read(path: &Path, arch: &str, layers: usize) -> Result<LoraAdapter> {
     if deltas.is_empty() {
         return Err(bad("no lora_a/lora_b tensors found".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     Ok(LoraAdapter {
         dir: path.to_path_buf(),
         rank,
         alpha,
         deltas,
-        sha256: super::sha256_hex(&bytes),
+        // The mapped file, already read for its tensors, not a second read of it.
+        sha256: super::sha256_hex(file.bytes()),
     })
 }
 
