@@ -68,7 +68,7 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
         );
         if matches!(k.isa, Isa::Avx512Vnni | Isa::Avx2) {
             let avx512 = k.isa == Isa::Avx512Vnni;
-            let rows = strip_input(x, avx512);
+            let rows = &x.data;
             let strip_len = width * F32_STRIP;
             return column_tiles(
                 tokens,
@@ -77,14 +77,13 @@ pub fn matmul_f32_packed(k: Kernels, x: &Matrix, packed: &[f32], n: usize) -> Ma
                 || (),
                 |_, o0, cols, out| {
                     let strip = &packed[o0 * width..o0 * width + strip_len];
-                    // SAFETY: the table's ISA was detected before it was built; rows holds the tokens (padded
-                    // to whole micro-tiles for AVX-512), the strip has width x 32 weights (asserted above),
-                    // and column_tiles hands out its columns.
+                    // SAFETY: the table's ISA was detected before it was built; rows holds the tokens, the
+                    // strip has width x 32 weights (asserted above), and column_tiles hands out its columns.
                     unsafe {
                         if avx512 {
-                            x86::gemm_f32_strip_avx512(&rows, tokens, width, strip, cols, out, n)
+                            x86::gemm_f32_strip_avx512(rows, tokens, width, strip, cols, out, n)
                         } else {
-                            x86::gemm_f32_strip_avx2(&rows, tokens, width, strip, cols, out, n)
+                            x86::gemm_f32_strip_avx2(rows, tokens, width, strip, cols, out, n)
                         }
                     };
                 },
@@ -223,52 +222,57 @@ pub fn prepare_int4(k: Kernels, w: Int4Weights, out_f: usize, in_f: usize) -> In
 /// W4A16 product: on AVX-512 or AVX2 (strips) the table's int4 strip kernel, strips spread over
 /// threads; otherwise the weight-only path of `matmul_dequant`.
 ///
-/// On AVX2, from `DEQUANT_GEMM_MIN_ROWS` token rows on, each strip is unpacked once to f32 and goes
-/// through the f32 strip kernel instead: the AVX2 int4 kernel decodes the codes again for every 6
-/// tokens and 16 columns, which halved its speed on 128 rows (MiniLM kernel bench, AMD EPYC: 35 GOP/s
-/// against 57 for unpack-then-multiply) while it doubled it at a sentence. Both give the scalar strip
-/// product of the dequantized weights bit for bit, so a row's answer still does not depend on its batch.
+/// From `DEQUANT_GEMM_MIN_ROWS` token rows on (AVX2) or `INT4_UNPACK_MIN_ROWS_AVX512` (AVX-512), each
+/// strip is unpacked once to f32 and goes through the f32 strip kernel instead: the int4 kernels decode
+/// the codes again for every tile of tokens (6 x 16 on AVX2, 12 x 32 on AVX-512), which halved the AVX2
+/// kernel's speed on 128 rows (MiniLM kernel bench, AMD EPYC: 35 GOP/s against 57 for
+/// unpack-then-multiply) while it doubled it at a sentence. Both give the scalar strip product of the
+/// dequantized weights bit for bit, so a row's answer still does not depend on its batch.
 pub fn matmul_int4(x: &Matrix, w: &Int4Store, out_f: usize) -> Matrix {
     #[cfg(target_arch = "x86_64")]
     let isa = kernels().isa;
     match w {
         #[cfg(target_arch = "x86_64")]
-        Int4Store::Strips(strips) if isa == Isa::Avx2 && x.rows >= DEQUANT_GEMM_MIN_ROWS => {
-            use x86::F32_STRIP;
-            column_tiles(
-                x.rows,
-                out_f,
-                F32_STRIP,
-                || vec![0.0f32; x.cols * F32_STRIP],
-                |strip, o0, cols, out| {
-                    // SAFETY: only the AVX2 table reaches here; o0 / 32 is a strip of w, x holds the tokens,
-                    // the strip buffer has width x 32 weights, and column_tiles hands out the strip's columns.
-                    unsafe {
-                        x86_int4::unpack_int4_strip_avx2(strips, o0 / F32_STRIP, strip);
-                        x86::gemm_f32_strip_avx2(&x.data, x.rows, x.cols, strip, cols, out, out_f)
-                    };
-                },
-            )
-        }
-        #[cfg(target_arch = "x86_64")]
         Int4Store::Strips(strips) if matches!(isa, Isa::Avx512Vnni | Isa::Avx2) => {
             use x86::F32_STRIP;
             let avx512 = isa == Isa::Avx512Vnni;
-            let rows = strip_input(x, avx512);
+            let unpack = x.rows
+                >= if avx512 {
+                    INT4_UNPACK_MIN_ROWS_AVX512
+                } else {
+                    DEQUANT_GEMM_MIN_ROWS
+                };
+            let (rows, width) = (&x.data, x.cols);
             column_tiles(
                 x.rows,
                 out_f,
                 F32_STRIP,
-                || (),
-                |_, o0, cols, out| {
-                    // SAFETY: the table's ISA was detected before it was built; rows holds the tokens (padded
-                    // to whole micro-tiles for AVX-512) of the strips' width, o0 / 32 is a strip of w, and
-                    // column_tiles hands out its columns.
+                || {
+                    if unpack {
+                        vec![0.0f32; width * F32_STRIP]
+                    } else {
+                        Vec::new()
+                    }
+                },
+                |buffer, o0, cols, out| {
+                    let s = o0 / F32_STRIP;
+                    // SAFETY: the table's ISA was detected before it was built (AVX-512 machines have AVX2 and
+                    // FMA); rows holds the tokens of the strips' width, s is a strip of w, the buffer has width
+                    // x 32 weights when unpacking, and column_tiles hands out the strip's columns.
                     unsafe {
-                        if avx512 {
-                            x86_int4::gemm_int4_strip_avx512(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
-                        } else {
-                            x86_int4::gemm_int4_strip_avx2(&rows, x.rows, strips, o0 / F32_STRIP, cols, out, out_f)
+                        match (unpack, avx512) {
+                            (true, _) => {
+                                x86_int4::unpack_int4_strip_avx2(strips, s, buffer);
+                                if avx512 {
+                                    x86::gemm_f32_strip_avx512(rows, x.rows, width, buffer, cols, out, out_f)
+                                } else {
+                                    x86::gemm_f32_strip_avx2(rows, x.rows, width, buffer, cols, out, out_f)
+                                }
+                            }
+                            (false, true) => {
+                                x86_int4::gemm_int4_strip_avx512(rows, x.rows, strips, s, cols, out, out_f)
+                            }
+                            (false, false) => x86_int4::gemm_int4_strip_avx2(rows, x.rows, strips, s, cols, out, out_f),
                         }
                     };
                 },
@@ -280,6 +284,10 @@ pub fn matmul_int4(x: &Matrix, w: &Int4Store, out_f: usize) -> Matrix {
 
 /// Token rows from which weight-only formats unpack their weights for a matrix product.
 pub const DEQUANT_GEMM_MIN_ROWS: usize = 24;
+
+/// Token rows from which W4A16 on AVX-512 unpacks a strip once rather than decoding its codes in every
+/// 12-row tile.
+pub const INT4_UNPACK_MIN_ROWS_AVX512: usize = 24;
 
 /// W8A8: quantizes every row of `x` to int8 (per-token scale), multiplies with int8 weights in
 /// int32, and rescales: `y[t][o] = sx[t] * sw[o] * sum_i xq[t][i] * wq[o][i]`.
@@ -494,25 +502,6 @@ pub(super) fn column_tiles_parts<S>(
     ys
 }
 
-/// The token rows as a strip kernel reads them: the AVX-512 kernels read whole micro-tiles of 12 rows
-/// (zero rows appended), the AVX2 ones only the live rows.
-#[cfg(target_arch = "x86_64")]
-fn strip_input(x: &Matrix, avx512: bool) -> std::borrow::Cow<'_, [f32]> {
-    if avx512 {
-        std::borrow::Cow::Owned(padded_rows(x, x86::F32_TOKENS))
-    } else {
-        std::borrow::Cow::Borrowed(&x.data)
-    }
-}
-
-/// `x`'s rows followed by zero rows up to a multiple of `multiple` (whole micro-tiles).
-#[cfg(target_arch = "x86_64")]
-fn padded_rows(x: &Matrix, multiple: usize) -> Vec<f32> {
-    let mut padded = x.data.clone();
-    padded.resize(x.rows.div_ceil(multiple) * multiple * x.cols, 0.0);
-    padded
-}
-
 /// Weight-only formats (f16, W8A16, W4A16), `dequant(o, row)` unpacking weight row `o` to f32.
 ///
 /// (Not independent of the other rows of the call: the path changes at `DEQUANT_GEMM_MIN_ROWS`, and
@@ -552,7 +541,7 @@ pub fn matmul_dequant_strips(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &
     );
     let avx512 = isa == Isa::Avx512Vnni;
     let (tokens, width) = (x.rows, x.cols);
-    let rows = strip_input(x, avx512);
+    let rows = &x.data;
     column_tiles(
         tokens,
         out_f,
@@ -567,13 +556,13 @@ pub fn matmul_dequant_strips(x: &Matrix, out_f: usize, dequant: impl Fn(usize, &
                 }
             }
             // SAFETY: the table's ISA (asserted above) was detected before it was built; rows holds the
-            // tokens (padded to whole micro-tiles for AVX-512), the strip buffer has width x 32 weights,
-            // and column_tiles hands out the strip's columns.
+            // tokens, the strip buffer has width x 32 weights, and column_tiles hands out the strip's
+            // columns.
             unsafe {
                 if avx512 {
-                    x86::gemm_f32_strip_avx512(&rows, tokens, width, strip, cols, out, out_f)
+                    x86::gemm_f32_strip_avx512(rows, tokens, width, strip, cols, out, out_f)
                 } else {
-                    x86::gemm_f32_strip_avx2(&rows, tokens, width, strip, cols, out, out_f)
+                    x86::gemm_f32_strip_avx2(rows, tokens, width, strip, cols, out, out_f)
                 }
             };
         },
@@ -732,9 +721,14 @@ mod tests {
             (5, 7, 64),
             (6, 31, 16),
             (7, 65, 31),
+            (8, 12, 33),
             (9, 20, 48),
+            (10, 50, 33),
+            (11, 17, 65),
+            (12, 96, 32),
             (13, 100, 97),
             (19, 384, 70),
+            (25, 40, 35),
         ] {
             let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
             let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();
@@ -786,11 +780,16 @@ mod tests {
             (5, 7, 64, 3, false),
             (6, 31, 16, 31, true),
             (7, 65, 31, 64, false),
+            (8, 32, 20, 16, true),
+            (9, 40, 33, 8, false),
+            (10, 50, 40, 25, true),
+            (11, 64, 48, 32, false),
             (12, 384, 70, 128, false),
             (13, 100, 33, 32, true),
             (19, 384, 70, 128, false),
             (24, 65, 40, 7, true),
             (30, 257, 64, 257, false),
+            (37, 130, 33, 64, true),
         ] {
             let x = Matrix::from_vec(t, in_f, (0..t * in_f).map(|_| rng.random_range(-2.0f32..2.0)).collect());
             let w: Vec<f32> = (0..out_f * in_f).map(|_| rng.random_range(-1.0f32..1.0)).collect();

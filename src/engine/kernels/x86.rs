@@ -371,13 +371,14 @@ pub fn pack_f32_strips(w: &[f32], out_f: usize, in_f: usize) -> Vec<f32> {
 }
 
 /// One strip of up to 32 output columns of `x [tokens, k]` times the weights, in f32: for each input
-/// `i` the strip's 32 weights are loaded once per 12 tokens; sums run over `k` in order. `x` holds
-/// `tokens` rounded up to a multiple of `F32_TOKENS` rows (extra rows are read, not stored).
+/// `i` the strip's 32 weights are loaded once per 12 tokens; sums run over `k` in order. The last tile
+/// takes exactly the rows left (`strip_tile::<T>`, T = 1..12): a one-token decode step multiplies one
+/// row, not twelve, and `x` needs no padding rows.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k`,
-/// `strip.len() == k * F32_STRIP`, `cols <= F32_STRIP`, and `out` is valid for writes at
-/// `t * out_stride + c` for `t < tokens`, `c < cols`, with no other thread writing there.
+/// The CPU must support AVX-512F; `x.len() >= tokens * k`, `strip.len() == k * F32_STRIP`,
+/// `cols <= F32_STRIP`, and `out` is valid for writes at `t * out_stride + c` for `t < tokens`,
+/// `c < cols`, with no other thread writing there.
 #[target_feature(enable = "avx512f")]
 pub unsafe fn gemm_f32_strip_avx512(
     x: &[f32],
@@ -388,30 +389,72 @@ pub unsafe fn gemm_f32_strip_avx512(
     out: *mut f32,
     out_stride: usize,
 ) {
-    debug_assert!(x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k && strip.len() == k * F32_STRIP);
-    let masks: [__mmask16; 2] = lane_masks(cols);
-    let (xp, wp) = (x.as_ptr(), strip.as_ptr());
+    debug_assert!(x.len() >= tokens * k && strip.len() == k * F32_STRIP);
+    let tile = StripTile {
+        k,
+        masks: lane_masks(cols),
+        out_stride,
+    };
     for t0 in (0..tokens).step_by(F32_TOKENS) {
-        let mut acc = [[_mm512_setzero_ps(); 2]; F32_TOKENS];
-        for i in 0..k {
-            // The next strip (the packing puts it right after this one) is asked into L2 while this one is
-            // first multiplied, so its weights do not arrive from memory one demand miss at a time.
-            if t0 == 0 {
-                prefetch_next_l2(wp, k * F32_STRIP + i * F32_STRIP, 2);
-            }
-            // SAFETY: i < k, so the 32 floats at i * 32 lie in the strip.
-            let w: [__m512; 2] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(wp.add(i * F32_STRIP + r * 16)) });
-            for (t, row) in acc.iter_mut().enumerate() {
-                // SAFETY: row t0 + t is inside the padded x.
-                let v = _mm512_set1_ps(unsafe { *xp.add((t0 + t) * k + i) });
-                for (a, wr) in row.iter_mut().zip(&w) {
-                    *a = _mm512_fmadd_ps(v, *wr, *a);
-                }
+        // SAFETY: rows t0 .. t0 + T (T = the rows left, at most 12) lie in x, and out's rows t0.. are the
+        // caller's to write under the masks.
+        unsafe {
+            let (x, out) = (x.as_ptr().add(t0 * k), out.add(t0 * out_stride));
+            let first = t0 == 0;
+            match tokens - t0 {
+                1 => f32_strip_tile::<1>(&tile, x, strip, out, first),
+                2 => f32_strip_tile::<2>(&tile, x, strip, out, first),
+                3 => f32_strip_tile::<3>(&tile, x, strip, out, first),
+                4 => f32_strip_tile::<4>(&tile, x, strip, out, first),
+                5 => f32_strip_tile::<5>(&tile, x, strip, out, first),
+                6 => f32_strip_tile::<6>(&tile, x, strip, out, first),
+                7 => f32_strip_tile::<7>(&tile, x, strip, out, first),
+                8 => f32_strip_tile::<8>(&tile, x, strip, out, first),
+                9 => f32_strip_tile::<9>(&tile, x, strip, out, first),
+                10 => f32_strip_tile::<10>(&tile, x, strip, out, first),
+                11 => f32_strip_tile::<11>(&tile, x, strip, out, first),
+                _ => f32_strip_tile::<F32_TOKENS>(&tile, x, strip, out, first),
             }
         }
-        // SAFETY: rows t0.. of out are valid for the masked columns (the caller's contract).
-        unsafe { store_strip_tile(&acc, tokens - t0, &masks, out.add(t0 * out_stride), out_stride) };
     }
+}
+
+/// What every micro-tile of one AVX-512 strip product shares: the inputs `k`, the masks of the live
+/// columns and the output's row stride.
+pub(super) struct StripTile {
+    pub k: usize,
+    pub masks: [__mmask16; 2],
+    pub out_stride: usize,
+}
+
+/// `T` token rows (from `x`, row stride `k`) times one f32 strip, stored at `out`; the first tile of a
+/// strip (`first`) also asks the next strip (the packing puts it right after this one) into L2, so its
+/// weights do not arrive from memory one demand miss at a time.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `x` is readable for `T * k` floats, `strip` holds `k * 32`, and `out`
+/// is writable at `t * out_stride + c` for `t < T` and the masked columns.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn f32_strip_tile<const T: usize>(tile: &StripTile, x: *const f32, strip: &[f32], out: *mut f32, first: bool) {
+    let (k, wp) = (tile.k, strip.as_ptr());
+    let mut acc = [[_mm512_setzero_ps(); 2]; T];
+    for i in 0..k {
+        if first {
+            prefetch_next_l2(wp, k * F32_STRIP + i * F32_STRIP, 2);
+        }
+        // SAFETY: i < k, so the 32 floats at i * 32 lie in the strip.
+        let w: [__m512; 2] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(wp.add(i * F32_STRIP + r * 16)) });
+        for (t, row) in acc.iter_mut().enumerate() {
+            // SAFETY: row t < T of x (the caller's contract).
+            let v = _mm512_set1_ps(unsafe { *x.add(t * k + i) });
+            for (a, wr) in row.iter_mut().zip(&w) {
+                *a = _mm512_fmadd_ps(v, *wr, *a);
+            }
+        }
+    }
+    // SAFETY: the caller's contract.
+    unsafe { store_strip_tile(&acc, &tile.masks, out, tile.out_stride) };
 }
 
 /// Token rows per full micro-tile of `gemm_f32_strip_avx2`: six rows of two 8-lane accumulators.
@@ -555,23 +598,22 @@ pub(super) unsafe fn store_tile_avx2<const T: usize, const C: usize>(
     }
 }
 
-/// Stores the first `live` token rows of a strip micro-tile (two 16-lane registers a row) under `masks`.
+/// Stores the `T` token rows of a strip micro-tile (two 16-lane registers a row) under `masks`.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `out` is valid for writes at `t * out_stride + c` for `t < live` and
+/// The CPU must support AVX-512F; `out` is valid for writes at `t * out_stride + c` for `t < T` and
 /// every column `c` the masks select.
 #[inline]
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn store_strip_tile(
-    acc: &[[__m512; 2]; F32_TOKENS],
-    live: usize,
+pub(super) unsafe fn store_strip_tile<const T: usize>(
+    acc: &[[__m512; 2]; T],
     masks: &[__mmask16; 2],
     out: *mut f32,
     out_stride: usize,
 ) {
-    for (t, row) in acc.iter().enumerate().take(live) {
+    for (t, row) in acc.iter().enumerate() {
         for (r, a) in row.iter().enumerate() {
-            // SAFETY: masked lanes are columns the caller may write, of row t < live.
+            // SAFETY: masked lanes are columns the caller may write, of row t < T.
             unsafe { _mm512_mask_storeu_ps(out.add(t * out_stride + r * 16), masks[r], *a) };
         }
     }

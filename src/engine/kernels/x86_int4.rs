@@ -1,13 +1,13 @@
 //! 4-bit weights (W4A16: RTN and AWQ) in 32-column strips, and the kernels that multiply them: on
 //! AVX-512 and AVX2 the codes are decoded in registers inside the f32 strip tiles (`code * d + offset`,
 //! the scalar `dequantize_row`'s steps) and summed as the f32 strip kernels sum, so every output is bit
-//! for bit the scalar strip product of the dequantized weights; for many token rows on AVX2 a strip is
+//! for bit the scalar strip product of the dequantized weights; for many token rows a strip is
 //! unpacked once instead.
 
 use std::arch::x86_64::*;
 
 use super::x86::{
-    fma_step_avx2, lane_masks, prefetch_next_l2, store_strip_tile, store_tile_avx2, F32_STRIP, F32_TOKENS,
+    fma_step_avx2, lane_masks, prefetch_next_l2, store_strip_tile, store_tile_avx2, StripTile, F32_STRIP, F32_TOKENS,
     F32_TOKENS_AVX2,
 };
 
@@ -94,10 +94,10 @@ impl Int4Strips {
 
 /// One strip of 32 output columns of `x [tokens, k]` times int4 weights, decoding each input's 32
 /// codes in registers (`code * d + offset`, the scalar `dequantize_row` steps) and multiplying as
-/// `gemm_f32_strip_avx512` does, 12 tokens at a time.
+/// `gemm_f32_strip_avx512` does, 12 tokens at a time and the last tile exactly the rows left.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `x` as for `gemm_f32_strip_avx512`; `strip` is strip `s` of `w`
+/// The CPU must support AVX-512F; `x.len() >= tokens * w.in_f`; `strip` is strip `s` of `w`
 /// (`s < w.out_f.div_ceil(32)`); `cols <= 32`; `out` is valid for writes at `t * out_stride + c` for
 /// `t < tokens`, `c < cols`, with no other thread writing there.
 #[target_feature(enable = "avx512f")]
@@ -111,53 +111,95 @@ pub unsafe fn gemm_int4_strip_avx512(
     out_stride: usize,
 ) {
     let k = w.in_f;
-    debug_assert!(x.len() >= tokens.div_ceil(F32_TOKENS) * F32_TOKENS * k);
-    let masks: [__mmask16; 2] = lane_masks(cols);
-    let gpr = w.groups_per_row;
-    let (codes, scales, mins) = w.strip(strip);
-    let (xp, nibble, minus8) = (x.as_ptr(), _mm_set1_epi8(0x0f), _mm512_set1_ps(-8.0));
+    debug_assert!(x.len() >= tokens * k);
+    let tile = StripTile {
+        k,
+        masks: lane_masks(cols),
+        out_stride,
+    };
+    let strip = w.strip(strip);
     for t0 in (0..tokens).step_by(F32_TOKENS) {
-        let mut acc = [[_mm512_setzero_ps(); 2]; F32_TOKENS];
-        for g in 0..gpr {
-            let at = g * F32_STRIP;
-            // The next strip's scales (and minimums) into L2 meanwhile, as its codes below.
-            if t0 == 0 {
-                prefetch_next_l2(scales.as_ptr(), gpr * F32_STRIP + at, 2);
-                if let Some(m) = mins {
-                    prefetch_next_l2(m.as_ptr(), gpr * F32_STRIP + at, 2);
-                }
+        // SAFETY: rows t0 .. t0 + T (T = the rows left, at most 12) lie in x, and out's rows t0.. are the
+        // caller's to write under the masks.
+        unsafe {
+            let (x, out) = (x.as_ptr().add(t0 * k), out.add(t0 * out_stride));
+            let first = t0 == 0;
+            match tokens - t0 {
+                1 => int4_tile::<1>(&tile, w, strip, x, out, first),
+                2 => int4_tile::<2>(&tile, w, strip, x, out, first),
+                3 => int4_tile::<3>(&tile, w, strip, x, out, first),
+                4 => int4_tile::<4>(&tile, w, strip, x, out, first),
+                5 => int4_tile::<5>(&tile, w, strip, x, out, first),
+                6 => int4_tile::<6>(&tile, w, strip, x, out, first),
+                7 => int4_tile::<7>(&tile, w, strip, x, out, first),
+                8 => int4_tile::<8>(&tile, w, strip, x, out, first),
+                9 => int4_tile::<9>(&tile, w, strip, x, out, first),
+                10 => int4_tile::<10>(&tile, w, strip, x, out, first),
+                11 => int4_tile::<11>(&tile, w, strip, x, out, first),
+                _ => int4_tile::<F32_TOKENS>(&tile, w, strip, x, out, first),
             }
-            // SAFETY: scales (and mins) hold 32 entries for each of the strip's gpr groups.
-            let d: [__m512; 2] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(scales.as_ptr().add(at + r * 16)) });
-            let offset: [__m512; 2] = std::array::from_fn(|r| match mins {
-                // SAFETY: as above.
-                Some(m) => unsafe { _mm512_loadu_ps(m.as_ptr().add(at + r * 16)) },
-                None => _mm512_mul_ps(minus8, d[r]),
-            });
-            for i in g * w.group..((g + 1) * w.group).min(k) {
-                if t0 == 0 {
-                    prefetch_next_l2(codes.as_ptr(), (k + i) * 16, 1);
-                }
-                // SAFETY: 16 code bytes of input i < k lie in the strip's codes.
-                let raw = unsafe { _mm_loadu_si128(codes.as_ptr().add(i * 16) as *const __m128i) };
-                let lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(raw, nibble)));
-                let hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16::<4>(raw), nibble)));
-                let wv = [
-                    _mm512_add_ps(_mm512_mul_ps(lo, d[0]), offset[0]),
-                    _mm512_add_ps(_mm512_mul_ps(hi, d[1]), offset[1]),
-                ];
-                for (t, row) in acc.iter_mut().enumerate() {
-                    // SAFETY: row t0 + t is inside the padded x.
-                    let v = _mm512_set1_ps(unsafe { *xp.add((t0 + t) * k + i) });
-                    for (a, wr) in row.iter_mut().zip(&wv) {
-                        *a = _mm512_fmadd_ps(v, *wr, *a);
-                    }
+        }
+    }
+}
+
+/// `T` token rows (from `x`, row stride `k`) times one int4 strip (its codes, scales and minimums), stored
+/// at `out`; the first tile of a strip also asks the next strip's bytes into L2.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `x` is readable for `T * k` floats, `strip` is a strip of `w`, and
+/// `out` is writable at `t * out_stride + c` for `t < T` and the masked columns.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn int4_tile<const T: usize>(
+    tile: &StripTile,
+    w: &Int4Strips,
+    (codes, scales, mins): (&[u8], &[f32], Option<&[f32]>),
+    x: *const f32,
+    out: *mut f32,
+    first: bool,
+) {
+    let (k, gpr) = (tile.k, w.groups_per_row);
+    let (nibble, minus8) = (_mm_set1_epi8(0x0f), _mm512_set1_ps(-8.0));
+    let mut acc = [[_mm512_setzero_ps(); 2]; T];
+    for g in 0..gpr {
+        let at = g * F32_STRIP;
+        // The next strip's scales (and minimums) into L2 meanwhile, as its codes below.
+        if first {
+            prefetch_next_l2(scales.as_ptr(), gpr * F32_STRIP + at, 2);
+            if let Some(m) = mins {
+                prefetch_next_l2(m.as_ptr(), gpr * F32_STRIP + at, 2);
+            }
+        }
+        // SAFETY: scales (and mins) hold 32 entries for each of the strip's gpr groups.
+        let d: [__m512; 2] = std::array::from_fn(|r| unsafe { _mm512_loadu_ps(scales.as_ptr().add(at + r * 16)) });
+        let offset: [__m512; 2] = std::array::from_fn(|r| match mins {
+            // SAFETY: as above.
+            Some(m) => unsafe { _mm512_loadu_ps(m.as_ptr().add(at + r * 16)) },
+            None => _mm512_mul_ps(minus8, d[r]),
+        });
+        for i in g * w.group..((g + 1) * w.group).min(k) {
+            if first {
+                prefetch_next_l2(codes.as_ptr(), (k + i) * 16, 1);
+            }
+            // SAFETY: 16 code bytes of input i < k lie in the strip's codes.
+            let raw = unsafe { _mm_loadu_si128(codes.as_ptr().add(i * 16) as *const __m128i) };
+            let lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(raw, nibble)));
+            let hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16::<4>(raw), nibble)));
+            let wv = [
+                _mm512_add_ps(_mm512_mul_ps(lo, d[0]), offset[0]),
+                _mm512_add_ps(_mm512_mul_ps(hi, d[1]), offset[1]),
+            ];
+            for (t, row) in acc.iter_mut().enumerate() {
+                // SAFETY: row t < T of x (the caller's contract).
+                let v = _mm512_set1_ps(unsafe { *x.add(t * k + i) });
+                for (a, wr) in row.iter_mut().zip(&wv) {
+                    *a = _mm512_fmadd_ps(v, *wr, *a);
                 }
             }
         }
-        // SAFETY: rows t0.. of out are valid for the masked columns (the caller's contract).
-        unsafe { store_strip_tile(&acc, tokens - t0, &masks, out.add(t0 * out_stride), out_stride) };
     }
+    // SAFETY: the caller's contract.
+    unsafe { store_strip_tile(&acc, &tile.masks, out, tile.out_stride) };
 }
 
 /// `gemm_int4_strip_avx512` for AVX2 + FMA: the tiles of `gemm_f32_strip_avx2` (up to 6 tokens times
