@@ -18,7 +18,7 @@ use shakedown::Error;
 
 use args::{Command, Format};
 use output::{out, outln};
-use plan::{check_seconds, init_threads, load_suite};
+use plan::{check_seconds, init_threads, load_suite, on_pool};
 
 /// Prompts with answers `shakedown inspect` scores a decoder on.
 const INSPECT_STREAMS: usize = 16;
@@ -29,12 +29,12 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Run(args) => {
             let plan = plan::plan(&args.common, Some(&args), args.sustain_seconds)?;
-            let outcome = shakedown::run::run(&plan, &bars)?;
+            let outcome = on_pool(|| shakedown::run::run(&plan, &bars))?;
             finish(&outcome.summary, outcome.gate.as_ref(), &outcome.dir)
         }
         Command::Sustain(args) => {
             let plan = plan::plan(&args.common, None, args.sustain_seconds)?;
-            let outcome = shakedown::run::run(&plan, &bars)?;
+            let outcome = on_pool(|| shakedown::run::run(&plan, &bars))?;
             out(&tables::sustain(&outcome.summary))?;
             outln(&format!("run directory: {}", outcome.dir.display()))?;
             Ok(ExitCode::SUCCESS)
@@ -349,7 +349,7 @@ fn predict(args: args::PredictArgs, bars: &progress::Bars) -> Result<ExitCode, E
         suite: args.suite.is_some().then_some(&suite),
         max_tokens,
     };
-    shakedown::probe::predict::predict(&opts, std::io::stdin(), std::io::stdout().lock())?;
+    on_pool(|| shakedown::probe::predict::predict(&opts, std::io::stdin(), std::io::stdout().lock()))?;
     Ok(ExitCode::SUCCESS)
 }
 
