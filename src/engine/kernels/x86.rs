@@ -372,7 +372,7 @@ pub fn pack_f32_strips(w: &[f32], out_f: usize, in_f: usize) -> Vec<f32> {
 
 /// One strip of up to 32 output columns of `x [tokens, k]` times the weights, in f32: for each input
 /// `i` the strip's 32 weights are loaded once per 12 tokens; sums run over `k` in order. The last tile
-/// takes exactly the rows left (`strip_tile::<T>`, T = 1..12): a one-token decode step multiplies one
+/// takes exactly the rows left (`f32_strip_tile::<T>`, T = 1..12): a one-token decode step multiplies one
 /// row, not twelve, and `x` needs no padding rows.
 ///
 /// # Safety
