@@ -1,7 +1,7 @@
 //! Generation for many requests at once: up to `BATCH` sequences are decoded together (one packed
 //! forward step feeds each active sequence its last token, and the prompts of sequences that join),
 //! and a finished sequence's slot is taken by the next request (continuous batching). The tokens all
-//! prompts start with run once, and every sequence starts from a copy of their cache.
+//! prompts start with run once, and every sequence reads their cache in place (`KvCache::on`).
 //!
 //! Each request's tokens depend only on its own prompt, sampling settings and constraint where every
 //! kernel gives a row the same bits whatever rows share its pass: the block formats, int8, the f32
@@ -63,13 +63,14 @@ impl DecoderModel {
             prompts.push(ids);
         }
         // The tokens every prompt starts with (a chat template's system turn, the suite's instruction)
-        // run once; each sequence starts from a copy of their cache.
+        // run once; each sequence reads their cache in place.
         let shared = shared_prefix(&prompts);
         let mut base = KvCache::new(layers);
         if shared > 0 {
             self.decoder
                 .forward_hidden(&mut [&mut base], &[&prompts[0][..shared]], &[], &mut |_, _| {})?;
         }
+        let base = std::sync::Arc::new(base);
         let mut next = 0;
         let mut active: Vec<Active> = Vec::new();
         loop {
@@ -87,7 +88,7 @@ impl DecoderModel {
                     Sampling::Greedy => 0,
                 };
                 let prompt = std::mem::take(&mut prompts[next]);
-                let mut cache = base.clone();
+                let mut cache = KvCache::on(base.clone());
                 cache.reserve(prompt.len() + requests[next].max_tokens, kv_width);
                 active.push(Active {
                     request: next,

@@ -6,6 +6,8 @@
 //! row is independent of the others, so rows are spread over threads and results do not depend on
 //! how the batch was formed or on the thread count.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::engine::kernels::kernels;
@@ -18,11 +20,16 @@ pub struct LayerKv {
     pub v: Vec<f32>,
 }
 
-/// Everything one sequence has seen: one `LayerKv` per layer and the number of positions.
+/// Everything one sequence has seen: one `LayerKv` per layer and the number of positions. A cache made
+/// `on` a shared base (the prompt prefix every sequence of a batch starts with) reads the base's
+/// positions in place and holds only the positions after them: 64 sequences do not each copy, and each
+/// decode step does not stream 64 copies of, the same prefix's keys and values.
 #[derive(Clone, Debug, Default)]
 pub struct KvCache {
     pub layers: Vec<LayerKv>,
     pub len: usize,
+    /// Positions `0..base.len`, shared; `layers` then holds positions `base.len..len`.
+    base: Option<Arc<KvCache>>,
 }
 
 impl KvCache {
@@ -30,10 +37,51 @@ impl KvCache {
         KvCache {
             layers: vec![LayerKv::default(); layers],
             len: 0,
+            base: None,
         }
     }
 
-    /// Bytes held.
+    /// A cache that starts where `base` ends, reading its positions in place. A base that is itself
+    /// on a base is copied whole first, so a cache reads at most two segments.
+    pub fn on(base: Arc<KvCache>) -> Self {
+        let base = match base.base {
+            Some(_) => Arc::new(base.flattened()),
+            None => base,
+        };
+        KvCache {
+            layers: vec![LayerKv::default(); base.layers.len()],
+            len: base.len,
+            base: Some(base),
+        }
+    }
+
+    /// This cache with its base's positions copied in.
+    fn flattened(&self) -> KvCache {
+        let Some(base) = &self.base else {
+            return self.clone();
+        };
+        let layers = base
+            .layers
+            .iter()
+            .zip(&self.layers)
+            .map(|(b, own)| LayerKv {
+                k: [b.k.as_slice(), own.k.as_slice()].concat(),
+                v: [b.v.as_slice(), own.v.as_slice()].concat(),
+            })
+            .collect();
+        KvCache {
+            layers,
+            len: self.len,
+            base: None,
+        }
+    }
+
+    /// Positions read from the shared base.
+    fn shared(&self) -> usize {
+        self.base.as_ref().map_or(0, |b| b.len)
+    }
+
+    /// Bytes held by this cache (a shared base's are counted once, by its owner).
     pub fn bytes(&self) -> usize {
         self.layers.iter().map(|l| (l.k.len() + l.v.len()) * 4).sum()
     }
@@ -42,24 +90,38 @@ impl KvCache {
     /// layer, so a sequence whose final length is known never reallocates: a growing `Vec` doubles,
     /// and a 40-token prompt generating 30 tokens would otherwise hold room for 80 positions.
     pub fn reserve(&mut self, positions: usize, width: usize) {
-        let want = positions.saturating_mul(width);
+        let want = positions.saturating_sub(self.shared()).saturating_mul(width);
         for l in &mut self.layers {
             l.k.reserve_exact(want.saturating_sub(l.k.len()));
             l.v.reserve_exact(want.saturating_sub(l.v.len()));
         }
     }
 
-    /// Keeps only the first `len` positions (to reuse a shared prefix).
-    pub fn truncate(&mut self, len: usize) {
-        if len >= self.len {
-            return;
-        }
-        for l in &mut self.layers {
-            let kv = l.k.len() / self.len.max(1);
-            l.k.truncate(len * kv);
-            l.v.truncate(len * kv);
-        }
-        self.len = len;
+    /// Layer `layer`'s keys and values of positions `from..to` (`kv_dim` floats a position, starting at
+    /// float `offset` of each, the caller's head): the shared base's part, then this cache's, each as
+    /// (positions, keys, values). Keys and values run to the end of their last position's row.
+    fn segments(&self, layer: usize, from: usize, to: usize, kv_dim: usize, offset: usize) -> [Segment<'_>; 2] {
+        let part = |l, a, b| part(l, a, b, kv_dim, offset);
+        let shared = self.shared();
+        let base = match &self.base {
+            Some(base) => part(&base.layers[layer], from.min(shared), to.min(shared)),
+            None => (0, &[][..], &[][..]),
+        };
+        let own = part(&self.layers[layer], from.max(shared) - shared, to.max(shared) - shared);
+        [base, own]
+    }
+}
+
+/// Positions, keys and values of one stretch of a cache.
+type Segment<'a> = (usize, &'a [f32], &'a [f32]);
+
+/// Positions `a..b` of `l` (`kv_dim` floats a position, from float `offset` of the first).
+fn part(l: &LayerKv, a: usize, b: usize, kv_dim: usize, offset: usize) -> Segment<'_> {
+    if a < b {
+        let r = a * kv_dim + offset..b * kv_dim;
+        (b - a, &l.k[r.clone()], &l.v[r])
+    } else {
+        (0, &[], &[])
     }
 }
 
@@ -117,7 +179,7 @@ pub fn attend(
         .zip(owner.par_iter())
         .enumerate()
         .for_each_init(Vec::new, |scores, (row, (out, &(s, pos)))| {
-            let l = &caches[s].layers[layer];
+            let cache = caches[s];
             let first = match h.window {
                 Some(w) => (pos + 1).saturating_sub(w),
                 None => 0,
@@ -126,12 +188,26 @@ pub fn attend(
             for hd in 0..h.heads {
                 let kvh = hd / group;
                 let qh = &q.row(row)[hd * h.head_dim..(hd + 1) * h.head_dim];
-                // This head's keys and values of positions first..=pos: rows of kv_dim floats.
-                let rows = first * kv_dim + kvh * h.head_dim..(pos + 1) * kv_dim;
-                k_table.scores(qh, &l.k[rows.clone()], kv_dim, h.scale, scores);
+                // This head's keys and values of positions first..=pos (rows of kv_dim floats), in the
+                // shared prefix and then the sequence's own: each score is its own dot, and the weighted sum
+                // adds the values in position order across the two, so the split changes no bit.
+                let segments = cache.segments(layer, first, pos + 1, kv_dim, kvh * h.head_dim);
+                let mut at = 0;
+                for &(n, keys, _) in &segments {
+                    if n > 0 {
+                        k_table.scores(qh, keys, kv_dim, h.scale, &mut scores[at..at + n]);
+                    }
+                    at += n;
+                }
                 k_table.softmax(scores);
                 let o = &mut out[hd * h.head_dim..(hd + 1) * h.head_dim];
-                k_table.weighted_sum(scores, &l.v[rows], kv_dim, o);
+                let mut at = 0;
+                for &(n, _, values) in &segments {
+                    if n > 0 {
+                        k_table.weighted_sum(&scores[at..at + n], values, kv_dim, o);
+                    }
+                    at += n;
+                }
             }
         });
     ctx
@@ -171,6 +247,63 @@ mod tests {
                 out
             })
             .collect()
+    }
+
+    /// A cache on a shared base reads the base in place and gives the same bits as a copy of it, with
+    /// and without a sliding window (whose first position falls before, at and after the base's end),
+    /// and on the 32-, 8- and 1-float paths of the kernels (head width 43).
+    #[test]
+    fn a_cache_on_a_shared_base_equals_a_copy_bit_for_bit() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(11);
+        for window in [None, Some(2), Some(5), Some(9)] {
+            let h = Heads {
+                heads: 4,
+                kv_heads: 2,
+                head_dim: 43,
+                scale: 0.3,
+                window,
+            };
+            let (qd, kd) = (4 * 43, 2 * 43);
+            let mut m = |rows: usize, w: usize| {
+                Matrix::from_vec(rows, w, (0..rows * w).map(|_| rng.random_range(-1.0f32..1.0)).collect())
+            };
+            let prefix = 6;
+            let mut base = KvCache::new(1);
+            let (q, k, v) = (m(prefix, qd), m(prefix, kd), m(prefix, kd));
+            attend(
+                h,
+                0,
+                &q,
+                &k,
+                &v,
+                &mut [&mut base],
+                &[Span {
+                    start: 0,
+                    count: prefix,
+                }],
+            );
+            base.len = prefix;
+            let mut copy = base.clone();
+            let mut on = KvCache::on(Arc::new(base));
+            assert_eq!(on.len, prefix);
+            for count in [3, 1, 1] {
+                let (q, k, v) = (m(count, qd), m(count, kd), m(count, kd));
+                let span = [Span { start: 0, count }];
+                let want = attend(h, 0, &q, &k, &v, &mut [&mut copy], &span);
+                let got = attend(h, 0, &q, &k, &v, &mut [&mut on], &span);
+                assert_eq!(got.data, want.data, "{window:?} at {}", on.len);
+                copy.len += count;
+                on.len += count;
+            }
+            assert_eq!(on.bytes(), 5 * kd * 2 * 4, "only the own positions are held");
+            assert_eq!(on.flattened().layers[0].k, copy.layers[0].k);
+            // A cache on a cache that is itself on a base reads one flattened base.
+            let again = KvCache::on(Arc::new(on.clone()));
+            assert_eq!((again.len, again.shared()), (on.len, on.len));
+            assert!(again.base.as_ref().is_some_and(|b| b.base.is_none()));
+        }
     }
 
     #[test]
