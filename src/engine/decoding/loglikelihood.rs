@@ -2,7 +2,9 @@
 //! continuation are tokenised together and split where the context's own tokens end (so a leading
 //! space belongs to the continuation; trailing spaces of the context move to the continuation first);
 //! the continuation's token log-probabilities are summed. The tokens the continuations of a request
-//! share (the context) run once; each continuation then continues from a copy of that cache.
+//! share (the context) run once; each continuation then continues on that cache, read in place.
+
+use std::sync::Arc;
 
 use super::{argmax, log_sum_exp, DecoderModel, SCORE_BATCH};
 use crate::engine::api::{ContinuationScore, LoglikelihoodRequest};
@@ -113,7 +115,8 @@ impl DecoderModel {
                 );
             }
         }
-        // 2. Each continuation's own tail from a copy of its request's cache.
+        // 2. Each continuation's own tail on its request's cache, read in place (`KvCache::on`).
+        let caches: Vec<Arc<KvCache>> = caches.into_iter().map(Arc::new).collect();
         let mut tail_caches = Vec::new();
         let mut tails: Vec<&[u32]> = Vec::new();
         let mut want = Vec::new();
@@ -128,7 +131,7 @@ impl DecoderModel {
                     want_owner.push((flat, pos + 1 - it.split));
                 }
                 if !tail.is_empty() {
-                    tail_caches.push(cache.clone());
+                    tail_caches.push(KvCache::on(cache.clone()));
                     tails.push(tail);
                     row0 += tail.len();
                 }
