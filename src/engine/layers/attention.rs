@@ -101,13 +101,13 @@ impl KvCache {
     /// float `offset` of each, the caller's head): the shared base's part, then this cache's, each as
     /// (positions, keys, values). Keys and values run to the end of their last position's row.
     fn segments(&self, layer: usize, from: usize, to: usize, kv_dim: usize, offset: usize) -> [Segment<'_>; 2] {
-        let part = |l, a, b| part(l, a, b, kv_dim, offset);
+        let cut = |l, a, b| stretch(l, a, b, kv_dim, offset);
         let shared = self.shared();
         let base = match &self.base {
-            Some(base) => part(&base.layers[layer], from.min(shared), to.min(shared)),
+            Some(base) => cut(&base.layers[layer], from.min(shared), to.min(shared)),
             None => (0, &[][..], &[][..]),
         };
-        let own = part(&self.layers[layer], from.max(shared) - shared, to.max(shared) - shared);
+        let own = cut(&self.layers[layer], from.max(shared) - shared, to.max(shared) - shared);
         [base, own]
     }
 }
@@ -116,7 +116,7 @@ impl KvCache {
 type Segment<'a> = (usize, &'a [f32], &'a [f32]);
 
 /// Positions `a..b` of `l` (`kv_dim` floats a position, from float `offset` of the first).
-fn part(l: &LayerKv, a: usize, b: usize, kv_dim: usize, offset: usize) -> Segment<'_> {
+fn stretch(l: &LayerKv, a: usize, b: usize, kv_dim: usize, offset: usize) -> Segment<'_> {
     if a < b {
         let r = a * kv_dim + offset..b * kv_dim;
         (b - a, &l.k[r.clone()], &l.v[r])
