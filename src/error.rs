@@ -34,7 +34,7 @@ impl Error {
         }
     }
 
-    /// Line `n` of the stream `stream` (`<stdin>`, `<input>`) is not UTF-8; names the first bad byte.
+    /// Line `n` of the stream `stream` (`<stdin>` or a file's name) is not UTF-8; names the first bad byte.
     pub fn not_utf8_line(stream: &str, n: usize, e: &std::str::Utf8Error) -> Self {
         Error::input(
             format!("{stream} line {n}"),
@@ -81,8 +81,9 @@ pub fn read_to_string(path: &Path) -> Result<String> {
 }
 
 /// Writes `bytes` to `path` atomically: a temp file beside it, then a rename,
-/// so a reader never sees a half-written output.
+/// so a reader never sees a half-written output. The temp file is removed when either step fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    refuse_directory(path)?;
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let name = path
@@ -90,6 +91,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    let written = std::fs::write(&tmp, bytes)
+        .map_err(|e| Error::io(&tmp, e))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Refuses to write a file where a directory stands (a rename onto it fails only after the whole
+/// output was written beside it).
+pub fn refuse_directory(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::input(
+            path.display(),
+            "is a directory; expected the path of a file to write",
+        ));
+    }
+    Ok(())
 }

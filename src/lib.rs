@@ -14,5 +14,6 @@ pub mod report;
 pub mod run;
 pub mod suite;
 pub mod task;
+pub mod threads;
 
 pub use error::{Error, Result};

@@ -129,3 +129,33 @@ fn native_decoder_peak_rss_stays_near_the_file_size() {
     let ratio = peak / file_bytes;
     assert!(ratio <= 1.5, "peak RSS {ratio:.2}x the file");
 }
+
+/// A decoder bench that could only spin (a prompt or a generation past the model's context) or only
+/// allocate (a million sequences) is refused with exit 2, naming the flag.
+#[test]
+fn decoder_bench_sizes_past_the_model_are_refused() {
+    let model = common::decoder_gguf("smollm2");
+    let model = model.to_str().unwrap();
+    for (flag, value) in [
+        ("--prompt-tokens", "9000"),
+        ("--gen-tokens", "9000"),
+        ("--sequences", "1000000"),
+    ] {
+        let o = common::shakedown(&[
+            "bench",
+            "--model",
+            model,
+            "--schemes",
+            "native",
+            "--threads",
+            "1",
+            "--seconds",
+            "0.1",
+            flag,
+            value,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", common::text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(flag) && !stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -137,3 +137,98 @@ fn seconds_flags_out_of_range_are_refused() {
     assert_bad_input(&["corruptions", "--throughput", "--seconds=-1"], "--seconds");
     assert_bad_input(&["bench", "--seconds", "1e300", "--json"], "--seconds");
 }
+
+/// Sizes that would only allocate or spin: a sustained phase of a billion seconds (it asked for a
+/// 448 GB curve), tiny windows, tens of thousands of threads, a decoder bench past the context.
+#[test]
+fn sizes_beyond_reason_are_refused_before_any_work() {
+    assert_bad_input(&["run", "--sustain-seconds", "1e9", "--limit", "2"], "at most 86400");
+    let tmp = tempfile::tempdir().unwrap();
+    let ok = "{\"id\":\"1\",\"text\":\"go left\",\"label\":\"move_left\",\"split\":\"test\"}\n";
+    small_suite(tmp.path(), ok, "[sustain]\nduration_s = 3600\nwindow_s = 0.0001\n");
+    assert_bad_input(&["run", "--suite", tmp.path().to_str().unwrap()], "sustain.window_s");
+    small_suite(tmp.path(), ok, "[sustain]\nthreads = 100000\n");
+    assert_bad_input(&["run", "--suite", tmp.path().to_str().unwrap()], "sustain.threads");
+    assert_bad_input(&["run", "--threads", "100000", "--limit", "2"], "--threads");
+    assert_bad_input(&["corrupt", "--threads", "100000"], "--threads");
+    assert_bad_input(&["bench", "--threads", "1,100000"], "--threads");
+    assert_bad_input(&["bench", "--batches", "1000000000", "--seconds", "0.1"], "--batches");
+}
+
+/// `corrupt --in FILE` names the file in its errors, and a line that opens a JSON object but is not
+/// valid JSON is refused, not corrupted as text with its braces.
+#[test]
+fn corrupt_names_its_input_file_and_refuses_broken_json_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("lines.jsonl");
+    std::fs::write(
+        &file,
+        "{\"text\": \"put it away\"}\n{\"text\":\"put it away\", \"id\":}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    assert_bad_input(
+        &["corrupt", "--corruptions", "typo:1", "--in", path],
+        &format!("{path} line 2"),
+    );
+    std::fs::write(&file, "{\"id\": \"a\"}\n").unwrap();
+    assert_bad_input(
+        &["corrupt", "--corruptions", "typo:1", "--in", path],
+        "string field \"text\"",
+    );
+}
+
+/// A BERT folder whose tokenizer has more tokens than the model's vocabulary (another model's
+/// tokenizer) is refused at load, naming the tokenizer file.
+#[test]
+fn a_tokenizer_larger_than_the_vocabulary_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = common::default_model();
+    let dir = tmp.path().join("model");
+    std::fs::create_dir(&dir).unwrap();
+    for entry in std::fs::read_dir(&model).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    let config_path = dir.join("config.json");
+    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    config["vocab_size"] = serde_json::json!(10);
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let o = common::shakedown_stdin(&["predict", "--model", dir.to_str().unwrap()], "go left\n");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("tokenizer.json") && stderr.contains("vocab_size"),
+        "{stderr}"
+    );
+}
+
+/// `export --out DIR` (a directory) is refused before the model is read: no temp file of the size of a
+/// model is left beside it.
+#[test]
+fn export_onto_a_directory_is_refused_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("dd");
+    std::fs::create_dir(&out).unwrap();
+    let model = common::default_model();
+    for force in [false, true] {
+        let mut args = vec![
+            "export",
+            "--model",
+            model.to_str().unwrap(),
+            "--scheme",
+            "q8_0",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        assert_bad_input(&args, "is a directory");
+    }
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("dd")]);
+}

@@ -114,6 +114,13 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| Error::input(flag, format!("'{v}': expected positive integers separated by commas")))
             };
+            let thread_list = |v: &str| -> Result<Vec<usize>, Error> {
+                let threads = list("--threads", v)?;
+                threads
+                    .iter()
+                    .try_for_each(|&n| shakedown::threads::check("--threads", n))?;
+                Ok(threads)
+            };
             check_seconds("--seconds", args.seconds)?;
             let suite = load_suite(None)?;
             let schemes =
@@ -123,7 +130,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 if source.kind() == shakedown::engine::ModelKind::Decoder {
                     let opts = shakedown::probe::bench_decoder::DecoderBenchOptions {
                         schemes,
-                        threads: list("--threads", &args.threads)?,
+                        threads: thread_list(&args.threads)?,
                         prompt_tokens: list("--prompt-tokens", &args.prompt_tokens)?,
                         gen_tokens: list("--gen-tokens", &args.gen_tokens)?,
                         sequences: args.sequences,
@@ -156,7 +163,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 model,
                 schemes,
                 batches: list("--batches", &args.batches)?,
-                threads: list("--threads", &args.threads)?,
+                threads: thread_list(&args.threads)?,
                 seconds: args.seconds,
                 texts,
             };
@@ -175,6 +182,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Export(args) => {
             let scheme = plan::scheme(&args.scheme)?;
+            shakedown::error::refuse_directory(&args.out)?;
             if args.out.exists() && !args.force {
                 return Err(Error::input(
                     args.out.display(),
@@ -272,11 +280,12 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 Some(path) => {
                     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
                     let input = std::io::BufReader::new(file);
-                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, stdout)?
+                    let source = path.display().to_string();
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, &source, stdout)?
                 }
                 None => {
                     let input = std::io::stdin().lock();
-                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, stdout)?
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, "<stdin>", stdout)?
                 }
             };
             Ok(ExitCode::SUCCESS)
@@ -336,10 +345,16 @@ fn predict(args: args::PredictArgs, bars: &progress::Bars) -> Result<ExitCode, E
         None => Vec::new(),
     };
     if scheme.needs_calibration() && calibration.is_empty() {
-        return Err(Error::input(
-            "--scheme",
-            format!("{scheme} needs calibration texts: pass --calibration FILE (one text a line) or --suite DIR"),
-        ));
+        return Err(match &args.calibration {
+            Some(path) => Error::input(
+                path.display(),
+                format!("holds no texts; {scheme} needs calibration texts (one a line)"),
+            ),
+            None => Error::input(
+                "--scheme",
+                format!("{scheme} needs calibration texts: pass --calibration FILE (one text a line) or --suite DIR"),
+            ),
+        });
     }
     let opts = shakedown::probe::predict::PredictOptions {
         model: &model,

@@ -141,8 +141,8 @@ pub fn predict_max_tokens(flag: Option<usize>, suite: Option<&mut Suite>) -> Res
 
 /// Sizes rayon's global pool; returns the thread count in use.
 pub fn init_threads(threads: Option<usize>) -> Result<usize, Error> {
-    if threads == Some(0) {
-        return Err(Error::input("--threads", "expected at least 1"));
+    if let Some(n) = threads {
+        shakedown::threads::check("--threads", n)?;
     }
     let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     rayon::ThreadPoolBuilder::new()
@@ -333,7 +333,7 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
     };
     let policy = match (extra.and_then(|r| r.policy), extra.and_then(|r| r.ship.as_deref())) {
         (_, Some(ship)) => {
-            let s = scheme(ship).map_err(|e| Error::input("--ship", e.to_string()))?;
+            let s: Scheme = ship.parse().map_err(|m: String| Error::input("--ship", m))?;
             if !schemes.contains(&s) {
                 return Err(Error::input("--ship", format!("{s} is not one of the run's schemes")));
             }

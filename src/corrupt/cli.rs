@@ -13,19 +13,27 @@ use super::throughput::{measure, Throughput};
 use super::{corrupt_chain, corrupt_text, parse_specs, CorruptionSpec, Registry, RegistryOptions, Severity};
 use crate::error::{Error, Result};
 
-/// One input line (`n` from 1): a JSON object with a string `text` (and optionally `id`), or plain
-/// text. A JSON object without a string `text` is an error rather than text to corrupt (its keys would
-/// come back mangled as if they were the text); a byte-order mark opening the input is dropped.
-fn parse_line(line: &str, n: usize) -> Result<(String, String)> {
+/// One input line (`n` from 1) of `source` (a file's name or `<stdin>`): a JSON object with a string
+/// `text` (and optionally `id`), or plain text. A JSON object without a string `text`, or a line that
+/// opens like one and is not valid JSON, is an error rather than text to corrupt (its keys would come
+/// back mangled as if they were the text); a byte-order mark opening the input is dropped.
+fn parse_line(line: &str, n: usize, source: &str) -> Result<(String, String)> {
     let line = if n == 1 {
         line.trim_start_matches('\u{feff}')
     } else {
         line
     };
-    if let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(line) {
+    let parsed = serde_json::from_str::<serde_json::Value>(line);
+    if let (Err(e), true) = (&parsed, line.trim_start().starts_with('{')) {
+        return Err(Error::input(
+            format!("{source} line {n}"),
+            format!("opens a JSON object but is not valid JSON ({e}); write a text that starts with {{ as {{\"text\": ...}}"),
+        ));
+    }
+    if let Ok(serde_json::Value::Object(obj)) = parsed {
         let Some(text) = obj.get("text").and_then(|t| t.as_str()) else {
             return Err(Error::input(
-                format!("<input> line {n}"),
+                format!("{source} line {n}"),
                 "a JSON object needs a string field \"text\" (plain lines are corrupted as they are)",
             ));
         };
@@ -45,12 +53,14 @@ const BATCH: usize = 4096;
 
 /// Corrupts every input line under every spec x severity; writes one JSON object per variant, in
 /// input order, then spec, then severity. Each variant's RNG depends on (seed, id, family, severity) only,
-/// so the bytes are the same whatever the thread count.
+/// so the bytes are the same whatever the thread count. `source` names the input in errors (the file
+/// or `<stdin>`).
 pub fn corrupt_lines(
     spec: &str,
     seed: u64,
     options: &RegistryOptions,
     input: impl BufRead,
+    source: &str,
     mut output: impl Write,
 ) -> Result<usize> {
     let registry = Registry::with_options(options)?;
@@ -82,12 +92,12 @@ pub fn corrupt_lines(
         Ok(())
     };
     for bytes in input.split(b'\n') {
-        let bytes = bytes.map_err(|e| Error::io(std::path::Path::new("<input>"), e))?;
+        let bytes = bytes.map_err(|e| Error::io(std::path::Path::new(source), e))?;
         n += 1;
         let parsed = match std::str::from_utf8(&bytes) {
             Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => parse_line(line.strip_suffix('\r').unwrap_or(line), n),
-            Err(e) => Err(Error::not_utf8_line("<input>", n, &e)),
+            Ok(line) => parse_line(line.strip_suffix('\r').unwrap_or(line), n, source),
+            Err(e) => Err(Error::not_utf8_line(source, n, &e)),
         };
         match parsed {
             Ok(item) => batch.push(item),
@@ -359,7 +369,7 @@ mod tests {
         let input = "{\"id\": \"a\", \"text\": \"move the \\\"pallet\\\" left\\tnow\"}\nplain text line here\n\n";
         let mut out = Vec::new();
         let opts = RegistryOptions::default();
-        let n = corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut out).unwrap();
+        let n = corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), "<stdin>", &mut out).unwrap();
         assert_eq!(n, 2 * 3);
         let records: Vec<serde_json::Value> = String::from_utf8(out)
             .unwrap()
@@ -385,9 +395,9 @@ mod tests {
             }
         }
         let mut again = Vec::new();
-        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut again).unwrap();
+        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), "<stdin>", &mut again).unwrap();
         let mut first = Vec::new();
-        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), &mut first).unwrap();
+        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), "<stdin>", &mut first).unwrap();
         assert_eq!(first, again, "same seed, same bytes");
     }
 
@@ -396,7 +406,8 @@ mod tests {
         let options = RegistryOptions::default();
         let run = |input: &str, spec: &str| {
             let mut out = Vec::new();
-            corrupt_lines(spec, 1, &options, input.as_bytes(), &mut out).map(|_| String::from_utf8(out).unwrap())
+            corrupt_lines(spec, 1, &options, input.as_bytes(), "<stdin>", &mut out)
+                .map(|_| String::from_utf8(out).unwrap())
         };
         for bad in ["{\"id\":\"a\"}\n", "{\"id\":\"a\",\"text\":5}\n"] {
             let e = run(bad, "typo:1").unwrap_err().to_string();

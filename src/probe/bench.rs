@@ -54,6 +54,9 @@ pub struct BenchRow {
     pub peak_rss_scope: String,
 }
 
+/// The largest encoder batch measured (a batch's activations are allocated whole).
+const MAX_BATCH: usize = 4096;
+
 pub(crate) fn time_for(seconds: f64, mut f: impl FnMut() -> Result<u64>) -> Result<f64> {
     f()?; // warm-up
     let start = Instant::now();
@@ -141,6 +144,12 @@ pub(crate) fn rows_for(measured: &[Measured], c: usize, row: (&str, usize, usize
 pub fn bench(opts: &BenchOptions, progress: &dyn Progress) -> Result<Vec<BenchRow>> {
     if opts.texts.is_empty() {
         return Err(Error::input("bench", "no texts to run"));
+    }
+    if let Some(b) = opts.batches.iter().find(|&&b| b > MAX_BATCH) {
+        return Err(Error::input(
+            "--batches",
+            format!("{b}: expected at most {MAX_BATCH} texts per batch"),
+        ));
     }
     let mut rows = Vec::new();
     // Kernel: one encoder-sized Linear (384 -> 1536, as MiniLM's FFN) on 128 tokens.

@@ -58,6 +58,35 @@ fn tokens(n: usize, vocab: usize, salt: usize) -> Vec<u32> {
         .collect()
 }
 
+/// The most sequences of the aggregate test: each holds a key/value cache of its own.
+const MAX_SEQUENCES: usize = 256;
+
+/// Refuses tests the model cannot run: a prompt or a generation longer than its context, or more
+/// sequences than `MAX_SEQUENCES`.
+fn check_sizes(opts: &DecoderBenchOptions, context: usize) -> Result<()> {
+    for (flag, sizes) in [
+        ("--prompt-tokens", &opts.prompt_tokens),
+        ("--gen-tokens", &opts.gen_tokens),
+    ] {
+        if let Some(n) = sizes.iter().find(|&&n| n > context) {
+            return Err(Error::input(
+                flag,
+                format!("{n} tokens exceed the model's context length of {context}"),
+            ));
+        }
+    }
+    if opts.sequences > MAX_SEQUENCES {
+        return Err(Error::input(
+            "--sequences",
+            format!(
+                "{}: expected at most {MAX_SEQUENCES} sequences decoded together",
+                opts.sequences
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn repeat(seconds: f64, mut once: impl FnMut() -> Result<u64>) -> Result<f64> {
     once()?;
     let budget = Duration::from_secs_f64(seconds);
@@ -105,6 +134,7 @@ pub fn bench_decoder(source: &ModelSource, opts: &DecoderBenchOptions) -> Result
         let d = model
             .decoder()
             .ok_or_else(|| Error::input(&file, "the decoder benchmark needs a decoder model"))?;
+        check_sizes(opts, d.decoder.config.context_length)?;
         let (weight_bytes, _) = model.linear_weight_stats();
         let head_bytes = d.decoder.head_bytes();
         let mut measured = Vec::new();

@@ -247,6 +247,13 @@ pub struct Example {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The longest sustained phase (and warm-up) accepted: a day.
+const DAY_S: f64 = 86_400.0;
+/// The most texts per engine call of the sustained phase.
+const MAX_BATCH: usize = 4096;
+/// The most windows (points of the throughput curve) a sustained phase may have.
+const MAX_WINDOWS: f64 = 100_000.0;
+
 /// `[sustain]` in suite.toml.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -282,17 +289,27 @@ impl SustainConfig {
     /// Checks the values; `origin` names the file for errors.
     pub fn validate(&self, origin: &str) -> Result<()> {
         let bad = |f: &str, m: &str| Err(Error::input(origin, format!("sustain.{f}: {m}")));
-        if !(self.duration_s > 0.0 && self.duration_s.is_finite()) {
-            return bad("duration_s", "expected a positive number of seconds");
+        if !(self.duration_s > 0.0 && self.duration_s <= DAY_S) {
+            return bad("duration_s", "expected a positive number of seconds, at most 86400");
         }
         if !(self.window_s > 0.0 && self.window_s <= self.duration_s) {
             return bad("window_s", "expected a positive number of seconds, at most duration_s");
         }
-        if !(self.warmup_s >= 0.0 && self.warmup_s.is_finite()) {
-            return bad("warmup_s", "expected zero or more seconds");
+        // The curve keeps one point per window: bound them, or a tiny window asks for billions.
+        if self.duration_s / self.window_s > MAX_WINDOWS {
+            return bad(
+                "window_s",
+                &format!("expected at most {MAX_WINDOWS} windows in duration_s (window_s at least duration_s / {MAX_WINDOWS})"),
+            );
         }
-        if self.batch == 0 {
-            return bad("batch", "expected at least 1");
+        if !(self.warmup_s >= 0.0 && self.warmup_s <= DAY_S) {
+            return bad("warmup_s", "expected zero or more seconds, at most 86400");
+        }
+        if !(1..=MAX_BATCH).contains(&self.batch) {
+            return bad("batch", &format!("expected 1 to {MAX_BATCH} texts per call"));
+        }
+        if self.threads != 0 {
+            crate::threads::check(&format!("{origin}: sustain.threads"), self.threads)?;
         }
         if !(0.0..=1.0).contains(&self.corrupted_fraction) {
             return bad("corrupted_fraction", "expected a fraction between 0 and 1");

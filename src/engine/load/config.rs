@@ -124,6 +124,20 @@ fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
     {
         return bad("model sizes are implausibly large");
     }
+    // The float settings: a NaN base or a negative epsilon loads and then answers nothing.
+    if c.context_length == 0 {
+        return bad("the context length must be positive (context_length / max_position_embeddings)");
+    }
+    if !(c.norm_eps.is_finite() && c.norm_eps > 0.0) {
+        return bad("the norm epsilon must be a positive number (layer_norm_rms_epsilon / rms_norm_eps)");
+    }
+    let bases = [Some(c.rope_base), c.rope_base_local];
+    if !bases.iter().flatten().all(|b| b.is_finite() && *b > 1.0) {
+        return bad("the RoPE base must be a number above 1 (rope.freq_base / rope_theta)");
+    }
+    if c.final_logit_softcap.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+        return bad("the final logit soft cap must be a positive number (final_logit_softcapping)");
+    }
     Ok(c)
 }
 
@@ -349,6 +363,36 @@ mod tests {
         .unwrap();
         let err = DecoderConfig::from_hf_config(&path).unwrap_err().to_string();
         assert!(err.contains("4000000000000 layers"), "{err}");
+    }
+
+    /// Float settings that load and then answer nothing (found by patching a real GGUF): refused
+    /// at load, naming the setting.
+    #[test]
+    fn refuses_bad_float_settings_and_an_empty_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let config = |extra: &str| {
+            format!(
+                r#"{{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1,
+                "intermediate_size": 16, "vocab_size": 16{extra}}}"#
+            )
+        };
+        std::fs::write(&path, config("")).unwrap();
+        assert!(DecoderConfig::from_hf_config(&path).is_ok());
+        for (extra, needle) in [
+            (r#", "rope_theta": -1"#, "RoPE base"),
+            (r#", "rope_theta": 0.5"#, "RoPE base"),
+            (r#", "rms_norm_eps": -1"#, "norm epsilon"),
+            (r#", "rms_norm_eps": 0"#, "norm epsilon"),
+            (r#", "max_position_embeddings": 0"#, "context length"),
+        ] {
+            std::fs::write(&path, config(extra)).unwrap();
+            let err = DecoderConfig::from_hf_config(&path).map(|_| ()).unwrap_err();
+            assert!(
+                err.is_user_error() && err.to_string().contains(needle),
+                "{extra}: {err}"
+            );
+        }
     }
 
     #[test]

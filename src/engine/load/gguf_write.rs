@@ -64,6 +64,7 @@ fn alignment(metadata: &[(String, Value)]) -> u64 {
 
 /// Writes a GGUF file to `path` (a temp file beside it, then a rename: never a half-written file).
 pub fn write(path: &Path, metadata: &[(String, Value)], tensors: &[TensorOut<'_>]) -> Result<()> {
+    crate::error::refuse_directory(path)?;
     let align = alignment(metadata);
     let mut head = Vec::new();
     head.extend_from_slice(b"GGUF");
@@ -131,7 +132,10 @@ pub fn write(path: &Path, metadata: &[(String, Value)], tensors: &[TensorOut<'_>
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(&tmp, e));
     }
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
 }
 
 #[cfg(test)]

@@ -108,6 +108,25 @@ impl LoraAdapter {
                 format!("field bias: \"{bias}\" (trained biases) is not supported; expected \"none\""),
             ));
         }
+        if let Some(kind) = cfg.get("peft_type").filter(|t| t.as_str() != Some("LORA")) {
+            return Err(Error::input(
+                cfg_path.display(),
+                format!("field peft_type: {kind} is not a LoRA adapter; expected \"LORA\""),
+            ));
+        }
+        // Per-module ranks and scales: the engine applies one `lora_alpha / r` to every module, so an
+        // adapter that sets others would run scaled wrongly.
+        for field in ["alpha_pattern", "rank_pattern"] {
+            if cfg
+                .get(field)
+                .is_some_and(|p| p.as_object().is_none_or(|m| !m.is_empty()))
+            {
+                return Err(Error::input(
+                    cfg_path.display(),
+                    format!("field {field}: per-module values are not supported; expected {{}} (one r and lora_alpha for every module)"),
+                ));
+            }
+        }
         let rslora = cfg.get("use_rslora").and_then(|v| v.as_bool()).unwrap_or(false);
         let scale = if rslora {
             alpha / (rank as f64).sqrt()
@@ -256,6 +275,9 @@ mod tests {
             (r#""bias": "all""#, "field bias"),
             (r#""bias": "lora_only""#, "field bias"),
             (r#""fan_in_fan_out": true"#, "fan_in_fan_out"),
+            (r#""peft_type": "IA3""#, "peft_type"),
+            (r#""alpha_pattern": {"q_proj": 1024}"#, "alpha_pattern"),
+            (r#""rank_pattern": {"q_proj": 4}"#, "rank_pattern"),
         ] {
             let dir = adapter(&[(&a, 2, 8), (&b, 8, 2)]);
             let config = format!(r#"{{"r": 2, "lora_alpha": 4, {extra}}}"#);
@@ -268,7 +290,7 @@ mod tests {
             );
         }
         let dir = adapter(&[(&a, 2, 8), (&b, 8, 2)]);
-        let plain = r#"{"r": 2, "lora_alpha": 4, "use_dora": false, "bias": "none"}"#;
+        let plain = r#"{"r": 2, "lora_alpha": 4, "use_dora": false, "bias": "none", "peft_type": "LORA", "alpha_pattern": {}, "rank_pattern": {}}"#;
         std::fs::write(dir.path().join("adapter_config.json"), plain).unwrap();
         assert!(LoraAdapter::load(dir.path(), None, 2).is_ok());
     }

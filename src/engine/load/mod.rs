@@ -111,6 +111,17 @@ impl ModelFiles {
         let tensors = read_safetensors(&bytes, &weights_path)?;
         let tok_path = dir.join("tokenizer.json");
         let mut tokenizer = tokenizer::read_tokenizer_json(&tok_path)?;
+        // A tokenizer of another model gives ids past the embedding table (or the wrong words).
+        let tokens = tokenizer.get_vocab_size(true);
+        if tokens > config.vocab_size {
+            return Err(Error::input(
+                tok_path.display(),
+                format!(
+                    "the tokenizer has {tokens} tokens, the model's vocabulary (config.json vocab_size) {}: is it this model's tokenizer?",
+                    config.vocab_size
+                ),
+            ));
+        }
         let max_len = sentence_max_len(dir)?
             .unwrap_or(config.max_position_embeddings)
             .min(config.max_position_embeddings);
