@@ -201,17 +201,24 @@ fn matmul_gguf_groups(
     let width = blocks * blocks::BLOCK;
     // The VNNI kernel runs whole micro-tiles of 8 rows (zero rows pad the codes to them) and reads the
     // code sums of every offset format; the AVX2 kernel reads the rows it is given and only Q4_0's and
-    // Q5_0's sums.
+    // Q5_0's offsets.
     let vnni = k.isa == Isa::Avx512Vnni;
     let rows = if vnni {
         tokens.div_ceil(x86_gguf_gemm::TOKENS) * x86_gguf_gemm::TOKENS
     } else {
         tokens
     };
-    let sums = vnni || matches!(format, BlockFormat::Q4_0 | BlockFormat::Q5_0);
+    // What each block's integer sum loses to the codes' offset: `offset * sum(x)`, where a kernel reads
+    // codes offset (VNNI: Q8_0 stored as q + 128, Q4_0 and Q5_0 unsigned; AVX2: Q4_0 and Q5_0).
+    let offset = match format {
+        BlockFormat::Q8_0 if vnni => 128,
+        BlockFormat::Q4_0 => 8,
+        BlockFormat::Q5_0 => 16,
+        _ => 0,
+    };
     let mut q = vec![0i8; rows * width];
     let (mut d, mut s) = (Vec::with_capacity(tokens * blocks), Vec::with_capacity(tokens * blocks));
-    let mut sum = Vec::with_capacity(if sums { tokens * blocks } else { 0 });
+    let mut bias = Vec::with_capacity(if offset != 0 { tokens * blocks } else { 0 });
     for (t, act) in acts.iter().enumerate() {
         let Some(row) = act.q8() else {
             unreachable!("K-quant rows never reach the 32-weight GEMM")
@@ -219,11 +226,11 @@ fn matmul_gguf_groups(
         q[t * width..(t + 1) * width].copy_from_slice(&row.q[..width]);
         d.extend_from_slice(&row.d[..blocks]);
         s.extend_from_slice(&row.s[..blocks]);
-        if sums {
-            sum.extend(
+        if offset != 0 {
+            bias.extend(
                 row.q[..width]
                     .chunks_exact(blocks::BLOCK)
-                    .map(|c| c.iter().map(|&v| v as i32).sum::<i32>()),
+                    .map(|c| offset * c.iter().map(|&v| v as i32).sum::<i32>()),
             );
         }
     }
@@ -231,7 +238,7 @@ fn matmul_gguf_groups(
         q: &q,
         d: &d,
         s: &s,
-        sum: &sum,
+        bias: &bias,
         tokens,
         blocks,
     };
@@ -245,7 +252,7 @@ fn matmul_gguf_groups(
         |_, p, o0, cols, out| {
             let rows = &parts[p].0[o0 / group * group_len..(o0 / group + 1) * group_len];
             // SAFETY: block_gemm_group chose this kernel for the table `k`, built only after detecting its
-            // features (AVX-512 F/BW/VNNI, or AVX2 + F16C); each part holds every group of its rows
+            // features (AVX-512 F/BW/VNNI, or AVX2 + FMA + F16C); each part holds every group of its rows
             // (prepare_gguf padded them); q has whole micro-tiles of rows on VNNI, d/s an entry per
             // (token, block) and sum one wherever the kernel reads it; column_tiles_parts hands out the
             // group's columns of part p's output.

@@ -216,12 +216,13 @@ pub fn unpack_row(format: BlockFormat, packed: &[u8], blocks: usize, group: usiz
 
 /// Q8 activations of every token row, as `gemm` reads them: codes in rows of `blocks * 32` (the row
 /// count rounded up to a multiple of `TOKENS` with zero rows), and per (row, block) the scale `d`,
-/// Q8_1's `s` and the integer sum of the codes.
+/// Q8_1's `s` and `bias`, what the weights' code offset adds to the block's integer sum (the offset,
+/// 128, 8 or 16, times the sum of the codes; empty for the formats without one).
 pub struct Activations<'a> {
     pub q: &'a [i8],
     pub d: &'a [f32],
     pub s: &'a [f32],
-    pub sum: &'a [i32],
+    pub bias: &'a [i32],
     pub tokens: usize,
     pub blocks: usize,
 }
@@ -303,12 +304,7 @@ unsafe fn tile<const T: usize>(call: &Call, t0: usize, live: usize) {
     let blocks = acts.blocks;
     let width = blocks * BLOCK;
     let (header, st) = (header_bytes(format, GROUP), stride(format, GROUP));
-    let offset = match format {
-        BlockFormat::Q8_0 => 128,
-        BlockFormat::Q4_0 => 8,
-        BlockFormat::Q5_0 => 16,
-        _ => 0,
-    };
+    let has_offset = matches!(format, BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q5_0);
     let (nibble, sixteen) = (_mm512_set1_epi8(0x0f), _mm512_set1_epi8(16));
     let masks_at = header + BLOCK * GROUP / 2;
     let (five_bit, with_min) = (five_bit(format), has_min(format));
@@ -363,7 +359,11 @@ unsafe fn tile<const T: usize>(call: &Call, t0: usize, live: usize) {
         };
         for (t, (f, a)) in facc.iter_mut().zip(&iacc).enumerate().take(live) {
             let at = (t0 + t) * blocks + b;
-            let exact = _mm512_sub_epi32(*a, _mm512_set1_epi32(offset * acts.sum[at]));
+            let exact = if has_offset {
+                _mm512_sub_epi32(*a, _mm512_set1_epi32(acts.bias[at]))
+            } else {
+                *a
+            };
             let mut term = _mm512_mul_ps(_mm512_mul_ps(dw, _mm512_set1_ps(acts.d[at])), _mm512_cvtepi32_ps(exact));
             if with_min {
                 term = _mm512_add_ps(term, _mm512_mul_ps(m, _mm512_set1_ps(acts.s[at])));

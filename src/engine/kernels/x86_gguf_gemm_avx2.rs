@@ -13,13 +13,13 @@
 //! Integer sums: 4-bit codes are used unsigned (0..=15), so `vpmaddubsw` (unsigned x signed bytes) takes
 //! them as they are; a pair of products is at most 2 * 15 * 127 = 3810, and the 8 steps of a block sum to
 //! at most 30480 < 2^15, so a block accumulates in 16-bit lanes and widens once. Q4_0's offset of 8 is
-//! taken off as `8 * sum(x)` per block, which is exact. The 5-bit formats add each step's fifth bits
+//! taken off as `8 * sum(x)` per block (`Activations::bias`), which is exact. The 5-bit formats add each step's fifth bits
 //! (one 32-bit mask a step, spread to a byte per code) as 16 to the nibbles; their codes reach 31, so
 //! their 16-bit lanes widen every half block (4 steps: 2 * 4 * 31 * 127 = 31496 < 2^15), and Q5_0's
 //! offset of 16 comes off as `16 * sum(x)`. Gemma 3's Q4_K_M files store most of their projections as
 //! Q5_0 (rows of 640 inputs cannot hold 256-weight super-blocks). Q8_0 codes are signed: `vpmaddubsw` takes `|w|`
 //! against `x * sign(w)` (2 * 127 * 127 < 2^15 per pair) and widens every step. The float steps per block
-//! are the scalar ones (`blocks::dot_row`: `dw * dx * isum`, then `+ m * s`, in block order), without
+//! are the scalar ones (`blocks::block_step`: `dw * dx * isum`, then `+ m * s`, in block order), without
 //! fused multiply-adds, so results equal the scalar dots bit for bit.
 
 use std::arch::x86_64::*;
@@ -42,11 +42,11 @@ pub fn supports(format: BlockFormat) -> bool {
 /// `t < acts.tokens` and row `c < cols`, blocks in order, as the scalar dot.
 ///
 /// # Safety
-/// The CPU must support AVX2 and F16C; `format` is one `supports` accepts; `group` holds `acts.blocks`
+/// The CPU must support AVX2, FMA and F16C; `format` is one `supports` accepts; `group` holds `acts.blocks`
 /// packed blocks of this format in groups of `GROUP`; `acts.q` holds `blocks * 32` codes for each of
-/// `acts.tokens` rows, `d` and `s` an entry per (row, block) and, for Q4_0 and Q5_0, `sum` too; `cols <= 8`; `out` is valid for writes
+/// `acts.tokens` rows, `d` and `s` an entry per (row, block) and, for Q4_0 and Q5_0, `bias` too; `cols <= 8`; `out` is valid for writes
 /// at `t * out_stride + c` for `t < tokens`, `c < cols`, with no other thread writing there.
-#[target_feature(enable = "avx2,f16c")]
+#[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn gemm(
     format: BlockFormat,
     acts: &Activations,
@@ -113,7 +113,7 @@ unsafe fn halves(base: *const u8, at: usize) -> __m256 {
 }
 
 /// One token's float term of a block, `(dw * dx) * isum`, then `+ m * s` (`min`), in the scalar dot's
-/// order, added to `acc`.
+/// order (`blocks::block_step`), added to `acc`.
 #[inline]
 #[target_feature(enable = "avx2")]
 fn add_term(acc: __m256, dw: __m256, dx: f32, isum: __m256i, min: Option<(__m256, f32)>) -> __m256 {
@@ -132,7 +132,7 @@ struct Rows {
     q: *const i8,
     d: *const f32,
     s: *const f32,
-    sum: *const i32,
+    bias: *const i32,
     /// Blocks per token row.
     n: usize,
 }
@@ -146,7 +146,7 @@ impl Rows {
             q: acts.q.as_ptr().wrapping_add(t0 * n * BLOCK),
             d: acts.d.as_ptr().wrapping_add(t0 * n),
             s: acts.s.as_ptr().wrapping_add(t0 * n),
-            sum: acts.sum.as_ptr().wrapping_add(t0 * n),
+            bias: acts.bias.as_ptr().wrapping_add(t0 * n),
             n,
         }
     }
@@ -174,11 +174,11 @@ impl Rows {
     }
 
     /// # Safety
-    /// Token `t0 + t` and block `b` exist in `acts.sum`.
+    /// Token `t0 + t` and block `b` exist in `acts.bias`.
     #[inline(always)]
-    unsafe fn sum(&self, t: usize, b: usize) -> i32 {
+    unsafe fn bias(&self, t: usize, b: usize) -> i32 {
         // SAFETY: forwarded.
-        unsafe { *self.sum.add(t * self.n + b) }
+        unsafe { *self.bias.add(t * self.n + b) }
     }
 }
 
@@ -219,7 +219,7 @@ fn fifth_bits(mask: u32) -> __m256i {
 ///
 /// # Safety
 /// As `gemm`, for tokens `t0..t0 + T`.
-#[target_feature(enable = "avx2,f16c")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
     acts: &Activations,
     group: &[u8],
@@ -237,7 +237,6 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
     let (header, st) = (header_bytes(format, GROUP), stride(format, GROUP));
     // The fifth-bit masks follow the block's 16 bytes of nibbles per row, 4 bytes a step.
     let masks_at = header + BLOCK * GROUP / 2;
-    let offset = if FIVE { 16 } else { 8 };
     let (nibble, ones) = (_mm256_set1_epi8(0x0f), _mm256_set1_epi16(1));
     let rows = Rows::new(acts, t0);
     let mut facc = [_mm256_setzero_ps(); T];
@@ -300,7 +299,7 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
             // SAFETY: token t0 + t has d, s (read with a minimum) and sum (read without) for block b.
             unsafe {
                 if !WITH_MIN {
-                    isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(offset * rows.sum(t, b)));
+                    isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(rows.bias(t, b)));
                 }
                 let min = if WITH_MIN { Some((m, rows.s(t, b))) } else { None };
                 *f = add_term(*f, dw, rows.d(t, b), isum, min);
@@ -315,7 +314,7 @@ unsafe fn tile_q4<const T: usize, const WITH_MIN: bool, const FIVE: bool>(
 ///
 /// # Safety
 /// As `gemm`, for tokens `t0..t0 + T`.
-#[target_feature(enable = "avx2,f16c")]
+#[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn tile_q8<const T: usize>(
     acts: &Activations,
     group: &[u8],

@@ -112,7 +112,7 @@ pub fn dot_q5_0(w: &[u8], x: &Q8Row) -> f32 {
             .zip(xq)
             .map(|(&c, &q)| (c as i32 - 16) * q as i32)
             .sum();
-        sum += f16_at(block, 0) * x.d[b] * acc as f32;
+        sum = super::block_step(sum, f16_at(block, 0), x.d[b], acc, None);
     }
     sum
 }
@@ -127,7 +127,7 @@ pub fn dot_q5_1(w: &[u8], x: &Q8Row) -> f32 {
             .zip(xq)
             .map(|(&c, &q)| c as i32 * q as i32)
             .sum();
-        sum += f16_at(block, 0) * x.d[b] * acc as f32 + f16_at(block, 2) * x.s[b];
+        sum = super::block_step(sum, f16_at(block, 0), x.d[b], acc, Some((f16_at(block, 2), x.s[b])));
     }
     sum
 }
