@@ -316,3 +316,36 @@ fn a_score_is_the_same_alone_and_among_other_requests() {
         }
     }
 }
+
+/// Found by a review: an empty prompt where the tokenizer adds no start token (Qwen2's, Llama's) panicked
+/// alone and, in a batch, took its first token from the sequence before it; a `max_tokens` near
+/// `usize::MAX` wrapped past the context check and generated without bound. Both are refused now.
+#[test]
+fn an_empty_prompt_and_an_unbounded_generation_are_refused() {
+    let source = ModelSource::open(&common::root().join("tests/fixtures/tiny-qwen2")).expect("open tiny-qwen2");
+    let m = Model::from_source(&source, Scheme::F32, &[]).expect("build");
+    let d = m.decoder().expect("a decoder");
+    assert!(
+        d.encode("").expect("encode").is_empty(),
+        "tiny-qwen2 adds no start token"
+    );
+    let req = |prompt: &str, max_tokens: usize| GenerateRequest {
+        prompt: prompt.into(),
+        max_tokens,
+        stop: vec![],
+        sampling: Sampling::Greedy,
+        constraint: None,
+    };
+    for batch in [
+        vec![req("", 3)],
+        vec![req("hello there", 3), req("", 3)],
+        vec![req("hi", usize::MAX)],
+    ] {
+        let err = d.generate(&batch).map(|_| ()).expect_err("refused");
+        assert!(err.is_user_error(), "{err}");
+    }
+    assert_eq!(
+        d.generate(&[req("hello there", 3)]).expect("generate")[0].generated_tokens,
+        3
+    );
+}

@@ -53,16 +53,24 @@ impl DecoderModel {
         self.decoder.forward(&mut [&mut cache], &[tokens], &want)
     }
 
-    /// Refuses a prompt of `n` tokens that, with up to `generate` more, would not fit the context.
+    /// Refuses a prompt of `n` tokens that, with up to `generate` more, would not fit the context, and
+    /// a prompt of no tokens (an empty text where the tokenizer adds no start token): its first token
+    /// would be read from nothing, or from the previous sequence of a batch.
     fn check_length(&self, n: usize, generate: usize) -> Result<()> {
         let max = self.decoder.config.context_length;
-        if n + generate > max {
+        if n == 0 {
+            return Err(Error::input(
+                "prompt",
+                "the text gives no tokens (it is empty and the tokenizer adds no start token)",
+            ));
+        }
+        if n.saturating_add(generate) > max {
             let what = if generate == 0 {
                 format!("{n} tokens exceed the model's context length of {max}")
             } else {
                 format!(
                     "{n} tokens and up to {generate} generated ({}) exceed the model's context length of {max}",
-                    n + generate
+                    n.saturating_add(generate)
                 )
             };
             return Err(Error::input("prompt", what));
