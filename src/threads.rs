@@ -9,7 +9,7 @@ const PER_CORE: usize = 8;
 /// The limit on machines with few cores (a 2-core runner may still try 16 or 64).
 const FLOOR: usize = 64;
 
-/// The most threads accepted here: 8 per core, at least 64.
+/// The most threads accepted here: 8 per core, and 64 on machines of 8 cores or fewer.
 pub fn max_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     (cores * PER_CORE).max(FLOOR)
@@ -25,7 +25,7 @@ pub fn check(origin: &str, n: usize) -> Result<()> {
         return Err(Error::input(
             origin,
             format!(
-                "{n} threads: expected at most {max} (8 per core, at least 64); more than the cores only take turns"
+                "{n} threads: expected at most {max} (8 per core, 64 on machines of 8 cores or fewer); threads past the cores only take turns"
             ),
         ));
     }

@@ -92,7 +92,7 @@ pub struct CorruptArgs {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Worker threads. Default: all cores.
+    /// Worker threads, up to 8 per core (64 on machines of 8 cores or fewer). Default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Jargon lexicon: warehouse, support or clinical.
@@ -136,7 +136,7 @@ pub struct BenchArgs {
     /// Encoders: batch sizes of the end-to-end measurement (decoders: see --sequences).
     #[arg(long, default_value = "1,32")]
     pub batches: String,
-    /// Thread counts.
+    /// Thread counts, each up to 8 per core (64 on machines of 8 cores or fewer).
     #[arg(long, default_value = "1,2")]
     pub threads: String,
     /// Seconds per configuration.
@@ -206,7 +206,7 @@ pub struct Common {
     /// Write into --out even when it already holds a run.
     #[arg(long)]
     pub force: bool,
-    /// Worker threads. Default: all cores.
+    /// Worker threads, up to 8 per core (64 on machines of 8 cores or fewer). Default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,
 }
@@ -356,7 +356,7 @@ pub struct PredictArgs {
     /// of an extract suite's max_tokens.
     #[arg(long)]
     pub max_tokens: Option<usize>,
-    /// Worker threads. Default: all cores.
+    /// Worker threads, up to 8 per core (64 on machines of 8 cores or fewer). Default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,
 }
