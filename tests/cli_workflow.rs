@@ -57,6 +57,24 @@ fn sharded_and_merged_run_equals_the_unsharded_run() {
         let same = std::fs::read(whole.join(file)).unwrap() == std::fs::read(merged.join(file)).unwrap();
         assert!(same, "{file} differs between the unsharded and the merged run");
     }
+    // Shard 2 holds f32's typo inputs but not its clean ones (shard 1's): its own table shows no change
+    // from clean and no coverage warning for f32 rather than figures against an empty clean cell.
+    let md = std::fs::read_to_string(shards[1].join("summary.md")).unwrap();
+    let f32_row = md
+        .lines()
+        .find(|l| l.starts_with("| f32 | - | "))
+        .expect("f32's row of figures");
+    assert!(f32_row.contains("(-)"), "{f32_row}");
+    assert!(
+        !f32_row.contains("(+") && !f32_row.contains("(-1") && !f32_row.contains("(-0"),
+        "{f32_row}"
+    );
+    let summary = json(&shards[1].join("summary.json"));
+    let f32_families = summary["schemes"][0]["families"].as_array().unwrap();
+    assert!(
+        f32_families.iter().all(|f| f["low_coverage"].is_null()),
+        "{f32_families:?}"
+    );
     // A shard exits 0 without a verdict; a missing shard is refused.
     let o = shakedown(&[
         "merge",

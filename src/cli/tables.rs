@@ -71,17 +71,19 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
             s.families
                 .iter()
                 .map(|f| {
-                    // A shard holds only its own cells; the others have no results and show "-".
+                    // A shard holds only its own cells; the others have no results and show "-", and
+                    // a change from clean needs the clean cell, which may be another shard's.
+                    let change = |drop: f64| if s.clean.n == 0 { "-".to_string() } else { change(-drop) };
                     let pooled = if f.pooled.n == 0 {
                         "-".to_string()
                     } else {
-                        format!("{:.1} ({})", f.pooled.primary().value, change(-f.pooled.drop))
+                        format!("{:.1} ({})", f.pooled.primary().value, change(f.pooled.drop))
                     };
                     // The header names the judged severities whenever a rule does: a run without
                     // them shows "-" there, so the pooled figure is never read as the judged one.
                     match judged_range(summary, &f.family) {
                         Some((lo, hi, _)) => match judged(f, lo, hi) {
-                            Some((v, d)) => format!("{v:.1} ({}) | {pooled}", change(-d)),
+                            Some((v, d)) => format!("{v:.1} ({}) | {pooled}", change(d)),
                             None => format!("- | {pooled}"),
                         },
                         None => pooled,

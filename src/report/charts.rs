@@ -178,16 +178,14 @@ pub struct HeatCell {
     pub color: String,
 }
 
-/// The drop from clean (points, pooled over severities) per scheme x family, as table rows.
+/// The drop from clean (points, pooled over severities) per scheme x family, as table rows: the
+/// schemes whose clean inputs this run holds (a shard may hold a scheme's corrupted inputs only).
 pub fn drop_heatmap(summary: &Summary) -> Vec<(String, Vec<HeatCell>)> {
-    let worst = summary
-        .schemes
-        .iter()
+    let with_clean = || summary.schemes.iter().filter(|s| s.clean.n > 0);
+    let worst = with_clean()
         .flat_map(|s| s.families.iter().map(|f| f.pooled.drop))
         .fold(1.0f64, f64::max);
-    summary
-        .schemes
-        .iter()
+    with_clean()
         .map(|s| {
             let cells = s
                 .families

@@ -75,11 +75,13 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
                     out.push_str(" - |");
                     continue;
                 }
-                out.push_str(&format!(
-                    " {:.1} ({}) |",
-                    f.pooled.primary().value,
+                // The change from clean needs the clean cell, which a shard may not hold.
+                let change = if s.clean.n == 0 {
+                    "-".to_string()
+                } else {
                     super::numbers::signed(-f.pooled.drop, 1)
-                ));
+                };
+                out.push_str(&format!(" {:.1} ({change}) |", f.pooled.primary().value));
             }
             out.push('\n');
         }
