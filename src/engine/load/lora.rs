@@ -119,7 +119,7 @@ impl LoraAdapter {
         for field in ["alpha_pattern", "rank_pattern"] {
             if cfg
                 .get(field)
-                .is_some_and(|p| p.as_object().is_none_or(|m| !m.is_empty()))
+                .is_some_and(|p| p.as_object().map_or(!p.is_null(), |m| !m.is_empty()))
             {
                 return Err(Error::input(
                     cfg_path.display(),
@@ -290,7 +290,7 @@ mod tests {
             );
         }
         let dir = adapter(&[(&a, 2, 8), (&b, 8, 2)]);
-        let plain = r#"{"r": 2, "lora_alpha": 4, "use_dora": false, "bias": "none", "peft_type": "LORA", "alpha_pattern": {}, "rank_pattern": {}}"#;
+        let plain = r#"{"r": 2, "lora_alpha": 4, "use_dora": false, "bias": "none", "peft_type": "LORA", "alpha_pattern": {}, "rank_pattern": null}"#;
         std::fs::write(dir.path().join("adapter_config.json"), plain).unwrap();
         assert!(LoraAdapter::load(dir.path(), None, 2).is_ok());
     }
