@@ -232,3 +232,27 @@ fn export_onto_a_directory_is_refused_and_leaves_nothing() {
         .collect();
     assert_eq!(left, vec![std::ffi::OsString::from("dd")]);
 }
+
+/// A run directory that cannot be made is refused before any work (it failed only when the results
+/// were written), and the check leaves nothing behind.
+#[test]
+fn an_out_directory_that_cannot_be_made_is_refused_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let out = file.join("run");
+    assert_bad_input(
+        &["run", "--out", out.to_str().unwrap(), "--limit", "2", "--no-sustain"],
+        "is a file, not a directory",
+    );
+    #[cfg(target_os = "linux")]
+    assert_bad_input(
+        &["run", "--out", "/proc/shakedown-run", "--limit", "2", "--no-sustain"],
+        "cannot make a directory in /proc",
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("afile")]);
+}
