@@ -233,8 +233,8 @@ fn export_onto_a_directory_is_refused_and_leaves_nothing() {
     assert_eq!(left, vec![std::ffi::OsString::from("dd")]);
 }
 
-/// A run directory that cannot be made is refused before any work (it failed only when the results
-/// were written), and the check leaves nothing behind.
+/// A run directory that cannot be made is refused before any work, naming what cannot be made (under
+/// `/proc` the message called the existing `/proc` missing), and the check leaves nothing behind.
 #[test]
 fn an_out_directory_that_cannot_be_made_is_refused_first() {
     let tmp = tempfile::tempdir().unwrap();

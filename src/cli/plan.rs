@@ -257,41 +257,7 @@ fn out_dir(flag: Option<&Path>, force: bool, suite: &Suite, seed: u64) -> Result
             ),
         ));
     }
-    check_can_hold(&dir)?;
     Ok(dir)
-}
-
-/// Refuses, before any work, a run directory that cannot be made: a run of many minutes failed only
-/// when it wrote its results (`--out /proc/x` named `/proc` as missing). The nearest existing ancestor
-/// must be a directory that takes a new entry, probed by making and removing an empty directory there,
-/// so nothing is left behind whatever the answer.
-fn check_can_hold(dir: &Path) -> Result<(), Error> {
-    let mut ancestor = dir;
-    while !ancestor.exists() {
-        ancestor = match ancestor.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-    }
-    if !ancestor.is_dir() {
-        return Err(Error::input(
-            "--out",
-            format!("{}: {} is a file, not a directory", dir.display(), ancestor.display()),
-        ));
-    }
-    let probe = ancestor.join(format!(".shakedown-probe-{}", std::process::id()));
-    std::fs::create_dir(&probe).map_err(|e| {
-        Error::input(
-            "--out",
-            format!(
-                "{}: cannot make a directory in {} ({e})",
-                dir.display(),
-                ancestor.display()
-            ),
-        )
-    })?;
-    let _ = std::fs::remove_dir(&probe);
-    Ok(())
 }
 
 fn sustain_config(suite: &Suite, seconds: Option<f64>) -> Result<SustainConfig, Error> {

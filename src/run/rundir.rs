@@ -70,11 +70,18 @@ pub fn check_writable(dir: &Path, overwrite: bool) -> Result<()> {
     if !probe_dir.is_dir() {
         return Err(Error::input(
             probe_dir.display(),
-            "is not a directory; the run directory cannot be made under it",
+            "is a file, not a directory; the run directory cannot be made under it",
         ));
     }
     let probe = probe_dir.join(format!(".shakedown-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(|e| Error::io(probe_dir, e))?;
+    // Named as what failed: the run directory (`--out /proc/x` said "/proc: No such file or
+    // directory", of a directory that exists).
+    std::fs::write(&probe, b"").map_err(|e| {
+        Error::input(
+            dir.display(),
+            format!("cannot make a directory in {} ({e})", probe_dir.display()),
+        )
+    })?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
