@@ -163,7 +163,8 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
         .map(|info| {
             // A shard may hold a scheme's corrupted inputs without its clean ones (another shard's):
             // what the noise changed is then unknown here, and no coverage warning is made up.
-            let has_clean = rows.iter().any(|r| r.scheme == info.name && r.family == CLEAN);
+            let clean = index.cell(&info.name, CLEAN, 0, 0);
+            let has_clean = clean.n > 0;
             let families: Vec<FamilySummary> = meta
                 .families
                 .iter()
@@ -208,7 +209,7 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                 weights: info.weights.clone(),
                 fidelity: info.fidelity.clone(),
                 memory: info.memory.clone(),
-                clean: index.cell(&info.name, CLEAN, 0, 0),
+                clean,
                 mean_corrupted,
                 families,
                 throughput: has_windows.then(|| sustain::summarize(&info.name, windows)),

@@ -236,8 +236,8 @@ pub struct Activations<'a> {
 /// # Safety
 /// The CPU must support AVX-512F, AVX-512BW and AVX-512 VNNI; `format` is a 32-weight format; `group`
 /// holds `acts.blocks` packed blocks of this format; `acts.q` holds `blocks * 32` codes for each of
-/// `tokens.div_ceil(TOKENS) * TOKENS` rows and `d`, `s`, `sum` an entry per (row < tokens, block);
-/// `cols <= 16`; `out` is valid for writes at `t * out_stride + c` for `t < tokens`, `c < cols`, with
+/// `tokens.div_ceil(TOKENS) * TOKENS` rows and `d`, `s` an entry per (row < tokens, block), `bias` too
+/// for Q8_0, Q4_0 and Q5_0 (empty otherwise); `cols <= 16`; `out` is valid for writes at `t * out_stride + c` for `t < tokens`, `c < cols`, with
 /// no other thread writing there.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 pub unsafe fn gemm(
@@ -304,7 +304,8 @@ unsafe fn tile<const T: usize>(call: &Call, t0: usize, live: usize) {
     let blocks = acts.blocks;
     let width = blocks * BLOCK;
     let (header, st) = (header_bytes(format, GROUP), stride(format, GROUP));
-    let has_offset = matches!(format, BlockFormat::Q8_0 | BlockFormat::Q4_0 | BlockFormat::Q5_0);
+    // The caller built the offset terms for exactly the formats whose codes carry one.
+    let has_offset = !acts.bias.is_empty();
     let (nibble, sixteen) = (_mm512_set1_epi8(0x0f), _mm512_set1_epi8(16));
     let masks_at = header + BLOCK * GROUP / 2;
     let (five_bit, with_min) = (five_bit(format), has_min(format));
