@@ -75,6 +75,27 @@ fn sharded_and_merged_run_equals_the_unsharded_run() {
         f32_families.iter().all(|f| f["low_coverage"].is_null()),
         "{f32_families:?}"
     );
+    // Nor does its summary.json: the figures paired with clean are null there, not computed against
+    // nothing (typo@1 read a drop of -76.7 points), while those paired with the reference stay.
+    let held: Vec<_> = f32_families
+        .iter()
+        .filter(|f| f["pooled"]["n"].as_u64() > Some(0))
+        .collect();
+    assert!(
+        !held.is_empty(),
+        "shard 2 holds some of f32's noisy inputs: {f32_families:?}"
+    );
+    for f in held {
+        let pooled = &f["pooled"];
+        for field in ["drop", "drop_ci", "extra_drop", "flip_rate", "changed"] {
+            assert!(pooled[field].is_null(), "{field} of {}: {pooled}", f["family"]);
+        }
+        assert_eq!(
+            pooled["agreement"].as_f64(),
+            Some(100.0),
+            "f32 is the reference: {pooled}"
+        );
+    }
     // A shard exits 0 without a verdict; a missing shard is refused.
     let o = shakedown(&[
         "merge",

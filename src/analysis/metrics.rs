@@ -71,25 +71,28 @@ pub struct Cell {
     pub n: usize,
     /// Every metric of the task, the primary first.
     pub metrics: Metrics,
-    /// Primary metric on the same scheme's clean inputs minus here, paired per example.
-    pub drop: f64,
-    pub drop_ci: [f64; 2],
+    /// Primary metric on the same scheme's clean inputs minus here, paired per example. The paired
+    /// figures below are over the inputs whose counterpart this run holds, and `None` (null in JSON)
+    /// when it holds none: a shard may hold a scheme's noisy inputs while another shard holds its clean
+    /// ones or the reference scheme's.
+    pub drop: Option<f64>,
+    pub drop_ci: Option<[f64; 2]>,
     /// This scheme's drop minus the reference scheme's drop on the same examples: what quantization
     /// adds to the noise's damage (0 for the reference itself).
-    pub extra_drop: f64,
-    pub extra_drop_ci: [f64; 2],
+    pub extra_drop: Option<f64>,
+    pub extra_drop_ci: Option<[f64; 2]>,
     /// Percent of inputs whose answer differs from the same scheme's answer on the clean text.
-    pub flip_rate: f64,
-    pub flip_rate_ci: [f64; 2],
+    pub flip_rate: Option<f64>,
+    pub flip_rate_ci: Option<[f64; 2]>,
     /// Percent of inputs on which this scheme answers what the reference scheme answers.
-    pub agreement: f64,
-    pub agreement_ci: [f64; 2],
+    pub agreement: Option<f64>,
+    pub agreement_ci: Option<[f64; 2]>,
     /// Primary metric minus the reference scheme's on the same inputs, in points.
-    pub delta_vs_reference: f64,
-    pub delta_vs_reference_ci: [f64; 2],
+    pub delta_vs_reference: Option<f64>,
+    pub delta_vs_reference_ci: Option<[f64; 2]>,
     /// McNemar's exact p-value of this scheme against the reference on the same inputs (right/wrong
     /// by the primary metric).
-    pub mcnemar_p: f64,
+    pub mcnemar_p: Option<f64>,
     pub mean_cer: f64,
     /// Mean normalised word error rate.
     pub mean_wer: f64,
@@ -97,9 +100,10 @@ pub struct Cell {
     #[serde(default)]
     pub mean_wer_raw: f64,
     /// Percent of inputs whose text the noise changed at all (100 for clean inputs' own cell is not
-    /// meaningful: 0 there). Low coverage makes an accuracy here say little (`corrupt::coverage`).
+    /// meaningful: 0 there; `None` without the clean texts). Low coverage makes an accuracy here say
+    /// little (`corrupt::coverage`).
     #[serde(default)]
-    pub changed: f64,
+    pub changed: Option<f64>,
 }
 
 impl Cell {
@@ -160,8 +164,6 @@ impl<'a> RowIndex<'a> {
         let primary_name = self.measures.first().map_or("", |m| m.as_str());
         let seed = |what: &str| estimate_seed(self.seed, what);
         let value = |r: &EvalRow, m: usize| r.measures.get(m).copied().unwrap_or(0.0);
-        let primary = |r: Option<&EvalRow>| r.map_or(0.0, |r| value(r, 0));
-        let pct = |x: usize| if n == 0 { 0.0 } else { 100.0 * x as f64 / n as f64 };
         let mean = |v: &[f64]| {
             if v.is_empty() {
                 0.0
@@ -188,47 +190,46 @@ impl<'a> RowIndex<'a> {
                 })
                 .collect(),
         );
-        let here: Vec<f64> = scope.iter().map(|r| value(r, 0)).collect();
-        let clean: Vec<Option<&EvalRow>> = scope
+        // Each paired figure is over the inputs that have their counterpart here (every input, in a
+        // whole run) and absent when none has.
+        let with_clean: Vec<(&EvalRow, &EvalRow)> = scope
             .iter()
-            .map(|r| self.get(scheme, CLEAN, 0, &r.example_id))
+            .filter_map(|r| Some((*r, self.get(scheme, CLEAN, 0, &r.example_id)?)))
             .collect();
-        let clean_v: Vec<f64> = clean.iter().map(|c| primary(*c)).collect();
-        let flips = scope
+        let with_ref: Vec<(&EvalRow, &EvalRow)> = scope
             .iter()
-            .zip(&clean)
-            .filter(|(r, c)| c.is_some_and(|c| c.prediction != r.prediction))
-            .count();
+            .filter_map(|r| Some((*r, self.get(&self.reference, family, r.severity, &r.example_id)?)))
+            .collect();
+        let pct_of = |x: usize, of: usize| (of > 0).then(|| 100.0 * x as f64 / of as f64);
+        let mean_of = |v: &[f64]| (!v.is_empty()).then(|| mean(v));
+        let interval_of = |v: &[f64], what: &str| {
+            (!v.is_empty()).then(|| ci(bootstrap_mean(v, seed(&format!("{what}/{primary_name}")))))
+        };
 
-        let reference: Vec<Option<&EvalRow>> = scope
+        let drops: Vec<f64> = with_clean.iter().map(|(r, c)| value(c, 0) - value(r, 0)).collect();
+        let flips = with_clean.iter().filter(|(r, c)| c.prediction != r.prediction).count();
+        let changed = with_clean
             .iter()
-            .map(|r| self.get(&self.reference, family, r.severity, &r.example_id))
-            .collect();
-        let ref_v: Vec<f64> = reference.iter().map(|c| primary(*c)).collect();
-        let ref_clean_v: Vec<f64> = scope
-            .iter()
-            .map(|r| primary(self.get(&self.reference, CLEAN, 0, &r.example_id)))
-            .collect();
-        let agree = scope
-            .iter()
-            .zip(&reference)
-            .filter(|(r, c)| c.is_some_and(|c| c.prediction == r.prediction))
+            .filter(|(r, c)| r.family != CLEAN && c.text != r.text)
             .count();
+        let deltas: Vec<f64> = with_ref.iter().map(|(r, f)| value(r, 0) - value(f, 0)).collect();
+        let agree = with_ref.iter().filter(|(r, f)| f.prediction == r.prediction).count();
         let (mut only_self, mut only_ref) = (0, 0);
-        for (r, c) in scope.iter().zip(&reference) {
-            match (r.correct, c.is_some_and(|c| c.correct)) {
+        for (r, f) in &with_ref {
+            match (r.correct, f.correct) {
                 (true, false) => only_self += 1,
                 (false, true) => only_ref += 1,
                 _ => {}
             }
         }
-        let diff = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<f64>>();
-        let drops = diff(&clean_v, &here);
-        let deltas = diff(&here, &ref_v);
-        let extra: Vec<f64> = drops
+        // The extra drop needs all four rows of an example: both schemes, clean and noisy.
+        let extra: Vec<f64> = with_ref
             .iter()
-            .zip(diff(&ref_clean_v, &ref_v))
-            .map(|(d, r)| d - r)
+            .filter_map(|(r, f)| {
+                let own_clean = self.get(scheme, CLEAN, 0, &r.example_id)?;
+                let ref_clean = self.get(&self.reference, CLEAN, 0, &r.example_id)?;
+                Some((value(own_clean, 0) - value(r, 0)) - (value(ref_clean, 0) - value(f, 0)))
+            })
             .collect();
         Cell {
             scheme: scheme.into(),
@@ -237,17 +238,17 @@ impl<'a> RowIndex<'a> {
             severity_hi: hi,
             n,
             metrics,
-            drop: mean(&drops),
-            drop_ci: ci(bootstrap_mean(&drops, seed(&format!("drop/{primary_name}")))),
-            extra_drop: mean(&extra),
-            extra_drop_ci: ci(bootstrap_mean(&extra, seed(&format!("extra_drop/{primary_name}")))),
-            flip_rate: pct(flips),
-            flip_rate_ci: ci(wilson(flips, n)),
-            agreement: pct(agree),
-            agreement_ci: ci(wilson(agree, n)),
-            delta_vs_reference: mean(&deltas),
-            delta_vs_reference_ci: ci(bootstrap_mean(&deltas, seed(&format!("delta/{primary_name}")))),
-            mcnemar_p: mcnemar_exact(only_self, only_ref),
+            drop: mean_of(&drops),
+            drop_ci: interval_of(&drops, "drop"),
+            extra_drop: mean_of(&extra),
+            extra_drop_ci: interval_of(&extra, "extra_drop"),
+            flip_rate: pct_of(flips, with_clean.len()),
+            flip_rate_ci: (!with_clean.is_empty()).then(|| ci(wilson(flips, with_clean.len()))),
+            agreement: pct_of(agree, with_ref.len()),
+            agreement_ci: (!with_ref.is_empty()).then(|| ci(wilson(agree, with_ref.len()))),
+            delta_vs_reference: mean_of(&deltas),
+            delta_vs_reference_ci: interval_of(&deltas, "delta"),
+            mcnemar_p: (!with_ref.is_empty()).then(|| mcnemar_exact(only_self, only_ref)),
             mean_cer: if n == 0 {
                 0.0
             } else {
@@ -263,11 +264,7 @@ impl<'a> RowIndex<'a> {
             } else {
                 scope.iter().map(|r| r.wer_raw).sum::<f64>() / n as f64
             },
-            changed: pct(scope
-                .iter()
-                .zip(&clean)
-                .filter(|(r, c)| r.family != CLEAN && c.is_some_and(|c| c.text != r.text))
-                .count()),
+            changed: pct_of(changed, with_clean.len()),
         }
     }
 }
@@ -312,26 +309,54 @@ mod tests {
         let f = index.cell("f32", "typo", 1, 5);
         assert_eq!(
             (f.n, f.primary().value, f.drop, f.flip_rate, f.agreement, f.extra_drop),
-            (10, 80.0, 20.0, 20.0, 100.0, 0.0)
+            (10, 80.0, Some(20.0), Some(20.0), Some(100.0), Some(0.0))
         );
         let acc = f.metrics.get("accuracy").unwrap();
         assert!(acc.ci[0] < 80.0 && acc.ci[1] > 80.0);
         let q = index.cell("int8", "typo", 1, 5);
         assert_eq!(
             (q.primary().value, q.delta_vs_reference, q.agreement),
-            (60.0, -20.0, 80.0)
+            (60.0, Some(-20.0), Some(80.0))
         );
-        assert!((q.drop - 30.0).abs() < 1e-9, "paired with int8's own clean predictions");
         assert!(
-            (q.extra_drop - 10.0).abs() < 1e-9,
+            (q.drop.unwrap() - 30.0).abs() < 1e-9,
+            "paired with int8's own clean predictions"
+        );
+        assert!(
+            (q.extra_drop.unwrap() - 10.0).abs() < 1e-9,
             "30 points against the reference's 20"
         );
-        assert!(q.extra_drop_ci[0] <= 10.0 && q.extra_drop_ci[1] >= 10.0);
+        let [lo, hi] = q.extra_drop_ci.unwrap();
+        assert!(lo <= 10.0 && hi >= 10.0);
         // Example 9 flipped from c to b: a flip, though wrong both times.
-        assert!((q.flip_rate - 40.0).abs() < 1e-9);
-        assert!((q.mcnemar_p - 0.5).abs() < 1e-12, "b=0, c=2 -> p = 2 * 1/4");
+        assert!((q.flip_rate.unwrap() - 40.0).abs() < 1e-9);
+        assert!((q.mcnemar_p.unwrap() - 0.5).abs() < 1e-12, "b=0, c=2 -> p = 2 * 1/4");
         let c = index.cell("int8", CLEAN, 1, 5);
-        assert_eq!((c.severity_lo, c.n, c.primary().value, c.drop), (0, 10, 90.0, 0.0));
+        assert_eq!(
+            (c.severity_lo, c.n, c.primary().value, c.drop),
+            (0, 10, 90.0, Some(0.0))
+        );
+    }
+
+    #[test]
+    fn figures_without_their_counterpart_rows_are_absent_not_zero() {
+        // A shard's view: int8's typo inputs, without int8's clean inputs or the reference's typo ones.
+        let mut rows: Vec<EvalRow> = (0..10).map(|id| row("f32", CLEAN, 0, id, "a")).collect();
+        rows.extend((0..10).map(|id| row("int8", "typo", 1, id, if id < 6 { "a" } else { "b" })));
+        let names = vec!["accuracy".to_string()];
+        let index = RowIndex::new(&rows, &names, 1);
+        let q = index.cell("int8", "typo", 1, 5);
+        assert_eq!((q.n, q.primary().value), (10, 60.0));
+        assert_eq!((q.drop, q.drop_ci, q.flip_rate, q.changed), (None, None, None, None));
+        assert_eq!(
+            (q.agreement, q.delta_vs_reference, q.mcnemar_p, q.extra_drop),
+            (None, None, None, None)
+        );
+        let json = serde_json::to_value(&q).unwrap();
+        assert!(json["drop"].is_null() && json["agreement"].is_null(), "{json}");
+        // The reference's clean cell pairs with itself: no drop, full agreement.
+        let c = index.cell("f32", CLEAN, 0, 0);
+        assert_eq!((c.drop, c.agreement, c.changed), (Some(0.0), Some(100.0), Some(0.0)));
     }
 
     #[test]

@@ -162,9 +162,9 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
         .par_iter()
         .map(|info| {
             // A shard may hold a scheme's corrupted inputs without its clean ones (another shard's):
-            // what the noise changed is then unknown here, and no coverage warning is made up.
+            // what the noise changed is then unknown there (`changed` is None), and no coverage warning
+            // is made up.
             let clean = index.cell(&info.name, CLEAN, 0, 0);
-            let has_clean = clean.n > 0;
             let families: Vec<FamilySummary> = meta
                 .families
                 .iter()
@@ -188,9 +188,9 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                     let severity = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
                     FamilySummary {
                         family: family.clone(),
-                        low_coverage: has_clean
-                            .then(|| coverage::warning(family, &severity, judged.changed / 100.0, judged.n))
-                            .flatten(),
+                        low_coverage: judged
+                            .changed
+                            .and_then(|changed| coverage::warning(family, &severity, changed / 100.0, judged.n)),
                         pooled,
                         severities,
                     }
@@ -276,7 +276,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![(2, 100.0), (4, 75.0)]
         );
-        assert_eq!((f.pooled.n, f.pooled.primary().value, f.pooled.drop), (8, 87.5, 12.5));
+        assert_eq!(
+            (f.pooled.n, f.pooled.primary().value, f.pooled.drop),
+            (8, 87.5, Some(12.5))
+        );
         assert_eq!(s.schemes[0].mean_corrupted, Some(87.5));
         assert_eq!(s.primary(), "accuracy");
     }

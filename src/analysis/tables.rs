@@ -227,6 +227,10 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
     let f = |name: &str, get: &dyn Fn(&Cell) -> f64| {
         Column::new(name.into(), cells.iter().map(|c| get(c)).collect::<Vec<f64>>())
     };
+    // Paired figures a shard could not pair are null.
+    let o = |name: &str, get: &dyn Fn(&Cell) -> Option<f64>| {
+        Column::new(name.into(), cells.iter().map(|c| get(c)).collect::<Vec<Option<f64>>>())
+    };
     let mut columns = vec![
         s("scheme", &|c| &c.scheme),
         s("family", &|c| &c.family),
@@ -256,22 +260,22 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
         columns.push(Column::new(format!("{name}_hi").into(), get(|e| e.ci[1])));
     }
     columns.extend([
-        f("drop", &|c| c.drop),
-        f("drop_lo", &|c| c.drop_ci[0]),
-        f("drop_hi", &|c| c.drop_ci[1]),
-        f("extra_drop", &|c| c.extra_drop),
-        f("extra_drop_lo", &|c| c.extra_drop_ci[0]),
-        f("extra_drop_hi", &|c| c.extra_drop_ci[1]),
-        f("flip_rate", &|c| c.flip_rate),
-        f("agreement", &|c| c.agreement),
-        f("delta_vs_reference", &|c| c.delta_vs_reference),
-        f("delta_vs_reference_lo", &|c| c.delta_vs_reference_ci[0]),
-        f("delta_vs_reference_hi", &|c| c.delta_vs_reference_ci[1]),
-        f("mcnemar_p", &|c| c.mcnemar_p),
+        o("drop", &|c| c.drop),
+        o("drop_lo", &|c| c.drop_ci.map(|i| i[0])),
+        o("drop_hi", &|c| c.drop_ci.map(|i| i[1])),
+        o("extra_drop", &|c| c.extra_drop),
+        o("extra_drop_lo", &|c| c.extra_drop_ci.map(|i| i[0])),
+        o("extra_drop_hi", &|c| c.extra_drop_ci.map(|i| i[1])),
+        o("flip_rate", &|c| c.flip_rate),
+        o("agreement", &|c| c.agreement),
+        o("delta_vs_reference", &|c| c.delta_vs_reference),
+        o("delta_vs_reference_lo", &|c| c.delta_vs_reference_ci.map(|i| i[0])),
+        o("delta_vs_reference_hi", &|c| c.delta_vs_reference_ci.map(|i| i[1])),
+        o("mcnemar_p", &|c| c.mcnemar_p),
         f("mean_cer", &|c| c.mean_cer),
         f("mean_wer", &|c| c.mean_wer),
         f("mean_wer_raw", &|c| c.mean_wer_raw),
-        f("changed", &|c| c.changed),
+        o("changed", &|c| c.changed),
     ]);
     let df = DataFrame::new(cells.len(), columns).map_err(|e| Error::Internal(format!("metrics table: {e}")))?;
     write_frame(df, path)

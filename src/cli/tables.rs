@@ -15,8 +15,10 @@ use shakedown::report::{check_line, verdict_rows};
 use shakedown::run::compare::{significance, Comparison, Line};
 
 /// A change in points with its sign, never "-0.0".
-fn change(x: f64) -> String {
-    shakedown::report::numbers::signed(x, 1)
+/// The change from clean of a figure whose drop is `drop`; "-" when the run holds no clean inputs to
+/// pair it with (a shard's).
+fn change(drop: Option<f64>) -> String {
+    drop.map_or_else(|| "-".to_string(), |d| shakedown::report::numbers::signed(-d, 1))
 }
 
 /// The severity range the gate judges for `family` (from the first rule naming it, or `*`, with a
@@ -36,7 +38,7 @@ fn judged_range(summary: &Summary, family: &str) -> Option<(u8, u8, String)> {
 
 /// The primary metric and drop over severities `lo..=hi` of a family: the mean of its single
 /// severities (every severity holds the same examples, so this is the pooled figure).
-fn judged(f: &FamilySummary, lo: u8, hi: u8) -> Option<(f64, f64)> {
+fn judged(f: &FamilySummary, lo: u8, hi: u8) -> Option<(f64, Option<f64>)> {
     let cells: Vec<&Cell> = f
         .severities
         .iter()
@@ -48,7 +50,7 @@ fn judged(f: &FamilySummary, lo: u8, hi: u8) -> Option<(f64, f64)> {
     let n = cells.len() as f64;
     Some((
         cells.iter().map(|c| c.primary().value).sum::<f64>() / n,
-        cells.iter().map(|c| c.drop).sum::<f64>() / n,
+        cells.iter().map(|c| c.drop).sum::<Option<f64>>().map(|d| d / n),
     ))
 }
 
@@ -73,7 +75,6 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
                 .map(|f| {
                     // A shard holds only its own cells; the others have no results and show "-", and
                     // a change from clean needs the clean cell, which may be another shard's.
-                    let change = |drop: f64| if s.clean.n == 0 { "-".to_string() } else { change(-drop) };
                     let pooled = if f.pooled.n == 0 {
                         "-".to_string()
                     } else {
@@ -264,7 +265,11 @@ fn compare_cell(line: &Line, i: usize) -> String {
         return format!("{v:.1}");
     }
     match line.delta[i] {
-        Some(d) => format!("{v:.1} ({}{})", change(d), significance(line.p_value[i])),
+        Some(d) => format!(
+            "{v:.1} ({}{})",
+            shakedown::report::numbers::signed(d, 1),
+            significance(line.p_value[i])
+        ),
         None => format!("{v:.1}"),
     }
 }

@@ -171,7 +171,8 @@ pub fn metric_by_severity(summary: &Summary) -> Result<Vec<String>> {
 /// One cell of the drop heatmap.
 #[derive(Serialize)]
 pub struct HeatCell {
-    pub drop: f64,
+    /// None where the family was not run (a shard's other cells).
+    pub drop: Option<f64>,
     pub lo: f64,
     pub hi: f64,
     /// CSS background colour: white at no drop, red at the run's worst.
@@ -183,7 +184,7 @@ pub struct HeatCell {
 pub fn drop_heatmap(summary: &Summary) -> Vec<(String, Vec<HeatCell>)> {
     let with_clean = || summary.schemes.iter().filter(|s| s.clean.n > 0);
     let worst = with_clean()
-        .flat_map(|s| s.families.iter().map(|f| f.pooled.drop))
+        .flat_map(|s| s.families.iter().filter_map(|f| f.pooled.drop))
         .fold(1.0f64, f64::max);
     with_clean()
         .map(|s| {
@@ -191,11 +192,12 @@ pub fn drop_heatmap(summary: &Summary) -> Vec<(String, Vec<HeatCell>)> {
                 .families
                 .iter()
                 .map(|f| {
-                    let t = (f.pooled.drop.max(0.0) / worst).clamp(0.0, 1.0);
+                    let t = (f.pooled.drop.unwrap_or(0.0).max(0.0) / worst).clamp(0.0, 1.0);
+                    let [lo, hi] = f.pooled.drop_ci.unwrap_or_default();
                     HeatCell {
                         drop: f.pooled.drop,
-                        lo: f.pooled.drop_ci[0],
-                        hi: f.pooled.drop_ci[1],
+                        lo,
+                        hi,
                         color: format!("rgb(255, {}, {})", (255.0 - 180.0 * t) as u8, (255.0 - 200.0 * t) as u8),
                     }
                 })

@@ -76,11 +76,10 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
                     continue;
                 }
                 // The change from clean needs the clean cell, which a shard may not hold.
-                let change = if s.clean.n == 0 {
-                    "-".to_string()
-                } else {
-                    super::numbers::signed(-f.pooled.drop, 1)
-                };
+                let change = f
+                    .pooled
+                    .drop
+                    .map_or_else(|| "-".to_string(), |d| super::numbers::signed(-d, 1));
                 out.push_str(&format!(" {:.1} ({change}) |", f.pooled.primary().value));
             }
             out.push('\n');

@@ -113,14 +113,15 @@ impl Verdict {
     }
 }
 
-/// The value and interval of `metric` in a cell (None when the run did not measure it).
+/// The value and interval of `metric` in a cell (None when the run did not measure it, or could not
+/// pair it: a change from clean needs the clean inputs).
 fn value_of(metric: &str, c: &Cell) -> Option<(f64, Option<[f64; 2]>)> {
     Some(match metric {
-        "drop" => (c.drop, Some(c.drop_ci)),
-        "extra_drop" => (c.extra_drop, Some(c.extra_drop_ci)),
-        "flip_rate" => (c.flip_rate, Some(c.flip_rate_ci)),
-        "agreement" => (c.agreement, Some(c.agreement_ci)),
-        "delta_vs_reference" => (c.delta_vs_reference, Some(c.delta_vs_reference_ci)),
+        "drop" => (c.drop?, c.drop_ci),
+        "extra_drop" => (c.extra_drop?, c.extra_drop_ci),
+        "flip_rate" => (c.flip_rate?, c.flip_rate_ci),
+        "agreement" => (c.agreement?, c.agreement_ci),
+        "delta_vs_reference" => (c.delta_vs_reference?, c.delta_vs_reference_ci),
         name => {
             let e = c.metrics.get(name)?;
             (e.value, Some(e.ci))
