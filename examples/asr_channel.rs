@@ -4,9 +4,10 @@
 //!   cargo run --release --example asr_channel -- profile REC.jsonl [REC2.jsonl ...] [--suite DIR] > corruptions/asr/channel_profile.toml
 //!       per channel severity: its per-class error rates and error-region shapes, and the `asr` model's
 //!       parameters fitted to reproduce them
-//!   cargo run --release --example asr_channel -- compare REC.jsonl [--suite DIR] [--family asr] [--seed 1] [--draws 4]
-//!       per channel severity: normalised WER and op mix of the real channel, and of the family at the same
-//!       WER (interpolated between the family's severities; the counts of seeds seed..seed+draws pooled, as
+//!   cargo run --release --example asr_channel -- compare REC.jsonl [REC2.jsonl ...] [--suite DIR] [--family asr] [--seed 1] [--draws 4]
+//!       per channel severity: normalised WER and op mix of the real channel (the counts of every recording
+//!       pooled: draws of the channel on the same texts), and of the family at the same WER (interpolated
+//!       between the family's severities; the counts of seeds seed..seed+draws pooled, on each text once, as
 //!       tests/channel_validation.rs pools them), as a markdown table
 
 use std::collections::BTreeMap;
@@ -287,7 +288,10 @@ fn line(label: &str, m: &OpMix) -> String {
 }
 
 fn compare(args: &[String]) -> Result<(), String> {
-    let path = args.first().ok_or("compare: expected a recording")?;
+    let paths = recordings(args);
+    if paths.is_empty() {
+        return Err("compare: expected one or more recordings".into());
+    }
     let suite_dir = PathBuf::from(flag(args, "--suite").unwrap_or_else(|| "suites/spoken-requests".into()));
     let family = flag(args, "--family").unwrap_or_else(|| "asr".into());
     let seed: u64 = flag(args, "--seed")
@@ -306,7 +310,10 @@ fn compare(args: &[String]) -> Result<(), String> {
     let registry = Registry::with_options(&options).map_err(|e| e.to_string())?;
     let spec = parse_specs(&format!("{family}:1-5"), &registry)?.remove(0);
     let lex = Lexicon::get()?;
-    let rows = read(path)?;
+    let mut rows = Vec::new();
+    for p in &paths {
+        rows.extend(read(p)?);
+    }
     let groups = by_severity(&rows);
     println!("| | WER | sub / del / ins | errors on content | multi-word | content kept | function kept |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
@@ -315,8 +322,11 @@ fn compare(args: &[String]) -> Result<(), String> {
         let synth: Vec<OpMix> = Severity::all()
             .iter()
             .map(|&s| {
+                // Each text once, however many draws of the channel recorded it.
+                let mut seen = std::collections::HashSet::new();
+                let texts: Vec<&&Row> = rs.iter().filter(|r| seen.insert(r.id.as_str())).collect();
                 let outs: Vec<(String, String)> = (seed..last_seed)
-                    .flat_map(|seed| rs.iter().map(move |r| (seed, r)))
+                    .flat_map(|seed| texts.iter().map(move |r| (seed, r)))
                     .map(|(seed, r)| {
                         let v = corrupt_text(&registry, &spec, s, seed, &r.id, &r.clean).map_err(|e| e.to_string())?;
                         Ok((r.clean.clone(), v.text))
@@ -354,7 +364,7 @@ fn main() {
         Some("profile") => profile(&args[1..]),
         Some("compare") => compare(&args[1..]),
         _ => {
-            Err("usage: asr_channel profile REC.jsonl | compare REC.jsonl [--suite DIR] [--family F] [--seed N] [--draws N]".into())
+            Err("usage: asr_channel profile REC.jsonl... | compare REC.jsonl... [--suite DIR] [--family F] [--seed N] [--draws N]".into())
         }
     };
     if let Err(e) = result {

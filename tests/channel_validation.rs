@@ -74,11 +74,20 @@ fn synthetic_ocr_drop_matches_the_real_ocr_channel_within_tolerance() {
 }
 
 /// The recorded speech channel on the spoken-requests test split (scripts/asr_validation/record_channel.py):
-/// espeak-ng, pink noise at 30 / 15 / 10 dB, Whisper tiny.en.
-const ASR_RECORDING: &str = "tests/fixtures/asr_channel_test.jsonl";
+/// espeak-ng, pink noise at 30 / 15 / 10 dB, Whisper tiny.en; two draws of it (noise seeds 0 and 1) on the
+/// same 400 texts. The channel is a random process as much as the family is: two draws on the same texts
+/// differ in a third of their transcripts and move the MiniLM drop by more than a point, so its figures
+/// are the two draws' (pooled counts, mean drops).
+const ASR_RECORDINGS: [&str; 2] = [
+    "tests/fixtures/asr_channel_test.jsonl",
+    "tests/fixtures/asr_channel_test_seed1.jsonl",
+];
 
-fn recording() -> Vec<(String, u8, String, String)> {
-    std::fs::read_to_string(common::root().join(ASR_RECORDING))
+/// One recorded line: (id, severity, clean text, transcript).
+type Recorded = (String, u8, String, String);
+
+fn recording(path: &str) -> Vec<Recorded> {
+    std::fs::read_to_string(common::root().join(path))
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -110,13 +119,27 @@ fn synthetic_asr_op_mix_matches_the_real_speech_channel() {
     let registry = Registry::with_options(&RegistryOptions::for_suite(&suite).unwrap()).unwrap();
     let spec = parse_specs("asr:1-5", &registry).unwrap().remove(0);
     let lex = Lexicon::get().unwrap();
-    let rows = recording();
+    let draws: Vec<Vec<Recorded>> = ASR_RECORDINGS.iter().map(|p| recording(p)).collect();
+    let texts = |draw: &[Recorded]| draw.iter().map(|r| (r.0.clone(), r.1)).collect::<Vec<_>>();
+    assert!(
+        draws.iter().all(|d| texts(d) == texts(&draws[0])),
+        "the draws record the same texts"
+    );
+    let rows = &draws[0];
     let mut severities: Vec<u8> = rows.iter().map(|r| r.1).collect();
     severities.dedup();
     assert!(severities.len() >= 3, "the recording needs three noise levels");
     for sev in severities {
-        let at: Vec<&(String, u8, String, String)> = rows.iter().filter(|r| r.1 == sev).collect();
-        let real = opmix(at.iter().map(|r| (r.2.as_str(), r.3.as_str())), lex);
+        let at: Vec<&Recorded> = rows.iter().filter(|r| r.1 == sev).collect();
+        // The channel's counts pooled over its draws, as the family's are over its seeds.
+        let real = opmix(
+            draws
+                .iter()
+                .flatten()
+                .filter(|r| r.1 == sev)
+                .map(|r| (r.2.as_str(), r.3.as_str())),
+            lex,
+        );
         let synthetic: Vec<OpMix> = Severity::all()
             .iter()
             .map(|&s| {
@@ -206,23 +229,36 @@ const TOLERANCE_RELATIVE: f64 = 0.20;
 /// Where the synthetic family misses the tolerance on the held-out recording, stated with the measured gap
 /// in corruptions/README.md ("Speech: operation mix"): (channel severity, figure, |synthetic - real|). CI
 /// fails when such a gap grows, or when a figure not listed here leaves its tolerance.
-const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[(1, "insertion share", 0.050)];
+const OPMIX_KNOWN_GAPS: &[(u8, &str, f64)] = &[
+    (1, "insertion share", 0.043),
+    (
+        1,
+        "share of function words in multi-word errors on content words",
+        0.053,
+    ),
+];
 
-/// The same for the MiniLM accuracy drop: (channel severity, |synthetic - real| in points).
-const DROP_KNOWN_GAPS: &[(usize, f64)] = &[(1, 3.2)];
+/// The same for the MiniLM accuracy drop: (channel severity, |synthetic - real| in points). None: every
+/// channel level is within the 3 points.
+const DROP_KNOWN_GAPS: &[(usize, f64)] = &[];
 
 /// Seeds of the synthetic family, whose operation counts are pooled and whose drops are averaged: it is a
-/// random process and its expected mix is what is compared. One draw of 240 texts moves the drop by 1.0-1.5
-/// points (standard deviation over six seeds), half the tolerance, and the channel-1 insertion share from
-/// 0.22 to 0.25; the recording is one fixed draw.
+/// random process and its expected mix is what is compared, as the channel's two recorded draws are pooled.
+/// On the 400 texts one seed's drop at channel 1 reads 5.8-7.5 points (the channel's two draws 7.8 and 7.0);
+/// on the first 240 texts alone two draws of the channel read 8.3 and 9.6, which is why both sides pool.
 const SEEDS: [&str; 4] = ["1", "2", "3", "4"];
 
 /// A MiniLM prototype classifier on the spoken-requests suite loses as much accuracy under the synthetic `asr`
-/// family as under the real channel at the same normalised WER (within 3 points; the family's drop read off
-/// its severity curve at the channel's WER, averaged over SEEDS).
+/// family as under the real channel at the same normalised WER (within 3 points): the channel's drop is the
+/// mean of its draws', the family's read off its severity curve at the WER of the draw beside it, averaged
+/// over SEEDS (seeds 1 and 2 run beside draw 0, 3 and 4 beside draw 1).
 #[test]
 fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
-    let n = recording().iter().filter(|r| r.1 == 1).count().to_string();
+    let n = recording(ASR_RECORDINGS[0])
+        .iter()
+        .filter(|r| r.1 == 1)
+        .count()
+        .to_string();
     let model = common::minilm_dir();
     let suite_args = [
         "--suite",
@@ -232,12 +268,14 @@ fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
         "--limit",
         &n,
     ];
+    let draw_of = |i: usize| i * ASR_RECORDINGS.len() / SEEDS.len();
     let runs: Vec<_> = SEEDS
         .iter()
-        .map(|seed| {
+        .enumerate()
+        .map(|(i, seed)| {
             let mut args = suite_args.to_vec();
             args.extend_from_slice(&["--seed", seed]);
-            replayed_run(ASR_RECORDING, "asr:1-5,channel:1-3", &args)
+            replayed_run(ASR_RECORDINGS[draw_of(i)], "asr:1-5,channel:1-3", &args)
         })
         .collect();
     let cells = |families: &[(String, Vec<serde_json::Value>)], family: &str| -> Vec<(f64, f64)> {
@@ -246,33 +284,42 @@ fn synthetic_asr_drop_matches_the_real_speech_channel_for_minilm() {
             .map(|c| (c["mean_wer"].as_f64().unwrap(), c["drop"].as_f64().unwrap()))
             .collect()
     };
-    let real = cells(&runs[0], "channel");
-    assert!(
-        runs.iter().all(|r| cells(r, "channel") == real),
-        "the replayed channel is the same whatever the seed"
-    );
-    for (i, (wer, drop)) in real.iter().enumerate() {
+    // The channel cells of each run: its draw's, the same whatever the seed.
+    let real: Vec<Vec<(f64, f64)>> = runs.iter().map(|r| cells(r, "channel")).collect();
+    for (i, r) in real.iter().enumerate() {
+        assert_eq!(
+            r,
+            &real[draw_of(i) * SEEDS.len() / ASR_RECORDINGS.len()],
+            "a draw's replay is its own"
+        );
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    for level in 0..real[0].len() {
+        let per_draw: Vec<(f64, f64)> = (0..ASR_RECORDINGS.len())
+            .map(|d| real[d * SEEDS.len() / ASR_RECORDINGS.len()][level])
+            .collect();
         let per_seed: Vec<f64> = runs
             .iter()
-            .map(|families| {
-                shakedown::corrupt::opmix::at_wer(&cells(families, "asr"), *wer)
+            .zip(&real)
+            .map(|(families, r)| {
+                shakedown::corrupt::opmix::at_wer(&cells(families, "asr"), r[level].0)
                     .expect("channel WER inside the family's range")
             })
             .collect();
-        let s = per_seed.iter().sum::<f64>() / per_seed.len() as f64;
+        let drop = mean(&per_draw.iter().map(|c| c.1).collect::<Vec<_>>());
+        let wer = mean(&per_draw.iter().map(|c| c.0).collect::<Vec<_>>());
+        let s = mean(&per_seed);
+        let show = |v: &mut dyn Iterator<Item = f64>| v.map(|d| format!("{d:.1}")).collect::<Vec<_>>().join(", ");
         let line = format!(
-            "channel {}: WER {wer:.3}, real drop {drop:.1}, synthetic {s:.1} ({:+.1} points; seeds {})",
-            i + 1,
+            "channel {}: WER {wer:.3}, real drop {drop:.1} (draws {}), synthetic {s:.1} ({:+.1} points; seeds {})",
+            level + 1,
+            show(&mut per_draw.iter().map(|c| c.1)),
             s - drop,
-            per_seed
-                .iter()
-                .map(|d| format!("{d:.1}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            show(&mut per_seed.iter().copied()),
         );
         println!("{line}");
         if (s - drop).abs() > 3.0 {
-            match DROP_KNOWN_GAPS.iter().find(|g| g.0 == i + 1) {
+            match DROP_KNOWN_GAPS.iter().find(|g| g.0 == level + 1) {
                 Some(&(_, gap)) if (s - drop).abs() <= gap + 0.5 => {
                     println!("  known gap, stated in corruptions/README.md")
                 }
