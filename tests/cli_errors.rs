@@ -256,3 +256,41 @@ fn an_out_directory_that_cannot_be_made_is_refused_first() {
         .collect();
     assert_eq!(left, vec![std::ffi::OsString::from("afile")]);
 }
+
+/// Inputs a suite or `corrupt` cannot use as written are refused at load, naming where: a text longer
+/// than any small model reads (measuring its variants grew with the square of its length: a 6.4 MB
+/// line ran for half an hour without a word), two labels scored by the same continuation (one could
+/// never be answered: the run passed its gate), and a data file listed twice.
+#[test]
+fn texts_too_long_tied_verbalizers_and_repeated_data_files_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let long = "go left ".repeat(5000);
+    let line = |id: &str, text: &str| {
+        format!("{{\"id\":\"{id}\",\"text\":\"{text}\",\"label\":\"stop\",\"split\":\"test\"}}\n")
+    };
+    small_suite(tmp.path(), &format!("{}{}", line("1", "stop"), line("2", &long)), "");
+    assert_bad_input(&["run", "--suite", dir], "d.jsonl:2: field text: 40000 characters");
+    let file = tmp.path().join("long.txt");
+    std::fs::write(&file, format!("stop\n{long}\n")).unwrap();
+    let path = file.to_str().unwrap();
+    assert_bad_input(
+        &["corrupt", "--corruptions", "typo:1", "--in", path],
+        &format!("{path} line 2: field text"),
+    );
+
+    let ok = line("1", "stop");
+    small_suite(
+        tmp.path(),
+        &ok,
+        "[classify.verbalizers]\nmove_left = \" left\"\nmove_right = \" left\"\n",
+    );
+    assert_bad_input(&["run", "--suite", dir], "classify.verbalizers.move_right");
+
+    small_suite(tmp.path(), &ok, "");
+    let toml = std::fs::read_to_string(tmp.path().join("suite.toml")).unwrap();
+    let twice = toml.replace("data = [\"d.jsonl\"]", "data = [\"d.jsonl\", \"d.jsonl\"]");
+    assert_ne!(toml, twice);
+    std::fs::write(tmp.path().join("suite.toml"), twice).unwrap();
+    assert_bad_input(&["run", "--suite", dir], "field data: \"d.jsonl\" is listed twice");
+}

@@ -42,8 +42,10 @@ fn parse_line(line: &str, n: usize, source: &str) -> Result<(String, String)> {
             Some(v) if !v.is_null() => v.to_string(),
             _ => n.to_string(),
         };
+        crate::suite::jsonl::not_too_long(text, "text", &format!("{source} line {n}"))?;
         return Ok((id, text.to_string()));
     }
+    crate::suite::jsonl::not_too_long(line, "text", &format!("{source} line {n}"))?;
     Ok((n.to_string(), line.to_string()))
 }
 

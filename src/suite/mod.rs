@@ -6,7 +6,7 @@
 pub mod jsonl;
 mod sections;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -59,6 +59,13 @@ impl Suite {
         };
         let text = read_to_string(&toml_path)?;
         let file = SuiteFile::parse(&text, &toml_path.display().to_string())?;
+        let mut listed = HashSet::new();
+        if let Some(d) = file.data.iter().find(|d| !listed.insert(d.as_str())) {
+            return Err(Error::input(
+                toml_path.display(),
+                format!("field data: \"{d}\" is listed twice (its examples would repeat their ids)"),
+            ));
+        }
         let data = file
             .data
             .iter()
@@ -124,6 +131,7 @@ impl Suite {
                     "a JSON object with string fields id, text, split (and the task's answer)",
                 )?;
                 jsonl::non_blank(&ex.text, "text", &at)?;
+                jsonl::not_too_long(&ex.text, "text", &at)?;
                 check_example(&file, &ex, &at)?;
                 if !splits.contains(&ex.split.as_str()) {
                     return Err(Error::input(
@@ -393,6 +401,16 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
                 return bad(format!(
                     "field classify.verbalizers.{l}: expected a non-empty continuation"
                 ));
+            }
+            // Two labels scored by the same continuation tie on every input: one could never be answered.
+            let mut by_text: HashMap<&str, &str> = HashMap::new();
+            for (l, v) in &file.classify.verbalizers {
+                if let Some(other) = by_text.insert(v.as_str(), l.as_str()) {
+                    return bad(format!(
+                        "field classify.verbalizers.{l}: the same continuation ({v:?}) as label \"{other}\"; \
+                         one of the two could never be predicted"
+                    ));
+                }
             }
         }
         TaskKind::Extract => {

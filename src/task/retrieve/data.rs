@@ -110,6 +110,7 @@ pub fn load_queries(paths: &[&Path], corpus: &[Chunk]) -> Result<Vec<Query>> {
                 return Err(Error::input(&at, format!("field id: \"{}\" appears twice", q.id)));
             }
             jsonl::non_blank(&q.text, "text", &at)?;
+            jsonl::not_too_long(&q.text, "text", &at)?;
             if let Some(unknown) = q.relevant.keys().find(|c| !chunk_ids.contains(c.as_str())) {
                 return Err(Error::input(
                     &at,
