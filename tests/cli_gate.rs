@@ -346,3 +346,35 @@ fn a_suite_without_rules_is_not_gated_and_a_shard_is_no_baseline() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("a baseline must be a whole run"));
 }
+
+/// A rule's severity range the run covers only in part is judged on the part and labelled so: with
+/// only typo:1 run, a `severity = "1-2"` rule's check reads "typo@1 of 1-2" and says severity 2 was not
+/// run (it read "typo@1-2 ... within bounds").
+#[test]
+fn a_range_the_run_covers_in_part_is_labelled_with_what_was_judged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rule = "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nseverity = \"1-2\"\nmin = 1\n";
+    let suite = suite_with_gate(&tmp.path().join("s"), rule);
+    let o = run_suite(&suite, &tmp.path().join("r"), "f32", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let summary = json(&tmp.path().join("r/summary.json"));
+    let check = summary["gate"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["family"] == "typo")
+        .cloned()
+        .expect("the typo check");
+    assert_eq!(check["severity"], "1 of 1-2", "{check}");
+    assert!(
+        check["reason"]
+            .as_str()
+            .unwrap()
+            .contains("severity 2 of the rule's 1-2 not in this run"),
+        "{check}"
+    );
+    let junit = std::fs::read_to_string(tmp.path().join("r/junit.xml")).unwrap();
+    assert!(junit.contains("typo@1 of 1-2"), "{junit}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("typo@1 of 1-2 | all"), "{stdout}");
+}

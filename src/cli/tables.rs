@@ -62,7 +62,24 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
     let headers: Vec<String> = fams
         .iter()
         .map(|f| match judged_range(summary, f) {
-            Some((_, _, s)) => format!("{f}@{s} | all"),
+            Some((lo, hi, s)) => {
+                // A range the run covers in part names what it judged, as the gate's check does.
+                let held: Vec<u8> = summary
+                    .schemes
+                    .iter()
+                    .flat_map(|sc| sc.families.iter().filter(|x| &x.family == f))
+                    .flat_map(|x| x.severities.iter().filter(|c| c.n > 0).map(|c| c.severity_lo))
+                    .filter(|v| (lo..=hi).contains(v))
+                    .collect::<std::collections::BTreeSet<u8>>()
+                    .into_iter()
+                    .collect();
+                if held.is_empty() || held.len() == usize::from(hi - lo) + 1 {
+                    format!("{f}@{s} | all")
+                } else {
+                    let list: Vec<String> = held.iter().map(u8::to_string).collect();
+                    format!("{f}@{} of {s} | all", list.join(","))
+                }
+            }
             None => f.clone(),
         })
         .collect();

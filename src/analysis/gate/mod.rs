@@ -286,21 +286,52 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                     checks.push(scope.skip("family not in this run"));
                     continue;
                 }
-                let ran = summary
+                // The rule's severities this run holds for the family (None: the scheme has no such
+                // family summary, e.g. a shard's; judged on what the rows hold).
+                let held: Option<Vec<u8>> = summary
                     .scheme(scheme)
                     .and_then(|s| s.families.iter().find(|f| &f.family == family))
-                    .is_none_or(|f| f.severities.iter().any(|c| (lo..=hi).contains(&c.severity_lo)));
-                if family != CLEAN && !ran {
+                    .map(|f| {
+                        f.severities
+                            .iter()
+                            .map(|c| c.severity_lo)
+                            .filter(|s| (lo..=hi).contains(s))
+                            .collect()
+                    });
+                if family != CLEAN && held.as_ref().is_some_and(Vec::is_empty) {
                     checks.push(scope.skip(format!("severity {lo}-{hi} not in this run")));
                     continue;
                 }
+                // A range the run covers only in part is judged on the part, and says so: "typo@1-2"
+                // must not stand for severity 1 alone.
+                let missing: Vec<u8> = match (&held, family != CLEAN) {
+                    (Some(h), true) => (lo..=hi).filter(|s| !h.contains(s)).collect(),
+                    _ => Vec::new(),
+                };
+                let list = |v: &[u8]| v.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+                let partial_label =
+                    (!missing.is_empty()).then(|| format!("{} of {lo}-{hi}", list(held.as_deref().unwrap_or(&[]))));
+                let scope = Scope {
+                    severity: partial_label.or(scope.severity.clone()),
+                    ..scope
+                };
                 let cell = index.cell(scheme, family, lo, hi);
                 if cell.n == 0 {
                     checks.push(scope.fail("no results in this scope"));
                     continue;
                 }
                 match value_of(&rule.metric, &cell) {
-                    Some((v, ci)) => checks.push(scope.judge(v, ci, rule.min, rule.max, rule.on)),
+                    Some((v, ci)) => {
+                        let mut check = scope.judge(v, ci, rule.min, rule.max, rule.on);
+                        if !missing.is_empty() {
+                            check.reason = format!(
+                                "{} (severity {} of the rule's {lo}-{hi} not in this run)",
+                                check.reason,
+                                list(&missing)
+                            );
+                        }
+                        checks.push(check);
+                    }
                     None => checks.push(scope.skip("not measured by this run's method")),
                 }
             }
