@@ -353,7 +353,9 @@ fn a_suite_without_rules_is_not_gated_and_a_shard_is_no_baseline() {
 #[test]
 fn a_range_the_run_covers_in_part_is_labelled_with_what_was_judged() {
     let tmp = tempfile::tempdir().unwrap();
-    let rule = "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nseverity = \"1-2\"\nmin = 1\n";
+    // The second rule names no severity: it judges typo pooled over what was run, and is not partial.
+    let rule = "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nseverity = \"1-2\"\nmin = 1\n\
+                [[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nmin = 2\n";
     let suite = suite_with_gate(&tmp.path().join("s"), rule);
     let o = run_suite(&suite, &tmp.path().join("r"), "f32", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -366,6 +368,18 @@ fn a_range_the_run_covers_in_part_is_labelled_with_what_was_judged() {
         .cloned()
         .expect("the typo check");
     assert_eq!(check["severity"], "1 of 1-2", "{check}");
+    let pooled = summary["gate"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["family"] == "typo" && c["min"] == 2.0)
+        .cloned()
+        .expect("the pooled typo check");
+    assert!(pooled["severity"].is_null(), "{pooled}");
+    assert!(
+        !pooled["reason"].as_str().unwrap().contains("not in this run"),
+        "{pooled}"
+    );
     assert!(
         check["reason"]
             .as_str()

@@ -304,7 +304,8 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 }
                 // A range the run covers only in part is judged on the part, and says so: "typo@1-2"
                 // must not stand for severity 1 alone.
-                let missing: Vec<u8> = match (&held, family != CLEAN) {
+                // (A rule without severities judges the family pooled over those run: nothing is missing.)
+                let missing: Vec<u8> = match (&held, family != CLEAN && rule.severity.is_some()) {
                     (Some(h), true) => (lo..=hi).filter(|s| !h.contains(s)).collect(),
                     _ => Vec::new(),
                 };
