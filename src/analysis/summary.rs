@@ -92,6 +92,25 @@ pub struct FamilySummary {
     pub low_coverage: Option<String>,
 }
 
+impl FamilySummary {
+    /// The single-severity cells with results in `lo..=hi`, in severity order.
+    pub fn cells_in(&self, lo: u8, hi: u8) -> impl Iterator<Item = &Cell> {
+        self.severities
+            .iter()
+            .filter(move |c| c.n > 0 && (lo..=hi).contains(&c.severity_lo))
+    }
+}
+
+/// How a check or table names a rule's severities `lo..=hi` of which the run holds only `held`
+/// ("1, 3 of 1-5"); None when it holds all of them or none (then the range is judged whole, or skipped).
+pub fn partial_range(held: &[u8], lo: u8, hi: u8) -> Option<String> {
+    let whole = usize::from(hi.saturating_sub(lo)) + 1;
+    (!held.is_empty() && held.len() < whole).then(|| {
+        let list: Vec<String> = held.iter().map(u8::to_string).collect();
+        format!("{} of {lo}-{hi}", list.join(", "))
+    })
+}
+
 /// One scheme's results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SchemeSummary {

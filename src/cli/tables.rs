@@ -7,7 +7,7 @@ use shakedown::analysis::results::CLEAN;
 use shakedown::analysis::retrieval::cells::RetrievalCell;
 use shakedown::analysis::retrieval::summary::RetrievalSummary;
 use shakedown::analysis::retrieval::Metric;
-use shakedown::analysis::summary::{FamilySummary, Summary};
+use shakedown::analysis::summary::{partial_range, FamilySummary, Summary};
 use shakedown::probe::bench::BenchRow;
 use shakedown::probe::inspect::{DecoderInspection, Inspection};
 use shakedown::report::numbers::{percent, signed_points};
@@ -39,11 +39,7 @@ fn judged_range(summary: &Summary, family: &str) -> Option<(u8, u8, String)> {
 /// The primary metric and drop over severities `lo..=hi` of a family: the mean of its single
 /// severities (every severity holds the same examples, so this is the pooled figure).
 fn judged(f: &FamilySummary, lo: u8, hi: u8) -> Option<(f64, Option<f64>)> {
-    let cells: Vec<&Cell> = f
-        .severities
-        .iter()
-        .filter(|c| (lo..=hi).contains(&c.severity_lo) && c.n > 0)
-        .collect();
+    let cells: Vec<&Cell> = f.cells_in(lo, hi).collect();
     if cells.is_empty() {
         return None;
     }
@@ -64,20 +60,16 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         .map(|f| match judged_range(summary, f) {
             Some((lo, hi, s)) => {
                 // A range the run covers in part names what it judged, as the gate's check does.
-                let held: Vec<u8> = summary
+                let held: std::collections::BTreeSet<u8> = summary
                     .schemes
                     .iter()
                     .flat_map(|sc| sc.families.iter().filter(|x| &x.family == f))
-                    .flat_map(|x| x.severities.iter().filter(|c| c.n > 0).map(|c| c.severity_lo))
-                    .filter(|v| (lo..=hi).contains(v))
-                    .collect::<std::collections::BTreeSet<u8>>()
-                    .into_iter()
+                    .flat_map(|x| x.cells_in(lo, hi).map(|c| c.severity_lo))
                     .collect();
-                if held.is_empty() || held.len() == usize::from(hi - lo) + 1 {
-                    format!("{f}@{s} | all")
-                } else {
-                    let list: Vec<String> = held.iter().map(u8::to_string).collect();
-                    format!("{f}@{} of {s} | all", list.join(","))
+                let held: Vec<u8> = held.into_iter().collect();
+                match partial_range(&held, lo, hi) {
+                    Some(part) => format!("{f}@{part} | all"),
+                    None => format!("{f}@{s} | all"),
                 }
             }
             None => f.clone(),

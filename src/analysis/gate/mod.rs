@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::metrics::{Cell, RowIndex};
 use crate::analysis::results::CLEAN;
-use crate::analysis::summary::Summary;
+use crate::analysis::summary::{partial_range, Summary};
 use rules::is_throughput;
 pub use rules::{round2, Baseline, BaselineCell, GateRule, Judge, Policy, Preference};
 
@@ -291,29 +291,24 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 let held: Option<Vec<u8>> = summary
                     .scheme(scheme)
                     .and_then(|s| s.families.iter().find(|f| &f.family == family))
-                    .map(|f| {
-                        f.severities
-                            .iter()
-                            .map(|c| c.severity_lo)
-                            .filter(|s| (lo..=hi).contains(s))
-                            .collect()
-                    });
+                    .map(|f| f.cells_in(lo, hi).map(|c| c.severity_lo).collect());
                 if family != CLEAN && held.as_ref().is_some_and(Vec::is_empty) {
                     checks.push(scope.skip(format!("severity {lo}-{hi} not in this run")));
                     continue;
                 }
                 // A range the run covers only in part is judged on the part, and says so: "typo@1-2"
-                // must not stand for severity 1 alone.
-                // (A rule without severities judges the family pooled over those run: nothing is missing.)
-                let missing: Vec<u8> = match (&held, family != CLEAN && rule.severity.is_some()) {
-                    (Some(h), true) => (lo..=hi).filter(|s| !h.contains(s)).collect(),
+                // must not stand for severity 1 alone. (A rule without severities judges the family
+                // pooled over those run: nothing is missing.)
+                let partial = held
+                    .as_deref()
+                    .filter(|_| family != CLEAN && rule.severity.is_some())
+                    .and_then(|h| partial_range(h, lo, hi));
+                let missing: Vec<String> = match (&held, &partial) {
+                    (Some(h), Some(_)) => (lo..=hi).filter(|s| !h.contains(s)).map(|s| s.to_string()).collect(),
                     _ => Vec::new(),
                 };
-                let list = |v: &[u8]| v.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
-                let partial_label =
-                    (!missing.is_empty()).then(|| format!("{} of {lo}-{hi}", list(held.as_deref().unwrap_or(&[]))));
                 let scope = Scope {
-                    severity: partial_label.or(scope.severity.clone()),
+                    severity: partial.or(scope.severity.clone()),
                     ..scope
                 };
                 let cell = index.cell(scheme, family, lo, hi);
@@ -328,7 +323,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                             check.reason = format!(
                                 "{} (severity {} of the rule's {lo}-{hi} not in this run)",
                                 check.reason,
-                                list(&missing)
+                                missing.join(", ")
                             );
                         }
                         checks.push(check);
