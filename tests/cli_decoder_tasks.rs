@@ -179,3 +179,55 @@ fn the_smallest_scheme_counts_the_output_head_a_decoder_ships() {
         assert!(stdout.contains("recommended: q4_0"), "{stdout}");
     }
 }
+
+#[test]
+fn an_input_longer_than_the_context_is_refused_before_any_scheme_answers() {
+    // The clean text (32,669 characters, some 6,900 tokens) fits SmolLM2's 8,192; its typo variant at
+    // severity 5 (misspelt words split into more tokens: some 12,000) does not. The decoder would refuse
+    // it only when that family's turn came, after the first scheme had answered the clean inputs; the
+    // run refuses it up front and names it.
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let model = common::decoder_gguf("smollm2");
+    std::fs::write(
+        suite.join("suite.toml"),
+        format!(
+            "name = \"long\"\ntask = \"extract\"\ndata = [\"data.jsonl\"]\nmodel = {model:?}\n\
+             [prompt]\ntemplate = \"Command: {{{{ text }}}}\\nJSON:\"\n\
+             [extract]\nfields = [\"action\"]\nmax_tokens = 16\n"
+        ),
+    )
+    .unwrap();
+    let long = ["stop the pallet at bay seven and"; 990].join(" ");
+    let line = |id: &str, text: &str| {
+        format!(
+            "{{\"id\": \"{id}\", \"split\": \"test\", \"text\": \"{text}\", \"fields\": {{\"action\": \"stop\"}}}}\n"
+        )
+    };
+    std::fs::write(suite.join("data.jsonl"), line("short", "stop") + &line("long", &long)).unwrap();
+    let out = tmp.path().join("run");
+    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["run", "--suite"])
+        .arg(&suite)
+        .args([
+            "--schemes",
+            "native,int8",
+            "--corruptions",
+            "typo:5",
+            "--no-sustain",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        err.contains("example long: the request for its typo variant at severity 5 needs"),
+        "{err}"
+    );
+    assert!(err.contains("more than the model's context of 8192"), "{err}");
+    assert!(!err.contains("evaluating"), "no scheme answered: {err}");
+    assert!(!out.exists(), "no run directory is left behind");
+}

@@ -144,6 +144,11 @@ pub trait LanguageModel: Sync {
     fn labels(&self) -> &[String];
     /// Token ids of each text as the model sees it (special tokens included).
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>>;
+    /// The most tokens one sequence may hold, for a model that refuses longer ones (a decoder's
+    /// context); None for a model that truncates its input (an encoder reads its first positions).
+    fn context_length(&self) -> Option<usize> {
+        None
+    }
     /// Mean-pooled, L2-normalised sentence embeddings (encoders).
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
     /// Classification-head logits (encoders with a head).

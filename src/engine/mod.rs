@@ -308,6 +308,13 @@ impl LanguageModel for Model {
         }
     }
 
+    fn context_length(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Decoder(d) => Some(d.decoder.config.context_length),
+            Inner::Encoder(_) => None,
+        }
+    }
+
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         self.embeddings(texts)
     }

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::corrupt::{corrupt_text, CorruptionSpec, Registry};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::progress::Phase;
 use crate::suite::Example;
 use crate::task::{answered_all, Output, Probe, Task};
@@ -68,6 +68,45 @@ pub fn make_variants(
         })
         .collect::<Result<_>>()?;
     Ok(clean.chain(corrupted).collect())
+}
+
+/// Refuses the run before any scheme answers when an input's request would not fit the model's
+/// context (a decoder refuses it mid-run, after the inputs before it were answered), naming the
+/// first such input's example and variant and how many more there are. `origin` names the suite.
+pub fn check_context(task: &dyn Task, examples: &[&Example], variants: &[VariantItem], origin: &str) -> Result<()> {
+    let Some(max) = task.context_length() else {
+        return Ok(());
+    };
+    let mut unique: Vec<&str> = variants.iter().map(|v| v.text.as_str()).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    let needs: HashMap<&str, usize> = unique.iter().copied().zip(task.context_needs(&unique)?).collect();
+    let over: Vec<(&VariantItem, usize)> = variants
+        .iter()
+        .filter_map(|v| needs.get(v.text.as_str()).filter(|&&n| n > max).map(|&n| (v, n)))
+        .collect();
+    let Some(&(first, n)) = over.first() else {
+        return Ok(());
+    };
+    let which = if first.family == CLEAN {
+        "its clean text".to_string()
+    } else {
+        format!("its {} variant at severity {}", first.family, first.severity)
+    };
+    let more = match over.len() - 1 {
+        0 => String::new(),
+        1 => " (1 more input is too long)".to_string(),
+        k => format!(" ({k} more inputs are too long)"),
+    };
+    Err(Error::input(
+        origin,
+        format!(
+            "example {}: the request for {which} needs {n} tokens (the rendered prompt with the longest answer \
+             it may have), more than the model's context of {max}{more}; shorten the text, the prompt's \
+             template or few-shot examples, or the answer's max_tokens",
+            examples[first.example].id
+        ),
+    ))
 }
 
 /// Rows of one scheme, plus the raw outputs on the clean inputs (one per clean variant, in order),
@@ -198,6 +237,66 @@ mod tests {
             assert_eq!((r.prediction.as_str(), r.correct), (said, said == r.expected), "{r:?}");
             assert_eq!(r.measures, vec![r.correct as u8 as f64]);
         }
+    }
+
+    #[test]
+    fn an_input_too_long_for_the_context_is_named_before_any_answer() {
+        let suite = fakes::extract_suite("free");
+        let refs = suite.split("test");
+        let registry = Registry::builtin().unwrap();
+        let specs = parse_specs("disfluent:5", &registry).unwrap();
+        let variants = make_variants(&refs, &specs, &registry, 1).unwrap();
+        let clean: Vec<VariantItem> = variants.iter().filter(|v| v.family == CLEAN).cloned().collect();
+        // The fake decoder reads a word as a token.
+        let words = |t: &str| {
+            t.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .count()
+        };
+        let longest = |vs: &[VariantItem]| vs.iter().map(|v| words(&v.text)).max().unwrap();
+        assert!(
+            longest(&variants) > longest(&clean),
+            "fillers and repeats lengthen a text"
+        );
+        let first = refs[0].text.as_str();
+
+        let mut model = FakeDecoder::new();
+        {
+            let task = crate::task::build(&suite, &model, "m").unwrap();
+            assert!(
+                task.context_needs(&[first]).unwrap().is_empty(),
+                "no context limit: nothing counted"
+            );
+            check_context(task.as_ref(), &refs, &variants, "suite.toml").unwrap();
+        }
+        model.context = Some(usize::MAX);
+        let around = {
+            let task = crate::task::build(&suite, &model, "m").unwrap();
+            task.context_needs(&[first]).unwrap()[0] - words(first)
+        };
+        assert_eq!(
+            around,
+            2 + 40,
+            "\"Command\", \"JSON\" and the 40 tokens the suite lets extract generate"
+        );
+        // Room for every clean request, not for the longest variant's.
+        let max = around + longest(&clean);
+        model.context = Some(max);
+        let task = crate::task::build(&suite, &model, "m").unwrap();
+        check_context(task.as_ref(), &refs, &clean, "suite.toml").unwrap();
+        let err = check_context(task.as_ref(), &refs, &variants, "suite.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("suite.toml: example "), "{err}");
+        assert!(err.contains("its disfluent variant at severity 5 needs"), "{err}");
+        assert!(
+            err.contains(&format!("more than the model's context of {max}")),
+            "{err}"
+        );
+        assert!(
+            model.generated.lock().unwrap().is_empty(),
+            "nothing was asked of the model"
+        );
     }
 
     #[test]

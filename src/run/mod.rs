@@ -22,7 +22,7 @@ use crate::engine::Scheme;
 use crate::error::{Error, Result};
 use crate::eval::fidelity::fidelity;
 use crate::eval::sustain::{self, Window};
-use crate::eval::{evaluate, make_variants, VariantItem};
+use crate::eval::{check_context, evaluate, make_variants, VariantItem};
 use crate::memory;
 use crate::progress::Progress;
 use crate::suite::SustainConfig;
@@ -244,6 +244,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     if !plan.sustain_only && !has_clean(0) && (1..schemes.len()).any(has_clean) {
         let (model, _) = build_model(&opened, schemes[0], &calibration, progress)?;
         let task = task::build(suite, model.as_ref(), &model_name)?;
+        check_context(task.as_ref(), &examples, &variants, &origin)?;
         let clean: Vec<VariantItem> = variants.iter().filter(|v| v.family == CLEAN).cloned().collect();
         let phase = progress.start(
             &format!("{}: reference answers for fidelity", schemes[0]),
@@ -280,6 +281,8 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         let (model, stats) = build_model(&opened, scheme, &calibration, progress)?;
         let task = task::build(suite, model.as_ref(), &model_name)?;
         if meta.task.measures.is_empty() {
+            // Once, with the first model built: every scheme shares the tokenizer and context.
+            check_context(task.as_ref(), &examples, &variants, &origin)?;
             meta.task.method = task.method();
             meta.task.measures = task.measures();
         }

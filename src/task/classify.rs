@@ -348,6 +348,12 @@ impl Task for LikelihoodClassifier<'_> {
     fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
         self.prompt.count_tokens(self.model, texts)
     }
+    fn context_needs(&self, texts: &[&str]) -> Result<Vec<usize>> {
+        self.prompt.context_needs(self.model, texts, &self.verbalizers, 0)
+    }
+    fn context_length(&self) -> Option<usize> {
+        self.model.context_length()
+    }
 }
 
 #[cfg(test)]

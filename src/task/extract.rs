@@ -129,6 +129,12 @@ impl Task for ExtractTask<'_> {
     fn count_tokens(&self, texts: &[&str]) -> Result<u64> {
         self.prompt.count_tokens(self.model, texts)
     }
+    fn context_needs(&self, texts: &[&str]) -> Result<Vec<usize>> {
+        self.prompt.context_needs(self.model, texts, &[], self.max_tokens)
+    }
+    fn context_length(&self) -> Option<usize> {
+        self.model.context_length()
+    }
     fn to_json(&self, output: &Output) -> Value {
         let text = match output {
             Output::Text { text, .. } => text.as_str(),

@@ -107,6 +107,8 @@ pub struct FakeDecoder {
     pub scored: Mutex<Vec<LoglikelihoodRequest>>,
     /// Every generation request: (prompt, stop strings, constrained).
     pub generated: Mutex<Vec<(String, Vec<String>, bool)>>,
+    /// What `context_length` says (a token is a word here).
+    pub context: Option<usize>,
 }
 
 impl FakeDecoder {
@@ -116,6 +118,7 @@ impl FakeDecoder {
             alone: false,
             scored: Mutex::new(Vec::new()),
             generated: Mutex::new(Vec::new()),
+            context: None,
         }
     }
     pub fn with_chat(mut self) -> Self {
@@ -200,6 +203,9 @@ impl LanguageModel for FakeDecoder {
     }
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
         Ok(word_ids(texts))
+    }
+    fn context_length(&self) -> Option<usize> {
+        self.context
     }
     fn embed(&self, _: &[&str]) -> Result<Vec<Vec<f32>>> {
         Err(Error::input("model", "a decoder does not embed here"))

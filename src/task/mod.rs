@@ -120,6 +120,17 @@ pub trait Task: Sync {
     fn judge(&self, example: &Example, output: &Output) -> Outcome;
     /// Tokens the model reads for these texts (for tokens/s).
     fn count_tokens(&self, texts: &[&str]) -> Result<u64>;
+    /// For each text, the most tokens its request occupies in the model's context (the rendered
+    /// prompt with the longest continuation scored, or with every token it may generate). Empty
+    /// where the model truncates its input (`LanguageModel::context_length` is None), so no text
+    /// can be too long.
+    fn context_needs(&self, _texts: &[&str]) -> Result<Vec<usize>> {
+        Ok(Vec::new())
+    }
+    /// The model's context length, where it refuses longer sequences.
+    fn context_length(&self) -> Option<usize> {
+        None
+    }
     /// An answer as JSON for scripts (`shakedown predict`): a label with its scores, or the generated
     /// text with the fields parsed from it.
     fn to_json(&self, output: &Output) -> serde_json::Value;

@@ -159,6 +159,33 @@ impl Prompt {
         Ok(model.tokenize(&refs)?.iter().map(|t| t.len() as u64).sum())
     }
 
+    /// For each text, the tokens its prompt occupies in the model's context followed by the
+    /// longest of `continuations` (scored after it, as the engine tokenizes the pair whole), or by
+    /// `generate` tokens when there are none. Empty when the model has no context limit.
+    pub fn context_needs(
+        &self,
+        model: &dyn LanguageModel,
+        texts: &[&str],
+        continuations: &[String],
+        generate: usize,
+    ) -> Result<Vec<usize>> {
+        if model.context_length().is_none() {
+            return Ok(Vec::new());
+        }
+        texts
+            .iter()
+            .map(|t| {
+                let prompt = self.render(t)?;
+                if continuations.is_empty() {
+                    return Ok(model.tokenize(&[prompt.as_str()])?.iter().map(Vec::len).sum::<usize>() + generate);
+                }
+                let pairs: Vec<String> = continuations.iter().map(|c| format!("{prompt}{c}")).collect();
+                let refs: Vec<&str> = pairs.iter().map(String::as_str).collect();
+                Ok(model.tokenize(&refs)?.iter().map(Vec::len).max().unwrap_or(0))
+            })
+            .collect()
+    }
+
     /// "chat template, 3 few-shot examples" and the like.
     pub fn describe(&self) -> String {
         let how = match (&self.chat_model, self.chat) {
