@@ -266,3 +266,75 @@ fn empty_texts_are_refused_and_none_in_suite_toml_means_clean_only() {
         summary["meta"]
     );
 }
+
+/// `corrupt --in FILE` reads the file whole before writing a variant, so a bad line leaves no output;
+/// `--out FILE` appears only complete, and an existing file is replaced only with `--force`.
+#[test]
+fn corrupt_writes_nothing_before_a_bad_line_of_a_file_and_out_appears_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.jsonl");
+    std::fs::write(&bad, "stop here\nmove the pallet left\n{\"id\": 3}\nstop\n").unwrap();
+    let out = tmp.path().join("variants.jsonl");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_shakedown"))
+            .args(["corrupt", "--corruptions", "typo:1"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["--in", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "no variant before the error: {}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 3"), "{}", text(&o));
+
+    let o = run(&["--in", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("bad.jsonl")],
+        "no output, no temp file"
+    );
+
+    // Standard input is a stream: lines before the bad one are written to stdout, but --out stays whole.
+    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["corrupt", "--corruptions", "typo:1", "--out", out.to_str().unwrap()])
+        .stdin(std::fs::File::open(&bad).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!out.exists() && o.stdout.is_empty(), "{}", text(&o));
+
+    let good = tmp.path().join("good.txt");
+    std::fs::write(&good, "stop here\nmove the pallet left\n").unwrap();
+    let o = run(&["--in", good.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stdout.is_empty());
+    let to_stdout = run(&["--in", good.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        to_stdout.stdout,
+        "the same bytes as to stdout"
+    );
+    assert_eq!(to_stdout.stdout.iter().filter(|&&b| b == b'\n').count(), 2);
+
+    let o = run(&["--in", good.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an existing --out is not replaced: {}",
+        text(&o)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists; pass --force"));
+    let o = run(&[
+        "--in",
+        good.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -86,9 +86,16 @@ pub struct CorruptArgs {
     /// Families and severities, e.g. typo:1-5,ocr:3 or asr+jargon:2.
     #[arg(long, default_value = shakedown::corrupt::DEFAULT_CORRUPTIONS)]
     pub corruptions: String,
-    /// Input file (default: standard input).
+    /// Input file (default: standard input). A file is read whole first, so a bad line stops the
+    /// command before any output.
     #[arg(long = "in")]
     pub input: Option<PathBuf>,
+    /// File to write (default: standard output). It appears only complete: on an error nothing is left.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace `--out` if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

@@ -273,21 +273,49 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 },
             };
             registry.channel = args.channel.config()?;
+            if let Some(out) = &args.out {
+                shakedown::error::refuse_directory(out)?;
+                if out.exists() && !args.force {
+                    return Err(Error::input(
+                        out.display(),
+                        "already exists; pass --force to replace it",
+                    ));
+                }
+            }
+            let mut file = args
+                .out
+                .as_deref()
+                .map(shakedown::error::AtomicFile::create)
+                .transpose()?;
             // `corrupt` streams many short lines: one buffered writer instead of a write per line.
-            let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let (output, sink): (&mut dyn std::io::Write, String) = match &mut file {
+                Some(f) => {
+                    let name = f.temp_path().display().to_string();
+                    (f, name)
+                }
+                None => (&mut stdout, "<stdout>".into()),
+            };
             let spec = &args.corruptions;
             match &args.input {
                 Some(path) => {
-                    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-                    let input = std::io::BufReader::new(file);
+                    let open = || {
+                        std::fs::File::open(path)
+                            .map_err(|e| Error::io(path, e))
+                            .map(std::io::BufReader::new)
+                    };
                     let source = path.display().to_string();
-                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, &source, stdout)?
+                    shakedown::corrupt::cli::check_lines(open()?, &source)?;
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, open()?, &source, output, &sink)?
                 }
                 None => {
                     let input = std::io::stdin().lock();
-                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, "<stdin>", stdout)?
+                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, input, "<stdin>", output, &sink)?
                 }
             };
+            if let Some(f) = file {
+                f.commit()?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Corruptions(args) => {

@@ -56,7 +56,7 @@ const BATCH: usize = 4096;
 /// Corrupts every input line under every spec x severity; writes one JSON object per variant, in
 /// input order, then spec, then severity. Each variant's RNG depends on (seed, id, family, severity) only,
 /// so the bytes are the same whatever the thread count. `source` names the input in errors (the file
-/// or `<stdin>`).
+/// or `<stdin>`), `sink` the output (a file or `<stdout>`).
 pub fn corrupt_lines(
     spec: &str,
     seed: u64,
@@ -64,6 +64,7 @@ pub fn corrupt_lines(
     input: impl BufRead,
     source: &str,
     mut output: impl Write,
+    sink: &str,
 ) -> Result<usize> {
     let registry = Registry::with_options(options)?;
     let specs: Vec<CorruptionSpec> = parse_specs(spec, &registry).map_err(|m| Error::input("--corruptions", m))?;
@@ -79,8 +80,7 @@ pub fn corrupt_lines(
         .collect();
     let mut records = 0usize;
     let mut batch: Vec<(String, String)> = Vec::with_capacity(BATCH);
-    let mut n = 0usize;
-    let write_err = |e: std::io::Error| Error::io(std::path::Path::new("<stdout>"), e);
+    let write_err = |e: std::io::Error| Error::io(std::path::Path::new(sink), e);
     let mut flush = |batch: &mut Vec<(String, String)>, output: &mut dyn Write| -> Result<()> {
         let chunks: Vec<String> = batch
             .par_iter()
@@ -93,18 +93,11 @@ pub fn corrupt_lines(
         batch.clear();
         Ok(())
     };
-    for bytes in input.split(b'\n') {
-        let bytes = bytes.map_err(|e| Error::io(std::path::Path::new(source), e))?;
-        n += 1;
-        let parsed = match std::str::from_utf8(&bytes) {
-            Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => parse_line(line.strip_suffix('\r').unwrap_or(line), n, source),
-            Err(e) => Err(Error::not_utf8_line(source, n, &e)),
-        };
-        match parsed {
+    for item in input_lines(input, source) {
+        match item {
             Ok(item) => batch.push(item),
             Err(e) => {
-                // The variants of the lines before a bad one are written first.
+                // A stream: the variants of the lines before a bad one are written first.
                 flush(&mut batch, &mut output)?;
                 output.flush().map_err(write_err)?;
                 return Err(e);
@@ -117,6 +110,28 @@ pub fn corrupt_lines(
     flush(&mut batch, &mut output)?;
     output.flush().map_err(write_err)?;
     Ok(records)
+}
+
+/// Reads every line of an input as `corrupt` would, without corrupting it: the first bad line's
+/// error, or the number of texts. A file is checked whole first, so its output is not left half written.
+pub fn check_lines(input: impl BufRead, source: &str) -> Result<usize> {
+    input_lines(input, source).try_fold(0, |n, item| item.map(|_| n + 1))
+}
+
+/// The (id, text) of every non-blank line of `input`, in order, or the error of a bad one.
+fn input_lines<'a>(input: impl BufRead + 'a, source: &'a str) -> impl Iterator<Item = Result<(String, String)>> + 'a {
+    input.split(b'\n').enumerate().filter_map(move |(i, bytes)| {
+        let n = i + 1;
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => return Some(Err(Error::io(std::path::Path::new(source), e))),
+        };
+        match std::str::from_utf8(&bytes) {
+            Ok(line) if line.trim().is_empty() => None,
+            Ok(line) => Some(parse_line(line.strip_suffix('\r').unwrap_or(line), n, source)),
+            Err(e) => Some(Err(Error::not_utf8_line(source, n, &e))),
+        }
+    })
 }
 
 /// The JSON lines of one input text under every job: keys in alphabetical order (cer, clean, edits, family,
@@ -371,7 +386,16 @@ mod tests {
         let input = "{\"id\": \"a\", \"text\": \"move the \\\"pallet\\\" left\\tnow\"}\nplain text line here\n\n";
         let mut out = Vec::new();
         let opts = RegistryOptions::default();
-        let n = corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), "<stdin>", &mut out).unwrap();
+        let n = corrupt_lines(
+            "typo:5,ocr:1-2",
+            7,
+            &opts,
+            input.as_bytes(),
+            "<stdin>",
+            &mut out,
+            "<stdout>",
+        )
+        .unwrap();
         assert_eq!(n, 2 * 3);
         let records: Vec<serde_json::Value> = String::from_utf8(out)
             .unwrap()
@@ -397,9 +421,27 @@ mod tests {
             }
         }
         let mut again = Vec::new();
-        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), "<stdin>", &mut again).unwrap();
+        corrupt_lines(
+            "typo:5,ocr:1-2",
+            7,
+            &opts,
+            input.as_bytes(),
+            "<stdin>",
+            &mut again,
+            "<stdout>",
+        )
+        .unwrap();
         let mut first = Vec::new();
-        corrupt_lines("typo:5,ocr:1-2", 7, &opts, input.as_bytes(), "<stdin>", &mut first).unwrap();
+        corrupt_lines(
+            "typo:5,ocr:1-2",
+            7,
+            &opts,
+            input.as_bytes(),
+            "<stdin>",
+            &mut first,
+            "<stdout>",
+        )
+        .unwrap();
         assert_eq!(first, again, "same seed, same bytes");
     }
 
@@ -408,7 +450,7 @@ mod tests {
         let options = RegistryOptions::default();
         let run = |input: &str, spec: &str| {
             let mut out = Vec::new();
-            corrupt_lines(spec, 1, &options, input.as_bytes(), "<stdin>", &mut out)
+            corrupt_lines(spec, 1, &options, input.as_bytes(), "<stdin>", &mut out, "<stdout>")
                 .map(|_| String::from_utf8(out).unwrap())
         };
         for bad in ["{\"id\":\"a\"}\n", "{\"id\":\"a\",\"text\":5}\n"] {

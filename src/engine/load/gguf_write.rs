@@ -104,38 +104,21 @@ pub fn write(path: &Path, metadata: &[(String, Value)], tensors: &[TensorOut<'_>
     while !(head.len() as u64).is_multiple_of(align) {
         head.push(0);
     }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        f.write_all(&head)?;
+    let mut file = crate::error::AtomicFile::create(path)?;
+    let written = (|| -> std::io::Result<()> {
+        file.write_all(&head)?;
         let mut written = 0u64;
         for (t, &off) in tensors.iter().zip(&offsets) {
             let pad = off - written;
-            f.write_all(&vec![0u8; pad as usize])?;
-            f.write_all(&t.data)?;
+            file.write_all(&vec![0u8; pad as usize])?;
+            file.write_all(&t.data)?;
             written = off + t.data.len() as u64;
         }
         let end = written.div_ceil(align) * align;
-        f.write_all(&vec![0u8; (end - written) as usize])?;
-        f.into_inner().map_err(|e| e.into_error())?.sync_all()
+        file.write_all(&vec![0u8; (end - written) as usize])
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(&tmp, e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    written.map_err(|e| Error::io(file.temp_path(), e))?;
+    file.commit()
 }
 
 #[cfg(test)]
