@@ -190,15 +190,26 @@ mod tests {
         let mut f = AtomicFile::create(&path).unwrap();
         f.write_all(b"half").unwrap();
         drop(f);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left of an uncommitted file");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing left of an uncommitted file"
+        );
         let mut f = AtomicFile::create(&path).unwrap();
         f.write_all(b"whole\n").unwrap();
         assert!(!path.exists(), "not before the commit");
         f.commit().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"whole\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file beside it");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file beside it"
+        );
         write_atomic(&path, b"again").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"again");
-        assert!(AtomicFile::create(dir.path()).is_err(), "a directory is not a file to write");
+        assert!(
+            AtomicFile::create(dir.path()).is_err(),
+            "a directory is not a file to write"
+        );
     }
 }

@@ -135,3 +135,59 @@ fn a_decoder_flag_on_a_suite_without_one_is_bad_input() {
         text(&o)
     );
 }
+
+#[test]
+fn a_rag_prompt_longer_than_the_decoders_context_is_named_before_any_answer() {
+    // The manual's chunks padded to some 4,000 tokens each: three of them (k = 3) overflow SmolLM2's
+    // 8,192 tokens. The run names the first such query and which chunks it read, before answering.
+    let Some(decoder) = std::env::var_os("SHAKEDOWN_SMOLLM2") else {
+        panic!("SHAKEDOWN_SMOLLM2 is not set: run the tests with scripts/test.sh (it fetches the decoder)");
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let from = common::root().join("suites/warehouse-sop-rag");
+    for f in ["rag.toml", "queries.jsonl"] {
+        std::fs::copy(from.join(f), suite.join(f)).unwrap();
+    }
+    let padding = " Keep this manual at the charging station.".repeat(500);
+    let corpus: String = std::fs::read_to_string(from.join("corpus.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut c: serde_json::Value = serde_json::from_str(l).unwrap();
+            let text = format!("{}{padding}", c["text"].as_str().unwrap());
+            c["text"] = text.into();
+            format!("{c}\n")
+        })
+        .collect();
+    std::fs::write(suite.join("corpus.jsonl"), corpus).unwrap();
+    let out = tmp.path().join("run");
+    let model = common::minilm_dir();
+    let o = run_in(
+        &tmp.path().join("cache"),
+        &[
+            "run",
+            "--suite",
+            suite.join("rag.toml").to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--decoder",
+            decoder.to_str().unwrap(),
+            "--schemes",
+            "native",
+            "--corruptions",
+            "none",
+            "--limit",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("(clean) read with its retrieved chunks needs"), "{err}");
+    assert!(err.contains("more than the decoder's context of 8192"), "{err}");
+    assert!(!err.contains("answers in"), "no scheme answered: {err}");
+    assert!(!out.exists());
+}

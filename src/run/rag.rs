@@ -141,6 +141,24 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
             );
         }
         let prompts = contexts.prompts(&answerer, &retrieved.rows)?;
+        if let Some((i, need, max)) = answerer.first_too_long(&prompts)? {
+            // Named before any scheme answers (the engine would refuse it without saying which query).
+            let r = &retrieved.rows[i / 2];
+            let read = if i % 2 == 0 { "retrieved" } else { "gold" };
+            let variant = match r.family.as_str() {
+                crate::analysis::results::CLEAN => "clean".to_string(),
+                f => format!("{f} at severity {}", r.severity),
+            };
+            return Err(Error::input(
+                &origin,
+                format!(
+                    "query {} ({variant}) read with its {read} chunks needs {need} tokens with the \
+                     answer's max_tokens, more than the decoder's context of {max}; fewer or shorter chunks \
+                     ([rag] k, the corpus's chunking) or a shorter prompt",
+                    r.query_id
+                ),
+            ));
+        }
         // Identical prompts (texts the noise left unchanged) are answered once.
         let distinct = prompts.iter().collect::<std::collections::HashSet<_>>().len();
         let phase = progress.start(&format!("{scheme}: answering"), Some(distinct as u64));

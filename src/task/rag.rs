@@ -160,6 +160,21 @@ impl<'m> Answerer<'m> {
         self.prompt.render_with(question, chunks)
     }
 
+    /// The first prompt whose request (the prompt and every token it may generate) would not fit the
+    /// model's context: (its index, tokens needed, the context length); None when all fit.
+    pub fn first_too_long(&self, prompts: &[String]) -> Result<Option<(usize, usize, usize)>> {
+        let Some(max) = self.model.context_length() else {
+            return Ok(None);
+        };
+        for (i, p) in prompts.iter().enumerate() {
+            let need = self.model.tokenize(&[p.as_str()])?.iter().map(Vec::len).sum::<usize>() + self.max_tokens;
+            if need > max {
+                return Ok(Some((i, need, max)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Answers every prompt, each distinct one once, in one engine call (which keeps its batch full
     /// across the list); `done` is told how many prompts are answered as they finish.
     pub fn answer(&self, prompts: &[String], done: &dyn Fn(usize)) -> Result<Vec<Answer>> {
