@@ -6,6 +6,7 @@ pub mod corrupt;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod files;
 pub mod index;
 pub mod memory;
 pub mod probe;

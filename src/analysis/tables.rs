@@ -8,8 +8,9 @@ use polars::prelude::*;
 
 use crate::analysis::metrics::Cell;
 use crate::analysis::results::EvalRow;
-use crate::error::{write_atomic, Error, Result};
+use crate::error::{Error, Result};
 use crate::eval::sustain::Window;
+use crate::files::write_atomic;
 
 /// Prefix of the per-example metric columns of `results.parquet`.
 pub const MEASURE_PREFIX: &str = "measure:";

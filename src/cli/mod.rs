@@ -182,7 +182,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Export(args) => {
             let scheme = plan::scheme(&args.scheme)?;
-            shakedown::error::refuse_directory(&args.out)?;
+            shakedown::files::refuse_directory(&args.out)?;
             if args.out.exists() && !args.force {
                 return Err(Error::input(
                     args.out.display(),
@@ -274,7 +274,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             };
             registry.channel = args.channel.config()?;
             if let Some(out) = &args.out {
-                shakedown::error::refuse_directory(out)?;
+                shakedown::files::refuse_directory(out)?;
                 if out.exists() && !args.force {
                     return Err(Error::input(
                         out.display(),
@@ -285,7 +285,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             let mut file = args
                 .out
                 .as_deref()
-                .map(shakedown::error::AtomicFile::create)
+                .map(shakedown::files::AtomicFile::create)
                 .transpose()?;
             // `corrupt` streams many short lines: one buffered writer instead of a write per line.
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

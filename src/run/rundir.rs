@@ -12,8 +12,9 @@ use crate::analysis::retrieval::summary::build as retrieval_summary;
 use crate::analysis::retrieval::table::read_rows;
 use crate::analysis::summary::{build, Summary};
 use crate::analysis::tables::{read_results, read_throughput, write_metrics, write_results, write_throughput};
-use crate::error::{read_to_string, write_atomic, Error, Result};
+use crate::error::{read_to_string, Error, Result};
 use crate::eval::sustain::Window;
+use crate::files::write_atomic;
 use crate::run::comparable;
 
 /// `summary.json`: the run's summary and the gate's verdict (absent for shards and `sustain`).

@@ -64,7 +64,7 @@ fn alignment(metadata: &[(String, Value)]) -> u64 {
 
 /// Writes a GGUF file to `path` (a temp file beside it, then a rename: never a half-written file).
 pub fn write(path: &Path, metadata: &[(String, Value)], tensors: &[TensorOut<'_>]) -> Result<()> {
-    crate::error::refuse_directory(path)?;
+    crate::files::refuse_directory(path)?;
     let align = alignment(metadata);
     let mut head = Vec::new();
     head.extend_from_slice(b"GGUF");
@@ -104,7 +104,7 @@ pub fn write(path: &Path, metadata: &[(String, Value)], tensors: &[TensorOut<'_>
     while !(head.len() as u64).is_multiple_of(align) {
         head.push(0);
     }
-    let mut file = crate::error::AtomicFile::create(path)?;
+    let mut file = crate::files::AtomicFile::create(path)?;
     let written = (|| -> std::io::Result<()> {
         file.write_all(&head)?;
         let mut written = 0u64;
