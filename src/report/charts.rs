@@ -173,8 +173,8 @@ pub fn metric_by_severity(summary: &Summary) -> Result<Vec<String>> {
 pub struct HeatCell {
     /// None where the family was not run (a shard's other cells).
     pub drop: Option<f64>,
-    pub lo: f64,
-    pub hi: f64,
+    /// The drop's 95% interval, where the drop has one.
+    pub ci: Option<[f64; 2]>,
     /// CSS background colour: white at no drop, red at the run's worst.
     pub color: String,
 }
@@ -193,11 +193,9 @@ pub fn drop_heatmap(summary: &Summary) -> Vec<(String, Vec<HeatCell>)> {
                 .iter()
                 .map(|f| {
                     let t = (f.pooled.drop.unwrap_or(0.0).max(0.0) / worst).clamp(0.0, 1.0);
-                    let [lo, hi] = f.pooled.drop_ci.unwrap_or_default();
                     HeatCell {
                         drop: f.pooled.drop,
-                        lo,
-                        hi,
+                        ci: f.pooled.drop_ci,
                         color: format!("rgb(255, {}, {})", (255.0 - 180.0 * t) as u8, (255.0 - 200.0 * t) as u8),
                     }
                 })

@@ -223,4 +223,45 @@ mod tests {
         assert!(html.contains("<svg"));
         assert!(html.contains("<mark>"), "edits are highlighted");
     }
+
+    /// A drop without an interval (a summary written before intervals, or merged without one) shows
+    /// the drop alone, never a made-up `[0.0, 0.0]`.
+    #[test]
+    fn the_heatmap_prints_an_interval_only_where_the_drop_has_one() {
+        let row = |family: &str, severity: u8, ok: bool| EvalRow {
+            scheme: "f32".into(),
+            example_id: "1".into(),
+            family: family.into(),
+            severity,
+            correct: ok,
+            measures: vec![ok as u8 as f64],
+            ..Default::default()
+        };
+        let rows = vec![row(CLEAN, 0, true), row("typo", 1, false)];
+        let meta = RunMeta {
+            schemes: vec![SchemeInfo {
+                name: "f32".into(),
+                ..Default::default()
+            }],
+            families: vec!["typo".into()],
+            task: TaskInfo {
+                measures: vec!["accuracy".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut summary = build(meta, &rows, &[]);
+        let heatmap = |s: &Summary| {
+            let html = render_html(s, None, &rows, &[]).unwrap();
+            let at = html.find("<table id=\"heatmap\">").unwrap();
+            html[at..at + html[at..].find("</table>").unwrap()].to_string()
+        };
+        assert!(heatmap(&summary).contains("100.0 <span class=\"ci\">[100.0, 100.0]</span>"));
+        summary.schemes[0].families[0].pooled.drop_ci = None;
+        let table = heatmap(&summary);
+        assert!(
+            table.contains(">100.0</td>") && !table.contains("class=\"ci\""),
+            "{table}"
+        );
+    }
 }
