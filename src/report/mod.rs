@@ -171,6 +171,22 @@ mod tests {
     use crate::analysis::results::CLEAN;
     use crate::analysis::summary::{build, RunMeta, SchemeInfo, TaskInfo};
 
+    /// A run of scheme f32 under the typo family, scored by accuracy.
+    fn f32_typo_accuracy() -> RunMeta {
+        RunMeta {
+            schemes: vec![SchemeInfo {
+                name: "f32".into(),
+                ..Default::default()
+            }],
+            families: vec!["typo".into()],
+            task: TaskInfo {
+                measures: vec!["accuracy".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn suite_text_is_escaped() {
         let evil = "<script>alert('x')</script> \"quoted\" & more";
@@ -200,19 +216,14 @@ mod tests {
                 ..Default::default()
             },
         ];
+        let plain = f32_typo_accuracy();
         let meta = RunMeta {
             suite: evil.into(),
-            schemes: vec![SchemeInfo {
-                name: "f32".into(),
-                ..Default::default()
-            }],
-            families: vec!["typo".into()],
             task: TaskInfo {
-                measures: vec!["accuracy".into()],
                 method: evil.into(),
-                ..Default::default()
+                ..plain.task.clone()
             },
-            ..Default::default()
+            ..plain
         };
         let summary = build(meta, &rows, &[]);
         let html = render_html(&summary, None, &rows, &[]).unwrap();
@@ -238,19 +249,7 @@ mod tests {
             ..Default::default()
         };
         let rows = vec![row(CLEAN, 0, true), row("typo", 1, false)];
-        let meta = RunMeta {
-            schemes: vec![SchemeInfo {
-                name: "f32".into(),
-                ..Default::default()
-            }],
-            families: vec!["typo".into()],
-            task: TaskInfo {
-                measures: vec!["accuracy".into()],
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let mut summary = build(meta, &rows, &[]);
+        let mut summary = build(f32_typo_accuracy(), &rows, &[]);
         let heatmap = |s: &Summary| {
             let html = render_html(s, None, &rows, &[]).unwrap();
             let at = html.find("<table id=\"heatmap\">").unwrap();
