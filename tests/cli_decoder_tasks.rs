@@ -37,6 +37,18 @@ fn shakedown(cmd: &str, out: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `shakedown run` on a suite folder a test wrote, without the sustain phase, writing to `out`.
+fn run_suite(suite: &Path, out: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["run", "--suite"])
+        .arg(suite)
+        .args(args)
+        .args(["--no-sustain", "--out"])
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_decoder_run_measures_extraction_and_generation_under_load() {
     let tmp = tempfile::tempdir().unwrap();
@@ -207,20 +219,7 @@ fn an_input_longer_than_the_context_is_refused_before_any_scheme_answers() {
     };
     std::fs::write(suite.join("data.jsonl"), line("short", "stop") + &line("long", &long)).unwrap();
     let out = tmp.path().join("run");
-    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
-        .args(["run", "--suite"])
-        .arg(&suite)
-        .args([
-            "--schemes",
-            "native,int8",
-            "--corruptions",
-            "typo:5",
-            "--no-sustain",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_suite(&suite, &out, &["--schemes", "native,int8", "--corruptions", "typo:5"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
@@ -230,4 +229,76 @@ fn an_input_longer_than_the_context_is_refused_before_any_scheme_answers() {
     assert!(err.contains("more than the model's context of 8192"), "{err}");
     assert!(!err.contains("evaluating"), "no scheme answered: {err}");
     assert!(!out.exists(), "no run directory is left behind");
+}
+
+#[test]
+fn json_decoding_writes_only_the_suites_values_even_where_a_token_splits_a_character() {
+    // Three typo variants (typo:3, seed 1) on which SmolLM2 with the suite's adapter reached for a
+    // byte-level token that starts a multi-byte character: judged on complete characters, the token
+    // passed as the empty string, and nothing after the broken character was checked ("place":
+    // "c\u{fffd}" then text up to max_tokens). Judged on bytes, every value is the suite's.
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let toml = std::fs::read_to_string(common::root().join("suites/warehouse-parse/suite.toml")).unwrap();
+    let adapter = common::root().join("suites/warehouse-parse/adapter");
+    let toml = toml
+        .replace(
+            "data = [\"data.jsonl\", \"handwritten.jsonl\"]",
+            "data = [\"data.jsonl\"]",
+        )
+        .replace("splits = [\"handwritten\"]\n", "")
+        .replace(
+            "adapter = \"adapter\"",
+            &format!("adapter = {:?}", adapter.to_str().unwrap()),
+        )
+        .lines()
+        .filter(|l| !l.starts_with("sha256 = "))
+        .map(|l| match l.starts_with("base = ") {
+            true => format!("base = {:?}", common::decoder_gguf("smollm2").to_str().unwrap()),
+            false => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(suite.join("suite.toml"), toml).unwrap();
+    let texts = [
+        "Svetlana here, there's the drum ofprinhter ink waitiNg at the rcaking tseny four, et it",
+        "be a pak and run an inventoRy of zone  7",
+        "go to shepving 54 straight away",
+    ];
+    let lines: String = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "{{\"id\": \"{i}\", \"split\": \"test\", \"text\": {t:?}, \"fields\": {{\"action\": \"go\", \
+                 \"object\": null, \"direction\": null, \"place\": \"shelf\", \"number\": \"54\"}}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(suite.join("data.jsonl"), lines).unwrap();
+    let out = tmp.path().join("run");
+    let o = run_suite(
+        &suite,
+        &out,
+        &["--schemes", "native", "--corruptions", "none", "--decoding", "json"],
+    );
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let (_, rows) = shakedown::analysis::tables::read_results(&out.join("results.parquet")).unwrap();
+    let values = toml::from_str::<toml::Value>(
+        &std::fs::read_to_string(common::root().join("suites/warehouse-parse/suite.toml")).unwrap(),
+    )
+    .unwrap()["extract"]["values"]
+        .clone();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        let raw = r.raw_output.as_deref().unwrap_or("");
+        assert!(!raw.contains('\u{fffd}') && raw.ends_with('}'), "{raw:?}");
+        let answer: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw).unwrap();
+        for (field, allowed) in values.as_table().unwrap() {
+            let got = &answer[field];
+            let listed = allowed.as_array().unwrap().iter().any(|v| v.as_str() == got.as_str());
+            assert!(got.is_null() || listed, "{field}: {got} in {raw}");
+        }
+    }
 }

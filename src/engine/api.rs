@@ -62,8 +62,12 @@ pub enum Acceptance {
 
 /// A constraint on generated text, checked on the whole output so far (as llama.cpp's grammars
 /// mask the logits to tokens that keep the output a prefix of a string the grammar accepts).
+///
+/// The output is given as the bytes the tokens wrote: a byte-level token may end inside a multi-byte
+/// character, and only the bytes can say whether the character it starts can still become an
+/// accepted one. An invalid UTF-8 sequence is never a prefix of accepted text.
 pub trait OutputConstraint: Sync {
-    fn accepts(&self, output: &str) -> Acceptance;
+    fn accepts(&self, output: &[u8]) -> Acceptance;
 }
 
 /// One generation job. `prompt` is the full text the model continues (render chat messages first

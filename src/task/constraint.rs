@@ -4,8 +4,10 @@
 //! around `:` and `,` and inside the braces, so both `{"a": "x"}` and `{"a":"x"}` are accepted.
 //!
 //! The engine asks `accepts` for every candidate token's output; the check walks the grammar over
-//! the whole output, linear in its length. Escapes are JSON's, without surrogate `\u` escapes, so
-//! every complete output parses as JSON.
+//! the whole output's bytes, linear in its length. Bytes, because a byte-level token may stop inside
+//! a multi-byte character: "c" and the first byte of "é" are a prefix of `"café"` but of no other
+//! value. Escapes are JSON's, without surrogate `\u` escapes, so every complete output parses as
+//! JSON; an output that is not UTF-8 (but for a character still being written) is rejected.
 
 use crate::engine::{Acceptance, OutputConstraint};
 
@@ -69,7 +71,7 @@ impl JsonFields {
         JsonFields { elems }
     }
 
-    fn walk(&self, i: usize, s: &str) -> Reach {
+    fn walk(&self, i: usize, s: &[u8]) -> Reach {
         let Some(elem) = self.elems.get(i) else {
             return Reach {
                 prefix: false,
@@ -83,7 +85,7 @@ impl JsonFields {
             Elem::Lit(l) => self.literal(i, l, s),
             Elem::Ws => {
                 let skip = self.walk(i + 1, s);
-                match s.strip_prefix(' ') {
+                match s.strip_prefix(b" ") {
                     Some(rest) => skip.or(self.walk(i + 1, rest)),
                     None => skip,
                 }
@@ -100,10 +102,10 @@ impl JsonFields {
         }
     }
 
-    fn literal(&self, i: usize, l: &str, s: &str) -> Reach {
-        if let Some(rest) = s.strip_prefix(l) {
+    fn literal(&self, i: usize, l: &str, s: &[u8]) -> Reach {
+        if let Some(rest) = s.strip_prefix(l.as_bytes()) {
             self.walk(i + 1, rest)
-        } else if l.starts_with(s) {
+        } else if l.as_bytes().starts_with(s) {
             Reach::PREFIX
         } else {
             Reach::NONE
@@ -112,9 +114,16 @@ impl JsonFields {
 }
 
 impl OutputConstraint for JsonFields {
-    fn accepts(&self, output: &str) -> Acceptance {
+    fn accepts(&self, output: &[u8]) -> Acceptance {
+        // Only a character still being written may break UTF-8 (its first bytes at the very end);
+        // the walk then judges them as bytes, and such an output cannot be complete.
+        let whole = match std::str::from_utf8(output) {
+            Ok(_) => true,
+            Err(e) if e.error_len().is_none() => false,
+            Err(_) => return Acceptance::Rejected,
+        };
         let r = self.walk(0, output);
-        match (r.complete, r.prefix) {
+        match (r.complete && whole, r.prefix) {
             (true, true) => Acceptance::CompleteOrPrefix,
             (true, false) => Acceptance::Complete,
             (false, true) => Acceptance::Prefix,
@@ -132,8 +141,7 @@ enum Scan {
 }
 
 /// Scans a JSON string literal (RFC 8259: no control characters, escapes `\" \\ \/ \b \f \n \r \t \uXXXX`).
-fn scan_string(s: &str) -> Scan {
-    let b = s.as_bytes();
+fn scan_string(b: &[u8]) -> Scan {
     if b.first() != Some(&b'"') {
         return Scan::Invalid;
     }
@@ -154,7 +162,8 @@ fn scan_string(s: &str) -> Scan {
                     }
                     // Surrogate escapes are refused: a lone one is not a character, and JSON
                     // parsers reject it (pairs are not needed: UTF-8 text is allowed as is).
-                    let code = u32::from_str_radix(&s[i + 2..i + 6], 16).unwrap_or(0);
+                    let hex = std::str::from_utf8(&b[i + 2..i + 6]).unwrap_or("0");
+                    let code = u32::from_str_radix(hex, 16).unwrap_or(0);
                     if (0xD800..=0xDFFF).contains(&code) {
                         return Scan::Invalid;
                     }
@@ -189,9 +198,9 @@ mod tests {
             r#"{"action":"pick","place":null}"#,
             r#"{ "action": null, "place": "a \"quoted\" \u00e9 place" }"#,
         ] {
-            assert_eq!(g.accepts(full), Complete, "{full}");
+            assert_eq!(g.accepts(full.as_bytes()), Complete, "{full}");
             for (i, _) in full.char_indices() {
-                assert_eq!(g.accepts(&full[..i]), Prefix, "{:?}", &full[..i]);
+                assert_eq!(g.accepts(&full.as_bytes()[..i]), Prefix, "{:?}", &full[..i]);
             }
         }
     }
@@ -210,21 +219,77 @@ mod tests {
             " {",
             "[",
         ] {
-            assert_eq!(g.accepts(bad), Rejected, "{bad:?}");
+            assert_eq!(g.accepts(bad.as_bytes()), Rejected, "{bad:?}");
         }
-        assert_eq!(g.accepts(""), Prefix);
-        assert_eq!(g.accepts(r#"{"action": "mo"#), Prefix);
-        assert_eq!(g.accepts(r#"{"action": n"#), Prefix);
+        assert_eq!(g.accepts("".as_bytes()), Prefix);
+        assert_eq!(g.accepts(r#"{"action": "mo"#.as_bytes()), Prefix);
+        assert_eq!(g.accepts(r#"{"action": n"#.as_bytes()), Prefix);
     }
 
     #[test]
     fn a_free_string_field_accepts_any_escaped_text_and_null() {
         let g = JsonFields::new(&[("number".into(), None)]);
-        assert_eq!(g.accepts(r#"{"number": "7"}"#), Complete);
-        assert_eq!(g.accepts(r#"{"number": null}"#), Complete);
-        assert_eq!(g.accepts(r#"{"number": 7}"#), Rejected, "values are strings or null");
-        assert_eq!(g.accepts(r#"{"number": "\u00"#), Prefix);
-        assert_eq!(g.accepts(r#"{"number": "\u00g"#), Rejected);
-        assert_eq!(g.accepts(r#"{"number": "\ud800"#), Rejected, "no lone surrogates");
+        assert_eq!(g.accepts(r#"{"number": "7"}"#.as_bytes()), Complete);
+        assert_eq!(g.accepts(r#"{"number": null}"#.as_bytes()), Complete);
+        assert_eq!(
+            g.accepts(r#"{"number": 7}"#.as_bytes()),
+            Rejected,
+            "values are strings or null"
+        );
+        assert_eq!(g.accepts(r#"{"number": "\u00"#.as_bytes()), Prefix);
+        assert_eq!(g.accepts(r#"{"number": "\u00g"#.as_bytes()), Rejected);
+        assert_eq!(
+            g.accepts(r#"{"number": "\ud800"#.as_bytes()),
+            Rejected,
+            "no lone surrogates"
+        );
+    }
+
+    /// A byte-level token may end inside a character: its first bytes are judged against the values
+    /// they can still become, and bytes that are not UTF-8 are never accepted (they let anything after
+    /// them through when only the complete characters were judged).
+    #[test]
+    fn a_character_cut_by_a_token_is_judged_by_its_bytes() {
+        let g = JsonFields::new(&[("place".into(), Some(vec!["café".into(), "charger".into()]))]);
+        let open = br#"{"place": "caf"#.to_vec();
+        let e_acute = "é".as_bytes();
+        let with = |tail: &[u8]| [open.as_slice(), tail].concat();
+        assert_eq!(
+            g.accepts(&with(&e_acute[..1])),
+            Prefix,
+            "the first byte of é leads to café"
+        );
+        assert_eq!(g.accepts(&with(e_acute)), Prefix);
+        assert_eq!(
+            g.accepts(&with("è".as_bytes())),
+            Rejected,
+            "another accented letter is no value"
+        );
+        assert_eq!(
+            g.accepts(&with(&"è".as_bytes()[..1])),
+            Prefix,
+            "è and é share their first byte"
+        );
+        assert_eq!(
+            g.accepts(&with(&"ж".as_bytes()[..1])),
+            Rejected,
+            "no value goes on with ж"
+        );
+        // "c" then a lone continuation byte: no value, whatever follows.
+        let stray = [br#"{"place": "c"#.as_slice(), &[0x80]].concat();
+        assert_eq!(g.accepts(&stray), Rejected);
+        assert_eq!(g.accepts(&[stray.as_slice(), b"harger\"}"].concat()), Rejected);
+        assert_eq!(g.accepts("{\"place\": \"café\"}".as_bytes()), Complete);
+
+        let free = JsonFields::new(&[("place".into(), None)]);
+        let cut = [br#"{"place": "a"#.as_slice(), &"ж".as_bytes()[..1]].concat();
+        assert_eq!(free.accepts(&cut), Prefix, "any character may follow in a free string");
+        let invalid = [br#"{"place": "a"#.as_slice(), &[0xff], br#""}"#].concat();
+        assert_eq!(free.accepts(&invalid), Rejected, "not UTF-8");
+        assert_eq!(
+            free.accepts(&[cut.as_slice(), br#""}"#].concat()),
+            Rejected,
+            "the character was never finished"
+        );
     }
 }

@@ -153,7 +153,7 @@ impl FakeDecoder {
                 None if piece.is_empty() => break,
                 None => Some((piece.clone(), true)),
                 Some(c) => {
-                    let ok = |p: &str| c.accepts(&format!("{out}{p}")) != Acceptance::Rejected;
+                    let ok = |p: &str| c.accepts(format!("{out}{p}").as_bytes()) != Acceptance::Rejected;
                     if !piece.is_empty() && ok(&piece) {
                         Some((piece.clone(), true))
                     } else {
@@ -175,7 +175,9 @@ impl FakeDecoder {
                 finish = Finish::Stop(s.clone());
                 break;
             }
-            if r.constraint.is_some_and(|c| c.accepts(&out) == Acceptance::Complete) {
+            if r.constraint
+                .is_some_and(|c| c.accepts(out.as_bytes()) == Acceptance::Complete)
+            {
                 finish = Finish::Constraint;
                 break;
             }

@@ -109,7 +109,7 @@ impl DecoderModel {
             let mut i = 0;
             while i < active.len() {
                 let r = &requests[active[i].request];
-                let done_by_constraint = r.constraint.is_some_and(|c| c.accepts("") == Acceptance::Complete);
+                let done_by_constraint = r.constraint.is_some_and(|c| c.accepts(b"") == Acceptance::Complete);
                 if r.max_tokens == 0 || done_by_constraint {
                     let a = active.swap_remove(i);
                     let finish = if r.max_tokens == 0 {
@@ -162,7 +162,10 @@ impl DecoderModel {
                         let text = String::from_utf8_lossy(&a.bytes);
                         if let Some(s) = r.stop.iter().find(|s| !s.is_empty() && text.contains(s.as_str())) {
                             Some(Finish::Stop(s.clone()))
-                        } else if r.constraint.is_some_and(|c| c.accepts(&text) == Acceptance::Complete) {
+                        } else if r
+                            .constraint
+                            .is_some_and(|c| c.accepts(&a.bytes) == Acceptance::Complete)
+                        {
                             Some(Finish::Constraint)
                         } else if a.generated >= r.max_tokens {
                             Some(Finish::Length)

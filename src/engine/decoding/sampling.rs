@@ -36,8 +36,10 @@ fn allowed(ctx: &Context<'_, '_>, token: u32) -> bool {
     let Some(c) = ctx.constraint else { return true };
     if ctx.end_tokens.contains(&token) {
         // Ending is allowed only where the output is already an accepted string.
-        let text = String::from_utf8_lossy(ctx.output);
-        return matches!(c.accepts(&text), Acceptance::Complete | Acceptance::CompleteOrPrefix);
+        return matches!(
+            c.accepts(ctx.output),
+            Acceptance::Complete | Acceptance::CompleteOrPrefix
+        );
     }
     let piece = (ctx.piece)(token);
     if piece.is_empty() {
@@ -45,12 +47,7 @@ fn allowed(ctx: &Context<'_, '_>, token: u32) -> bool {
     }
     let mut bytes = ctx.output.to_vec();
     bytes.extend_from_slice(piece);
-    // A token may end inside a multi-byte character: judge the complete characters.
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(t) => t.to_string(),
-        Err(e) => String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned(),
-    };
-    c.accepts(&text) != Acceptance::Rejected
+    c.accepts(&bytes) != Acceptance::Rejected
 }
 
 /// The next token, or `None` when the constraint allows none of the model's tokens.
@@ -114,8 +111,8 @@ mod tests {
 
     struct OnlyDigits;
     impl OutputConstraint for OnlyDigits {
-        fn accepts(&self, s: &str) -> Acceptance {
-            if s.chars().all(|c| c.is_ascii_digit()) {
+        fn accepts(&self, s: &[u8]) -> Acceptance {
+            if s.iter().all(|c| c.is_ascii_digit()) {
                 if s.is_empty() {
                     Acceptance::Prefix
                 } else {
@@ -151,6 +148,22 @@ mod tests {
         assert_eq!(choose(&logits, Sampling::Greedy, &mut rng, &done), Some(3));
         let empty = Context { output: b"", ..done };
         assert_eq!(choose(&logits, Sampling::Greedy, &mut rng, &empty), Some(1));
+    }
+
+    /// The constraint sees a token's bytes, also when they stop inside a character: the first byte
+    /// of "ж" is no digit (judged on complete characters it read as the empty output, a prefix).
+    #[test]
+    fn a_token_that_starts_a_character_is_judged_by_its_bytes() {
+        let pieces: Vec<Vec<u8>> = vec!["ж".as_bytes()[..1].to_vec(), b"7".to_vec()];
+        let piece = |t: u32| -> &[u8] { &pieces[t as usize] };
+        let c = Context {
+            output: b"1",
+            constraint: Some(&OnlyDigits),
+            end_tokens: &[],
+            piece: &piece,
+        };
+        let mut rng = StdRng::seed_from_u64(0);
+        assert_eq!(choose(&[9.0, 1.0], Sampling::Greedy, &mut rng, &c), Some(1));
     }
 
     #[test]
