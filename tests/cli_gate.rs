@@ -38,6 +38,32 @@ fn run_suite(suite: &Path, out: &Path, schemes: &str, extra: &[&str]) -> std::pr
 }
 
 #[test]
+fn a_recommendation_names_the_rules_its_run_did_not_judge() {
+    // The suite bounds the drop under ocr at severity 1; a run of typo:1 alone cannot judge it, so the
+    // recommendation rests on the clean rule only and says which rule it was not judged on, in the
+    // terminal, summary.md, the report and summary.json.
+    let tmp = tempfile::tempdir().unwrap();
+    let gate = "[[gate.rules]]\nmetric = \"accuracy\"\nmin = 1\n\
+                [[gate.rules]]\nmetric = \"drop\"\nfamily = \"ocr\"\nseverity = \"1\"\nmax = 10\n";
+    let suite = suite_with_gate(&tmp.path().join("s"), gate);
+    let out = tmp.path().join("r");
+    let o = run_suite(&suite, &out, "f32", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let line = "not judged for f32: drop under ocr at severity 1 <= 10 (family not in this run)";
+    assert!(stdout.contains("recommended: f32") && stdout.contains(line), "{stdout}");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("Not judged in this run: drop under ocr at severity 1 &lt;= 10"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Not judged in this run: drop under ocr at severity 1 &lt;= 10"));
+    let unjudged = &json(&out.join("summary.json"))["gate"]["recommendation"]["unjudged"];
+    assert_eq!(unjudged.as_array().map(Vec::len), Some(1), "{unjudged}");
+}
+
+#[test]
 fn a_strict_rule_only_some_schemes_pass_is_judged_per_scheme_under_each_policy() {
     let tmp = tempfile::tempdir().unwrap();
     // Only int8 is held to an impossible bound: f32 passes, int8 fails.

@@ -196,6 +196,9 @@ pub fn verdict(gate: &Verdict) -> String {
                 out.push_str(&format!("; tightest check {t}, margin {}", round2(m)));
             }
             out.push('\n');
+            for u in &r.unjudged {
+                out.push_str(&format!("  not judged for {}: {u}\n", r.scheme));
+            }
         }
         None => out.push_str("recommended: none, no scheme passes\n"),
     }

@@ -29,7 +29,12 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
         if let (Some(t), Some(m)) = (&r.tightest, r.margin) {
             out.push_str(&format!("; tightest check {} (margin {})", cell(t), round2(m)));
         }
-        out.push_str(".\n\n");
+        out.push('.');
+        if !r.unjudged.is_empty() {
+            let list: Vec<String> = r.unjudged.iter().map(|u| cell(u)).collect();
+            out.push_str(&format!(" Not judged in this run: {}.", list.join("; ")));
+        }
+        out.push_str("\n\n");
     } else if gate.is_some() {
         out.push_str("**No scheme passes the gate.**\n\n");
     }

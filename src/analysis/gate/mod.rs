@@ -91,6 +91,10 @@ pub struct Recommendation {
     /// Its tightest check and how far it is from the bound.
     pub tightest: Option<String>,
     pub margin: Option<f64>,
+    /// The suite's checks this run did not judge for it (a family or severity not run, no sustain
+    /// phase), each with why: a recommendation on part of the gate must say which part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unjudged: Vec<String>,
 }
 
 /// The gate's verdict with every check.
@@ -293,7 +297,8 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                     .and_then(|s| s.families.iter().find(|f| &f.family == family))
                     .map(|f| f.cells_in(lo, hi).map(|c| c.severity_lo).collect());
                 if family != CLEAN && held.as_ref().is_some_and(Vec::is_empty) {
-                    checks.push(scope.skip(format!("severity {lo}-{hi} not in this run")));
+                    let range = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
+                    checks.push(scope.skip(format!("severity {range} not in this run")));
                     continue;
                 }
                 // A range the run covers only in part is judged on the part, and says so: "typo@1-2"
@@ -497,6 +502,11 @@ fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) ->
             format!("{} [{}{sev}]", c.rule, c.family)
         }),
         margin: tightest.map(|(_, m)| m),
+        unjudged: checks
+            .iter()
+            .filter(|c| c.scheme == pick.scheme && c.status == Status::Skip)
+            .map(|c| format!("{} ({})", c.rule, c.reason))
+            .collect(),
     })
 }
 
@@ -614,7 +624,15 @@ mod tests {
         assert!(v.passed && skip.status == Status::Skip, "{:?}", v.checks);
         assert!(skip.reason.contains("family not in this run") && skip.min == Some(1.0));
         let v = verdict(vec![rule("drop", "typo", Some("3"), None, Some(1.0)), applies()]);
-        assert!(v.passed && v.checks[0].reason.contains("severity 3-3 not in this run"));
+        assert!(v.passed && v.checks[0].reason.contains("severity 3 not in this run"));
+        // The recommendation passed the clean rule only, and says the noise rule was not judged.
+        let rec = v.recommendation.unwrap();
+        assert_eq!(rec.unjudged.len(), 1, "{rec:?}");
+        assert!(
+            rec.unjudged[0].starts_with("drop under typo at severity 3 <= 1"),
+            "{rec:?}"
+        );
+        assert!(rec.unjudged[0].ends_with("(severity 3 not in this run)"), "{rec:?}");
         let v = verdict(vec![
             rule("sustained_items_per_s", CLEAN, None, Some(1.0), None),
             applies(),
@@ -651,7 +669,9 @@ mod tests {
         assert_eq!(rec.scheme, "f32");
         assert!((rec.margin.unwrap() - 5.0).abs() < 1e-9, "{rec:?}");
         let loose = verdict_with(vec![rule("accuracy", CLEAN, None, Some(85.0), None)], Policy::All, &[]);
-        assert_eq!(loose.recommendation.unwrap().scheme, "int8", "4x smaller and passing");
+        let loose = loose.recommendation.unwrap();
+        assert_eq!(loose.scheme, "int8", "4x smaller and passing");
+        assert!(loose.unjudged.is_empty(), "every rule was judged: {loose:?}");
         let none = verdict_with(vec![rule("accuracy", CLEAN, None, Some(101.0), None)], Policy::Any, &[]);
         assert!(!none.passed && none.recommendation.is_none());
     }
