@@ -199,6 +199,9 @@ pub fn verdict(gate: &Verdict) -> String {
             for u in &r.unjudged {
                 out.push_str(&format!("  not judged for {}: {u}\n", r.scheme));
             }
+            for c in &r.interval_only {
+                out.push_str(&format!("  passed on its interval only for {}: {c}\n", r.scheme));
+            }
         }
         None => out.push_str("recommended: none, no scheme passes\n"),
     }

@@ -34,6 +34,10 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
             let list: Vec<String> = r.unjudged.iter().map(|u| cell(u)).collect();
             out.push_str(&format!(" Not judged in this run: {}.", list.join("; ")));
         }
+        if !r.interval_only.is_empty() {
+            let list: Vec<String> = r.interval_only.iter().map(|c| cell(c)).collect();
+            out.push_str(&format!(" Passed on its interval only: {}.", list.join("; ")));
+        }
         out.push_str("\n\n");
     } else if gate.is_some() {
         out.push_str("**No scheme passes the gate.**\n\n");

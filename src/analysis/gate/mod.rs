@@ -95,6 +95,10 @@ pub struct Recommendation {
     /// phase), each with why: a recommendation on part of the gate must say which part.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unjudged: Vec<String>,
+    /// Its checks passed only on their interval: the estimate is out of bounds, the interval reaches
+    /// the bound. Not failed on this sample, and not shown to hold either.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interval_only: Vec<String>,
 }
 
 /// The gate's verdict with every check.
@@ -199,6 +203,9 @@ impl Scope<'_> {
                 "{value:.2}{ci} is above the maximum {}",
                 round2(max.unwrap_or_default())
             )
+        } else if beyond(value, min, max) {
+            // Judged on the interval, which reaches the bound: not failed, but not within it either.
+            format!("{value:.2}{ci}: the estimate is out of bounds, its interval is not (judged on the interval)")
         } else {
             format!("{value:.2}{ci} within bounds")
         };
@@ -211,6 +218,11 @@ impl Scope<'_> {
         c.margin = margin;
         c
     }
+}
+
+/// `value` lies outside `[min, max]`.
+fn beyond(value: f64, min: Option<f64>, max: Option<f64>) -> bool {
+    min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m)
 }
 
 /// Checks every rule of the run (and its baseline) against its summary, scheme by scheme, and
@@ -457,10 +469,18 @@ fn baseline_checks(summary: &Summary, base: &Baseline) -> Vec<Check> {
 
 /// The passing scheme to ship under the run's preference, with its tightest margin.
 fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) -> Option<Recommendation> {
+    // A scheme no rule judged (the rules name other schemes) "passes" nothing: it is not recommended.
+    let judged = |v: &&SchemeVerdict| v.checks > v.skipped;
     let passing: Vec<&crate::analysis::summary::SchemeSummary> = verdicts
         .iter()
         .filter(|v| v.passed)
+        .filter(judged)
         .filter_map(|v| summary.scheme(&v.scheme))
+        .collect();
+    let unruled: Vec<&str> = verdicts
+        .iter()
+        .filter(|v| !judged(v))
+        .map(|v| v.scheme.as_str())
         .collect();
     let smallest = || {
         passing.iter().min_by_key(|s| s.weights.shipped_bytes()).map(|s| {
@@ -489,6 +509,14 @@ fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) ->
             }
         }
     };
+    let reason = match unruled.as_slice() {
+        [] => reason,
+        [one] => format!("{reason}; {one} is not recommended: no rule of the gate judged it"),
+        many => format!(
+            "{reason}; {} are not recommended: no rule of the gate judged them",
+            many.join(", ")
+        ),
+    };
     let tightest = checks
         .iter()
         .filter(|c| c.scheme == pick.scheme && c.status == Status::Pass)
@@ -506,6 +534,12 @@ fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) ->
             .iter()
             .filter(|c| c.scheme == pick.scheme && c.status == Status::Skip)
             .map(|c| format!("{} ({})", c.rule, c.reason))
+            .collect(),
+        interval_only: checks
+            .iter()
+            .filter(|c| c.scheme == pick.scheme && c.status == Status::Pass)
+            .filter(|c| c.measured.is_some_and(|v| beyond(v, c.min, c.max)))
+            .map(|c| format!("{}: {}", c.rule, c.reason))
             .collect(),
     })
 }
@@ -607,7 +641,28 @@ mod tests {
         r.scheme = "f32".into();
         assert!(!verdict(vec![r.clone()]).passed);
         r.on = Judge::Interval;
-        assert!(verdict(vec![r.clone()]).passed);
+        let v = verdict(vec![r.clone()]);
+        assert!(v.passed);
+        // Passed, but not within the bound: the check and the recommendation say so.
+        assert!(
+            v.checks[0]
+                .reason
+                .contains("the estimate is out of bounds, its interval is not"),
+            "{:?}",
+            v.checks
+        );
+        let rec = v.recommendation.unwrap();
+        assert_eq!(rec.scheme, "f32", "int8 is smaller, but no rule judged it");
+        assert!(
+            rec.reason
+                .ends_with("int8 is not recommended: no rule of the gate judged it"),
+            "{rec:?}"
+        );
+        assert_eq!(rec.interval_only.len(), 1, "{rec:?}");
+        assert!(
+            rec.interval_only[0].starts_with("drop under typo at severity 1 <= 5"),
+            "{rec:?}"
+        );
         // Drop at severity 5 is 50 points: even its lower bound is above 20.
         r.severity = Some("5".into());
         r.max = Some(10.0);
