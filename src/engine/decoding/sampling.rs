@@ -56,6 +56,12 @@ pub fn choose(logits: &[f32], sampling: Sampling, rng: &mut StdRng, ctx: &Contex
         // Unconstrained: the best token (the lowest id on ties, as `top_k` orders them) without a sort.
         Sampling::Greedy if ctx.constraint.is_none() => Some(super::argmax(logits) as u32),
         Sampling::Greedy => {
+            // The model's own choice is usually allowed (a fine-tuned parser writes the grammar's
+            // text): try it before ranking candidates, which costs a pass over the vocabulary.
+            let best = super::argmax(logits) as u32;
+            if allowed(ctx, best) {
+                return Some(best);
+            }
             let first = top_k(logits, FIRST_CANDIDATES);
             if let Some(&t) = first.iter().find(|&&t| allowed(ctx, t)) {
                 return Some(t);
