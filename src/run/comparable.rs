@@ -41,11 +41,14 @@ pub fn mismatches(a: &RunMeta, b: &RunMeta) -> Vec<Mismatch> {
         ("split", a.split.clone(), b.split.clone(), true),
         ("corruptions", a.corruptions.clone(), b.corruptions.clone(), true),
         ("task", a.task.kind.name().into(), b.task.kind.name().into(), true),
+        // Another method (prompt, few-shot examples, decoding, scorer) asks the same inputs another
+        // way, as another model answers them: the pairs stand (free against JSON-constrained decoding
+        // is a paired question).
         (
             "task method",
             if methods_known { method(a) } else { String::new() },
             if methods_known { method(b) } else { String::new() },
-            true,
+            false,
         ),
         ("model", short(&a.model_sha256), short(&b.model_sha256), false),
         ("tool version", a.tool_version.clone(), b.tool_version.clone(), false),
@@ -114,14 +117,25 @@ mod tests {
             ..Default::default()
         };
         assert!(mismatches(&a, &a.clone()).is_empty());
+        let mut a_known = a.clone();
         let mut b = a.clone();
         b.seed = 2;
         b.limit = Some(100);
         b.model_sha256 = "n".repeat(64);
-        let m = mismatches(&a, &b);
+        b.task.method = "decoding constrained".into();
+        a_known.task.method = "free decoding".into();
+        let m = mismatches(&a_known, &b);
         let named: Vec<(&str, bool)> = m.iter().map(|m| (m.field, m.breaks_pairing)).collect();
-        assert_eq!(named, [("seed", true), ("limit", true), ("model", false)]);
-        let err = check(&a, &b, "runB", false).unwrap_err();
+        assert_eq!(
+            named,
+            [
+                ("seed", true),
+                ("limit", true),
+                ("task method", false),
+                ("model", false)
+            ]
+        );
+        let err = check(&a_known, &b, "runB", false).unwrap_err();
         assert!(err.is_user_error());
         let text = err.to_string();
         assert!(
@@ -130,6 +144,6 @@ mod tests {
                 && text.contains("limit differs (none vs 100)"),
             "{text}"
         );
-        assert_eq!(check(&a, &b, "runB", true).unwrap().len(), 3);
+        assert_eq!(check(&a_known, &b, "runB", true).unwrap().len(), 4);
     }
 }
