@@ -205,7 +205,7 @@ impl Scope<'_> {
             )
         } else if beyond(value, min, max) {
             // Judged on the interval, which reaches the bound: not failed, but not within it either.
-            format!("{value:.2}{ci}: the estimate is out of bounds, its interval is not (judged on the interval)")
+            format!("{value:.2}{ci}: the estimate is out of bounds, its interval is not")
         } else {
             format!("{value:.2}{ci} within bounds")
         };
