@@ -64,6 +64,56 @@ fn a_recommendation_names_the_rules_its_run_did_not_judge() {
 }
 
 #[test]
+fn f32_is_the_reference_wherever_the_list_names_it() {
+    // Listed first, q4_0-like schemes were their own reference and passed a delta_vs_reference rule
+    // against themselves; the run now takes f32 first and says which scheme is the reference.
+    let tmp = tempfile::tempdir().unwrap();
+    let gate = "[[gate.rules]]\nmetric = \"delta_vs_reference\"\nmin = -100\n\
+                [[gate.rules]]\nmetric = \"accuracy\"\nmin = 1\n";
+    let suite = suite_with_gate(&tmp.path().join("s"), gate);
+    let out = tmp.path().join("r");
+    let o = run_suite(&suite, &out, "int8,f32", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["reference"], "f32");
+    assert_eq!(summary["schemes"][0]["scheme"], "f32", "the reference is listed first");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("reference (agreement, delta_vs_reference, extra_drop): f32"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("reference scheme f32"), "{md}");
+    // int8 is judged against f32; f32 is not judged against itself.
+    let checks = summary["gate"]["checks"].as_array().unwrap();
+    let delta = |s: &str| {
+        checks
+            .iter()
+            .filter(|c| c["scheme"] == s && c["metric"] == "delta_vs_reference")
+            .count()
+    };
+    assert_eq!((delta("int8"), delta("f32")), (1, 0), "{checks:?}");
+
+    // Without f32 the first scheme is the reference, and the rule is not judged for it.
+    let out = tmp.path().join("r2");
+    let o = run_suite(&suite, &out, "int8,w4a16-rtn-g128", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let summary = json(&out.join("summary.json"));
+    let skipped = summary["gate"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["scheme"] == "int8" && c["metric"] == "delta_vs_reference")
+        .unwrap()
+        .clone();
+    assert_eq!(skipped["status"], "skip", "{skipped}");
+    assert!(
+        skipped["reason"].as_str().unwrap().contains("run f32 beside it"),
+        "{skipped}"
+    );
+}
+
+#[test]
 fn a_strict_rule_only_some_schemes_pass_is_judged_per_scheme_under_each_policy() {
     let tmp = tempfile::tempdir().unwrap();
     // Only int8 is held to an impossible bound: f32 passes, int8 fails.
@@ -156,8 +206,9 @@ fn memory_per_scheme_does_not_depend_on_the_run_order() {
         v.sort();
         v
     };
-    let forward = peaks("f32,w4a16-rtn-g128");
-    let backward = peaks("w4a16-rtn-g128,f32");
+    // (Not f32: a run always takes f32 first, as its reference.)
+    let forward = peaks("int8,w4a16-rtn-g128");
+    let backward = peaks("w4a16-rtn-g128,int8");
     for ((scheme, a), (_, b)) in forward.iter().zip(&backward) {
         let (a, b) = (*a as f64, *b as f64);
         let tolerance = (8.0 * 1048576.0f64).max(0.1 * a.max(b));

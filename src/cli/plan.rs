@@ -106,6 +106,18 @@ pub fn schemes(flag: Option<&str>, suite: &Suite) -> Result<Vec<Scheme>, Error> 
     }
 }
 
+/// The run's first scheme is its reference (agreement, deltas and fidelity are measured against it):
+/// `f32` whenever the run has it, wherever the list names it, so that a rule relative to the reference
+/// cannot be defeated by the order of `--schemes` (`--schemes q4_0,f32` made q4_0 its own reference,
+/// and it passed `delta_vs_reference` against itself where f32 first failed it by 15 points).
+pub fn reference_first(mut schemes: Vec<Scheme>) -> Vec<Scheme> {
+    if let Some(i) = schemes.iter().position(|s| *s == Scheme::F32) {
+        let f32 = schemes.remove(i);
+        schemes.insert(0, f32);
+    }
+    schemes
+}
+
 /// One scheme from `--scheme`.
 pub fn scheme(flag: &str) -> Result<Scheme, Error> {
     flag.parse().map_err(|m: String| Error::input("--scheme", m))
@@ -288,7 +300,7 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
         ));
     }
     let model = model_spec(common.model.as_deref(), &suite)?;
-    let schemes = schemes(common.schemes.as_deref(), &suite)?;
+    let schemes = reference_first(schemes(common.schemes.as_deref(), &suite)?);
     let channel = match extra {
         Some(r) => r.channel.config()?,
         None => None,

@@ -145,6 +145,12 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         "{} in %, (change from clean in points); family@N: at the severities the gate judges | all: pooled over the severities run\n",
         summary.primary()
     ));
+    if summary.schemes.len() > 1 {
+        out.push_str(&format!(
+            "reference (agreement, delta_vs_reference, extra_drop): {}\n",
+            summary.reference
+        ));
+    }
     if summary.schemes.iter().any(|s| s.weights.model_bytes.is_some()) {
         out.push_str("bits: per weight of the quantized Linears; MB: every weight matrix stored (Linears, output head, embeddings)\n");
     }
@@ -203,7 +209,7 @@ pub fn verdict(gate: &Verdict) -> String {
                 out.push_str(&format!("  passed on its interval only for {}: {c}\n", r.scheme));
             }
         }
-        None => out.push_str("recommended: none, no scheme passes\n"),
+        None => out.push_str("recommended: none, no scheme passes a rule that judged it\n"),
     }
     out.push_str(&format!(
         "gate: {} ({})\n",

@@ -123,6 +123,9 @@ impl Verdict {
 
 /// The value and interval of `metric` in a cell (None when the run did not measure it, or could not
 /// pair it: a change from clean needs the clean inputs).
+/// Metrics measured against the run's reference scheme: for the reference itself they say nothing.
+const RELATIVE_TO_REFERENCE: [&str; 3] = ["agreement", "delta_vs_reference", "extra_drop"];
+
 fn value_of(metric: &str, c: &Cell) -> Option<(f64, Option<[f64; 2]>)> {
     Some(match metric {
         "drop" => (c.drop?, c.drop_ci),
@@ -300,6 +303,18 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 };
                 if family != CLEAN && !meta.families.contains(family) {
                     checks.push(scope.skip("family not in this run"));
+                    continue;
+                }
+                // Measured against the reference, the reference itself passes by construction: f32,
+                // the yardstick, is not judged by such a rule at all; another scheme in that place
+                // (a run without f32) has the rule skipped, and the skip says what would judge it.
+                if *scheme == summary.reference && RELATIVE_TO_REFERENCE.contains(&rule.metric.as_str()) {
+                    if scheme.as_str() != "f32" {
+                        checks.push(scope.skip(format!(
+                            "{scheme} is the run's reference, against which this is measured: run f32 beside it \
+                             to judge it"
+                        )));
+                    }
                     continue;
                 }
                 // The rule's severities this run holds for the family (None: the scheme has no such
@@ -588,6 +603,11 @@ mod tests {
     }
 
     fn verdict_with(rules: Vec<GateRule>, policy: Policy, families: &[&str]) -> Verdict {
+        verdict_of(rules, policy, families, false)
+    }
+
+    /// The fixture's verdict; `int8_first` lists int8 first, making it the run's reference.
+    fn verdict_of(rules: Vec<GateRule>, policy: Policy, families: &[&str], int8_first: bool) -> Verdict {
         let info = |name: &str, bytes| SchemeInfo {
             name: name.into(),
             weights: WeightStats {
@@ -597,7 +617,10 @@ mod tests {
             ..Default::default()
         };
         let meta = RunMeta {
-            schemes: vec![info("f32", 400), info("int8", 100)],
+            schemes: match int8_first {
+                false => vec![info("f32", 400), info("int8", 100)],
+                true => vec![info("int8", 100), info("f32", 400)],
+            },
             families: families.iter().map(|f| f.to_string()).collect(),
             gate_rules: rules,
             policy,
@@ -729,6 +752,28 @@ mod tests {
         assert!(loose.unjudged.is_empty(), "every rule was judged: {loose:?}");
         let none = verdict_with(vec![rule("accuracy", CLEAN, None, Some(101.0), None)], Policy::Any, &[]);
         assert!(!none.passed && none.recommendation.is_none());
+    }
+
+    #[test]
+    fn the_reference_is_not_judged_against_itself() {
+        // int8 answers 9 of 10 clean inputs where f32 answers 10: ten points fewer.
+        let delta = || vec![rule("delta_vs_reference", CLEAN, None, Some(-5.0), None)];
+        let v = verdict_of(delta(), Policy::All, &[], false);
+        let mine = |v: &Verdict, s: &str| v.checks.iter().filter(|c| c.scheme == s).cloned().collect::<Vec<_>>();
+        assert_eq!(mine(&v, "int8")[0].status, Status::Fail, "{:?}", v.checks);
+        assert!(mine(&v, "f32").is_empty(), "f32 is the yardstick: {:?}", v.checks);
+        assert!(
+            v.schemes[0].passed && v.recommendation.is_none(),
+            "nothing judged f32, int8 failed"
+        );
+        // Listed first (a run planned outside the CLI, which puts f32 first), int8 is the reference:
+        // it is not passed on a delta of 0 against itself; with nothing else judged, it fails.
+        let v = verdict_of(delta(), Policy::All, &[], true);
+        let int8 = mine(&v, "int8");
+        assert_eq!(int8[0].status, Status::Skip, "{int8:?}");
+        assert!(int8[0].reason.ends_with("run f32 beside it to judge it"), "{int8:?}");
+        assert!(!v.schemes.iter().find(|s| s.scheme == "int8").unwrap().passed);
+        assert_eq!(v.recommendation.unwrap().scheme, "f32");
     }
 
     #[test]
