@@ -64,7 +64,7 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
         let primary = cell(summary.primary());
         out.push_str(&format!("\n| scheme | clean {primary} % |"));
         for f in &meta.families {
-            out.push_str(&format!(" {} % (change) |", cell(f)));
+            out.push_str(&format!(" {}, severities pooled % (change) |", cell(f)));
         }
         out.push_str("\n|---|---:|");
         for _ in &meta.families {

@@ -212,7 +212,9 @@ impl Scope<'_> {
         } else {
             format!("{value:.2}{ci} within bounds")
         };
-        let margin = [min.map(|m| high - m), max.map(|m| m - low)]
+        // From the estimate, also when judged on the interval: the interval's far end would show
+        // headroom where the estimate sits on the bound or past it.
+        let margin = [min.map(|m| value - m), max.map(|m| m - value)]
             .into_iter()
             .flatten()
             .reduce(f64::min);
@@ -674,6 +676,8 @@ mod tests {
             "{:?}",
             v.checks
         );
+        // Its margin is the estimate's: 5 points past the bound, not the interval's far end.
+        assert!((v.checks[0].margin.unwrap() + 5.0).abs() < 1e-9, "{:?}", v.checks[0]);
         let rec = v.recommendation.unwrap();
         assert_eq!(rec.scheme, "f32", "int8 is smaller, but no rule judged it");
         assert!(
