@@ -193,9 +193,21 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                         .into_iter()
                         .map(|s| index.cell(&info.name, family, s, s))
                         .collect();
-                    let judged = severities
+                    // Coverage is read where the gate reads the family (the mildest severity a rule
+                    // names, which changes the fewest texts), else in the middle of the scale, else
+                    // pooled: a gate on l2 at severity 1, which changed 49% of the texts, was not
+                    // warned about while severity 3 changed most of them.
+                    let gated = meta
+                        .gate_rules
                         .iter()
-                        .find(|c| c.severity_lo == coverage::COVERAGE_SEVERITY)
+                        .filter(|r| r.severity.is_some() && (&r.family == family || r.family == "*"))
+                        .filter_map(|r| r.severity_range().ok())
+                        .flat_map(|(lo, hi)| lo..=hi)
+                        .filter(|s| severities.iter().any(|c| c.severity_lo == *s))
+                        .min();
+                    let judged = gated
+                        .and_then(|s| severities.iter().find(|c| c.severity_lo == s))
+                        .or_else(|| severities.iter().find(|c| c.severity_lo == coverage::COVERAGE_SEVERITY))
                         .unwrap_or(&pooled);
                     // The severities the pooled cell holds are those run, not the 1-5 of its key.
                     let (lo, hi) = match (severities.first(), severities.last()) {
@@ -301,5 +313,57 @@ mod tests {
         );
         assert_eq!(s.schemes[0].mean_corrupted, Some(87.5));
         assert_eq!(s.primary(), "accuracy");
+    }
+
+    /// Coverage is read at the severity the gate judges: l2 changed one text in four at severity 1
+    /// and all of them at 3; a rule on severity 1 gets the warning, a run without one does not.
+    #[test]
+    fn coverage_is_read_where_the_gate_reads_the_family() {
+        let mut rows = Vec::new();
+        for i in 0..4 {
+            let row = |family: &str, severity: u8, text: String| EvalRow {
+                scheme: "f32".into(),
+                example_id: i.to_string(),
+                family: family.into(),
+                severity,
+                text,
+                correct: true,
+                measures: vec![1.0],
+                ..Default::default()
+            };
+            rows.push(row(CLEAN, 0, format!("text {i}")));
+            let mild = if i == 0 {
+                format!("txet {i}")
+            } else {
+                format!("text {i}")
+            };
+            rows.push(row("l2", 1, mild));
+            rows.push(row("l2", 3, format!("txet {i}")));
+        }
+        let meta = |rules: Vec<GateRule>| RunMeta {
+            schemes: vec![SchemeInfo {
+                name: "f32".into(),
+                ..Default::default()
+            }],
+            families: vec!["l2".into()],
+            gate_rules: rules,
+            task: TaskInfo {
+                measures: vec!["accuracy".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let ungated = build(meta(vec![]), &rows, &[]);
+        assert_eq!(
+            ungated.schemes[0].families[0].low_coverage, None,
+            "severity 3 changed every text"
+        );
+        let rule: GateRule = toml::from_str("metric = \"drop\"\nfamily = \"l2\"\nseverity = \"1\"\nmax = 10").unwrap();
+        let gated = build(meta(vec![rule]), &rows, &[]);
+        let warning = gated.schemes[0].families[0].low_coverage.clone().unwrap_or_default();
+        assert!(
+            warning.contains("only 25% of the 4 test texts at severity 1"),
+            "{warning}"
+        );
     }
 }

@@ -177,7 +177,7 @@ impl GateRule {
         }
     }
 
-    pub(super) fn severity_range(&self) -> Result<(u8, u8), String> {
+    pub fn severity_range(&self) -> Result<(u8, u8), String> {
         let Some(s) = &self.severity else { return Ok((1, 5)) };
         let bad = || format!("severity \"{s}\": expected a level 1-5 or a range such as 1-2");
         let (a, b) = s.split_once('-').unwrap_or((s, s));
