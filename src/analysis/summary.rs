@@ -139,6 +139,16 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The families' low-coverage warnings. Coverage depends on the inputs, not the scheme: the first
+    /// scheme's families say it for all.
+    pub fn coverage_warnings(&self) -> impl Iterator<Item = &String> {
+        self.schemes
+            .first()
+            .into_iter()
+            .flat_map(|s| &s.families)
+            .filter_map(|f| f.low_coverage.as_ref())
+    }
+
     /// The summary of `scheme`, if the run has it.
     pub fn scheme(&self, scheme: &str) -> Option<&SchemeSummary> {
         self.schemes.iter().find(|s| s.scheme == scheme)

@@ -169,14 +169,7 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
     {
         out.push_str("items/s sustained; ! noisy: the windows varied by more than 20% (busy or throttling machine)\n");
     }
-    // Coverage depends on the inputs, not the scheme: the first scheme's families say it for all.
-    for w in summary
-        .schemes
-        .first()
-        .into_iter()
-        .flat_map(|s| &s.families)
-        .filter_map(|f| f.low_coverage.as_ref())
-    {
+    for w in summary.coverage_warnings() {
         out.push_str(&format!("warning: {w}\n"));
     }
     out

@@ -102,14 +102,7 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
             ));
         }
     }
-    // Coverage depends on the inputs, not the scheme: the first scheme's families say it for all.
-    for w in summary
-        .schemes
-        .first()
-        .into_iter()
-        .flat_map(|s| &s.families)
-        .filter_map(|f| f.low_coverage.as_ref())
-    {
+    for w in summary.coverage_warnings() {
         out.push_str(&format!("\n**Warning**: {}.\n", cell(w)));
     }
     let corruptions = if meta.corruptions.is_empty() {
