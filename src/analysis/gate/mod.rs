@@ -499,12 +499,15 @@ fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) ->
         .filter(|v| !judged(v))
         .map(|v| v.scheme.as_str())
         .collect();
+    // "Smallest" or "fastest" of one is no choice: a lone passing scheme is called the only one.
+    let which = |ranked: &'static str| if passing.len() == 1 { "only" } else { ranked };
     let smallest = || {
         passing.iter().min_by_key(|s| s.weights.shipped_bytes()).map(|s| {
             (
                 *s,
                 format!(
-                    "the smallest passing scheme ({:.1} MB of weights)",
+                    "the {} passing scheme ({:.1} MB of weights)",
+                    which("smallest"),
                     s.weights.shipped_bytes() as f64 / 1e6
                 ),
             )
@@ -518,7 +521,10 @@ fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) ->
                 .filter_map(|s| s.throughput.as_ref().map(|t| (*s, t.sustained_items_per_s)))
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             match fastest {
-                Some((s, v)) => (s, format!("the fastest passing scheme ({v:.1} items/s sustained)")),
+                Some((s, v)) => (
+                    s,
+                    format!("the {} passing scheme ({v:.1} items/s sustained)", which("fastest")),
+                ),
                 None => {
                     let (s, r) = smallest()?;
                     (s, format!("{r}; no throughput was measured to pick the fastest"))
@@ -777,7 +783,12 @@ mod tests {
         assert_eq!(int8[0].status, Status::Skip, "{int8:?}");
         assert!(int8[0].reason.ends_with("run f32 beside it to judge it"), "{int8:?}");
         assert!(!v.schemes.iter().find(|s| s.scheme == "int8").unwrap().passed);
-        assert_eq!(v.recommendation.unwrap().scheme, "f32");
+        let rec = v.recommendation.unwrap();
+        assert_eq!(rec.scheme, "f32");
+        assert!(
+            rec.reason.starts_with("the only passing scheme"),
+            "one scheme is no choice: {rec:?}"
+        );
     }
 
     #[test]
