@@ -70,6 +70,16 @@ fn compare_refuses_other_seeds_limits_and_suites_unless_allowed() {
         "{notes}"
     );
     assert!(c["lines"].as_array().unwrap().iter().all(|l| l["p_value"][1].is_null()));
+    // Unpaired, the delta still has an interval: Newcombe's for two independent proportions.
+    assert!(
+        c["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["delta_ci"][1].as_array().map(Vec::len) == Some(2)),
+        "{}",
+        c["lines"]
+    );
 }
 
 #[test]

@@ -64,6 +64,62 @@ fn a_recommendation_names_the_rules_its_run_did_not_judge() {
 }
 
 #[test]
+fn a_pass_the_sample_cannot_settle_is_called_unsettled_and_a_strict_rule_fails_it() {
+    // On 20 commands f32 loses as many answers to typo at severity 1 as it gains: a drop of 0 with a
+    // paired interval of -20 to 20 points, which crosses the 10-point bound. The pass is reported as
+    // unsettled wherever the verdict is read; judged `on = "settled"`, the same check fails.
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = |on: &str| {
+        format!(
+            "[[gate.rules]]\nmetric = \"accuracy\"\nmin = 1\n\
+             [[gate.rules]]\nmetric = \"drop\"\nfamily = \"typo\"\nseverity = \"1\"\nmax = 10\non = \"{on}\"\n"
+        )
+    };
+    let suite = suite_with_gate(&tmp.path().join("s"), &rules("point"));
+    let out = tmp.path().join("r");
+    let o = run_suite(&suite, &out, "f32", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "pass (1 unsettled)",
+        "unsettled pass for f32: drop under typo at severity 1 <= 10 [typo@1]: 0.00 (95% interval -20.00 to 20.00) \
+         within bounds; unsettled at n 20: its interval crosses 10",
+        "settled on every check: no passing scheme; more inputs would tell",
+        "gate: PASSED (every scheme must pass); 1 of its checks unsettled at this sample size",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+    let summary = json(&out.join("summary.json"));
+    let checks = summary["gate"]["checks"].as_array().unwrap();
+    let settled: Vec<(&Value, &Value)> = checks.iter().map(|c| (&c["settled"], &c["n"])).collect();
+    assert_eq!(
+        settled,
+        [
+            (&Value::Bool(true), &Value::from(20)),
+            (&Value::Bool(false), &Value::from(20))
+        ]
+    );
+    assert_eq!(summary["gate"]["schemes"][0]["unsettled"], 1);
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("| pass (1 unsettled) |") && md.contains("Unsettled passes: drop under typo"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("1 unsettled</small>") && html.contains("Unsettled passes: drop under typo"));
+
+    let strict = suite_with_gate(&tmp.path().join("strict"), &rules("settled"));
+    let out = tmp.path().join("r-strict");
+    let o = run_suite(&strict, &out, "f32", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let fail =
+        "FAIL drop under typo at severity 1 <= 10 (its whole 95% interval) [typo@1]: 0.00 (95% interval -20.00 to \
+                20.00): the estimate is within bounds, its interval is not (a pass must be settled)";
+    assert!(stdout.contains(fail), "{stdout}");
+}
+
+#[test]
 fn f32_is_the_reference_wherever_the_list_names_it() {
     // Listed first, q4_0-like schemes were their own reference and passed a delta_vs_reference rule
     // against themselves; the run now takes f32 first and says which scheme is the reference.

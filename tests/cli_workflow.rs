@@ -220,6 +220,26 @@ fn compare_shows_deltas_significance_and_formats() {
         "same seed, same f32: same answers"
     );
     assert_eq!(f32_typo["p_value"][1].as_f64(), Some(1.0));
+    // Each run's inputs in the scope, and the delta's paired interval (none for the base itself).
+    let n = f32_typo["n"][0].as_u64().unwrap();
+    assert!(n > 0 && f32_typo["n"][1].as_u64() == Some(n), "{f32_typo}");
+    assert!(f32_typo["delta_ci"][0].is_null());
+    assert_eq!(f32_typo["delta_ci"][1], serde_json::json!([0.0, 0.0]));
+    // Each run's ship decision, as its own summary.json has it.
+    for (i, dir) in [&a, &b].iter().enumerate() {
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+        let decision = &c["decisions"][i];
+        assert_eq!(decision["passed"], summary["gate"]["passed"], "{decision}");
+        assert_eq!(
+            decision["recommended"], summary["gate"]["recommendation"]["scheme"],
+            "{decision}"
+        );
+        assert_eq!(decision["verdicts"][0]["scheme"], "f32");
+    }
+    for needle in ["A (base) verdict", "A (base): gate ", "B: gate ", "paired bootstrap"] {
+        assert!(table.contains(needle), "{needle} missing: {table}");
+    }
     assert_eq!(c["metric"], "accuracy");
     let o = shakedown(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--format", "md"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("|---|"));

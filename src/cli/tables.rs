@@ -11,7 +11,7 @@ use shakedown::analysis::summary::{partial_range, FamilySummary, Summary};
 use shakedown::probe::bench::BenchRow;
 use shakedown::probe::inspect::{DecoderInspection, Inspection};
 use shakedown::report::numbers::{percent, signed_points};
-use shakedown::report::{check_line, verdict_rows};
+use shakedown::report::{verdict_rows, UNSETTLED_LEGEND};
 use shakedown::run::compare::{significance, Comparison, Line};
 
 /// A change in points with its sign, never "-0.0".
@@ -139,7 +139,7 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         let speed = s.throughput.as_ref().map_or("-".to_string(), |t| {
             format!("{:.1}{}", t.sustained_items_per_s, if t.noisy { "!" } else { "" })
         });
-        out.push_str(&format!(" {speed:>10}  {}\n", v.verdict));
+        out.push_str(&format!(" {speed:>10}  {}\n", v.verdict_text()));
     }
     out.push_str(&format!(
         "{} in %, (change from clean in points); family@N: at the severities the gate judges | all: pooled over the severities run\n",
@@ -169,6 +169,10 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
     {
         out.push_str("items/s sustained; ! noisy: the windows varied by more than 20% (busy or throttling machine)\n");
     }
+    if verdicts.iter().any(|v| v.unsettled > 0) {
+        out.push_str(UNSETTLED_LEGEND);
+        out.push('\n');
+    }
     for w in summary.coverage_warnings() {
         out.push_str(&format!("warning: {w}\n"));
     }
@@ -180,7 +184,7 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
 pub fn verdict(gate: &Verdict) -> String {
     let mut out = String::new();
     for c in gate.failing() {
-        out.push_str(&format!("FAIL {} [{}]\n", check_line(c), c.scheme));
+        out.push_str(&format!("FAIL {} [{}]\n", c.line(), c.scheme));
     }
     let skipped = gate.skipped().count();
     if skipped > 0 {
@@ -201,13 +205,24 @@ pub fn verdict(gate: &Verdict) -> String {
             for c in &r.interval_only {
                 out.push_str(&format!("  passed on its interval only for {}: {c}\n", r.scheme));
             }
+            for c in &r.unsettled {
+                out.push_str(&format!("  unsettled pass for {}: {c}\n", r.scheme));
+            }
+            if let Some(p) = &r.settled_pick {
+                out.push_str(&format!("  settled on every check: {p}\n"));
+            }
         }
         None => out.push_str("recommended: none, no scheme passes a rule that judged it\n"),
     }
+    let unsettled = gate.checks.iter().filter(|c| c.unsettled()).count();
     out.push_str(&format!(
-        "gate: {} ({})\n",
+        "gate: {} ({}){}\n",
         if gate.passed { "PASSED" } else { "FAILED" },
-        gate.policy.describe()
+        gate.policy.describe(),
+        match unsettled {
+            0 => String::new(),
+            n => format!("; {n} of its checks unsettled at this sample size"),
+        }
     ));
     out
 }
@@ -278,13 +293,24 @@ fn compare_cell(line: &Line, i: usize) -> String {
     if i == 0 {
         return format!("{v:.1}");
     }
+    let ci = line.delta_ci[i]
+        .map(|[a, b]| format!(" [{a:.1}, {b:.1}]"))
+        .unwrap_or_default();
     match line.delta[i] {
         Some(d) => format!(
-            "{v:.1} ({}{})",
+            "{v:.1} ({}{}{ci})",
             shakedown::report::numbers::signed(d, 1),
             significance(line.p_value[i])
         ),
         None => format!("{v:.1}"),
+    }
+}
+
+/// The inputs of a scope: one figure when every run holds as many, else each run's ("840/40").
+fn compare_n(line: &Line) -> String {
+    match line.n.split_first() {
+        Some((first, rest)) if rest.iter().all(|n| n == first) => first.to_string(),
+        _ => line.n.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("/"),
     }
 }
 
@@ -307,7 +333,7 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         out.push_str(&format!("note: {n}\n"));
     }
     out.push('\n');
-    let header: Vec<String> = ["scheme", "family", "severity"]
+    let header: Vec<String> = ["scheme", "family", "severity", "n"]
         .iter()
         .map(|s| s.to_string())
         .chain(names.iter().cloned())
@@ -316,7 +342,7 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         .lines
         .iter()
         .map(|l| {
-            let mut row = vec![l.scheme.clone(), l.family.clone(), l.severity.clone()];
+            let mut row = vec![l.scheme.clone(), l.family.clone(), l.severity.clone(), compare_n(l)];
             row.extend((0..c.runs.len()).map(|i| compare_cell(l, i)));
             row
         })
@@ -332,8 +358,13 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         }
         _ => "McNemar's exact test on paired examples, each right when the task marks it correct",
     };
+    let interval = if c.notes.iter().any(|n| n.contains("no paired test")) {
+        "95% interval: paired bootstrap over shared examples, or Newcombe's for runs on other inputs"
+    } else {
+        "95% interval: paired bootstrap over the shared examples"
+    };
     out.push_str(&format!(
-        "\n{} %, (points vs A; * p<0.05, ** p<0.01, *** p<0.001 by {test})\n\n",
+        "\n{} %, n inputs per run; (points vs A [{interval}]; * p<0.05, ** p<0.01, *** p<0.001 by {test})\n\n",
         c.metric
     ));
     let header: Vec<String> = ["scheme".to_string()]
@@ -357,6 +388,46 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         .collect();
     out.push_str(&grid(&header, &table, markdown));
     out.push_str("\nsustained throughput (ratio to A)\n");
+    if c.decisions.iter().any(|d| d.passed.is_some()) {
+        out.push('\n');
+        let header: Vec<String> = ["scheme".to_string()]
+            .into_iter()
+            .chain(names.iter().map(|n| format!("{n} verdict")))
+            .collect();
+        let mut schemes: Vec<&str> = Vec::new();
+        for d in &c.decisions {
+            for v in &d.verdicts {
+                if !schemes.contains(&v.scheme.as_str()) {
+                    schemes.push(&v.scheme);
+                }
+            }
+        }
+        let table: Vec<Vec<String>> = schemes
+            .iter()
+            .map(|s| {
+                let mut row = vec![s.to_string()];
+                row.extend(c.decisions.iter().map(|d| {
+                    d.verdicts
+                        .iter()
+                        .find(|v| v.scheme == *s)
+                        .map_or("-".to_string(), |v| v.verdict.clone())
+                }));
+                row
+            })
+            .collect();
+        out.push_str(&grid(&header, &table, markdown));
+        out.push('\n');
+        for (name, d) in names.iter().zip(&c.decisions) {
+            out.push_str(&format!("{name}: {}\n", d.describe()));
+        }
+        let first = &c.decisions[0];
+        if c.decisions
+            .iter()
+            .any(|d| d.passed != first.passed || d.recommended != first.recommended)
+        {
+            out.push_str("the ship decision differs between the runs\n");
+        }
+    }
     if !c.missing.is_empty() {
         out.push_str(&format!("\nnot in every run ({}):\n", c.missing.len()));
         for m in &c.missing {

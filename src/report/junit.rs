@@ -111,6 +111,8 @@ mod tests {
             max: Some(5.0),
             status,
             margin: Some(-2.25),
+            n: Some(40),
+            settled: Some(false),
             reason: "7.25 is above the maximum 5".into(),
         };
         let summary = Summary {
@@ -138,6 +140,7 @@ mod tests {
                 checks: 2,
                 failed: 1,
                 skipped: 0,
+                unsettled: 1,
             }],
             recommendation: None,
             checks: vec![

@@ -3,7 +3,7 @@
 
 use crate::analysis::gate::{round2, Verdict};
 use crate::analysis::summary::Summary;
-use crate::report::verdict_rows;
+use crate::report::{verdict_rows, UNSETTLED_LEGEND};
 
 /// Markdown-safe cell text: pipes and angle brackets escaped, newlines removed.
 fn cell(s: &str) -> String {
@@ -38,12 +38,20 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
             let list: Vec<String> = r.interval_only.iter().map(|c| cell(c)).collect();
             out.push_str(&format!(" Passed on its interval only: {}.", list.join("; ")));
         }
+        if !r.unsettled.is_empty() {
+            let list: Vec<String> = r.unsettled.iter().map(|c| cell(c)).collect();
+            out.push_str(&format!(" Unsettled passes: {}.", list.join("; ")));
+        }
+        if let Some(p) = &r.settled_pick {
+            out.push_str(&format!(" Settled on every check: {}.", cell(p)));
+        }
         out.push_str("\n\n");
     } else if gate.is_some() {
         out.push_str("**No scheme passes the gate.**\n\n");
     }
     out.push_str("| scheme | verdict | failing checks | bits/w | weights MB | sustained items/s |\n|---|---|---|---:|---:|---:|\n");
-    for v in verdict_rows(summary, gate) {
+    let rows = verdict_rows(summary, gate);
+    for v in &rows {
         let failing = if v.failing.is_empty() {
             "-".to_string()
         } else {
@@ -52,13 +60,16 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
         out.push_str(&format!(
             "| {} | {} | {failing} | {:.2} | {:.3} | {} |\n",
             cell(&v.scheme),
-            v.verdict,
+            v.verdict_text(),
             v.bits_per_weight,
             v.weight_mb,
             v.sustained
                 .map(|s| format!("{s:.1}{}", if v.noisy { " (noisy)" } else { "" }))
                 .unwrap_or_else(|| "-".into())
         ));
+    }
+    if rows.iter().any(|v| v.unsettled > 0) {
+        out.push_str(&format!("\n{}.\n", cell(UNSETTLED_LEGEND)));
     }
     if !meta.sustain_only {
         let primary = cell(summary.primary());

@@ -25,6 +25,11 @@ use crate::eval::sustain::{Window, NOISY_STABILITY};
 
 const TEMPLATE: &str = include_str!("../../reports/report.html");
 
+/// Says what "unsettled" means wherever a verdict counts such checks.
+pub const UNSETTLED_LEGEND: &str = "unsettled: checks whose 95% interval crosses their bound, so the sample cannot \
+     tell a pass from a fail (each says how many times the inputs would settle it; a rule with on = \"settled\" \
+     fails them)";
+
 /// One line of the verdict table.
 #[derive(Serialize)]
 pub struct VerdictRow {
@@ -33,6 +38,8 @@ pub struct VerdictRow {
     pub verdict: String,
     pub failing: Vec<String>,
     pub skipped: usize,
+    /// Its checks whose interval crosses their bound (`Check::unsettled`).
+    pub unsettled: usize,
     pub bits_per_weight: f64,
     pub weight_mb: f64,
     /// A decoder's output head format.
@@ -42,13 +49,14 @@ pub struct VerdictRow {
     pub peak_rss_mb: Option<f64>,
 }
 
-/// A check in one line: "drop under asr at severity 1 <= 10 [asr@1]: 12.00 ... above the maximum 10".
-pub fn check_line(c: &Check) -> String {
-    let scope = match &c.severity {
-        Some(s) => format!("{}@{s}", c.family),
-        None => c.family.clone(),
-    };
-    format!("{} [{scope}]: {}", c.rule, c.reason)
+impl VerdictRow {
+    /// "pass", or "pass (2 unsettled)" when some checks' intervals cross their bounds.
+    pub fn verdict_text(&self) -> String {
+        match self.unsettled {
+            0 => self.verdict.clone(),
+            n => format!("{} ({n} unsettled)", self.verdict),
+        }
+    }
 }
 
 /// The verdict table's rows, in run order.
@@ -57,9 +65,8 @@ pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow
         .schemes
         .iter()
         .map(|s| {
-            let verdict = gate
-                .and_then(|g| g.schemes.iter().find(|v| v.scheme == s.scheme))
-                .map_or("not gated", |v| if v.passed { "pass" } else { "fail" });
+            let judged = gate.and_then(|g| g.schemes.iter().find(|v| v.scheme == s.scheme));
+            let verdict = judged.map_or("not gated", |v| if v.passed { "pass" } else { "fail" });
             let mine = |status: Status| {
                 gate.into_iter()
                     .flat_map(|g| g.checks.iter())
@@ -68,8 +75,9 @@ pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow
             VerdictRow {
                 scheme: s.scheme.clone(),
                 verdict: verdict.into(),
-                failing: mine(Status::Fail).map(check_line).collect(),
+                failing: mine(Status::Fail).map(Check::line).collect(),
                 skipped: mine(Status::Skip).count(),
+                unsettled: judged.map_or(0, |v| v.unsettled),
                 bits_per_weight: s.weights.bits_per_weight,
                 weight_mb: s.weights.shipped_bytes() as f64 / 1e6,
                 head: s.weights.head.clone(),
@@ -152,12 +160,13 @@ pub fn render_html(summary: &Summary, gate: Option<&Verdict>, rows: &[EvalRow], 
         primary => summary.primary(),
         measures => &summary.meta.task.measures,
         verdicts => verdict_rows(summary, gate),
-        failing => gate.map(|g| g.failing().map(check_line).collect::<Vec<_>>()).unwrap_or_default(),
+        failing => gate.map(|g| g.failing().map(Check::line).collect::<Vec<_>>()).unwrap_or_default(),
         vs_reference => vs_reference,
         accuracy_svgs => accuracy_svgs.into_iter().map(safe).collect::<Vec<_>>(),
         heatmap => charts::drop_heatmap(summary),
         throughput_svg => charts::throughput_over_time(summary, windows)?.map(safe),
         noisy_threshold => NOISY_STABILITY,
+        unsettled_legend => UNSETTLED_LEGEND,
         shown => shown,
         max_flips => examples::MAX_FLIPS,
         max_disagreements => examples::MAX_DISAGREEMENTS,
@@ -262,5 +271,45 @@ mod tests {
             table.contains(">100.0</td>") && !table.contains("class=\"ci\""),
             "{table}"
         );
+    }
+
+    /// A scheme that starts lower has less to lose: its smaller drop is not painted green while it
+    /// stays behind the reference under the noise (the review's F6: a broken 4-bit build in green).
+    #[test]
+    fn a_smaller_drop_from_a_lower_start_is_marked_not_green() {
+        // 20 commands. f32: all right clean, 8 right under typo (drop 60). int8: 8 right clean, 6
+        // under typo (drop 10, extra drop -50), still 10 points behind f32 there.
+        let mut rows = Vec::new();
+        for i in 0..20 {
+            let row = |scheme: &str, family: &str, severity: u8, ok: bool| EvalRow {
+                scheme: scheme.into(),
+                example_id: i.to_string(),
+                family: family.into(),
+                severity,
+                correct: ok,
+                measures: vec![ok as u8 as f64],
+                ..Default::default()
+            };
+            rows.push(row("f32", CLEAN, 0, true));
+            rows.push(row("f32", "typo", 1, i < 8));
+            rows.push(row("int8", CLEAN, 0, i < 8));
+            rows.push(row("int8", "typo", 1, i < 6));
+        }
+        let mut meta = f32_typo_accuracy();
+        meta.schemes.push(SchemeInfo {
+            name: "int8".into(),
+            ..Default::default()
+        });
+        let summary = build(meta, &rows, &[]);
+        let cell = &summary.schemes[1].families[0].pooled;
+        assert!(
+            cell.extra_drop_ci.unwrap()[1] < 0.0 && cell.delta_vs_reference.unwrap() < 0.0,
+            "{cell:?}"
+        );
+        let html = render_html(&summary, None, &rows, &[]).unwrap();
+        let at = html.find("<div id=\"vs-reference\">").unwrap();
+        let section = &html[at..at + html[at..].find("</div>").unwrap()];
+        assert!(section.contains("-50.0<sup class=\"lower-start\">†</sup>"), "{section}");
+        assert!(!section.contains("class=\"good\""), "{section}");
     }
 }

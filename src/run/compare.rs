@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::stats::mcnemar_exact;
+use crate::analysis::stats::{bootstrap_mean, estimate_seed, mcnemar_exact, wilson};
 use crate::error::Result;
 use crate::run::comparable;
 use crate::run::rundir::LoadedRun;
@@ -23,8 +23,14 @@ pub struct Line {
     pub severity: String,
     /// The primary metric in percent per run (None where the run lacks the scope).
     pub value: Vec<Option<f64>>,
+    /// The inputs each run holds in the scope.
+    pub n: Vec<usize>,
     /// Points against the first run.
     pub delta: Vec<Option<f64>>,
+    /// 95% interval of the delta: a paired bootstrap over the examples both runs hold when their
+    /// inputs are the same, else Newcombe's hybrid score interval for two independent proportions
+    /// (right/wrong metrics only; None otherwise).
+    pub delta_ci: Vec<Option<[f64; 2]>>,
     /// McNemar p-value against the first run on the examples both share (None where the runs'
     /// inputs differ).
     pub p_value: Vec<Option<f64>>,
@@ -51,6 +57,63 @@ pub struct Comparison {
     pub notes: Vec<String>,
     /// Schemes and scopes some run lacks, listed rather than silently left out.
     pub missing: Vec<String>,
+    /// Each run's gate: verdict per scheme and recommendation, to show a decision that changed.
+    pub decisions: Vec<Decision>,
+}
+
+/// One run's ship decision, as its summary.json records it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    /// None for a run that was not gated (no rules, a shard, a sustain-only run).
+    pub passed: Option<bool>,
+    pub recommended: Option<String>,
+    /// Each scheme's verdict in the run's order.
+    pub verdicts: Vec<SchemeDecision>,
+}
+
+/// A scheme's verdict in one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct SchemeDecision {
+    pub scheme: String,
+    /// "pass", "fail", or either with the count of its unsettled checks ("pass (2 unsettled)").
+    pub verdict: String,
+}
+
+impl Decision {
+    fn of(run: &LoadedRun) -> Self {
+        let Some(gate) = &run.gate else {
+            return Decision {
+                passed: None,
+                recommended: None,
+                verdicts: Vec::new(),
+            };
+        };
+        let verdicts = gate
+            .schemes
+            .iter()
+            .map(|v| SchemeDecision {
+                scheme: v.scheme.clone(),
+                verdict: v.describe(),
+            })
+            .collect();
+        Decision {
+            passed: Some(gate.passed),
+            recommended: gate.recommendation.as_ref().map(|r| r.scheme.clone()),
+            verdicts,
+        }
+    }
+
+    /// "gate PASSED, recommends q4_0".
+    pub fn describe(&self) -> String {
+        match self.passed {
+            None => "not gated".into(),
+            Some(p) => format!(
+                "gate {}, recommends {}",
+                if p { "PASSED" } else { "FAILED" },
+                self.recommended.as_deref().unwrap_or("nothing")
+            ),
+        }
+    }
 }
 
 type Key<'a> = (&'a str, &'a str, u8, &'a str);
@@ -88,6 +151,7 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
         }
     }
     let indexes: Vec<HashMap<Key, (f64, bool)>> = runs.iter().map(|r| index(&r.rows)).collect();
+    let seeds: Vec<u64> = runs.iter().map(|r| r.summary.meta.seed).collect();
     // Scopes in the order of the first run that has them.
     let mut scopes: Vec<(String, String, Option<u8>)> = Vec::new();
     for run in runs {
@@ -128,6 +192,44 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                 .collect();
             let base = value[0];
             let delta = value.iter().map(|a| Some((*a)? - base?)).collect();
+            let n: Vec<usize> = indexes
+                .iter()
+                .map(|ix| ix.keys().filter(|k| in_scope(k)).count())
+                .collect();
+            let delta_ci = indexes
+                .iter()
+                .zip(&paired)
+                .enumerate()
+                .map(|(i, (ix, &paired))| {
+                    if i == 0 {
+                        return None;
+                    }
+                    let what = format!("compare/{scheme}/{family}/{severity:?}");
+                    if paired {
+                        // Differences over the examples both runs hold (`bootstrap_mean` sorts them,
+                        // so the map's order does not reach the interval).
+                        let d: Vec<f64> = ix
+                            .iter()
+                            .filter(|(k, _)| in_scope(k))
+                            .filter_map(|(k, now)| indexes[0].get(k).map(|before| now.0 - before.0))
+                            .collect();
+                        (!d.is_empty()).then(|| {
+                            let (lo, hi) = bootstrap_mean(&d, estimate_seed(seeds[i], &what));
+                            [100.0 * lo, 100.0 * hi]
+                        })
+                    } else {
+                        let tally = |ix: &HashMap<Key, (f64, bool)>| -> Option<(usize, usize)> {
+                            let v: Vec<f64> = ix.iter().filter(|(k, _)| in_scope(k)).map(|(_, c)| c.0).collect();
+                            let binary = v.iter().all(|x| *x == 0.0 || *x == 1.0);
+                            (binary && !v.is_empty()).then(|| (v.iter().filter(|x| **x == 1.0).count(), v.len()))
+                        };
+                        let (k0, n0) = tally(&indexes[0])?;
+                        let (k1, n1) = tally(ix)?;
+                        let (lo, hi) = newcombe(k1, n1, k0, n0);
+                        Some([100.0 * lo, 100.0 * hi])
+                    }
+                })
+                .collect();
             let p_value = indexes
                 .iter()
                 .zip(&paired)
@@ -164,7 +266,9 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                 family,
                 severity: label,
                 value,
+                n,
                 delta,
+                delta_ci,
                 p_value,
             }
         })
@@ -211,7 +315,21 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
         throughput,
         notes,
         missing,
+        decisions: runs.iter().map(Decision::of).collect(),
     })
+}
+
+/// Newcombe's hybrid score interval for the difference of two independent proportions k1/n1 - k0/n0
+/// (Newcombe 1998, "Interval estimation for the difference between independent proportions", method
+/// 10): each proportion's Wilson interval, combined. Fractions.
+fn newcombe(k1: usize, n1: usize, k0: usize, n0: usize) -> (f64, f64) {
+    let (p1, p0) = (k1 as f64 / n1 as f64, k0 as f64 / n0 as f64);
+    let ((l1, u1), (l0, u0)) = (wilson(k1, n1), wilson(k0, n0));
+    let d = p1 - p0;
+    (
+        d - ((p1 - l1).powi(2) + (u0 - p0).powi(2)).sqrt(),
+        d + ((u1 - p1).powi(2) + (p0 - l0).powi(2)).sqrt(),
+    )
 }
 
 /// `*` p < 0.05, `**` p < 0.01, `***` p < 0.001.
@@ -221,5 +339,18 @@ pub fn significance(p: Option<f64>) -> &'static str {
         Some(p) if p < 0.01 => "**",
         Some(p) if p < 0.05 => "*",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newcombes_interval_matches_his_published_example() {
+        // Newcombe (1998), table II, example (a): 56/70 vs 48/80, difference 0.1750, method 10
+        // gives 0.0524 to 0.3339.
+        let (lo, hi) = newcombe(56, 70, 48, 80);
+        assert!((lo - 0.0524).abs() < 5e-4 && (hi - 0.3339).abs() < 5e-4, "{lo} {hi}");
     }
 }

@@ -2,15 +2,20 @@
 //! against a run's summary, scheme by scheme; a verdict per scheme, the run's verdict under the suite's
 //! policy, and the scheme to ship.
 
+pub mod recommend;
 pub mod rules;
+mod settle;
 
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::metrics::{Cell, RowIndex};
 use crate::analysis::results::CLEAN;
 use crate::analysis::summary::{partial_range, Summary};
+use recommend::recommend;
+pub use recommend::Recommendation;
 use rules::is_throughput;
 pub use rules::{round2, Baseline, BaselineCell, GateRule, Judge, Policy, Preference};
+use settle::{crossed_bound, unsettled_note};
 
 impl Baseline {
     /// Takes the primary-metric figures of a baseline summary.
@@ -63,10 +68,34 @@ pub struct Check {
     pub status: Status,
     /// Distance from the measured value to the nearest bound (negative when out of bounds).
     pub margin: Option<f64>,
+    /// The inputs the figure is measured on (None for throughput and unmeasured checks).
+    #[serde(default)]
+    pub n: Option<usize>,
+    /// Whether the 95% interval lies wholly on the status's side of every bound: false when the
+    /// sample is compatible with either verdict (None without an interval).
+    #[serde(default)]
+    pub settled: Option<bool>,
     pub reason: String,
 }
 
 impl Check {
+    /// Its scope as the outputs name it: "typo@1", "clean".
+    pub fn scope(&self) -> String {
+        match &self.severity {
+            Some(s) => format!("{}@{s}", self.family),
+            None => self.family.clone(),
+        }
+    }
+
+    /// "rule [scope]: reason", the line every output prints for a check.
+    pub fn line(&self) -> String {
+        format!("{} [{}]: {}", self.rule, self.scope(), self.reason)
+    }
+
+    /// Passed or failed on a sample that cannot tell which: its interval crosses a bound.
+    pub fn unsettled(&self) -> bool {
+        self.status != Status::Skip && self.settled == Some(false)
+    }
     pub fn passed(&self) -> bool {
         self.status != Status::Fail
     }
@@ -80,25 +109,21 @@ pub struct SchemeVerdict {
     pub checks: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Its passed or failed checks whose interval crosses a bound: the verdict rests on them only as
+    /// far as the sample goes.
+    #[serde(default)]
+    pub unsettled: usize,
 }
 
-/// The scheme the gate recommends shipping.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Recommendation {
-    pub scheme: String,
-    /// Why this one ("the smallest passing scheme: 5.6 MB of weights").
-    pub reason: String,
-    /// Its tightest check and how far it is from the bound.
-    pub tightest: Option<String>,
-    pub margin: Option<f64>,
-    /// The suite's checks this run did not judge for it (a family or severity not run, no sustain
-    /// phase), each with why: a recommendation on part of the gate must say which part.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unjudged: Vec<String>,
-    /// Its checks passed only on their interval: the estimate is out of bounds, the interval reaches
-    /// the bound. Not failed on this sample, and not shown to hold either.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub interval_only: Vec<String>,
+impl SchemeVerdict {
+    /// "pass", "fail", or either with its unsettled checks counted: "pass (2 unsettled)".
+    pub fn describe(&self) -> String {
+        let word = if self.passed { "pass" } else { "fail" };
+        match self.unsettled {
+            0 => word.to_string(),
+            n => format!("{word} ({n} unsettled)"),
+        }
+    }
 }
 
 /// The gate's verdict with every check.
@@ -181,22 +206,37 @@ impl Scope<'_> {
             max,
             status,
             margin: None,
+            n: None,
+            settled: None,
             reason,
         }
     }
 
-    /// Judges `value` (and its interval) against the bounds.
-    fn judge(&self, value: f64, interval: Option<[f64; 2]>, min: Option<f64>, max: Option<f64>, on: Judge) -> Check {
-        let (high, low) = match (on, interval) {
-            (Judge::Interval, Some([a, b])) => (b, a),
+    /// Judges `value` (and its interval, over `n` inputs) against the bounds.
+    fn judge(
+        &self,
+        value: f64,
+        interval: Option<[f64; 2]>,
+        n: Option<usize>,
+        (min, max): (Option<f64>, Option<f64>),
+        on: Judge,
+    ) -> Check {
+        let [low, high] = interval.unwrap_or([value, value]);
+        let crossed = crossed_bound(value, interval, min, max);
+        let out_point = beyond(value, min, max);
+        // Judged on the interval, a rule fails only when the whole interval is out of bounds.
+        let (lo_end, hi_end) = match on {
+            Judge::Interval => (high, low),
             _ => (value, value),
         };
-        let below = min.is_some_and(|m| high < m);
-        let above = max.is_some_and(|m| low > m);
+        let below = min.is_some_and(|m| lo_end < m);
+        let above = max.is_some_and(|m| hi_end > m);
+        // Judged as settled, it passes only when the whole interval is within them.
+        let fails = below || above || (on == Judge::Settled && crossed.is_some());
         let ci = interval
             .map(|[a, b]| format!(" (95% interval {a:.2} to {b:.2})"))
             .unwrap_or_default();
-        let reason = if below {
+        let mut reason = if below {
             format!(
                 "{value:.2}{ci} is below the minimum {}",
                 round2(min.unwrap_or_default())
@@ -206,27 +246,34 @@ impl Scope<'_> {
                 "{value:.2}{ci} is above the maximum {}",
                 round2(max.unwrap_or_default())
             )
-        } else if beyond(value, min, max) {
+        } else if fails {
+            format!("{value:.2}{ci}: the estimate is within bounds, its interval is not (a pass must be settled)")
+        } else if out_point {
             // Judged on the interval, which reaches the bound: not failed, but not within it either.
             format!("{value:.2}{ci}: the estimate is out of bounds, its interval is not")
         } else {
             format!("{value:.2}{ci} within bounds")
         };
+        if let Some(bound) = crossed {
+            reason.push_str(&format!("; {}", unsettled_note(value, interval, bound, n)));
+        }
         // From the estimate, also when judged on the interval: the interval's far end would show
         // headroom where the estimate sits on the bound or past it.
         let margin = [min.map(|m| value - m), max.map(|m| m - value)]
             .into_iter()
             .flatten()
             .reduce(f64::min);
-        let status = if below || above { Status::Fail } else { Status::Pass };
+        let status = if fails { Status::Fail } else { Status::Pass };
         let mut c = self.check(Some(value), interval, min, max, status, reason);
         c.margin = margin;
+        c.n = n;
+        c.settled = interval.map(|_| crossed.is_none());
         c
     }
 }
 
 /// `value` lies outside `[min, max]`.
-fn beyond(value: f64, min: Option<f64>, max: Option<f64>) -> bool {
+pub(crate) fn beyond(value: f64, min: Option<f64>, max: Option<f64>) -> bool {
     min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m)
 }
 
@@ -276,7 +323,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                         } else {
                             t.sustained_items_per_s
                         };
-                        scope.judge(v, None, rule.min, rule.max, Judge::Point)
+                        scope.judge(v, None, None, (rule.min, rule.max), Judge::Point)
                     }
                     None if meta.sustain.is_none() => scope.skip("no sustain phase in this run"),
                     None => scope.fail("no throughput measured"),
@@ -352,7 +399,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 }
                 match value_of(&rule.metric, &cell) {
                     Some((v, ci)) => {
-                        let mut check = scope.judge(v, ci, rule.min, rule.max, rule.on);
+                        let mut check = scope.judge(v, ci, Some(cell.n), (rule.min, rule.max), rule.on);
                         if !missing.is_empty() {
                             check.reason = format!(
                                 "{} (severity {} of the rule's {lo}-{hi} not in this run)",
@@ -399,6 +446,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 checks: mine.len(),
                 failed,
                 skipped: mine.iter().filter(|c| c.status == Status::Skip).count(),
+                unsettled: mine.iter().filter(|c| c.unsettled()).count(),
             }
         })
         .collect();
@@ -467,7 +515,13 @@ fn baseline_checks(summary: &Summary, base: &Baseline) -> Vec<Check> {
             };
             let p = now.primary();
             let min = Some(before.value - base.max_drop);
-            checks.push(scope(&now.family, severity).judge(p.value, Some(p.ci), min, None, Judge::Point));
+            checks.push(scope(&now.family, severity).judge(
+                p.value,
+                Some(p.ci),
+                Some(now.n),
+                (min, None),
+                Judge::Point,
+            ));
         }
         for b in base.cells.iter().filter(|b| b.scheme == scheme) {
             if !cells.iter().any(|c| same(b, c)) && !not_here.contains(&b.family.as_str()) {
@@ -482,89 +536,6 @@ fn baseline_checks(summary: &Summary, base: &Baseline) -> Vec<Check> {
         }
     }
     checks
-}
-
-/// The passing scheme to ship under the run's preference, with its tightest margin.
-fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) -> Option<Recommendation> {
-    // A scheme no rule judged (the rules name other schemes) "passes" nothing: it is not recommended.
-    let judged = |v: &&SchemeVerdict| v.checks > v.skipped;
-    let passing: Vec<&crate::analysis::summary::SchemeSummary> = verdicts
-        .iter()
-        .filter(|v| v.passed)
-        .filter(judged)
-        .filter_map(|v| summary.scheme(&v.scheme))
-        .collect();
-    let unruled: Vec<&str> = verdicts
-        .iter()
-        .filter(|v| !judged(v))
-        .map(|v| v.scheme.as_str())
-        .collect();
-    // "Smallest" or "fastest" of one is no choice: a lone passing scheme is called the only one.
-    let which = |ranked: &'static str| if passing.len() == 1 { "only" } else { ranked };
-    let smallest = || {
-        passing.iter().min_by_key(|s| s.weights.shipped_bytes()).map(|s| {
-            (
-                *s,
-                format!(
-                    "the {} passing scheme ({:.1} MB of weights)",
-                    which("smallest"),
-                    s.weights.shipped_bytes() as f64 / 1e6
-                ),
-            )
-        })
-    };
-    let (pick, reason) = match summary.meta.recommend {
-        Preference::Smallest => smallest()?,
-        Preference::Fastest => {
-            let fastest = passing
-                .iter()
-                .filter_map(|s| s.throughput.as_ref().map(|t| (*s, t.sustained_items_per_s)))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            match fastest {
-                Some((s, v)) => (
-                    s,
-                    format!("the {} passing scheme ({v:.1} items/s sustained)", which("fastest")),
-                ),
-                None => {
-                    let (s, r) = smallest()?;
-                    (s, format!("{r}; no throughput was measured to pick the fastest"))
-                }
-            }
-        }
-    };
-    let reason = match unruled.as_slice() {
-        [] => reason,
-        [one] => format!("{reason}; {one} is not recommended: no rule of the gate judged it"),
-        many => format!(
-            "{reason}; {} are not recommended: no rule of the gate judged them",
-            many.join(", ")
-        ),
-    };
-    let tightest = checks
-        .iter()
-        .filter(|c| c.scheme == pick.scheme && c.status == Status::Pass)
-        .filter_map(|c| c.margin.map(|m| (c, m)))
-        .min_by(|a, b| a.1.total_cmp(&b.1));
-    Some(Recommendation {
-        scheme: pick.scheme.clone(),
-        reason,
-        tightest: tightest.map(|(c, _)| {
-            let sev = c.severity.as_ref().map(|s| format!("@{s}")).unwrap_or_default();
-            format!("{} [{}{sev}]", c.rule, c.family)
-        }),
-        margin: tightest.map(|(_, m)| m),
-        unjudged: checks
-            .iter()
-            .filter(|c| c.scheme == pick.scheme && c.status == Status::Skip)
-            .map(|c| format!("{} ({})", c.rule, c.reason))
-            .collect(),
-        interval_only: checks
-            .iter()
-            .filter(|c| c.scheme == pick.scheme && c.status == Status::Pass)
-            .filter(|c| c.measured.is_some_and(|v| beyond(v, c.min, c.max)))
-            .map(|c| format!("{}: {}", c.rule, c.reason))
-            .collect(),
-    })
 }
 
 #[cfg(test)]
@@ -700,6 +671,72 @@ mod tests {
         r.severity = Some("5".into());
         r.max = Some(10.0);
         assert!(!verdict(vec![r]).passed);
+    }
+
+    #[test]
+    fn a_check_whose_interval_crosses_its_bound_is_unsettled_and_the_recommendation_says_so() {
+        // Clean accuracy on 10 examples: f32 10/10 (Wilson 72.2 to 100), int8 9/10 (59.6 to 98.2).
+        let v = verdict(vec![rule("accuracy", CLEAN, None, Some(80.0), None)]);
+        assert!(v.passed);
+        assert!(
+            v.checks.iter().all(|c| c.unsettled() && c.n == Some(10)),
+            "{:?}",
+            v.checks
+        );
+        assert!(v.schemes.iter().all(|s| s.unsettled == 1), "{:?}", v.schemes);
+        assert!(v.checks[0]
+            .reason
+            .contains("within bounds; unsettled at n 10: its interval crosses 80"));
+        let rec = v.recommendation.unwrap();
+        assert_eq!(rec.scheme, "int8");
+        assert_eq!(rec.unsettled.len(), 1, "{rec:?}");
+        assert_eq!(
+            rec.settled_pick.as_deref(),
+            Some("no passing scheme; more inputs would tell")
+        );
+
+        // At 65 f32's interval is wholly above the floor, int8's is not: int8 is still the smallest
+        // passing scheme, and f32 is named as the pick among the settled ones.
+        let v = verdict(vec![rule("accuracy", CLEAN, None, Some(65.0), None)]);
+        let settled: Vec<Option<bool>> = v.checks.iter().map(|c| c.settled).collect();
+        assert_eq!(settled, [Some(true), Some(false)]);
+        let rec = v.recommendation.unwrap();
+        assert_eq!(rec.scheme, "int8");
+        assert_eq!(
+            rec.settled_pick.as_deref(),
+            Some("f32, the only passing scheme whose every check is settled (0.0 MB of weights)")
+        );
+
+        // Judged as settled, int8's unsettled pass is a fail and f32 is the one to ship.
+        let mut strict = rule("accuracy", CLEAN, None, Some(65.0), None);
+        strict.on = Judge::Settled;
+        let v = verdict(vec![strict]);
+        assert!(!v.passed);
+        let int8 = v.checks.iter().find(|c| c.scheme == "int8").unwrap();
+        assert_eq!(int8.status, Status::Fail);
+        assert!(
+            int8.reason
+                .contains("the estimate is within bounds, its interval is not"),
+            "{int8:?}"
+        );
+        let rec = v.recommendation.unwrap();
+        assert_eq!((rec.scheme.as_str(), rec.settled_pick), ("f32", None));
+
+        // A fail is unsettled too when its interval reaches back across the bound; a clear one is not.
+        let v = verdict(vec![rule("drop", "typo", Some("1"), None, Some(5.0))]);
+        assert!(
+            v.checks.iter().all(|c| c.status == Status::Fail && c.unsettled()),
+            "{:?}",
+            v.checks
+        );
+        let v = verdict(vec![rule("drop", "typo", Some("5"), None, Some(10.0))]);
+        assert!(
+            v.checks
+                .iter()
+                .all(|c| c.status == Status::Fail && c.settled == Some(true)),
+            "{:?}",
+            v.checks
+        );
     }
 
     #[test]

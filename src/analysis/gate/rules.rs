@@ -17,7 +17,8 @@
 //! family = "clean"          # "clean" (default), a family or chain, or "*" for each family separately
 //! severity = "1-2"          # severities pooled into one figure (default: all)
 //! min = 95.0                # and/or max
-//! on = "point"              # "point" (default) or "interval": fail only when the whole 95% interval is out of bounds
+//! on = "point"              # "point" (default); "interval": fail only when the whole 95% interval is out of
+//!                           # bounds; "settled": pass only when the whole 95% interval is within them
 //! ```
 //!
 //! A rule whose scheme, family or severities the run did not ask for is skipped (and says so), not
@@ -61,13 +62,17 @@ pub enum Preference {
     Fastest,
 }
 
-/// Judge a rule on the point estimate, or fail only when the whole interval is out of bounds.
+/// What a rule judges: the point estimate, or its 95% interval leniently (fail only when the whole
+/// interval is out of bounds) or strictly (pass only when the whole interval is within them). Under
+/// `point` and `interval` a check whose interval crosses a bound is reported as unsettled; under
+/// `settled` it fails, which a team that ships on the gate's exit code may want.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Judge {
     #[default]
     Point,
     Interval,
+    Settled,
 }
 
 /// One rule of `[gate]`.
@@ -162,7 +167,7 @@ impl GateRule {
                 self.metric
             )));
         }
-        if is_throughput(&self.metric) && self.on == Judge::Interval {
+        if is_throughput(&self.metric) && self.on != Judge::Point {
             return Err(at("throughput metrics have no interval; use on = \"point\"".into()));
         }
         self.severity_range().map_err(at)?;
@@ -210,8 +215,10 @@ impl GateRule {
         if let Some(m) = self.max {
             s.push_str(&format!(" <= {}", round2(m)));
         }
-        if self.on == Judge::Interval {
-            s.push_str(" (judged on the 95% interval)");
+        match self.on {
+            Judge::Point => {}
+            Judge::Interval => s.push_str(" (judged on the 95% interval)"),
+            Judge::Settled => s.push_str(" (its whole 95% interval)"),
         }
         s
     }
