@@ -84,7 +84,7 @@ fn a_pass_the_sample_cannot_settle_is_called_unsettled_and_a_strict_rule_fails_i
         "pass (1 unsettled)",
         "unsettled pass for f32: drop under typo at severity 1 <= 10 [typo@1]: 0.00 (95% interval -20.00 to 20.00) \
          within bounds; unsettled at n 20: its interval crosses 10",
-        "settled on every check: no passing scheme; more inputs would tell",
+        "  no scheme passes with every check settled",
         "gate: PASSED (every scheme must pass); 1 of its checks unsettled at this sample size",
     ] {
         assert!(stdout.contains(line), "{line}\n{stdout}");

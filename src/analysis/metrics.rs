@@ -3,14 +3,16 @@
 //! on the primary metric, the paired drop from clean, the extra drop against the reference scheme,
 //! the flip rate, and agreement / delta / McNemar's test against the reference scheme.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::stats::{bootstrap_mean, estimate_seed, mcnemar_exact, mean_interval, wilson};
+use crate::analysis::stats::{
+    bootstrap_mean, cluster_bootstrap_mean, estimate_seed, mcnemar_exact, mean_interval, wilson,
+};
 
 /// A metric's point estimate and 95% interval, in percent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -68,7 +70,11 @@ pub struct Cell {
     /// Severity range pooled into this cell (0..0 for clean inputs).
     pub severity_lo: u8,
     pub severity_hi: u8,
+    /// Rows: inputs, each example once per severity pooled here.
     pub n: usize,
+    /// Distinct examples: what the intervals rest on (`n` over the severities pooled).
+    #[serde(default)]
+    pub examples: usize,
     /// Every metric of the task, the primary first.
     pub metrics: Metrics,
     /// Primary metric on the same scheme's clean inputs minus here, paired per example. The paired
@@ -172,6 +178,23 @@ impl<'a> RowIndex<'a> {
             }
         };
         let ci = |(a, b): (f64, f64)| [100.0 * a, 100.0 * b];
+        // Severities pooled into one figure hold each example several times, and an example's
+        // variants are not independent draws (the same command, the same model): the intervals then
+        // resample examples, not rows, and the figure rests on `examples` inputs.
+        let examples = scope
+            .iter()
+            .map(|r| r.example_id.as_str())
+            .collect::<HashSet<_>>()
+            .len();
+        let clustered = examples < n;
+        let by_example = |rows: &[&EvalRow], v: &[f64], what: &str| {
+            let keyed: Vec<(&str, f64)> = rows
+                .iter()
+                .map(|r| r.example_id.as_str())
+                .zip(v.iter().copied())
+                .collect();
+            ci(cluster_bootstrap_mean(&keyed, seed(what)))
+        };
 
         let metrics = Metrics(
             self.measures
@@ -179,6 +202,13 @@ impl<'a> RowIndex<'a> {
                 .enumerate()
                 .map(|(m, name)| {
                     let v: Vec<f64> = scope.iter().map(|r| value(r, m)).collect();
+                    if clustered {
+                        let e = Estimate {
+                            value: mean(&v),
+                            ci: by_example(&scope, &v, name),
+                        };
+                        return (name.clone(), e);
+                    }
                     let interval = mean_interval(&v, seed(name));
                     (
                         name.clone(),
@@ -202,18 +232,35 @@ impl<'a> RowIndex<'a> {
             .collect();
         let pct_of = |x: usize, of: usize| (of > 0).then(|| 100.0 * x as f64 / of as f64);
         let mean_of = |v: &[f64]| (!v.is_empty()).then(|| mean(v));
-        let interval_of = |v: &[f64], what: &str| {
-            (!v.is_empty()).then(|| ci(bootstrap_mean(v, seed(&format!("{what}/{primary_name}")))))
+        // A paired figure's interval over `rows` (the scope's side of each pair).
+        let interval_of = |rows: &[&EvalRow], v: &[f64], what: &str| {
+            let what = format!("{what}/{primary_name}");
+            (!v.is_empty()).then(|| match clustered {
+                true => by_example(rows, v, &what),
+                false => ci(bootstrap_mean(v, seed(&what))),
+            })
         };
+        // A share's interval: Wilson's over independent rows, else the cluster bootstrap.
+        let share_interval = |rows: &[&EvalRow], hits: &[bool], what: &str| {
+            let k = hits.iter().filter(|h| **h).count();
+            (!hits.is_empty()).then(|| match clustered {
+                true => by_example(rows, &hits.iter().map(|h| *h as u8 as f64).collect::<Vec<_>>(), what),
+                false => ci(wilson(k, hits.len())),
+            })
+        };
+        let clean_side: Vec<&EvalRow> = with_clean.iter().map(|(r, _)| *r).collect();
+        let ref_side: Vec<&EvalRow> = with_ref.iter().map(|(r, _)| *r).collect();
 
         let drops: Vec<f64> = with_clean.iter().map(|(r, c)| value(c, 0) - value(r, 0)).collect();
-        let flips = with_clean.iter().filter(|(r, c)| c.prediction != r.prediction).count();
+        let flipped: Vec<bool> = with_clean.iter().map(|(r, c)| c.prediction != r.prediction).collect();
+        let flips = flipped.iter().filter(|f| **f).count();
         let changed = with_clean
             .iter()
             .filter(|(r, c)| r.family != CLEAN && c.text != r.text)
             .count();
         let deltas: Vec<f64> = with_ref.iter().map(|(r, f)| value(r, 0) - value(f, 0)).collect();
-        let agree = with_ref.iter().filter(|(r, f)| f.prediction == r.prediction).count();
+        let agreed: Vec<bool> = with_ref.iter().map(|(r, f)| f.prediction == r.prediction).collect();
+        let agree = agreed.iter().filter(|a| **a).count();
         let (mut only_self, mut only_ref) = (0, 0);
         for (r, f) in &with_ref {
             match (r.correct, f.correct) {
@@ -223,31 +270,35 @@ impl<'a> RowIndex<'a> {
             }
         }
         // The extra drop needs all four rows of an example: both schemes, clean and noisy.
-        let extra: Vec<f64> = with_ref
+        let (extra_side, extra): (Vec<&EvalRow>, Vec<f64>) = with_ref
             .iter()
             .filter_map(|(r, f)| {
                 let own_clean = self.get(scheme, CLEAN, 0, &r.example_id)?;
                 let ref_clean = self.get(&self.reference, CLEAN, 0, &r.example_id)?;
-                Some((value(own_clean, 0) - value(r, 0)) - (value(ref_clean, 0) - value(f, 0)))
+                Some((
+                    *r,
+                    (value(own_clean, 0) - value(r, 0)) - (value(ref_clean, 0) - value(f, 0)),
+                ))
             })
-            .collect();
+            .unzip();
         Cell {
             scheme: scheme.into(),
             family: family.into(),
             severity_lo: lo,
             severity_hi: hi,
             n,
+            examples,
             metrics,
             drop: mean_of(&drops),
-            drop_ci: interval_of(&drops, "drop"),
+            drop_ci: interval_of(&clean_side, &drops, "drop"),
             extra_drop: mean_of(&extra),
-            extra_drop_ci: interval_of(&extra, "extra_drop"),
+            extra_drop_ci: interval_of(&extra_side, &extra, "extra_drop"),
             flip_rate: pct_of(flips, with_clean.len()),
-            flip_rate_ci: (!with_clean.is_empty()).then(|| ci(wilson(flips, with_clean.len()))),
+            flip_rate_ci: share_interval(&clean_side, &flipped, "flip_rate"),
             agreement: pct_of(agree, with_ref.len()),
-            agreement_ci: (!with_ref.is_empty()).then(|| ci(wilson(agree, with_ref.len()))),
+            agreement_ci: share_interval(&ref_side, &agreed, "agreement"),
             delta_vs_reference: mean_of(&deltas),
-            delta_vs_reference_ci: interval_of(&deltas, "delta"),
+            delta_vs_reference_ci: interval_of(&ref_side, &deltas, "delta"),
             mcnemar_p: (!with_ref.is_empty()).then(|| mcnemar_exact(only_self, only_ref)),
             mean_cer: if n == 0 {
                 0.0
@@ -336,6 +387,32 @@ mod tests {
             (c.severity_lo, c.n, c.primary().value, c.drop),
             (0, 10, 90.0, Some(0.0))
         );
+    }
+
+    #[test]
+    fn pooled_severities_rest_on_examples_not_rows() {
+        // 20 examples at 5 severities, each answered the same at every severity: 5 copies of 20
+        // answers. The pooled cell counts 100 rows but 20 examples, and its intervals are those of 20
+        // examples (as wide as severity 1's alone), not of 100 independent rows.
+        let mut rows = Vec::new();
+        for id in 0..20 {
+            rows.push(row("f32", CLEAN, 0, id, "a"));
+            for sev in 1..=5 {
+                rows.push(row("f32", "typo", sev, id, if id < 14 { "a" } else { "b" }));
+            }
+        }
+        let names = vec!["accuracy".to_string()];
+        let index = RowIndex::new(&rows, &names, 1);
+        let pooled = index.cell("f32", "typo", 1, 5);
+        let one = index.cell("f32", "typo", 1, 1);
+        assert_eq!((pooled.n, pooled.examples, one.n, one.examples), (100, 20, 20, 20));
+        assert_eq!((pooled.primary().value, pooled.drop), (70.0, Some(30.0)));
+        let width = |ci: [f64; 2]| ci[1] - ci[0];
+        let rows_wilson = wilson(70, 100);
+        let acc = pooled.primary().ci;
+        assert!(width(acc) > 1.5 * 100.0 * (rows_wilson.1 - rows_wilson.0), "{acc:?}");
+        let (p, o) = (width(pooled.drop_ci.unwrap()), width(one.drop_ci.unwrap()));
+        assert!((p - o).abs() < 0.25 * o, "pooled {p} vs one severity {o}");
     }
 
     #[test]

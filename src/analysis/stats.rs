@@ -91,6 +91,42 @@ pub fn mean_interval(values: &[f64], seed: u64) -> (f64, f64) {
     }
 }
 
+/// 95% percentile interval of a mean over rows that come in clusters (the severities of one example
+/// pooled into one figure are one input's several variants, not independent draws): the bootstrap
+/// resamples clusters and takes each replicate's sum over its rows' count, so the interval reflects the
+/// number of examples, not of rows (Davison & Hinkley 1997, section 3.8, resampling the first stage of
+/// a two-stage sample). `values` are (cluster, value) pairs in any order. Fractions; `(0, 0)` for none.
+pub fn cluster_bootstrap_mean<K: Ord>(values: &[(K, f64)], seed: u64) -> (f64, f64) {
+    let mut clusters: std::collections::BTreeMap<&K, (f64, usize)> = std::collections::BTreeMap::new();
+    for (k, v) in values {
+        let c = clusters.entry(k).or_insert((0.0, 0));
+        c.0 += v;
+        c.1 += 1;
+    }
+    // Like `bootstrap_mean`, a function of the clusters as a multiset: sorted, their bits in the seed.
+    let mut sums: Vec<(f64, usize)> = clusters.into_values().collect();
+    sums.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let n = sums.len();
+    let Ok(pick) = Uniform::new(0, n) else {
+        return (0.0, 0.0);
+    };
+    let mut rng = StdRng::seed_from_u64(mix(seed, sums.iter().flat_map(|(s, c)| [s.to_bits(), *c as u64])));
+    let mut means: Vec<f64> = (0..BOOTSTRAP_REPLICATES)
+        .map(|_| {
+            let (mut sum, mut count) = (0.0, 0usize);
+            for _ in 0..n {
+                let (s, c) = sums[pick.sample(&mut rng)];
+                sum += s;
+                count += c;
+            }
+            sum / count as f64
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[((q * (BOOTSTRAP_REPLICATES - 1) as f64).round() as usize).min(BOOTSTRAP_REPLICATES - 1)];
+    (at(0.025), at(0.975))
+}
+
 /// Two-sided exact McNemar test: `b` pairs where only the first classifier is right, `c` where only
 /// the second is. The p-value of a binomial(b + c, 1/2) test; 1 when there are no discordant pairs.
 pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
@@ -126,6 +162,30 @@ mod tests {
         assert!(lo == 0.0 && (hi - 0.2775).abs() < 1e-3);
         let (lo, hi) = wilson(10, 10);
         assert!((lo - 0.7225).abs() < 1e-3 && (hi - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_cluster_bootstrap_counts_examples_not_rows() {
+        // 40 examples, each seen at 5 severities with the same answer: 5 copies of one draw carry no
+        // more information than one, so the interval is as wide as the 40 examples' own, not as
+        // narrow as 200 independent rows'.
+        let per_example: Vec<f64> = (0..40).map(|i| (i % 4 != 0) as u8 as f64).collect();
+        let rows: Vec<(usize, f64)> = (0..200).map(|r| (r % 40, per_example[r % 40])).collect();
+        let (lo, hi) = cluster_bootstrap_mean(&rows, 7);
+        let (lo1, hi1) = bootstrap_mean(&per_example, 7);
+        let flat: Vec<f64> = rows.iter().map(|r| r.1).collect();
+        let (lo5, hi5) = bootstrap_mean(&flat, 7);
+        assert!(lo <= 0.75 && hi >= 0.75);
+        assert!((hi - lo) > 1.8 * (hi5 - lo5), "{lo}..{hi} vs rows {lo5}..{hi5}");
+        assert!(
+            ((hi - lo) - (hi1 - lo1)).abs() < 0.05,
+            "{lo}..{hi} vs examples {lo1}..{hi1}"
+        );
+        // The order of the rows does not reach the interval.
+        let mut shuffled = rows.clone();
+        shuffled.reverse();
+        assert_eq!(cluster_bootstrap_mean(&shuffled, 7), (lo, hi));
+        assert_eq!(cluster_bootstrap_mean::<usize>(&[], 7), (0.0, 0.0));
     }
 
     #[test]

@@ -244,6 +244,10 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
             cells.iter().map(|c| c.severity_hi as u32).collect::<Vec<u32>>(),
         ),
         Column::new("n".into(), cells.iter().map(|c| c.n as u64).collect::<Vec<u64>>()),
+        Column::new(
+            "examples".into(),
+            cells.iter().map(|c| c.examples as u64).collect::<Vec<u64>>(),
+        ),
     ];
     let names: Vec<String> = cells
         .first()

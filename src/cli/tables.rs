@@ -208,8 +208,10 @@ pub fn verdict(gate: &Verdict) -> String {
             for c in &r.unsettled {
                 out.push_str(&format!("  unsettled pass for {}: {c}\n", r.scheme));
             }
-            if let Some(p) = &r.settled_pick {
-                out.push_str(&format!("  settled on every check: {p}\n"));
+            match (&r.settled_pick, &r.settled_reason) {
+                (Some(_), Some(why)) => out.push_str(&format!("  settled on every check: {why}\n")),
+                (None, Some(why)) => out.push_str(&format!("  {why}\n")),
+                _ => {}
             }
         }
         None => out.push_str("recommended: none, no scheme passes a rule that judged it\n"),
@@ -359,12 +361,12 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         _ => "McNemar's exact test on paired examples, each right when the task marks it correct",
     };
     let interval = if c.notes.iter().any(|n| n.contains("no paired test")) {
-        "95% interval: paired bootstrap over shared examples, or Newcombe's for runs on other inputs"
+        "95% interval: paired bootstrap over shared examples, or Newcombe's for runs on other inputs (none for pooled severities)"
     } else {
         "95% interval: paired bootstrap over the shared examples"
     };
     out.push_str(&format!(
-        "\n{} %, n inputs per run; (points vs A [{interval}]; * p<0.05, ** p<0.01, *** p<0.001 by {test})\n\n",
+        "\n{} %, n examples per run; (points vs A [{interval}]; * p<0.05, ** p<0.01, *** p<0.001 by {test})\n\n",
         c.metric
     ));
     let header: Vec<String> = ["scheme".to_string()]

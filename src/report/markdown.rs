@@ -42,8 +42,14 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
             let list: Vec<String> = r.unsettled.iter().map(|c| cell(c)).collect();
             out.push_str(&format!(" Unsettled passes: {}.", list.join("; ")));
         }
-        if let Some(p) = &r.settled_pick {
-            out.push_str(&format!(" Settled on every check: {}.", cell(p)));
+        match (&r.settled_pick, &r.settled_reason) {
+            (Some(_), Some(why)) => out.push_str(&format!(" Settled on every check: {}.", cell(why))),
+            (None, Some(why)) => {
+                let mut chars = why.chars();
+                let first: String = chars.next().into_iter().flat_map(char::to_uppercase).collect();
+                out.push_str(&format!(" {first}{}.", cell(chars.as_str())));
+            }
+            _ => {}
         }
         out.push_str("\n\n");
     } else if gate.is_some() {

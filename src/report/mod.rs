@@ -27,8 +27,7 @@ const TEMPLATE: &str = include_str!("../../reports/report.html");
 
 /// Says what "unsettled" means wherever a verdict counts such checks.
 pub const UNSETTLED_LEGEND: &str = "unsettled: checks whose 95% interval crosses their bound, so the sample cannot \
-     tell a pass from a fail (each says how many times the inputs would settle it; a rule with on = \"settled\" \
-     fails them)";
+     tell a pass from a fail (a rule with on = \"settled\" fails them)";
 
 /// One line of the verdict table.
 #[derive(Serialize)]
@@ -273,12 +272,10 @@ mod tests {
         );
     }
 
-    /// A scheme that starts lower has less to lose: its smaller drop is not painted green while it
-    /// stays behind the reference under the noise (the review's F6: a broken 4-bit build in green).
-    #[test]
-    fn a_smaller_drop_from_a_lower_start_is_marked_not_green() {
-        // 20 commands. f32: all right clean, 8 right under typo (drop 60). int8: 8 right clean, 6
-        // under typo (drop 10, extra drop -50), still 10 points behind f32 there.
+    /// f32 and int8 on 20 commands, clean and at typo 1 (`right(i)`: f32 clean, f32 typo, int8 clean,
+    /// int8 typo for command i): int8's pooled typo cell and the report's "what quantization adds"
+    /// section.
+    fn vs_reference_section(right: impl Fn(usize) -> [bool; 4]) -> (Cell, String) {
         let mut rows = Vec::new();
         for i in 0..20 {
             let row = |scheme: &str, family: &str, severity: u8, ok: bool| EvalRow {
@@ -290,10 +287,11 @@ mod tests {
                 measures: vec![ok as u8 as f64],
                 ..Default::default()
             };
-            rows.push(row("f32", CLEAN, 0, true));
-            rows.push(row("f32", "typo", 1, i < 8));
-            rows.push(row("int8", CLEAN, 0, i < 8));
-            rows.push(row("int8", "typo", 1, i < 6));
+            let [f32_clean, f32_typo, int8_clean, int8_typo] = right(i);
+            rows.push(row("f32", CLEAN, 0, f32_clean));
+            rows.push(row("f32", "typo", 1, f32_typo));
+            rows.push(row("int8", CLEAN, 0, int8_clean));
+            rows.push(row("int8", "typo", 1, int8_typo));
         }
         let mut meta = f32_typo_accuracy();
         meta.schemes.push(SchemeInfo {
@@ -301,15 +299,41 @@ mod tests {
             ..Default::default()
         });
         let summary = build(meta, &rows, &[]);
-        let cell = &summary.schemes[1].families[0].pooled;
+        let html = render_html(&summary, None, &rows, &[]).unwrap();
+        let at = html.find("<div id=\"vs-reference\">").unwrap();
+        let section = html[at..at + html[at..].find("</div>").unwrap()].to_string();
+        (summary.schemes[1].families[0].pooled.clone(), section)
+    }
+
+    /// A scheme that starts lower has less to lose: its smaller drop is not painted green while it
+    /// stays behind the reference under the noise (a broken 4-bit build was painted green).
+    #[test]
+    fn a_smaller_drop_from_a_lower_start_is_marked_not_green() {
+        // f32: all right clean, 8 right under typo (drop 60). int8: 8 right clean, 6 under typo
+        // (drop 10, extra drop -50), still 10 points behind f32 there.
+        let (cell, section) = vs_reference_section(|i| [true, i < 8, i < 8, i < 6]);
         assert!(
             cell.extra_drop_ci.unwrap()[1] < 0.0 && cell.delta_vs_reference.unwrap() < 0.0,
             "{cell:?}"
         );
-        let html = render_html(&summary, None, &rows, &[]).unwrap();
-        let at = html.find("<div id=\"vs-reference\">").unwrap();
-        let section = &html[at..at + html[at..].find("</div>").unwrap()];
         assert!(section.contains("-50.0<sup class=\"lower-start\">†</sup>"), "{section}");
         assert!(!section.contains("class=\"good\""), "{section}");
+    }
+
+    /// The mirror: a scheme that starts higher has more to lose, and its larger drop is not painted
+    /// red while it stays level with the reference under the noise.
+    #[test]
+    fn a_larger_drop_from_a_higher_start_is_marked_not_red() {
+        // f32: 12 of 20 right clean, 8 under typo. int8: all 20 right clean, the same 8 under typo.
+        let (cell, section) = vs_reference_section(|i| [i < 12, i < 8, true, i < 8]);
+        assert!(
+            cell.extra_drop_ci.unwrap()[0] > 0.0 && cell.delta_vs_reference == Some(0.0),
+            "{cell:?}"
+        );
+        assert!(
+            section.contains("+40.0<sup class=\"higher-start\">‡</sup>"),
+            "{section}"
+        );
+        assert!(!section.contains("class=\"bad\""), "{section}");
     }
 }

@@ -4,12 +4,12 @@
 //! task, model, tool version) unless the caller allows otherwise; then the paired tests are dropped
 //! where the runs' inputs differ, and the comparison says so.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::stats::{bootstrap_mean, estimate_seed, mcnemar_exact, wilson};
+use crate::analysis::stats::{cluster_bootstrap_mean, estimate_seed, mcnemar_exact, wilson};
 use crate::error::Result;
 use crate::run::comparable;
 use crate::run::rundir::LoadedRun;
@@ -23,13 +23,13 @@ pub struct Line {
     pub severity: String,
     /// The primary metric in percent per run (None where the run lacks the scope).
     pub value: Vec<Option<f64>>,
-    /// The inputs each run holds in the scope.
+    /// The examples each run holds in the scope (a pooled line counts each example once).
     pub n: Vec<usize>,
     /// Points against the first run.
     pub delta: Vec<Option<f64>>,
     /// 95% interval of the delta: a paired bootstrap over the examples both runs hold when their
     /// inputs are the same, else Newcombe's hybrid score interval for two independent proportions
-    /// (right/wrong metrics only; None otherwise).
+    /// (right/wrong metrics on one severity or clean; None otherwise).
     pub delta_ci: Vec<Option<[f64; 2]>>,
     /// McNemar p-value against the first run on the examples both share (None where the runs'
     /// inputs differ).
@@ -118,39 +118,49 @@ impl Decision {
 
 type Key<'a> = (&'a str, &'a str, u8, &'a str);
 
-/// (primary value, right by the primary metric) per row.
-fn index(rows: &[EvalRow]) -> HashMap<Key<'_>, (f64, bool)> {
+/// (primary value, right by the primary metric, the input's text) of one row.
+type Answer<'a> = (f64, bool, &'a str);
+
+/// Each row's answer by its key.
+fn index(rows: &[EvalRow]) -> HashMap<Key<'_>, Answer<'_>> {
     rows.iter()
         .map(|r| {
             (
                 (r.scheme.as_str(), r.family.as_str(), r.severity, r.example_id.as_str()),
-                (r.measures.first().copied().unwrap_or(0.0), r.correct),
+                (r.measures.first().copied().unwrap_or(0.0), r.correct, r.text.as_str()),
             )
         })
         .collect()
+}
+
+/// The inputs of a run in a scope, with their texts, in key order.
+fn inputs<'a>(ix: &HashMap<Key<'a>, Answer<'a>>, in_scope: &dyn Fn(&Key) -> bool) -> Vec<(Key<'a>, &'a str)> {
+    let mut v: Vec<(Key, &str)> = ix.iter().filter(|(k, _)| in_scope(k)).map(|(k, a)| (*k, a.2)).collect();
+    v.sort_unstable();
+    v
 }
 
 /// Compares runs; the first is the base of every delta and ratio. Runs that differ in what was run
 /// are refused unless `allow_mismatch`.
 pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
     let mut notes = Vec::new();
-    let mut paired = vec![true; runs.len()];
     if let Some(first) = runs.first() {
-        for (i, run) in runs.iter().enumerate().skip(1) {
+        for run in runs.iter().skip(1) {
             let origin = run.dir.display().to_string();
             let found = comparable::check(&first.summary.meta, &run.summary.meta, &origin, allow_mismatch)?;
             for m in &found {
                 notes.push(format!("{}: {}", origin, m.describe()));
             }
             if found.iter().any(|m| m.breaks_pairing) {
-                paired[i] = false;
                 notes.push(format!(
-                    "{origin}: its inputs differ from the first run's, so no paired test (McNemar) is shown for it"
+                    "{origin}: its inputs may differ from the first run's: a line is paired (McNemar, paired \
+                     interval) only where both runs hold the same inputs, texts and all; no paired test is shown \
+                     for the others, which are compared as independent samples"
                 ));
             }
         }
     }
-    let indexes: Vec<HashMap<Key, (f64, bool)>> = runs.iter().map(|r| index(&r.rows)).collect();
+    let indexes: Vec<HashMap<Key, Answer>> = runs.iter().map(|r| index(&r.rows)).collect();
     let seeds: Vec<u64> = runs.iter().map(|r| r.summary.meta.seed).collect();
     // Scopes in the order of the first run that has them.
     let mut scopes: Vec<(String, String, Option<u8>)> = Vec::new();
@@ -192,9 +202,25 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                 .collect();
             let base = value[0];
             let delta = value.iter().map(|a| Some((*a)? - base?)).collect();
+            // Examples, not rows: a pooled line holds each example once per severity, and its
+            // intervals resample examples.
             let n: Vec<usize> = indexes
                 .iter()
-                .map(|ix| ix.keys().filter(|k| in_scope(k)).count())
+                .map(|ix| {
+                    ix.keys()
+                        .filter(|k| in_scope(k))
+                        .map(|k| k.3)
+                        .collect::<HashSet<_>>()
+                        .len()
+                })
+                .collect();
+            // A run is paired with the first on this line when it holds the same inputs: the same
+            // examples at the same severities with the same texts (whatever the suite file, limit or
+            // seed said: a gate-only suite edit, or a limit equal to the split, pairs).
+            let base_inputs = inputs(&indexes[0], &in_scope);
+            let paired: Vec<bool> = indexes
+                .iter()
+                .map(|ix| !base_inputs.is_empty() && inputs(ix, &in_scope) == base_inputs)
                 .collect();
             let delta_ci = indexes
                 .iter()
@@ -206,19 +232,23 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                     }
                     let what = format!("compare/{scheme}/{family}/{severity:?}");
                     if paired {
-                        // Differences over the examples both runs hold (`bootstrap_mean` sorts them,
-                        // so the map's order does not reach the interval).
-                        let d: Vec<f64> = ix
+                        // Differences over the inputs both runs hold, resampled by example (the
+                        // bootstrap sorts them, so the map's order does not reach the interval).
+                        let d: Vec<(&str, f64)> = ix
                             .iter()
                             .filter(|(k, _)| in_scope(k))
-                            .filter_map(|(k, now)| indexes[0].get(k).map(|before| now.0 - before.0))
+                            .filter_map(|(k, now)| indexes[0].get(k).map(|before| (k.3, now.0 - before.0)))
                             .collect();
                         (!d.is_empty()).then(|| {
-                            let (lo, hi) = bootstrap_mean(&d, estimate_seed(seeds[i], &what));
+                            let (lo, hi) = cluster_bootstrap_mean(&d, estimate_seed(seeds[i], &what));
                             [100.0 * lo, 100.0 * hi]
                         })
+                    } else if severity.is_none() {
+                        // Severities pooled are several variants of each example; Newcombe's interval
+                        // takes every answer as an independent draw, which they are not.
+                        None
                     } else {
-                        let tally = |ix: &HashMap<Key, (f64, bool)>| -> Option<(usize, usize)> {
+                        let tally = |ix: &HashMap<Key, Answer>| -> Option<(usize, usize)> {
                             let v: Vec<f64> = ix.iter().filter(|(k, _)| in_scope(k)).map(|(_, c)| c.0).collect();
                             let binary = v.iter().all(|x| *x == 0.0 || *x == 1.0);
                             (binary && !v.is_empty()).then(|| (v.iter().filter(|x| **x == 1.0).count(), v.len()))

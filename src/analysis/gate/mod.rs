@@ -149,7 +149,7 @@ impl Verdict {
 /// The value and interval of `metric` in a cell (None when the run did not measure it, or could not
 /// pair it: a change from clean needs the clean inputs).
 /// Metrics measured against the run's reference scheme: for the reference itself they say nothing.
-const RELATIVE_TO_REFERENCE: [&str; 3] = ["agreement", "delta_vs_reference", "extra_drop"];
+pub(crate) const RELATIVE_TO_REFERENCE: [&str; 3] = ["agreement", "delta_vs_reference", "extra_drop"];
 
 fn value_of(metric: &str, c: &Cell) -> Option<(f64, Option<[f64; 2]>)> {
     Some(match metric {
@@ -212,7 +212,8 @@ impl Scope<'_> {
         }
     }
 
-    /// Judges `value` (and its interval, over `n` inputs) against the bounds.
+    /// Judges `value` (and its interval, over `n` inputs) against the bounds. `settles`: whether the
+    /// interval can say if the sample settles the check (not when the bound is another run's estimate).
     fn judge(
         &self,
         value: f64,
@@ -220,9 +221,10 @@ impl Scope<'_> {
         n: Option<usize>,
         (min, max): (Option<f64>, Option<f64>),
         on: Judge,
+        settles: bool,
     ) -> Check {
         let [low, high] = interval.unwrap_or([value, value]);
-        let crossed = crossed_bound(value, interval, min, max);
+        let crossed = crossed_bound(value, interval, min, max).filter(|_| settles);
         let out_point = beyond(value, min, max);
         // Judged on the interval, a rule fails only when the whole interval is out of bounds.
         let (lo_end, hi_end) = match on {
@@ -255,7 +257,7 @@ impl Scope<'_> {
             format!("{value:.2}{ci} within bounds")
         };
         if let Some(bound) = crossed {
-            reason.push_str(&format!("; {}", unsettled_note(value, interval, bound, n)));
+            reason.push_str(&format!("; {}", unsettled_note(value, bound, n)));
         }
         // From the estimate, also when judged on the interval: the interval's far end would show
         // headroom where the estimate sits on the bound or past it.
@@ -267,7 +269,7 @@ impl Scope<'_> {
         let mut c = self.check(Some(value), interval, min, max, status, reason);
         c.margin = margin;
         c.n = n;
-        c.settled = interval.map(|_| crossed.is_none());
+        c.settled = interval.filter(|_| settles).map(|_| crossed.is_none());
         c
     }
 }
@@ -323,7 +325,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                         } else {
                             t.sustained_items_per_s
                         };
-                        scope.judge(v, None, None, (rule.min, rule.max), Judge::Point)
+                        scope.judge(v, None, None, (rule.min, rule.max), Judge::Point, true)
                     }
                     None if meta.sustain.is_none() => scope.skip("no sustain phase in this run"),
                     None => scope.fail("no throughput measured"),
@@ -399,7 +401,7 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                 }
                 match value_of(&rule.metric, &cell) {
                     Some((v, ci)) => {
-                        let mut check = scope.judge(v, ci, Some(cell.n), (rule.min, rule.max), rule.on);
+                        let mut check = scope.judge(v, ci, Some(cell.examples), (rule.min, rule.max), rule.on, true);
                         if !missing.is_empty() {
                             check.reason = format!(
                                 "{} (severity {} of the rule's {lo}-{hi} not in this run)",
@@ -515,12 +517,15 @@ fn baseline_checks(summary: &Summary, base: &Baseline) -> Vec<Check> {
             };
             let p = now.primary();
             let min = Some(before.value - base.max_drop);
+            // The bound is the baseline's own estimate, uncertain too, and whether this run fell below it
+            // is a paired question this run's interval alone does not answer: no settled status.
             checks.push(scope(&now.family, severity).judge(
                 p.value,
                 Some(p.ci),
-                Some(now.n),
+                Some(now.examples),
                 (min, None),
                 Judge::Point,
+                false,
             ));
         }
         for b in base.cells.iter().filter(|b| b.scheme == scheme) {
@@ -686,13 +691,14 @@ mod tests {
         assert!(v.schemes.iter().all(|s| s.unsettled == 1), "{:?}", v.schemes);
         assert!(v.checks[0]
             .reason
-            .contains("within bounds; unsettled at n 10: its interval crosses 80"));
+            .ends_with("within bounds; unsettled at n 10: its interval crosses 80"));
         let rec = v.recommendation.unwrap();
         assert_eq!(rec.scheme, "int8");
         assert_eq!(rec.unsettled.len(), 1, "{rec:?}");
+        assert_eq!(rec.settled_pick, None);
         assert_eq!(
-            rec.settled_pick.as_deref(),
-            Some("no passing scheme; more inputs would tell")
+            rec.settled_reason.as_deref(),
+            Some("no scheme passes with every check settled")
         );
 
         // At 65 f32's interval is wholly above the floor, int8's is not: int8 is still the smallest
@@ -702,8 +708,9 @@ mod tests {
         assert_eq!(settled, [Some(true), Some(false)]);
         let rec = v.recommendation.unwrap();
         assert_eq!(rec.scheme, "int8");
+        assert_eq!(rec.settled_pick.as_deref(), Some("f32"));
         assert_eq!(
-            rec.settled_pick.as_deref(),
+            rec.settled_reason.as_deref(),
             Some("f32, the only passing scheme whose every check is settled (0.0 MB of weights)")
         );
 
@@ -825,6 +832,15 @@ mod tests {
         assert!(
             rec.reason.starts_with("the only passing scheme"),
             "one scheme is no choice: {rec:?}"
+        );
+        // Recommended on the other rules, f32 says which rules measure the others against it.
+        let mut rules = delta();
+        rules.push(rule("accuracy", CLEAN, None, Some(50.0), None));
+        let rec = verdict_of(rules, Policy::All, &[], false).recommendation.unwrap();
+        assert_eq!(rec.scheme, "f32");
+        assert_eq!(
+            rec.unjudged,
+            ["delta_vs_reference on clean inputs >= -5 (f32 is the reference it is measured against)"]
         );
     }
 

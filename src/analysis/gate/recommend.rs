@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{beyond, Check, Preference, SchemeVerdict, Status};
+use super::{beyond, Check, Preference, SchemeVerdict, Status, RELATIVE_TO_REFERENCE};
 use crate::analysis::summary::{SchemeSummary, Summary};
 
 /// The scheme the gate recommends shipping.
@@ -29,9 +29,12 @@ pub struct Recommendation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsettled: Vec<String>,
     /// When the pick has unsettled checks: the scheme the same preference picks among the passing
-    /// schemes whose every check is settled, if any (and why).
+    /// schemes whose every check is settled (None when no passing scheme settled all of its checks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settled_pick: Option<String>,
+    /// When the pick has unsettled checks: why `settled_pick` (or that there is none), for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_reason: Option<String>,
 }
 
 /// The scheme `preference` picks among `candidates`, with why ("the smallest passing scheme (5.6 MB
@@ -102,6 +105,21 @@ fn pick<'a>(
     }
 }
 
+/// The rules a pick that is the run's reference is not judged by: they measure the other schemes
+/// against it. f32 gets no check of them at all (another reference gets a skipped one, listed already),
+/// so without this a recommendation of f32 would not say it was judged on fewer rules than the schemes
+/// it was preferred to.
+fn measured_against<'a>(summary: &'a Summary, scheme: &'a str) -> impl Iterator<Item = String> + 'a {
+    summary
+        .meta
+        .gate_rules
+        .iter()
+        .filter(move |r| {
+            scheme == summary.reference && scheme == "f32" && RELATIVE_TO_REFERENCE.contains(&r.metric.as_str())
+        })
+        .map(move |r| format!("{} ({scheme} is the reference it is measured against)", r.describe()))
+}
+
 /// The passing scheme to ship under the run's preference, with its tightest margin, the checks it
 /// passed without settling them, and the pick among the schemes that settled every check.
 pub(super) fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &[Check]) -> Option<Recommendation> {
@@ -137,18 +155,20 @@ pub(super) fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &
         .map(Check::line)
         .collect();
     // The same preference over the schemes whose every check is settled: what a team that will not
-    // ship on a sample's luck would pick (none, when no passing scheme settled all of its checks).
-    let settled_pick = passed().any(|c| c.unsettled()).then(|| {
+    // ship on a sample's luck would pick.
+    let (settled_pick, settled_reason) = if passed().any(|c| c.unsettled()) {
         let settled: Vec<&SchemeVerdict> = passing.iter().copied().filter(|v| v.unsettled == 0).collect();
         match pick(
             &summaries(&settled),
             preference,
             "passing scheme whose every check is settled",
         ) {
-            Some((s, why)) => format!("{}, {why}", s.scheme),
-            None => "no passing scheme; more inputs would tell".to_string(),
+            Some((s, why)) => (Some(s.scheme.clone()), Some(format!("{}, {why}", s.scheme))),
+            None => (None, Some("no scheme passes with every check settled".to_string())),
         }
-    });
+    } else {
+        (None, None)
+    };
     Some(Recommendation {
         scheme: chosen.scheme.clone(),
         reason,
@@ -157,6 +177,7 @@ pub(super) fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &
         unjudged: mine()
             .filter(|c| c.status == Status::Skip)
             .map(|c| format!("{} ({})", c.rule, c.reason))
+            .chain(measured_against(summary, &chosen.scheme))
             .collect(),
         interval_only: passed()
             .filter(interval_only)
@@ -164,6 +185,7 @@ pub(super) fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &
             .collect(),
         unsettled,
         settled_pick,
+        settled_reason,
     })
 }
 
