@@ -214,7 +214,7 @@ pub fn verdict(gate: &Verdict) -> String {
                 _ => {}
             }
         }
-        None => out.push_str("recommended: none, no scheme passes a rule that judged it\n"),
+        None => out.push_str("recommended: none, no scheme passes every rule that judged it\n"),
     }
     let unsettled = gate.checks.iter().filter(|c| c.unsettled()).count();
     out.push_str(&format!(
@@ -379,9 +379,10 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         .map(|t| {
             let mut row = vec![t.scheme.clone()];
             for i in 0..c.runs.len() {
+                let flag = if t.noisy[i] { "!" } else { "" };
                 row.push(match (t.sustained_items_per_s[i], t.ratio[i]) {
-                    (Some(v), Some(r)) if i > 0 => format!("{v:.1} (x{r:.2})"),
-                    (Some(v), _) => format!("{v:.1}"),
+                    (Some(v), Some(r)) if i > 0 => format!("{v:.1}{flag} (x{r:.2})"),
+                    (Some(v), _) => format!("{v:.1}{flag}"),
                     _ => "-".into(),
                 });
             }
@@ -389,7 +390,7 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         })
         .collect();
     out.push_str(&grid(&header, &table, markdown));
-    out.push_str("\nsustained throughput (ratio to A)\n");
+    out.push_str("\nsustained throughput (ratio to A); ! noisy: the run's windows varied by more than 20%\n");
     if c.decisions.iter().any(|d| d.passed.is_some()) {
         out.push('\n');
         let header: Vec<String> = ["scheme".to_string()]

@@ -43,6 +43,8 @@ pub struct ThroughputLine {
     pub sustained_items_per_s: Vec<Option<f64>>,
     /// Ratio to the first run.
     pub ratio: Vec<Option<f64>>,
+    /// The run flagged the scheme's throughput noisy (its windows varied by more than a fifth).
+    pub noisy: Vec<bool>,
 }
 
 /// The whole comparison.
@@ -314,24 +316,22 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
     let throughput = schemes
         .into_iter()
         .map(|scheme| {
-            let values: Vec<Option<f64>> = runs
+            let timed: Vec<_> = runs
                 .iter()
-                .map(|r| {
-                    r.summary
-                        .scheme(&scheme)
-                        .and_then(|s| s.throughput.as_ref())
-                        .map(|t| t.sustained_items_per_s)
-                })
+                .map(|r| r.summary.scheme(&scheme).and_then(|s| s.throughput.as_ref()))
                 .collect();
+            let values: Vec<Option<f64>> = timed.iter().map(|t| t.map(|t| t.sustained_items_per_s)).collect();
             let base = values[0];
             let ratio = values
                 .iter()
                 .map(|v| Some((*v)? / base.filter(|b| *b > 0.0)?))
                 .collect();
+            let noisy = timed.iter().map(|t| t.is_some_and(|t| t.noisy)).collect();
             ThroughputLine {
                 scheme,
                 sustained_items_per_s: values,
                 ratio,
+                noisy,
             }
         })
         .collect();
