@@ -15,16 +15,22 @@ fn xml(s: &str) -> String {
 }
 
 fn case(c: &Check) -> String {
-    let sev = c.severity.as_ref().map(|s| format!("@{s}")).unwrap_or_default();
-    let name = format!("{} [{}, {}{sev}]", c.rule, c.scheme, c.family);
+    let name = format!("{} [{}, {}]", c.rule, c.scheme, c.scope());
     let mut out = format!(
-        "    <testcase classname=\"shakedown.gate.{}\" name=\"{}\"",
+        "    <testcase classname=\"shakedown.gate.{}\" name=\"{}\">",
         xml(&c.scheme),
         xml(&name)
     );
+    // Whether the sample settles the check, as a property CI reporters can filter on (a pass that a
+    // larger sample could turn is green like any other).
+    if let Some(settled) = c.settled {
+        out.push_str(&format!(
+            "<properties><property name=\"settled\" value=\"{settled}\"/></properties>"
+        ));
+    }
     match c.status {
-        Status::Pass => out.push_str(&format!("><system-out>{}</system-out></testcase>\n", xml(&c.reason))),
-        Status::Skip => out.push_str(&format!("><skipped message=\"{}\"/></testcase>\n", xml(&c.reason))),
+        Status::Pass => out.push_str(&format!("<system-out>{}</system-out></testcase>\n", xml(&c.reason))),
+        Status::Skip => out.push_str(&format!("<skipped message=\"{}\"/></testcase>\n", xml(&c.reason))),
         Status::Fail => {
             let bound = match (c.min, c.max) {
                 (Some(a), Some(b)) => format!("bounds [{}, {}]", round2(a), round2(b)),
@@ -42,7 +48,7 @@ fn case(c: &Check) -> String {
                 .unwrap_or_default();
             let message = format!("measured {measured}{interval}; {bound}: {}", c.reason);
             out.push_str(&format!(
-                "><failure message=\"{}\">{}</failure></testcase>\n",
+                "<failure message=\"{}\">{}</failure></testcase>\n",
                 xml(&message),
                 xml(&message)
             ));
@@ -157,5 +163,12 @@ mod tests {
         assert!(x.contains("measured 7.25, 95% interval [3.00, 11.50]; maximum 5"));
         assert!(x.contains("<skipped message="));
         assert!(!x.contains("a<b"));
+        // Every check of the fixture is unsettled (settled: false), and says so as a property.
+        assert_eq!(
+            x.matches("<properties><property name=\"settled\" value=\"false\"/></properties>")
+                .count(),
+            4,
+            "{x}"
+        );
     }
 }
