@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{mean_estimate, paired_difference, Estimate, Metric, QueryScores};
+use super::{cluster_estimate, mean_estimate, paired_difference, Estimate, Metric, QueryScores};
 use crate::analysis::results::CLEAN;
 use crate::analysis::stats::estimate_seed;
 
@@ -158,6 +158,7 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: 
             let (d, family, severity) = g;
             let scope = &groups[&g];
             let n = scope.len();
+            let pooled = pool && family != CLEAN;
             let clean: Vec<Option<&RetrievalRow>> = scope.iter().map(|r| find(d, CLEAN, 0, &r.query_id)).collect();
             let refs: Vec<Option<&RetrievalRow>> = scope
                 .iter()
@@ -167,29 +168,41 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: 
                 .iter()
                 .map(|&m| {
                     let here: Vec<f64> = scope.iter().map(|r| r.scores.get(m)).collect();
-                    // Pairs only where the counterpart exists (a shard may lack it).
-                    let paired = |other: &[Option<&RetrievalRow>]| -> (Vec<f64>, Vec<f64>) {
+                    // Pairs only where the counterpart exists (a shard may lack it): (query, value
+                    // there, value here).
+                    let paired = |other: &[Option<&RetrievalRow>]| -> Vec<(&str, f64, f64)> {
                         other
                             .iter()
-                            .zip(&here)
-                            .filter_map(|(o, h)| o.map(|o| (o.scores.get(m), *h)))
-                            .unzip()
+                            .zip(scope.iter().zip(&here))
+                            .filter_map(|(o, (r, h))| o.map(|o| (r.query_id.as_str(), o.scores.get(m), *h)))
+                            .collect()
                     };
-                    let (clean_v, here_c) = paired(&clean);
-                    let (ref_v, here_r) = paired(&refs);
+                    let (with_clean, with_ref) = (paired(&clean), paired(&refs));
+                    let seed_of = |what: &str| estimate_seed(seed, &format!("{what}/{}", m.name()));
+                    if pooled {
+                        // A query's severities pooled are variants of one query: the intervals
+                        // resample queries, not rows.
+                        let here_k: Vec<(&str, f64)> = scope
+                            .iter()
+                            .map(|r| r.query_id.as_str())
+                            .zip(here.iter().copied())
+                            .collect();
+                        let drop_k: Vec<(&str, f64)> = with_clean.iter().map(|&(q, c, h)| (q, c - h)).collect();
+                        let delta_k: Vec<(&str, f64)> = with_ref.iter().map(|&(q, f, h)| (q, h - f)).collect();
+                        return MetricCell {
+                            metric: m.name().into(),
+                            value: cluster_estimate(&here_k, estimate_seed(seed, m.name())),
+                            drop_vs_clean: cluster_estimate(&drop_k, seed_of("drop")),
+                            delta_vs_reference: cluster_estimate(&delta_k, seed_of("delta")),
+                        };
+                    }
+                    let (clean_v, here_c): (Vec<f64>, Vec<f64>) = with_clean.iter().map(|&(_, c, h)| (c, h)).unzip();
+                    let (ref_v, here_r): (Vec<f64>, Vec<f64>) = with_ref.iter().map(|&(_, f, h)| (f, h)).unzip();
                     MetricCell {
                         metric: m.name().into(),
                         value: mean_estimate(&here, estimate_seed(seed, m.name())),
-                        drop_vs_clean: paired_difference(
-                            &clean_v,
-                            &here_c,
-                            estimate_seed(seed, &format!("drop/{}", m.name())),
-                        ),
-                        delta_vs_reference: paired_difference(
-                            &here_r,
-                            &ref_v,
-                            estimate_seed(seed, &format!("delta/{}", m.name())),
-                        ),
+                        drop_vs_clean: paired_difference(&clean_v, &here_c, seed_of("drop")),
+                        delta_vs_reference: paired_difference(&here_r, &ref_v, seed_of("delta")),
                     }
                 })
                 .collect();
@@ -214,7 +227,7 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: 
                 shape: d.2.into(),
                 family: family.into(),
                 severity,
-                pooled: pool && family != CLEAN,
+                pooled,
                 n,
                 metrics,
                 mean_cer: mean(&|r| r.cer),
@@ -312,5 +325,25 @@ mod tests {
         assert_eq!(pooled.len(), 4);
         assert!(pooled[3].pooled && !pooled[2].pooled, "clean cells are not pooled");
         assert_eq!(pooled[3].metric(Metric::Recall5).unwrap().value.mean, r5.value.mean);
+    }
+
+    #[test]
+    fn pooled_severities_resample_queries_not_rows() {
+        // 20 queries answered the same at five severities: the pooled cell's intervals are those
+        // of 20 queries, as wide as one severity's, not of 100 independent rows.
+        let mut rows: Vec<RetrievalRow> = (0..20).map(|q| row("f32", CLEAN, 0, q, true)).collect();
+        for sev in 1..=5 {
+            rows.extend((0..20).map(|q| row("f32", "asr", sev, q, q < 14)));
+        }
+        let width = |e: Estimate| e.ci[1] - e.ci[0];
+        let one = super::cells(&rows, &[], 3, false);
+        let pooled = super::cells(&rows, &[], 3, true);
+        let (one, pooled) = (
+            one[1].metric(Metric::Recall5).unwrap(),
+            pooled[1].metric(Metric::Recall5).unwrap(),
+        );
+        assert_eq!(pooled.value.mean, one.value.mean);
+        let (p, o) = (width(pooled.drop_vs_clean), width(one.drop_vs_clean));
+        assert!((p - o).abs() < 0.25 * o, "pooled {p} vs one severity {o}");
     }
 }

@@ -191,6 +191,20 @@ fn estimate(values: &[f64], interval: impl FnOnce(&[f64]) -> (f64, f64)) -> Esti
     }
 }
 
+/// The mean of `values` keyed by query, with a 95% interval that resamples queries: a query's
+/// severities pooled into one figure are variants of one query, not independent draws
+/// (`stats::cluster_bootstrap_mean`). An empty slice gives a mean of 0 and the interval [0, 0].
+pub fn cluster_estimate(values: &[(&str, f64)], seed: u64) -> Estimate {
+    if values.is_empty() {
+        return Estimate::default();
+    }
+    let (lo, hi) = stats::cluster_bootstrap_mean(values, seed);
+    Estimate {
+        mean: values.iter().map(|(_, v)| v).sum::<f64>() / values.len() as f64,
+        ci: [lo, hi],
+    }
+}
+
 /// The mean paired difference `a[i] - b[i]` (the same queries under two conditions, e.g. clean
 /// and corrupted, or a scheme and the reference) with its 95% bootstrap interval. Pairs beyond the
 /// shorter slice are ignored.
