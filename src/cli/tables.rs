@@ -308,7 +308,7 @@ fn compare_cell(line: &Line, i: usize) -> String {
     }
 }
 
-/// The inputs of a scope: one figure when every run holds as many, else each run's ("840/40").
+/// The examples of a scope: one figure when every run holds as many, else each run's ("840/40").
 fn compare_n(line: &Line) -> String {
     match line.n.split_first() {
         Some((first, rest)) if rest.iter().all(|n| n == first) => first.to_string(),
