@@ -201,7 +201,7 @@ pub struct Common {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Use only the first N examples of the split.
+    /// Use only the first N examples of the split, in file order (a quick look, not a random sample).
     #[arg(long)]
     pub limit: Option<usize>,
     /// The split to evaluate: test, or one the suite declares in `splits` (e.g. a hand-written set).
