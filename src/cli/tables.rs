@@ -139,7 +139,7 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         let speed = s.throughput.as_ref().map_or("-".to_string(), |t| {
             format!("{:.1}{}", t.sustained_items_per_s, if t.noisy { "!" } else { "" })
         });
-        out.push_str(&format!(" {speed:>10}  {}\n", v.verdict_text()));
+        out.push_str(&format!(" {speed:>10}  {}\n", v.verdict_text));
     }
     out.push_str(&format!(
         "{} in %, (change from clean in points); family@N: at the severities the gate judges | all: pooled over the severities run\n",

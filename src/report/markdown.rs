@@ -66,7 +66,7 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
         out.push_str(&format!(
             "| {} | {} | {failing} | {:.2} | {:.3} | {} |\n",
             cell(&v.scheme),
-            v.verdict_text(),
+            v.verdict_text,
             v.bits_per_weight,
             v.weight_mb,
             v.sustained

@@ -16,7 +16,7 @@ pub mod retrieval;
 use minijinja::{context, Environment};
 use serde::Serialize;
 
-use crate::analysis::gate::{round2, Check, Status, Verdict};
+use crate::analysis::gate::{round2, Check, SchemeVerdict, Status, Verdict};
 use crate::analysis::metrics::Cell;
 use crate::analysis::results::EvalRow;
 use crate::analysis::summary::Summary;
@@ -39,6 +39,8 @@ pub struct VerdictRow {
     pub skipped: usize,
     /// Its checks whose interval crosses their bound (`Check::unsettled`).
     pub unsettled: usize,
+    /// The verdict as people read it: "pass (2 unsettled)" (`SchemeVerdict::describe`), "not gated".
+    pub verdict_text: String,
     pub bits_per_weight: f64,
     pub weight_mb: f64,
     /// A decoder's output head format.
@@ -46,16 +48,6 @@ pub struct VerdictRow {
     pub sustained: Option<f64>,
     pub noisy: bool,
     pub peak_rss_mb: Option<f64>,
-}
-
-impl VerdictRow {
-    /// "pass", or "pass (2 unsettled)" when some checks' intervals cross their bounds.
-    pub fn verdict_text(&self) -> String {
-        match self.unsettled {
-            0 => self.verdict.clone(),
-            n => format!("{} ({n} unsettled)", self.verdict),
-        }
-    }
 }
 
 /// The verdict table's rows, in run order.
@@ -77,6 +69,7 @@ pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow
                 failing: mine(Status::Fail).map(Check::line).collect(),
                 skipped: mine(Status::Skip).count(),
                 unsettled: judged.map_or(0, |v| v.unsettled),
+                verdict_text: judged.map_or("not gated".to_string(), SchemeVerdict::describe),
                 bits_per_weight: s.weights.bits_per_weight,
                 weight_mb: s.weights.shipped_bytes() as f64 / 1e6,
                 head: s.weights.head.clone(),
