@@ -273,3 +273,62 @@ fn sustain_command_writes_throughput_windows() {
         .iter()
         .all(|w| w.items > 0 && w.tokens >= w.items && w.latency_p99_ms >= w.latency_p50_ms));
 }
+
+/// The example ids a run evaluated on clean inputs, in its results' order.
+fn clean_ids(out: &Path) -> Vec<String> {
+    let rows = shakedown::analysis::tables::read_results(&out.join("results.parquet"))
+        .unwrap()
+        .1;
+    rows.into_iter()
+        .filter(|r| r.family == "clean" && r.scheme == "f32")
+        .map(|r| r.example_id)
+        .collect()
+}
+
+#[test]
+fn a_sample_is_a_seeded_draw_of_the_whole_split_whatever_the_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let go = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["--schemes", "f32", "--sample", "12"];
+        args.extend_from_slice(extra);
+        let o = common::quick_run(&out, &args);
+        assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+        out
+    };
+    let one = go("one", &["--seed", "4", "--threads", "1"]);
+    let two = go("two", &["--seed", "4", "--threads", "2"]);
+    let other = go("other", &["--seed", "5", "--threads", "2"]);
+    // summary.json names the thread count; the tables do not.
+    for file in ["results.parquet", "metrics.parquet"] {
+        let same = std::fs::read(one.join(file)).unwrap() == std::fs::read(two.join(file)).unwrap();
+        assert!(same, "{file} differs between one and two threads");
+    }
+    let ids = clean_ids(&one);
+    assert_eq!(ids.len(), 12);
+    // Not the split's first twelve: drawn from all of it, in file order.
+    let first: Vec<String> = common::default_test_lines(12)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_ne!(ids, first);
+    assert_ne!(ids, clean_ids(&other), "another seed draws another sample");
+    let summary = json(&one.join("summary.json"));
+    assert_eq!(summary["meta"]["sample"].as_u64(), Some(12), "{}", summary["meta"]);
+    let md = std::fs::read_to_string(one.join("summary.md")).unwrap();
+    assert!(
+        md.contains("12 test examples (a random sample drawn from the seed)"),
+        "{md}"
+    );
+    // --limit and --sample are two answers to one question: asking both is refused.
+    let o = common::quick_run(&tmp.path().join("both"), &["--sample", "5", "--limit", "5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // compare does not pair a sample with another seed's.
+    let o = shakedown(&["compare", one.to_str().unwrap(), other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -53,6 +53,9 @@ pub struct RunMeta {
     pub seed: u64,
     pub threads: usize,
     pub limit: Option<usize>,
+    /// `--sample`: a seeded random sample of this many examples (absent in runs before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
     pub test_examples: usize,
     pub corruptions: String,
     pub cpu_features: Vec<String>,
@@ -73,6 +76,17 @@ pub struct RunMeta {
 }
 
 impl RunMeta {
+    /// How the evaluated examples were chosen, for people: nothing for the whole split.
+    pub fn subset_note(&self) -> &'static str {
+        if self.sample.is_some() {
+            " (a random sample drawn from the seed)"
+        } else if self.limit.is_some() {
+            " (the split's first, in file order)"
+        } else {
+            ""
+        }
+    }
+
     /// Names of the run's schemes in order; the first is the reference for agreement and deltas.
     pub fn scheme_names(&self) -> Vec<String> {
         self.schemes.iter().map(|s| s.name.clone()).collect()

@@ -202,8 +202,11 @@ pub struct Common {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Use only the first N examples of the split, in file order (a quick look, not a random sample).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sample")]
     pub limit: Option<usize>,
+    /// Use a random sample of N examples of the split, drawn from --seed (a fair draw; kept in file order).
+    #[arg(long)]
+    pub sample: Option<usize>,
     /// The split to evaluate: test, or one the suite declares in `splits` (e.g. a hand-written set).
     #[arg(long, default_value = "test")]
     pub split: String,

@@ -288,6 +288,9 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
     if common.limit == Some(0) {
         return Err(Error::input("--limit", "expected at least 1"));
     }
+    if common.sample == Some(0) {
+        return Err(Error::input("--sample", "expected at least 1"));
+    }
     let mut suite = load_suite(common.suite.as_deref())?;
     if !suite.has_split_name(&common.split) {
         return Err(Error::input(
@@ -416,6 +419,7 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
         registry,
         seed: common.seed,
         limit: common.limit,
+        sample: common.sample,
         split: common.split.clone(),
         out,
         overwrite: common.force,

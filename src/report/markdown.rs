@@ -128,9 +128,10 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
         format!("`{}`", cell(&meta.corruptions))
     };
     out.push_str(&format!(
-        "\n<sub>{} {} examples, corruptions {corruptions}, seed {}, model sha256 {}, {}; reference scheme {}</sub>\n",
+        "\n<sub>{} {} examples{}, corruptions {corruptions}, seed {}, model sha256 {}, {}; reference scheme {}</sub>\n",
         meta.test_examples,
         cell(&meta.split),
+        meta.subset_note(),
         meta.seed,
         meta.model_sha256.get(..12).unwrap_or(""),
         cell(&meta.task.method),

@@ -31,13 +31,15 @@ fn short(hash: &str) -> String {
 /// Every field in which run `b` differs from run `a`.
 pub fn mismatches(a: &RunMeta, b: &RunMeta) -> Vec<Mismatch> {
     let limit = |m: &RunMeta| m.limit.map_or("none".to_string(), |l| l.to_string());
+    let sample = |m: &RunMeta| m.sample.map_or("none".to_string(), |l| l.to_string());
     // A run's task method is known once its first model is built; compare it where both know it.
     let method = |m: &RunMeta| m.task.method.clone();
     let methods_known = !a.task.method.is_empty() && !b.task.method.is_empty();
-    let fields: [(&'static str, String, String, bool); 9] = [
+    let fields: [(&'static str, String, String, bool); 10] = [
         ("suite content", short(&a.suite_sha256), short(&b.suite_sha256), true),
         ("seed", a.seed.to_string(), b.seed.to_string(), true),
         ("limit", limit(a), limit(b), true),
+        ("sample", sample(a), sample(b), true),
         ("split", a.split.clone(), b.split.clone(), true),
         ("corruptions", a.corruptions.clone(), b.corruptions.clone(), true),
         ("task", a.task.kind.name().into(), b.task.kind.name().into(), true),
@@ -121,6 +123,7 @@ mod tests {
         let mut b = a.clone();
         b.seed = 2;
         b.limit = Some(100);
+        b.sample = Some(50);
         b.model_sha256 = "n".repeat(64);
         b.task.method = "decoding constrained".into();
         a_known.task.method = "free decoding".into();
@@ -131,6 +134,7 @@ mod tests {
             [
                 ("seed", true),
                 ("limit", true),
+                ("sample", true),
                 ("task method", false),
                 ("model", false)
             ]
@@ -144,6 +148,6 @@ mod tests {
                 && text.contains("limit differs (none vs 100)"),
             "{text}"
         );
-        assert_eq!(check(&a_known, &b, "runB", true).unwrap().len(), 4);
+        assert_eq!(check(&a_known, &b, "runB", true).unwrap().len(), 5);
     }
 }

@@ -9,6 +9,7 @@ pub mod rag;
 pub mod retrieval;
 pub mod rundir;
 pub mod source;
+pub mod subset;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -57,7 +58,10 @@ pub struct Plan {
     /// The corruption registry's settings (domain, channel).
     pub registry: RegistryOptions,
     pub seed: u64,
+    /// `--limit`: the first N examples of the split.
     pub limit: Option<usize>,
+    /// `--sample`: a random sample of N examples of the split, drawn from `seed`.
+    pub sample: Option<usize>,
     /// The split evaluated (`test` unless asked otherwise).
     pub split: String,
     pub out: PathBuf,
@@ -211,6 +215,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         seed: plan.seed,
         threads: plan.threads,
         limit: plan.limit,
+        sample: plan.sample,
         test_examples: examples.len(),
         corruptions: describe_specs(&specs),
         cpu_features: cpu_features(),
@@ -348,11 +353,10 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     })
 }
 
-/// The first `--limit` of a split's `items` (examples or queries); none is an input error.
-fn limited<'a, T>(plan: &Plan, mut items: Vec<&'a T>, what: &str) -> Result<Vec<&'a T>> {
-    if let Some(n) = plan.limit {
-        items.truncate(n);
-    }
+/// The first `--limit` or the `--sample` of a split's `items` (examples or queries); none is an input
+/// error.
+fn limited<'a, T>(plan: &Plan, items: Vec<&'a T>, what: &str) -> Result<Vec<&'a T>> {
+    let items = subset::pick(items, plan.limit, plan.sample, plan.seed, &plan.split);
     if items.is_empty() {
         return Err(Error::input(
             plan.suite.origin(),

@@ -185,6 +185,7 @@ pub(super) fn retrieval_summary(
         seed: plan.seed,
         threads: plan.threads,
         limit: plan.limit,
+        sample: plan.sample,
         queries: meta.test_examples,
         chunks,
         corruptions: meta.corruptions.clone(),
@@ -213,8 +214,8 @@ pub(super) fn load(plan: &Plan) -> Result<(Vec<retrieve::Chunk>, Vec<retrieve::Q
     Ok((corpus, queries))
 }
 
-/// The queries of the run's split that `keep` accepts, the first `--limit` of them; an empty set is
-/// an input error.
+/// The queries of the run's split that `keep` accepts, the first `--limit` or the `--sample` of them;
+/// an empty set is an input error.
 pub(super) fn evaluated_queries<'q>(
     plan: &Plan,
     all: &'q [retrieve::Query],
@@ -256,6 +257,7 @@ pub(super) fn run_meta(
         seed: plan.seed,
         threads: plan.threads,
         limit: plan.limit,
+        sample: plan.sample,
         test_examples: examples,
         corruptions: describe_specs(&plan.corruptions),
         cpu_features: super::cpu_features(),

@@ -796,6 +796,33 @@ mod tests {
     }
 
     #[test]
+    fn the_tightest_check_is_an_unsettled_one_before_any_settled_margin() {
+        // int8 passes a steady throughput floor by 10 items/s (settled: its windows never dip) and a
+        // clean accuracy floor by 25 points on 10 examples (unsettled: 59.6 to 98.2 crosses 65). The
+        // points are in other units than the items/s, and only the second may fail on more inputs.
+        let rules = vec![
+            rule("sustained_items_per_s", CLEAN, None, Some(7990.0), None),
+            rule("accuracy", CLEAN, None, Some(65.0), None),
+        ];
+        let v = verdict_timed(rules, Policy::All, &[], false, &[(9000.0, 1.0), (8000.0, 1.0)]);
+        let rec = v.recommendation.unwrap();
+        assert_eq!(rec.scheme, "int8");
+        assert!(rec.tightest.as_deref().unwrap().starts_with("accuracy"), "{rec:?}");
+        assert!((rec.margin.unwrap() - 25.0).abs() < 1e-9, "{rec:?}");
+        // Settled everywhere (a floor of 50), the smallest margin is the tightest again.
+        let rules = vec![
+            rule("sustained_items_per_s", CLEAN, None, Some(7990.0), None),
+            rule("accuracy", CLEAN, None, Some(50.0), None),
+        ];
+        let v = verdict_timed(rules, Policy::All, &[], false, &[(9000.0, 1.0), (8000.0, 1.0)]);
+        let rec = v.recommendation.unwrap();
+        assert!(
+            rec.tightest.as_deref().unwrap().starts_with("sustained_items_per_s"),
+            "{rec:?}"
+        );
+    }
+
+    #[test]
     fn scopes_the_run_did_not_ask_for_are_skipped_and_empty_ones_fail() {
         // Each skip is listed with its reason and the rule's bounds; a clean rule that applies keeps
         // the scheme checked, so the skips alone do not fail it.

@@ -13,7 +13,8 @@ pub struct Recommendation {
     pub scheme: String,
     /// Why this one ("the smallest passing scheme: 5.6 MB of weights").
     pub reason: String,
-    /// Its tightest check and how far it is from the bound.
+    /// Its tightest check and how far its estimate is from the bound: the unsettled check with the
+    /// smallest margin when it has one, else the check with the smallest margin.
     pub tightest: Option<String>,
     pub margin: Option<f64>,
     /// The suite's checks this run did not judge for it (a family or severity not run, no sustain
@@ -24,8 +25,8 @@ pub struct Recommendation {
     /// the bound. Not failed on this sample, and not shown to hold either.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interval_only: Vec<String>,
-    /// Its other passed checks whose interval crosses a bound, each with how many more inputs would
-    /// settle it: a pass that a bigger sample could turn into a fail.
+    /// Its other passed checks whose interval crosses a bound: a pass that a bigger sample could turn
+    /// into a fail.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsettled: Vec<String>,
     /// When the pick has unsettled checks: the scheme the same preference picks among the passing
@@ -146,9 +147,13 @@ pub(super) fn recommend(summary: &Summary, verdicts: &[SchemeVerdict], checks: &
     };
     let mine = || checks.iter().filter(|c| c.scheme == chosen.scheme);
     let passed = || mine().filter(|c| c.status == Status::Pass);
-    let tightest = passed()
-        .filter_map(|c| c.margin.map(|m| (c, m)))
-        .min_by(|a, b| a.1.total_cmp(&b.1));
+    // An unsettled check (its interval reaches its bound) is nearer to failing than any settled one,
+    // whatever their point margins, which are in each rule's own units: it comes first.
+    let tightest = passed().filter_map(|c| c.margin.map(|m| (c, m))).min_by(|a, b| {
+        (!a.0.unsettled(), a.1)
+            .partial_cmp(&(!b.0.unsettled(), b.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     let interval_only = |c: &&Check| c.measured.is_some_and(|v| beyond(v, c.min, c.max));
     let unsettled: Vec<String> = passed()
         .filter(|c| c.unsettled() && !interval_only(c))

@@ -24,6 +24,9 @@ pub struct RetrievalMeta {
     pub seed: u64,
     pub threads: usize,
     pub limit: Option<usize>,
+    /// `--sample`: a seeded random sample of this many examples (absent in runs before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
     /// Test queries and corpus chunks.
     pub queries: usize,
     pub chunks: usize,
