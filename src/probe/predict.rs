@@ -65,9 +65,12 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
                 .iter()
                 .zip(texts)
                 .map(|(o, text)| {
-                    let mut v = task.to_json(o);
-                    v["text"] = json!(text);
-                    v
+                    // The input first, then the task's answer in the task's order.
+                    let mut line = serde_json::Map::from_iter([("text".to_string(), json!(text))]);
+                    if let serde_json::Value::Object(answer) = task.to_json(o) {
+                        line.extend(answer);
+                    }
+                    serde_json::Value::Object(line)
                 })
                 .collect()),
             None => bare(model.as_ref(), texts, max_tokens),

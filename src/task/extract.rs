@@ -144,7 +144,8 @@ impl Task for ExtractTask<'_> {
         let valid = parsed
             .as_ref()
             .is_some_and(|g| self.fields.iter().all(|f| g.contains_key(f)));
-        serde_json::json!({"output": text, "fields": parsed, "valid": valid})
+        let fields = parsed.map(|got| in_suite_order(&self.fields, got));
+        serde_json::json!({"output": text, "fields": fields, "valid": valid})
     }
 }
 
@@ -162,6 +163,17 @@ pub fn canonical(fields: &[String], values: &Map<String, Value>) -> String {
         })
         .collect();
     format!("{{{}}}", parts.join(", "))
+}
+
+/// The output's fields as people read them: the suite's fields in the suite's order, then any others
+/// the output holds, in its order.
+pub fn in_suite_order(fields: &[String], mut got: Map<String, Value>) -> Map<String, Value> {
+    let mut ordered: Map<String, Value> = fields
+        .iter()
+        .filter_map(|f| got.shift_remove(f).map(|v| (f.clone(), v)))
+        .collect();
+    ordered.extend(got);
+    ordered
 }
 
 /// The first JSON object of `text` (starting at its first `{`), if it parses.
@@ -241,6 +253,14 @@ mod tests {
             canonical(&fields(), &want()),
             r#"{"action": "move", "direction": null, "number": "7"}"#
         );
+    }
+
+    #[test]
+    fn shown_fields_follow_the_suite_then_the_output() {
+        let got: Map<String, Value> =
+            serde_json::from_str(r#"{"extra": 1, "number": "7", "action": "move", "note": "x"}"#).unwrap();
+        let keys: Vec<String> = in_suite_order(&fields(), got).keys().cloned().collect();
+        assert_eq!(keys, ["action", "number", "extra", "note"]);
     }
 
     #[test]
