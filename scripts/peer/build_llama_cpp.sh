@@ -16,6 +16,11 @@
 # off): ggml's portable kernels, which sum in other orders, as a device with other kernels (ARM's) does.
 # scripts/peer/llama_build_agreement.py compares its logits with the fixtures of the native build: how
 # closely two llama.cpp builds agree on the same quantized file.
+#
+# With AMX=0 the build keeps AVX-512 (F, VBMI, VNNI, BF16) but leaves out ggml's AMX kernels: on an AMX
+# Xeon (family 6 model 207, 2026-12-05) the native build of this commit died with SIGILL at a tile load in
+# its Q4_1 AMX kernel at the first prompt (`llama-bench --repack 0` avoids it, but also turns off the
+# AVX-512 repacking), so that machine's peer figures come from an AMX=0 build.
 set -euo pipefail
 dir="${1:?usage: build_llama_cpp.sh DIR [PYTHON]}"
 py="${2:-}"
@@ -36,6 +41,11 @@ if [ "${GENERIC:-0}" = 1 ]; then
   simd=(-DGGML_NATIVE=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_SSE42=OFF
     -DGGML_AVX512=OFF -DGGML_BMI2=OFF -DGGML_AVX_VNNI=OFF)
   flags="GGML_NATIVE=OFF, no x86 SIMD (GENERIC=1)"
+elif [ "${AMX:-1}" = 0 ]; then
+  simd=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+    -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON
+    -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF)
+  flags="GGML_NATIVE=OFF, AVX2/FMA/F16C/BMI2 and AVX-512 F/VBMI/VNNI/BF16 on, AMX off (AMX=0)"
 else
   simd=(-DGGML_NATIVE=ON)
   flags="GGML_NATIVE=ON"
