@@ -76,15 +76,10 @@ pub struct RunMeta {
 }
 
 impl RunMeta {
-    /// How the evaluated examples were chosen, for people: nothing for the whole split.
-    pub fn subset_note(&self) -> &'static str {
-        if self.sample.is_some() {
-            " (a random sample drawn from the seed)"
-        } else if self.limit.is_some() {
-            " (the split's first, in file order)"
-        } else {
-            ""
-        }
+    /// How the evaluated examples were chosen, for people, in parentheses after their count: nothing
+    /// for the whole split.
+    pub fn subset_note(&self) -> String {
+        crate::run::subset::in_parentheses(self.limit, self.sample)
     }
 
     /// Names of the run's schemes in order; the first is the reference for agreement and deltas.

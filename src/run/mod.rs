@@ -182,10 +182,11 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let model_origin = format!("{origin}: field model");
     let model_path = source::resolve(&plan.model, &plan.cache, &model_origin, progress)?;
     progress.note(&format!(
-        "suite {} ({} {} examples), model {}",
+        "suite {} ({} {} examples{}), model {}",
         suite.file.name,
         examples.len(),
         plan.split,
+        subset::note(plan.limit, plan.sample).map_or(String::new(), |n| format!(", {n}")),
         model_path.display()
     ));
     let opened = OpenedModel::open(&model_path, plan.model.adapter.as_deref())?;

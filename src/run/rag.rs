@@ -86,10 +86,11 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         progress,
     )?;
     progress.note(&format!(
-        "suite {} ({} {} queries with answers over {} chunks), embedder {} ({embedder_scheme}, {} index), decoder {}",
+        "suite {} ({} {} queries with answers{} over {} chunks), embedder {} ({embedder_scheme}, {} index), decoder {}",
         suite.file.name,
         queries.len(),
         plan.split,
+        super::subset::in_parentheses(plan.limit, plan.sample),
         corpus.len(),
         embedder_path.display(),
         rag_section.index,

@@ -50,10 +50,11 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     let model_origin = format!("{origin}: field model");
     let model_path = source::resolve(&plan.model, &plan.cache, &model_origin, progress)?;
     progress.note(&format!(
-        "suite {} ({} {} queries over {} chunks), embedder {}",
+        "suite {} ({} {} queries{} over {} chunks), embedder {}",
         suite.file.name,
         queries.len(),
         plan.split,
+        super::subset::in_parentheses(plan.limit, plan.sample),
         corpus.len(),
         model_path.display()
     ));
