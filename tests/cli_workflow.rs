@@ -272,6 +272,22 @@ fn sustain_command_writes_throughput_windows() {
     assert!(windows
         .iter()
         .all(|w| w.items > 0 && w.tokens >= w.items && w.latency_p99_ms >= w.latency_p50_ms));
+    // Memory per scheme: the peak while it was built and ran, and its serving peak (reset after the
+    // build), from which the table's "serving MiB" is taken over what the process held before.
+    assert!(stdout.contains("serving MiB"), "{stdout}");
+    let summary = json(&out.join("summary.json"));
+    for s in summary["meta"]["schemes"].as_array().unwrap() {
+        let m = &s["memory"];
+        if m["scope"] != "scheme" {
+            continue; // no /proc/self/clear_refs here: the serving figure is not claimed
+        }
+        let (start, serving, peak) = (
+            m["rss_at_start_bytes"].as_u64().unwrap(),
+            m["serving_peak_rss_bytes"].as_u64().unwrap(),
+            m["peak_rss_bytes"].as_u64().unwrap(),
+        );
+        assert!(start <= serving && serving <= peak, "{m}");
+    }
 }
 
 /// The example ids a run evaluated on clean inputs, in its results' order.

@@ -41,6 +41,23 @@ pub struct Memory {
     /// `scheme`: the peak was reset before the scheme, so it covers this scheme alone whatever the run
     /// order; `process`: the kernel refused the reset and the figure is the process's peak so far.
     pub scope: String,
+    /// Peak resident set size while the scheme answered (evaluation and sustained load), reset after
+    /// its build once the build's freed memory was handed back; absent in runs before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serving_peak_rss_bytes: Option<u64>,
+}
+
+impl Memory {
+    /// What the scheme added while it answered: its model as built plus its working memory (KV cache,
+    /// activations), over what the process held before the build. Build-time temporaries (quantizing,
+    /// calibrating) and what earlier schemes left behind are not in it, so it does not rank run order
+    /// as the peak does. None when the kernel refused to reset the peak or a reading is missing.
+    pub fn serving_bytes(&self) -> Option<u64> {
+        if self.scope != "scheme" {
+            return None;
+        }
+        Some(self.serving_peak_rss_bytes?.saturating_sub(self.rss_at_start_bytes?))
+    }
 }
 
 /// A scheme of the run, in run order, with its storage.
@@ -54,4 +71,30 @@ pub struct SchemeInfo {
     pub fidelity: Option<Fidelity>,
     #[serde(default)]
     pub memory: Option<Memory>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_serving_figure_is_claimed_only_where_the_peak_was_reset() {
+        let m = Memory {
+            peak_rss_bytes: Some(150),
+            rss_at_start_bytes: Some(100),
+            scope: "scheme".into(),
+            serving_peak_rss_bytes: Some(130),
+        };
+        assert_eq!(m.serving_bytes(), Some(30));
+        let process = Memory {
+            scope: "process".into(),
+            ..m.clone()
+        };
+        assert_eq!(process.serving_bytes(), None);
+        let older_run = Memory {
+            serving_peak_rss_bytes: None,
+            ..m
+        };
+        assert_eq!(older_run.serving_bytes(), None);
+    }
 }

@@ -232,18 +232,19 @@ pub fn verdict(gate: &Verdict) -> String {
 /// `shakedown sustain`'s table.
 pub fn sustain(summary: &Summary) -> String {
     let mut out = format!(
-        "{:<18} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>10}\n",
-        "scheme", "sustained", "burst", "stability", "p50 ms", "p95 ms", "p99 ms", "peak MiB"
+        "{:<18} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>12} {:>10}\n",
+        "scheme", "sustained", "burst", "stability", "p50 ms", "p95 ms", "p99 ms", "serving MiB", "peak MiB"
     );
     for s in &summary.schemes {
         if let Some(t) = &s.throughput {
-            let peak = s
-                .memory
-                .as_ref()
-                .and_then(|m| m.peak_rss_bytes)
-                .map_or("-".to_string(), |b| format!("{:.1}", b as f64 / (1 << 20) as f64));
+            let mib = |b: Option<u64>| b.map_or("-".to_string(), |b| format!("{:.1}", b as f64 / (1 << 20) as f64));
+            let memory = s.memory.as_ref();
+            let (serving, peak) = (
+                mib(memory.and_then(|m| m.serving_bytes())),
+                mib(memory.and_then(|m| m.peak_rss_bytes)),
+            );
             out.push_str(&format!(
-                "{:<18} {:>10.1} {:>10.1} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>10}\n",
+                "{:<18} {:>10.1} {:>10.1} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>12} {:>10}\n",
                 s.scheme,
                 t.sustained_items_per_s,
                 t.burst_items_per_s,
@@ -251,13 +252,17 @@ pub fn sustain(summary: &Summary) -> String {
                 t.latency_p50_ms,
                 t.latency_p95_ms,
                 t.latency_p99_ms,
+                serving,
                 peak
             ));
         }
     }
     out.push_str(
         "items/s; sustained = median of the last third of the windows, stability = slowest / fastest window \
-         (! below 0.8: noisy machine); peak MiB = resident peak of this scheme alone\n",
+         (! below 0.8: noisy machine); serving MiB = resident memory the scheme added while it answered (its \
+         built model and working memory, over what the process held before its build; build temporaries and \
+         earlier schemes' leftovers are not in it); peak MiB = the process's resident peak while the scheme was \
+         built and ran, which includes what it held before\n",
     );
     let generating: Vec<_> = summary
         .schemes

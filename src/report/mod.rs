@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::analysis::gate::{round2, Check, SchemeVerdict, Status, Verdict};
 use crate::analysis::metrics::Cell;
 use crate::analysis::results::EvalRow;
-use crate::analysis::summary::Summary;
+use crate::analysis::summary::{Memory, Summary};
 use crate::error::{Error, Result};
 use crate::eval::sustain::{Window, NOISY_STABILITY};
 
@@ -48,6 +48,8 @@ pub struct VerdictRow {
     pub sustained: Option<f64>,
     pub noisy: bool,
     pub peak_rss_mb: Option<f64>,
+    /// `Memory::serving_bytes` in MB.
+    pub serving_mb: Option<f64>,
 }
 
 /// The verdict table's rows, in run order.
@@ -76,6 +78,11 @@ pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow
                 sustained: s.throughput.as_ref().map(|t| t.sustained_items_per_s),
                 noisy: s.throughput.as_ref().is_some_and(|t| t.noisy),
                 peak_rss_mb: s.memory.as_ref().and_then(|m| m.peak_rss_bytes).map(|b| b as f64 / 1e6),
+                serving_mb: s
+                    .memory
+                    .as_ref()
+                    .and_then(Memory::serving_bytes)
+                    .map(|b| b as f64 / 1e6),
             }
         })
         .collect()

@@ -285,6 +285,11 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         let reset = memory::reset_peak();
         let rss_at_start_bytes = memory::resident_bytes();
         let (model, stats) = build_model(&opened, scheme, &calibration, progress)?;
+        // The whole scheme's peak so far (the build's), then a second peak for its answering alone,
+        // once the build's temporaries are handed back: what a device serving the built model holds.
+        let build_peak = memory::peak_resident_bytes();
+        memory::release_freed_memory();
+        let serving_reset = reset && memory::reset_peak();
         let task = task::build(suite, model.as_ref(), &model_name)?;
         if meta.task.measures.is_empty() {
             // Once, with the first model built: every scheme shares the tokenizer and context.
@@ -293,6 +298,9 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
             meta.task.measures = task.measures();
         }
         let mut info = model::scheme_info(name.clone(), stats);
+        // This scheme's rows join the run's after its memory is read: growing the run's table copies
+        // every earlier scheme's rows, which is the harness's memory, not the scheme's.
+        let mut scheme_rows = Vec::new();
         if evaluates {
             let started = Instant::now();
             let mine: Vec<VariantItem> = variants.iter().filter(|v| units.contains(&v.family)).cloned().collect();
@@ -303,7 +311,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
                 evaluated.rows.len(),
                 started.elapsed().as_secs_f64()
             ));
-            rows.append(&mut evaluated.rows);
+            scheme_rows = std::mem::take(&mut evaluated.rows);
             // Fidelity against the run's first scheme, on the clean inputs both evaluated.
             if units.iter().any(|u| u == CLEAN) {
                 if s == 0 {
@@ -332,12 +340,15 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         // Memory is a performance figure, measured with the sustain phase; a run without one
         // stays deterministic byte for byte.
         if runs_sustain {
+            let serving_peak = memory::peak_resident_bytes();
             info.memory = Some(Memory {
-                peak_rss_bytes: memory::peak_resident_bytes(),
+                peak_rss_bytes: serving_peak.max(build_peak),
                 rss_at_start_bytes,
-                scope: if reset { "scheme" } else { "process" }.into(),
+                scope: if serving_reset { "scheme" } else { "process" }.into(),
+                serving_peak_rss_bytes: serving_peak.filter(|_| serving_reset),
             });
         }
+        rows.append(&mut scheme_rows);
         meta.schemes.push(info);
     }
     if meta.task.measures.is_empty() {
