@@ -237,7 +237,6 @@ pub fn sustain(summary: &Summary) -> String {
     );
     for s in &summary.schemes {
         if let Some(t) = &s.throughput {
-            let mib = |b: Option<u64>| b.map_or("-".to_string(), |b| format!("{:.1}", b as f64 / (1 << 20) as f64));
             let memory = s.memory.as_ref();
             let (serving, peak) = (
                 mib(memory.and_then(|m| m.serving_bytes())),

@@ -30,16 +30,15 @@ fn short(hash: &str) -> String {
 
 /// Every field in which run `b` differs from run `a`.
 pub fn mismatches(a: &RunMeta, b: &RunMeta) -> Vec<Mismatch> {
-    let limit = |m: &RunMeta| m.limit.map_or("none".to_string(), |l| l.to_string());
-    let sample = |m: &RunMeta| m.sample.map_or("none".to_string(), |l| l.to_string());
+    let count = |n: Option<usize>| n.map_or("none".to_string(), |n| n.to_string());
     // A run's task method is known once its first model is built; compare it where both know it.
     let method = |m: &RunMeta| m.task.method.clone();
     let methods_known = !a.task.method.is_empty() && !b.task.method.is_empty();
     let fields: [(&'static str, String, String, bool); 10] = [
         ("suite content", short(&a.suite_sha256), short(&b.suite_sha256), true),
         ("seed", a.seed.to_string(), b.seed.to_string(), true),
-        ("limit", limit(a), limit(b), true),
-        ("sample", sample(a), sample(b), true),
+        ("limit", count(a.limit), count(b.limit), true),
+        ("sample", count(a.sample), count(b.sample), true),
         ("split", a.split.clone(), b.split.clone(), true),
         ("corruptions", a.corruptions.clone(), b.corruptions.clone(), true),
         ("task", a.task.kind.name().into(), b.task.kind.name().into(), true),
