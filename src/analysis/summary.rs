@@ -75,11 +75,28 @@ pub struct RunMeta {
     pub shard: Option<String>,
 }
 
+/// How the evaluated examples were chosen (`--limit`, `--sample`: `run::subset`), for people; None for
+/// the whole split.
+pub fn subset_note(limit: Option<usize>, sample: Option<usize>) -> Option<&'static str> {
+    if sample.is_some() {
+        Some("a random sample drawn from the seed")
+    } else if limit.is_some() {
+        Some("the split's first, in file order")
+    } else {
+        None
+    }
+}
+
+/// `subset_note` in parentheses after a count (" (a random sample drawn from the seed)"), or nothing.
+pub fn subset_in_parentheses(limit: Option<usize>, sample: Option<usize>) -> String {
+    subset_note(limit, sample).map_or(String::new(), |n| format!(" ({n})"))
+}
+
 impl RunMeta {
     /// How the evaluated examples were chosen, for people, in parentheses after their count: nothing
     /// for the whole split.
     pub fn subset_note(&self) -> String {
-        crate::run::subset::in_parentheses(self.limit, self.sample)
+        subset_in_parentheses(self.limit, self.sample)
     }
 
     /// Names of the run's schemes in order; the first is the reference for agreement and deltas.

@@ -186,7 +186,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         suite.file.name,
         examples.len(),
         plan.split,
-        subset::note(plan.limit, plan.sample).map_or(String::new(), |n| format!(", {n}")),
+        crate::analysis::summary::subset_note(plan.limit, plan.sample).map_or(String::new(), |n| format!(", {n}")),
         model_path.display()
     ));
     let opened = OpenedModel::open(&model_path, plan.model.adapter.as_deref())?;

@@ -90,7 +90,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         suite.file.name,
         queries.len(),
         plan.split,
-        super::subset::in_parentheses(plan.limit, plan.sample),
+        crate::analysis::summary::subset_in_parentheses(plan.limit, plan.sample),
         corpus.len(),
         embedder_path.display(),
         rag_section.index,

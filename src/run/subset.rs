@@ -34,22 +34,6 @@ pub fn pick<T>(mut items: Vec<T>, limit: Option<usize>, sample: Option<usize>, s
         .collect()
 }
 
-/// How the evaluated examples were chosen, for people; None for the whole split.
-pub fn note(limit: Option<usize>, sample: Option<usize>) -> Option<&'static str> {
-    if sample.is_some() {
-        Some("a random sample drawn from the seed")
-    } else if limit.is_some() {
-        Some("the split's first, in file order")
-    } else {
-        None
-    }
-}
-
-/// `note` in parentheses after a count (" (a random sample drawn from the seed)"), or nothing.
-pub fn in_parentheses(limit: Option<usize>, sample: Option<usize>) -> String {
-    note(limit, sample).map_or(String::new(), |n| format!(" ({n})"))
-}
-
 /// The sample's own RNG stream: derived from the seed under a label no corruption family uses, so
 /// drawing the sample does not shift any variant's text (each variant has its own stream already).
 fn sample_rng(seed: u64, split: &str) -> StdRng {
