@@ -13,7 +13,12 @@ use shakedown::engine::load::gguf::GgufFile;
 use shakedown::engine::{Model, ModelSource, Scheme};
 
 fn export(out: &Path, scheme: &str, extra: &[&str]) {
-    let model = common::decoder_gguf("smollm2");
+    let o = export_from(&common::decoder_gguf("smollm2"), out, scheme, extra);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+/// `shakedown export` of `model` in `scheme` to `out`, with `extra` flags.
+fn export_from(model: &Path, out: &Path, scheme: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "export",
         "--model",
@@ -24,8 +29,7 @@ fn export(out: &Path, scheme: &str, extra: &[&str]) {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let o = shakedown(&args);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    shakedown(&args)
 }
 
 fn last_logits(path: &Path, adapter: Option<&Path>, scheme: Scheme) -> Vec<f32> {
@@ -176,4 +180,37 @@ fn the_exported_file_computes_what_run_gates_and_native_writes_the_adapter() {
         last_logits(&path, Some(&adapter), Scheme::Native),
         "GGUF adapter vs PEFT folder"
     );
+}
+
+/// Phi-3 stores q/k/v and gate/up fused: a block scheme re-quantizes the fused tensors whole (their
+/// rows are the parts' rows), an adapter on the fused modules is merged into the right rows, and the
+/// written file computes what `run` gates; `native` with an adapter, which llama.cpp would need fused,
+/// is refused (exit 2) rather than written in a layout it would not apply.
+#[test]
+fn a_phi3_file_with_fused_projections_exports_what_run_gates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::root().join("tests/fixtures/tiny-phi3");
+    let (model, adapter) = (dir.join("model.gguf"), dir.join("adapter"));
+    let out = tmp.path().join("q8_0.gguf");
+    let with_adapter = ["--adapter", adapter.to_str().unwrap()];
+    let o = export_from(&model, &out, "q8_0", &with_adapter);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let file = GgufFile::open(&out).unwrap();
+    let ty = |name: &str| file.header.tensors.iter().find(|t| t.name == name).unwrap().ty.name();
+    assert_eq!(ty("blk.0.attn_qkv.weight"), "Q8_0");
+    assert_eq!(ty("blk.1.ffn_up.weight"), "Q8_0");
+    assert_eq!(
+        last_logits(&out, None, Scheme::Native),
+        last_logits(&model, Some(&adapter), "q8_0".parse().unwrap()),
+        "exported q8_0 + merged adapter vs run's q8_0 + adapter"
+    );
+    assert_ne!(
+        last_logits(&out, None, Scheme::Native),
+        last_logits(&model, None, "q8_0".parse().unwrap()),
+        "the adapter changed the exported model"
+    );
+    let o = export_from(&model, &tmp.path().join("adapter.gguf"), "native", &with_adapter);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("fused projections (phi3)"), "{}", text(&o));
+    assert!(!tmp.path().join("adapter.gguf").exists());
 }

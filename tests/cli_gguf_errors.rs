@@ -341,3 +341,38 @@ fn safetensors_header_that_lies_about_sizes() {
     std::fs::write(dir.join("model.safetensors"), b).unwrap();
     assert_refused(&dir, "model.safetensors");
 }
+
+/// A Phi-3 folder whose config disagrees with its fused tensors (the committed tiny Phi-3 with one
+/// key/value head in its config where the file stores two, or a narrower MLP): refused, naming the tensor
+/// and the rows expected, before any part is read at the wrong rows.
+#[test]
+fn phi3_fused_tensors_that_disagree_with_the_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = common::root().join("tests/fixtures/tiny-phi3");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).unwrap()).unwrap();
+    for (name, key, value, needle) in [
+        (
+            "kv",
+            "num_key_value_heads",
+            1,
+            "tensor blk.0.attn_qkv.weight: expected 48 rows (query, key and value), found 64",
+        ),
+        (
+            "ffn",
+            "intermediate_size",
+            48,
+            "tensor blk.0.ffn_up.weight: expected 96 rows (the gate's, then the up projection's), found 128",
+        ),
+    ] {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        for f in ["tokenizer.json", "model.safetensors"] {
+            std::fs::copy(src.join(f), dir.join(f)).unwrap();
+        }
+        let mut c = config.clone();
+        c[key] = value.into();
+        std::fs::write(dir.join("config.json"), c.to_string()).unwrap();
+        assert_refused(&dir, needle);
+    }
+}

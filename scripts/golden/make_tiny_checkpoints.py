@@ -1,12 +1,17 @@
 """Makes tiny random-weight decoder checkpoints (one per architecture) with golden logits, for loader tests.
 
-    python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT]    (default tests/fixtures)
+    python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
+        (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3)
 
-Writes OUT_ROOT/tiny-llama, tiny-qwen2 and tiny-gemma3, each self-contained:
+Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3 and tiny-phi3, each self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
   golden.json                          PyTorch logits for 3 prompts, every position, the whole vocabulary
+  model.gguf (tiny-phi3 only)          the same weights converted by llama.cpp's own convert_hf_to_gguf.py
+                                       (F32; --llama-cpp names the llama.cpp source tree, e.g. the one in the
+                                       PyPI llama-cpp-python sdist's vendor/llama.cpp), so the GGUF reader is
+                                       checked against llama.cpp's naming and layout of fused tensors
 
 The weights are not the library's small-std initialisation: norms, biases and matrices get O(1)
 random values so that the logits spread over several units and a wrong convention (a norm weight used
@@ -25,6 +30,8 @@ from transformers import (
     Gemma3TextConfig,
     LlamaConfig,
     LlamaForCausalLM,
+    Phi3Config,
+    Phi3ForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
 )
@@ -82,9 +89,23 @@ QWEN2_SPLIT = (
 )
 
 
-def byte_level_bpe(kind: str, vocab_size: int) -> Tokenizer:
+# Phi-3's chat template (the shape of microsoft/Phi-3-mini-4k-instruct's).
+PHI3_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\n' + message['content'] + '<|end|>\n'}}"
+    "{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}"
+    "{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}"
+)
+PHI3_PROMPTS = [
+    "Move the pallet left of bay seven.",
+    "Order 90210 ships at 7:45 (not 8:00), café déjà vu 🙂!",
+    "<|user|>\nWhich bay is left of bay seven, the one by the door?<|end|>\n<|assistant|>\n",
+]
+
+
+def byte_level_bpe(kind: str, vocab_size: int, specials=("<|endoftext|>", "<|im_start|>", "<|im_end|>")) -> Tokenizer:
     """GPT-2 style byte-level BPE: `llama` splits digits one by one as SmolLM2 does, `qwen2` uses Qwen2's regex."""
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    specials = list(specials)
     tok = Tokenizer(models.BPE())
     if kind == "llama":
         tok.pre_tokenizer = pre_tokenizers.Sequence(
@@ -232,7 +253,7 @@ def save(model, tok: Tokenizer, out: str, prompts, about: str, bos, eos, templat
     print(out, {p["text"][:20]: len(p["ids"]) for p in g["prompts"]})
 
 
-def main(root: str) -> None:
+def main(root: str, only: set) -> None:
     # --- tiny-llama: SmolLM2-like (GQA, SiLU gated MLP, RMSNorm), untied output head.
     tok = byte_level_bpe("llama", 384)
     v = tok.get_vocab_size()
@@ -246,7 +267,8 @@ def main(root: str) -> None:
     torch.manual_seed(SEED)
     m = LlamaForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
     randomize(m, SEED + 1, norm_offset=False)
-    save(m, tok, os.path.join(root, "tiny-llama"), PROMPTS,
+    if "tiny-llama" in only:
+        save(m, tok, os.path.join(root, "tiny-llama"), PROMPTS,
          "tiny random Llama (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, untied head, RoPE base 1e4); "
          "logits[position][token] from PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
          None, "<|im_end|>", CHATML_TEMPLATE)
@@ -264,7 +286,8 @@ def main(root: str) -> None:
     torch.manual_seed(SEED)
     m = Qwen2ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
     randomize(m, SEED + 2, norm_offset=False)
-    save(m, tok, os.path.join(root, "tiny-qwen2"), PROMPTS,
+    if "tiny-qwen2" in only:
+        save(m, tok, os.path.join(root, "tiny-qwen2"), PROMPTS,
          "tiny random Qwen2 (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, q/k/v biases, tied head, RoPE base 1e6); "
          "logits[position][token] from PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
          None, "<|im_end|>", CHATML_TEMPLATE)
@@ -288,7 +311,8 @@ def main(root: str) -> None:
     torch.manual_seed(SEED)
     m = Gemma3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
     randomize(m, SEED + 3, norm_offset=True)
-    save(m, tok, os.path.join(root, "tiny-gemma3"), GEMMA_PROMPTS,
+    if "tiny-gemma3" in only:
+        save(m, tok, os.path.join(root, "tiny-gemma3"), GEMMA_PROMPTS,
          "tiny random Gemma 3 text model (3 layers: sliding, sliding, full; sliding_window 4; d 32; 4 query / 2 KV "
          "heads, head_dim 8; query_pre_attn_scalar 16; RoPE base 1e4 local, 1e6 global; norms stored as offset from 1; "
          "q/k norms; embeddings scaled by sqrt(32); GELU-tanh gated MLP; tied head); logits[position][token] from "
@@ -296,5 +320,98 @@ def main(root: str) -> None:
          "<bos>", "<eos>", GEMMA_TEMPLATE)
 
 
+def tiny_phi3(root: str, llama_cpp: str | None) -> None:
+    """Phi-3: fused q/k/v and gate/up, NeoX RoPE over half of each head (partial_rotary_factor 0.5, as
+    Phi-4-mini rotates 0.75), LongRoPE (short factors at these lengths, attention factor
+    sqrt(1 + ln 2 / ln 128)), sliding window 5 on every layer, untied head."""
+    tok = byte_level_bpe("llama", 384, specials=("<|endoftext|>", "<|user|>", "<|assistant|>", "<|end|>", "<|system|>"))
+    v = tok.get_vocab_size()
+    cfg = Phi3Config(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=256, original_max_position_embeddings=128,
+        rms_norm_eps=1e-5, sliding_window=5, tie_word_embeddings=False,
+        rope_parameters={"rope_type": "longrope", "rope_theta": 10000.0, "partial_rotary_factor": 0.5,
+                         "short_factor": [1.0, 3.5], "long_factor": [2.0, 9.0],
+                         "original_max_position_embeddings": 128},
+        bos_token_id=tok.token_to_id("<|endoftext|>"), eos_token_id=tok.token_to_id("<|end|>"),
+        pad_token_id=tok.token_to_id("<|endoftext|>"),
+    )
+    torch.manual_seed(SEED)
+    m = Phi3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, SEED + 4, norm_offset=False)
+    out = os.path.join(root, "tiny-phi3")
+    save(m, tok, out, PHI3_PROMPTS,
+         "tiny random Phi-3 (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, fused qkv_proj and gate_up_proj, "
+         "partial_rotary_factor 0.5 (4 of 8 features rotated, NeoX pairs), LongRoPE short factors [1, 3.5] with "
+         "attention factor sqrt(1 + ln 2 / ln 128), sliding_window 5, untied head); logits[position][token] from "
+         "PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
+         None, "<|end|>", PHI3_TEMPLATE)
+    if llama_cpp:
+        convert_with_llama_cpp(out, llama_cpp)
+    tiny_phi3_adapter(m, tok, out)
+
+
+def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
+    """A PEFT LoRA adapter on the fused projections (qkv_proj, gate_up_proj) and o_proj/down_proj of
+    tiny-phi3, with random A and B (PEFT starts B at zero, which would test nothing), saved by PEFT
+    itself to out/adapter/, and PEFT's logits to out/adapter/golden.json."""
+    from peft import LoraConfig, get_peft_model
+
+    cfg = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, bias="none",
+                     target_modules=["qkv_proj", "o_proj", "gate_up_proj", "down_proj"])
+    pm = get_peft_model(model, cfg)
+    gen = torch.Generator().manual_seed(SEED + 5)
+    with torch.no_grad():
+        for name, p in sorted(pm.named_parameters(), key=lambda kv: kv[0]):
+            if "lora_" in name:
+                p.copy_(0.5 * torch.randn(p.shape, generator=gen) / p.shape[1] ** 0.5)
+    folder = os.path.join(out, "adapter")
+    pm.save_pretrained(folder)
+    g = golden(pm, tok, PHI3_PROMPTS, "tiny-phi3 + a PEFT LoRA adapter (r 4, alpha 8) on qkv_proj, o_proj, "
+               "gate_up_proj and down_proj with random A and B; logits from PEFT in PyTorch f32")
+    import peft
+
+    g["versions"]["peft"] = peft.__version__
+    dump_json(os.path.join(folder, "golden.json"), g, compact=True)
+    for f in ("README.md",):
+        path = os.path.join(folder, f)
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
+    """`model.gguf` by llama.cpp's convert_hf_to_gguf.py (F32). The converter recognises a byte-level BPE
+    tokenizer by hashing its output on a test text; a tokenizer trained here is unknown to it, so its
+    pre-tokenizer is declared as `smollm` (digits one by one, then GPT-2's split: what this one does)."""
+    import subprocess
+
+    tc = os.path.join(folder, "tokenizer_config.json")
+    with open(tc, encoding="utf-8") as f:
+        cfg = json.load(f)
+    # Phi3MiniModel.set_vocab reads a GPT-2 style vocabulary when the class says so (Phi-4-mini does).
+    cfg["tokenizer_class"] = "GPT2Tokenizer"
+    dump_json(tc, cfg)
+    shim = (
+        "import sys, runpy\n"
+        f"sys.path.insert(0, {llama_cpp!r})\n"
+        "import conversion.base as b\n"
+        "b.TextModel.get_vocab_base_pre = lambda self, tokenizer: 'smollm'\n"
+        f"sys.argv = ['convert_hf_to_gguf.py', {folder!r}, '--outtype', 'f32', '--outfile', {os.path.join(folder, 'model.gguf')!r}]\n"
+        f"runpy.run_path({os.path.join(llama_cpp, 'convert_hf_to_gguf.py')!r}, run_name='__main__')\n"
+    )
+    subprocess.run([sys.executable, "-c", shim], check=True)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures")
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("root", nargs="?", default="tests/fixtures")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3")
+    ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
+    a = ap.parse_args()
+    only = set(a.only.split(","))
+    if only & {"tiny-llama", "tiny-qwen2", "tiny-gemma3"}:
+        main(a.root, only)
+    if "tiny-phi3" in only:
+        tiny_phi3(a.root, a.llama_cpp)

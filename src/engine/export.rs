@@ -20,12 +20,15 @@ use super::load::model_source::{sha256_file, ModelSource};
 use super::load::source::{block_linear, Stored, StoredTensor};
 use super::quant::blocks::{self, BlockFormat};
 use super::quant::scheme::Scheme;
+use super::tensor::Matrix;
 use crate::error::{Error, Result};
 
-/// The stem (`blk.3.attn_q`) of a block Linear's weight tensor, or `None` for any other tensor.
+/// The stem (`blk.3.attn_q`) of a block Linear's weight tensor, or `None` for any other tensor. Phi-3's
+/// fused `attn_qkv` is its three Linears' rows stacked: its rows take the scheme as theirs do.
 fn linear_stem(name: &str) -> Option<&str> {
     let stem = name.strip_suffix(".weight")?;
-    block_linear(stem).map(|_| stem)
+    let fused_qkv = stem.starts_with("blk.") && stem.ends_with(".attn_qkv");
+    (block_linear(stem).is_some() || fused_qkv).then_some(stem)
 }
 
 /// The tensor type a scheme writes, or why it cannot be written to GGUF.
@@ -162,6 +165,15 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<W
             "export needs a GGUF source model (convert a Hugging Face folder with llama.cpp's convert_hf_to_gguf.py first)",
         ));
     };
+    if let (Scheme::Native, Some(_), true) = (scheme, &d.adapter, d.tensors.has_fused()) {
+        // llama.cpp applies a Phi-3 adapter to its fused tensors (one A, the parts' Bs stacked); the
+        // engine holds the adapter divided among the parts, and writing it back fused is not built.
+        return Err(Error::input(
+            source.origin().display(),
+            "export native with an adapter: the model stores fused projections (phi3), for which writing \
+             llama.cpp's LoRA file is not supported; export a merged scheme (f16, q8_0, ...) instead",
+        ));
+    }
     if let (Scheme::Native, Some(adapter)) = (scheme, &d.adapter) {
         // `run` gates native + adapter as llama.cpp's --lora runs it: the stored weights untouched,
         // the adapter added in f32 at run time. One file cannot hold that, and merged into the stored
@@ -187,7 +199,16 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<W
     let mut tensors = Vec::with_capacity(file.header.tensors.len());
     for info in &file.header.tensors {
         let stem = linear_stem(&info.name);
-        let delta = stem.and_then(|s| adapter.and_then(|a| a.delta(s)));
+        // The adapter's deltas on this tensor's rows: one for a plain Linear, one per part of a fused one.
+        let deltas: Vec<(usize, (&Matrix, &Matrix, f32))> = match (stem, adapter) {
+            (Some(_), Some(a)) => d
+                .tensors
+                .parts_of(&info.name)
+                .into_iter()
+                .filter_map(|(part, first)| a.delta(part.trim_end_matches(".weight")).map(|x| (first, x)))
+                .collect(),
+            _ => Vec::new(),
+        };
         let as_stored = TensorOut {
             name: info.name.clone(),
             dims: info.dims.clone(),
@@ -210,16 +231,26 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<W
             }
         };
         written.count(ty);
-        let t = d.tensors.tensor_any(&info.name)?;
-        if ty == stored_type(&t) && delta.is_none() {
+        // As the file stores it: a fused tensor whole, not the part the model reads under its name.
+        let t = d.tensors.stored(&info.name)?;
+        if ty == stored_type(&t) && deltas.is_empty() {
             tensors.push(as_stored);
             continue;
         }
         let mut values = t.to_f32();
-        if let Some((a, b, scale)) = delta {
-            let (out_f, in_f) = (t.rows, t.cols);
-            for o in 0..out_f {
-                let row = &mut values[o * in_f..(o + 1) * in_f];
+        for (first, (a, b, scale)) in deltas {
+            let in_f = t.cols;
+            if a.cols != in_f || a.rows != b.cols || first + b.rows > t.rows {
+                return Err(Error::input(
+                    source.origin().display(),
+                    format!(
+                        "adapter on {}: its matrices do not fit the tensor's [{}, {in_f}]",
+                        info.name, t.rows
+                    ),
+                ));
+            }
+            for o in 0..b.rows {
+                let row = &mut values[(first + o) * in_f..(first + o + 1) * in_f];
                 for k in 0..a.rows {
                     let s = scale * b.data[o * a.rows + k];
                     row.iter_mut().zip(a.row(k)).for_each(|(x, av)| *x += s * av);
@@ -268,6 +299,7 @@ mod tests {
         assert_eq!(linear_stem("blk.3.attn_norm.weight"), None);
         assert_eq!(linear_stem("token_embd.weight"), None);
         assert_eq!(linear_stem("blk.3.attn_q.bias"), None);
+        assert_eq!(linear_stem("blk.3.attn_qkv.weight"), Some("blk.3.attn_qkv"));
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct Rope {
     pub dims: usize,
     /// `base^(-2i/dims)` for every pair, computed in f64.
     inv_freq: Vec<f64>,
+    /// Multiplies every sine and cosine (LongRoPE's attention factor; 1 for most models).
+    scale: f64,
 }
 
 impl Rope {
@@ -35,7 +37,19 @@ impl Rope {
                 base.powf(-2.0 * i as f64 / dims as f64) / factors.and_then(|f| f.get(i)).map_or(1.0, |&f| f as f64)
             })
             .collect();
-        Rope { style, dims, inv_freq }
+        Rope {
+            style,
+            dims,
+            inv_freq,
+            scale: 1.0,
+        }
+    }
+
+    /// The same rotation with its sines and cosines multiplied by `scale` (LongRoPE scales them by
+    /// `sqrt(1 + ln(stretch) / ln(original context))`, which scales every attention logit by its square).
+    pub fn scaled(mut self, scale: f32) -> Self {
+        self.scale = scale as f64;
+        self
     }
 
     /// Rotates one head's features at position `pos` in place.
@@ -50,7 +64,7 @@ impl Rope {
             .iter()
             .map(|&f| {
                 let angle = pos as f64 * f;
-                (angle.sin() as f32, angle.cos() as f32)
+                ((angle.sin() * self.scale) as f32, (angle.cos() * self.scale) as f32)
             })
             .collect()
     }

@@ -17,6 +17,10 @@ pub enum Architecture {
     Qwen2,
     /// Gemma 3 (text).
     Gemma3,
+    /// Phi-3 / Phi-3.5 / Phi-4-mini: Llama's block with the query/key/value projections fused into one
+    /// matrix and the gate/up projections into another (the tensor source splits them by rows), NeoX
+    /// RoPE over a fraction of each head, LongRoPE frequency factors.
+    Phi3,
 }
 
 impl Architecture {
@@ -25,6 +29,7 @@ impl Architecture {
             Architecture::Llama => "llama",
             Architecture::Qwen2 => "qwen2",
             Architecture::Gemma3 => "gemma3",
+            Architecture::Phi3 => "phi3",
         }
     }
 }
@@ -46,8 +51,11 @@ pub struct DecoderConfig {
     pub rope_base: f64,
     /// Gemma 3's local (sliding-window) layers use another base.
     pub rope_base_local: Option<f64>,
-    /// Llama 3 style frequency scaling: a factor per rotated pair that divides its frequency.
+    /// A factor per rotated pair that divides its frequency: Llama 3 scaling, linear scaling (every
+    /// factor the same; Gemma 3's global layers only) and LongRoPE's short factors.
     pub rope_freq_factors: Option<Vec<f32>>,
+    /// Multiplies RoPE's sines and cosines (LongRoPE's attention factor; 1 for most models).
+    pub rope_attn_factor: f32,
     pub context_length: usize,
     /// Keys a local layer attends back to, and which layers are local.
     pub sliding_window: Option<usize>,
@@ -66,10 +74,11 @@ fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
         "llama" | "smollm" | "mistral" => Architecture::Llama,
         "qwen2" => Architecture::Qwen2,
         "gemma3" | "gemma3_text" => Architecture::Gemma3,
+        "phi3" => Architecture::Phi3,
         other => {
             return Err(Error::input(
                 origin,
-                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2 and gemma3 decoders, and BERT encoders"),
+                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2, gemma3 and phi3 decoders, and BERT encoders"),
             ))
         }
     })
@@ -135,6 +144,13 @@ fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
     if !bases.iter().flatten().all(|b| b.is_finite() && *b > 1.0) {
         return bad("the RoPE base must be a number above 1 (rope.freq_base / rope_theta)");
     }
+    if !(c.rope_attn_factor.is_finite() && c.rope_attn_factor > 0.0)
+        || c.rope_freq_factors
+            .as_ref()
+            .is_some_and(|f| f.len() != c.rope_dims / 2 || f.iter().any(|x| !(x.is_finite() && *x > 0.0)))
+    {
+        return bad("the RoPE scaling must be positive numbers, one frequency factor per rotated pair (rope_scaling / rope_parameters)");
+    }
     if c.final_logit_softcap.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         return bad("the final logit soft cap must be a positive number (final_logit_softcapping)");
     }
@@ -171,7 +187,38 @@ impl DecoderConfig {
                 )
             })?;
         let gemma = arch == Architecture::Gemma3;
-        let sliding_window = if gemma { opt_u("attention.sliding_window") } else { None };
+        // Phi-3 files record a window too (0 for none); llama.cpp ignores it at present (its PR 13676),
+        // transformers applies it to every layer, as the model was trained: we follow the model.
+        let sliding_window = match arch {
+            Architecture::Gemma3 => opt_u("attention.sliding_window"),
+            Architecture::Phi3 => opt_u("attention.sliding_window").filter(|&w| w > 0),
+            _ => None,
+        };
+        let rope_dims = opt_u("rope.dimension_count").unwrap_or(head_dim);
+        let rope_freq_factors = match f.get(&key("rope.scaling.type")).and_then(Value::as_str) {
+            None | Some("none") => None,
+            Some("linear") => {
+                let factor = opt_f("rope.scaling.factor").unwrap_or(1.0);
+                if !(factor.is_finite() && factor > 0.0) {
+                    return Err(Error::input(&origin, format!("metadata {}: expected a positive number", key("rope.scaling.factor"))));
+                }
+                (factor != 1.0).then(|| vec![factor as f32; rope_dims / 2])
+            }
+            Some(other) => {
+                return Err(Error::input(
+                    &origin,
+                    format!("metadata {}: RoPE scaling \"{other}\" is not supported (linear is; Llama 3 and LongRoPE factors are read from their tensors)", key("rope.scaling.type")),
+                ))
+            }
+        };
+        let mut context_length = opt_u("context_length").unwrap_or(2048);
+        if arch == Architecture::Phi3 {
+            // LongRoPE files carry short and long factors; the engine rotates with the short ones, which
+            // hold up to the original training context, so that is the context it offers.
+            if let Some(original) = opt_u("rope.scaling.original_context_length").filter(|&o| o > 0) {
+                context_length = context_length.min(original);
+            }
+        }
         let c = DecoderConfig {
             arch,
             vocab,
@@ -182,23 +229,24 @@ impl DecoderConfig {
             head_dim,
             ffn: req("feed_forward_length")?,
             norm_eps: opt_f("attention.layer_norm_rms_epsilon").unwrap_or(1e-5) as f32,
-            // llama.cpp: Llama uses its "normal" (interleaved) RoPE, Qwen2 and Gemma 3 NeoX (halves).
+            // llama.cpp: Llama uses its "normal" (interleaved) RoPE, Qwen2, Gemma 3 and Phi-3 NeoX (halves).
             rope_style: if arch == Architecture::Llama {
                 RopeStyle::Interleaved
             } else {
                 RopeStyle::Halves
             },
-            rope_dims: opt_u("rope.dimension_count").unwrap_or(head_dim),
+            rope_dims,
             rope_base: opt_f("rope.freq_base").unwrap_or(10_000.0),
             // llama.cpp sets Gemma 3's local base to 10000 (`rope_freq_base_train_swa`).
             rope_base_local: gemma.then_some(10_000.0),
-            rope_freq_factors: None,
-            context_length: opt_u("context_length").unwrap_or(2048),
+            rope_freq_factors,
+            rope_attn_factor: opt_f("rope.scaling.attn_factor").unwrap_or(1.0) as f32,
+            context_length,
             sliding_window,
-            local_layers: if sliding_window.is_some() {
-                gemma3_local_layers(layers, 6)
-            } else {
-                vec![false; layers]
+            local_layers: match (sliding_window, arch) {
+                (None, _) => vec![false; layers],
+                (Some(_), Architecture::Gemma3) => gemma3_local_layers(layers, 6),
+                (Some(_), _) => vec![true; layers],
             },
             activation: if gemma { Activation::GeluTanh } else { Activation::Silu },
             attention_scale: 1.0 / (head_dim as f32).sqrt(),
@@ -229,8 +277,11 @@ impl DecoderConfig {
         let heads = req("num_attention_heads")?;
         let layers = layer_count(req("num_hidden_layers")?, &origin)?;
         let head_dim = u("head_dim").unwrap_or(hidden / heads.max(1));
-        let sliding_window = if gemma { u("sliding_window") } else { None };
+        let phi3 = arch == Architecture::Phi3;
+        // Phi-3 windows every layer (transformers' sliding-window mask); Gemma 3 its local layers.
+        let sliding_window = if gemma || phi3 { u("sliding_window") } else { None };
         let local_layers = match (sliding_window, v.get("layer_types").and_then(|t| t.as_array())) {
+            (Some(_), _) if phi3 => vec![true; layers],
             (Some(_), Some(types)) => types.iter().map(|t| t.as_str() == Some("sliding_attention")).collect(),
             (Some(_), None) => gemma3_local_layers(layers, u("sliding_window_pattern").unwrap_or(6)),
             (None, _) => vec![false; layers],
@@ -238,27 +289,76 @@ impl DecoderConfig {
         if local_layers.len() != layers {
             return Err(Error::input(&origin, "field layer_types: expected one entry per layer"));
         }
-        let rope_base = fl("rope_theta").unwrap_or(10_000.0);
-        let rope_freq_factors = match v.get("rope_scaling").filter(|r| !r.is_null()) {
-            None => None,
-            Some(s) => {
-                let kind = s
-                    .get("rope_type")
-                    .or_else(|| s.get("type"))
-                    .and_then(|t| t.as_str())
-                    .unwrap_or("");
-                match kind {
-                    "llama3" => Some(llama3_freq_factors(s, head_dim, rope_base, &origin)?),
-                    // Gemma 3's global layers use linear scaling only for long contexts (4B and up).
-                    "linear" if gemma => None,
-                    "default" => None,
-                    other => {
-                        return Err(Error::input(
+        let rope = HfRope::read(v, &origin)?;
+        // Phi-4-mini rotates three quarters of each head (`partial_rotary_factor`).
+        let rotary_fraction = rope
+            .global_number("partial_rotary_factor")
+            .or_else(|| fl("partial_rotary_factor"));
+        let rope_dims = match rotary_fraction {
+            Some(f) if f > 0.0 && f <= 1.0 => ((head_dim as f64 * f) as usize) & !1,
+            Some(_) => {
+                return Err(Error::input(
+                    &origin,
+                    "field partial_rotary_factor: expected a number in (0, 1]",
+                ))
+            }
+            None => head_dim,
+        };
+        let mut context_length = u("max_position_embeddings").unwrap_or(2048);
+        let mut rope_attn_factor = 1.0f32;
+        let rope_freq_factors = match rope.scaling_type() {
+            None | Some("default") => None,
+            Some("llama3") => Some(llama3_freq_factors(
+                &rope.scaling_field(),
+                head_dim,
+                rope.base,
+                &origin,
+            )?),
+            // Every frequency divided by the factor (positions stretched): Gemma 3 4B and up on its
+            // global layers (the local ones keep their own base unscaled), other models on every layer.
+            Some("linear") => {
+                let factor = rope
+                    .number("factor")
+                    .ok_or_else(|| Error::input(&origin, "field rope_scaling.factor: expected a number"))?;
+                Some(vec![factor as f32; rope_dims / 2])
+            }
+            Some("longrope") | Some("su") if phi3 => {
+                // LongRoPE (Ding et al., 2024): short factors up to the original training context, long
+                // ones beyond it, sines and cosines scaled by sqrt(1 + ln(s) / ln(original)) where s is
+                // the context's stretch. The engine rotates with the short factors and so offers the
+                // original context (transformers switches factors by sequence length, llama.cpp by the
+                // context size it is given).
+                let original = rope
+                    .number("original_max_position_embeddings")
+                    .or_else(|| fl("original_max_position_embeddings"))
+                    .ok_or_else(|| {
+                        Error::input(
                             &origin,
-                            format!("field rope_scaling: type \"{other}\" is not supported (llama3 is)"),
-                        ))
-                    }
-                }
+                            "field original_max_position_embeddings: expected a number (LongRoPE)",
+                        )
+                    })?;
+                let stretch = rope.number("factor").unwrap_or(context_length as f64 / original);
+                rope_attn_factor = match rope.number("attention_factor") {
+                    Some(a) => a as f32,
+                    None if stretch > 1.0 => (1.0 + stretch.ln() / original.ln()).sqrt() as f32,
+                    None => 1.0,
+                };
+                context_length = context_length.min(original as usize);
+                let short = rope.numbers("short_factor").ok_or_else(|| {
+                    Error::input(
+                        &origin,
+                        "field rope_scaling.short_factor: expected a list of numbers (LongRoPE)",
+                    )
+                })?;
+                Some(short.iter().map(|&x| x as f32).collect())
+            }
+            Some(other) => {
+                return Err(Error::input(
+                    &origin,
+                    format!(
+                    "field rope_scaling: type \"{other}\" is not supported (llama3, linear, and longrope for phi3 are)"
+                ),
+                ))
             }
         };
         let c = DecoderConfig {
@@ -277,11 +377,16 @@ impl DecoderConfig {
             } else {
                 RopeStyle::Halves
             },
-            rope_dims: head_dim,
-            rope_base,
-            rope_base_local: gemma.then(|| fl("rope_local_base_freq").unwrap_or(10_000.0)),
+            rope_dims,
+            rope_base: rope.base,
+            rope_base_local: gemma.then(|| {
+                rope.local_base
+                    .or_else(|| fl("rope_local_base_freq"))
+                    .unwrap_or(10_000.0)
+            }),
             rope_freq_factors,
-            context_length: u("max_position_embeddings").unwrap_or(2048),
+            rope_attn_factor,
+            context_length,
             sliding_window,
             local_layers,
             activation: if gemma { Activation::GeluTanh } else { Activation::Silu },
@@ -293,6 +398,74 @@ impl DecoderConfig {
             final_logit_softcap: fl("final_logit_softcapping").map(|x| x as f32),
         };
         check(c, &origin)
+    }
+}
+
+/// The RoPE settings of a Hugging Face `config.json` in either layout: transformers 4 writes `rope_theta`
+/// (Gemma 3 also `rope_local_base_freq`) and a `rope_scaling` object; transformers 5 writes
+/// `rope_parameters`, one object (`rope_theta`, `rope_type` and the scaling's fields) or one per layer
+/// type (`full_attention`, `sliding_attention`). A loader that read only the first layout ran models
+/// saved by transformers 5 with the default base (found by the tiny Qwen2 and Gemma 3 checkpoints).
+struct HfRope<'a> {
+    base: f64,
+    /// The sliding-window layers' base, when the config gives one per layer type.
+    local_base: Option<f64>,
+    /// The object that holds the scaling type and its fields, if any.
+    scaling: Option<&'a serde_json::Value>,
+    /// The global layers' `rope_parameters` object, if any.
+    global: Option<&'a serde_json::Value>,
+}
+
+impl<'a> HfRope<'a> {
+    fn read(v: &'a serde_json::Value, origin: &str) -> Result<Self> {
+        let object = |k: &str| v.get(k).filter(|x| x.is_object());
+        let params = object("rope_parameters");
+        let per_type = params.filter(|p| p.get("full_attention").is_some() || p.get("sliding_attention").is_some());
+        let (global, local) = match per_type {
+            Some(p) => (p.get("full_attention"), p.get("sliding_attention")),
+            None => (params, None),
+        };
+        fn theta(o: Option<&serde_json::Value>) -> Option<&serde_json::Value> {
+            o.and_then(|o| o.get("rope_theta"))
+        }
+        let base = match theta(global).or_else(|| v.get("rope_theta")) {
+            None => 10_000.0,
+            Some(b) => b
+                .as_f64()
+                .ok_or_else(|| Error::input(origin, "field rope_theta: expected a number"))?,
+        };
+        let local_base = theta(local).and_then(|b| b.as_f64());
+        Ok(HfRope {
+            base,
+            local_base,
+            scaling: object("rope_scaling").or(global),
+            global,
+        })
+    }
+
+    /// The scaling type (`rope_type`, or transformers 4's `type`).
+    fn scaling_type(&self) -> Option<&'a str> {
+        let s = self.scaling?;
+        s.get("rope_type").or_else(|| s.get("type")).and_then(|t| t.as_str())
+    }
+
+    fn scaling_field(&self) -> serde_json::Value {
+        self.scaling.cloned().unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A number of the scaling object.
+    fn number(&self, k: &str) -> Option<f64> {
+        self.scaling?.get(k)?.as_f64()
+    }
+
+    /// A number of the global layers' `rope_parameters` (transformers 5 keeps `partial_rotary_factor` there).
+    fn global_number(&self, k: &str) -> Option<f64> {
+        self.global?.get(k)?.as_f64()
+    }
+
+    /// A list of numbers of the scaling object.
+    fn numbers(&self, k: &str) -> Option<Vec<f64>> {
+        self.scaling?.get(k)?.as_array()?.iter().map(|x| x.as_f64()).collect()
     }
 }
 
@@ -393,6 +566,85 @@ mod tests {
                 "{extra}: {err}"
             );
         }
+    }
+
+    /// transformers 4 and 5 write the same RoPE settings in two layouts; both read the same.
+    #[test]
+    fn rope_settings_read_the_same_from_both_config_layouts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let read = |model_type: &str, rope: &str| {
+            std::fs::write(
+                &path,
+                format!(
+                    r#"{{"model_type": "{model_type}", "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 2,
+                    "intermediate_size": 16, "vocab_size": 16, "max_position_embeddings": 64, "sliding_window": 4{rope}}}"#
+                ),
+            )
+            .unwrap();
+            DecoderConfig::from_hf_config(&path).unwrap()
+        };
+        let llama3 =
+            r#""factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16"#;
+        let v4 = read(
+            "llama",
+            &format!(r#", "rope_theta": 500000.0, "rope_scaling": {{"rope_type": "llama3", {llama3}}}"#),
+        );
+        let v5 = read(
+            "llama",
+            &format!(r#", "rope_parameters": {{"rope_type": "llama3", "rope_theta": 500000.0, {llama3}}}"#),
+        );
+        assert_eq!(v4.rope_base, 500000.0);
+        assert_eq!(v5.rope_base, 500000.0);
+        assert!(v4.rope_freq_factors.is_some());
+        assert_eq!(v4.rope_freq_factors, v5.rope_freq_factors);
+        // Gemma 3: one base per layer type, and linear scaling of the global layers (4B and up).
+        let g4 = read(
+            "gemma3_text",
+            r#", "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 8.0}"#,
+        );
+        let g5 = read(
+            "gemma3_text",
+            r#", "rope_parameters": {"full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+            "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}"#,
+        );
+        for g in [&g4, &g5] {
+            assert_eq!((g.rope_base, g.rope_base_local), (1e6, Some(1e4)));
+            assert_eq!(g.rope_freq_factors.as_deref(), Some(&[8.0f32; 4][..]));
+        }
+        // A type the engine cannot rotate with is refused, not ignored.
+        std::fs::write(
+            &path,
+            r#"{"model_type": "qwen2", "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 2,
+            "intermediate_size": 16, "vocab_size": 16, "rope_parameters": {"rope_type": "yarn", "factor": 4.0, "rope_theta": 1e6}}"#,
+        )
+        .unwrap();
+        let err = DecoderConfig::from_hf_config(&path).unwrap_err().to_string();
+        assert!(err.contains("\"yarn\" is not supported"), "{err}");
+    }
+
+    /// Phi-3: a rotated fraction of each head, LongRoPE's short factors and attention factor, the
+    /// original context, and a window on every layer.
+    #[test]
+    fn phi3_reads_partial_rotation_longrope_and_its_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"model_type": "phi3", "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 3,
+            "intermediate_size": 16, "vocab_size": 16, "max_position_embeddings": 512, "sliding_window": 7,
+            "original_max_position_embeddings": 128, "partial_rotary_factor": 0.5, "rope_theta": 10000.0,
+            "rope_scaling": {"type": "longrope", "short_factor": [1.0, 2.0], "long_factor": [3.0, 4.0]}}"#,
+        )
+        .unwrap();
+        let c = DecoderConfig::from_hf_config(&path).unwrap();
+        assert_eq!((c.arch, c.head_dim, c.rope_dims), (Architecture::Phi3, 8, 4));
+        assert_eq!(c.rope_style, RopeStyle::Halves);
+        assert_eq!(c.rope_freq_factors.as_deref(), Some(&[1.0f32, 2.0][..]));
+        let want = (1.0 + 4.0f64.ln() / 128f64.ln()).sqrt() as f32;
+        assert!((c.rope_attn_factor - want).abs() < 1e-7);
+        assert_eq!(c.context_length, 128);
+        assert_eq!((c.sliding_window, c.local_layers), (Some(7), vec![true; 3]));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::source::{block_linear, gguf_name};
+use super::source::{gguf_name, lora_target_block};
 use crate::engine::build::WeightDelta;
 use crate::engine::tensor::Matrix;
 use crate::error::{read_to_string, Error, Result};
@@ -21,6 +21,60 @@ pub struct LoraAdapter {
     pub deltas: HashMap<String, (Matrix, Matrix, f32)>,
     /// Hex SHA-256 of the adapter's weights file.
     pub sha256: String,
+}
+
+impl LoraAdapter {
+    /// Divides the deltas of fused projections among the Linears the engine builds from them: a fused
+    /// module's `B` is the parts' `B`s stacked by rows (Phi-3's `qkv_proj` = q, k, v; its
+    /// `gate_up_proj` = gate, then up), and `A` is shared, since `B A x` of the stacked matrix is each
+    /// part's `B_i A x` stacked. `fused` gives the parts' rows (q, k, v) and the MLP width, or `None`
+    /// for a model that stores its projections apart, where a fused module is refused rather than left
+    /// unapplied.
+    pub fn split_fused(mut self, fused: Option<([usize; 3], usize)>) -> Result<Self> {
+        let origin = self.dir.join("adapter_model.safetensors").display().to_string();
+        let names: Vec<String> = self.deltas.keys().cloned().collect();
+        for name in names {
+            let parts: Vec<(String, usize, usize)> =
+                match (name.strip_suffix(".attn_qkv"), name.strip_suffix(".ffn_up"), fused) {
+                    (Some(blk), _, Some(([q, k, v], _))) => vec![
+                        (format!("{blk}.attn_q"), 0, q),
+                        (format!("{blk}.attn_k"), q, k),
+                        (format!("{blk}.attn_v"), q + k, v),
+                    ],
+                    (Some(_), _, None) => {
+                        return Err(Error::input(
+                            origin,
+                            format!(
+                        "adapter module {name} (a fused qkv_proj): the model stores its q, k and v projections apart"
+                    ),
+                        ))
+                    }
+                    (_, Some(blk), Some((_, ffn))) => {
+                        vec![(format!("{blk}.ffn_gate"), 0, ffn), (name.clone(), ffn, ffn)]
+                    }
+                    _ => continue,
+                };
+            let Some((a, b, scale)) = self.deltas.remove(&name) else {
+                continue;
+            };
+            let total: usize = parts.iter().map(|p| p.2).sum();
+            if b.rows != total {
+                return Err(Error::input(
+                    origin,
+                    format!(
+                        "adapter module {name}: lora_B has {} rows, the fused projection {total}",
+                        b.rows
+                    ),
+                ));
+            }
+            for (part, first, rows) in parts {
+                let rows_of_b =
+                    Matrix::from_vec(rows, b.cols, b.data[first * b.cols..(first + rows) * b.cols].to_vec());
+                self.deltas.insert(part, (a.clone(), rows_of_b, scale));
+            }
+        }
+        Ok(self)
+    }
 }
 
 impl WeightDelta for LoraAdapter {
@@ -163,13 +217,14 @@ impl LoraAdapter {
                 )
             })?;
             let target = target.trim_end_matches(".weight").to_string();
-            let in_a_block = block_linear(&target).is_some_and(|(n, _)| n.parse::<usize>().is_ok_and(|n| n < layers));
+            let in_a_block = lora_target_block(&target).is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n < layers));
             if !in_a_block {
                 return Err(Error::input(
                     path.display(),
                     format!(
                         "adapter tensor {name}: module {hf} is not one LoRA is applied to here (the attention \
-                         and MLP projections q/k/v/o_proj, gate/up/down_proj of the model's {layers} blocks)"
+                         and MLP projections q/k/v/o_proj, gate/up/down_proj, or Phi-3's qkv_proj and \
+                         gate_up_proj, of the model's {layers} blocks)"
                     ),
                 ));
             }
@@ -262,6 +317,39 @@ mod tests {
         let loaded = LoraAdapter::load(dir.path(), None, 2).unwrap();
         assert_eq!(loaded.deltas.len(), 1);
         assert!(loaded.delta("blk.1.attn_q").is_some());
+    }
+
+    /// Phi-3's fused modules are divided among the Linears the engine builds; on a model that stores
+    /// its projections apart a fused module is refused (it would otherwise never be applied).
+    #[test]
+    fn fused_modules_are_split_or_refused() {
+        let qkv = "base_model.model.model.layers.0.self_attn.qkv_proj";
+        let gate_up = "base_model.model.model.layers.1.mlp.gate_up_proj";
+        let tensors = [
+            (&*format!("{qkv}.lora_A.weight"), 2, 8),
+            (&*format!("{qkv}.lora_B.weight"), 16, 2),
+            (&*format!("{gate_up}.lora_A.weight"), 2, 8),
+            (&*format!("{gate_up}.lora_B.weight"), 12, 2),
+        ];
+        let dir = adapter(&tensors);
+        let split = LoraAdapter::load(dir.path(), None, 2)
+            .unwrap()
+            .split_fused(Some(([8, 4, 4], 6)))
+            .unwrap();
+        let rows = |n: &str| split.delta(n).map(|(a, b, _)| (a.rows, a.cols, b.rows));
+        assert_eq!(rows("blk.0.attn_q"), Some((2, 8, 8)));
+        assert_eq!(rows("blk.0.attn_k"), Some((2, 8, 4)));
+        assert_eq!(rows("blk.0.attn_v"), Some((2, 8, 4)));
+        assert_eq!(rows("blk.1.ffn_gate"), Some((2, 8, 6)));
+        assert_eq!(rows("blk.1.ffn_up"), Some((2, 8, 6)));
+        assert_eq!(split.deltas.len(), 5);
+        let err = LoraAdapter::load(dir.path(), None, 2).unwrap().split_fused(None).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("stores its q, k and v projections apart")));
+        let err = LoraAdapter::load(dir.path(), None, 2)
+            .unwrap()
+            .split_fused(Some(([8, 4, 2], 6)))
+            .err();
+        assert!(err.is_some_and(|e| e.to_string().contains("lora_B has 16 rows, the fused projection 14")));
     }
 
     /// A config that says the adapter does more than LoRA is refused even without the tensors for it:

@@ -49,6 +49,21 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The rows of a fused q/k/v projection's parts and the MLP width, for an architecture that stores its
+/// projections fused (Phi-3), else `None`.
+fn fused_rows(c: &DecoderConfig) -> Option<([usize; 3], usize)> {
+    let (q, kv) = (c.heads * c.head_dim, c.kv_heads * c.head_dim);
+    (c.arch == Architecture::Phi3).then_some(([q, kv, kv], c.ffn))
+}
+
+/// Phi-3 stores q/k/v and gate/up fused: the source serves their parts under the names model code reads.
+fn split_fused(tensors: &mut TensorSource, c: &DecoderConfig) -> Result<()> {
+    match fused_rows(c) {
+        Some((qkv, ffn)) => tensors.split_fused(c.layers, qkv, ffn),
+        None => Ok(()),
+    }
+}
+
 impl ModelSource {
     /// Opens `path`: a `.gguf` file, or a folder with `config.json`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -131,12 +146,16 @@ impl ModelSource {
         let mut config = config;
         let mut file = file;
         file.forget_vocabulary();
-        let tensors = TensorSource::gguf(file);
-        // Llama 3 files carry their RoPE frequency factors as a tensor.
-        if tensors.has("rope_freqs.weight") {
-            let t = tensors.tensor("rope_freqs.weight", 1, config.rope_dims / 2)?;
-            config.rope_freq_factors = Some(t.to_f32());
+        let mut tensors = TensorSource::gguf(file);
+        // Llama 3 files carry their RoPE frequency factors as a tensor, Phi-3 LongRoPE files their short
+        // and long factors (the engine rotates with the short ones: config.rs).
+        for factors in ["rope_freqs.weight", "rope_factors_short.weight"] {
+            if tensors.has(factors) {
+                let t = tensors.tensor(factors, 1, config.rope_dims / 2)?;
+                config.rope_freq_factors = Some(t.to_f32());
+            }
         }
+        split_fused(&mut tensors, &config)?;
         Ok(ModelSource::Decoder(Box::new(DecoderSource {
             config,
             tensors: Arc::new(tensors),
@@ -153,7 +172,8 @@ impl ModelSource {
             permute_qk: (config.arch == Architecture::Llama).then_some((config.heads, config.kv_heads)),
             norm_plus_one: config.arch == Architecture::Gemma3,
         };
-        let tensors = TensorSource::safetensors(dir, transform, config.arch == Architecture::Gemma3)?;
+        let mut tensors = TensorSource::safetensors(dir, transform, config.arch == Architecture::Gemma3)?;
+        split_fused(&mut tensors, &config)?;
         let tokenizer = Tokenizer::from_tokenizer_json(&dir.join("tokenizer.json"))?;
         let tc_path = dir.join("tokenizer_config.json");
         let chat = if tc_path.exists() {
@@ -200,12 +220,13 @@ impl ModelSource {
             ModelSource::Decoder(mut d) => {
                 // A file is llama.cpp's GGUF adapter, already in the base file's row order; a folder is
                 // PEFT's, whose query/key rows follow Hugging Face's RoPE order.
-                d.adapter = Some(if dir.is_file() {
+                let adapter = if dir.is_file() {
                     super::lora_gguf::read(dir, d.config.arch.name(), d.config.layers)?
                 } else {
                     let permute = (d.config.arch == Architecture::Llama).then_some((d.config.heads, d.config.kv_heads));
                     LoraAdapter::load(dir, permute, d.config.layers)?
-                });
+                };
+                d.adapter = Some(adapter.split_fused(fused_rows(&d.config))?);
                 Ok(ModelSource::Decoder(d))
             }
         }

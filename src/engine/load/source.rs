@@ -128,6 +128,9 @@ pub struct HfTransform {
 pub struct TensorSource {
     pub origin: PathBuf,
     files: Files,
+    /// Parts of fused tensors served as tensors of their own: GGUF name -> (the stored fused tensor, its
+    /// first row, rows). See `split_fused`.
+    parts: HashMap<String, (String, usize, usize)>,
 }
 
 /// The Linears a scheme (and a LoRA adapter) applies to, by the last part of their GGUF name
@@ -148,6 +151,14 @@ pub fn block_linear(stem: &str) -> Option<(&str, &str)> {
     let (prefix, last) = stem.rsplit_once('.')?;
     let index = prefix.strip_prefix("blk.")?;
     BLOCK_LINEARS.contains(&last).then_some((index, last))
+}
+
+/// The block index of a Linear a LoRA adapter may target: a block Linear, or Phi-3's fused `attn_qkv`
+/// (whose delta `LoraAdapter::split_fused` divides among q, k and v).
+pub fn lora_target_block(stem: &str) -> Option<&str> {
+    block_linear(stem)
+        .map(|(n, _)| n)
+        .or_else(|| stem.strip_suffix(".attn_qkv")?.strip_prefix("blk."))
 }
 
 /// Hugging Face name -> GGUF name, or `None` for tensors we do not use.
@@ -175,6 +186,10 @@ pub fn gguf_name(hf: &str) -> Option<String> {
         "self_attn.k_proj" => "attn_k",
         "self_attn.v_proj" => "attn_v",
         "self_attn.o_proj" => "attn_output",
+        // Phi-3's fused projections, named as llama.cpp's converter names them (its `ffn_up` holds the
+        // gate's rows, then the up projection's).
+        "self_attn.qkv_proj" => "attn_qkv",
+        "mlp.gate_up_proj" => "ffn_up",
         "self_attn.q_norm" => "attn_q_norm",
         "self_attn.k_norm" => "attn_k_norm",
         // Llama's second norm is the FFN's input norm; Gemma's is after attention (and Gemma has a
@@ -196,6 +211,7 @@ impl TensorSource {
         TensorSource {
             origin: file.path.clone(),
             files: Files::Gguf(file),
+            parts: HashMap::new(),
         }
     }
 
@@ -268,11 +284,86 @@ impl TensorSource {
                 names,
                 transform,
             },
+            parts: HashMap::new(),
         })
     }
 
-    /// True when the source has the tensor (GGUF name).
+    /// Serves the parts of fused block projections as the separate tensors model code reads (Phi-3
+    /// stores `attn_qkv` = q, k, v rows stacked, and `ffn_up` = gate rows then up rows; llama.cpp's
+    /// SwiGLU on a fused tensor takes its first half as the gate, as transformers' `chunk(2)` does).
+    /// A part is a run of whole rows, so it keeps the stored format, quantized or not, and its bytes
+    /// stay in the memory map. Layers whose file already stores separate tensors are left alone.
+    pub fn split_fused(&mut self, layers: usize, qkv_rows: [usize; 3], ffn: usize) -> Result<()> {
+        for l in 0..layers {
+            let qkv = format!("blk.{l}.attn_qkv.weight");
+            if self.stored_has(&qkv) {
+                let t = self.stored(&qkv)?;
+                let want: usize = qkv_rows.iter().sum();
+                if t.rows != want {
+                    return Err(Error::input(
+                        self.origin.display(),
+                        format!(
+                            "tensor {qkv}: expected {want} rows (query, key and value), found {}",
+                            t.rows
+                        ),
+                    ));
+                }
+                let mut first = 0;
+                for (part, rows) in ["attn_q", "attn_k", "attn_v"].into_iter().zip(qkv_rows) {
+                    self.parts
+                        .insert(format!("blk.{l}.{part}.weight"), (qkv.clone(), first, rows));
+                    first += rows;
+                }
+            }
+            let up = format!("blk.{l}.ffn_up.weight");
+            if self.stored_has(&up) && !self.stored_has(&format!("blk.{l}.ffn_gate.weight")) {
+                let t = self.stored(&up)?;
+                if t.rows != 2 * ffn {
+                    return Err(Error::input(
+                        self.origin.display(),
+                        format!(
+                            "tensor {up}: expected {} rows (the gate's, then the up projection's), found {}",
+                            2 * ffn,
+                            t.rows
+                        ),
+                    ));
+                }
+                self.parts
+                    .insert(format!("blk.{l}.ffn_gate.weight"), (up.clone(), 0, ffn));
+                self.parts.insert(up.clone(), (up, ffn, ffn));
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the file stores fused projections (and the source serves their parts).
+    pub fn has_fused(&self) -> bool {
+        !self.parts.is_empty()
+    }
+
+    /// The tensors model code reads from the stored tensor `name` with their first row: its parts when
+    /// it is fused, else the tensor itself at row 0.
+    pub fn parts_of(&self, name: &str) -> Vec<(String, usize)> {
+        let mut parts: Vec<(String, usize)> = self
+            .parts
+            .iter()
+            .filter(|(_, (stored, _, _))| stored == name)
+            .map(|(part, (_, first, _))| (part.clone(), *first))
+            .collect();
+        if parts.is_empty() {
+            parts.push((name.to_string(), 0));
+        }
+        parts.sort_by_key(|p| p.1);
+        parts
+    }
+
+    /// True when the source has the tensor (GGUF name), stored or as a part of a fused one.
     pub fn has(&self, name: &str) -> bool {
+        self.parts.contains_key(name) || self.stored_has(name)
+    }
+
+    /// True when the file stores the tensor under that name.
+    fn stored_has(&self, name: &str) -> bool {
         match &self.files {
             Files::Gguf(f) => f.has(name),
             Files::Safetensors { names, .. } => names.contains_key(name),
@@ -359,8 +450,28 @@ impl TensorSource {
         }
     }
 
-    /// The tensor `name` whatever its shape (a vector is one row).
+    /// The tensor `name` whatever its shape (a vector is one row); a part of a fused tensor is its rows.
     pub fn tensor_any(&self, name: &str) -> Result<StoredTensor<'_>> {
+        let Some((fused, first, rows)) = self.parts.get(name) else {
+            return self.stored(name);
+        };
+        let t = self.stored(fused)?;
+        let rb = t.format.row_bytes(t.cols);
+        let bytes = match t.bytes {
+            std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(&b[first * rb..(first + rows) * rb]),
+            std::borrow::Cow::Owned(b) => std::borrow::Cow::Owned(b[first * rb..(first + rows) * rb].to_vec()),
+        };
+        Ok(StoredTensor {
+            name: name.to_string(),
+            rows: *rows,
+            cols: t.cols,
+            format: t.format,
+            bytes,
+        })
+    }
+
+    /// The tensor the file stores under `name` (a fused tensor whole).
+    pub fn stored(&self, name: &str) -> Result<StoredTensor<'_>> {
         let origin = || self.origin.display();
         match &self.files {
             Files::Gguf(f) => {

@@ -1,5 +1,7 @@
-//! Llama (Touvron et al., 2023) and its relatives SmolLM2, Llama 3.2 and Qwen2 (which adds biases to
-//! the query, key and value projections; the builder picks them up when the file has them).
+//! Llama (Touvron et al., 2023) and its relatives SmolLM2, Llama 3.2, Qwen2 (which adds biases to
+//! the query, key and value projections; the builder picks them up when the file has them) and Phi-3
+//! (whose file fuses q/k/v and gate/up, split by the tensor source; NeoX RoPE over part of each head,
+//! LongRoPE factors, and a sliding window over every layer when its config gives one).
 //!
 //! One block: `h = x + Wo attn(rope(Wq n(x)), rope(Wk n(x)), Wv n(x))`, then
 //! `x' = h + down(silu(gate(n(h))) * up(n(h)))`, with `n` an RMSNorm. Grouped-query attention shares
@@ -31,6 +33,8 @@ pub struct Llama {
     blocks: Vec<Block>,
     rope: Rope,
     heads: Heads,
+    /// Layers that attend to a sliding window of keys (Phi-3's config windows every layer).
+    local: Vec<bool>,
     eps: f32,
 }
 
@@ -57,14 +61,18 @@ impl Llama {
         }
         Ok(Llama {
             blocks,
-            rope: Rope::new(c.rope_style, c.rope_dims, c.rope_base, c.rope_freq_factors.as_deref()),
+            rope: Rope::new(c.rope_style, c.rope_dims, c.rope_base, c.rope_freq_factors.as_deref())
+                .scaled(c.rope_attn_factor),
             heads: Heads {
                 heads: c.heads,
                 kv_heads: c.kv_heads,
                 head_dim: c.head_dim,
                 scale: c.attention_scale,
-                window: None,
+                window: c.sliding_window,
             },
+            local: (0..c.layers)
+                .map(|l| c.local_layers.get(l).copied().unwrap_or(false))
+                .collect(),
             eps: c.norm_eps,
         })
     }
@@ -83,7 +91,11 @@ impl Blocks for Llama {
             let [mut q, mut k, v] = LinearLayer::forward_fused([&blk.q, &blk.k, &blk.v], &h);
             rotation.apply(&mut q, hd);
             rotation.apply(&mut k, hd);
-            let ctx = attend(self.heads, l, &q, &k, &v, &mut pass.caches, &pass.spans);
+            let heads = Heads {
+                window: self.heads.window.filter(|_| self.local[l]),
+                ..self.heads
+            };
+            let ctx = attend(heads, l, &q, &k, &v, &mut pass.caches, &pass.spans);
             observe(&format!("blk.{l}.attn_output"), &ctx);
             x.add_assign(&blk.o.forward(&ctx));
             let mut h = x.clone();

@@ -1,0 +1,169 @@
+//! Each decoder architecture read from a Hugging Face safetensors folder, against PyTorch on the same
+//! weights: the committed tiny random checkpoints of `scripts/golden/make_tiny_checkpoints.py`
+//! (tests/fixtures/tiny-*/, `golden.json` = transformers' f32 logits at every position of three prompts,
+//! the whole vocabulary). Their O(1) random weights spread the logits over units, so a wrong
+//! convention (a permutation, a norm offset, a window, a fused projection split in the wrong order, a
+//! missing bias, a RoPE base read from the wrong field) fails by far more than the tolerance. The
+//! tokenizer's ids must equal transformers'.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use shakedown::engine::{Model, ModelSource};
+
+/// One golden prompt: its text, transformers' ids and logits `[position][token]`.
+struct Prompt {
+    text: String,
+    ids: Vec<u32>,
+    logits: Vec<Vec<f64>>,
+}
+
+fn fixture(name: &str) -> PathBuf {
+    common::root().join("tests/fixtures").join(name)
+}
+
+/// The prompts of a golden file (`golden.json` of a checkpoint, or of its adapter).
+fn prompts(path: &Path) -> Vec<Prompt> {
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("golden file")).expect("golden JSON");
+    let vocab = golden["vocab_size"].as_u64().expect("vocab_size") as usize;
+    let numbers = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|x| x.as_f64().expect("a number"))
+            .collect()
+    };
+    golden["prompts"]
+        .as_array()
+        .expect("prompts")
+        .iter()
+        .map(|p| {
+            let logits: Vec<Vec<f64>> = p["logits"].as_array().expect("logits").iter().map(numbers).collect();
+            assert!(
+                logits.iter().all(|r| r.len() == vocab),
+                "{}: rows of the whole vocabulary",
+                path.display()
+            );
+            Prompt {
+                text: p["text"].as_str().expect("text").to_string(),
+                ids: numbers(&p["ids"]).into_iter().map(|x| x as u32).collect(),
+                logits,
+            }
+        })
+        .collect()
+}
+
+/// Largest |engine - reference| over every logit of every position of `prompts`, the model read from
+/// `path` (a folder or a GGUF file), with `adapter` if given, in `scheme`. With `check_ids`, the ids the
+/// model's tokenizer gives must be transformers'.
+fn largest_difference(path: &Path, adapter: Option<&Path>, scheme: &str, prompts: &[Prompt], check_ids: bool) -> f64 {
+    let mut source = ModelSource::open(path).expect("open the checkpoint");
+    if let Some(a) = adapter {
+        source = source.with_adapter(a).expect("the adapter");
+    }
+    let model = Model::from_source(&source, scheme.parse().expect("scheme"), &[]).expect("build");
+    let d = model.decoder().expect("a decoder");
+    let mut worst = 0.0f64;
+    for p in prompts {
+        if check_ids {
+            assert_eq!(
+                d.encode(&p.text).expect("encode"),
+                p.ids,
+                "{}: ids of {:?}",
+                path.display(),
+                p.text
+            );
+        }
+        let logits = d.sequence_logits(&p.ids).expect("logits");
+        for (pos, row) in p.logits.iter().enumerate() {
+            for (id, want) in row.iter().enumerate() {
+                worst = worst.max((logits.row(pos)[id] as f64 - want).abs());
+            }
+        }
+    }
+    let with = if adapter.is_some() { " + adapter" } else { "" };
+    eprintln!(
+        "{} {scheme}{with}: largest |engine - reference| {worst:.2e}",
+        path.display()
+    );
+    worst
+}
+
+/// The f32 path of a tiny checkpoint folder against its `golden.json`.
+fn checkpoint_difference(name: &str) -> f64 {
+    let dir = fixture(name);
+    largest_difference(&dir, None, "f32", &prompts(&dir.join("golden.json")), true)
+}
+
+#[test]
+fn tiny_llama_matches_pytorch() {
+    assert!(checkpoint_difference("tiny-llama") < 1e-4);
+}
+
+#[test]
+fn tiny_qwen2_matches_pytorch() {
+    assert!(checkpoint_difference("tiny-qwen2") < 1e-4);
+}
+
+#[test]
+fn tiny_gemma3_matches_pytorch() {
+    assert!(checkpoint_difference("tiny-gemma3") < 1e-4);
+}
+
+/// Fused q/k/v and gate/up, half of each head rotated, LongRoPE's short factors and attention factor, a
+/// window of 5 on every layer: from the safetensors folder and from llama.cpp's own conversion of it
+/// (`model.gguf`, whose tokenizer, fused tensors and rope factor tensors are llama.cpp's layout).
+#[test]
+fn tiny_phi3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    let dir = fixture("tiny-phi3");
+    let golden = prompts(&dir.join("golden.json"));
+    assert!(checkpoint_difference("tiny-phi3") < 1e-4);
+    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+}
+
+/// The same tiny Phi-3 quantized: every scheme builds from the fused file and stays near the f32 answer
+/// (a part split at the wrong rows would be off by units), and `native` on the F32 file is the f32 model.
+#[test]
+fn tiny_phi3_runs_under_every_scheme() {
+    let dir = fixture("tiny-phi3");
+    let golden = prompts(&dir.join("golden.json"));
+    for path in [dir.clone(), dir.join("model.gguf")] {
+        for (scheme, tolerance) in [
+            ("native", 1e-4),
+            ("f16", 0.05),
+            ("int8", 0.3),
+            ("q8_0", 0.3),
+            ("w4a16-rtn-g32", 1.5),
+        ] {
+            if scheme == "native" && path.is_dir() {
+                continue;
+            }
+            assert!(
+                largest_difference(&path, None, scheme, &golden[..1], false) < tolerance,
+                "{scheme}"
+            );
+        }
+    }
+}
+
+/// A PEFT adapter on Phi-3's fused projections (qkv_proj, gate_up_proj) and o_proj/down_proj, against
+/// PEFT's logits: merged into the f32 weights, and kept apart on the stored F32 file (`native`).
+#[test]
+fn tiny_phi3_with_a_lora_adapter_on_its_fused_projections_matches_peft() {
+    let dir = fixture("tiny-phi3");
+    let adapter = dir.join("adapter");
+    let golden = prompts(&adapter.join("golden.json"));
+    for (path, scheme) in [
+        (dir.clone(), "f32"),
+        (dir.join("model.gguf"), "f32"),
+        (dir.join("model.gguf"), "native"),
+    ] {
+        assert!(
+            largest_difference(&path, Some(&adapter), scheme, &golden, false) < 1e-4,
+            "{scheme}"
+        );
+    }
+}
