@@ -108,6 +108,20 @@ fn tiny_qwen2_matches_pytorch() {
     assert!(checkpoint_difference("tiny-qwen2") < 1e-4);
 }
 
+/// The same weights through llama.cpp's own conversion to GGUF: Llama's query/key rows permuted to
+/// interleaved RoPE pairs, Qwen2's NeoX RoPE and biases, each tokenizer from GGUF metadata.
+#[test]
+fn tiny_llama_and_qwen2_match_pytorch_from_llama_cpps_gguf() {
+    for name in ["tiny-llama", "tiny-qwen2"] {
+        let dir = fixture(name);
+        let golden = prompts(&dir.join("golden.json"));
+        assert!(
+            largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4,
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn tiny_gemma3_matches_pytorch() {
     assert!(checkpoint_difference("tiny-gemma3") < 1e-4);

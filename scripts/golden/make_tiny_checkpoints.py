@@ -2,13 +2,15 @@
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
         (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3)
+    python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
+        (converts existing folders to model.gguf without remaking them)
 
 Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3 and tiny-phi3, each self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
   golden.json                          PyTorch logits for 3 prompts, every position, the whole vocabulary
-  model.gguf (tiny-phi3 only)          the same weights converted by llama.cpp's own convert_hf_to_gguf.py
+  model.gguf (not tiny-gemma3)         the same weights converted by llama.cpp's own convert_hf_to_gguf.py
                                        (F32; --llama-cpp names the llama.cpp source tree, e.g. the one in the
                                        PyPI llama-cpp-python sdist's vendor/llama.cpp), so the GGUF reader is
                                        checked against llama.cpp's naming and layout of fused tensors
@@ -367,6 +369,15 @@ def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
                 p.copy_(0.5 * torch.randn(p.shape, generator=gen) / p.shape[1] ** 0.5)
     folder = os.path.join(out, "adapter")
     pm.save_pretrained(folder)
+    # PEFT writes target_modules from a set (its order varies with Python's hash seed): sorted, the file
+    # is the same from run to run.
+    ac = os.path.join(folder, "adapter_config.json")
+    with open(ac, encoding="utf-8") as f:
+        acfg = json.load(f)
+    acfg["target_modules"] = sorted(acfg["target_modules"])
+    with open(ac, "w", encoding="utf-8") as f:
+        json.dump(acfg, f, indent=2, sort_keys=True)
+        f.write("\n")
     g = golden(pm, tok, PHI3_PROMPTS, "tiny-phi3 + a PEFT LoRA adapter (r 4, alpha 8) on qkv_proj, o_proj, "
                "gate_up_proj and down_proj with random A and B; logits from PEFT in PyTorch f32")
     import peft
@@ -379,27 +390,39 @@ def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
             os.remove(path)
 
 
-def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
-    """`model.gguf` by llama.cpp's convert_hf_to_gguf.py (F32). The converter recognises a byte-level BPE
-    tokenizer by hashing its output on a test text; a tokenizer trained here is unknown to it, so its
-    pre-tokenizer is declared as `smollm` (digits one by one, then GPT-2's split: what this one does)."""
-    import subprocess
+# The pre-tokenizer each tiny tokenizer implements, in llama.cpp's names (see convert_with_llama_cpp).
+GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm"}
 
-    tc = os.path.join(folder, "tokenizer_config.json")
-    with open(tc, encoding="utf-8") as f:
-        cfg = json.load(f)
-    # Phi3MiniModel.set_vocab reads a GPT-2 style vocabulary when the class says so (Phi-4-mini does).
-    cfg["tokenizer_class"] = "GPT2Tokenizer"
-    dump_json(tc, cfg)
-    shim = (
-        "import sys, runpy\n"
-        f"sys.path.insert(0, {llama_cpp!r})\n"
-        "import conversion.base as b\n"
-        "b.TextModel.get_vocab_base_pre = lambda self, tokenizer: 'smollm'\n"
-        f"sys.argv = ['convert_hf_to_gguf.py', {folder!r}, '--outtype', 'f32', '--outfile', {os.path.join(folder, 'model.gguf')!r}]\n"
-        f"runpy.run_path({os.path.join(llama_cpp, 'convert_hf_to_gguf.py')!r}, run_name='__main__')\n"
-    )
-    subprocess.run([sys.executable, "-c", shim], check=True)
+
+def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
+    """`folder/model.gguf` by llama.cpp's own convert_hf_to_gguf.py (F32), from a copy of the folder. The
+    converter recognises a byte-level BPE tokenizer by hashing its output on a test text; a tokenizer
+    trained here is unknown to it, so its pre-tokenizer is declared as the one it implements (GGUF_PRE:
+    SmolLM2's digits-one-by-one split for tiny-llama and tiny-phi3, Qwen2's regex for tiny-qwen2)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    pre = GGUF_PRE[os.path.basename(folder.rstrip("/"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        # The converter names the model after its folder (general.name): keep the fixture's name.
+        src = os.path.join(tmp, os.path.basename(folder.rstrip("/")))
+        shutil.copytree(folder, src, ignore=shutil.ignore_patterns("golden.json", "model.gguf", "adapter"))
+        tc = os.path.join(src, "tokenizer_config.json")
+        with open(tc, encoding="utf-8") as f:
+            cfg = json.load(f)
+        # Phi3MiniModel.set_vocab reads a GPT-2 style vocabulary only when the class says so (Phi-4-mini does).
+        cfg["tokenizer_class"] = "GPT2Tokenizer"
+        dump_json(tc, cfg)
+        shim = (
+            "import sys, runpy\n"
+            f"sys.path.insert(0, {llama_cpp!r})\n"
+            "import conversion.base as b\n"
+            f"b.TextModel.get_vocab_base_pre = lambda self, tokenizer: {pre!r}\n"
+            f"sys.argv = ['convert_hf_to_gguf.py', {src!r}, '--outtype', 'f32', '--outfile', {os.path.join(folder, 'model.gguf')!r}]\n"
+            f"runpy.run_path({os.path.join(llama_cpp, 'convert_hf_to_gguf.py')!r}, run_name='__main__')\n"
+        )
+        subprocess.run([sys.executable, "-c", shim], check=True)
 
 
 if __name__ == "__main__":
@@ -409,7 +432,12 @@ if __name__ == "__main__":
     ap.add_argument("root", nargs="?", default="tests/fixtures")
     ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
+    ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
+    if a.gguf_only:
+        for name in a.gguf_only.split(","):
+            convert_with_llama_cpp(os.path.join(a.root, name), a.llama_cpp)
+        sys.exit(0)
     only = set(a.only.split(","))
     if only & {"tiny-llama", "tiny-qwen2", "tiny-gemma3"}:
         main(a.root, only)
