@@ -122,6 +122,16 @@ fn tiny_llama_and_qwen2_match_pytorch_from_llama_cpps_gguf() {
     }
 }
 
+/// Qwen3's per-head query/key norms and a head size that is not hidden / heads, from the safetensors
+/// folder and from llama.cpp's conversion of it.
+#[test]
+fn tiny_qwen3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    let dir = fixture("tiny-qwen3");
+    let golden = prompts(&dir.join("golden.json"));
+    assert!(checkpoint_difference("tiny-qwen3") < 1e-4);
+    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+}
+
 #[test]
 fn tiny_gemma3_matches_pytorch() {
     assert!(checkpoint_difference("tiny-gemma3") < 1e-4);

@@ -1,11 +1,11 @@
 """Makes tiny random-weight decoder checkpoints (one per architecture) with golden logits, for loader tests.
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
-        (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3)
+        (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
-Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3 and tiny-phi3, each self-contained:
+Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3 and tiny-qwen3, each self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
@@ -36,6 +36,8 @@ from transformers import (
     Phi3ForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
+    Qwen3Config,
+    Qwen3ForCausalLM,
 )
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -391,7 +393,32 @@ def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
 
 
 # The pre-tokenizer each tiny tokenizer implements, in llama.cpp's names (see convert_with_llama_cpp).
-GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm"}
+GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm", "tiny-qwen3": "qwen2"}
+
+
+def tiny_qwen3(root: str, llama_cpp: str | None) -> None:
+    """Qwen3: Llama's block with an RMSNorm over each query and key head before RoPE, no biases, a head
+    size (16) that is not hidden / heads (8), tied head, RoPE base 1e6."""
+    tok = byte_level_bpe("qwen2", 400)
+    v = tok.get_vocab_size()
+    cfg = Qwen3Config(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, max_position_embeddings=128, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, tie_word_embeddings=True,
+        use_sliding_window=False, bos_token_id=None, eos_token_id=tok.token_to_id("<|im_end|>"),
+        pad_token_id=tok.token_to_id("<|endoftext|>"),
+    )
+    torch.manual_seed(SEED)
+    m = Qwen3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, SEED + 6, norm_offset=False)
+    out = os.path.join(root, "tiny-qwen3")
+    save(m, tok, out, PROMPTS,
+         "tiny random Qwen3 (2 layers, d 32, 4 query / 2 KV heads, head_dim 16, per-head q/k RMSNorm before RoPE, "
+         "no biases, tied head, RoPE base 1e6); logits[position][token] from PyTorch f32 eager attention; ids from "
+         "tokenizer.json (no BOS)",
+         None, "<|im_end|>", CHATML_TEMPLATE)
+    if llama_cpp:
+        convert_with_llama_cpp(out, llama_cpp)
 
 
 def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
@@ -430,7 +457,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="tests/fixtures")
-    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
     ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
@@ -443,3 +470,5 @@ if __name__ == "__main__":
         main(a.root, only)
     if "tiny-phi3" in only:
         tiny_phi3(a.root, a.llama_cpp)
+    if "tiny-qwen3" in only:
+        tiny_qwen3(a.root, a.llama_cpp)

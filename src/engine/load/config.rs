@@ -15,6 +15,8 @@ pub enum Architecture {
     Llama,
     /// Qwen2 / Qwen2.5: Llama's block with query/key/value biases.
     Qwen2,
+    /// Qwen3: Llama's block with an RMSNorm of each query and key head before RoPE (no biases).
+    Qwen3,
     /// Gemma 3 (text).
     Gemma3,
     /// Phi-3 / Phi-3.5 / Phi-4-mini: Llama's block with the query/key/value projections fused into one
@@ -28,6 +30,7 @@ impl Architecture {
         match self {
             Architecture::Llama => "llama",
             Architecture::Qwen2 => "qwen2",
+            Architecture::Qwen3 => "qwen3",
             Architecture::Gemma3 => "gemma3",
             Architecture::Phi3 => "phi3",
         }
@@ -73,12 +76,13 @@ fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
     Ok(match name {
         "llama" | "smollm" | "mistral" => Architecture::Llama,
         "qwen2" => Architecture::Qwen2,
+        "qwen3" => Architecture::Qwen3,
         "gemma3" | "gemma3_text" => Architecture::Gemma3,
         "phi3" => Architecture::Phi3,
         other => {
             return Err(Error::input(
                 origin,
-                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2, gemma3 and phi3 decoders, and BERT encoders"),
+                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2, qwen3, gemma3 and phi3 decoders, and BERT encoders"),
             ))
         }
     })
@@ -229,7 +233,7 @@ impl DecoderConfig {
             head_dim,
             ffn: req("feed_forward_length")?,
             norm_eps: opt_f("attention.layer_norm_rms_epsilon").unwrap_or(1e-5) as f32,
-            // llama.cpp: Llama uses its "normal" (interleaved) RoPE, Qwen2, Gemma 3 and Phi-3 NeoX (halves).
+            // llama.cpp: Llama uses its "normal" (interleaved) RoPE, Qwen2/3, Gemma 3 and Phi-3 NeoX (halves).
             rope_style: if arch == Architecture::Llama {
                 RopeStyle::Interleaved
             } else {

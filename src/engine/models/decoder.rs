@@ -44,7 +44,9 @@ impl Decoder {
     pub fn build(config: DecoderConfig, source: Arc<TensorSource>, builder: &WeightBuilder<'_>) -> Result<Self> {
         let c = &config;
         let blocks: Box<dyn Blocks> = match c.arch {
-            Architecture::Llama | Architecture::Qwen2 | Architecture::Phi3 => Box::new(Llama::build(c, builder)?),
+            Architecture::Llama | Architecture::Qwen2 | Architecture::Qwen3 | Architecture::Phi3 => {
+                Box::new(Llama::build(c, builder)?)
+            }
             Architecture::Gemma3 => Box::new(Gemma3::build(c, builder)?),
         };
         let embedding = "token_embd.weight";

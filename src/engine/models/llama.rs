@@ -1,5 +1,6 @@
 //! Llama (Touvron et al., 2023) and its relatives SmolLM2, Llama 3.2, Qwen2 (which adds biases to
-//! the query, key and value projections; the builder picks them up when the file has them) and Phi-3
+//! the query, key and value projections; the builder picks them up when the file has them), Qwen3
+//! (which RMS-normalises each query and key head before RoPE, when the file has those norms) and Phi-3
 //! (whose file fuses q/k/v and gate/up, split by the tensor source; NeoX RoPE over part of each head,
 //! LongRoPE factors, and a sliding window over every layer when its config gives one).
 //!
@@ -12,7 +13,7 @@ use crate::engine::build::WeightBuilder;
 use crate::engine::layers::attention::{attend, Heads};
 use crate::engine::layers::lora::LinearLayer;
 use crate::engine::layers::mlp::GatedMlp;
-use crate::engine::layers::norm::rms_norm;
+use crate::engine::layers::norm::{rms_norm, rms_norm_heads};
 use crate::engine::layers::rope::Rope;
 use crate::engine::load::config::DecoderConfig;
 use crate::engine::tensor::Matrix;
@@ -23,6 +24,8 @@ struct Block {
     q: LinearLayer,
     k: LinearLayer,
     v: LinearLayer,
+    /// Qwen3's per-head query and key norms (`head_dim` weights each), absent in the others.
+    qk_norms: Option<(Vec<f32>, Vec<f32>)>,
     o: LinearLayer,
     ffn_norm: Vec<f32>,
     mlp: GatedMlp,
@@ -49,6 +52,13 @@ impl Llama {
                 q: b.linear(&p("attn_q"), qd, d)?,
                 k: b.linear(&p("attn_k"), kvd, d)?,
                 v: b.linear(&p("attn_v"), kvd, d)?,
+                qk_norms: match b.has(&p("attn_q_norm.weight")) {
+                    true => Some((
+                        b.vector(&p("attn_q_norm.weight"), c.head_dim)?,
+                        b.vector(&p("attn_k_norm.weight"), c.head_dim)?,
+                    )),
+                    false => None,
+                },
                 o: b.linear(&p("attn_output"), d, qd)?,
                 ffn_norm: b.vector(&p("ffn_norm.weight"), d)?,
                 mlp: GatedMlp {
@@ -89,6 +99,10 @@ impl Blocks for Llama {
                 observe(&format!("blk.{l}.{n}"), &h);
             }
             let [mut q, mut k, v] = LinearLayer::forward_fused([&blk.q, &blk.k, &blk.v], &h);
+            if let Some((q_norm, k_norm)) = &blk.qk_norms {
+                rms_norm_heads(&mut q, q_norm, self.eps);
+                rms_norm_heads(&mut k, k_norm, self.eps);
+            }
             rotation.apply(&mut q, hd);
             rotation.apply(&mut k, hd);
             let heads = Heads {
