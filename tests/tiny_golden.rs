@@ -148,6 +148,16 @@ fn tiny_phi3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
     assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
 }
 
+/// Phi-4-mini's shape: three quarters of each head rotated, LongRoPE, tied head, no window, and GPT-4o's
+/// o200k pre-tokenizer (cased word pieces, numbers in threes), whose GGUF ids must be transformers'.
+#[test]
+fn tiny_phi4mini_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    let dir = fixture("tiny-phi4mini");
+    let golden = prompts(&dir.join("golden.json"));
+    assert!(checkpoint_difference("tiny-phi4mini") < 1e-4);
+    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+}
+
 /// The same tiny Phi-3 quantized: every scheme builds from the fused file and stays near the f32 answer
 /// (a part split at the wrong rows would be off by units), and `native` on the F32 file is the f32 model.
 #[test]

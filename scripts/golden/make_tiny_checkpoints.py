@@ -1,11 +1,13 @@
 """Makes tiny random-weight decoder checkpoints (one per architecture) with golden logits, for loader tests.
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
-        (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3)
+        (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3,
+        tiny-phi4mini)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
-Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3 and tiny-qwen3, each self-contained:
+Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3 and tiny-phi4mini, each
+self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
@@ -107,11 +109,33 @@ PHI3_PROMPTS = [
 ]
 
 
+# OpenAI's o200k split, as Phi-4-mini's tokenizer.json gives it (llama.cpp calls it `gpt-4o`).
+O200K_SPLIT = (
+    r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+    r"|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+    r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+# Cased words, contractions in both cases, long numbers and slashes: where the o200k split differs from GPT-2's.
+PHI4_PROMPTS = [
+    "Move the PalletLeft of BaySeven; DON'T stop, it's 1234567 m/s.",
+    "Order 90210 ships at 7:45 (not 8:00), café déjà vu 🙂!\n\nWe'LL see/check.",
+    "<|user|>\nWhich bay is left of bay seven, the one by the door?<|end|>\n<|assistant|>\n",
+]
+
+
 def byte_level_bpe(kind: str, vocab_size: int, specials=("<|endoftext|>", "<|im_start|>", "<|im_end|>")) -> Tokenizer:
-    """GPT-2 style byte-level BPE: `llama` splits digits one by one as SmolLM2 does, `qwen2` uses Qwen2's regex."""
+    """GPT-2 style byte-level BPE: `llama` splits digits one by one as SmolLM2 does, `qwen2` uses Qwen2's
+    regex, `o200k` GPT-4o's."""
     specials = list(specials)
     tok = Tokenizer(models.BPE())
-    if kind == "llama":
+    if kind == "o200k":
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(pattern=_regex(O200K_SPLIT), behavior="isolated", invert=False),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
+    elif kind == "llama":
         tok.pre_tokenizer = pre_tokenizers.Sequence(
             [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
         )
@@ -393,7 +417,37 @@ def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
 
 
 # The pre-tokenizer each tiny tokenizer implements, in llama.cpp's names (see convert_with_llama_cpp).
-GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm", "tiny-qwen3": "qwen2"}
+GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm", "tiny-qwen3": "qwen2",
+            "tiny-phi4mini": "gpt-4o"}
+
+
+def tiny_phi4mini(root: str, llama_cpp: str | None) -> None:
+    """Phi-4-mini's shape of Phi-3: three quarters of each head rotated (6 of 8 features), LongRoPE, tied
+    head, no window, and GPT-4o's o200k pre-tokenizer (`gpt-4o` in GGUF)."""
+    tok = byte_level_bpe("o200k", 420, specials=("<|endoftext|>", "<|user|>", "<|assistant|>", "<|end|>", "<|system|>"))
+    v = tok.get_vocab_size()
+    cfg = Phi3Config(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=512, original_max_position_embeddings=128,
+        rms_norm_eps=1e-5, sliding_window=None, tie_word_embeddings=True,
+        rope_parameters={"rope_type": "longrope", "rope_theta": 10000.0, "partial_rotary_factor": 0.75,
+                         "short_factor": [1.0, 1.5, 4.0], "long_factor": [2.0, 5.0, 9.0],
+                         "original_max_position_embeddings": 128},
+        bos_token_id=tok.token_to_id("<|endoftext|>"), eos_token_id=tok.token_to_id("<|end|>"),
+        pad_token_id=tok.token_to_id("<|endoftext|>"),
+    )
+    torch.manual_seed(SEED)
+    m = Phi3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, SEED + 7, norm_offset=False)
+    out = os.path.join(root, "tiny-phi4mini")
+    save(m, tok, out, PHI4_PROMPTS,
+         "tiny random Phi-4-mini-shaped Phi-3 (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, fused projections, "
+         "partial_rotary_factor 0.75 (6 of 8 features), LongRoPE short factors [1, 1.5, 4] with attention factor "
+         "sqrt(1 + ln 4 / ln 128), no window, tied head, o200k pre-tokenizer); logits[position][token] from PyTorch "
+         "f32 eager attention; ids from tokenizer.json (no BOS)",
+         None, "<|end|>", PHI3_TEMPLATE)
+    if llama_cpp:
+        convert_with_llama_cpp(out, llama_cpp)
 
 
 def tiny_qwen3(root: str, llama_cpp: str | None) -> None:
@@ -457,7 +511,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="tests/fixtures")
-    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
     ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
@@ -472,3 +526,5 @@ if __name__ == "__main__":
         tiny_phi3(a.root, a.llama_cpp)
     if "tiny-qwen3" in only:
         tiny_qwen3(a.root, a.llama_cpp)
+    if "tiny-phi4mini" in only:
+        tiny_phi4mini(a.root, a.llama_cpp)

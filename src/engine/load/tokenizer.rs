@@ -167,6 +167,9 @@ pub(super) fn pre_tokenizer(pre: &str, origin: &str) -> Result<PreTokenizerWrapp
     const GPT2: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
     const LLAMA3: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
     const QWEN2: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    // OpenAI's o200k split (GPT-4o; Phi-4-mini, Llama 4): cased word pieces with an optional contraction,
+    // numbers in threes; as published in those models' tokenizer.json.
+    const GPT4O: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
     let byte_level = |regex: bool| PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, false, regex));
     let split = |re: &str| -> Result<PreTokenizerWrapper> {
         Split::new(SplitPattern::Regex(re.into()), SplitDelimiterBehavior::Isolated, false)
@@ -189,13 +192,14 @@ pub(super) fn pre_tokenizer(pre: &str, origin: &str) -> Result<PreTokenizerWrapp
         "qwen2" | "stablelm2" | "hunyuan" => {
             PreTokenizerWrapper::Sequence(Sequence::new(vec![split(QWEN2)?, byte_level(false)]))
         }
+        "gpt-4o" | "llama4" => PreTokenizerWrapper::Sequence(Sequence::new(vec![split(GPT4O)?, byte_level(false)])),
         other => {
             // Unknown pre-tokenizers fall back to nothing silently in no tool we trust: refuse.
             let _ = GPT2;
             return Err(Error::input(
                 origin,
                 format!(
-                    "metadata tokenizer.ggml.pre: pre-tokenizer \"{other}\" is not supported (known: gpt2, smollm, starcoder, llama3, llama-bpe, qwen2, ...)"
+                    "metadata tokenizer.ggml.pre: pre-tokenizer \"{other}\" is not supported (known: gpt2, smollm, starcoder, llama3, llama-bpe, qwen2, gpt-4o, ...)"
                 ),
             ));
         }
