@@ -132,6 +132,16 @@ fn tiny_qwen3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
     assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
 }
 
+/// Llama 3.2's shape: Llama 3 RoPE frequency scaling (from `rope_parameters` in the folder, from the
+/// `rope_freqs` tensor llama.cpp writes in the GGUF), tied head, Llama 3's split.
+#[test]
+fn tiny_llama32_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    let dir = fixture("tiny-llama32");
+    let golden = prompts(&dir.join("golden.json"));
+    assert!(checkpoint_difference("tiny-llama32") < 1e-4);
+    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+}
+
 #[test]
 fn tiny_gemma3_matches_pytorch() {
     assert!(checkpoint_difference("tiny-gemma3") < 1e-4);

@@ -2,11 +2,11 @@
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
         (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3,
-        tiny-phi4mini)
+        tiny-phi4mini, tiny-llama32)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
-Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3 and tiny-phi4mini, each
+Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3, tiny-phi4mini and tiny-llama32, each
 self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
@@ -109,6 +109,10 @@ PHI3_PROMPTS = [
 ]
 
 
+# Llama 3's split (its tokenizer.json; llama.cpp calls it `llama-bpe`).
+LLAMA3_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
 # OpenAI's o200k split, as Phi-4-mini's tokenizer.json gives it (llama.cpp calls it `gpt-4o`).
 O200K_SPLIT = (
     r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
@@ -128,10 +132,11 @@ def byte_level_bpe(kind: str, vocab_size: int, specials=("<|endoftext|>", "<|im_
     regex, `o200k` GPT-4o's."""
     specials = list(specials)
     tok = Tokenizer(models.BPE())
-    if kind == "o200k":
+    if kind in ("o200k", "llama3"):
+        pattern = O200K_SPLIT if kind == "o200k" else LLAMA3_SPLIT
         tok.pre_tokenizer = pre_tokenizers.Sequence(
             [
-                pre_tokenizers.Split(pattern=_regex(O200K_SPLIT), behavior="isolated", invert=False),
+                pre_tokenizers.Split(pattern=_regex(pattern), behavior="isolated", invert=False),
                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
             ]
         )
@@ -418,7 +423,7 @@ def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
 
 # The pre-tokenizer each tiny tokenizer implements, in llama.cpp's names (see convert_with_llama_cpp).
 GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm", "tiny-qwen3": "qwen2",
-            "tiny-phi4mini": "gpt-4o"}
+            "tiny-phi4mini": "gpt-4o", "tiny-llama32": "llama-bpe"}
 
 
 def tiny_phi4mini(root: str, llama_cpp: str | None) -> None:
@@ -446,6 +451,33 @@ def tiny_phi4mini(root: str, llama_cpp: str | None) -> None:
          "sqrt(1 + ln 4 / ln 128), no window, tied head, o200k pre-tokenizer); logits[position][token] from PyTorch "
          "f32 eager attention; ids from tokenizer.json (no BOS)",
          None, "<|end|>", PHI3_TEMPLATE)
+    if llama_cpp:
+        convert_with_llama_cpp(out, llama_cpp)
+
+
+def tiny_llama32(root: str, llama_cpp: str | None) -> None:
+    """Llama 3.2's shape: Llama 3 RoPE frequency scaling (factor 32, low/high frequency factors 1 and 4, over
+    an original context of 16, so that the tiny head's wavelengths fall on both sides of the band), tied
+    head, RoPE base 5e5, Llama 3's split (numbers in threes); llama.cpp writes the factors as rope_freqs."""
+    tok = byte_level_bpe("llama3", 400, specials=("<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"))
+    v = tok.get_vocab_size()
+    cfg = LlamaConfig(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+        num_key_value_heads=1, head_dim=16, max_position_embeddings=256, rms_norm_eps=1e-5,
+        rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 32.0, "low_freq_factor": 1.0,
+                         "high_freq_factor": 4.0, "original_max_position_embeddings": 16},
+        tie_word_embeddings=True, bos_token_id=tok.token_to_id("<|begin_of_text|>"),
+        eos_token_id=tok.token_to_id("<|eot_id|>"), pad_token_id=tok.token_to_id("<|eot_id|>"),
+    )
+    torch.manual_seed(SEED)
+    m = LlamaForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, SEED + 8, norm_offset=False)
+    out = os.path.join(root, "tiny-llama32")
+    save(m, tok, out, PHI4_PROMPTS[:2] + ["<|start_header_id|>user<|end_header_id|>\n\nWhich bay?<|eot_id|>"],
+         "tiny random Llama 3.2-shaped Llama (2 layers, d 32, 2 query / 1 KV heads, head_dim 16, llama3 RoPE scaling "
+         "factor 32, low/high 1/4, original context 16, base 5e5, tied head, Llama 3 split); logits[position][token] "
+         "from PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
+         None, "<|eot_id|>", CHATML_TEMPLATE)
     if llama_cpp:
         convert_with_llama_cpp(out, llama_cpp)
 
@@ -493,7 +525,8 @@ def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
         with open(tc, encoding="utf-8") as f:
             cfg = json.load(f)
         # Phi3MiniModel.set_vocab reads a GPT-2 style vocabulary only when the class says so (Phi-4-mini does).
-        cfg["tokenizer_class"] = "GPT2Tokenizer"
+        if "phi" in os.path.basename(src):
+            cfg["tokenizer_class"] = "GPT2Tokenizer"
         dump_json(tc, cfg)
         shim = (
             "import sys, runpy\n"
@@ -511,7 +544,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="tests/fixtures")
-    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
     ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
@@ -528,3 +561,5 @@ if __name__ == "__main__":
         tiny_qwen3(a.root, a.llama_cpp)
     if "tiny-phi4mini" in only:
         tiny_phi4mini(a.root, a.llama_cpp)
+    if "tiny-llama32" in only:
+        tiny_llama32(a.root, a.llama_cpp)
