@@ -98,6 +98,17 @@ fn checkpoint_difference(name: &str) -> f64 {
     largest_difference(&dir, None, "f32", &prompts(&dir.join("golden.json")), true)
 }
 
+/// A checkpoint folder and llama.cpp's conversion of it (`model.gguf`), both against its `golden.json`.
+fn folder_and_gguf_match(name: &str) {
+    let dir = fixture(name);
+    let golden = prompts(&dir.join("golden.json"));
+    assert!(checkpoint_difference(name) < 1e-4, "{name}");
+    assert!(
+        largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4,
+        "{name} GGUF"
+    );
+}
+
 #[test]
 fn tiny_llama_matches_pytorch() {
     assert!(checkpoint_difference("tiny-llama") < 1e-4);
@@ -126,20 +137,14 @@ fn tiny_llama_and_qwen2_match_pytorch_from_llama_cpps_gguf() {
 /// folder and from llama.cpp's conversion of it.
 #[test]
 fn tiny_qwen3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
-    let dir = fixture("tiny-qwen3");
-    let golden = prompts(&dir.join("golden.json"));
-    assert!(checkpoint_difference("tiny-qwen3") < 1e-4);
-    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+    folder_and_gguf_match("tiny-qwen3");
 }
 
 /// Llama 3.2's shape: Llama 3 RoPE frequency scaling (from `rope_parameters` in the folder, from the
 /// `rope_freqs` tensor llama.cpp writes in the GGUF), tied head, Llama 3's split.
 #[test]
 fn tiny_llama32_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
-    let dir = fixture("tiny-llama32");
-    let golden = prompts(&dir.join("golden.json"));
-    assert!(checkpoint_difference("tiny-llama32") < 1e-4);
-    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+    folder_and_gguf_match("tiny-llama32");
 }
 
 #[test]
@@ -152,20 +157,14 @@ fn tiny_gemma3_matches_pytorch() {
 /// (`model.gguf`, whose tokenizer, fused tensors and rope factor tensors are llama.cpp's layout).
 #[test]
 fn tiny_phi3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
-    let dir = fixture("tiny-phi3");
-    let golden = prompts(&dir.join("golden.json"));
-    assert!(checkpoint_difference("tiny-phi3") < 1e-4);
-    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+    folder_and_gguf_match("tiny-phi3");
 }
 
 /// Phi-4-mini's shape: three quarters of each head rotated, LongRoPE, tied head, no window, and GPT-4o's
 /// o200k pre-tokenizer (cased word pieces, numbers in threes), whose GGUF ids must be transformers'.
 #[test]
 fn tiny_phi4mini_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
-    let dir = fixture("tiny-phi4mini");
-    let golden = prompts(&dir.join("golden.json"));
-    assert!(checkpoint_difference("tiny-phi4mini") < 1e-4);
-    assert!(largest_difference(&dir.join("model.gguf"), None, "f32", &golden, true) < 1e-4);
+    folder_and_gguf_match("tiny-phi4mini");
 }
 
 /// The same tiny Phi-3 quantized: every scheme builds from the fused file and stays near the f32 answer
