@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::gguf::{GgufFile, StringList, Value};
+use super::rope_settings::{llama3_freq_factors, HfRope};
 use crate::engine::layers::mlp::Activation;
 use crate::engine::layers::rope::RopeStyle;
 use crate::error::{read_to_string, Error, Result};
@@ -405,105 +406,6 @@ impl DecoderConfig {
     }
 }
 
-/// The RoPE settings of a Hugging Face `config.json` in either layout: transformers 4 writes `rope_theta`
-/// (Gemma 3 also `rope_local_base_freq`) and a `rope_scaling` object; transformers 5 writes
-/// `rope_parameters`, one object (`rope_theta`, `rope_type` and the scaling's fields) or one per layer
-/// type (`full_attention`, `sliding_attention`). A loader that read only the first layout ran models
-/// saved by transformers 5 with the default base (found by the tiny Qwen2 and Gemma 3 checkpoints).
-struct HfRope<'a> {
-    base: f64,
-    /// The sliding-window layers' base, when the config gives one per layer type.
-    local_base: Option<f64>,
-    /// The object that holds the scaling type and its fields, if any.
-    scaling: Option<&'a serde_json::Value>,
-    /// The global layers' `rope_parameters` object, if any.
-    global: Option<&'a serde_json::Value>,
-}
-
-impl<'a> HfRope<'a> {
-    fn read(v: &'a serde_json::Value, origin: &str) -> Result<Self> {
-        let object = |k: &str| v.get(k).filter(|x| x.is_object());
-        let params = object("rope_parameters");
-        let per_type = params.filter(|p| p.get("full_attention").is_some() || p.get("sliding_attention").is_some());
-        let (global, local) = match per_type {
-            Some(p) => (p.get("full_attention"), p.get("sliding_attention")),
-            None => (params, None),
-        };
-        fn theta(o: Option<&serde_json::Value>) -> Option<&serde_json::Value> {
-            o.and_then(|o| o.get("rope_theta"))
-        }
-        let base = match theta(global).or_else(|| v.get("rope_theta")) {
-            None => 10_000.0,
-            Some(b) => b
-                .as_f64()
-                .ok_or_else(|| Error::input(origin, "field rope_theta: expected a number"))?,
-        };
-        let local_base = theta(local).and_then(|b| b.as_f64());
-        Ok(HfRope {
-            base,
-            local_base,
-            scaling: object("rope_scaling").or(global),
-            global,
-        })
-    }
-
-    /// The scaling type (`rope_type`, or transformers 4's `type`).
-    fn scaling_type(&self) -> Option<&'a str> {
-        let s = self.scaling?;
-        s.get("rope_type").or_else(|| s.get("type")).and_then(|t| t.as_str())
-    }
-
-    fn scaling_field(&self) -> serde_json::Value {
-        self.scaling.cloned().unwrap_or(serde_json::Value::Null)
-    }
-
-    /// A number of the scaling object.
-    fn number(&self, k: &str) -> Option<f64> {
-        self.scaling?.get(k)?.as_f64()
-    }
-
-    /// A number of the global layers' `rope_parameters` (transformers 5 keeps `partial_rotary_factor` there).
-    fn global_number(&self, k: &str) -> Option<f64> {
-        self.global?.get(k)?.as_f64()
-    }
-
-    /// A list of numbers of the scaling object.
-    fn numbers(&self, k: &str) -> Option<Vec<f64>> {
-        self.scaling?.get(k)?.as_array()?.iter().map(|x| x.as_f64()).collect()
-    }
-}
-
-/// Llama 3's RoPE frequency factors (Meta's `apply_scaling`, transformers `_compute_llama3_parameters`):
-/// wavelengths above `original / low_freq_factor` are slowed by `factor`, below `original /
-/// high_freq_factor` kept, and smoothly blended between.
-fn llama3_freq_factors(s: &serde_json::Value, head_dim: usize, base: f64, origin: &str) -> Result<Vec<f32>> {
-    let get = |k: &str| {
-        s.get(k)
-            .and_then(|x| x.as_f64())
-            .ok_or_else(|| Error::input(origin, format!("field rope_scaling.{k}: expected a number")))
-    };
-    let factor = get("factor")?;
-    let low = get("low_freq_factor")?;
-    let high = get("high_freq_factor")?;
-    let original = get("original_max_position_embeddings")?;
-    let (low_wavelen, high_wavelen) = (original / low, original / high);
-    Ok((0..head_dim / 2)
-        .map(|i| {
-            let freq = base.powf(-2.0 * i as f64 / head_dim as f64);
-            let wavelen = 2.0 * std::f64::consts::PI / freq;
-            let scaled = if wavelen < high_wavelen {
-                freq
-            } else if wavelen > low_wavelen {
-                freq / factor
-            } else {
-                let smooth = (original / wavelen - low) / (high - low);
-                (1.0 - smooth) * freq / factor + smooth * freq
-            };
-            (freq / scaled) as f32
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,6 +551,60 @@ mod tests {
         assert!((c.rope_attn_factor - want).abs() < 1e-7);
         assert_eq!(c.context_length, 128);
         assert_eq!((c.sliding_window, c.local_layers), (Some(7), vec![true; 3]));
+    }
+
+    /// GGUF RoPE scaling keys: linear scaling on Gemma 3's global layers (4B and up store factor 8), a
+    /// type the engine cannot rotate with refused, and a Phi-3 LongRoPE file's context capped at the
+    /// original one its short factors hold to.
+    #[test]
+    fn gguf_rope_scaling_keys() {
+        use super::super::gguf_write::write;
+        let dir = tempfile::tempdir().unwrap();
+        let read = |arch: &str, extra: Vec<(&str, Value)>| {
+            let k = |s: &str| format!("{arch}.{s}");
+            let mut meta = vec![
+                ("general.architecture".to_string(), Value::String(arch.into())),
+                (k("embedding_length"), Value::U32(16)),
+                (k("attention.head_count"), Value::U32(2)),
+                (k("block_count"), Value::U32(2)),
+                (k("feed_forward_length"), Value::U32(16)),
+                (k("vocab_size"), Value::U32(16)),
+                (k("context_length"), Value::U32(4096)),
+            ];
+            meta.extend(extra.into_iter().map(|(key, v)| (k(key), v)));
+            let path = dir.path().join(format!("{arch}-{}.gguf", meta.len()));
+            write(&path, &meta, &[]).unwrap();
+            DecoderConfig::from_gguf(&GgufFile::open(&path).unwrap())
+        };
+        let g = read(
+            "gemma3",
+            vec![
+                ("rope.scaling.type", Value::String("linear".into())),
+                ("rope.scaling.factor", Value::F32(8.0)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(g.rope_freq_factors.as_deref(), Some(&[8.0f32; 4][..]));
+        let plain = read("llama", vec![("rope.scaling.type", Value::String("none".into()))]).unwrap();
+        assert_eq!(plain.rope_freq_factors, None);
+        let err = read("qwen2", vec![("rope.scaling.type", Value::String("yarn".into()))])
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("\"yarn\" is not supported")));
+        let phi = read(
+            "phi3",
+            vec![
+                ("rope.scaling.original_context_length", Value::U32(1024)),
+                ("rope.scaling.attn_factor", Value::F32(1.25)),
+                ("attention.sliding_window", Value::U32(0)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (phi.context_length, phi.rope_attn_factor, phi.sliding_window),
+            (1024, 1.25, None)
+        );
+        assert_eq!(phi.rope_style, RopeStyle::Halves);
     }
 
     #[test]

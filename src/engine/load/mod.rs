@@ -9,6 +9,7 @@ pub mod gguf_write;
 pub mod lora;
 pub mod lora_gguf;
 pub mod model_source;
+pub mod rope_settings;
 pub mod source;
 pub mod tokenizer;
 
