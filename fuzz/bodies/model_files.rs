@@ -1,6 +1,8 @@
 //! A model folder: the safetensors header and tensor table, config.json and tokenizer.json, of a BERT
-//! encoder (selectors 0-2) and of a decoder (3-5, the committed tiny Llama checkpoint). The first byte
-//! picks the file the rest of the input replaces; the folder's other files are small valid ones.
+//! encoder (selectors 0-2), of a decoder (3-5, the committed tiny Llama checkpoint) and of a Phi-3
+//! decoder whose fused tensors the source splits by rows (6-7: its config, its weights; the committed
+//! tiny Phi-3). The first byte picks the file the rest of the input replaces; the folder's other files
+//! are small valid ones.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -19,6 +21,11 @@ const EMPTY_WEIGHTS: &[u8] = b"\x02\x00\x00\x00\x00\x00\x00\x00{}";
 const DECODER_CONFIG: &[u8] = include_bytes!("../../tests/fixtures/tiny-llama/config.json");
 const DECODER_TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-llama/tokenizer.json");
 const DECODER_WEIGHTS: &[u8] = include_bytes!("../../tests/fixtures/tiny-llama/model.safetensors");
+
+/// The tiny Phi-3 (fused q/k/v and gate/up, LongRoPE, a window).
+const PHI3_CONFIG: &[u8] = include_bytes!("../../tests/fixtures/tiny-phi3/config.json");
+const PHI3_TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-phi3/tokenizer.json");
+const PHI3_WEIGHTS: &[u8] = include_bytes!("../../tests/fixtures/tiny-phi3/model.safetensors");
 
 /// Folders of this process's own (tmpfs when there is one): (encoder, decoder).
 fn dirs() -> &'static (PathBuf, PathBuf) {
@@ -58,7 +65,9 @@ fn decoder(d: &Path, which: u8, rest: &[u8]) {
     let (weights, config, tokenizer): (&[u8], &[u8], &[u8]) = match which {
         3 => (DECODER_WEIGHTS, rest, DECODER_TOKENIZER),
         4 => (DECODER_WEIGHTS, DECODER_CONFIG, rest),
-        _ => (rest, DECODER_CONFIG, DECODER_TOKENIZER),
+        5 => (rest, DECODER_CONFIG, DECODER_TOKENIZER),
+        6 => (PHI3_WEIGHTS, rest, PHI3_TOKENIZER),
+        _ => (rest, PHI3_CONFIG, PHI3_TOKENIZER),
     };
     std::fs::write(d.join("model.safetensors"), weights).expect("write");
     std::fs::write(d.join("config.json"), config).expect("write");
@@ -75,7 +84,7 @@ pub fn run(data: &[u8]) {
         return;
     };
     let (enc, dec) = dirs();
-    match which % 6 {
+    match which % 8 {
         w @ 0..=2 => encoder(enc, w, rest),
         w => decoder(dec, w, rest),
     }

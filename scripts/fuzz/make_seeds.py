@@ -129,6 +129,14 @@ def main():
     write("model_files", b"\x03" + open(os.path.join(tiny, "config.json"), "rb").read())
     write("model_files", b"\x04" + open(os.path.join(tiny, "tokenizer.json"), "rb").read())
     write("model_files", b"\x05" + struct.pack("<Q", len(h)) + h + body)
+    # The tiny Phi-3 (fused tensors split by rows): its config, and a small safetensors holding a fused
+    # q/k/v tensor of the wrong height in place of its weights.
+    phi3 = os.path.join(ROOT, "tests", "fixtures", "tiny-phi3")
+    write("model_files", b"\x06" + open(os.path.join(phi3, "config.json"), "rb").read())
+    fused = {"model.layers.0.self_attn.qkv_proj.weight": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}
+    hf = json.dumps(fused).encode()
+    hf += b" " * (-len(hf) % 8)
+    write("model_files", b"\x07" + struct.pack("<Q", len(hf)) + hf + struct.pack("<4f", 1.0, -2.0, 0.5, 3.0))
     for s in ('{"action": "move", "place": "bay 7"}', 'Sure! {"action":"stop","place":null} done',
               '{"action": "move", "place": "a \\"b\\" \\u00e9"}', '{"action": [1], "place": {"x": 2}}', "left"):
         write("extract_answer", s)
