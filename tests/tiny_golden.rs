@@ -209,4 +209,7 @@ fn tiny_phi3_with_a_lora_adapter_on_its_fused_projections_matches_peft() {
             "{scheme}"
         );
     }
+    // The same adapter as llama.cpp's convert_lora_to_gguf.py writes it (fused attn_qkv and ffn_up).
+    let llama_cpps = dir.join("adapter.gguf");
+    assert!(largest_difference(&dir.join("model.gguf"), Some(&llama_cpps), "native", &golden, false) < 1e-4);
 }

@@ -12,6 +12,7 @@ self-contained:
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
   golden.json                          PyTorch logits for 3 prompts, every position, the whole vocabulary
+  adapter.gguf (tiny-phi3)             its PEFT adapter converted by llama.cpp's convert_lora_to_gguf.py
   model.gguf (not tiny-gemma3)         the same weights converted by llama.cpp's own convert_hf_to_gguf.py
                                        (F32; --llama-cpp names the llama.cpp source tree, e.g. the one in the
                                        PyPI llama-cpp-python sdist's vendor/llama.cpp), so the GGUF reader is
@@ -382,6 +383,13 @@ def tiny_phi3(root: str, llama_cpp: str | None) -> None:
     if llama_cpp:
         convert_with_llama_cpp(out, llama_cpp)
     tiny_phi3_adapter(m, tok, out)
+    if llama_cpp:
+        # The adapter as llama.cpp's own convert_lora_to_gguf.py writes it (attn_qkv and a fused ffn_up).
+        import subprocess
+
+        subprocess.run([sys.executable, os.path.join(llama_cpp, "convert_lora_to_gguf.py"), "--base", out,
+                        "--outtype", "f32", "--outfile", os.path.join(out, "adapter.gguf"),
+                        os.path.join(out, "adapter")], check=True)
 
 
 def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:

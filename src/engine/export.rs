@@ -165,20 +165,19 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<W
             "export needs a GGUF source model (convert a Hugging Face folder with llama.cpp's convert_hf_to_gguf.py first)",
         ));
     };
-    if let (Scheme::Native, Some(_), true) = (scheme, &d.adapter, d.tensors.has_fused()) {
-        // llama.cpp applies a Phi-3 adapter to its fused tensors (one A, the parts' Bs stacked); the
-        // engine holds the adapter divided among the parts, and writing it back fused is not built.
-        return Err(Error::input(
-            source.origin().display(),
-            "export native with an adapter: the model stores fused projections (phi3), for which writing \
-             llama.cpp's LoRA file is not supported; export a merged scheme (f16, q8_0, ...) instead",
-        ));
-    }
     if let (Scheme::Native, Some(adapter)) = (scheme, &d.adapter) {
         // `run` gates native + adapter as llama.cpp's --lora runs it: the stored weights untouched,
         // the adapter added in f32 at run time. One file cannot hold that, and merged into the stored
         // 4-bit types it would be another model (the warehouse-parse adapter merged into Q4_1 answers
         // none of the commands): the base file ships as it is, and `out` is the adapter.
+        // A model that stores fused projections (Phi-3) takes its adapter fused, as llama.cpp applies it.
+        let fused;
+        let adapter = if d.tensors.has_fused() {
+            fused = adapter.fused()?;
+            &fused
+        } else {
+            adapter
+        };
         let tensors = super::load::lora_gguf::write(adapter, d.config.arch.name(), out)?;
         return Ok(Written {
             types: vec![("F32", tensors)],

@@ -77,6 +77,69 @@ impl LoraAdapter {
     }
 }
 
+impl LoraAdapter {
+    /// The inverse of `split_fused`, for writing llama.cpp's LoRA file of a model that stores fused
+    /// projections (Phi-3): each block's q/k/v deltas become one `attn_qkv` delta and its gate/up deltas
+    /// one `ffn_up` delta (gate rows first), as llama.cpp's `convert_lora_to_gguf.py` writes a PEFT
+    /// adapter on `qkv_proj` / `gate_up_proj`. The parts must share their `A` and scale (a fused
+    /// module's do); an adapter whose parts were trained apart cannot be fused and is refused.
+    pub fn fused(&self) -> Result<LoraAdapter> {
+        let origin = self.dir.display().to_string();
+        let mut deltas = self.deltas.clone();
+        let blocks: std::collections::BTreeSet<String> = self
+            .deltas
+            .keys()
+            .filter_map(|k| k.rsplit_once('.').map(|(blk, _)| blk.to_string()))
+            .collect();
+        for blk in blocks {
+            for (fused, parts) in [
+                ("attn_qkv", &["attn_q", "attn_k", "attn_v"][..]),
+                ("ffn_up", &["ffn_gate", "ffn_up"][..]),
+            ] {
+                let names: Vec<String> = parts.iter().map(|p| format!("{blk}.{p}")).collect();
+                let present: Vec<&(Matrix, Matrix, f32)> = names.iter().filter_map(|n| self.deltas.get(n)).collect();
+                if present.is_empty() {
+                    continue;
+                }
+                let (a, _, scale) = present[0];
+                let shared = present.len() == parts.len()
+                    && present
+                        .iter()
+                        .all(|(pa, _, ps)| pa.data == a.data && pa.rows == a.rows && ps == scale);
+                if !shared {
+                    return Err(Error::input(
+                        origin,
+                        format!(
+                            "adapter on {blk}: llama.cpp applies it to the fused {fused}, which needs {} with one lora_A; \
+                             these were trained apart",
+                            parts.join(", ")
+                        ),
+                    ));
+                }
+                let mut data = Vec::new();
+                for (_, b, _) in &present {
+                    data.extend_from_slice(&b.data);
+                }
+                let rows = present.iter().map(|(_, b, _)| b.rows).sum();
+                for n in &names {
+                    deltas.remove(n);
+                }
+                deltas.insert(
+                    format!("{blk}.{fused}"),
+                    (a.clone(), Matrix::from_vec(rows, a.rows, data), *scale),
+                );
+            }
+        }
+        Ok(LoraAdapter {
+            dir: self.dir.clone(),
+            rank: self.rank,
+            alpha: self.alpha,
+            deltas,
+            sha256: self.sha256.clone(),
+        })
+    }
+}
+
 impl WeightDelta for LoraAdapter {
     fn delta(&self, name: &str) -> Option<(&Matrix, &Matrix, f32)> {
         self.deltas.get(name).map(|(a, b, s)| (a, b, *s))
@@ -350,6 +413,26 @@ mod tests {
             .split_fused(Some(([8, 4, 2], 6)))
             .err();
         assert!(err.is_some_and(|e| e.to_string().contains("lora_B has 16 rows, the fused projection 14")));
+        // Fused again (for llama.cpp's file), the parts give back the fused modules as loaded.
+        let loaded = LoraAdapter::load(dir.path(), None, 2).unwrap();
+        let again = split.fused().unwrap();
+        assert_eq!(again.deltas.len(), 2);
+        for name in ["blk.0.attn_qkv", "blk.1.ffn_up"] {
+            let ((a, b, s), (a2, b2, s2)) = (&loaded.deltas[name], &again.deltas[name]);
+            assert_eq!(
+                (&a.data, &b.data, s, b.rows),
+                (&a2.data, &b2.data, s2, b2.rows),
+                "{name}"
+            );
+        }
+        // Parts trained apart (a q_proj adapter alone) cannot be written fused.
+        let q = "base_model.model.model.layers.0.self_attn.q_proj";
+        let apart = adapter(&[
+            (&*format!("{q}.lora_A.weight"), 2, 8),
+            (&*format!("{q}.lora_B.weight"), 8, 2),
+        ]);
+        let err = LoraAdapter::load(apart.path(), None, 2).unwrap().fused().err();
+        assert!(err.is_some_and(|e| e.to_string().contains("trained apart")));
     }
 
     /// A config that says the adapter does more than LoRA is refused even without the tensors for it:
