@@ -173,7 +173,7 @@ pub fn export_gguf(source: &ModelSource, scheme: Scheme, out: &Path) -> Result<W
         // A model that stores fused projections (Phi-3) takes its adapter fused, as llama.cpp applies it.
         let fused;
         let adapter = if d.tensors.has_fused() {
-            fused = adapter.fused()?;
+            fused = adapter.fused(|stem| d.tensors.parts_of(&format!("{stem}.weight")).len() > 1)?;
             &fused
         } else {
             adapter

@@ -81,9 +81,11 @@ impl LoraAdapter {
     /// The inverse of `split_fused`, for writing llama.cpp's LoRA file of a model that stores fused
     /// projections (Phi-3): each block's q/k/v deltas become one `attn_qkv` delta and its gate/up deltas
     /// one `ffn_up` delta (gate rows first), as llama.cpp's `convert_lora_to_gguf.py` writes a PEFT
-    /// adapter on `qkv_proj` / `gate_up_proj`. The parts must share their `A` and scale (a fused
-    /// module's do); an adapter whose parts were trained apart cannot be fused and is refused.
-    pub fn fused(&self) -> Result<LoraAdapter> {
+    /// adapter on `qkv_proj` / `gate_up_proj`, where `stored_fused` says the base file stores that
+    /// fused tensor (`blk.3.attn_qkv`; a file may keep q/k/v apart and fuse only gate/up). The parts
+    /// must share their `A` and scale (a fused module's do); parts trained apart cannot be fused and are
+    /// refused.
+    pub fn fused(&self, stored_fused: impl Fn(&str) -> bool) -> Result<LoraAdapter> {
         let origin = self.dir.display().to_string();
         let mut deltas = self.deltas.clone();
         let blocks: std::collections::BTreeSet<String> = self
@@ -96,6 +98,9 @@ impl LoraAdapter {
                 ("attn_qkv", &["attn_q", "attn_k", "attn_v"][..]),
                 ("ffn_up", &["ffn_gate", "ffn_up"][..]),
             ] {
+                if !stored_fused(&format!("{blk}.{fused}")) {
+                    continue;
+                }
                 let names: Vec<String> = parts.iter().map(|p| format!("{blk}.{p}")).collect();
                 let present: Vec<&(Matrix, Matrix, f32)> = names.iter().filter_map(|n| self.deltas.get(n)).collect();
                 if present.is_empty() {
@@ -415,7 +420,12 @@ mod tests {
         assert!(err.is_some_and(|e| e.to_string().contains("lora_B has 16 rows, the fused projection 14")));
         // Fused again (for llama.cpp's file), the parts give back the fused modules as loaded.
         let loaded = LoraAdapter::load(dir.path(), None, 2).unwrap();
-        let again = split.fused().unwrap();
+        let again = split.fused(|_| true).unwrap();
+        assert_eq!(
+            split.fused(|_| false).unwrap().deltas.len(),
+            5,
+            "nothing stored fused, nothing fused"
+        );
         assert_eq!(again.deltas.len(), 2);
         for name in ["blk.0.attn_qkv", "blk.1.ffn_up"] {
             let ((a, b, s), (a2, b2, s2)) = (&loaded.deltas[name], &again.deltas[name]);
@@ -431,7 +441,7 @@ mod tests {
             (&*format!("{q}.lora_A.weight"), 2, 8),
             (&*format!("{q}.lora_B.weight"), 8, 2),
         ]);
-        let err = LoraAdapter::load(apart.path(), None, 2).unwrap().fused().err();
+        let err = LoraAdapter::load(apart.path(), None, 2).unwrap().fused(|_| true).err();
         assert!(err.is_some_and(|e| e.to_string().contains("trained apart")));
     }
 
