@@ -287,6 +287,24 @@ def save(model, tok: Tokenizer, out: str, prompts, about: str, bos, eos, templat
     print(out, {p["text"][:20]: len(p["ids"]) for p in g["prompts"]})
 
 
+def build(cls, cfg, seed: int, norm_offset: bool = False):
+    """A `cls` model of `cfg` in f32 with eager attention, every parameter drawn by `randomize` from `seed`."""
+    torch.manual_seed(SEED)
+    m = cls._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    randomize(m, seed, norm_offset=norm_offset)
+    return m
+
+
+def save_converted(m, tok: Tokenizer, root: str, name: str, llama_cpp: str | None, prompts, about: str, bos, eos,
+                   template) -> str:
+    """`save` into root/name, then, given a llama.cpp tree, its `model.gguf` by llama.cpp's converter."""
+    out = os.path.join(root, name)
+    save(m, tok, out, prompts, about, bos, eos, template)
+    if llama_cpp:
+        convert_with_llama_cpp(out, llama_cpp)
+    return out
+
+
 def main(root: str, only: set) -> None:
     # --- tiny-llama: SmolLM2-like (GQA, SiLU gated MLP, RMSNorm), untied output head.
     tok = byte_level_bpe("llama", 384)
@@ -298,9 +316,7 @@ def main(root: str, only: set) -> None:
         bos_token_id=tok.token_to_id("<|im_start|>"), eos_token_id=tok.token_to_id("<|im_end|>"),
         pad_token_id=tok.token_to_id("<|endoftext|>"),
     )
-    torch.manual_seed(SEED)
-    m = LlamaForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    randomize(m, SEED + 1, norm_offset=False)
+    m = build(LlamaForCausalLM, cfg, SEED + 1)
     if "tiny-llama" in only:
         save(m, tok, os.path.join(root, "tiny-llama"), PROMPTS,
          "tiny random Llama (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, untied head, RoPE base 1e4); "
@@ -317,9 +333,7 @@ def main(root: str, only: set) -> None:
         use_sliding_window=False, bos_token_id=None, eos_token_id=tok.token_to_id("<|im_end|>"),
         pad_token_id=tok.token_to_id("<|endoftext|>"),
     )
-    torch.manual_seed(SEED)
-    m = Qwen2ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    randomize(m, SEED + 2, norm_offset=False)
+    m = build(Qwen2ForCausalLM, cfg, SEED + 2)
     if "tiny-qwen2" in only:
         save(m, tok, os.path.join(root, "tiny-qwen2"), PROMPTS,
          "tiny random Qwen2 (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, q/k/v biases, tied head, RoPE base 1e6); "
@@ -342,9 +356,7 @@ def main(root: str, only: set) -> None:
         tie_word_embeddings=True, pad_token_id=tok.token_to_id("<pad>"), eos_token_id=tok.token_to_id("<eos>"),
         bos_token_id=tok.token_to_id("<bos>"),
     )
-    torch.manual_seed(SEED)
-    m = Gemma3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    randomize(m, SEED + 3, norm_offset=True)
+    m = build(Gemma3ForCausalLM, cfg, SEED + 3, norm_offset=True)
     if "tiny-gemma3" in only:
         save(m, tok, os.path.join(root, "tiny-gemma3"), GEMMA_PROMPTS,
          "tiny random Gemma 3 text model (3 layers: sliding, sliding, full; sliding_window 4; d 32; 4 query / 2 KV "
@@ -370,18 +382,13 @@ def tiny_phi3(root: str, llama_cpp: str | None) -> None:
         bos_token_id=tok.token_to_id("<|endoftext|>"), eos_token_id=tok.token_to_id("<|end|>"),
         pad_token_id=tok.token_to_id("<|endoftext|>"),
     )
-    torch.manual_seed(SEED)
-    m = Phi3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    randomize(m, SEED + 4, norm_offset=False)
-    out = os.path.join(root, "tiny-phi3")
-    save(m, tok, out, PHI3_PROMPTS,
+    m = build(Phi3ForCausalLM, cfg, SEED + 4)
+    out = save_converted(m, tok, root, "tiny-phi3", llama_cpp, PHI3_PROMPTS,
          "tiny random Phi-3 (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, fused qkv_proj and gate_up_proj, "
          "partial_rotary_factor 0.5 (4 of 8 features rotated, NeoX pairs), LongRoPE short factors [1, 3.5] with "
          "attention factor sqrt(1 + ln 2 / ln 128), sliding_window 5, untied head); logits[position][token] from "
          "PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
          None, "<|end|>", PHI3_TEMPLATE)
-    if llama_cpp:
-        convert_with_llama_cpp(out, llama_cpp)
     tiny_phi3_adapter(m, tok, out)
     if llama_cpp:
         # The adapter as llama.cpp's own convert_lora_to_gguf.py writes it (attn_qkv and a fused ffn_up).
@@ -449,18 +456,13 @@ def tiny_phi4mini(root: str, llama_cpp: str | None) -> None:
         bos_token_id=tok.token_to_id("<|endoftext|>"), eos_token_id=tok.token_to_id("<|end|>"),
         pad_token_id=tok.token_to_id("<|endoftext|>"),
     )
-    torch.manual_seed(SEED)
-    m = Phi3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    randomize(m, SEED + 7, norm_offset=False)
-    out = os.path.join(root, "tiny-phi4mini")
-    save(m, tok, out, PHI4_PROMPTS,
+    m = build(Phi3ForCausalLM, cfg, SEED + 7)
+    save_converted(m, tok, root, "tiny-phi4mini", llama_cpp, PHI4_PROMPTS,
          "tiny random Phi-4-mini-shaped Phi-3 (2 layers, d 32, 4 query / 2 KV heads, head_dim 8, fused projections, "
          "partial_rotary_factor 0.75 (6 of 8 features), LongRoPE short factors [1, 1.5, 4] with attention factor "
          "sqrt(1 + ln 4 / ln 128), no window, tied head, o200k pre-tokenizer); logits[position][token] from PyTorch "
          "f32 eager attention; ids from tokenizer.json (no BOS)",
          None, "<|end|>", PHI3_TEMPLATE)
-    if llama_cpp:
-        convert_with_llama_cpp(out, llama_cpp)
 
 
 def tiny_llama32(root: str, llama_cpp: str | None) -> None:
@@ -477,17 +479,12 @@ def tiny_llama32(root: str, llama_cpp: str | None) -> None:
         tie_word_embeddings=True, bos_token_id=tok.token_to_id("<|begin_of_text|>"),
         eos_token_id=tok.token_to_id("<|eot_id|>"), pad_token_id=tok.token_to_id("<|eot_id|>"),
     )
-    torch.manual_seed(SEED)
-    m = LlamaForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    randomize(m, SEED + 8, norm_offset=False)
-    out = os.path.join(root, "tiny-llama32")
-    save(m, tok, out, PHI4_PROMPTS[:2] + ["<|start_header_id|>user<|end_header_id|>\n\nWhich bay?<|eot_id|>"],
+    m = build(LlamaForCausalLM, cfg, SEED + 8)
+    save_converted(m, tok, root, "tiny-llama32", llama_cpp, PHI4_PROMPTS[:2] + ["<|start_header_id|>user<|end_header_id|>\n\nWhich bay?<|eot_id|>"],
          "tiny random Llama 3.2-shaped Llama (2 layers, d 32, 2 query / 1 KV heads, head_dim 16, llama3 RoPE scaling "
          "factor 32, low/high 1/4, original context 16, base 5e5, tied head, Llama 3 split); logits[position][token] "
          "from PyTorch f32 eager attention; ids from tokenizer.json (no BOS)",
          None, "<|eot_id|>", CHATML_TEMPLATE)
-    if llama_cpp:
-        convert_with_llama_cpp(out, llama_cpp)
 
 
 def tiny_qwen3(root: str, llama_cpp: str | None) -> None:
@@ -502,17 +499,12 @@ def tiny_qwen3(root: str, llama_cpp: str | None) -> None:
         use_sliding_window=False, bos_token_id=None, eos_token_id=tok.token_to_id("<|im_end|>"),
         pad_token_id=tok.token_to_id("<|endoftext|>"),
     )
-    torch.manual_seed(SEED)
-    m = Qwen3ForCausalLM._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    randomize(m, SEED + 6, norm_offset=False)
-    out = os.path.join(root, "tiny-qwen3")
-    save(m, tok, out, PROMPTS,
+    m = build(Qwen3ForCausalLM, cfg, SEED + 6)
+    save_converted(m, tok, root, "tiny-qwen3", llama_cpp, PROMPTS,
          "tiny random Qwen3 (2 layers, d 32, 4 query / 2 KV heads, head_dim 16, per-head q/k RMSNorm before RoPE, "
          "no biases, tied head, RoPE base 1e6); logits[position][token] from PyTorch f32 eager attention; ids from "
          "tokenizer.json (no BOS)",
          None, "<|im_end|>", CHATML_TEMPLATE)
-    if llama_cpp:
-        convert_with_llama_cpp(out, llama_cpp)
 
 
 def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::gguf::{GgufFile, StringList, Value};
-use super::rope_settings::{llama3_freq_factors, HfRope};
+use super::rope_settings::HfRope;
 use crate::engine::layers::mlp::Activation;
 use crate::engine::layers::rope::RopeStyle;
 use crate::error::{read_to_string, Error, Result};
@@ -313,12 +313,7 @@ impl DecoderConfig {
         let mut rope_attn_factor = 1.0f32;
         let rope_freq_factors = match rope.scaling_type() {
             None | Some("default") => None,
-            Some("llama3") => Some(llama3_freq_factors(
-                &rope.scaling_field(),
-                head_dim,
-                rope.base,
-                &origin,
-            )?),
+            Some("llama3") => Some(rope.llama3_factors(rope_dims, &origin)?),
             // Every frequency divided by the factor (positions stretched): Gemma 3 4B and up on its
             // global layers (the local ones keep their own base unscaled), other models on every layer.
             Some("linear") => {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::source::{gguf_name, lora_target_block};
+use super::source::{gguf_name, lora_target};
 use crate::engine::build::WeightDelta;
 use crate::engine::tensor::Matrix;
 use crate::error::{read_to_string, Error, Result};
@@ -285,7 +285,7 @@ impl LoraAdapter {
                 )
             })?;
             let target = target.trim_end_matches(".weight").to_string();
-            let in_a_block = lora_target_block(&target).is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n < layers));
+            let in_a_block = lora_target(&target, layers);
             if !in_a_block {
                 return Err(Error::input(
                     path.display(),

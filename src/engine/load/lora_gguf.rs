@@ -15,7 +15,7 @@ use std::path::Path;
 use super::gguf::{GgufFile, TensorType, Value};
 use super::gguf_write::{write as write_gguf, TensorOut};
 use super::lora::LoraAdapter;
-use super::source::{lora_target_block, Stored, StoredTensor};
+use super::source::{lora_target, Stored, StoredTensor};
 use crate::engine::tensor::Matrix;
 use crate::error::{Error, Result};
 
@@ -110,7 +110,7 @@ pub fn read(path: &Path, arch: &str, layers: usize) -> Result<LoraAdapter> {
                 )))
             }
         };
-        let in_a_block = lora_target_block(stem).is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n < layers));
+        let in_a_block = lora_target(stem, layers);
         if !in_a_block {
             return Err(bad(format!(
                 "tensor {}: not a Linear LoRA is applied to here (attention and MLP projections of the model's {layers} blocks)",

@@ -51,10 +51,6 @@ impl<'a> HfRope<'a> {
         s.get("rope_type").or_else(|| s.get("type")).and_then(|t| t.as_str())
     }
 
-    pub fn scaling_field(&self) -> serde_json::Value {
-        self.scaling.cloned().unwrap_or(serde_json::Value::Null)
-    }
-
     /// A number of the scaling object.
     pub fn number(&self, k: &str) -> Option<f64> {
         self.scaling?.get(k)?.as_f64()
@@ -69,35 +65,34 @@ impl<'a> HfRope<'a> {
     pub fn numbers(&self, k: &str) -> Option<Vec<f64>> {
         self.scaling?.get(k)?.as_array()?.iter().map(|x| x.as_f64()).collect()
     }
-}
 
-/// Llama 3's RoPE frequency factors (Meta's `apply_scaling`, transformers `_compute_llama3_parameters`):
-/// wavelengths above `original / low_freq_factor` are slowed by `factor`, below `original /
-/// high_freq_factor` kept, and smoothly blended between.
-pub fn llama3_freq_factors(s: &serde_json::Value, head_dim: usize, base: f64, origin: &str) -> Result<Vec<f32>> {
-    let get = |k: &str| {
-        s.get(k)
-            .and_then(|x| x.as_f64())
-            .ok_or_else(|| Error::input(origin, format!("field rope_scaling.{k}: expected a number")))
-    };
-    let factor = get("factor")?;
-    let low = get("low_freq_factor")?;
-    let high = get("high_freq_factor")?;
-    let original = get("original_max_position_embeddings")?;
-    let (low_wavelen, high_wavelen) = (original / low, original / high);
-    Ok((0..head_dim / 2)
-        .map(|i| {
-            let freq = base.powf(-2.0 * i as f64 / head_dim as f64);
-            let wavelen = 2.0 * std::f64::consts::PI / freq;
-            let scaled = if wavelen < high_wavelen {
-                freq
-            } else if wavelen > low_wavelen {
-                freq / factor
-            } else {
-                let smooth = (original / wavelen - low) / (high - low);
-                (1.0 - smooth) * freq / factor + smooth * freq
-            };
-            (freq / scaled) as f32
-        })
-        .collect())
+    /// Llama 3's RoPE frequency factors for `dims` rotated features (Meta's `apply_scaling`,
+    /// transformers `_compute_llama3_parameters`): wavelengths above `original / low_freq_factor` are
+    /// slowed by `factor`, below `original / high_freq_factor` kept, and smoothly blended between.
+    pub fn llama3_factors(&self, dims: usize, origin: &str) -> Result<Vec<f32>> {
+        let get = |k: &str| {
+            self.number(k)
+                .ok_or_else(|| Error::input(origin, format!("field rope_scaling.{k}: expected a number")))
+        };
+        let factor = get("factor")?;
+        let low = get("low_freq_factor")?;
+        let high = get("high_freq_factor")?;
+        let original = get("original_max_position_embeddings")?;
+        let (low_wavelen, high_wavelen) = (original / low, original / high);
+        Ok((0..dims / 2)
+            .map(|i| {
+                let freq = self.base.powf(-2.0 * i as f64 / dims as f64);
+                let wavelen = 2.0 * std::f64::consts::PI / freq;
+                let scaled = if wavelen < high_wavelen {
+                    freq
+                } else if wavelen > low_wavelen {
+                    freq / factor
+                } else {
+                    let smooth = (original / wavelen - low) / (high - low);
+                    (1.0 - smooth) * freq / factor + smooth * freq
+                };
+                (freq / scaled) as f32
+            })
+            .collect())
+    }
 }

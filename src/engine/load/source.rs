@@ -153,12 +153,14 @@ pub fn block_linear(stem: &str) -> Option<(&str, &str)> {
     BLOCK_LINEARS.contains(&last).then_some((index, last))
 }
 
-/// The block index of a Linear a LoRA adapter may target: a block Linear, or Phi-3's fused `attn_qkv`
-/// (whose delta `LoraAdapter::split_fused` divides among q, k and v).
-pub fn lora_target_block(stem: &str) -> Option<&str> {
+/// True when a LoRA adapter may target `stem` in a model of `layers` blocks: a block Linear, or Phi-3's
+/// fused `attn_qkv` (whose delta `LoraAdapter::split_fused` divides among q, k and v), of a block the
+/// model has.
+pub fn lora_target(stem: &str, layers: usize) -> bool {
     block_linear(stem)
         .map(|(n, _)| n)
         .or_else(|| stem.strip_suffix(".attn_qkv")?.strip_prefix("blk."))
+        .is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n < layers))
 }
 
 /// Hugging Face name -> GGUF name, or `None` for tensors we do not use.
