@@ -147,6 +147,15 @@ fn tiny_llama32_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
     folder_and_gguf_match("tiny-llama32");
 }
 
+/// Gemma 2: local and global layers alternating, one RoPE base, attention scores and output logits
+/// soft-capped (caps low enough to bend every score), no q/k norms; from the safetensors folder and from
+/// llama.cpp's own conversion of it, whose SentencePiece tokenizer (read from `tokenizer.model`, pieces and
+/// scores) must give the ids of the folder's `tokenizer.json`.
+#[test]
+fn tiny_gemma2_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    folder_and_gguf_match("tiny-gemma2");
+}
+
 #[test]
 fn tiny_gemma3_matches_pytorch() {
     assert!(checkpoint_difference("tiny-gemma3") < 1e-4);

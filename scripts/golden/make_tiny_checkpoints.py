@@ -2,15 +2,18 @@
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
         (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3,
-        tiny-phi4mini, tiny-llama32)
+        tiny-phi4mini, tiny-llama32, tiny-gemma2)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
-Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3, tiny-phi4mini and tiny-llama32, each
-self-contained:
+Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3, tiny-phi4mini, tiny-llama32 and
+tiny-gemma2, each self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
+  tokenizer.model (tiny-gemma2)        a SentencePiece BPE model trained here with `sentencepiece` (as Gemma's:
+                                       byte fallback, digits split, no dummy prefix); tokenizer.json is its
+                                       conversion by transformers' GemmaConverter
   golden.json                          PyTorch logits for 3 prompts, every position, the whole vocabulary
   adapter.gguf (tiny-phi3)             its PEFT adapter converted by llama.cpp's convert_lora_to_gguf.py
   model.gguf (not tiny-gemma3)         the same weights converted by llama.cpp's own convert_hf_to_gguf.py
@@ -31,6 +34,8 @@ import sys
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import (
+    Gemma2Config,
+    Gemma2ForCausalLM,
     Gemma3ForCausalLM,
     Gemma3TextConfig,
     LlamaConfig,
@@ -234,7 +239,10 @@ def randomize(model: torch.nn.Module, seed: int, norm_offset: bool) -> None:
                 p.copy_(torch.randn(p.shape, generator=gen) / p.shape[1] ** 0.5)
 
 
-def write_tokenizer_config(out: str, tok: Tokenizer, bos: str | None, eos: str, template: str) -> None:
+def write_tokenizer_config(out: str, tok: Tokenizer, bos: str | None, eos: str, template: str,
+                           added_tokens_decoder: bool = False) -> None:
+    """tokenizer_config.json; with `added_tokens_decoder`, the added tokens listed by id as transformers saves
+    them (llama.cpp's converter reads a SentencePiece model's special and user-defined tokens from it)."""
     cfg = {
         "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": bos,
@@ -244,6 +252,11 @@ def write_tokenizer_config(out: str, tok: Tokenizer, bos: str | None, eos: str, 
         "chat_template": template,
         "model_max_length": 128,
     }
+    if added_tokens_decoder:
+        cfg["added_tokens_decoder"] = {
+            str(t["id"]): {k: t[k] for k in ("content", "lstrip", "normalized", "rstrip", "single_word", "special")}
+            for t in json.loads(tok.to_str())["added_tokens"]
+        }
     dump_json(os.path.join(out, "tokenizer_config.json"), cfg)
 
 
@@ -270,11 +283,14 @@ def versions() -> dict:
     return {"torch": torch.__version__, "transformers": transformers.__version__, "tokenizers": tokenizers.__version__}
 
 
-def save(model, tok: Tokenizer, out: str, prompts, about: str, bos, eos, template) -> None:
+def save(model, tok: Tokenizer, out: str, prompts, about: str, bos, eos, template, extra: dict | None = None) -> None:
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     tok.save(os.path.join(out, "tokenizer.json"))
-    write_tokenizer_config(out, tok, bos, eos, template)
+    for name, data in (extra or {}).items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    write_tokenizer_config(out, tok, bos, eos, template, added_tokens_decoder="tokenizer.model" in (extra or {}))
     g = golden(model, tok, prompts, about)
     # Round trip: the saved folder must give the same logits as the model in memory.
     again = type(model).from_pretrained(out, dtype=torch.float32, attn_implementation="eager")
@@ -296,10 +312,10 @@ def build(cls, cfg, seed: int, norm_offset: bool = False):
 
 
 def save_converted(m, tok: Tokenizer, root: str, name: str, llama_cpp: str | None, prompts, about: str, bos, eos,
-                   template) -> str:
+                   template, extra: dict | None = None) -> str:
     """`save` into root/name, then, given a llama.cpp tree, its `model.gguf` by llama.cpp's converter."""
     out = os.path.join(root, name)
-    save(m, tok, out, prompts, about, bos, eos, template)
+    save(m, tok, out, prompts, about, bos, eos, template, extra)
     if llama_cpp:
         convert_with_llama_cpp(out, llama_cpp)
     return out
@@ -507,6 +523,97 @@ def tiny_qwen3(root: str, llama_cpp: str | None) -> None:
          None, "<|im_end|>", CHATML_TEMPLATE)
 
 
+def gemma_sentencepiece(vocab_size: int) -> tuple[Tokenizer, bytes]:
+    """A SentencePiece BPE model trained on CORPUS with Gemma's settings (byte fallback, digits split one by
+    one, no dummy prefix, whitespace kept; ids 0-3 pad, eos, bos, unk; the turn markers and a tab as user
+    symbols, as Gemma's vocabulary has them), and its tokenizer.json made by transformers' GemmaConverter.
+    llama.cpp's converter reads the `.model` file (pieces, scores, types), so the GGUF's tokenizer and the
+    folder's are two readings of one model. Character coverage below 1 leaves rare characters (and some
+    digits) to byte fallback, which the prompts then exercise."""
+    import importlib
+    import io
+
+    import sentencepiece as spm
+
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS), model_writer=buf, model_type="bpe", vocab_size=vocab_size,
+        byte_fallback=True, split_digits=True, add_dummy_prefix=False, remove_extra_whitespaces=False,
+        normalization_rule_name="identity", pad_id=0, eos_id=1, bos_id=2, unk_id=3, pad_piece="<pad>",
+        eos_piece="<eos>", bos_piece="<bos>", unk_piece="<unk>", user_defined_symbols=["<start_of_turn>", "<end_of_turn>", "\t"], character_coverage=0.98,
+        allow_whitespace_only_pieces=True, num_threads=1, minloglevel=2,
+    )
+    model = buf.getvalue()
+    conv = importlib.import_module("transformers.convert_slow_tokenizer")
+    with tempfile_path(model) as path:
+
+        class Extractor(conv.GemmaSentencePieceExtractor):
+            # transformers 5.25's extractor reads `self.sp`, which nothing sets.
+            def __init__(self, model_file):
+                super().__init__(model_file)
+                self.sp = spm.SentencePieceProcessor(model_file=model_file)
+
+        class Converter(conv.GemmaConverter):
+            SpmExtractor = Extractor
+
+        class Slow:
+            vocab_file = path
+            pad_token, eos_token, bos_token = "<pad>", "<eos>", "<bos>"
+            add_bos_token, add_eos_token = True, False
+
+        tok = Converter(Slow()).converted()
+    tok.post_processor = processors.TemplateProcessing(single="<bos> $A", pair="<bos> $A $B", special_tokens=[("<bos>", 2)])
+    sp = spm.SentencePieceProcessor(model_proto=model)
+    for text in CORPUS + GEMMA_PROMPTS:
+        if tok.encode(text).ids != [2] + sp.encode(text):
+            raise SystemExit(f"tokenizer.json and the SentencePiece model disagree on {text!r}")
+    return tok, model
+
+
+class tempfile_path:
+    """A temporary file holding `data`, as a path, for the length of a `with`."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def __enter__(self) -> str:
+        import tempfile
+
+        self.f = tempfile.NamedTemporaryFile(suffix=".model", delete=False)
+        self.f.write(self.data)
+        self.f.close()
+        return self.f.name
+
+    def __exit__(self, *exc) -> None:
+        os.remove(self.f.name)
+
+
+def tiny_gemma2(root: str, llama_cpp: str | None) -> None:
+    """Gemma 2: Gemma 3's block without q/k norms, local and global layers alternating (window 4), one RoPE
+    base for both, attention scores soft-capped (cap 4 here, 50 in the models) and output logits (cap 3 here,
+    30 in the models): caps low enough to bend the tiny model's O(1) scores and O(units) logits, so a loader
+    that skips either fails. query_pre_attn_scalar = head_dim, as Gemma 2 2B and 9B (GGUF does not record
+    it and llama.cpp assumes so); a SentencePiece tokenizer, so llama.cpp's converter can read it."""
+    tok, spm_model = gemma_sentencepiece(420)
+    v = tok.get_vocab_size(with_added_tokens=False)
+    cfg = Gemma2Config(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rms_norm_eps=1e-6, sliding_window=4,
+        layer_types=["sliding_attention", "full_attention"] * 2, query_pre_attn_scalar=8,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        attn_logit_softcapping=4.0, final_logit_softcapping=3.0, tie_word_embeddings=True,
+        pad_token_id=0, eos_token_id=1, bos_token_id=2,
+    )
+    m = build(Gemma2ForCausalLM, cfg, SEED + 9, norm_offset=True)
+    save_converted(m, tok, root, "tiny-gemma2", llama_cpp, GEMMA_PROMPTS,
+         "tiny random Gemma 2 (4 layers: sliding, full, sliding, full; sliding_window 4; d 32; 4 query / 2 KV heads, "
+         "head_dim 8; query_pre_attn_scalar 8; RoPE base 1e4 on every layer; attention scores soft-capped at 4, logits "
+         "at 3; norms stored as offset from 1; embeddings scaled by sqrt(32); GELU-tanh gated MLP; tied head; "
+         "SentencePiece BPE tokenizer); logits[position][token] from PyTorch f32 eager attention; ids from "
+         "tokenizer.json (BOS added)",
+         "<bos>", "<eos>", GEMMA_TEMPLATE, extra={"tokenizer.model": spm_model})
+
+
 def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
     """`folder/model.gguf` by llama.cpp's own convert_hf_to_gguf.py (F32), from a copy of the folder. The
     converter recognises a byte-level BPE tokenizer by hashing its output on a test text; a tokenizer
@@ -516,7 +623,8 @@ def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
     import subprocess
     import tempfile
 
-    pre = GGUF_PRE[os.path.basename(folder.rstrip("/"))]
+    # A SentencePiece tokenizer (tiny-gemma2) is read from tokenizer.model, with no pre-tokenizer to declare.
+    pre = GGUF_PRE.get(os.path.basename(folder.rstrip("/")))
     with tempfile.TemporaryDirectory() as tmp:
         # The converter names the model after its folder (general.name): keep the fixture's name.
         src = os.path.join(tmp, os.path.basename(folder.rstrip("/")))
@@ -532,8 +640,8 @@ def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
             "import sys, runpy\n"
             f"sys.path.insert(0, {llama_cpp!r})\n"
             "import conversion.base as b\n"
-            f"b.TextModel.get_vocab_base_pre = lambda self, tokenizer: {pre!r}\n"
-            f"sys.argv = ['convert_hf_to_gguf.py', {src!r}, '--outtype', 'f32', '--outfile', {os.path.join(folder, 'model.gguf')!r}]\n"
+            + (f"b.TextModel.get_vocab_base_pre = lambda self, tokenizer: {pre!r}\n" if pre else "")
+            + f"sys.argv = ['convert_hf_to_gguf.py', {src!r}, '--outtype', 'f32', '--outfile', {os.path.join(folder, 'model.gguf')!r}]\n"
             f"runpy.run_path({os.path.join(llama_cpp, 'convert_hf_to_gguf.py')!r}, run_name='__main__')\n"
         )
         subprocess.run([sys.executable, "-c", shim], check=True)
@@ -544,7 +652,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="tests/fixtures")
-    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32,tiny-gemma2")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
     ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
@@ -563,3 +671,5 @@ if __name__ == "__main__":
         tiny_phi4mini(a.root, a.llama_cpp)
     if "tiny-llama32" in only:
         tiny_llama32(a.root, a.llama_cpp)
+    if "tiny-gemma2" in only:
+        tiny_gemma2(a.root, a.llama_cpp)

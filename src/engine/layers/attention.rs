@@ -1,5 +1,6 @@
 //! Causal self-attention with a key/value cache (Vaswani et al., 2017), grouped-query heads (Ainslie
-//! et al., 2023) and an optional sliding window (Gemma 3's local layers).
+//! et al., 2023), an optional sliding window (Gemma's local layers) and an optional soft cap on the
+//! scores (Gemma 2).
 //!
 //! A batch is packed: the new tokens of every sequence are stacked into one matrix, the Linears run
 //! once over all of them, and attention runs per sequence over that sequence's cache only. Each query
@@ -135,6 +136,8 @@ pub struct Heads {
     pub scale: f32,
     /// Keys further back than this many positions are not attended to (sliding-window layers).
     pub window: Option<usize>,
+    /// Gemma 2 soft-caps each scaled score, `cap * tanh(score / cap)`, before the softmax.
+    pub softcap: Option<f32>,
 }
 
 /// One sequence's part of a packed batch: its rows `start..start + count`, which sit at positions
@@ -199,6 +202,9 @@ pub fn attend(
                     }
                     at += n;
                 }
+                if let Some(cap) = h.softcap {
+                    scores.iter_mut().for_each(|s| *s = cap * (*s / cap).tanh());
+                }
                 k_table.softmax(scores);
                 let o = &mut out[hd * h.head_dim..(hd + 1) * h.head_dim];
                 let mut at = 0;
@@ -234,6 +240,7 @@ mod tests {
                                 .sum::<f64>()
                                 * h.scale as f64
                         })
+                        .map(|x| h.softcap.map_or(x, |c| c as f64 * (x / c as f64).tanh()))
                         .collect();
                     let m = s.iter().cloned().fold(f64::MIN, f64::max);
                     let z: f64 = s.iter().map(|x| (x - m).exp()).sum();
@@ -264,6 +271,7 @@ mod tests {
                 head_dim: 43,
                 scale: 0.3,
                 window,
+                softcap: None,
             };
             let (qd, kd) = (4 * 43, 2 * 43);
             let mut m = |rows: usize, w: usize| {
@@ -306,18 +314,20 @@ mod tests {
         }
     }
 
+    /// With and without a sliding window and a soft cap on the scores.
     #[test]
     fn incremental_packed_attention_equals_full_causal_attention() {
         use rand::rngs::StdRng;
         use rand::{RngExt, SeedableRng};
         let mut rng = StdRng::seed_from_u64(5);
-        for window in [None, Some(3)] {
+        for (window, softcap) in [(None, None), (Some(3), None), (None, Some(0.5)), (Some(2), Some(1.5))] {
             let h = Heads {
                 heads: 4,
                 kv_heads: 2,
                 head_dim: 3,
                 scale: 0.7,
                 window,
+                softcap,
             };
             let n = 7;
             let mut r = |w: usize| -> Vec<Vec<f32>> {
@@ -360,7 +370,7 @@ mod tests {
                 .zip(want.iter().chain(want.iter()))
             {
                 for (x, y) in g.iter().zip(w) {
-                    assert!((x - y).abs() < 1e-5, "{window:?}: {x} vs {y}");
+                    assert!((x - y).abs() < 1e-5, "{window:?} {softcap:?}: {x} vs {y}");
                 }
             }
         }

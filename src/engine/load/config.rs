@@ -18,6 +18,8 @@ pub enum Architecture {
     Qwen2,
     /// Qwen3: Llama's block with an RMSNorm of each query and key head before RoPE (no biases).
     Qwen3,
+    /// Gemma 2: Gemma 3's block without the query/key norms, with attention logits soft-capped.
+    Gemma2,
     /// Gemma 3 (text).
     Gemma3,
     /// Phi-3 / Phi-3.5 / Phi-4-mini: Llama's block with the query/key/value projections fused into one
@@ -32,8 +34,24 @@ impl Architecture {
             Architecture::Llama => "llama",
             Architecture::Qwen2 => "qwen2",
             Architecture::Qwen3 => "qwen3",
+            Architecture::Gemma2 => "gemma2",
             Architecture::Gemma3 => "gemma3",
             Architecture::Phi3 => "phi3",
+        }
+    }
+
+    /// Gemma 2 and 3: tanh-GELU, embeddings scaled by `sqrt(hidden)`, norm weights stored in Hugging
+    /// Face checkpoints as an offset from 1, sandwich norms, local and global layers.
+    pub fn is_gemma(self) -> bool {
+        matches!(self, Architecture::Gemma2 | Architecture::Gemma3)
+    }
+
+    /// Every how many layers a Gemma model has a global one when its file does not list them: Gemma 2
+    /// alternates (llama.cpp `load_swa_pattern(ml, 2)`), Gemma 3 has five local layers per global one (6).
+    fn default_swa_pattern(self) -> usize {
+        match self {
+            Architecture::Gemma2 => 2,
+            _ => 6,
         }
     }
 }
@@ -71,6 +89,8 @@ pub struct DecoderConfig {
     pub embedding_scale: Option<f32>,
     /// `cap * tanh(logits / cap)` on the output (Gemma 2 style; `None` for most models).
     pub final_logit_softcap: Option<f32>,
+    /// `cap * tanh(score / cap)` on every attention score before the softmax (Gemma 2).
+    pub attn_logit_softcap: Option<f32>,
 }
 
 fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
@@ -78,12 +98,13 @@ fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
         "llama" | "smollm" | "mistral" => Architecture::Llama,
         "qwen2" => Architecture::Qwen2,
         "qwen3" => Architecture::Qwen3,
+        "gemma2" => Architecture::Gemma2,
         "gemma3" | "gemma3_text" => Architecture::Gemma3,
         "phi3" => Architecture::Phi3,
         other => {
             return Err(Error::input(
                 origin,
-                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2, qwen3, gemma3 and phi3 decoders, and BERT encoders"),
+                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2, qwen3, gemma2, gemma3 and phi3 decoders, and BERT encoders"),
             ))
         }
     })
@@ -103,10 +124,41 @@ fn layer_count(n: usize, origin: &str) -> Result<usize> {
     Ok(n)
 }
 
-/// Gemma 3's layout of local and global layers: every sixth layer is global (llama.cpp
-/// `set_swa_pattern(6)`, transformers `sliding_window_pattern = 6`).
-fn gemma3_local_layers(layers: usize, pattern: usize) -> Vec<bool> {
+/// Gemma's layout of local and global layers: every `pattern`-th layer is global (llama.cpp
+/// `set_swa_pattern(n)`, transformers `sliding_window_pattern`): 6 for Gemma 3, 2 for Gemma 2.
+fn gemma_local_layers(layers: usize, pattern: usize) -> Vec<bool> {
     (0..layers).map(|l| (l + 1) % pattern.max(1) != 0).collect()
+}
+
+/// A Gemma file's local layers: llama.cpp reads `{arch}.attention.sliding_window_pattern` as one flag
+/// per layer or as the pattern's period, and otherwise takes the architecture's period.
+fn gguf_local_layers(f: &GgufFile, key: &str, layers: usize, arch: Architecture) -> Result<Vec<bool>> {
+    let origin = f.path.display();
+    let local = match f.get(key) {
+        None => gemma_local_layers(layers, arch.default_swa_pattern()),
+        Some(Value::Array { items, .. }) => {
+            let flags: Option<Vec<bool>> = items.iter().map(Value::as_bool).collect();
+            match flags {
+                Some(flags) if flags.len() == layers => flags,
+                _ => {
+                    return Err(Error::input(
+                        origin,
+                        format!("metadata {key}: expected one boolean per layer ({layers})"),
+                    ))
+                }
+            }
+        }
+        Some(v) => match v.as_u64() {
+            Some(n) if n > 0 => gemma_local_layers(layers, n as usize),
+            _ => {
+                return Err(Error::input(
+                    origin,
+                    format!("metadata {key}: expected a positive integer or one boolean per layer"),
+                ))
+            }
+        },
+    };
+    Ok(local)
 }
 
 fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
@@ -159,6 +211,9 @@ fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
     if c.final_logit_softcap.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         return bad("the final logit soft cap must be a positive number (final_logit_softcapping)");
     }
+    if c.attn_logit_softcap.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+        return bad("the attention logit soft cap must be a positive number (attn_logit_softcapping)");
+    }
     Ok(c)
 }
 
@@ -191,13 +246,20 @@ impl DecoderConfig {
                     "the vocabulary size is in neither {arch}.vocab_size nor tokenizer.ggml.tokens",
                 )
             })?;
-        let gemma = arch == Architecture::Gemma3;
+        let gemma = arch.is_gemma();
         // Phi-3 files record a window too (0 for none); llama.cpp ignores it at present (its PR 13676),
-        // transformers applies it to every layer, as the model was trained: we follow the model.
+        // transformers applies it to every layer, as the model was trained: we follow the model. Gemma 2
+        // files may leave it out (llama.cpp's default: 4096, the model's).
         let sliding_window = match arch {
-            Architecture::Gemma3 => opt_u("attention.sliding_window"),
+            Architecture::Gemma2 => Some(opt_u("attention.sliding_window").unwrap_or(4096)),
+            Architecture::Gemma3 => opt_u("attention.sliding_window").filter(|&w| w > 0),
             Architecture::Phi3 => opt_u("attention.sliding_window").filter(|&w| w > 0),
             _ => None,
+        };
+        let local_layers = match (sliding_window, arch) {
+            (None, _) => vec![false; layers],
+            (Some(_), a) if a.is_gemma() => gguf_local_layers(f, &key("attention.sliding_window_pattern"), layers, a)?,
+            (Some(_), _) => vec![true; layers],
         };
         let rope_dims = opt_u("rope.dimension_count").unwrap_or(head_dim);
         let rope_freq_factors = match f.get(&key("rope.scaling.type")).and_then(Value::as_str) {
@@ -242,21 +304,40 @@ impl DecoderConfig {
             },
             rope_dims,
             rope_base: opt_f("rope.freq_base").unwrap_or(10_000.0),
-            // llama.cpp sets Gemma 3's local base to 10000 (`rope_freq_base_train_swa`).
-            rope_base_local: gemma.then_some(10_000.0),
+            // llama.cpp: the local layers' base is `rope.freq_base_swa` when the file has it, else 10000
+            // for Gemma 3 and the global base for Gemma 2.
+            rope_base_local: gemma.then(|| {
+                opt_f("rope.freq_base_swa").unwrap_or(match arch {
+                    Architecture::Gemma2 => opt_f("rope.freq_base").unwrap_or(10_000.0),
+                    _ => 10_000.0,
+                })
+            }),
             rope_freq_factors,
             rope_attn_factor: opt_f("rope.scaling.attn_factor").unwrap_or(1.0) as f32,
             context_length,
             sliding_window,
-            local_layers: match (sliding_window, arch) {
-                (None, _) => vec![false; layers],
-                (Some(_), Architecture::Gemma3) => gemma3_local_layers(layers, 6),
-                (Some(_), _) => vec![true; layers],
-            },
+            local_layers,
             activation: if gemma { Activation::GeluTanh } else { Activation::Silu },
-            attention_scale: 1.0 / (head_dim as f32).sqrt(),
+            // GGUF does not record Gemma's `query_pre_attn_scalar`: llama.cpp takes the head size, but
+            // hidden / heads for the 27B models (46 layers for Gemma 2, 62 for Gemma 3), as the models do.
+            attention_scale: match (arch, layers) {
+                (Architecture::Gemma2, 46) | (Architecture::Gemma3, 62) => 1.0 / ((hidden / heads) as f32).sqrt(),
+                _ => 1.0 / (head_dim as f32).sqrt(),
+            },
             embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
-            final_logit_softcap: opt_f("final_logit_softcapping").map(|v| v as f32),
+            // llama.cpp's defaults for Gemma 2 files without the keys: 30 on the output, 50 on attention.
+            final_logit_softcap: match arch {
+                Architecture::Gemma2 => Some(opt_f("final_logit_softcapping").unwrap_or(30.0)),
+                _ => opt_f("final_logit_softcapping"),
+            }
+            .filter(|&c| c != 0.0)
+            .map(|v| v as f32),
+            attn_logit_softcap: match arch {
+                Architecture::Gemma2 => Some(opt_f("attn_logit_softcapping").unwrap_or(50.0)),
+                _ => opt_f("attn_logit_softcapping"),
+            }
+            .filter(|&c| c != 0.0)
+            .map(|v| v as f32),
         };
         check(c, &origin)
     }
@@ -273,7 +354,7 @@ impl DecoderConfig {
             .and_then(|m| m.as_str())
             .ok_or_else(|| Error::input(&origin, "field model_type is missing"))?;
         let arch = arch_from(model_type, &origin)?;
-        let gemma = arch == Architecture::Gemma3;
+        let gemma = arch.is_gemma();
         let u = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(|x| x as usize);
         let fl = |k: &str| v.get(k).and_then(|x| x.as_f64());
         let req =
@@ -288,7 +369,10 @@ impl DecoderConfig {
         let local_layers = match (sliding_window, v.get("layer_types").and_then(|t| t.as_array())) {
             (Some(_), _) if phi3 => vec![true; layers],
             (Some(_), Some(types)) => types.iter().map(|t| t.as_str() == Some("sliding_attention")).collect(),
-            (Some(_), None) => gemma3_local_layers(layers, u("sliding_window_pattern").unwrap_or(6)),
+            (Some(_), None) => gemma_local_layers(
+                layers,
+                u("sliding_window_pattern").unwrap_or(arch.default_swa_pattern()),
+            ),
             (None, _) => vec![false; layers],
         };
         if local_layers.len() != layers {
@@ -379,10 +463,15 @@ impl DecoderConfig {
             },
             rope_dims,
             rope_base: rope.base,
+            // Gemma 3's local layers have their own base; Gemma 2's rotate as its global ones.
             rope_base_local: gemma.then(|| {
                 rope.local_base
                     .or_else(|| fl("rope_local_base_freq"))
-                    .unwrap_or(10_000.0)
+                    .unwrap_or(if arch == Architecture::Gemma2 {
+                        rope.base
+                    } else {
+                        10_000.0
+                    })
             }),
             rope_freq_factors,
             rope_attn_factor,
@@ -396,6 +485,7 @@ impl DecoderConfig {
             },
             embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
             final_logit_softcap: fl("final_logit_softcapping").map(|x| x as f32),
+            attn_logit_softcap: fl("attn_logit_softcapping").map(|x| x as f32),
         };
         check(c, &origin)
     }
@@ -548,28 +638,36 @@ mod tests {
         assert_eq!((c.sliding_window, c.local_layers), (Some(7), vec![true; 3]));
     }
 
+    /// The config of a GGUF file (no tensors) holding `arch`'s required keys (2 heads, ffn 16, vocab 16),
+    /// the integers `base` and the values `extra`, each under `{arch}.`.
+    fn gguf_config(dir: &Path, arch: &str, base: &[(&str, u32)], extra: Vec<(&str, Value)>) -> Result<DecoderConfig> {
+        let k = |s: &str| format!("{arch}.{s}");
+        let mut meta = vec![("general.architecture".to_string(), Value::String(arch.into()))];
+        let fixed = [
+            ("attention.head_count", 2),
+            ("feed_forward_length", 16),
+            ("vocab_size", 16),
+        ];
+        meta.extend(fixed.iter().chain(base).map(|&(key, n)| (k(key), Value::U32(n))));
+        meta.extend(extra.into_iter().map(|(key, v)| (k(key), v)));
+        let path = dir.join(format!("{arch}-{}.gguf", meta.len()));
+        let path = (1..)
+            .map(|i| path.with_extension(format!("{i}.gguf")))
+            .find(|p| !p.exists())
+            .unwrap();
+        super::super::gguf_write::write(&path, &meta, &[]).unwrap();
+        DecoderConfig::from_gguf(&GgufFile::open(&path).unwrap())
+    }
+
     /// GGUF RoPE scaling keys: linear scaling on Gemma 3's global layers (4B and up store factor 8), a
     /// type the engine cannot rotate with refused, and a Phi-3 LongRoPE file's context capped at the
     /// original one its short factors hold to.
     #[test]
     fn gguf_rope_scaling_keys() {
-        use super::super::gguf_write::write;
         let dir = tempfile::tempdir().unwrap();
         let read = |arch: &str, extra: Vec<(&str, Value)>| {
-            let k = |s: &str| format!("{arch}.{s}");
-            let mut meta = vec![
-                ("general.architecture".to_string(), Value::String(arch.into())),
-                (k("embedding_length"), Value::U32(16)),
-                (k("attention.head_count"), Value::U32(2)),
-                (k("block_count"), Value::U32(2)),
-                (k("feed_forward_length"), Value::U32(16)),
-                (k("vocab_size"), Value::U32(16)),
-                (k("context_length"), Value::U32(4096)),
-            ];
-            meta.extend(extra.into_iter().map(|(key, v)| (k(key), v)));
-            let path = dir.path().join(format!("{arch}-{}.gguf", meta.len()));
-            write(&path, &meta, &[]).unwrap();
-            DecoderConfig::from_gguf(&GgufFile::open(&path).unwrap())
+            let base = [("embedding_length", 16), ("block_count", 2), ("context_length", 4096)];
+            gguf_config(dir.path(), arch, &base, extra)
         };
         let g = read(
             "gemma3",
@@ -602,9 +700,88 @@ mod tests {
         assert_eq!(phi.rope_style, RopeStyle::Halves);
     }
 
+    /// Gemma GGUF keys as llama.cpp reads them: Gemma 2's defaults when a file leaves them out (window
+    /// 4096, caps 50 on attention and 30 on the logits, alternating layers, the local base equal to the
+    /// global one), the `sliding_window_pattern` key as a period or one flag per layer, `freq_base_swa`,
+    /// and the 27B models' attention scale (hidden / heads, not the head size).
+    #[test]
+    fn gemma_gguf_keys_and_llama_cpps_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |arch: &str, layers: u32, mut extra: Vec<(&str, Value)>| {
+            extra.push(("rope.freq_base", Value::F32(20_000.0)));
+            let base = [
+                ("embedding_length", 32),
+                ("block_count", layers),
+                ("attention.key_length", 8),
+            ];
+            gguf_config(dir.path(), arch, &base, extra)
+        };
+        let g2 = read("gemma2", 4, vec![]).unwrap();
+        assert_eq!(g2.arch, Architecture::Gemma2);
+        assert_eq!(
+            (g2.sliding_window, g2.local_layers.clone()),
+            (Some(4096), vec![true, false, true, false])
+        );
+        assert_eq!(
+            (g2.attn_logit_softcap, g2.final_logit_softcap),
+            (Some(50.0), Some(30.0))
+        );
+        assert_eq!((g2.rope_base, g2.rope_base_local), (20_000.0, Some(20_000.0)));
+        assert_eq!(g2.attention_scale, 1.0 / 8f32.sqrt());
+        let g2 = read(
+            "gemma2",
+            4,
+            vec![
+                ("attn_logit_softcapping", Value::F32(4.0)),
+                ("final_logit_softcapping", Value::F32(3.0)),
+                ("attention.sliding_window", Value::U32(16)),
+                ("attention.sliding_window_pattern", Value::U32(4)),
+                ("rope.freq_base_swa", Value::F32(10_000.0)),
+            ],
+        )
+        .unwrap();
+        assert_eq!((g2.attn_logit_softcap, g2.final_logit_softcap), (Some(4.0), Some(3.0)));
+        assert_eq!(
+            (g2.sliding_window, g2.local_layers),
+            (Some(16), vec![true, true, true, false])
+        );
+        assert_eq!(g2.rope_base_local, Some(10_000.0));
+        let flags = Value::Array {
+            elem: super::super::gguf::ValueType::Bool,
+            items: [false, true, true].into_iter().map(Value::Bool).collect(),
+        };
+        let g3 = read(
+            "gemma3",
+            3,
+            vec![
+                ("attention.sliding_window", Value::U32(4)),
+                ("attention.sliding_window_pattern", flags.clone()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(g3.local_layers, vec![false, true, true]);
+        assert_eq!(
+            (g3.attn_logit_softcap, g3.final_logit_softcap, g3.rope_base_local),
+            (None, None, Some(10_000.0))
+        );
+        let err = read(
+            "gemma3",
+            4,
+            vec![
+                ("attention.sliding_window", Value::U32(4)),
+                ("attention.sliding_window_pattern", flags),
+            ],
+        )
+        .err()
+        .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("one boolean per layer (4)")));
+        // Gemma 2 27B (46 layers): 1/sqrt(hidden / heads) = 1/4 here, not 1/sqrt(head size 8).
+        assert_eq!(read("gemma2", 46, vec![]).unwrap().attention_scale, 0.25);
+    }
+
     #[test]
     fn gemma3_has_a_global_layer_every_six() {
-        let l = gemma3_local_layers(18, 6);
+        let l = gemma_local_layers(18, 6);
         let globals: Vec<usize> = (0..18).filter(|&i| !l[i]).collect();
         assert_eq!(globals, vec![5, 11, 17]);
     }

@@ -170,9 +170,9 @@ impl ModelSource {
         let config = DecoderConfig::from_hf_config(&dir.join("config.json"))?;
         let transform = HfTransform {
             permute_qk: (config.arch == Architecture::Llama).then_some((config.heads, config.kv_heads)),
-            norm_plus_one: config.arch == Architecture::Gemma3,
+            norm_plus_one: config.arch.is_gemma(),
         };
-        let mut tensors = TensorSource::safetensors(dir, transform, config.arch == Architecture::Gemma3)?;
+        let mut tensors = TensorSource::safetensors(dir, transform, config.arch.is_gemma())?;
         split_fused(&mut tensors, &config)?;
         let tokenizer = Tokenizer::from_tokenizer_json(&dir.join("tokenizer.json"))?;
         let tc_path = dir.join("tokenizer_config.json");

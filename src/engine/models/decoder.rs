@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::blocks::{Blocks, Pass};
-use super::gemma::Gemma3;
+use super::gemma::Gemma;
 use super::llama::Llama;
 use crate::engine::build::WeightBuilder;
 use crate::engine::layers::attention::{KvCache, Span};
@@ -47,7 +47,7 @@ impl Decoder {
             Architecture::Llama | Architecture::Qwen2 | Architecture::Qwen3 | Architecture::Phi3 => {
                 Box::new(Llama::build(c, builder)?)
             }
-            Architecture::Gemma3 => Box::new(Gemma3::build(c, builder)?),
+            Architecture::Gemma2 | Architecture::Gemma3 => Box::new(Gemma::build(c, builder)?),
         };
         let embedding = "token_embd.weight";
         // Check the embedding table now (it is read row by row later).

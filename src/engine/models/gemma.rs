@@ -1,9 +1,11 @@
-//! Gemma 3 (Gemma Team, 2025), text decoder. Against Llama's block it: scales the embeddings by
-//! `sqrt(hidden)`; normalises queries and keys per head (RMSNorm) before RoPE; normalises the outputs
-//! of attention and of the MLP before each residual add (sandwich norms); gates with tanh-GELU; and
-//! alternates five local layers (sliding window, RoPE base 10,000) with one global layer (the file's
-//! base, 1,000,000 for 270M). Norm weights arrive as the scale itself (GGUF stores `1 + w`; the loader
-//! adds the 1 to Hugging Face checkpoints).
+//! Gemma 2 (Gemma Team, 2024) and Gemma 3 (Gemma Team, 2025), text decoders. Against Llama's block
+//! both: scale the embeddings by `sqrt(hidden)`; normalise the outputs of attention and of the MLP
+//! before each residual add (sandwich norms); gate with tanh-GELU; and mix local layers (sliding
+//! window) with global ones. Gemma 2 alternates them, rotates both with one base and soft-caps the
+//! attention scores (`50 tanh(s / 50)`) and the output logits (30). Gemma 3 replaced the attention cap
+//! by an RMSNorm of each query and key head before RoPE, and has five local layers (RoPE base 10,000)
+//! per global one (the file's base, 1,000,000 for 270M). Norm weights arrive as the scale itself (GGUF
+//! stores `1 + w`; the loader adds the 1 to Hugging Face checkpoints).
 
 use super::blocks::{block_linears, Blocks, Pass};
 use crate::engine::build::WeightBuilder;
@@ -12,7 +14,7 @@ use crate::engine::layers::lora::LinearLayer;
 use crate::engine::layers::mlp::GatedMlp;
 use crate::engine::layers::norm::{rms_norm, rms_norm_heads};
 use crate::engine::layers::rope::Rope;
-use crate::engine::load::config::DecoderConfig;
+use crate::engine::load::config::{Architecture, DecoderConfig};
 use crate::engine::tensor::Matrix;
 use crate::error::Result;
 
@@ -21,8 +23,8 @@ struct Block {
     q: LinearLayer,
     k: LinearLayer,
     v: LinearLayer,
-    q_norm: Vec<f32>,
-    k_norm: Vec<f32>,
+    /// Gemma 3's per-head query and key norms (`head_dim` weights each); Gemma 2 has none.
+    qk_norms: Option<(Vec<f32>, Vec<f32>)>,
     o: LinearLayer,
     post_attn_norm: Vec<f32>,
     ffn_norm: Vec<f32>,
@@ -31,8 +33,8 @@ struct Block {
     local: bool,
 }
 
-/// The blocks of a Gemma 3 decoder.
-pub struct Gemma3 {
+/// The blocks of a Gemma 2 or Gemma 3 decoder.
+pub struct Gemma {
     blocks: Vec<Block>,
     rope_global: Rope,
     rope_local: Rope,
@@ -41,7 +43,7 @@ pub struct Gemma3 {
     eps: f32,
 }
 
-impl Gemma3 {
+impl Gemma {
     pub fn build(c: &DecoderConfig, b: &WeightBuilder<'_>) -> Result<Self> {
         let (d, hd, qd, kvd) = (c.hidden, c.head_dim, c.heads * c.head_dim, c.kv_heads * c.head_dim);
         let mut blocks = Vec::with_capacity(c.layers);
@@ -52,8 +54,13 @@ impl Gemma3 {
                 q: b.linear(&p("attn_q"), qd, d)?,
                 k: b.linear(&p("attn_k"), kvd, d)?,
                 v: b.linear(&p("attn_v"), kvd, d)?,
-                q_norm: b.vector(&p("attn_q_norm.weight"), hd)?,
-                k_norm: b.vector(&p("attn_k_norm.weight"), hd)?,
+                qk_norms: match c.arch {
+                    Architecture::Gemma2 => None,
+                    _ => Some((
+                        b.vector(&p("attn_q_norm.weight"), hd)?,
+                        b.vector(&p("attn_k_norm.weight"), hd)?,
+                    )),
+                },
                 o: b.linear(&p("attn_output"), d, qd)?,
                 post_attn_norm: b.vector(&p("post_attention_norm.weight"), d)?,
                 ffn_norm: b.vector(&p("ffn_norm.weight"), d)?,
@@ -67,7 +74,7 @@ impl Gemma3 {
                 local: c.local_layers.get(l).copied().unwrap_or(false),
             });
         }
-        Ok(Gemma3 {
+        Ok(Gemma {
             blocks,
             rope_global: Rope::new(c.rope_style, c.rope_dims, c.rope_base, c.rope_freq_factors.as_deref()),
             rope_local: Rope::new(c.rope_style, c.rope_dims, c.rope_base_local.unwrap_or(10_000.0), None),
@@ -77,6 +84,7 @@ impl Gemma3 {
                 head_dim: c.head_dim,
                 scale: c.attention_scale,
                 window: None,
+                softcap: c.attn_logit_softcap,
             },
             window: c.sliding_window,
             eps: c.norm_eps,
@@ -84,7 +92,7 @@ impl Gemma3 {
     }
 }
 
-impl Blocks for Gemma3 {
+impl Blocks for Gemma {
     fn forward(&self, mut x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix {
         let hd = self.heads.head_dim;
         // Local (sliding-window) layers rotate with their own base.
@@ -99,8 +107,10 @@ impl Blocks for Gemma3 {
                 observe(&format!("blk.{l}.{n}"), &h);
             }
             let [mut q, mut k, v] = LinearLayer::forward_fused([&blk.q, &blk.k, &blk.v], &h);
-            rms_norm_heads(&mut q, &blk.q_norm, self.eps);
-            rms_norm_heads(&mut k, &blk.k_norm, self.eps);
+            if let Some((q_norm, k_norm)) = &blk.qk_norms {
+                rms_norm_heads(&mut q, q_norm, self.eps);
+                rms_norm_heads(&mut k, k_norm, self.eps);
+            }
             let (rotation, window) = if blk.local {
                 (&local, self.window)
             } else {

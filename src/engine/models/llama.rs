@@ -79,6 +79,7 @@ impl Llama {
                 head_dim: c.head_dim,
                 scale: c.attention_scale,
                 window: c.sliding_window,
+                softcap: c.attn_logit_softcap,
             },
             local: (0..c.layers)
                 .map(|l| c.local_layers.get(l).copied().unwrap_or(false))
