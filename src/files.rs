@@ -93,12 +93,19 @@ impl Drop for AtomicFile {
 }
 
 /// Refuses to write a file where a directory stands (a rename onto it fails only after the whole
-/// output was written beside it).
+/// output was written beside it), or under a file (`out/a.gguf/x.gguf` with `out/a.gguf` a file: the
+/// system's "File exists" named neither what was wrong nor which path).
 pub fn refuse_directory(path: &Path) -> Result<()> {
     if path.is_dir() {
         return Err(Error::input(
             path.display(),
             "is a directory; expected the path of a file to write",
+        ));
+    }
+    if let Some(file) = path.ancestors().skip(1).find(|a| a.is_file()) {
+        return Err(Error::input(
+            path.display(),
+            format!("cannot be written: {} is a file, not a directory", file.display()),
         ));
     }
     Ok(())
@@ -136,5 +143,11 @@ mod tests {
             AtomicFile::create(dir.path()).is_err(),
             "a directory is not a file to write"
         );
+        let under = path.join("deeper/x.gguf");
+        let err = AtomicFile::create(&under)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("out.jsonl is a file, not a directory"), "{err}");
     }
 }

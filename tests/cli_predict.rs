@@ -9,16 +9,18 @@ fn classifier_prints_label_scores_per_line() {
     let model = common::default_model();
     let o = shakedown_stdin(
         &["predict", "--model", model.to_str().unwrap(), "--scheme", "int8"],
-        "move the pallet left of bay seven\n\n   \nraise the forks to level two\n",
+        "\u{feff}move the pallet left of bay seven\n\n   \nraise the forks to level two\n",
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    // Blank lines are skipped: one answer per line of text.
+    // Blank lines are skipped: one answer per line of text; the byte-order mark opening the input
+    // (as Windows editors save) is not part of the first text.
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["label"], "move_left");
+    assert_eq!(lines[0]["text"], "move the pallet left of bay seven");
     assert_eq!(lines[1]["label"], "forks_level_2");
     let total: f64 = lines[0]["scores"]
         .as_object()
@@ -112,6 +114,12 @@ fn corrupt_writes_measured_variants_and_lists_families() {
         let cer = r["cer"].as_f64().unwrap();
         assert!((0.0..1.0).contains(&cer) && r["edits"].is_array());
     }
+    // `-` names standard input and output (not files called "-").
+    let dashes = common::shakedown_stdin(
+        &["corrupt", "--corruptions", "typo:1-5", "--seed", "3", "--in", "-", "--out", "-"],
+        "move the pallet left of bay seven\n",
+    );
+    assert_eq!(dashes.stdout, o.stdout, "{}", text(&dashes));
     let again = common::shakedown_stdin(
         &["corrupt", "--corruptions", "typo:1-5", "--seed", "3", "--threads", "1"],
         "move the pallet left of bay seven\n",
@@ -211,6 +219,8 @@ fn channel_family_pipes_through_an_external_command_and_reports_its_failures() {
     assert_eq!(dead.status.code(), Some(2));
     let err = String::from_utf8_lossy(&dead.stderr);
     assert!(err.contains("--channel-cmd") && err.contains("engine missing"), "{err}");
+    // The text it died on is named (line numbers would count the lines that severity's process was sent).
+    assert!(err.contains("the text \"x\""), "{err}");
     let slow = common::shakedown_stdin(
         &[
             "corrupt",

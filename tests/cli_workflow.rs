@@ -125,6 +125,100 @@ fn report_recomputes_the_same_outputs_from_the_tables() {
     assert_ne!(std::fs::read_to_string(dir.join("summary.md")).unwrap(), "stale");
 }
 
+/// `report` re-gates a run from its tables, so a table from another run must not pass as this run's: a
+/// results.parquet without a family the summary's run asked for (whose rule would read as "not in this
+/// run") or of another seed is refused (exit 2, naming the file), as is a summary.json with no schemes,
+/// and the outputs are left as they were. A run written with --force over an earlier one removes the
+/// earlier run's verdicts re-gated against a baseline.
+#[test]
+fn report_refuses_tables_of_another_run_and_force_clears_old_verdicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let quick = |name: &str, corruptions: &str, seed: &str| {
+        let dir = tmp.path().join(name);
+        let o = shakedown(&[
+            "run",
+            "--limit",
+            "12",
+            "--schemes",
+            "f32,int8",
+            "--corruptions",
+            corruptions,
+            "--seed",
+            seed,
+            "--no-sustain",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+        dir
+    };
+    let a = quick("a", "typo:1,ocr:1", "1");
+    let fewer = quick("fewer", "typo:1", "1");
+    let reseeded = quick("reseeded", "typo:1,ocr:1", "2");
+    for (other, says) in [
+        (&fewer, "holds 0 rows for f32 under ocr at severity 1"),
+        (&reseeded, "has seed 2"),
+    ] {
+        let t = tmp.path().join("t");
+        let _ = std::fs::remove_dir_all(&t);
+        std::fs::create_dir(&t).unwrap();
+        for f in ["summary.json", "throughput.parquet", "summary.md"] {
+            std::fs::copy(a.join(f), t.join(f)).unwrap();
+        }
+        std::fs::copy(other.join("results.parquet"), t.join("results.parquet")).unwrap();
+        let before = std::fs::read(t.join("summary.json")).unwrap();
+        let o = shakedown(&["report", t.to_str().unwrap()]);
+        let err = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("results.parquet") && err.contains(says), "{err}");
+        assert_eq!(
+            std::fs::read(t.join("summary.json")).unwrap(),
+            before,
+            "summary.json rewritten"
+        );
+    }
+    let t = tmp.path().join("t");
+    std::fs::copy(a.join("results.parquet"), t.join("results.parquet")).unwrap();
+    let mut summary = json(&t.join("summary.json"));
+    summary["meta"]["schemes"] = serde_json::json!([]);
+    std::fs::write(t.join("summary.json"), summary.to_string()).unwrap();
+    let o = shakedown(&["report", t.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("field meta.schemes"), "{}", text(&o));
+
+    let o = shakedown(&[
+        "report",
+        a.to_str().unwrap(),
+        "--baseline",
+        fewer.to_str().unwrap(),
+        "--allow-mismatch",
+    ]);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let regated = |d: &Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("gate-vs-"))
+            .collect()
+    };
+    assert_eq!(regated(&a).len(), 3, "{:?}", regated(&a));
+    let o = shakedown(&[
+        "run",
+        "--limit",
+        "12",
+        "--schemes",
+        "int8",
+        "--corruptions",
+        "typo:1",
+        "--no-sustain",
+        "--force",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    assert!(regated(&a).is_empty(), "{:?}", regated(&a));
+}
+
 #[test]
 fn baseline_gate_fails_when_accuracy_falls_below_the_baseline() {
     let tmp = tempfile::tempdir().unwrap();

@@ -156,6 +156,13 @@ fn tiny_gemma2_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
     folder_and_gguf_match("tiny-gemma2");
 }
 
+/// SmolLM3: Llama's block with the fourth layer left unrotated (NoPE), from the safetensors folder
+/// (`no_rope_layers`) and from llama.cpp's conversion of it (arch `smollm3`, whose step of 4 llama.cpp fixes).
+#[test]
+fn tiny_smollm3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    folder_and_gguf_match("tiny-smollm3");
+}
+
 #[test]
 fn tiny_gemma3_matches_pytorch() {
     assert!(checkpoint_difference("tiny-gemma3") < 1e-4);

@@ -2,12 +2,12 @@
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
         (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3,
-        tiny-phi4mini, tiny-llama32, tiny-gemma2)
+        tiny-phi4mini, tiny-llama32, tiny-gemma2, tiny-smollm3)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
-Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3, tiny-phi4mini, tiny-llama32 and
-tiny-gemma2, each self-contained:
+Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3, tiny-phi4mini, tiny-llama32,
+tiny-gemma2 and tiny-smollm3, each self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
@@ -46,6 +46,8 @@ from transformers import (
     Qwen2ForCausalLM,
     Qwen3Config,
     Qwen3ForCausalLM,
+    SmolLM3Config,
+    SmolLM3ForCausalLM,
 )
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -454,7 +456,7 @@ def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
 
 # The pre-tokenizer each tiny tokenizer implements, in llama.cpp's names (see convert_with_llama_cpp).
 GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm", "tiny-qwen3": "qwen2",
-            "tiny-phi4mini": "gpt-4o", "tiny-llama32": "llama-bpe"}
+            "tiny-phi4mini": "gpt-4o", "tiny-llama32": "llama-bpe", "tiny-smollm3": "llama-bpe"}
 
 
 def tiny_phi4mini(root: str, llama_cpp: str | None) -> None:
@@ -519,6 +521,27 @@ def tiny_qwen3(root: str, llama_cpp: str | None) -> None:
     save_converted(m, tok, root, "tiny-qwen3", llama_cpp, PROMPTS,
          "tiny random Qwen3 (2 layers, d 32, 4 query / 2 KV heads, head_dim 16, per-head q/k RMSNorm before RoPE, "
          "no biases, tied head, RoPE base 1e6); logits[position][token] from PyTorch f32 eager attention; ids from "
+         "tokenizer.json (no BOS)",
+         None, "<|im_end|>", CHATML_TEMPLATE)
+
+
+def tiny_smollm3(root: str, llama_cpp: str | None) -> None:
+    """SmolLM3: Llama's block with RoPE left out of every fourth layer (`no_rope_layers` [1, 1, 1, 0, 1]:
+    the fourth layer is NoPE, as llama.cpp's fixed step of 4 has it), GQA, tied head, RoPE base 2e6,
+    Llama 3's split (its tokenizer is Llama 3's); `model.gguf` by llama.cpp's converter (arch smollm3)."""
+    tok = byte_level_bpe("llama3", 400, specials=("<|begin_of_text|>", "<|im_start|>", "<|im_end|>"))
+    v = tok.get_vocab_size()
+    cfg = SmolLM3Config(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=5, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 2000000.0}, no_rope_layers=[1, 1, 1, 0, 1],
+        use_sliding_window=False, tie_word_embeddings=True, bos_token_id=None,
+        eos_token_id=tok.token_to_id("<|im_end|>"), pad_token_id=tok.token_to_id("<|im_end|>"),
+    )
+    m = build(SmolLM3ForCausalLM, cfg, SEED + 10)
+    save_converted(m, tok, root, "tiny-smollm3", llama_cpp, PHI4_PROMPTS[:2] + [PROMPTS[2]],
+         "tiny random SmolLM3 (5 layers, the fourth without RoPE; d 32, 4 query / 2 KV heads, head_dim 8, tied head, "
+         "RoPE base 2e6, Llama 3 split); logits[position][token] from PyTorch f32 eager attention; ids from "
          "tokenizer.json (no BOS)",
          None, "<|im_end|>", CHATML_TEMPLATE)
 
@@ -652,7 +675,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="tests/fixtures")
-    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32,tiny-gemma2")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32,tiny-gemma2,tiny-smollm3")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
     ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
@@ -673,3 +696,5 @@ if __name__ == "__main__":
         tiny_llama32(a.root, a.llama_cpp)
     if "tiny-gemma2" in only:
         tiny_gemma2(a.root, a.llama_cpp)
+    if "tiny-smollm3" in only:
+        tiny_smollm3(a.root, a.llama_cpp)

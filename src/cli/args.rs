@@ -86,11 +86,12 @@ pub struct CorruptArgs {
     /// Families and severities, e.g. typo:1-5,ocr:3 or asr+jargon:2.
     #[arg(long, default_value = shakedown::corrupt::DEFAULT_CORRUPTIONS)]
     pub corruptions: String,
-    /// Input file (default: standard input). A file is read whole first, so a bad line stops the
-    /// command before any output.
+    /// Input file (default, or `-`: standard input). A file is read whole first, so a bad line stops
+    /// the command before any output.
     #[arg(long = "in")]
     pub input: Option<PathBuf>,
-    /// File to write (default: standard output). It appears only complete: on an error nothing is left.
+    /// File to write (default, or `-`: standard output). It appears only complete: on an error nothing
+    /// is left.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace `--out` if it exists.
@@ -253,7 +254,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_sustain: bool,
     /// Seconds of sustained load per scheme (overrides the suite's [sustain] duration_s).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_sustain")]
     pub sustain_seconds: Option<f64>,
     /// Run shard K of N: the scheme x family work is dealt round-robin to N shards; join them with `merge`.
     #[arg(long, value_name = "K/N")]
@@ -263,10 +264,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub baseline: Option<PathBuf>,
     /// Points a scheme x family may lose against the baseline (default: the suite's gate.baseline_max_drop).
-    #[arg(long)]
+    #[arg(long, requires = "baseline")]
     pub baseline_max_drop: Option<f64>,
     /// Gate against a baseline that differs in suite, model, seed, limit, split or corruptions.
-    #[arg(long)]
+    #[arg(long, requires = "baseline")]
     pub allow_mismatch: bool,
     /// What the exit code follows (default: the suite's gate.policy, else all).
     #[arg(long, value_enum)]
@@ -305,10 +306,10 @@ pub struct ReportArgs {
     #[arg(long)]
     pub baseline: Option<PathBuf>,
     /// Points a scheme x family may lose against the baseline.
-    #[arg(long)]
+    #[arg(long, requires = "baseline")]
     pub baseline_max_drop: Option<f64>,
     /// Gate against a baseline that differs in suite, model, seed, limit, split or corruptions.
-    #[arg(long)]
+    #[arg(long, requires = "baseline")]
     pub allow_mismatch: bool,
 }
 

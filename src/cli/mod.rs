@@ -128,6 +128,12 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             if let Some(model) = &args.model {
                 let source = shakedown::engine::ModelSource::open(model)?;
                 if source.kind() == shakedown::engine::ModelKind::Decoder {
+                    if args.retrieval {
+                        return Err(Error::input(
+                            "--retrieval",
+                            "measures an embedder's queries/s: pass an encoder with --model (the decoder is measured without it)",
+                        ));
+                    }
                     let opts = shakedown::probe::bench_decoder::DecoderBenchOptions {
                         schemes,
                         threads: thread_list(&args.threads)?,
@@ -273,7 +279,10 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 },
             };
             registry.channel = args.channel.config()?;
-            if let Some(out) = &args.out {
+            // `-` names standard input and output, as in most command-line tools.
+            let dash = |p: &Option<std::path::PathBuf>| p.clone().filter(|p| p.as_os_str() != "-");
+            let (input, out_path) = (dash(&args.input), dash(&args.out));
+            if let Some(out) = &out_path {
                 shakedown::files::refuse_directory(out)?;
                 if out.exists() && !args.force {
                     return Err(Error::input(
@@ -282,8 +291,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                     ));
                 }
             }
-            let mut file = args
-                .out
+            let mut file = out_path
                 .as_deref()
                 .map(shakedown::files::AtomicFile::create)
                 .transpose()?;
@@ -297,7 +305,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 None => (&mut stdout, "<stdout>".into()),
             };
             let spec = &args.corruptions;
-            match &args.input {
+            match &input {
                 Some(path) => {
                     let open = || {
                         std::fs::File::open(path)

@@ -138,26 +138,36 @@ impl Channel {
             .collect();
         let sent = writeln!(p.stdin, "{line}").and_then(|_| p.stdin.flush());
         let answer = match sent {
-            Err(e) => Err(format!("stopped reading its input after {} lines ({e})", p.served)),
+            Err(e) => Err(format!(
+                "stopped reading its input after {} lines, before the text {:?} ({e})",
+                p.served,
+                truncate(&line, 80)
+            )),
             Ok(()) => match p.lines.recv_timeout(self.config.timeout) {
                 // A line already waiting behind the answer means the command writes more lines than
                 // it reads: every later answer would belong to another input.
+                // Lines are counted as the process received them (one process per severity, shared by
+                // every thread), not as the input file numbers them: the text names the line.
                 Ok(Ok(_)) if p.lines.try_recv().is_ok() => Err(format!(
-                    "wrote more than one line for input line {} ({:?}): a channel must answer each line with exactly one line",
-                    p.served + 1,
-                    truncate(&line, 80)
+                    "wrote more than one line for the text {:?} (line {} it was sent): a channel must answer each line with exactly one line",
+                    truncate(&line, 80),
+                    p.served + 1
                 )),
                 Ok(Ok(out)) => Ok(out),
                 Ok(Err(e)) => Err(format!("wrote output that could not be read as text: {e}")),
                 Err(RecvTimeoutError::Timeout) => Err(format!(
-                    "gave no output line within {:.1} s for input line {} ({:?})",
+                    "gave no output line within {:.1} s for the text {:?} (line {} it was sent)",
                     self.config.timeout.as_secs_f64(),
-                    p.served + 1,
-                    truncate(&line, 80)
+                    truncate(&line, 80),
+                    p.served + 1
                 )),
                 Err(RecvTimeoutError::Disconnected) => {
                     let status = p.child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
-                    Err(format!("exited ({status}) after answering {} lines", p.served))
+                    Err(format!(
+                        "exited ({status}) on the text {:?}, after answering {} lines",
+                        truncate(&line, 80),
+                        p.served
+                    ))
                 }
             },
         };

@@ -228,6 +228,26 @@ pub const DEFAULT_CORRUPTIONS: &str = "typo:1-5,ocr:1-5,asr:1-5,jargon:1-5,l2:1-
 /// Parses `typo:1-5,ocr:3,typo+ocr:2,4` style lists; a family without severities means 1-5.
 /// Every family must be known to `registry`.
 pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<CorruptionSpec>, String> {
+    let specs = parse_spec_list(list)?;
+    for family in specs.iter().flat_map(|s| &s.chain) {
+        if registry.get(family).is_none() {
+            let hint = if family == "channel" {
+                " (the channel family needs a command: --channel-cmd, or [channel] command in suite.toml)"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "unknown corruption family '{family}': expected one of {}{hint}",
+                registry.names().join(", ")
+            ));
+        }
+    }
+    Ok(specs)
+}
+
+/// The syntax of `parse_specs` alone, families not looked up: what a run directory's `summary.json`
+/// records of its corruptions is read back with it, without the suite's registry.
+pub fn parse_spec_list(list: &str) -> std::result::Result<Vec<CorruptionSpec>, String> {
     let mut specs: Vec<CorruptionSpec> = Vec::new();
     // The spec the previous part named (a bare number continues it).
     let mut last: Option<usize> = None;
@@ -242,18 +262,8 @@ pub fn parse_specs(list: &str, registry: &Registry) -> std::result::Result<Vec<C
         }
         let (chain, levels) = part.split_once(':').unwrap_or((part, "1-5"));
         let chain: Vec<String> = chain.split('+').map(|f| f.trim().to_string()).collect();
-        for family in &chain {
-            if registry.get(family).is_none() {
-                let hint = if family == "channel" {
-                    " (the channel family needs a command: --channel-cmd, or [channel] command in suite.toml)"
-                } else {
-                    ""
-                };
-                return Err(format!(
-                    "unknown corruption family '{family}': expected one of {}{hint}",
-                    registry.names().join(", ")
-                ));
-            }
+        if chain.iter().any(String::is_empty) {
+            return Err(format!("'{part}': expected a family name before each '+' and ':'"));
         }
         let severities = parse_levels(levels)?;
         // A family (or chain) named twice is one family with both severity lists: counted twice, its

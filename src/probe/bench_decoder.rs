@@ -71,7 +71,7 @@ fn check_sizes(opts: &DecoderBenchOptions, context: usize) -> Result<()> {
         if let Some(n) = sizes.iter().find(|&&n| n > context) {
             return Err(Error::input(
                 flag,
-                format!("{n} tokens exceed the model's context length of {context}"),
+                format!("{n} tokens exceed the model's context length of {context} (the default sizes are 64,512 and 32,128: set the flag to shorter ones)"),
             ));
         }
     }

@@ -93,6 +93,12 @@ pub fn predict(opts: &PredictOptions, input: impl Read, mut output: impl Write) 
             n += 1;
             match std::str::from_utf8(&bytes) {
                 Ok(line) => {
+                    // A byte-order mark opening the input is not text (as `corrupt` and suite files read it).
+                    let line = if n == 1 {
+                        line.trim_start_matches('\u{feff}')
+                    } else {
+                        line
+                    };
                     let text = line.trim_end_matches(['\n', '\r']);
                     if !text.trim().is_empty() {
                         batch.push((n, text.to_string()));

@@ -95,7 +95,7 @@ pub fn merge(shards: &[&Path], out: &Path, overwrite: bool) -> Result<(Summary, 
     windows.sort_by_key(|w| (scheme_rank(&w.scheme), w.window));
     let summary = build(meta, &rows, &windows);
     let gate = rundir::judge(&summary, &rows);
-    rundir::write(out, &summary, gate.as_ref(), &rows, &windows)?;
+    rundir::write_run(out, &summary, gate.as_ref(), &rows, &windows, &[])?;
     Ok((summary, gate))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod comparable;
 pub mod compare;
+mod consistency;
 pub mod merge;
 pub mod model;
 pub mod rag;
@@ -357,7 +358,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
 
     let summary = build(meta, &rows, &windows);
     let gate = rundir::judge(&summary, &rows);
-    rundir::write(&plan.out, &summary, gate.as_ref(), &rows, &windows)?;
+    rundir::write_run(&plan.out, &summary, gate.as_ref(), &rows, &windows, &[])?;
     Ok(RunOutcome {
         dir: plan.out.clone(),
         summary,
@@ -402,7 +403,7 @@ fn build_model(
 
 /// The families (`clean` included) of scheme number `s` that this shard evaluates. Units are the
 /// scheme x family pairs in run order, dealt round-robin to the shards.
-fn shard_units(s: usize, families: &[String], shard: Option<(usize, usize)>) -> Vec<String> {
+pub(crate) fn shard_units(s: usize, families: &[String], shard: Option<(usize, usize)>) -> Vec<String> {
     let per_scheme = families.len() + 1;
     std::iter::once(CLEAN.to_string())
         .chain(families.iter().cloned())

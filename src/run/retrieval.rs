@@ -141,7 +141,7 @@ pub(super) fn finish(
     let gate = rundir::judge(&summary, rows);
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
     write_rows(retrieval_rows, &plan.out.join(ROWS_FILE))?;
-    rundir::write(&plan.out, &summary, gate.as_ref(), rows, &[])?;
+    rundir::write_run(&plan.out, &summary, gate.as_ref(), rows, &[], &[ROWS_FILE])?;
     Ok(RunOutcome {
         dir: plan.out.clone(),
         summary,

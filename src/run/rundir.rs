@@ -15,7 +15,7 @@ use crate::analysis::tables::{read_results, read_throughput, write_metrics, writ
 use crate::error::{read_to_string, Error, Result};
 use crate::eval::sustain::Window;
 use crate::files::write_atomic;
-use crate::run::comparable;
+use crate::run::{comparable, consistency};
 
 /// `summary.json`: the run's summary and the gate's verdict (absent for shards and `sustain`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,6 +120,36 @@ pub fn write(
     write_atomic(&dir.join("report.html"), html.as_bytes())
 }
 
+/// Writes a new run into `dir` (`write`; `also` names the files the caller wrote beside it), then
+/// removes what a run it replaced (`--force`) left there: verdicts re-gated against a baseline
+/// (`gate-vs-*`, which judged the old tables) and outputs this run does not write (a `sustain` run's
+/// missing accuracy tables, another task's retrieval rows). Only the tool's own file names are removed.
+pub fn write_run(
+    dir: &Path,
+    summary: &Summary,
+    gate: Option<&Verdict>,
+    rows: &[EvalRow],
+    windows: &[Window],
+    also: &[&str],
+) -> Result<()> {
+    write(dir, summary, gate, rows, windows)?;
+    let accuracy_tables = ["results.parquet", "metrics.parquet", "junit.xml"];
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let regated = name.starts_with("gate-vs-") && [".json", ".md", ".junit.xml"].iter().any(|x| name.ends_with(x));
+        let unwritten = (summary.meta.sustain_only && accuracy_tables.contains(&name))
+            || (name == ROWS_FILE && !also.contains(&name));
+        if regated || unwritten {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads a `summary.json`, given the file or its run directory.
 pub fn read_summary(path: &Path) -> Result<SummaryFile> {
     let file = if path.is_dir() {
@@ -181,14 +211,24 @@ pub fn read(dir: &Path) -> Result<LoadedRun> {
                 ),
             ));
         }
+        consistency::check(&file.summary.meta, &rows, &dir.join("summary.json"), &path)?;
         rows
     };
+    // A run with a sustained-load phase wrote its windows there: without the file its throughput
+    // figures (and any rule on them) would silently read as never measured.
+    let throughput = dir.join("throughput.parquet");
+    if file.summary.meta.sustain.is_some() && !throughput.exists() {
+        return Err(Error::input(
+            throughput.display(),
+            "is missing: the run in summary.json measured sustained throughput (meta.sustain), and its windows are kept in this file",
+        ));
+    }
     Ok(LoadedRun {
         dir: dir.to_path_buf(),
         summary: file.summary,
         gate: file.gate,
         rows,
-        windows: read_throughput(&dir.join("throughput.parquet"))?,
+        windows: read_throughput(&throughput)?,
     })
 }
 

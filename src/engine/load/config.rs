@@ -14,6 +14,8 @@ use crate::error::{read_to_string, Error, Result};
 pub enum Architecture {
     /// Llama, SmolLM2, Llama 3.2 (and relatives with the same block).
     Llama,
+    /// SmolLM3: Llama's block with RoPE left out of every fourth layer (NoPE layers).
+    SmolLM3,
     /// Qwen2 / Qwen2.5: Llama's block with query/key/value biases.
     Qwen2,
     /// Qwen3: Llama's block with an RMSNorm of each query and key head before RoPE (no biases).
@@ -32,6 +34,7 @@ impl Architecture {
     pub fn name(self) -> &'static str {
         match self {
             Architecture::Llama => "llama",
+            Architecture::SmolLM3 => "smollm3",
             Architecture::Qwen2 => "qwen2",
             Architecture::Qwen3 => "qwen3",
             Architecture::Gemma2 => "gemma2",
@@ -42,6 +45,12 @@ impl Architecture {
 
     /// Gemma 2 and 3: tanh-GELU, embeddings scaled by `sqrt(hidden)`, norm weights stored in Hugging
     /// Face checkpoints as an offset from 1, sandwich norms, local and global layers.
+    /// Llama's rotation of adjacent feature pairs, for which llama.cpp's converter permutes the query
+    /// and key rows of a Hugging Face checkpoint (and so does our loader); the others rotate halves.
+    pub fn rotates_pairs(self) -> bool {
+        matches!(self, Architecture::Llama | Architecture::SmolLM3)
+    }
+
     pub fn is_gemma(self) -> bool {
         matches!(self, Architecture::Gemma2 | Architecture::Gemma3)
     }
@@ -91,11 +100,14 @@ pub struct DecoderConfig {
     pub final_logit_softcap: Option<f32>,
     /// `cap * tanh(score / cap)` on every attention score before the softmax (Gemma 2).
     pub attn_logit_softcap: Option<f32>,
+    /// Layers whose queries and keys are not rotated (SmolLM3's NoPE layers); empty: all rotate.
+    pub nope_layers: Vec<bool>,
 }
 
 fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
     Ok(match name {
         "llama" | "smollm" | "mistral" => Architecture::Llama,
+        "smollm3" => Architecture::SmolLM3,
         "qwen2" => Architecture::Qwen2,
         "qwen3" => Architecture::Qwen3,
         "gemma2" => Architecture::Gemma2,
@@ -104,7 +116,7 @@ fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
         other => {
             return Err(Error::input(
                 origin,
-                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), qwen2, qwen3, gemma2, gemma3 and phi3 decoders, and BERT encoders"),
+                format!("unknown architecture \"{other}\": the engine runs llama (SmolLM2, Llama 3.2), smollm3, qwen2, qwen3, gemma2, gemma3 and phi3 decoders, and BERT encoders"),
             ))
         }
     })
@@ -128,6 +140,11 @@ fn layer_count(n: usize, origin: &str) -> Result<usize> {
 /// `set_swa_pattern(n)`, transformers `sliding_window_pattern`): 6 for Gemma 3, 2 for Gemma 2.
 fn gemma_local_layers(layers: usize, pattern: usize) -> Vec<bool> {
     (0..layers).map(|l| (l + 1) % pattern.max(1) != 0).collect()
+}
+
+/// SmolLM3's layout: layers 4, 8, 12, ... (counting from 1) attend without RoPE.
+fn every_fourth_layer_without_rope(layers: usize) -> Vec<bool> {
+    (0..layers).map(|l| (l + 1) % 4 == 0).collect()
 }
 
 /// A Gemma file's local layers: llama.cpp reads `{arch}.attention.sliding_window_pattern` as one flag
@@ -297,7 +314,7 @@ impl DecoderConfig {
             ffn: req("feed_forward_length")?,
             norm_eps: opt_f("attention.layer_norm_rms_epsilon").unwrap_or(1e-5) as f32,
             // llama.cpp: Llama uses its "normal" (interleaved) RoPE, Qwen2/3, Gemma 3 and Phi-3 NeoX (halves).
-            rope_style: if arch == Architecture::Llama {
+            rope_style: if arch.rotates_pairs() {
                 RopeStyle::Interleaved
             } else {
                 RopeStyle::Halves
@@ -338,6 +355,11 @@ impl DecoderConfig {
             }
             .filter(|&c| c != 0.0)
             .map(|v| v as f32),
+            // llama.cpp hard-codes SmolLM3's step (`n_no_rope_layer_step = 4`); the file records none.
+            nope_layers: match arch {
+                Architecture::SmolLM3 => every_fourth_layer_without_rope(layers),
+                _ => Vec::new(),
+            },
         };
         check(c, &origin)
     }
@@ -445,6 +467,24 @@ impl DecoderConfig {
                 ))
             }
         };
+        // SmolLM3: `no_rope_layers` holds 1 for a layer that rotates, 0 for a NoPE layer (transformers'
+        // `use_rope = no_rope_layers[i]`), by default every fourth layer without.
+        let nope_layers = match (arch, v.get("no_rope_layers").and_then(|l| l.as_array())) {
+            (Architecture::SmolLM3, Some(flags)) => {
+                let flags: Option<Vec<bool>> = flags.iter().map(|f| f.as_u64().map(|x| x == 0)).collect();
+                match flags {
+                    Some(f) if f.len() == layers => f,
+                    _ => {
+                        return Err(Error::input(
+                            &origin,
+                            "field no_rope_layers: expected one 0 or 1 per layer",
+                        ))
+                    }
+                }
+            }
+            (Architecture::SmolLM3, None) => every_fourth_layer_without_rope(layers),
+            _ => Vec::new(),
+        };
         let c = DecoderConfig {
             arch,
             vocab: req("vocab_size")?,
@@ -456,7 +496,7 @@ impl DecoderConfig {
             ffn: req("intermediate_size")?,
             norm_eps: fl("rms_norm_eps").unwrap_or(1e-6) as f32,
             // Our loader permutes Hugging Face Llama query/key rows to interleaved pairs (as GGUF).
-            rope_style: if arch == Architecture::Llama {
+            rope_style: if arch.rotates_pairs() {
                 RopeStyle::Interleaved
             } else {
                 RopeStyle::Halves
@@ -486,6 +526,7 @@ impl DecoderConfig {
             embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
             final_logit_softcap: fl("final_logit_softcapping").map(|x| x as f32),
             attn_logit_softcap: fl("attn_logit_softcapping").map(|x| x as f32),
+            nope_layers,
         };
         check(c, &origin)
     }
@@ -777,6 +818,49 @@ mod tests {
         assert!(err.is_some_and(|e| e.contains("one boolean per layer (4)")));
         // Gemma 2 27B (46 layers): 1/sqrt(hidden / heads) = 1/4 here, not 1/sqrt(head size 8).
         assert_eq!(read("gemma2", 46, vec![]).unwrap().attention_scale, 0.25);
+    }
+
+    /// SmolLM3's NoPE layers: from `no_rope_layers` (1 rotates, 0 does not), by default and in GGUF
+    /// (where llama.cpp fixes the step) every fourth layer; Llama's rotation of adjacent pairs.
+    #[test]
+    fn smollm3_leaves_rope_out_of_every_fourth_layer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let read = |extra: &str| {
+            std::fs::write(
+                &path,
+                format!(
+                    r#"{{"model_type": "smollm3", "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 5,
+                    "intermediate_size": 16, "vocab_size": 16{extra}}}"#
+                ),
+            )
+            .unwrap();
+            DecoderConfig::from_hf_config(&path)
+        };
+        let by_default = read("").unwrap();
+        assert_eq!(by_default.nope_layers, vec![false, false, false, true, false]);
+        assert_eq!(by_default.rope_style, RopeStyle::Interleaved);
+        let listed = read(r#", "no_rope_layers": [0, 1, 1, 1, 0]"#).unwrap();
+        assert_eq!(listed.nope_layers, vec![true, false, false, false, true]);
+        let err = read(r#", "no_rope_layers": [1, 1]"#).unwrap_err().to_string();
+        assert!(err.contains("no_rope_layers"), "{err}");
+        let gguf = gguf_config(
+            dir.path(),
+            "smollm3",
+            &[("embedding_length", 16), ("block_count", 8)],
+            vec![],
+        )
+        .unwrap();
+        let nope: Vec<usize> = (0..8).filter(|&l| gguf.nope_layers[l]).collect();
+        assert_eq!((gguf.arch, nope), (Architecture::SmolLM3, vec![3, 7]));
+        let llama = gguf_config(
+            dir.path(),
+            "llama",
+            &[("embedding_length", 16), ("block_count", 8)],
+            vec![],
+        )
+        .unwrap();
+        assert!(llama.nope_layers.iter().all(|n| !n));
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl ModelSource {
     fn open_hf_decoder(dir: &Path) -> Result<Self> {
         let config = DecoderConfig::from_hf_config(&dir.join("config.json"))?;
         let transform = HfTransform {
-            permute_qk: (config.arch == Architecture::Llama).then_some((config.heads, config.kv_heads)),
+            permute_qk: config.arch.rotates_pairs().then_some((config.heads, config.kv_heads)),
             norm_plus_one: config.arch.is_gemma(),
         };
         let mut tensors = TensorSource::safetensors(dir, transform, config.arch.is_gemma())?;
@@ -223,7 +223,11 @@ impl ModelSource {
                 let adapter = if dir.is_file() {
                     super::lora_gguf::read(dir, d.config.arch.name(), d.config.layers)?
                 } else {
-                    let permute = (d.config.arch == Architecture::Llama).then_some((d.config.heads, d.config.kv_heads));
+                    let permute = d
+                        .config
+                        .arch
+                        .rotates_pairs()
+                        .then_some((d.config.heads, d.config.kv_heads));
                     LoraAdapter::load(dir, permute, d.config.layers)?
                 };
                 d.adapter = Some(adapter.split_fused(fused_rows(&d.config))?);

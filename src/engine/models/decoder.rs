@@ -44,9 +44,11 @@ impl Decoder {
     pub fn build(config: DecoderConfig, source: Arc<TensorSource>, builder: &WeightBuilder<'_>) -> Result<Self> {
         let c = &config;
         let blocks: Box<dyn Blocks> = match c.arch {
-            Architecture::Llama | Architecture::Qwen2 | Architecture::Qwen3 | Architecture::Phi3 => {
-                Box::new(Llama::build(c, builder)?)
-            }
+            Architecture::Llama
+            | Architecture::SmolLM3
+            | Architecture::Qwen2
+            | Architecture::Qwen3
+            | Architecture::Phi3 => Box::new(Llama::build(c, builder)?),
             Architecture::Gemma2 | Architecture::Gemma3 => Box::new(Gemma::build(c, builder)?),
         };
         let embedding = "token_embd.weight";

@@ -1,4 +1,5 @@
-//! Llama (Touvron et al., 2023) and its relatives SmolLM2, Llama 3.2, Qwen2 (which adds biases to
+//! Llama (Touvron et al., 2023) and its relatives SmolLM2, Llama 3.2, SmolLM3 (which leaves RoPE out
+//! of every fourth layer: those layers see positions only through the causal mask), Qwen2 (which adds biases to
 //! the query, key and value projections; the builder picks them up when the file has them), Qwen3
 //! (which RMS-normalises each query and key head before RoPE, when the file has those norms) and Phi-3
 //! (whose file fuses q/k/v and gate/up, split by the tensor source; NeoX RoPE over part of each head,
@@ -38,6 +39,8 @@ pub struct Llama {
     heads: Heads,
     /// Layers that attend to a sliding window of keys (Phi-3's config windows every layer).
     local: Vec<bool>,
+    /// Layers whose queries and keys are not rotated (SmolLM3's NoPE layers).
+    nope: Vec<bool>,
     eps: f32,
 }
 
@@ -84,6 +87,9 @@ impl Llama {
             local: (0..c.layers)
                 .map(|l| c.local_layers.get(l).copied().unwrap_or(false))
                 .collect(),
+            nope: (0..c.layers)
+                .map(|l| c.nope_layers.get(l).copied().unwrap_or(false))
+                .collect(),
             eps: c.norm_eps,
         })
     }
@@ -104,8 +110,10 @@ impl Blocks for Llama {
                 rms_norm_heads(&mut q, q_norm, self.eps);
                 rms_norm_heads(&mut k, k_norm, self.eps);
             }
-            rotation.apply(&mut q, hd);
-            rotation.apply(&mut k, hd);
+            if !self.nope[l] {
+                rotation.apply(&mut q, hd);
+                rotation.apply(&mut k, hd);
+            }
             let heads = Heads {
                 window: self.heads.window.filter(|_| self.local[l]),
                 ..self.heads
