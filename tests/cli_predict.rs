@@ -116,7 +116,17 @@ fn corrupt_writes_measured_variants_and_lists_families() {
     }
     // `-` names standard input and output (not files called "-").
     let dashes = common::shakedown_stdin(
-        &["corrupt", "--corruptions", "typo:1-5", "--seed", "3", "--in", "-", "--out", "-"],
+        &[
+            "corrupt",
+            "--corruptions",
+            "typo:1-5",
+            "--seed",
+            "3",
+            "--in",
+            "-",
+            "--out",
+            "-",
+        ],
         "move the pallet left of bay seven\n",
     );
     assert_eq!(dashes.stdout, o.stdout, "{}", text(&dashes));

@@ -163,6 +163,14 @@ fn tiny_smollm3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
     folder_and_gguf_match("tiny-smollm3");
 }
 
+/// YaRN (factor 4 over an original context of 256): the per-pair blend of kept and slowed frequencies
+/// and the scale of sines and cosines, from `rope_parameters` in the folder and from the GGUF keys
+/// llama.cpp's converter writes (`rope.scaling.type` yarn, factor, original context length).
+#[test]
+fn tiny_qwen3_with_yarn_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    folder_and_gguf_match("tiny-qwen3-yarn");
+}
+
 #[test]
 fn tiny_gemma3_matches_pytorch() {
     assert!(checkpoint_difference("tiny-gemma3") < 1e-4);

@@ -1,8 +1,9 @@
 //! A model folder: the safetensors header and tensor table, config.json and tokenizer.json, of a BERT
 //! encoder (selectors 0-2), of a decoder (3-5, the committed tiny Llama checkpoint) and of a Phi-3
 //! decoder whose fused tensors the source splits by rows (6-7: its config, its weights; the committed
-//! tiny Phi-3). The first byte picks the file the rest of the input replaces; the folder's other files
-//! are small valid ones.
+//! tiny Phi-3), and the configs of Gemma 2 (8: soft caps, alternating layers) and SmolLM3 (9: NoPE
+//! layers) beside their committed tiny checkpoints. The first byte picks the file the rest of the input
+//! replaces; the folder's other files are small valid ones.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -26,6 +27,12 @@ const DECODER_WEIGHTS: &[u8] = include_bytes!("../../tests/fixtures/tiny-llama/m
 const PHI3_CONFIG: &[u8] = include_bytes!("../../tests/fixtures/tiny-phi3/config.json");
 const PHI3_TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-phi3/tokenizer.json");
 const PHI3_WEIGHTS: &[u8] = include_bytes!("../../tests/fixtures/tiny-phi3/model.safetensors");
+
+/// The tiny Gemma 2 and SmolLM3 checkpoints (their configs are fuzzed).
+const GEMMA2_TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-gemma2/tokenizer.json");
+const GEMMA2_WEIGHTS: &[u8] = include_bytes!("../../tests/fixtures/tiny-gemma2/model.safetensors");
+const SMOLLM3_TOKENIZER: &[u8] = include_bytes!("../../tests/fixtures/tiny-smollm3/tokenizer.json");
+const SMOLLM3_WEIGHTS: &[u8] = include_bytes!("../../tests/fixtures/tiny-smollm3/model.safetensors");
 
 /// Folders of this process's own (tmpfs when there is one): (encoder, decoder).
 fn dirs() -> &'static (PathBuf, PathBuf) {
@@ -67,7 +74,9 @@ fn decoder(d: &Path, which: u8, rest: &[u8]) {
         4 => (DECODER_WEIGHTS, DECODER_CONFIG, rest),
         5 => (rest, DECODER_CONFIG, DECODER_TOKENIZER),
         6 => (PHI3_WEIGHTS, rest, PHI3_TOKENIZER),
-        _ => (rest, PHI3_CONFIG, PHI3_TOKENIZER),
+        7 => (rest, PHI3_CONFIG, PHI3_TOKENIZER),
+        8 => (GEMMA2_WEIGHTS, rest, GEMMA2_TOKENIZER),
+        _ => (SMOLLM3_WEIGHTS, rest, SMOLLM3_TOKENIZER),
     };
     std::fs::write(d.join("model.safetensors"), weights).expect("write");
     std::fs::write(d.join("config.json"), config).expect("write");
@@ -84,7 +93,7 @@ pub fn run(data: &[u8]) {
         return;
     };
     let (enc, dec) = dirs();
-    match which % 8 {
+    match which % 10 {
         w @ 0..=2 => encoder(enc, w, rest),
         w => decoder(dec, w, rest),
     }

@@ -137,6 +137,9 @@ def main():
     hf = json.dumps(fused).encode()
     hf += b" " * (-len(hf) % 8)
     write("model_files", b"\x07" + struct.pack("<Q", len(hf)) + hf + struct.pack("<4f", 1.0, -2.0, 0.5, 3.0))
+    # The tiny Gemma 2 (soft caps, alternating layers) and SmolLM3 (NoPE layers): their configs.
+    for selector, name in ((b"\x08", "tiny-gemma2"), (b"\x09", "tiny-smollm3")):
+        write("model_files", selector + open(os.path.join(ROOT, "tests", "fixtures", name, "config.json"), "rb").read())
     for s in ('{"action": "move", "place": "bay 7"}', 'Sure! {"action":"stop","place":null} done',
               '{"action": "move", "place": "a \\"b\\" \\u00e9"}', '{"action": [1], "place": {"x": 2}}', "left"):
         write("extract_answer", s)
@@ -220,7 +223,9 @@ def tiny_decoder(arch, vocab, tokenizer_metadata, rng):
             ("rope.freq_base", "f32", 10000.0),
             ("attention.layer_norm_rms_epsilon", "f32", 1e-5),
         ) + ((("attention.sliding_window", "u32", 4), ("attention.key_length", "u32", head_dim))
-             if arch == "gemma3" else ())
+             if arch in ("gemma2", "gemma3") else ())
+          + ((("attn_logit_softcapping", "f32", 50.0), ("final_logit_softcapping", "f32", 30.0))
+             if arch == "gemma2" else ())
     ] + tokenizer_metadata
     F32, F16, Q8_0 = 0, 1, 8
     tensors = [
@@ -236,10 +241,11 @@ def tiny_decoder(arch, vocab, tokenizer_metadata, rng):
         ("blk.0.ffn_down.weight", [ffn, hidden], Q8_0, q8_0_bytes(values(ffn * hidden))),
         ("output_norm.weight", [hidden], F32, ones),
     ]
-    if arch == "gemma3":  # query/key norms and the norms after attention and MLP
+    if arch == "gemma3":  # query/key norms
         tensors += [("blk.0.attn_q_norm.weight", [head_dim], F32, ones[:4 * head_dim]),
-                    ("blk.0.attn_k_norm.weight", [head_dim], F32, ones[:4 * head_dim]),
-                    ("blk.0.post_attention_norm.weight", [hidden], F32, ones),
+                    ("blk.0.attn_k_norm.weight", [head_dim], F32, ones[:4 * head_dim])]
+    if arch in ("gemma2", "gemma3"):  # the norms after attention and MLP
+        tensors += [("blk.0.post_attention_norm.weight", [hidden], F32, ones),
                     ("blk.0.post_ffw_norm.weight", [hidden], F32, ones)]
     return gguf_file(metadata, tensors)
 
@@ -293,7 +299,8 @@ def spm_vocabulary():
 def gguf_seeds():
     rng = random.Random(10)
     for arch, (vocab, metadata) in (("llama", bpe_vocabulary()), ("llama", spm_vocabulary()),
-                                    ("gemma3", spm_vocabulary())):
+                                    ("gemma3", spm_vocabulary()), ("gemma2", spm_vocabulary()),
+                                    ("smollm3", bpe_vocabulary())):
         write("gguf", tiny_decoder(arch, vocab, metadata, rng))
 
 

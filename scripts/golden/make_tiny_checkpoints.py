@@ -2,12 +2,12 @@
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
         (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3,
-        tiny-phi4mini, tiny-llama32, tiny-gemma2, tiny-smollm3)
+        tiny-phi4mini, tiny-llama32, tiny-gemma2, tiny-smollm3, tiny-qwen3-yarn)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
 Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3, tiny-phi4mini, tiny-llama32,
-tiny-gemma2 and tiny-smollm3, each self-contained:
+tiny-gemma2, tiny-smollm3 and tiny-qwen3-yarn, each self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
@@ -456,7 +456,8 @@ def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
 
 # The pre-tokenizer each tiny tokenizer implements, in llama.cpp's names (see convert_with_llama_cpp).
 GGUF_PRE = {"tiny-llama": "smollm", "tiny-qwen2": "qwen2", "tiny-phi3": "smollm", "tiny-qwen3": "qwen2",
-            "tiny-phi4mini": "gpt-4o", "tiny-llama32": "llama-bpe", "tiny-smollm3": "llama-bpe"}
+            "tiny-phi4mini": "gpt-4o", "tiny-llama32": "llama-bpe", "tiny-smollm3": "llama-bpe",
+            "tiny-qwen3-yarn": "qwen2"}
 
 
 def tiny_phi4mini(root: str, llama_cpp: str | None) -> None:
@@ -637,6 +638,29 @@ def tiny_gemma2(root: str, llama_cpp: str | None) -> None:
          "<bos>", "<eos>", GEMMA_TEMPLATE, extra={"tokenizer.model": spm_model})
 
 
+def tiny_qwen3_yarn(root: str, llama_cpp: str | None) -> None:
+    """Qwen3 with YaRN (as Qwen's 128K GGUF files and configs carry it): factor 4 over an original context
+    of 256, RoPE base 1e4, head_dim 16, so that of the 8 rotated pairs the first is kept, the last four
+    slowed 4 times and three blended (the ramp runs over pairs 0-4), and sines and cosines scaled by
+    0.1 ln 4 + 1; static, so it changes every position of the short prompts."""
+    tok = byte_level_bpe("qwen2", 400)
+    v = tok.get_vocab_size()
+    cfg = Qwen3Config(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=16, max_position_embeddings=1024, rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0,
+                         "original_max_position_embeddings": 256},
+        tie_word_embeddings=True, use_sliding_window=False, bos_token_id=None,
+        eos_token_id=tok.token_to_id("<|im_end|>"), pad_token_id=tok.token_to_id("<|endoftext|>"),
+    )
+    m = build(Qwen3ForCausalLM, cfg, SEED + 11)
+    save_converted(m, tok, root, "tiny-qwen3-yarn", llama_cpp, PROMPTS,
+         "tiny random Qwen3 with YaRN RoPE scaling (factor 4, original context 256, base 1e4; 2 layers, d 32, 4 query "
+         "/ 2 KV heads, head_dim 16, per-head q/k norms, tied head); logits[position][token] from PyTorch f32 eager "
+         "attention; ids from tokenizer.json (no BOS)",
+         None, "<|im_end|>", CHATML_TEMPLATE)
+
+
 def convert_with_llama_cpp(folder: str, llama_cpp: str) -> None:
     """`folder/model.gguf` by llama.cpp's own convert_hf_to_gguf.py (F32), from a copy of the folder. The
     converter recognises a byte-level BPE tokenizer by hashing its output on a test text; a tokenizer
@@ -675,7 +699,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="tests/fixtures")
-    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32,tiny-gemma2,tiny-smollm3")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32,tiny-gemma2,tiny-smollm3,tiny-qwen3-yarn")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
     ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
@@ -698,3 +722,5 @@ if __name__ == "__main__":
         tiny_gemma2(a.root, a.llama_cpp)
     if "tiny-smollm3" in only:
         tiny_smollm3(a.root, a.llama_cpp)
+    if "tiny-qwen3-yarn" in only:
+        tiny_qwen3_yarn(a.root, a.llama_cpp)

@@ -7,6 +7,7 @@ use super::gguf::{GgufFile, StringList, Value};
 use super::rope_settings::HfRope;
 use crate::engine::layers::mlp::Activation;
 use crate::engine::layers::rope::RopeStyle;
+use crate::engine::layers::yarn::Yarn;
 use crate::error::{read_to_string, Error, Result};
 
 /// The decoder families the engine runs.
@@ -279,6 +280,7 @@ impl DecoderConfig {
             (Some(_), _) => vec![true; layers],
         };
         let rope_dims = opt_u("rope.dimension_count").unwrap_or(head_dim);
+        let mut yarn_scale = 1.0;
         let rope_freq_factors = match f.get(&key("rope.scaling.type")).and_then(Value::as_str) {
             None | Some("none") => None,
             Some("linear") => {
@@ -288,10 +290,26 @@ impl DecoderConfig {
                 }
                 (factor != 1.0).then(|| vec![factor as f32; rope_dims / 2])
             }
+            // llama.cpp reads the factor and the original context; beta 32 and 1 and the paper's scale
+            // (times `rope.scaling.attn_factor`) are its fixed settings for these architectures.
+            Some("yarn") => {
+                let factor = opt_f("rope.scaling.factor").unwrap_or(1.0);
+                let original = opt_u("rope.scaling.original_context_length")
+                    .or_else(|| opt_u("context_length"))
+                    .unwrap_or(2048);
+                if !(factor.is_finite() && factor >= 1.0) || original == 0 {
+                    return Err(Error::input(
+                        &origin,
+                        format!("metadata {}: expected a stretch of at least 1 over a positive original context (YaRN)", key("rope.scaling.factor")),
+                    ));
+                }
+                yarn_scale = Yarn::mscale(factor, 1.0);
+                Some(Yarn::new(factor, original as f64).frequency_divisors(rope_dims, opt_f("rope.freq_base").unwrap_or(10_000.0)))
+            }
             Some(other) => {
                 return Err(Error::input(
                     &origin,
-                    format!("metadata {}: RoPE scaling \"{other}\" is not supported (linear is; Llama 3 and LongRoPE factors are read from their tensors)", key("rope.scaling.type")),
+                    format!("metadata {}: RoPE scaling \"{other}\" is not supported (linear and yarn are; Llama 3 and LongRoPE factors are read from their tensors)", key("rope.scaling.type")),
                 ))
             }
         };
@@ -330,7 +348,7 @@ impl DecoderConfig {
                 })
             }),
             rope_freq_factors,
-            rope_attn_factor: opt_f("rope.scaling.attn_factor").unwrap_or(1.0) as f32,
+            rope_attn_factor: (opt_f("rope.scaling.attn_factor").unwrap_or(1.0) * yarn_scale) as f32,
             context_length,
             sliding_window,
             local_layers,
@@ -458,11 +476,16 @@ impl DecoderConfig {
                 })?;
                 Some(short.iter().map(|&x| x as f32).collect())
             }
+            Some("yarn") => {
+                let (factors, scale) = rope.yarn(rope_dims, context_length, &origin)?;
+                rope_attn_factor = scale;
+                Some(factors)
+            }
             Some(other) => {
                 return Err(Error::input(
                     &origin,
                     format!(
-                    "field rope_scaling: type \"{other}\" is not supported (llama3, linear, and longrope for phi3 are)"
+                    "field rope_scaling: type \"{other}\" is not supported (llama3, linear, yarn, and longrope for phi3 are)"
                 ),
                 ))
             }
@@ -644,15 +667,32 @@ mod tests {
             assert_eq!((g.rope_base, g.rope_base_local), (1e6, Some(1e4)));
             assert_eq!(g.rope_freq_factors.as_deref(), Some(&[8.0f32; 4][..]));
         }
+        // YaRN: the divisors of `Yarn` and the paper's scale, the same from both layouts.
+        let yarn = r#""factor": 4.0, "original_max_position_embeddings": 256, "rope_theta": 10000.0"#;
+        let y4 = read("qwen2", &format!(r#", "rope_scaling": {{"type": "yarn", {yarn}}}"#));
+        let y5 = read(
+            "qwen2",
+            &format!(r#", "rope_parameters": {{"rope_type": "yarn", {yarn}}}"#),
+        );
+        let want = Yarn::new(4.0, 256.0).frequency_divisors(8, 10_000.0);
+        for y in [&y4, &y5] {
+            assert_eq!(y.rope_freq_factors.as_deref(), Some(&want[..]));
+            assert_eq!(y.rope_attn_factor, Yarn::mscale(4.0, 1.0) as f32);
+        }
+        let explicit = read(
+            "qwen2",
+            &format!(r#", "rope_parameters": {{"rope_type": "yarn", "attention_factor": 1.5, {yarn}}}"#),
+        );
+        assert_eq!(explicit.rope_attn_factor, 1.5);
         // A type the engine cannot rotate with is refused, not ignored.
         std::fs::write(
             &path,
             r#"{"model_type": "qwen2", "hidden_size": 16, "num_attention_heads": 2, "num_hidden_layers": 2,
-            "intermediate_size": 16, "vocab_size": 16, "rope_parameters": {"rope_type": "yarn", "factor": 4.0, "rope_theta": 1e6}}"#,
+            "intermediate_size": 16, "vocab_size": 16, "rope_parameters": {"rope_type": "dynamic", "factor": 4.0, "rope_theta": 1e6}}"#,
         )
         .unwrap();
         let err = DecoderConfig::from_hf_config(&path).unwrap_err().to_string();
-        assert!(err.contains("\"yarn\" is not supported"), "{err}");
+        assert!(err.contains("\"dynamic\" is not supported"), "{err}");
     }
 
     /// Phi-3: a rotated fraction of each head, LongRoPE's short factors and attention factor, the
@@ -721,10 +761,25 @@ mod tests {
         assert_eq!(g.rope_freq_factors.as_deref(), Some(&[8.0f32; 4][..]));
         let plain = read("llama", vec![("rope.scaling.type", Value::String("none".into()))]).unwrap();
         assert_eq!(plain.rope_freq_factors, None);
-        let err = read("qwen2", vec![("rope.scaling.type", Value::String("yarn".into()))])
+        let err = read("qwen2", vec![("rope.scaling.type", Value::String("dynamic".into()))])
             .err()
             .map(|e| e.to_string());
-        assert!(err.is_some_and(|e| e.contains("\"yarn\" is not supported")));
+        assert!(err.is_some_and(|e| e.contains("\"dynamic\" is not supported")));
+        // YaRN as llama.cpp reads it: factor, original context, its fixed betas, the paper's scale times
+        // the file's attention factor.
+        let y = read(
+            "qwen2",
+            vec![
+                ("rope.scaling.type", Value::String("yarn".into())),
+                ("rope.scaling.factor", Value::F32(4.0)),
+                ("rope.scaling.original_context_length", Value::U32(256)),
+                ("rope.freq_base", Value::F32(10_000.0)),
+            ],
+        )
+        .unwrap();
+        let want = Yarn::new(4.0, 256.0).frequency_divisors(8, 10_000.0);
+        assert_eq!(y.rope_freq_factors.as_deref(), Some(&want[..]));
+        assert_eq!(y.rope_attn_factor, Yarn::mscale(4.0, 1.0) as f32);
         let phi = read(
             "phi3",
             vec![

@@ -1,6 +1,7 @@
 //! RoPE settings of a Hugging Face `config.json` that need more than a field read: the two layouts
 //! transformers writes them in, and Llama 3's frequency factors worked out from their parameters.
 
+use crate::engine::layers::yarn::Yarn;
 use crate::error::{Error, Result};
 
 /// The RoPE settings of a Hugging Face `config.json` in either layout: transformers 4 writes `rope_theta`
@@ -94,5 +95,47 @@ impl<'a> HfRope<'a> {
                 (freq / scaled) as f32
             })
             .collect())
+    }
+
+    /// YaRN's frequency divisors for `dims` rotated features and its scale of sines and cosines, as
+    /// transformers reads them (`_compute_yarn_parameters`): `factor` (or `context / original`),
+    /// `original_max_position_embeddings`, `beta_fast`/`beta_slow` (32/1), `truncate` (true), and an
+    /// `attention_factor`, else `mscale(factor, mscale) / mscale(factor, mscale_all_dim)` when both are
+    /// given, else the paper's `0.1 ln(factor) + 1`.
+    pub fn yarn(&self, dims: usize, context: usize, origin: &str) -> Result<(Vec<f32>, f32)> {
+        let original = self.number("original_max_position_embeddings").ok_or_else(|| {
+            Error::input(
+                origin,
+                "field rope_scaling.original_max_position_embeddings: expected a number (YaRN)",
+            )
+        })?;
+        let factor = self.number("factor").unwrap_or(context as f64 / original);
+        if !(factor.is_finite() && factor >= 1.0 && original > 0.0) {
+            return Err(Error::input(
+                origin,
+                "field rope_scaling.factor: expected a stretch of at least 1 over a positive original context (YaRN)",
+            ));
+        }
+        let positive = |k: &str| self.number(k).filter(|x| *x > 0.0);
+        let scale = match (
+            self.number("attention_factor"),
+            positive("mscale"),
+            positive("mscale_all_dim"),
+        ) {
+            (Some(a), _, _) => a,
+            (None, Some(m), Some(all)) => Yarn::mscale(factor, m) / Yarn::mscale(factor, all),
+            _ => Yarn::mscale(factor, 1.0),
+        };
+        let yarn = Yarn {
+            beta_fast: positive("beta_fast").unwrap_or(32.0),
+            beta_slow: positive("beta_slow").unwrap_or(1.0),
+            truncate: self
+                .scaling
+                .and_then(|s| s.get("truncate"))
+                .and_then(|t| t.as_bool())
+                .unwrap_or(true),
+            ..Yarn::new(factor, original)
+        };
+        Ok((yarn.frequency_divisors(dims, self.base), scale as f32))
     }
 }
