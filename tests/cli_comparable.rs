@@ -48,6 +48,26 @@ fn compare_refuses_other_seeds_limits_and_suites_unless_allowed() {
         &tmp.path().join("other-suite"),
         &["--limit", "20", "--suite", suite_dir.to_str().unwrap()],
     );
+    // A sample or limit of at least the split is the whole split, recorded so: it compares with the
+    // whole split's run (the 30-command suite run whole, with --sample 100 and with --limit 30).
+    let whole = |name: &str, extra: &[&str]| {
+        let mut args = vec!["--suite", suite_dir.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        run(&tmp.path().join(name), &args)
+    };
+    let (all, sampled, limited) = (
+        whole("all", &[]),
+        whole("sampled", &["--sample", "100"]),
+        whole("limited", &["--limit", "30"]),
+    );
+    for other in [&sampled, &limited] {
+        let o = shakedown(&["compare", all.to_str().unwrap(), other.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(
+            std::fs::read(all.join("results.parquet")).unwrap(),
+            std::fs::read(other.join("results.parquet")).unwrap()
+        );
+    }
     let b = base.to_str().unwrap();
     refused(&["compare", b, seed.to_str().unwrap()], "seed");
     refused(&["compare", b, limit.to_str().unwrap()], "limit");

@@ -172,15 +172,15 @@ fn f32_is_the_reference_wherever_the_list_names_it() {
 #[test]
 fn a_strict_rule_only_some_schemes_pass_is_judged_per_scheme_under_each_policy() {
     let tmp = tempfile::tempdir().unwrap();
-    // Only int8 is held to an impossible bound: f32 passes, int8 fails.
-    let strict = "[[gate.rules]]\nmetric = \"accuracy\"\nscheme = \"int8\"\nmin = 101\n\
+    // Only int8 is held to a bound no answering model meets (accuracy at most 0): f32 passes, int8 fails.
+    let strict = "[[gate.rules]]\nmetric = \"accuracy\"\nscheme = \"int8\"\nmax = 0\n\
                   [[gate.rules]]\nmetric = \"accuracy\"\nmin = 1\n";
     let suite = suite_with_gate(&tmp.path().join("s"), strict);
     let o = run_suite(&suite, &tmp.path().join("all"), "f32,int8", &[]);
     assert_eq!(o.status.code(), Some(1), "every scheme must pass: {}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("FAIL accuracy on clean inputs >= 101") && stdout.contains("[int8]"),
+        stdout.contains("FAIL accuracy on clean inputs <= 0") && stdout.contains("[int8]"),
         "{stdout}"
     );
     assert!(stdout.contains("recommended: f32"), "{stdout}");

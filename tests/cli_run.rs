@@ -179,18 +179,19 @@ fn gate_failure_exits_1_and_names_the_rule() {
     let data = "{\"id\":\"1\",\"text\":\"move left two meters\",\"label\":\"move_left\",\"split\":\"test\"}\n\
                 {\"id\":\"2\",\"text\":\"go right please\",\"label\":\"move_right\",\"split\":\"test\"}\n\
                 {\"id\":\"3\",\"text\":\"stop\",\"label\":\"stop\",\"split\":\"test\"}\n";
-    let gate = "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nmin = 100.5\n";
+    // A bound no answering model meets (accuracy at most 0; a minimum above 100 is refused at load).
+    let gate = "[[gate.rules]]\nmetric = \"accuracy\"\nfamily = \"typo\"\nmax = 0\n";
     let (o, out) = run_small_suite(&tmp, data, gate, "typo:1");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("FAIL accuracy under typo") && stdout.contains("below the minimum 100.5"),
+        stdout.contains("FAIL accuracy under typo") && stdout.contains("above the maximum 0"),
         "{stdout}"
     );
     assert!(out.join("summary.json").exists() && out.join("report.html").exists());
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     assert!(
-        junit.contains("<failure message=\"measured") && junit.contains("minimum 100.5"),
+        junit.contains("<failure message=\"measured") && junit.contains("maximum 0"),
         "{junit}"
     );
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();

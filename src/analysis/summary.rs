@@ -73,6 +73,11 @@ pub struct RunMeta {
     pub sustain_only: bool,
     /// `K/N` when this directory holds one shard of a run.
     pub shard: Option<String>,
+    /// SHA-256 of the rows `results.parquet` holds (`run::consistency::digest`), set when the directory
+    /// is written: `report`, `compare` and `merge` refuse a table that is not the one summarised here.
+    /// Absent in directories written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_sha256: Option<String>,
 }
 
 /// How the evaluated examples were chosen (`--limit`, `--sample`: `run::subset`), for people; None for

@@ -217,6 +217,12 @@ fn corruptions(flag: Option<&str>, suite: &Suite, registry: &RegistryOptions) ->
     if text.trim() == "none" {
         return Ok(Vec::new());
     }
+    if text.trim().is_empty() {
+        return Err(Error::input(
+            origin,
+            "expected families such as typo:1-5,ocr:3 (or \"none\" for clean inputs only), found an empty list",
+        ));
+    }
     let registry = Registry::with_options(registry)?;
     parse_specs(&text, &registry).map_err(|m| Error::input(origin, m))
 }

@@ -2,11 +2,15 @@
 //! recompute anything from them. The gate judges the cells the table holds, so a `results.parquet`
 //! from another run (other corruptions, another seed, fewer examples) would otherwise be re-gated as
 //! this run: a family the run asked for and the table lacks read as "not in this run" and was skipped,
-//! and a failed run could be rewritten as passed. Every row must be a cell the summary's run made,
-//! with its seed, and every cell the run (or its shard) made must hold one row per example.
+//! and a failed run could be rewritten as passed. The summary records a digest of the rows it was
+//! written with, which the table must match; and (for directories written before the digest was kept)
+//! every row must be a cell the summary's run made, with its seed, and every cell the run (or its
+//! shard) made must hold one row per example.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::summary::RunMeta;
@@ -17,6 +21,19 @@ use crate::run::shard_units;
 
 /// One cell of a run: scheme, family (or `clean`), severity (0 for clean).
 type CellKey = (String, String, u8);
+
+/// SHA-256 (hex) of `rows` as JSON: every field of every row in order, so another run's table (other
+/// examples, model, answers) differs even where its cells and counts are the same.
+pub fn digest(rows: &[EvalRow]) -> Result<String> {
+    let mut h = Sha256::new();
+    for row in rows {
+        let bytes =
+            serde_json::to_vec(row).map_err(|e| crate::error::Error::Internal(format!("results digest: {e}")))?;
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
 
 /// Fails, naming the file and what disagrees, unless `rows` (read from `results`) are exactly the
 /// cells `meta` (read from `summary`) describes, each with `meta.test_examples` rows and the run's seed.
@@ -47,7 +64,8 @@ pub fn check(meta: &RunMeta, rows: &[EvalRow], summary: &Path, results: &Path) -
             ),
         ));
     }
-    let mut expected: BTreeMap<CellKey, usize> = BTreeMap::new();
+    let mut expected: HashMap<CellKey, usize> = HashMap::new();
+    let mut order: Vec<CellKey> = Vec::new();
     for (s, scheme) in schemes.iter().enumerate() {
         for family in shard_units(s, &meta.families, shard) {
             let levels: Vec<u8> = match specs.iter().find(|spec| spec.name() == family) {
@@ -55,7 +73,9 @@ pub fn check(meta: &RunMeta, rows: &[EvalRow], summary: &Path, results: &Path) -
                 None => vec![0],
             };
             for level in levels {
-                expected.insert((scheme.clone(), family.clone(), level), 0);
+                let key = (scheme.clone(), family.clone(), level);
+                expected.insert(key.clone(), 0);
+                order.push(key);
             }
         }
     }
@@ -86,7 +106,12 @@ pub fn check(meta: &RunMeta, rows: &[EvalRow], summary: &Path, results: &Path) -
             }
         }
     }
-    if let Some(((scheme, family, level), n)) = expected.iter().find(|(_, &n)| n != meta.test_examples) {
+    // The first incomplete cell in run order.
+    let incomplete = order
+        .iter()
+        .map(|k| (k, expected[k]))
+        .find(|&(_, n)| n != meta.test_examples);
+    if let Some(((scheme, family, level), n)) = incomplete {
         let cell = if family == CLEAN {
             format!("{scheme} on clean inputs")
         } else {
@@ -96,6 +121,19 @@ pub fn check(meta: &RunMeta, rows: &[EvalRow], summary: &Path, results: &Path) -
             "holds {n} rows for {cell}, where the run in summary.json evaluated {} examples: the table is not this run's, or is incomplete",
             meta.test_examples
         )));
+    }
+    // Last, what the cells cannot show: the same cells and counts holding other rows (other examples,
+    // another model's answers). The checks above name what differs where they can.
+    if let Some(want) = &meta.results_sha256 {
+        if &digest(rows)? != want {
+            return Err(Error::input(
+                results.display(),
+                format!(
+                    "does not hold the rows {} was written with (meta.results_sha256 differs): the table is another run's, or was changed",
+                    summary.display()
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -180,6 +218,22 @@ mod tests {
         reseeded[3].seed = 8;
         assert!(err(&m, &reseeded).contains("row 4 has seed 8"));
         assert!(err(&m, &rows[1..]).contains("holds 1 rows for f32 on clean inputs"));
+    }
+
+    /// With the digest recorded, a table of the same cells and counts but other rows (other examples,
+    /// other answers) is refused; the same rows pass.
+    #[test]
+    fn a_table_with_the_same_cells_but_other_rows_is_refused_by_its_digest() {
+        let mut m = meta(&["f32"], "typo:1", &["typo"]);
+        let rows = whole(&m, &[("typo", &[1])]);
+        m.results_sha256 = Some(digest(&rows).unwrap());
+        assert!(check(&m, &rows, Path::new("s"), Path::new("r")).is_ok());
+        let mut other = rows.clone();
+        other[2].example_id = "e9".into();
+        assert!(err(&m, &other).contains("meta.results_sha256 differs"));
+        let mut answered = rows;
+        answered[0].correct = false;
+        assert!(err(&m, &answered).contains("meta.results_sha256 differs"));
     }
 
     #[test]

@@ -171,6 +171,26 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         crate::task::kind::TaskKind::Rag => return rag::run(plan, progress),
         _ => {}
     }
+    // A --limit or --sample of at least the split is the whole split: recorded as such, so that the run
+    // compares with (and gates against) a run of the whole split, which it is.
+    let split_size = plan.suite.split(&plan.split).len();
+    let whole;
+    let plan = match plan.limit.or(plan.sample) {
+        Some(n) if n >= split_size => {
+            let flag = if plan.limit.is_some() { "--limit" } else { "--sample" };
+            progress.note(&format!(
+                "{flag} {n} is at least the {split_size} {} examples: the whole split is evaluated",
+                plan.split
+            ));
+            whole = Plan {
+                limit: None,
+                sample: None,
+                ..plan.clone()
+            };
+            &whole
+        }
+        _ => plan,
+    };
     let suite = &plan.suite;
     let origin = suite.origin();
     let registry = Registry::with_options(&plan.registry)?;
@@ -231,6 +251,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         sustain: plan.sustain.clone(),
         sustain_only: plan.sustain_only,
         shard: plan.shard.map(|(k, n)| format!("{k}/{n}")),
+        results_sha256: None,
     };
     if let Some(b) = &plan.baseline {
         let found = comparable::check(&meta, &b.summary.meta, &b.source, b.allow_mismatch)?;

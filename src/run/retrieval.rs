@@ -272,6 +272,7 @@ pub(super) fn run_meta(
         sustain: None,
         sustain_only: false,
         shard: None,
+        results_sha256: None,
     }
 }
 

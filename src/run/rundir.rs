@@ -84,7 +84,30 @@ pub fn check_writable(dir: &Path, overwrite: bool) -> Result<()> {
         )
     })?;
     let _ = std::fs::remove_file(&probe);
-    Ok(())
+    // The directories still to make, made and removed again: a name the file system refuses (too long,
+    // a character it does not take) is found now, not after every scheme has run.
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
+    let mut made = Vec::new();
+    let mut refused = None;
+    for d in missing.iter().rev() {
+        match std::fs::create_dir(d) {
+            Ok(()) => made.push(*d),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    for d in made.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+    match refused {
+        Some(e) => Err(Error::input(dir.display(), format!("cannot be made ({e})"))),
+        None => Ok(()),
+    }
 }
 
 /// Writes results.parquet, throughput.parquet, metrics.parquet, summary.json, report.html, junit.xml
@@ -100,10 +123,13 @@ pub fn write(
 ) -> Result<()> {
     let html = crate::report::render_html(summary, gate, rows, windows)?;
     let markdown = crate::report::markdown::render(summary, gate);
-    let file = SummaryFile {
+    let mut file = SummaryFile {
         summary: summary.clone(),
         gate: gate.cloned(),
     };
+    if !summary.meta.sustain_only {
+        file.summary.meta.results_sha256 = Some(consistency::digest(rows)?);
+    }
     let json = serde_json::to_string_pretty(&file).map_err(|e| Error::Internal(format!("summary.json: {e}")))?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     if !summary.meta.sustain_only {
@@ -381,5 +407,27 @@ mod tests {
             assert!(check_writable(&locked.join("run"), false).is_err());
         }
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+
+    /// A name the file system refuses is found before any work, and a probe leaves nothing behind.
+    #[test]
+    fn a_directory_name_the_file_system_refuses_is_found_before_any_work() {
+        let tmp = tempfile::tempdir().unwrap();
+        let long = tmp.path().join("a").join("o".repeat(300));
+        let err = check_writable(&long, false).unwrap_err().to_string();
+        assert!(err.contains("cannot be made"), "{err}");
+        assert!(check_writable(&tmp.path().join("b/c/run"), false).is_ok());
+        // A relative path is made under the working directory (its last ancestor is the empty path).
+        let here = std::env::current_dir().unwrap();
+        let relative = Path::new("shakedown-probe-test")
+            .join(format!("{}", std::process::id()))
+            .join("run");
+        assert!(check_writable(&relative, false).is_ok());
+        assert!(!here.join("shakedown-probe-test").exists());
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "nothing left by the probes"
+        );
     }
 }

@@ -460,6 +460,18 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
             file.task.name()
         ));
     }
+    if file.task != TaskKind::Extract && file.extract.is_some() {
+        return bad(format!(
+            "field extract: only a suite with task = \"extract\" takes an [extract] table (this suite's task is {})",
+            file.task.name()
+        ));
+    }
+    if file.task != TaskKind::Classify && !file.classify.verbalizers.is_empty() {
+        return bad(format!(
+            "field classify.verbalizers: only a suite with task = \"classify\" takes verbalizers (this suite's task is {})",
+            file.task.name()
+        ));
+    }
     let retrieves = matches!(file.task, TaskKind::Retrieve | TaskKind::Rag);
     if !retrieves && file.retrieve.is_some() {
         return bad("field retrieve: only a suite with task = \"retrieve\" or \"rag\" takes a [retrieve] table".into());
@@ -531,6 +543,17 @@ mod tests {
         let dir = write_suite(&toml.replace("data =", "labels = [\"a\", \"b\"]\ndata ="), line);
         let err = Suite::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("field labels") && err.contains("retrieve"), "{err}");
+        // Tables of another task would do nothing: refused, not ignored.
+        let dir = write_suite(&format!("{TOML}[extract]\nfields = [\"a\"]\n"), "");
+        assert!(Suite::load(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("field extract"));
+        let dir = write_suite(&format!("{toml}[classify.verbalizers]\na = \" yes\"\n"), line);
+        assert!(Suite::load(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("field classify.verbalizers"));
     }
 
     #[test]

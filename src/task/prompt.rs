@@ -113,6 +113,22 @@ impl Prompt {
                 "the template never uses the input text: write {{ text }} where it goes".into(),
             ));
         }
+        // Few-shot examples asked for and never shown: the run would say it used them.
+        if !prompt.fewshot.is_empty() {
+            let without = Prompt {
+                fewshot: Vec::new(),
+                ..prompt.clone()
+            };
+            if without.user_text("an example command").map_err(rendering)? == a {
+                return Err(Error::input(
+                    origin,
+                    format!(
+                        "field prompt.fewshot: {} few-shot examples are asked for, but prompt.template never shows them: loop over them ({{% for s in fewshot %}}{{{{ s.text }}}} {{{{ s.answer }}}}{{% endfor %}}), or set fewshot = 0",
+                        prompt.fewshot.len()
+                    ),
+                ));
+            }
+        }
         Ok(prompt)
     }
 
@@ -268,6 +284,24 @@ mod tests {
             p.render("stop").unwrap(),
             "Parse.\n\nCommand: go left\nJSON: {\"direction\": \"left\"}\nCommand: stop\nJSON:"
         );
+        // Shots asked for that the template never shows are refused (the run would claim them).
+        let unused = Prompt::new(&section("Q: {{ text }} A:", None, false), shots_of(1), "s.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            unused.contains("field prompt.fewshot: 1 few-shot examples are asked for"),
+            "{unused}"
+        );
+    }
+
+    fn shots_of(n: usize) -> Vec<Shot> {
+        (0..n)
+            .map(|i| Shot {
+                text: format!("go left {i}"),
+                answer: "{}".into(),
+            })
+            .collect()
     }
 
     #[test]

@@ -223,6 +223,11 @@ impl Scope<'_> {
         on: Judge,
         settles: bool,
     ) -> Check {
+        // Percents are sums and ratios of counts: exactly 92 % can come out 91.99999999999999, and an
+        // interval's end 99.99999999999999, which a bound of 92 or 100 must not fail. Judged at 1e-9.
+        let snap = |x: f64| (x * 1e9).round() / 1e9;
+        let value = snap(value);
+        let interval = interval.map(|[a, b]| [snap(a), snap(b)]);
         let [low, high] = interval.unwrap_or([value, value]);
         let crossed = crossed_bound(value, interval, min, max).filter(|_| settles);
         let out_point = beyond(value, min, max);
@@ -467,10 +472,14 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
             }
         })
         .collect();
+    // A scheme no rule applies to (the rules name others; the reference under rules measured against it)
+    // keeps a passed verdict of no checks, but it is not evidence: the run passes only on schemes a check
+    // judged, so a gate that judged nothing, or a scheme to ship that nothing judged, does not pass.
+    let judged = |v: &SchemeVerdict| v.checks > v.skipped;
     let passed = match &meta.policy {
-        Policy::All => verdicts.iter().all(|v| v.passed),
-        Policy::Any => verdicts.iter().any(|v| v.passed),
-        Policy::Ship(s) => verdicts.iter().any(|v| &v.scheme == s && v.passed),
+        Policy::All => verdicts.iter().any(judged) && verdicts.iter().all(|v| v.passed),
+        Policy::Any => verdicts.iter().any(|v| v.passed && judged(v)),
+        Policy::Ship(s) => verdicts.iter().any(|v| &v.scheme == s && v.passed && judged(v)),
     };
     let recommendation = recommend(summary, &verdicts, &checks);
     Verdict {
@@ -690,6 +699,40 @@ mod tests {
         assert!(all.checks[0].reason.contains("95% interval"));
     }
 
+    /// A figure that is its bound up to floating-point rounding meets it (a mean of field accuracies
+    /// gave 91.99999999999999 for 92, and a 100 % proportion's interval ended at 99.99999999999999).
+    #[test]
+    fn a_figure_on_its_bound_up_to_rounding_meets_it() {
+        let scope = Scope {
+            rule: "r".into(),
+            metric: "field_accuracy",
+            scheme: "f32",
+            family: CLEAN,
+            severity: None,
+            bounds: (Some(92.0), None),
+        };
+        let c = scope.judge(
+            91.99999999999999,
+            None,
+            Some(10),
+            (Some(92.0), None),
+            Judge::Point,
+            true,
+        );
+        assert_eq!(c.status, Status::Pass, "{c:?}");
+        let c = scope.judge(
+            100.0,
+            Some([72.25, 99.99999999999999]),
+            Some(10),
+            (Some(100.0), None),
+            Judge::Interval,
+            true,
+        );
+        assert_eq!(c.status, Status::Pass, "{c:?}");
+        let c = scope.judge(91.9999, None, Some(10), (Some(92.0), None), Judge::Point, true);
+        assert_eq!(c.status, Status::Fail, "{c:?}");
+    }
+
     #[test]
     fn interval_judging_forgives_a_noisy_miss_but_not_a_clear_one() {
         // Drop at severity 1 is 10 points on 10 examples: its interval reaches well below 5.
@@ -848,11 +891,12 @@ mod tests {
         assert!(v.passed && v.checks[0].reason.contains("no sustain phase"));
         let v = verdict(vec![rule("acc_norm", CLEAN, None, Some(1.0), None), applies()]);
         assert!(v.passed && v.checks[0].reason.contains("not measured"));
-        // A rule for a scheme the run did not ask for is that scheme's skip; the run's schemes had no rule.
+        // A rule for a scheme the run did not ask for is that scheme's skip; the run's schemes had no
+        // rule, so nothing was judged and the gate does not pass.
         let mut named = applies();
         named.scheme = "q4_0".into();
         let v = verdict(vec![named]);
-        assert!(v.passed && v.checks[0].status == Status::Skip && v.checks[0].scheme == "q4_0");
+        assert!(!v.passed && v.checks[0].status == Status::Skip && v.checks[0].scheme == "q4_0");
         // Every rule skipped for a scheme: nothing was checked, and the gate does not pass on nothing.
         let v = verdict(vec![rule("accuracy", "ocr", None, Some(1.0), None)]);
         assert!(!v.passed, "{:?}", v.checks);
@@ -882,6 +926,14 @@ mod tests {
         assert!(loose.unjudged.is_empty(), "every rule was judged: {loose:?}");
         let none = verdict_with(vec![rule("accuracy", CLEAN, None, Some(101.0), None)], Policy::Any, &[]);
         assert!(!none.passed && none.recommendation.is_none());
+        // A rule that judges f32 only: int8 is unjudged, so shipping it does not pass, nor does it count
+        // for "any" (f32 does); "all" passes on f32 judged and int8 not failed.
+        let mut only_f32 = rule("accuracy", CLEAN, None, Some(50.0), None);
+        only_f32.scheme = "f32".into();
+        assert!(!verdict_with(vec![only_f32.clone()], Policy::Ship("int8".into()), &[]).passed);
+        assert!(verdict_with(vec![only_f32.clone()], Policy::Ship("f32".into()), &[]).passed);
+        assert!(verdict_with(vec![only_f32.clone()], Policy::Any, &[]).passed);
+        assert!(verdict_with(vec![only_f32], Policy::All, &[]).passed);
     }
 
     #[test]
@@ -940,6 +992,14 @@ mod tests {
         assert!(r.validate("s.toml", 0, &metrics).is_err());
         r.min = Some(1.0);
         assert!(r.validate("s.toml", 0, &metrics).is_ok());
+        // A percent bound no value can meet.
+        let mut r = rule("accuracy", CLEAN, None, Some(150.0), None);
+        let err = r.validate("s.toml", 0, &metrics).unwrap_err().to_string();
+        assert!(err.contains("no value can pass these bounds"), "{err}");
+        r.min = Some(100.0);
+        assert!(r.validate("s.toml", 0, &metrics).is_ok());
+        let r = rule("delta_vs_reference", CLEAN, None, None, Some(-120.0));
+        assert!(r.validate("s.toml", 0, &metrics).is_err());
     }
 
     #[test]

@@ -152,6 +152,20 @@ impl GateRule {
                 )));
             }
         }
+        // Percents lie in 0..100 and differences of percents in -100..100: a bound beyond them fails
+        // (or passes) every scheme whatever it measures.
+        if !is_throughput(&self.metric) {
+            let (lo, hi) = match self.metric.as_str() {
+                "drop" | "extra_drop" | "delta_vs_reference" => (-100.0, 100.0),
+                _ => (0.0, 100.0),
+            };
+            if self.min.is_some_and(|m| m > hi) || self.max.is_some_and(|m| m < lo) {
+                return Err(at(format!(
+                    "{} is measured in percent points within {lo}..{hi}: no value can pass these bounds",
+                    self.metric
+                )));
+            }
+        }
         // A misspelt scheme would be skipped as "not in this run" by every run: refuse it here.
         if self.scheme != "*" {
             if let Err(e) = self.scheme.parse::<crate::engine::Scheme>() {

@@ -44,14 +44,14 @@ impl Architecture {
         }
     }
 
-    /// Gemma 2 and 3: tanh-GELU, embeddings scaled by `sqrt(hidden)`, norm weights stored in Hugging
-    /// Face checkpoints as an offset from 1, sandwich norms, local and global layers.
     /// Llama's rotation of adjacent feature pairs, for which llama.cpp's converter permutes the query
     /// and key rows of a Hugging Face checkpoint (and so does our loader); the others rotate halves.
     pub fn rotates_pairs(self) -> bool {
         matches!(self, Architecture::Llama | Architecture::SmolLM3)
     }
 
+    /// Gemma 2 and 3: tanh-GELU, embeddings scaled by `sqrt(hidden)`, norm weights stored in Hugging
+    /// Face checkpoints as an offset from 1, sandwich norms, local and global layers.
     pub fn is_gemma(self) -> bool {
         matches!(self, Architecture::Gemma2 | Architecture::Gemma3)
     }
@@ -229,6 +229,12 @@ fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
     if c.final_logit_softcap.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         return bad("the final logit soft cap must be a positive number (final_logit_softcapping)");
     }
+    if !(c.attention_scale.is_finite() && c.attention_scale > 0.0) {
+        return bad("the attention scale must be a positive number (query_pre_attn_scalar, or the head size)");
+    }
+    if c.sliding_window == Some(0) {
+        return bad("the sliding window must be at least one position (sliding_window)");
+    }
     if c.attn_logit_softcap.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         return bad("the attention logit soft cap must be a positive number (attn_logit_softcapping)");
     }
@@ -356,7 +362,9 @@ impl DecoderConfig {
             // GGUF does not record Gemma's `query_pre_attn_scalar`: llama.cpp takes the head size, but
             // hidden / heads for the 27B models (46 layers for Gemma 2, 62 for Gemma 3), as the models do.
             attention_scale: match (arch, layers) {
-                (Architecture::Gemma2, 46) | (Architecture::Gemma3, 62) => 1.0 / ((hidden / heads) as f32).sqrt(),
+                (Architecture::Gemma2, 46) | (Architecture::Gemma3, 62) => {
+                    1.0 / ((hidden / heads.max(1)) as f32).sqrt()
+                }
                 _ => 1.0 / (head_dim as f32).sqrt(),
             },
             embedding_scale: gemma.then(|| (hidden as f32).sqrt()),
@@ -405,6 +413,15 @@ impl DecoderConfig {
         let head_dim = u("head_dim").unwrap_or(hidden / heads.max(1));
         let phi3 = arch == Architecture::Phi3;
         // Phi-3 windows every layer (transformers' sliding-window mask); Gemma 3 its local layers.
+        // Options of these architectures the engine does not run are refused rather than ignored.
+        for (on, flag) in [
+            (arch == Architecture::SmolLM3, "use_sliding_window"),
+            (arch == Architecture::Gemma2, "use_bidirectional_attention"),
+        ] {
+            if on && v.get(flag).and_then(|x| x.as_bool()) == Some(true) {
+                return Err(Error::input(&origin, format!("field {flag}: true is not supported (the engine runs this architecture causal and without a window)")));
+            }
+        }
         let sliding_window = if gemma || phi3 { u("sliding_window") } else { None };
         let local_layers = match (sliding_window, v.get("layer_types").and_then(|t| t.as_array())) {
             (Some(_), _) if phi3 => vec![true; layers],
@@ -505,7 +522,10 @@ impl DecoderConfig {
                     }
                 }
             }
-            (Architecture::SmolLM3, None) => every_fourth_layer_without_rope(layers),
+            (Architecture::SmolLM3, None) => {
+                let every = u("no_rope_layer_interval").unwrap_or(4).max(1);
+                (0..layers).map(|l| (l + 1) % every == 0).collect()
+            }
             _ => Vec::new(),
         };
         let c = DecoderConfig {
@@ -720,7 +740,7 @@ mod tests {
     }
 
     /// The config of a GGUF file (no tensors) holding `arch`'s required keys (2 heads, ffn 16, vocab 16),
-    /// the integers `base` and the values `extra`, each under `{arch}.`.
+    /// the integers `base` and the values `extra`, each under `{arch}.` (a later key replaces an earlier one).
     fn gguf_config(dir: &Path, arch: &str, base: &[(&str, u32)], extra: Vec<(&str, Value)>) -> Result<DecoderConfig> {
         let k = |s: &str| format!("{arch}.{s}");
         let mut meta = vec![("general.architecture".to_string(), Value::String(arch.into()))];
@@ -731,6 +751,10 @@ mod tests {
         ];
         meta.extend(fixed.iter().chain(base).map(|&(key, n)| (k(key), Value::U32(n))));
         meta.extend(extra.into_iter().map(|(key, v)| (k(key), v)));
+        let mut seen = std::collections::HashSet::new();
+        meta.reverse();
+        meta.retain(|(key, _)| seen.insert(key.clone()));
+        meta.reverse();
         let path = dir.join(format!("{arch}-{}.gguf", meta.len()));
         let path = (1..)
             .map(|i| path.with_extension(format!("{i}.gguf")))
@@ -873,6 +897,11 @@ mod tests {
         assert!(err.is_some_and(|e| e.contains("one boolean per layer (4)")));
         // Gemma 2 27B (46 layers): 1/sqrt(hidden / heads) = 1/4 here, not 1/sqrt(head size 8).
         assert_eq!(read("gemma2", 46, vec![]).unwrap().attention_scale, 0.25);
+        // A corrupt file: no heads (the 27B rule divides by them) or a window of nothing, refused.
+        let no_heads = read("gemma2", 46, vec![("attention.head_count", Value::U32(0))]).err();
+        assert!(no_heads.is_some_and(|e| e.to_string().contains("model sizes must be positive")));
+        let no_window = read("gemma2", 4, vec![("attention.sliding_window", Value::U32(0))]).err();
+        assert!(no_window.is_some_and(|e| e.to_string().contains("sliding window must be at least one")));
     }
 
     /// SmolLM3's NoPE layers: from `no_rope_layers` (1 rotates, 0 does not), by default and in GGUF
@@ -899,6 +928,12 @@ mod tests {
         assert_eq!(listed.nope_layers, vec![true, false, false, false, true]);
         let err = read(r#", "no_rope_layers": [1, 1]"#).unwrap_err().to_string();
         assert!(err.contains("no_rope_layers"), "{err}");
+        let every_second = read(r#", "no_rope_layer_interval": 2"#).unwrap();
+        assert_eq!(every_second.nope_layers, vec![false, true, false, true, false]);
+        let err = read(r#", "use_sliding_window": true, "sliding_window": 4"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("field use_sliding_window"), "{err}");
         let gguf = gguf_config(
             dir.path(),
             "smollm3",

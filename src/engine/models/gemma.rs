@@ -77,7 +77,16 @@ impl Gemma {
         Ok(Gemma {
             blocks,
             rope_global: Rope::new(c.rope_style, c.rope_dims, c.rope_base, c.rope_freq_factors.as_deref()),
-            rope_local: Rope::new(c.rope_style, c.rope_dims, c.rope_base_local.unwrap_or(10_000.0), None),
+            // Gemma 2's local layers rotate as its global ones, scaling included (llama.cpp copies the
+            // scale to them; transformers has one rotary embedding); Gemma 3's are never scaled.
+            rope_local: Rope::new(
+                c.rope_style,
+                c.rope_dims,
+                c.rope_base_local.unwrap_or(10_000.0),
+                c.rope_freq_factors
+                    .as_deref()
+                    .filter(|_| c.arch == Architecture::Gemma2),
+            ),
             heads: Heads {
                 heads: c.heads,
                 kv_heads: c.kv_heads,
