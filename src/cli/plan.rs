@@ -331,7 +331,7 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
         Some(sustain_config(&suite, sustain_seconds)?)
     };
     let shard = match extra.and_then(|r| r.shard.as_deref()) {
-        Some(s) => Some(run::merge::parse_shard(s).map_err(|m| Error::input("--shard", m))?),
+        Some(s) => Some(run::shards::parse_shard(s).map_err(|m| Error::input("--shard", m))?),
         None => None,
     };
     let baseline = match extra.and_then(|r| r.baseline.as_deref()) {

@@ -16,8 +16,7 @@ use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::summary::RunMeta;
 use crate::corrupt::parse_spec_list;
 use crate::error::{Error, Result};
-use crate::run::merge::parse_shard;
-use crate::run::shard_units;
+use crate::run::shards::{parse_shard, shard_units};
 
 /// One cell of a run: scheme, family (or `clean`), severity (0 for clean).
 type CellKey = (String, String, u8);

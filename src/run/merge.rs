@@ -8,6 +8,7 @@ use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::summary::{build, Summary};
 use crate::error::{Error, Result};
 use crate::eval::sustain::Window;
+use crate::run::shards::parse_shard;
 use crate::run::{comparable, rundir};
 
 /// Reads every shard, checks they belong to one run and cover it, and writes the merged run to
@@ -99,20 +100,6 @@ pub fn merge(shards: &[&Path], out: &Path, overwrite: bool) -> Result<(Summary, 
     Ok((summary, gate))
 }
 
-/// Parses `K/N` with 1 <= K <= N.
-pub fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
-    let bad = || format!("'{s}': expected K/N with 1 <= K <= N, e.g. 2/4");
-    let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (usize, usize) = (
-        k.trim().parse().map_err(|_| bad())?,
-        n.trim().parse().map_err(|_| bad())?,
-    );
-    if k == 0 || n == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
-}
-
 fn shard_parts(shard: Option<&str>, dir: &Path) -> Result<(usize, usize)> {
     let s = shard.ok_or_else(|| Error::input(dir.display(), "not a shard (run with --shard K/N)"))?;
     parse_shard(s).map_err(|m| Error::input(dir.join("summary.json").display(), format!("field meta.shard: {m}")))
@@ -120,15 +107,4 @@ fn shard_parts(shard: Option<&str>, dir: &Path) -> Result<(usize, usize)> {
 
 fn shard_total(shard: Option<&str>, dir: &Path) -> Result<usize> {
     shard_parts(shard, dir).map(|(_, n)| n)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shard_specs() {
-        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
-        assert!(parse_shard("0/4").is_err() && parse_shard("5/4").is_err() && parse_shard("x").is_err());
-    }
 }

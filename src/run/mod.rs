@@ -9,6 +9,7 @@ pub mod model;
 pub mod rag;
 pub mod retrieval;
 pub mod rundir;
+pub mod shards;
 pub mod source;
 pub mod subset;
 
@@ -31,6 +32,7 @@ use crate::suite::SustainConfig;
 use crate::suite::{ModelSpec, Suite};
 use crate::task::{self, Probe};
 use model::OpenedModel;
+use shards::shard_units;
 
 /// Calibration texts used at most by activation-aware schemes.
 pub const CALIBRATION_TEXTS: usize = 128;
@@ -422,18 +424,6 @@ fn build_model(
     Ok(built)
 }
 
-/// The families (`clean` included) of scheme number `s` that this shard evaluates. Units are the
-/// scheme x family pairs in run order, dealt round-robin to the shards.
-pub(crate) fn shard_units(s: usize, families: &[String], shard: Option<(usize, usize)>) -> Vec<String> {
-    let per_scheme = families.len() + 1;
-    std::iter::once(CLEAN.to_string())
-        .chain(families.iter().cloned())
-        .enumerate()
-        .filter(|(f, _)| shard.is_none_or(|(k, n)| (s * per_scheme + f) % n == k - 1))
-        .map(|(_, name)| name)
-        .collect()
-}
-
 /// `reports/runs/<suite>-seed<seed>-<UTC time, e.g. 20260105T134501Z>`.
 pub fn default_run_dir(suite: &str, seed: u64, now: std::time::SystemTime) -> PathBuf {
     let secs = now
@@ -511,27 +501,6 @@ pub fn cpu_features() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shards_partition_every_scheme_family_unit() {
-        let families = vec!["typo".to_string(), "ocr".to_string()];
-        for n in 1..=4 {
-            let mut seen = Vec::new();
-            for k in 1..=n {
-                for s in 0..3 {
-                    for f in shard_units(s, &families, Some((k, n))) {
-                        seen.push((s, f));
-                    }
-                }
-            }
-            seen.sort();
-            let mut all: Vec<(usize, String)> = (0..3)
-                .flat_map(|s| shard_units(s, &families, None).into_iter().map(move |f| (s, f)))
-                .collect();
-            all.sort();
-            assert_eq!(seen, all, "{n} shards");
-        }
-    }
 
     #[test]
     fn run_folders_carry_a_readable_utc_time() {
