@@ -231,6 +231,41 @@ fn an_input_longer_than_the_context_is_refused_before_any_scheme_answers() {
     assert!(!out.exists(), "no run directory is left behind");
 }
 
+/// A `max_tokens` that cannot hold the suite's own answers would read as 100 % invalid JSON, a figure
+/// about the setting and not the model: refused before the run, naming the example and the count.
+#[test]
+fn a_max_tokens_too_small_for_the_expected_answers_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let model = common::decoder_gguf("smollm2");
+    let toml = |max: usize| {
+        format!(
+            "name = \"short\"\ntask = \"extract\"\ndata = [\"data.jsonl\"]\nmodel = {model:?}\n\
+             [prompt]\ntemplate = \"Command: {{{{ text }}}}\\nJSON:\"\n\
+             [extract]\nfields = [\"action\", \"place\"]\nmax_tokens = {max}\n"
+        )
+    };
+    std::fs::write(
+        suite.join("data.jsonl"),
+        "{\"id\": \"a\", \"split\": \"test\", \"text\": \"stop at bay seven\", \"fields\": {\"action\": \"stop\", \"place\": \"bay\"}}\n",
+    )
+    .unwrap();
+    std::fs::write(suite.join("suite.toml"), toml(4)).unwrap();
+    let out = tmp.path().join("run");
+    let o = run_suite(&suite, &out, &["--schemes", "native", "--corruptions", "none"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        err.contains("field extract.max_tokens: 4 tokens cannot hold the expected answer of example a"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no run directory is left behind");
+    std::fs::write(suite.join("suite.toml"), toml(32)).unwrap();
+    let o = run_suite(&suite, &out, &["--schemes", "native", "--corruptions", "none"]);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+}
+
 #[test]
 fn json_decoding_writes_only_the_suites_values_even_where_a_token_splits_a_character() {
     // Three typo variants (typo:3, seed 1) on which SmolLM2 with the suite's adapter reached for a

@@ -51,13 +51,44 @@ impl<'m> ExtractTask<'m> {
                 .collect();
             JsonFields::new(&with_values)
         });
-        Ok(ExtractTask {
+        let task = ExtractTask {
             model,
             prompt,
             fields,
             max_tokens: spec.max_tokens,
             constraint,
-        })
+        };
+        task.check_room(suite)?;
+        Ok(task)
+    }
+
+    /// Refuses a `max_tokens` too small for the suite's own answers: every answer would be cut off
+    /// and read as invalid JSON, a 0 % that says nothing about the model. The longest canonical
+    /// answers (by characters) are measured as the model would generate them: the tokens the answer
+    /// adds after the example's rendered prompt.
+    fn check_room(&self, suite: &Suite) -> Result<()> {
+        let mut answers: Vec<(&Example, String)> = suite
+            .examples
+            .iter()
+            .filter_map(|e| e.fields.as_ref().map(|f| (e, canonical(&self.fields, f))))
+            .collect();
+        answers.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.id.cmp(&b.0.id)));
+        for (example, answer) in answers.iter().take(8) {
+            let prompt = self.prompt.render(&example.text)?;
+            let whole = format!("{prompt}{answer}");
+            let counts = self.model.tokenize(&[prompt.as_str(), whole.as_str()])?;
+            let needed = counts[1].len().saturating_sub(counts[0].len());
+            if needed > self.max_tokens {
+                return Err(crate::error::Error::input(
+                    suite.origin(),
+                    format!(
+                        "field extract.max_tokens: {} tokens cannot hold the expected answer of example {} ({needed} tokens: {answer}); every such answer would be cut off and read as invalid",
+                        self.max_tokens, example.id
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
