@@ -377,6 +377,17 @@ fn sustain_command_writes_throughput_windows() {
         );
         assert!(start <= serving && serving <= peak, "{m}");
     }
+    // Set beside a gated run, the sustain run made no ship decision to differ from.
+    let gated = run(&tmp.path().join("gated"), &["--schemes", "f32,int8"]);
+    let o = shakedown(&[
+        "compare",
+        gated.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--allow-mismatch",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.contains("the ship decision differs"), "{stdout}");
 }
 
 /// The example ids a run evaluated on clean inputs, in its results' order.

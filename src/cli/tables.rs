@@ -427,10 +427,11 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         for (name, d) in names.iter().zip(&c.decisions) {
             out.push_str(&format!("{name}: {}\n", d.describe()));
         }
-        let first = &c.decisions[0];
-        if c.decisions
+        // Only runs with a gate made a decision (a `sustain` run, a shard or a suite without rules did not).
+        let gated: Vec<_> = c.decisions.iter().filter(|d| d.passed.is_some()).collect();
+        if gated
             .iter()
-            .any(|d| d.passed != first.passed || d.recommended != first.recommended)
+            .any(|d| d.passed != gated[0].passed || d.recommended != gated[0].recommended)
         {
             out.push_str("the ship decision differs between the runs\n");
         }
