@@ -25,14 +25,19 @@ pub struct Yarn {
 }
 
 impl Yarn {
-    pub fn new(factor: f64, original: f64) -> Self {
-        Yarn {
+    /// A stretch of `factor` (at least 1) over an `original` context (positive), with the paper's betas;
+    /// the error says what a file's settings must be, for its reader to name the field.
+    pub fn new(factor: f64, original: f64) -> Result<Self, &'static str> {
+        if !(factor.is_finite() && factor >= 1.0 && original.is_finite() && original > 0.0) {
+            return Err("expected a stretch of at least 1 over a positive original context (YaRN)");
+        }
+        Ok(Yarn {
             factor,
             original,
             beta_fast: 32.0,
             beta_slow: 1.0,
             truncate: true,
-        }
+        })
     }
 
     /// The factor dividing each pair's frequency, for `dims` rotated features with RoPE base `base`:
@@ -77,7 +82,7 @@ mod tests {
     /// (turning fewer than once) are slowed 4 times; 1 to 3 are blended (transformers' numbers).
     #[test]
     fn divisors_ramp_from_kept_to_interpolated() {
-        let d = Yarn::new(4.0, 256.0).frequency_divisors(16, 10_000.0);
+        let d = Yarn::new(4.0, 256.0).unwrap().frequency_divisors(16, 10_000.0);
         assert_eq!(d.len(), 8);
         assert_eq!(d[0], 1.0);
         assert!(d[4..].iter().all(|&x| x == 4.0), "{d:?}");
@@ -88,5 +93,6 @@ mod tests {
         }
         assert!((Yarn::mscale(4.0, 1.0) - (1.0 + 0.1 * 4f64.ln())).abs() < 1e-12);
         assert_eq!(Yarn::mscale(1.0, 1.0), 1.0);
+        assert!(Yarn::new(0.5, 256.0).is_err() && Yarn::new(4.0, 0.0).is_err());
     }
 }

@@ -137,15 +137,18 @@ fn layer_count(n: usize, origin: &str) -> Result<usize> {
     Ok(n)
 }
 
+/// Flags for layers `n`, `2n`, `3n`, ... counting from 1: Gemma's global layers, SmolLM3's NoPE layers.
+fn every_nth_layer(layers: usize, n: usize) -> Vec<bool> {
+    (0..layers).map(|l| (l + 1) % n.max(1) == 0).collect()
+}
+
 /// Gemma's layout of local and global layers: every `pattern`-th layer is global (llama.cpp
 /// `set_swa_pattern(n)`, transformers `sliding_window_pattern`): 6 for Gemma 3, 2 for Gemma 2.
 fn gemma_local_layers(layers: usize, pattern: usize) -> Vec<bool> {
-    (0..layers).map(|l| (l + 1) % pattern.max(1) != 0).collect()
-}
-
-/// SmolLM3's layout: layers 4, 8, 12, ... (counting from 1) attend without RoPE.
-fn every_fourth_layer_without_rope(layers: usize) -> Vec<bool> {
-    (0..layers).map(|l| (l + 1) % 4 == 0).collect()
+    every_nth_layer(layers, pattern)
+        .into_iter()
+        .map(|global| !global)
+        .collect()
 }
 
 /// A Gemma file's local layers: llama.cpp reads `{arch}.attention.sliding_window_pattern` as one flag
@@ -303,14 +306,10 @@ impl DecoderConfig {
                 let original = opt_u("rope.scaling.original_context_length")
                     .or_else(|| opt_u("context_length"))
                     .unwrap_or(2048);
-                if !(factor.is_finite() && factor >= 1.0) || original == 0 {
-                    return Err(Error::input(
-                        &origin,
-                        format!("metadata {}: expected a stretch of at least 1 over a positive original context (YaRN)", key("rope.scaling.factor")),
-                    ));
-                }
+                let yarn = Yarn::new(factor, original as f64)
+                    .map_err(|m| Error::input(&origin, format!("metadata {}: {m}", key("rope.scaling.factor"))))?;
                 yarn_scale = Yarn::mscale(factor, 1.0);
-                Some(Yarn::new(factor, original as f64).frequency_divisors(rope_dims, opt_f("rope.freq_base").unwrap_or(10_000.0)))
+                Some(yarn.frequency_divisors(rope_dims, opt_f("rope.freq_base").unwrap_or(10_000.0)))
             }
             Some(other) => {
                 return Err(Error::input(
@@ -383,7 +382,7 @@ impl DecoderConfig {
             .map(|v| v as f32),
             // llama.cpp hard-codes SmolLM3's step (`n_no_rope_layer_step = 4`); the file records none.
             nope_layers: match arch {
-                Architecture::SmolLM3 => every_fourth_layer_without_rope(layers),
+                Architecture::SmolLM3 => every_nth_layer(layers, 4),
                 _ => Vec::new(),
             },
         };
@@ -522,10 +521,7 @@ impl DecoderConfig {
                     }
                 }
             }
-            (Architecture::SmolLM3, None) => {
-                let every = u("no_rope_layer_interval").unwrap_or(4).max(1);
-                (0..layers).map(|l| (l + 1) % every == 0).collect()
-            }
+            (Architecture::SmolLM3, None) => every_nth_layer(layers, u("no_rope_layer_interval").unwrap_or(4)),
             _ => Vec::new(),
         };
         let c = DecoderConfig {
@@ -694,7 +690,7 @@ mod tests {
             "qwen2",
             &format!(r#", "rope_parameters": {{"rope_type": "yarn", {yarn}}}"#),
         );
-        let want = Yarn::new(4.0, 256.0).frequency_divisors(8, 10_000.0);
+        let want = Yarn::new(4.0, 256.0).unwrap().frequency_divisors(8, 10_000.0);
         for y in [&y4, &y5] {
             assert_eq!(y.rope_freq_factors.as_deref(), Some(&want[..]));
             assert_eq!(y.rope_attn_factor, Yarn::mscale(4.0, 1.0) as f32);
@@ -801,7 +797,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let want = Yarn::new(4.0, 256.0).frequency_divisors(8, 10_000.0);
+        let want = Yarn::new(4.0, 256.0).unwrap().frequency_divisors(8, 10_000.0);
         assert_eq!(y.rope_freq_factors.as_deref(), Some(&want[..]));
         assert_eq!(y.rope_attn_factor, Yarn::mscale(4.0, 1.0) as f32);
         let phi = read(

@@ -110,12 +110,8 @@ impl<'a> HfRope<'a> {
             )
         })?;
         let factor = self.number("factor").unwrap_or(context as f64 / original);
-        if !(factor.is_finite() && factor >= 1.0 && original > 0.0) {
-            return Err(Error::input(
-                origin,
-                "field rope_scaling.factor: expected a stretch of at least 1 over a positive original context (YaRN)",
-            ));
-        }
+        let stretch =
+            Yarn::new(factor, original).map_err(|m| Error::input(origin, format!("field rope_scaling.factor: {m}")))?;
         let positive = |k: &str| self.number(k).filter(|x| *x > 0.0);
         let scale = match (
             self.number("attention_factor"),
@@ -134,7 +130,7 @@ impl<'a> HfRope<'a> {
                 .and_then(|s| s.get("truncate"))
                 .and_then(|t| t.as_bool())
                 .unwrap_or(true),
-            ..Yarn::new(factor, original)
+            ..stretch
         };
         Ok((yarn.frequency_divisors(dims, self.base), scale as f32))
     }
