@@ -272,6 +272,38 @@ fn a_tiny_corpus_and_chunks_longer_than_the_embedder_reads_are_warned_about_and_
         stdout.contains("metrics in %") && stdout.contains("gate: none"),
         "{stdout}"
     );
+    // A sample as large as the split is the whole split, and recorded so (it compares with this run).
+    let sampled = tmp.path().join("sampled");
+    let o = run_f32(tmp.path(), &suite, "none", &["--sample", "5"], &sampled);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("--sample 5 is at least the 2 test queries: the whole split is evaluated"),
+        "{}",
+        text(&o)
+    );
+    let meta = &summary(&sampled)["meta"];
+    assert!(meta["sample"].is_null() && meta["limit"].is_null(), "{meta}");
+    let o = common::shakedown(&[
+        "compare",
+        tmp.path().join("run").to_str().unwrap(),
+        sampled.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // `report` recomputes the retrieval section from retrieval.parquet: another run's table is refused.
+    let noisy = tmp.path().join("noisy");
+    let o = run_f32(tmp.path(), &suite, "typo:5", &[], &noisy);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = common::shakedown(&["report", sampled.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::fs::copy(noisy.join("retrieval.parquet"), sampled.join("retrieval.parquet")).unwrap();
+    let o = common::shakedown(&["report", sampled.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("retrieval.meta.rows_sha256 differs"),
+        "{}",
+        text(&o)
+    );
     write_corpus(&[corpus[0], ("c3", " ")]);
     let o = run("empty");
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -22,8 +22,9 @@ use crate::run::shards::{parse_shard, shard_units};
 type CellKey = (String, String, u8);
 
 /// SHA-256 (hex) of `rows` as JSON: every field of every row in order, so another run's table (other
-/// examples, model, answers) differs even where its cells and counts are the same.
-pub fn digest(rows: &[EvalRow]) -> Result<String> {
+/// examples, model, answers) differs even where its cells and counts are the same. Also a retrieval
+/// run's `retrieval.parquet` rows.
+pub fn digest<T: serde::Serialize>(rows: &[T]) -> Result<String> {
     let mut h = Sha256::new();
     for row in rows {
         let bytes =
@@ -144,21 +145,8 @@ mod tests {
 
     fn row(scheme: &str, family: &str, severity: u8, example: &str, seed: u64) -> EvalRow {
         EvalRow {
-            scheme: scheme.into(),
-            example_id: example.into(),
-            family: family.into(),
-            severity,
             seed,
-            expected: "a".into(),
-            prediction: "a".into(),
-            correct: true,
-            score: None,
-            raw_output: None,
-            measures: vec![1.0],
-            cer: 0.0,
-            wer: 0.0,
-            wer_raw: 0.0,
-            text: "t".into(),
+            ..EvalRow::labelled(scheme, family, severity, example, "a")
         }
     }
 

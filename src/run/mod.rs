@@ -173,26 +173,9 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         crate::task::kind::TaskKind::Rag => return rag::run(plan, progress),
         _ => {}
     }
-    // A --limit or --sample of at least the split is the whole split: recorded as such, so that the run
-    // compares with (and gates against) a run of the whole split, which it is.
     let split_size = plan.suite.split(&plan.split).len();
-    let whole;
-    let plan = match plan.limit.or(plan.sample) {
-        Some(n) if n >= split_size => {
-            let flag = if plan.limit.is_some() { "--limit" } else { "--sample" };
-            progress.note(&format!(
-                "{flag} {n} is at least the {split_size} {} examples: the whole split is evaluated",
-                plan.split
-            ));
-            whole = Plan {
-                limit: None,
-                sample: None,
-                ..plan.clone()
-            };
-            &whole
-        }
-        _ => plan,
-    };
+    let whole = whole_split(plan, split_size, "examples", progress);
+    let plan = whole.as_ref().unwrap_or(plan);
     let suite = &plan.suite;
     let origin = suite.origin();
     let registry = Registry::with_options(&plan.registry)?;
@@ -391,6 +374,23 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
 
 /// The first `--limit` or the `--sample` of a split's `items` (examples or queries); none is an input
 /// error.
+/// A --limit or --sample of at least the `available` items of the split is the whole split: the plan
+/// without them, so that the run is recorded as what it is and compares with (and gates against) a run
+/// of the whole split. None when the plan already evaluates what it says.
+fn whole_split(plan: &Plan, available: usize, what: &str, progress: &dyn Progress) -> Option<Plan> {
+    let n = plan.limit.or(plan.sample).filter(|&n| n >= available)?;
+    let flag = if plan.limit.is_some() { "--limit" } else { "--sample" };
+    progress.note(&format!(
+        "{flag} {n} is at least the {available} {} {what}: the whole split is evaluated",
+        plan.split
+    ));
+    Some(Plan {
+        limit: None,
+        sample: None,
+        ..plan.clone()
+    })
+}
+
 fn limited<'a, T>(plan: &Plan, items: Vec<&'a T>, what: &str) -> Result<Vec<&'a T>> {
     let items = subset::pick(items, plan.limit, plan.sample, plan.seed, &plan.split);
     if items.is_empty() {

@@ -57,7 +57,8 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         .into_iter()
         .flatten()
         .collect();
-    let queries = evaluated_queries(plan, &all_queries, |q| spans.contains_key(q.id.as_str()))?;
+    let (whole, queries) = evaluated_queries(plan, &all_queries, |q| spans.contains_key(q.id.as_str()), progress)?;
+    let plan = whole.as_ref().unwrap_or(plan);
     let calibration_queries: Vec<&Query> = all_queries
         .iter()
         .filter(|q| q.split == "calibration")

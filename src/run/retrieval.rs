@@ -34,7 +34,8 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     refuse_sustain_and_shards(plan)?;
     let section = suite.file.retrieve.clone().unwrap_or_default();
     let (corpus, all_queries) = load(plan)?;
-    let queries = evaluated_queries(plan, &all_queries, |_| true)?;
+    let (whole, queries) = evaluated_queries(plan, &all_queries, |_| true, progress)?;
+    let plan = whole.as_ref().unwrap_or(plan);
     let calibration: Vec<&str> = all_queries
         .iter()
         .filter(|q| q.split == "calibration")
@@ -137,6 +138,8 @@ pub(super) fn finish(
     retrieval_rows: &[RetrievalRow],
 ) -> Result<RunOutcome> {
     let mut summary = build(meta, rows, &[]);
+    let mut retrieval = retrieval;
+    retrieval.meta.rows_sha256 = Some(super::consistency::digest(retrieval_rows)?);
     summary.retrieval = Some(retrieval);
     let gate = rundir::judge(&summary, rows);
     std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
@@ -200,6 +203,7 @@ pub(super) fn retrieval_summary(
         index_dir: index_dir.display().to_string(),
         wall_seconds: stored(started.elapsed().as_secs_f64()),
         index_seconds: stored(index_seconds),
+        rows_sha256: None,
     };
     rsummary::build(rmeta, rows, searches, indexes)
 }
@@ -215,23 +219,23 @@ pub(super) fn load(plan: &Plan) -> Result<(Vec<retrieve::Chunk>, Vec<retrieve::Q
     Ok((corpus, queries))
 }
 
-/// The queries of the run's split that `keep` accepts, the first `--limit` or the `--sample` of them;
-/// an empty set is an input error.
+/// The queries of the run's split that `keep` accepts, the first `--limit` or the `--sample` of them
+/// (an empty set is an input error), and the plan without either when it asked for at least them all.
 pub(super) fn evaluated_queries<'q>(
     plan: &Plan,
     all: &'q [retrieve::Query],
     keep: impl Fn(&retrieve::Query) -> bool,
-) -> Result<Vec<&'q retrieve::Query>> {
+    progress: &dyn Progress,
+) -> Result<(Option<Plan>, Vec<&'q retrieve::Query>)> {
     let what = if plan.suite.file.task == TaskKind::Rag {
         "queries carrying an answer"
     } else {
         "queries"
     };
-    super::limited(
-        plan,
-        all.iter().filter(|q| q.split == plan.split && keep(q)).collect(),
-        what,
-    )
+    let eligible: Vec<_> = all.iter().filter(|q| q.split == plan.split && keep(q)).collect();
+    let whole = super::whole_split(plan, eligible.len(), what, progress);
+    let queries = super::limited(whole.as_ref().unwrap_or(plan), eligible, what)?;
+    Ok((whole, queries))
 }
 
 /// The run's metadata for a retrieve or rag run: `model` is the embedder's path and weights hash.

@@ -367,7 +367,16 @@ pub const ROWS_FILE: &str = "retrieval.parquet";
 /// (the searches' and indexes' records are measurements, kept as they were).
 fn recompute_retrieval(dir: &Path, summary: &mut Summary) -> Result<()> {
     if let Some(old) = summary.retrieval.take() {
-        let rows = read_rows(&dir.join(ROWS_FILE))?;
+        let path = dir.join(ROWS_FILE);
+        let rows = read_rows(&path)?;
+        if let Some(want) = &old.meta.rows_sha256 {
+            if &consistency::digest(&rows)? != want {
+                return Err(Error::input(
+                    path.display(),
+                    "does not hold the rows summary.json was written with (retrieval.meta.rows_sha256 differs): the table is another run's, or was changed",
+                ));
+            }
+        }
         summary.retrieval = Some(retrieval_summary(old.meta, &rows, old.searches, old.indexes));
     }
     Ok(())

@@ -45,6 +45,11 @@ pub struct RetrievalMeta {
     /// and opening indexes.
     pub wall_seconds: f64,
     pub index_seconds: f64,
+    /// SHA-256 of the rows `retrieval.parquet` holds (`run::consistency::digest`), which `report`
+    /// recomputes this section from: another run's table is refused rather than reported as this
+    /// run (absent in directories written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_sha256: Option<String>,
 }
 
 /// The whole `summary.json` of a retrieval run.
