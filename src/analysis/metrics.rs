@@ -325,18 +325,7 @@ mod tests {
     use super::*;
 
     fn row(scheme: &str, family: &str, severity: u8, id: usize, prediction: &str) -> EvalRow {
-        let correct = prediction == "a";
-        EvalRow {
-            scheme: scheme.into(),
-            example_id: id.to_string(),
-            family: family.into(),
-            severity,
-            expected: "a".into(),
-            correct,
-            measures: vec![correct as u8 as f64],
-            prediction: prediction.into(),
-            ..Default::default()
-        }
+        EvalRow::labelled(scheme, family, severity, &id.to_string(), prediction)
     }
 
     #[test]

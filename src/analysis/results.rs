@@ -37,3 +37,24 @@ pub struct EvalRow {
     /// The input text the model saw.
     pub text: String,
 }
+
+#[cfg(test)]
+impl EvalRow {
+    /// A classification answer for tests: expected label "a", right when `prediction` is "a" (its
+    /// one measure is that), text naming the example and family.
+    pub fn labelled(scheme: &str, family: &str, severity: u8, example: &str, prediction: &str) -> EvalRow {
+        let correct = prediction == "a";
+        EvalRow {
+            scheme: scheme.into(),
+            example_id: example.into(),
+            family: family.into(),
+            severity,
+            expected: "a".into(),
+            correct,
+            measures: vec![correct as u8 as f64],
+            prediction: prediction.into(),
+            text: format!("text {example} {family}"),
+            ..Default::default()
+        }
+    }
+}

@@ -226,17 +226,7 @@ mod tests {
     use super::*;
 
     fn row(scheme: &str, family: &str, severity: u8, id: usize, prediction: &str) -> EvalRow {
-        EvalRow {
-            scheme: scheme.into(),
-            example_id: id.to_string(),
-            family: family.into(),
-            severity,
-            expected: "a".into(),
-            correct: prediction == "a",
-            prediction: prediction.into(),
-            text: format!("text {id} {family}"),
-            ..Default::default()
-        }
+        EvalRow::labelled(scheme, family, severity, &id.to_string(), prediction)
     }
 
     #[test]

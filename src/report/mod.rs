@@ -248,14 +248,8 @@ mod tests {
     /// the drop alone, never a made-up `[0.0, 0.0]`.
     #[test]
     fn the_heatmap_prints_an_interval_only_where_the_drop_has_one() {
-        let row = |family: &str, severity: u8, ok: bool| EvalRow {
-            scheme: "f32".into(),
-            example_id: "1".into(),
-            family: family.into(),
-            severity,
-            correct: ok,
-            measures: vec![ok as u8 as f64],
-            ..Default::default()
+        let row = |family: &str, severity: u8, ok: bool| {
+            EvalRow::labelled("f32", family, severity, "1", if ok { "a" } else { "b" })
         };
         let rows = vec![row(CLEAN, 0, true), row("typo", 1, false)];
         let mut summary = build(f32_typo_accuracy(), &rows, &[]);
@@ -279,14 +273,8 @@ mod tests {
     fn vs_reference_section(right: impl Fn(usize) -> [bool; 4]) -> (Cell, String) {
         let mut rows = Vec::new();
         for i in 0..20 {
-            let row = |scheme: &str, family: &str, severity: u8, ok: bool| EvalRow {
-                scheme: scheme.into(),
-                example_id: i.to_string(),
-                family: family.into(),
-                severity,
-                correct: ok,
-                measures: vec![ok as u8 as f64],
-                ..Default::default()
+            let row = |scheme: &str, family: &str, severity: u8, ok: bool| {
+                EvalRow::labelled(scheme, family, severity, &i.to_string(), if ok { "a" } else { "b" })
             };
             let [f32_clean, f32_typo, int8_clean, int8_typo] = right(i);
             rows.push(row("f32", CLEAN, 0, f32_clean));

@@ -580,15 +580,8 @@ mod tests {
         for (scheme, lose) in [("f32", 0), ("int8", 1)] {
             for i in 0..10 {
                 let id = i.to_string();
-                let mk = |family: &str, severity: u8, correct: bool| EvalRow {
-                    scheme: scheme.into(),
-                    example_id: id.clone(),
-                    family: family.into(),
-                    severity,
-                    correct,
-                    measures: vec![correct as u8 as f64],
-                    prediction: if correct { "a".into() } else { "b".into() },
-                    ..EvalRow::default()
+                let mk = |family: &str, severity: u8, correct: bool| {
+                    EvalRow::labelled(scheme, family, severity, &id, if correct { "a" } else { "b" })
                 };
                 rows.push(mk(CLEAN, 0, i >= lose));
                 rows.push(mk("typo", 1, i < 9 && i >= lose));
