@@ -248,6 +248,17 @@ fn channel_family_pipes_through_an_external_command_and_reports_its_failures() {
     let unset = common::shakedown_stdin(&["corrupt", "--corruptions", "channel:1"], "x\n");
     assert_eq!(unset.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unset.stderr).contains("--channel-cmd"));
+    // A command no corruption runs is said to do nothing (it was dropped in silence).
+    let unused = common::shakedown_stdin(
+        &["corrupt", "--corruptions", "typo:1", "--channel-cmd", "cat"],
+        "move the pallet\n",
+    );
+    assert_eq!(unused.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&unused.stderr).contains("no corruption uses the channel family"),
+        "{}",
+        String::from_utf8_lossy(&unused.stderr)
+    );
 
     // In a run, the channel's variants are scored like any family's.
     let out = tempfile::tempdir().unwrap();
@@ -274,6 +285,7 @@ fn channel_family_pipes_through_an_external_command_and_reports_its_failures() {
         .unwrap()
         .1;
     assert!(rows.iter().any(|r| r.family == "channel" && r.text.contains('3')));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("no corruption uses the channel family"));
 }
 
 #[test]

@@ -279,6 +279,7 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 },
             };
             registry.channel = args.channel.config()?;
+            args.channel.warn_if_unused(&args.corruptions);
             // `-` names standard input and output, as in most command-line tools.
             let dash = |p: &Option<std::path::PathBuf>| p.clone().filter(|p| p.as_os_str() != "-");
             let (input, out_path) = (dash(&args.input), dash(&args.out));
