@@ -264,6 +264,17 @@ fn a_max_tokens_too_small_for_the_expected_answers_is_refused() {
     std::fs::write(suite.join("suite.toml"), toml(32)).unwrap();
     let o = run_suite(&suite, &out, &["--schemes", "native", "--corruptions", "none"]);
     assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    // The bare model (no adapter) under a plain prompt writes on past its JSON: the answer the limit
+    // stopped is counted, recorded and said wherever the figures are read.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["meta"]["schemes"][0]["answers_cut_off"], 1, "{}", text(&o));
+    let warning = "native: 1 answer reached the token limit before ending";
+    assert!(String::from_utf8_lossy(&o.stdout).contains(warning), "{}", text(&o));
+    for file in ["report.html", "summary.md"] {
+        let body = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(body.contains(warning), "{file}");
+    }
 }
 
 #[test]

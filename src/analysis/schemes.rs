@@ -71,6 +71,14 @@ pub struct SchemeInfo {
     pub fidelity: Option<Fidelity>,
     #[serde(default)]
     pub memory: Option<Memory>,
+    /// Answers (rows) the token limit stopped before they ended: a generative task judges them as
+    /// written, so a limit too small for the model reads as wrong or invalid answers.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub answers_cut_off: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

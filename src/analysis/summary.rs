@@ -157,6 +157,20 @@ pub struct SchemeSummary {
 }
 
 /// A run's metrics (`summary.json` adds the gate's verdict).
+/// The warning for a scheme with `cut_off` answers the token limit stopped, None without any.
+pub fn cut_off_warning(scheme: &str, cut_off: usize) -> Option<String> {
+    let (noun, verb) = if cut_off == 1 {
+        ("answer", "was")
+    } else {
+        ("answers", "were")
+    };
+    (cut_off > 0).then(|| {
+        format!(
+            "{scheme}: {cut_off} {noun} reached the token limit before ending and {verb} judged as written (an unfinished JSON answer is invalid); raise [extract] max_tokens if the model's answers are longer"
+        )
+    })
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub meta: RunMeta,
@@ -178,6 +192,17 @@ impl Summary {
             .into_iter()
             .flat_map(|s| &s.families)
             .filter_map(|f| f.low_coverage.as_ref())
+    }
+
+    /// What a reader must know before trusting the figures: the families' low coverage, then each
+    /// scheme whose generated answers the token limit stopped.
+    pub fn warnings(&self) -> Vec<String> {
+        let cut_off = self
+            .meta
+            .schemes
+            .iter()
+            .filter_map(|s| cut_off_warning(&s.name, s.answers_cut_off));
+        self.coverage_warnings().cloned().chain(cut_off).collect()
     }
 
     /// The summary of `scheme`, if the run has it.

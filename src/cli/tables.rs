@@ -173,7 +173,7 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         out.push_str(UNSETTLED_LEGEND);
         out.push('\n');
     }
-    for w in summary.coverage_warnings() {
+    for w in summary.warnings() {
         out.push_str(&format!("warning: {w}\n"));
     }
     out

@@ -114,6 +114,8 @@ pub fn check_context(task: &dyn Task, examples: &[&Example], variants: &[Variant
 pub struct Evaluated {
     pub rows: Vec<EvalRow>,
     pub clean_probes: Vec<Probe>,
+    /// Rows whose generated answer the token limit stopped (judged as written, usually invalid).
+    pub cut_off: usize,
 }
 
 /// Asks `task` for an answer to every variant and judges it; one row per variant.
@@ -138,6 +140,7 @@ pub fn evaluate(
     let mut clean_probes = Vec::new();
     let reuse = task.answers_alone();
     let mut answered: HashMap<String, Output> = HashMap::new();
+    let mut cut_off = 0;
     for group in variants.chunk_by(|a, b| a.family == b.family && a.severity == b.severity) {
         let mut unique: Vec<&str> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
@@ -170,6 +173,7 @@ pub fn evaluate(
         for (v, slot) in group.iter().zip(slots) {
             let example = examples[v.example];
             let o = task.judge(example, &outputs[slot]);
+            cut_off += outputs[slot].cut_off() as usize;
             rows.push(EvalRow {
                 scheme: scheme.to_string(),
                 example_id: example.id.clone(),
@@ -189,7 +193,11 @@ pub fn evaluate(
             });
         }
     }
-    Ok(Evaluated { rows, clean_probes })
+    Ok(Evaluated {
+        rows,
+        clean_probes,
+        cut_off,
+    })
 }
 
 #[cfg(test)]

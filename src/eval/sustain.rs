@@ -461,6 +461,7 @@ mod tests {
             tokens,
             ttft_ms,
             elapsed_ms,
+            cut_off: false,
         };
         let call = Call::from_outputs(&[text(4, 10.0, 50.0), text(6, 12.0, 70.0)], 30);
         assert_eq!((call.items, call.tokens), (2, 30));

@@ -119,8 +119,8 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
             ));
         }
     }
-    for w in summary.coverage_warnings() {
-        out.push_str(&format!("\n**Warning**: {}.\n", cell(w)));
+    for w in summary.warnings() {
+        out.push_str(&format!("\n**Warning**: {}.\n", cell(&w)));
     }
     let corruptions = if meta.corruptions.is_empty() {
         "none".to_string()

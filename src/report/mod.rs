@@ -155,6 +155,7 @@ pub fn render_html(summary: &Summary, gate: Option<&Verdict>, rows: &[EvalRow], 
     tpl.render(context! {
         retrieval => retrieval,
         summary => summary,
+        warnings => summary.warnings(),
         gate => gate,
         primary => summary.primary(),
         measures => &summary.meta.task.measures,

@@ -73,6 +73,7 @@ pub fn merge(shards: &[&Path], out: &Path, overwrite: bool) -> Result<(Summary, 
         if let Some(w) = infos().find(|s| s.name == info.name && s.weights.weight_count > 0) {
             info.weights = w.weights.clone();
         }
+        info.answers_cut_off = infos().filter(|s| s.name == info.name).map(|s| s.answers_cut_off).sum();
         info.fidelity = infos().find_map(|s| (s.name == info.name).then(|| s.fidelity.clone()).flatten());
         // The shard that ran the scheme's clean inputs (and its sustain phase) measured its memory.
         info.memory = runs

@@ -319,6 +319,10 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
                 started.elapsed().as_secs_f64()
             ));
             scheme_rows = std::mem::take(&mut evaluated.rows);
+            info.answers_cut_off = evaluated.cut_off;
+            if let Some(w) = crate::analysis::summary::cut_off_warning(&name, evaluated.cut_off) {
+                progress.note(&format!("warning: {w}"));
+            }
             // Fidelity against the run's first scheme, on the clean inputs both evaluated.
             if units.iter().any(|u| u == CLEAN) {
                 if s == 0 {

@@ -76,5 +76,6 @@ pub fn scheme_info(name: String, w: WeightStats) -> SchemeInfo {
         },
         fidelity: None,
         memory: None,
+        answers_cut_off: 0,
     }
 }

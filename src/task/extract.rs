@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::engine::{GenerateRequest, LanguageModel, OutputConstraint, Sampling};
+use crate::engine::{Finish, GenerateRequest, LanguageModel, OutputConstraint, Sampling};
 use crate::error::Result;
 use crate::suite::{Decoding, Example, Suite};
 use crate::task::constraint::JsonFields;
@@ -142,6 +142,7 @@ impl Task for ExtractTask<'_> {
                 tokens: g.generated_tokens,
                 ttft_ms: g.time_to_first_token.as_secs_f64() * 1e3,
                 elapsed_ms: g.elapsed.as_secs_f64() * 1e3,
+                cut_off: g.finish == Finish::Length,
             })
             .collect())
     }

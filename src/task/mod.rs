@@ -44,12 +44,14 @@ pub enum Output {
         probe: Probe,
     },
     /// Generated text: `tokens` generated, the first `ttft_ms` after the engine call began and the
-    /// last `elapsed_ms` after it (a request shares its call with the rest of its batch).
+    /// last `elapsed_ms` after it (a request shares its call with the rest of its batch). `cut_off`:
+    /// generation stopped at the token limit, not because the answer ended.
     Text {
         text: String,
         tokens: usize,
         ttft_ms: f64,
         elapsed_ms: f64,
+        cut_off: bool,
     },
 }
 
@@ -71,6 +73,11 @@ impl Output {
             Output::Label { probe, .. } => probe.clone(),
             Output::Text { text, .. } => Probe::Text(text.clone()),
         }
+    }
+
+    /// True for generated text the token limit stopped.
+    pub fn cut_off(&self) -> bool {
+        matches!(self, Output::Text { cut_off: true, .. })
     }
 }
 
