@@ -176,6 +176,15 @@ fn tiny_gemma3_matches_pytorch() {
     assert!(checkpoint_difference("tiny-gemma3") < 1e-4);
 }
 
+/// Gemma 3 as llama.cpp takes it (five local layers per global one, local and global RoPE bases, q/k
+/// norms, the head size as query scale): from the folder and from llama.cpp's conversion of it, whose
+/// keys leave the pattern and the local base to llama.cpp's defaults, which the engine must apply as
+/// llama.cpp does (`tiny-gemma3` keeps the config reader's own query scale and 3-layer pattern).
+#[test]
+fn tiny_gemma3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
+    folder_and_gguf_match("tiny-gemma3-sp");
+}
+
 /// Fused q/k/v and gate/up, half of each head rotated, LongRoPE's short factors and attention factor, a
 /// window of 5 on every layer: from the safetensors folder and from llama.cpp's own conversion of it
 /// (`model.gguf`, whose tokenizer, fused tensors and rope factor tensors are llama.cpp's layout).

@@ -2,16 +2,16 @@
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
         (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3,
-        tiny-phi4mini, tiny-llama32, tiny-gemma2, tiny-smollm3, tiny-qwen3-yarn)
+        tiny-phi4mini, tiny-llama32, tiny-gemma2, tiny-smollm3, tiny-qwen3-yarn, tiny-gemma3-sp)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
 Writes OUT_ROOT/tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3, tiny-phi4mini, tiny-llama32,
-tiny-gemma2, tiny-smollm3 and tiny-qwen3-yarn, each self-contained:
+tiny-gemma2, tiny-smollm3, tiny-qwen3-yarn and tiny-gemma3-sp, each self-contained:
   config.json, generation_config.json  as transformers' save_pretrained writes them
   model.safetensors                    f32, every tensor drawn from a seeded generator (see `randomize`)
   tokenizer.json, tokenizer_config.json  a small tokenizer trained here with the `tokenizers` package
-  tokenizer.model (tiny-gemma2)        a SentencePiece BPE model trained here with `sentencepiece` (as Gemma's:
+  tokenizer.model (tiny-gemma2, -3-sp) a SentencePiece BPE model trained here with `sentencepiece` (as Gemma's:
                                        byte fallback, digits split, no dummy prefix); tokenizer.json is its
                                        conversion by transformers' GemmaConverter
   golden.json                          PyTorch logits for 3 prompts, every position, the whole vocabulary
@@ -638,6 +638,36 @@ def tiny_gemma2(root: str, llama_cpp: str | None) -> None:
          "<bos>", "<eos>", GEMMA_TEMPLATE, extra={"tokenizer.model": spm_model})
 
 
+def tiny_gemma3_sp(root: str, llama_cpp: str | None) -> None:
+    """Gemma 3 as llama.cpp's converter and loader take it, so its GGUF path is checked on a converted
+    file (tiny-gemma3 tests the config reader's query_pre_attn_scalar and a 3-layer pattern, which a
+    GGUF cannot carry): six layers, five local and one global (llama.cpp's fixed pattern for Gemma 3),
+    window 4, local RoPE base 1e4 and global 1e6, query_pre_attn_scalar = head_dim (Gemma 3 270M to 12B;
+    GGUF does not record it), q/k norms, and a SentencePiece tokenizer (tokenizer.model), which the
+    converter reads."""
+    tok, spm_model = gemma_sentencepiece(420)
+    v = tok.get_vocab_size(with_added_tokens=False)
+    cfg = Gemma3TextConfig(
+        vocab_size=v, hidden_size=32, intermediate_size=64, num_hidden_layers=6, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, max_position_embeddings=128, rms_norm_eps=1e-6, sliding_window=4,
+        layer_types=["sliding_attention"] * 5 + ["full_attention"], sliding_window_pattern=6,
+        rope_parameters={
+            "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+            "full_attention": {"rope_type": "default", "rope_theta": 1000000.0},
+        },
+        query_pre_attn_scalar=8, final_logit_softcapping=None, attn_logit_softcapping=None,
+        tie_word_embeddings=True, pad_token_id=0, eos_token_id=1, bos_token_id=2,
+    )
+    m = build(Gemma3ForCausalLM, cfg, SEED + 12, norm_offset=True)
+    save_converted(m, tok, root, "tiny-gemma3-sp", llama_cpp, GEMMA_PROMPTS,
+         "tiny random Gemma 3 text model as llama.cpp assumes it (6 layers: 5 sliding, then full; sliding_window 4; "
+         "d 32; 4 query / 2 KV heads, head_dim 8; query_pre_attn_scalar 8; RoPE base 1e4 local, 1e6 global; q/k "
+         "norms; norms stored as offset from 1; embeddings scaled by sqrt(32); GELU-tanh gated MLP; tied head; "
+         "SentencePiece BPE tokenizer); logits[position][token] from PyTorch f32 eager attention; ids from "
+         "tokenizer.json (BOS added)",
+         "<bos>", "<eos>", GEMMA_TEMPLATE, extra={"tokenizer.model": spm_model})
+
+
 def tiny_qwen3_yarn(root: str, llama_cpp: str | None) -> None:
     """Qwen3 with YaRN (as Qwen's 128K GGUF files and configs carry it): factor 4 over an original context
     of 256, RoPE base 1e4, head_dim 16, so that of the 8 rotated pairs the first is kept, the last four
@@ -699,7 +729,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser()
     ap.add_argument("root", nargs="?", default="tests/fixtures")
-    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32,tiny-gemma2,tiny-smollm3,tiny-qwen3-yarn")
+    ap.add_argument("--only", default="tiny-llama,tiny-qwen2,tiny-gemma3,tiny-phi3,tiny-qwen3,tiny-phi4mini,tiny-llama32,tiny-gemma2,tiny-smollm3,tiny-qwen3-yarn,tiny-gemma3-sp")
     ap.add_argument("--llama-cpp", help="llama.cpp source tree, to convert tiny-phi3 to model.gguf")
     ap.add_argument("--gguf-only", help="with --llama-cpp: only convert these existing folders (e.g. tiny-llama,tiny-qwen2)")
     a = ap.parse_args()
@@ -724,3 +754,5 @@ if __name__ == "__main__":
         tiny_smollm3(a.root, a.llama_cpp)
     if "tiny-qwen3-yarn" in only:
         tiny_qwen3_yarn(a.root, a.llama_cpp)
+    if "tiny-gemma3-sp" in only:
+        tiny_gemma3_sp(a.root, a.llama_cpp)
