@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::text;
@@ -269,12 +269,41 @@ fn a_max_tokens_too_small_for_the_expected_answers_is_refused() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["meta"]["schemes"][0]["answers_cut_off"], 1, "{}", text(&o));
-    let warning = "native: 1 answer reached the token limit before ending";
+    let warning = "native: 1 of 1 answers reached the token limit before their JSON was whole";
     assert!(String::from_utf8_lossy(&o.stdout).contains(warning), "{}", text(&o));
     for file in ["report.html", "summary.md"] {
         let body = std::fs::read_to_string(out.join(file)).unwrap();
         assert!(body.contains(warning), "{file}");
     }
+    // Shards count their own answers and `merge` adds them up to the whole run's count.
+    let cut_off = |dir: &Path| -> serde_json::Value {
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+        s["meta"]["schemes"][0]["answers_cut_off"].clone()
+    };
+    let noisy = ["--schemes", "native", "--corruptions", "typo:1"];
+    let whole = tmp.path().join("whole");
+    assert!(run_suite(&suite, &whole, &noisy).status.code().unwrap_or(3) <= 1);
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|k| {
+            let dir = tmp.path().join(format!("shard{k}"));
+            let shard = format!("{k}/2");
+            let o = run_suite(&suite, &dir, &[&noisy[..], &["--shard", shard.as_str()]].concat());
+            assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+            dir
+        })
+        .collect();
+    let merged = tmp.path().join("merged");
+    let o = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    assert_eq!(cut_off(&merged), cut_off(&whole));
+    assert_eq!(cut_off(&whole), 2, "the clean answer and its typo variant");
 }
 
 #[test]

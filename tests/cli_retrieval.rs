@@ -282,8 +282,10 @@ fn a_tiny_corpus_and_chunks_longer_than_the_embedder_reads_are_warned_about_and_
         "{}",
         text(&o)
     );
-    let meta = &summary(&sampled)["meta"];
-    assert!(meta["sample"].is_null() && meta["limit"].is_null(), "{meta}");
+    let s = summary(&sampled);
+    for meta in [&s["meta"], &s["retrieval"]["meta"]] {
+        assert!(meta["sample"].is_null() && meta["limit"].is_null(), "{meta}");
+    }
     let o = common::shakedown(&[
         "compare",
         tmp.path().join("run").to_str().unwrap(),

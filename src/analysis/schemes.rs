@@ -71,8 +71,8 @@ pub struct SchemeInfo {
     pub fidelity: Option<Fidelity>,
     #[serde(default)]
     pub memory: Option<Memory>,
-    /// Answers (rows) the token limit stopped before they ended: a generative task judges them as
-    /// written, so a limit too small for the model reads as wrong or invalid answers.
+    /// Answers (rows) the token limit stopped before their JSON was whole (extract): judged invalid,
+    /// so a limit too small for the model reads as a model that writes invalid JSON.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub answers_cut_off: usize,
 }

@@ -156,21 +156,18 @@ pub struct SchemeSummary {
     pub throughput: Option<ThroughputSummary>,
 }
 
-/// A run's metrics (`summary.json` adds the gate's verdict).
-/// The warning for a scheme with `cut_off` answers the token limit stopped, None without any.
-pub fn cut_off_warning(scheme: &str, cut_off: usize) -> Option<String> {
-    let (noun, verb) = if cut_off == 1 {
-        ("answer", "was")
-    } else {
-        ("answers", "were")
-    };
+/// The warning for a scheme with `cut_off` of its `answers` (rows) stopped by the token limit before
+/// their JSON was whole, None without any.
+pub fn cut_off_warning(scheme: &str, cut_off: usize, answers: usize) -> Option<String> {
+    let verb = if cut_off == 1 { "was" } else { "were" };
     (cut_off > 0).then(|| {
         format!(
-            "{scheme}: {cut_off} {noun} reached the token limit before ending and {verb} judged as written (an unfinished JSON answer is invalid); raise [extract] max_tokens if the model's answers are longer"
+            "{scheme}: {cut_off} of {answers} answers reached the token limit before their JSON was whole and {verb} judged invalid; raise [extract] max_tokens if the model's answers are longer"
         )
     })
 }
 
+/// A run's metrics (`summary.json` adds the gate's verdict).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub meta: RunMeta,
@@ -197,11 +194,21 @@ impl Summary {
     /// What a reader must know before trusting the figures: the families' low coverage, then each
     /// scheme whose generated answers the token limit stopped.
     pub fn warnings(&self) -> Vec<String> {
+        let answers = |scheme: &str| {
+            self.scheme(scheme).map_or(0, |s| {
+                s.clean.n
+                    + s.families
+                        .iter()
+                        .flat_map(|f| &f.severities)
+                        .map(|c| c.n)
+                        .sum::<usize>()
+            })
+        };
         let cut_off = self
             .meta
             .schemes
             .iter()
-            .filter_map(|s| cut_off_warning(&s.name, s.answers_cut_off));
+            .filter_map(|s| cut_off_warning(&s.name, s.answers_cut_off, answers(&s.name)));
         self.coverage_warnings().cloned().chain(cut_off).collect()
     }
 

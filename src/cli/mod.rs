@@ -279,7 +279,10 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
                 },
             };
             registry.channel = args.channel.config()?;
-            args.channel.warn_if_unused(&args.corruptions);
+            // An unparsable list is refused below, naming the flag.
+            if let Ok(specs) = shakedown::corrupt::parse_spec_list(&args.corruptions) {
+                args.channel.warn_if_unused(&specs);
+            }
             // `-` names standard input and output, as in most command-line tools.
             let dash = |p: &Option<std::path::PathBuf>| p.clone().filter(|p| p.as_os_str() != "-");
             let (input, out_path) = (dash(&args.input), dash(&args.out));

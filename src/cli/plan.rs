@@ -186,12 +186,10 @@ pub fn check_seconds(flag: &str, seconds: f64) -> Result<(), Error> {
 }
 
 impl ChannelArgs {
-    /// A `--channel-cmd` that no corruption in `specs` runs (parsed as `--corruptions` is) has no
-    /// effect: said on stderr rather than dropped in silence, since the user meant it to be the noise.
-    pub fn warn_if_unused(&self, specs: &str) {
-        let uses_channel = shakedown::corrupt::parse_spec_list(specs)
-            .map(|list| list.iter().any(|s| s.chain.iter().any(|f| f == "channel")))
-            .unwrap_or(true);
+    /// A `--channel-cmd` that none of `specs` runs has no effect: said on stderr rather than dropped
+    /// in silence, since the user meant it to be the noise.
+    pub fn warn_if_unused(&self, specs: &[CorruptionSpec]) {
+        let uses_channel = specs.iter().any(|s| s.chain.iter().any(|f| f == "channel"));
         if self.channel_cmd.is_some() && !uses_channel {
             super::output::err_line(
                 "warning: --channel-cmd is given but no corruption uses the channel family (e.g. --corruptions channel:1-5): the command is not run",
@@ -336,8 +334,7 @@ pub fn plan(common: &Common, extra: Option<&RunArgs>, sustain_seconds: Option<f6
         corruptions(extra.and_then(|r| r.corruptions.as_deref()), &suite, &registry)?
     };
     if let Some(r) = extra {
-        let names: Vec<String> = corruption_specs.iter().map(CorruptionSpec::name).collect();
-        r.channel.warn_if_unused(&names.join(","));
+        r.channel.warn_if_unused(&corruption_specs);
     }
     // A retrieve (or rag) run times embedding and search per deployment instead of a sustained-load phase.
     let retrieve = matches!(suite.file.task, TaskKind::Retrieve | TaskKind::Rag);

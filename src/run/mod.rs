@@ -320,7 +320,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
             ));
             scheme_rows = std::mem::take(&mut evaluated.rows);
             info.answers_cut_off = evaluated.cut_off;
-            if let Some(w) = crate::analysis::summary::cut_off_warning(&name, evaluated.cut_off) {
+            if let Some(w) = crate::analysis::summary::cut_off_warning(&name, evaluated.cut_off, scheme_rows.len()) {
                 progress.note(&format!("warning: {w}"));
             }
             // Fidelity against the run's first scheme, on the clean inputs both evaluated.
@@ -376,13 +376,14 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
     })
 }
 
-/// The first `--limit` or the `--sample` of a split's `items` (examples or queries); none is an input
-/// error.
 /// A --limit or --sample of at least the `available` items of the split is the whole split: the plan
 /// without them, so that the run is recorded as what it is and compares with (and gates against) a run
 /// of the whole split. None when the plan already evaluates what it says.
 fn whole_split(plan: &Plan, available: usize, what: &str, progress: &dyn Progress) -> Option<Plan> {
-    let n = plan.limit.or(plan.sample).filter(|&n| n >= available)?;
+    let n = plan
+        .limit
+        .or(plan.sample)
+        .filter(|&n| n >= available && available > 0)?;
     let flag = if plan.limit.is_some() { "--limit" } else { "--sample" };
     progress.note(&format!(
         "{flag} {n} is at least the {available} {} {what}: the whole split is evaluated",
@@ -395,6 +396,8 @@ fn whole_split(plan: &Plan, available: usize, what: &str, progress: &dyn Progres
     })
 }
 
+/// The first `--limit` or the `--sample` of a split's `items` (examples or queries); none is an input
+/// error.
 fn limited<'a, T>(plan: &Plan, items: Vec<&'a T>, what: &str) -> Result<Vec<&'a T>> {
     let items = subset::pick(items, plan.limit, plan.sample, plan.seed, &plan.split);
     if items.is_empty() {

@@ -90,6 +90,16 @@ impl<'m> ExtractTask<'m> {
         }
         Ok(())
     }
+
+    /// A JSON object holding every field of the suite: what a valid answer has.
+    fn holds_every_field(&self, parsed: Option<&Map<String, Value>>) -> bool {
+        parsed.is_some_and(|g| self.fields.iter().all(|f| g.contains_key(f)))
+    }
+
+    /// `text` holds a valid answer (its first JSON object has every field).
+    fn valid(&self, text: &str) -> bool {
+        self.holds_every_field(first_object(text).as_ref())
+    }
 }
 
 impl Task for ExtractTask<'_> {
@@ -138,11 +148,13 @@ impl Task for ExtractTask<'_> {
         Ok(got
             .into_iter()
             .map(|g| Output::Text {
+                // Stopped by the limit with the answer unfinished: a model that wrote its whole JSON
+                // and went on is judged on that JSON, and the limit changed nothing.
+                cut_off: g.finish == Finish::Length && !self.valid(&g.text),
                 text: g.text,
                 tokens: g.generated_tokens,
                 ttft_ms: g.time_to_first_token.as_secs_f64() * 1e3,
                 elapsed_ms: g.elapsed.as_secs_f64() * 1e3,
-                cut_off: g.finish == Finish::Length,
             })
             .collect())
     }
@@ -173,9 +185,7 @@ impl Task for ExtractTask<'_> {
             Output::Label { .. } => "",
         };
         let parsed = first_object(text);
-        let valid = parsed
-            .as_ref()
-            .is_some_and(|g| self.fields.iter().all(|f| g.contains_key(f)));
+        let valid = self.holds_every_field(parsed.as_ref());
         let fields = parsed.map(|got| in_suite_order(&self.fields, got));
         serde_json::json!({"output": text, "fields": fields, "valid": valid})
     }
@@ -351,6 +361,25 @@ mod tests {
         assert_eq!(seen[0].0, "Command: move left\nJSON:");
         assert_eq!(seen[0].1, vec![STOP.to_string()]);
         assert!(!seen[0].2, "free decoding has no constraint");
+    }
+
+    /// An answer is cut off only when the limit left its JSON unfinished: one that is whole on its
+    /// last allowed token is judged on that JSON, and the limit changed nothing.
+    #[test]
+    fn only_an_answer_the_limit_left_unfinished_is_cut_off() {
+        let model = FakeDecoder::new();
+        // The fake writes `{"action": "move", "direction": "left"}` three characters a token: 13 tokens.
+        let with_limit = |max: usize| {
+            let mut suite = fakes::extract_suite("free");
+            if let Some(e) = suite.file.extract.as_mut() {
+                e.max_tokens = max;
+            }
+            let task = crate::task::build(&suite, &model, "m").unwrap();
+            task.infer(&["move left"]).unwrap().remove(0)
+        };
+        assert!(with_limit(8).cut_off(), "stopped inside the object");
+        assert!(!with_limit(13).cut_off(), "whole on its last allowed token");
+        assert!(!with_limit(40).cut_off(), "ended before the limit");
     }
 
     #[test]
