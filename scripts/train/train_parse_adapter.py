@@ -170,6 +170,19 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def data_digests(suite):
+    """SHA-256 of each of the suite's data files, by name."""
+    return {n: sha256(os.path.join(SUITE, n)) for n in suite.toml["data"]}
+
+
+def write_json(path, doc):
+    """`doc` as indented JSON at `path`, through a temporary file, so a failed run leaves the old file."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+
+
 def versions():
     import peft
     import transformers
@@ -290,8 +303,8 @@ def main():
         train_seconds = time.time() - t0
         if args.select:
             path = os.path.join(args.out, "selection_log.json")
-            data_sha = {n: sha256(os.path.join(SUITE, n)) for n in suite.toml["data"]}
-            runs = []
+            data_sha = data_digests(suite)
+            old = {}
             if os.path.exists(path):
                 with open(path) as f:
                     old = json.load(f)
@@ -299,7 +312,7 @@ def main():
                 if (old["validation_seed"], old["validation_templates"], old.get("data_sha256", data_sha)) != \
                         (VALIDATION_SEED, held_out, data_sha):
                     sys.exit(f"{path} holds candidates measured on another validation split or data: move it away")
-                runs = old["candidates"]
+            runs = old.get("candidates", [])
             runs.append({"settings": {"seed": args.seed, "rank": args.rank, "alpha": args.alpha,
                                       "dropout": args.dropout, "lr": args.lr, "epochs": args.epochs,
                                       "batch": args.batch, "warmup": args.warmup, "steps": total,
@@ -308,14 +321,12 @@ def main():
                          "train_examples": len(train), "validation_examples": len(validation),
                          "train_seconds": round(train_seconds, 1), "machine": cpu_model(),
                          "versions": versions(), "checkpoints": selection})
-            doc = {"producer": "scripts/train/train_parse_adapter.py --select",
+            # Keys written by hand (a note on earlier candidates) are kept.
+            doc = {**old, "producer": "scripts/train/train_parse_adapter.py --select",
                    "rule": "highest validation exact match; ties to the current recipe, then the earlier stop",
                    "validation_seed": VALIDATION_SEED, "validation_templates": held_out,
                    "data_sha256": data_sha, "candidates": runs}
-            with open(path + ".tmp", "w") as f:
-                json.dump(doc, f, indent=1)
-                f.write("\n")
-            os.replace(path + ".tmp", path)
+            write_json(path, doc)
             print(f"wrote {path}", file=sys.stderr)
             return
         model.eval()
@@ -333,7 +344,7 @@ def main():
                          "cosine to 0.1 x lr", "optimizer": "AdamW, weight decay 0", "batch": args.batch,
                          "epochs": args.epochs, "steps": total, "stopped_at_step": stop, "threads": args.threads,
                          "loss": "cross-entropy on the answer tokens and <|im_end|> only"},
-            "data": {"file_sha256": {n: sha256(os.path.join(SUITE, n)) for n in suite.toml["data"]},
+            "data": {"file_sha256": data_digests(suite),
                      "train_examples": len(train), "mean_tokens": round(sum(lengths) / len(lengths), 1),
                      "max_tokens": max(lengths), "prompt_example": suite.prompt_text(tok, train[0]["text"]) +
                      suite.answer(train[0]) + IM_END},
@@ -362,11 +373,7 @@ def main():
                          "limit": args.eval_limit or None, "splits": evaluation}
     log["total_seconds_last_run"] = round(time.time() - started, 1)
     os.makedirs(args.out, exist_ok=True)
-    tmp = log_path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(log, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, log_path)
+    write_json(log_path, log)
     if args.predictions:
         with open(args.predictions, "w") as f:
             for p in predictions:

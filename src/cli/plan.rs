@@ -208,13 +208,6 @@ impl ChannelArgs {
 /// `--corruptions`, else the suite's list, else the defaults (`none` in either: clean inputs only).
 fn corruptions(flag: Option<&str>, suite: &Suite, registry: &RegistryOptions) -> Result<Vec<CorruptionSpec>, Error> {
     let (text, origin) = match flag {
-        Some(f) if f.trim().is_empty() => {
-            return Err(Error::input(
-                "--corruptions",
-                "expected families such as typo:1-5,ocr:3 (or \"none\" for clean inputs only), found an empty list",
-            ))
-        }
-        Some(f) if f.trim() == "none" => return Ok(Vec::new()),
         Some(f) => (f.to_string(), "--corruptions".to_string()),
         None => (
             suite

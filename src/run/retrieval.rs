@@ -133,12 +133,11 @@ pub(super) fn refuse_sustain_and_shards(plan: &Plan) -> Result<()> {
 pub(super) fn finish(
     plan: &Plan,
     meta: RunMeta,
-    retrieval: RetrievalSummary,
+    mut retrieval: RetrievalSummary,
     rows: &[EvalRow],
     retrieval_rows: &[RetrievalRow],
 ) -> Result<RunOutcome> {
     let mut summary = build(meta, rows, &[]);
-    let mut retrieval = retrieval;
     retrieval.meta.rows_sha256 = Some(super::consistency::digest(retrieval_rows)?);
     summary.retrieval = Some(retrieval);
     let gate = rundir::judge(&summary, rows);

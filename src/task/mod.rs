@@ -45,7 +45,8 @@ pub enum Output {
     },
     /// Generated text: `tokens` generated, the first `ttft_ms` after the engine call began and the
     /// last `elapsed_ms` after it (a request shares its call with the rest of its batch). `cut_off`:
-    /// generation stopped at the token limit, not because the answer ended.
+    /// the token limit stopped generation before the answer was whole (the task judges wholeness:
+    /// extract, a JSON object with every field).
     Text {
         text: String,
         tokens: usize,
@@ -75,7 +76,7 @@ impl Output {
         }
     }
 
-    /// True for generated text the token limit stopped.
+    /// True for generated text the token limit stopped before it was whole.
     pub fn cut_off(&self) -> bool {
         matches!(self, Output::Text { cut_off: true, .. })
     }
