@@ -193,6 +193,115 @@ fn tiny_phi3_matches_pytorch_from_safetensors_and_from_llama_cpps_gguf() {
     folder_and_gguf_match("tiny-phi3");
 }
 
+/// Past its original context (128 tokens of 256) Phi-3 rotates with LongRoPE's long factors: a prompt of
+/// 145 tokens against transformers' logits at every position (its one forward pass rotates them all with
+/// the long factors), from the folder and from llama.cpp's GGUF (`rope_factors_long`). With the short
+/// factors the same prompt is off by units.
+#[test]
+fn tiny_phi3_past_its_original_context_rotates_with_the_long_factors() {
+    let dir = fixture("tiny-phi3");
+    let golden = prompts(&dir.join("golden_long.json"));
+    assert!(golden[0].ids.len() > 128);
+    for path in [dir.clone(), dir.join("model.gguf")] {
+        assert!(
+            largest_difference(&path, None, "f32", &golden, true) < 1e-4,
+            "{}",
+            path.display()
+        );
+    }
+}
+
+/// Which factors a generated sequence rotates with is fixed when it starts, by the tokens it may
+/// reach: a prompt of at most 128 tokens whose `max_tokens` can take it past 128 rotates with the long
+/// factors from its first token (its first answer is transformers' over the long prompt at that
+/// position), and with a limit that keeps it within 128, with the short ones; both alone and beside
+/// the other in one batch (which then shares no prompt prefix between them).
+#[test]
+fn a_phi3_sequence_rotates_as_the_length_it_may_reach_asks() {
+    use shakedown::engine::{GenerateRequest, Sampling};
+    let dir = fixture("tiny-phi3");
+    let golden = &prompts(&dir.join("golden_long.json"))[0];
+    let model =
+        Model::from_source(&ModelSource::open(&dir).expect("open"), "f32".parse().unwrap(), &[]).expect("build");
+    let d = model.decoder().expect("a decoder");
+    // The longest prefix of the golden text, cut before a repeated sentence, within 120 tokens and
+    // tokenized as the start of the golden ids.
+    let (prompt, ids) = golden
+        .text
+        .match_indices(" Move")
+        .map(|(at, _)| &golden.text[..at])
+        .map(|p| (p, d.encode(p).unwrap()))
+        .filter(|(_, ids)| ids.len() <= 120 && golden.ids.starts_with(ids))
+        .last()
+        .expect("a prefix of the long prompt");
+    let last = ids.len() - 1;
+    let argmax = |row: &[f64]| {
+        (0..row.len())
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
+            .unwrap()
+    };
+    let long_token = argmax(&golden.logits[last]) as u32;
+    let short_logits = d.sequence_logits(&ids).unwrap();
+    let short_row: Vec<f64> = short_logits.row(last).iter().map(|&x| x as f64).collect();
+    let short_token = argmax(&short_row) as u32;
+    assert_ne!(long_token, short_token, "the prefix must tell the two rotations apart");
+    let request = |max_tokens| GenerateRequest {
+        prompt: prompt.to_string(),
+        max_tokens,
+        stop: vec![],
+        sampling: Sampling::Greedy,
+        constraint: None,
+    };
+    // The answer's text starts with its first token's (a lone UTF-8 lead byte reads as U+FFFD).
+    let first = |max_tokens: usize| {
+        let token = if max_tokens + ids.len() > 128 {
+            long_token
+        } else {
+            short_token
+        };
+        String::from_utf8_lossy(d.tokenizer.piece(token)).into_owned()
+    };
+    assert_ne!(first(129 - ids.len()), first(128 - ids.len()));
+    let (reaching, within) = (129 - ids.len(), 128 - ids.len());
+    for batch in [
+        vec![request(reaching)],
+        vec![request(within)],
+        vec![request(reaching), request(within)],
+    ] {
+        let out = d.generate(&batch).unwrap();
+        for (g, r) in out.iter().zip(&batch) {
+            assert!(
+                g.text.starts_with(&first(r.max_tokens)),
+                "max_tokens {}: {:?}",
+                r.max_tokens,
+                g.text
+            );
+        }
+    }
+    // Scoring: a context whose longest continuation reaches past 128 tokens is read with the long
+    // factors, so the rest of the golden text scores as transformers' rows of the whole prompt say.
+    let rest = golden.text[prompt.len()..].to_string();
+    let want: f64 = (ids.len()..golden.ids.len())
+        .map(|i| {
+            let row = &golden.logits[i - 1];
+            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            row[golden.ids[i] as usize] - max - row.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+        })
+        .sum();
+    let scores = d
+        .loglikelihood(&[shakedown::engine::LoglikelihoodRequest {
+            context: prompt.to_string(),
+            continuations: vec![rest, " Move".into()],
+        }])
+        .unwrap();
+    assert_eq!(scores[0][0].tokens, golden.ids.len() - ids.len());
+    assert!(
+        (scores[0][0].logprob - want).abs() < 1e-3,
+        "{} against {want}",
+        scores[0][0].logprob
+    );
+}
+
 /// Phi-4-mini's shape: three quarters of each head rotated, LongRoPE, tied head, no window, and GPT-4o's
 /// o200k pre-tokenizer (cased word pieces, numbers in threes), whose GGUF ids must be transformers'.
 #[test]

@@ -2,7 +2,7 @@
 
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] [--only NAME,...] [--llama-cpp DIR]
         (OUT_ROOT defaults to tests/fixtures; NAME among tiny-llama, tiny-qwen2, tiny-gemma3, tiny-phi3, tiny-qwen3,
-        tiny-phi4mini, tiny-llama32, tiny-gemma2, tiny-smollm3, tiny-qwen3-yarn, tiny-gemma3-sp)
+        tiny-phi4mini, tiny-llama32, tiny-gemma2, tiny-smollm3, tiny-qwen3-yarn, tiny-gemma3-sp, tiny-phi3-long)
     python scripts/golden/make_tiny_checkpoints.py [OUT_ROOT] --llama-cpp DIR --gguf-only tiny-llama,tiny-qwen2
         (converts existing folders to model.gguf without remaking them)
 
@@ -15,6 +15,8 @@ tiny-gemma2, tiny-smollm3, tiny-qwen3-yarn and tiny-gemma3-sp, each self-contain
                                        byte fallback, digits split, no dummy prefix); tokenizer.json is its
                                        conversion by transformers' GemmaConverter
   golden.json                          PyTorch logits for 3 prompts, every position, the whole vocabulary
+  golden_long.json (tiny-phi3)         the same for one prompt past the original context (LongRoPE's long
+                                       factors; `--only tiny-phi3-long` writes it alone from the saved folder)
   adapter.gguf (tiny-phi3)             its PEFT adapter converted by llama.cpp's convert_lora_to_gguf.py
   model.gguf (not tiny-gemma3)         the same weights converted by llama.cpp's own convert_hf_to_gguf.py
                                        (F32; --llama-cpp names the llama.cpp source tree, e.g. the one in the
@@ -417,6 +419,29 @@ def tiny_phi3(root: str, llama_cpp: str | None) -> None:
                         os.path.join(out, "adapter")], check=True)
 
 
+def tiny_phi3_long(root: str) -> None:
+    """tiny-phi3/golden_long.json: the saved tiny-phi3 on one prompt longer than its original context of
+    128 tokens (and within its 256), which transformers rotates with the LongRoPE long factors at every
+    position (one forward pass of a sequence past the original context); logits at every position."""
+    out = os.path.join(root, "tiny-phi3")
+    tok = Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
+    m = Phi3ForCausalLM.from_pretrained(out, dtype=torch.float32, attn_implementation="eager")
+    # The warehouse sentence repeated after the one with digits and accents, to just past 140 tokens.
+    k = 1
+    while len(tok.encode(" ".join([PHI3_PROMPTS[1]] + [PHI3_PROMPTS[0]] * k)).ids) <= 140:
+        k += 1
+    text = " ".join([PHI3_PROMPTS[1]] + [PHI3_PROMPTS[0]] * k)
+    n = len(tok.encode(text).ids)
+    if not 128 < n <= 256:
+        raise SystemExit(f"tiny-phi3 long prompt: {n} tokens, expected 129 to 256")
+    g = golden(m, tok, [text], "tiny-phi3 (tests/fixtures/tiny-phi3) on a prompt of "
+               f"{n} tokens, past its original context of 128: transformers rotates every position with the "
+               "LongRoPE long factors [2, 9] (attention factor sqrt(1 + ln 2 / ln 128)); logits[position][token] "
+               "from PyTorch f32 eager attention")
+    dump_json(os.path.join(out, "golden_long.json"), g, compact=True)
+    print(out, "golden_long.json", n, "tokens")
+
+
 def tiny_phi3_adapter(model, tok: Tokenizer, out: str) -> None:
     """A PEFT LoRA adapter on the fused projections (qkv_proj, gate_up_proj) and o_proj/down_proj of
     tiny-phi3, with random A and B (PEFT starts B at zero, which would test nothing), saved by PEFT
@@ -742,6 +767,8 @@ if __name__ == "__main__":
         main(a.root, only)
     if "tiny-phi3" in only:
         tiny_phi3(a.root, a.llama_cpp)
+    if only & {"tiny-phi3", "tiny-phi3-long"}:
+        tiny_phi3_long(a.root)
     if "tiny-qwen3" in only:
         tiny_qwen3(a.root, a.llama_cpp)
     if "tiny-phi4mini" in only:

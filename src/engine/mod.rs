@@ -89,7 +89,11 @@ fn capture_decoder_inputs(source: &DecoderSource, texts: &[&str]) -> Result<Hash
             .map(|t| source.tokenizer.encode(t, true, true))
             .collect::<Result<_>>()?;
         let ids: Vec<Vec<u32>> = ids.into_iter().filter(|i| !i.is_empty()).collect();
-        let mut caches: Vec<KvCache> = ids.iter().map(|_| KvCache::new(source.config.layers)).collect();
+        let config = &source.config;
+        let mut caches: Vec<KvCache> = ids
+            .iter()
+            .map(|i| KvCache::new(config.layers).with_long_rope(config.long_rope_for(i.len())))
+            .collect();
         let mut refs: Vec<&mut KvCache> = caches.iter_mut().collect();
         let feeds: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
         decoder.forward_hidden(&mut refs, &feeds, &[], &mut |name, x| {

@@ -57,15 +57,20 @@ impl DecoderModel {
         let kv_width = self.decoder.config.kv_heads * self.decoder.config.head_dim;
         let mut results: Vec<Option<Generation>> = vec![None; requests.len()];
         let mut prompts = Vec::with_capacity(requests.len());
+        // Per request, whether it rotates with LongRoPE's long factors: by the tokens it may reach.
+        let mut long_rope = Vec::with_capacity(requests.len());
         for r in requests {
             let ids = self.encode(&r.prompt)?;
             self.check_length(ids.len(), r.max_tokens)?;
+            long_rope.push(self.decoder.config.long_rope_for(ids.len() + r.max_tokens));
             prompts.push(ids);
         }
         // The tokens every prompt starts with (a chat template's system turn, the suite's instruction)
-        // run once; each sequence reads their cache in place.
-        let shared = shared_prefix(&prompts);
-        let mut base = KvCache::new(layers);
+        // run once; each sequence reads their cache in place. Sequences rotated two ways cannot share
+        // one: then none is shared.
+        let one_way = long_rope.windows(2).all(|w| w[0] == w[1]);
+        let shared = if one_way { shared_prefix(&prompts) } else { 0 };
+        let mut base = KvCache::new(layers).with_long_rope(long_rope.first().copied().unwrap_or(false));
         if shared > 0 {
             self.decoder
                 .forward_hidden(&mut [&mut base], &[&prompts[0][..shared]], &[], &mut |_, _| {})?;
@@ -88,7 +93,10 @@ impl DecoderModel {
                     Sampling::Greedy => 0,
                 };
                 let prompt = std::mem::take(&mut prompts[next]);
-                let mut cache = KvCache::on(base.clone());
+                let mut cache = match shared {
+                    0 => KvCache::new(layers).with_long_rope(long_rope[next]),
+                    _ => KvCache::on(base.clone()),
+                };
                 cache.reserve(prompt.len() + requests[next].max_tokens, kv_width);
                 active.push(Active {
                     request: next,

@@ -79,7 +79,15 @@ impl DecoderModel {
             .flatten()
             .map(|it| vec![(0.0, true); it.tokens.len() - it.split])
             .collect();
-        let mut caches: Vec<KvCache> = (0..requests.len()).map(|_| KvCache::new(layers)).collect();
+        // A request's continuations read its context's cache: all rotate as its longest one asks.
+        let config = &self.decoder.config;
+        let mut caches: Vec<KvCache> = items
+            .iter()
+            .map(|its| {
+                let longest = its.iter().map(|it| it.tokens.len()).max().unwrap_or(0);
+                KvCache::new(layers).with_long_rope(config.long_rope_for(longest))
+            })
+            .collect();
         // 1. Prefixes, with the rows any continuation needs.
         let mut want = Vec::new();
         let mut want_owner = Vec::new(); // (flat item index, continuation token index)

@@ -48,7 +48,8 @@ impl DecoderModel {
     /// Logits `[tokens, vocab]` at every position of one token sequence (for fidelity and perplexity).
     pub fn sequence_logits(&self, tokens: &[u32]) -> Result<Matrix> {
         self.check_length(tokens.len(), 0)?;
-        let mut cache = KvCache::new(self.decoder.config.layers);
+        let config = &self.decoder.config;
+        let mut cache = KvCache::new(config.layers).with_long_rope(config.long_rope_for(tokens.len()));
         let want: Vec<usize> = (0..tokens.len()).collect();
         self.decoder.forward(&mut [&mut cache], &[tokens], &want)
     }

@@ -31,6 +31,9 @@ pub struct KvCache {
     pub len: usize,
     /// Positions `0..base.len`, shared; `layers` then holds positions `base.len..len`.
     base: Option<Arc<KvCache>>,
+    /// The sequence rotates with LongRoPE's long factors (`LongRope`): chosen when it starts, kept by
+    /// every cache on it, so its keys are rotated one way throughout.
+    pub long_rope: bool,
 }
 
 impl KvCache {
@@ -39,7 +42,14 @@ impl KvCache {
             layers: vec![LayerKv::default(); layers],
             len: 0,
             base: None,
+            long_rope: false,
         }
+    }
+
+    /// This empty cache for a sequence that rotates with LongRoPE's long factors when `long`.
+    pub fn with_long_rope(mut self, long: bool) -> Self {
+        self.long_rope = long;
+        self
     }
 
     /// A cache that starts where `base` ends, reading its positions in place. A base that is itself
@@ -52,6 +62,7 @@ impl KvCache {
         KvCache {
             layers: vec![LayerKv::default(); base.layers.len()],
             len: base.len,
+            long_rope: base.long_rope,
             base: Some(base),
         }
     }
@@ -74,6 +85,7 @@ impl KvCache {
             layers,
             len: self.len,
             base: None,
+            long_rope: self.long_rope,
         }
     }
 

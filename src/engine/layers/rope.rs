@@ -25,6 +25,8 @@ pub struct Rope {
     pub dims: usize,
     /// `base^(-2i/dims)` for every pair, computed in f64.
     inv_freq: Vec<f64>,
+    /// The same with LongRoPE's long factors, for rows of sequences that rotate with them.
+    long_inv_freq: Option<Vec<f64>>,
     /// Multiplies every sine and cosine (LongRoPE's attention factor; 1 for most models).
     scale: f64,
 }
@@ -32,17 +34,20 @@ pub struct Rope {
 impl Rope {
     /// `factors` (Llama 3 scaling) divide each pair's frequency.
     pub fn new(style: RopeStyle, dims: usize, base: f64, factors: Option<&[f32]>) -> Self {
-        let inv_freq = (0..dims / 2)
-            .map(|i| {
-                base.powf(-2.0 * i as f64 / dims as f64) / factors.and_then(|f| f.get(i)).map_or(1.0, |&f| f as f64)
-            })
-            .collect();
         Rope {
             style,
             dims,
-            inv_freq,
+            inv_freq: inverse_frequencies(dims, base, factors),
+            long_inv_freq: None,
             scale: 1.0,
         }
+    }
+
+    /// The same rotation with LongRoPE's `long` factors for the rows `at` is told are long (the
+    /// factors this was made with are the short ones).
+    pub fn with_long_factors(mut self, base: f64, long: Option<&[f32]>) -> Self {
+        self.long_inv_freq = long.map(|l| inverse_frequencies(self.dims, base, Some(l)));
+        self
     }
 
     /// The same rotation with its sines and cosines multiplied by `scale` (LongRoPE scales them by
@@ -54,13 +59,18 @@ impl Rope {
 
     /// Rotates one head's features at position `pos` in place.
     pub fn rotate(&self, head: &mut [f32], pos: usize) {
-        self.rotate_by(head, &self.angles(pos));
+        self.rotate_by(head, &self.angles(pos, false));
     }
 
     /// `(sin, cos)` of every pair's angle at position `pos` (in f64, rounded to f32), the same for every
-    /// head of a row: `Rotation` works them out once a row instead of once a head.
-    fn angles(&self, pos: usize) -> Vec<(f32, f32)> {
-        self.inv_freq
+    /// head of a row: `Rotation` works them out once a row instead of once a head. `long`: with the
+    /// long factors, when there are any.
+    fn angles(&self, pos: usize, long: bool) -> Vec<(f32, f32)> {
+        let inv_freq = match (&self.long_inv_freq, long) {
+            (Some(l), true) => l,
+            _ => &self.inv_freq,
+        };
+        inv_freq
             .iter()
             .map(|&f| {
                 let angle = pos as f64 * f;
@@ -83,13 +93,26 @@ impl Rope {
     }
 
     /// The rotation of rows at `positions`: a forward pass works the angles out once and applies
-    /// them to the queries and keys of every layer.
-    pub fn at(&self, positions: &[usize]) -> Rotation<'_> {
+    /// them to the queries and keys of every layer. `long[r]`: row `r`'s sequence rotates with the
+    /// long factors (a row past `long`'s end does not).
+    pub fn at(&self, positions: &[usize], long: &[bool]) -> Rotation<'_> {
         Rotation {
             rope: self,
-            angles: positions.iter().map(|&p| self.angles(p)).collect(),
+            angles: positions
+                .iter()
+                .enumerate()
+                .map(|(r, &p)| self.angles(p, long.get(r).copied().unwrap_or(false)))
+                .collect(),
         }
     }
+}
+
+/// `base^(-2i/dims) / factor_i` for every rotated pair (factors: Llama 3 and linear scaling, YaRN,
+/// LongRoPE's; none: 1).
+fn inverse_frequencies(dims: usize, base: f64, factors: Option<&[f32]>) -> Vec<f64> {
+    (0..dims / 2)
+        .map(|i| base.powf(-2.0 * i as f64 / dims as f64) / factors.and_then(|f| f.get(i)).map_or(1.0, |&f| f as f64))
+        .collect()
 }
 
 /// A `Rope` at given row positions (`Rope::at`).

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::chat::ChatTemplate;
-use super::config::{Architecture, DecoderConfig};
+use super::config::{long_rope_contexts, Architecture, DecoderConfig};
 use super::gguf::{GgufFile, Value};
 use super::lora::LoraAdapter;
 use super::source::{HfTransform, TensorSource};
@@ -144,16 +144,28 @@ impl ModelSource {
                     .unwrap_or_default()
             });
         let mut config = config;
+        let long_rope = long_rope_contexts(&file, config.arch);
         let mut file = file;
         file.forget_vocabulary();
         let mut tensors = TensorSource::gguf(file);
         // Llama 3 files carry their RoPE frequency factors as a tensor, Phi-3 LongRoPE files their short
-        // and long factors (the engine rotates with the short ones: config.rs).
+        // and long factors (`LongRope`: which a sequence uses depends on its length).
         for factors in ["rope_freqs.weight", "rope_factors_short.weight"] {
             if tensors.has(factors) {
                 let t = tensors.tensor(factors, 1, config.rope_dims / 2)?;
                 config.rope_freq_factors = Some(t.to_f32());
             }
+        }
+        if let Some((original, full)) = long_rope {
+            let long = match tensors.has("rope_factors_long.weight") {
+                true => Some(
+                    tensors
+                        .tensor("rope_factors_long.weight", 1, config.rope_dims / 2)?
+                        .to_f32(),
+                ),
+                false => None,
+            };
+            config.set_long_rope(long, original, full, &path.display().to_string())?;
         }
         split_fused(&mut tensors, &config)?;
         Ok(ModelSource::Decoder(Box::new(DecoderSource {

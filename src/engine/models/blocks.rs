@@ -12,6 +12,8 @@ pub struct Pass<'c> {
     pub caches: Vec<&'c mut KvCache>,
     pub spans: Vec<Span>,
     pub positions: Vec<usize>,
+    /// Per row, whether its sequence rotates with LongRoPE's long factors (its cache's `long_rope`).
+    pub long_rope: Vec<bool>,
 }
 
 /// The seven linear layers of each block under their GGUF names (`blk.N.attn_q`, ...),

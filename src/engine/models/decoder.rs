@@ -156,19 +156,22 @@ impl Decoder {
         let x = self.embed(&all)?;
         let mut spans = Vec::with_capacity(tokens.len());
         let mut positions = Vec::with_capacity(all.len());
+        let mut long_rope = Vec::with_capacity(all.len());
         let mut start = 0;
         for (cache, t) in caches.iter_mut().zip(tokens) {
             if cache.layers.len() != self.config.layers {
-                **cache = KvCache::new(self.config.layers);
+                **cache = KvCache::new(self.config.layers).with_long_rope(cache.long_rope);
             }
             spans.push(Span { start, count: t.len() });
             positions.extend(cache.len..cache.len + t.len());
+            long_rope.extend(std::iter::repeat_n(cache.long_rope, t.len()));
             start += t.len();
         }
         let mut pass = Pass {
             caches: caches.iter_mut().map(|c| &mut **c).collect(),
             spans,
             positions,
+            long_rope,
         };
         let hidden = self.blocks.forward(x, &mut pass, observe);
         for (cache, t) in caches.iter_mut().zip(tokens) {

@@ -106,8 +106,8 @@ impl Blocks for Gemma {
         let hd = self.heads.head_dim;
         // Local (sliding-window) layers rotate with their own base.
         let (local, global) = (
-            self.rope_local.at(&pass.positions),
-            self.rope_global.at(&pass.positions),
+            self.rope_local.at(&pass.positions, &[]),
+            self.rope_global.at(&pass.positions, &[]),
         );
         for (l, blk) in self.blocks.iter().enumerate() {
             let mut h = x.clone();

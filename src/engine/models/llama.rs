@@ -3,7 +3,7 @@
 //! the query, key and value projections; the builder picks them up when the file has them), Qwen3
 //! (which RMS-normalises each query and key head before RoPE, when the file has those norms) and Phi-3
 //! (whose file fuses q/k/v and gate/up, split by the tensor source; NeoX RoPE over part of each head,
-//! LongRoPE factors, and a sliding window over every layer when its config gives one).
+//! LongRoPE's short and long factors, each sequence rotated with the set its length asks for, and a sliding window over every layer when its config gives one).
 //!
 //! One block: `h = x + Wo attn(rope(Wq n(x)), rope(Wk n(x)), Wv n(x))`, then
 //! `x' = h + down(silu(gate(n(h))) * up(n(h)))`, with `n` an RMSNorm. Grouped-query attention shares
@@ -75,6 +75,7 @@ impl Llama {
         Ok(Llama {
             blocks,
             rope: Rope::new(c.rope_style, c.rope_dims, c.rope_base, c.rope_freq_factors.as_deref())
+                .with_long_factors(c.rope_base, c.rope_long.as_ref().map(|l| l.factors.as_slice()))
                 .scaled(c.rope_attn_factor),
             heads: Heads {
                 heads: c.heads,
@@ -98,7 +99,7 @@ impl Llama {
 impl Blocks for Llama {
     fn forward(&self, mut x: Matrix, pass: &mut Pass<'_>, observe: &mut dyn FnMut(&str, &Matrix)) -> Matrix {
         let hd = self.heads.head_dim;
-        let rotation = self.rope.at(&pass.positions);
+        let rotation = self.rope.at(&pass.positions, &pass.long_rope);
         for (l, blk) in self.blocks.iter().enumerate() {
             let mut h = x.clone();
             rms_norm(&mut h, &blk.attn_norm, self.eps);

@@ -37,6 +37,19 @@ fn gguf_local_layers(f: &GgufFile, key: &str, layers: usize, arch: Architecture)
     Ok(local)
 }
 
+/// A Phi-3 LongRoPE file's original training context and its stretched one (`{arch}.context_length`),
+/// None for other files.
+pub(crate) fn long_rope_contexts(f: &GgufFile, arch: Architecture) -> Option<(usize, usize)> {
+    let name = f.get("general.architecture").and_then(Value::as_str)?;
+    let u = |k: &str| {
+        f.get(&format!("{name}.{k}"))
+            .and_then(Value::as_u64)
+            .map(|v| v as usize)
+    };
+    let original = u("rope.scaling.original_context_length").filter(|&o| o > 0)?;
+    (arch == Architecture::Phi3).then(|| (original, u("context_length").unwrap_or(original)))
+}
+
 impl DecoderConfig {
     /// From a GGUF file's metadata.
     pub fn from_gguf(f: &GgufFile) -> Result<Self> {
@@ -112,12 +125,11 @@ impl DecoderConfig {
             }
         };
         let mut context_length = opt_u("context_length").unwrap_or(2048);
-        if arch == Architecture::Phi3 {
-            // LongRoPE files carry short and long factors; the engine rotates with the short ones, which
-            // hold up to the original training context, so that is the context it offers.
-            if let Some(original) = opt_u("rope.scaling.original_context_length").filter(|&o| o > 0) {
-                context_length = context_length.min(original);
-            }
+        if let Some((original, _)) = long_rope_contexts(f, arch) {
+            // LongRoPE files carry their short and long factors as tensors: until the tensor source
+            // reads the long ones (`DecoderConfig::set_long_rope`), the context is the original one the
+            // short factors hold to.
+            context_length = context_length.min(original);
         }
         let c = DecoderConfig {
             arch,
@@ -142,6 +154,7 @@ impl DecoderConfig {
             }),
             rope_freq_factors,
             rope_attn_factor: (opt_f("rope.scaling.attn_factor").unwrap_or(1.0) * yarn_scale) as f32,
+            rope_long: None,
             context_length,
             sliding_window,
             local_layers,
@@ -211,7 +224,8 @@ mod tests {
 
     /// GGUF RoPE scaling keys: linear scaling on Gemma 3's global layers (4B and up store factor 8), a
     /// type the engine cannot rotate with refused, and a Phi-3 LongRoPE file's context capped at the
-    /// original one its short factors hold to.
+    /// original one its short factors hold to (until its long factors are read with its tensors:
+    /// `tests/tiny_golden.rs`).
     #[test]
     fn gguf_rope_scaling_keys() {
         let dir = tempfile::tempdir().unwrap();

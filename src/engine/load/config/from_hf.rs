@@ -68,8 +68,10 @@ impl DecoderConfig {
             }
             None => head_dim,
         };
-        let mut context_length = u("max_position_embeddings").unwrap_or(2048);
+        let context_length = u("max_position_embeddings").unwrap_or(2048);
         let mut rope_attn_factor = 1.0f32;
+        // LongRoPE's long factors, original context and stretched context, set once the config is whole.
+        let mut long_rope = None;
         let rope_freq_factors = match rope.scaling_type() {
             None | Some("default") => None,
             Some("llama3") => Some(rope.llama3_factors(rope_dims, &origin)?),
@@ -83,10 +85,8 @@ impl DecoderConfig {
             }
             Some("longrope") | Some("su") if phi3 => {
                 // LongRoPE (Ding et al., 2024): short factors up to the original training context, long
-                // ones beyond it, sines and cosines scaled by sqrt(1 + ln(s) / ln(original)) where s is
-                // the context's stretch. The engine rotates with the short factors and so offers the
-                // original context (transformers switches factors by sequence length, llama.cpp by the
-                // context size it is given).
+                // ones beyond it (`LongRope`), sines and cosines scaled by sqrt(1 + ln(s) / ln(original))
+                // where s is the context's stretch, whichever factors rotate.
                 let original = rope
                     .number("original_max_position_embeddings")
                     .or_else(|| fl("original_max_position_embeddings"))
@@ -102,7 +102,8 @@ impl DecoderConfig {
                     None if stretch > 1.0 => (1.0 + stretch.ln() / original.ln()).sqrt() as f32,
                     None => 1.0,
                 };
-                context_length = context_length.min(original as usize);
+                let long = rope.numbers("long_factor").map(|l| l.iter().map(|&x| x as f32).collect());
+                long_rope = Some((long, original as usize, context_length));
                 let short = rope.numbers("short_factor").ok_or_else(|| {
                     Error::input(
                         &origin,
@@ -180,7 +181,12 @@ impl DecoderConfig {
             final_logit_softcap: fl("final_logit_softcapping").map(|x| x as f32),
             attn_logit_softcap: fl("attn_logit_softcapping").map(|x| x as f32),
             nope_layers,
+            rope_long: None,
         };
+        let mut c = c;
+        if let Some((long, original, full)) = long_rope {
+            c.set_long_rope(long, original, full, &origin)?;
+        }
         check(c, &origin)
     }
 }
@@ -327,8 +333,9 @@ mod tests {
         assert!(err.contains("\"dynamic\" is not supported"), "{err}");
     }
 
-    /// Phi-3: a rotated fraction of each head, LongRoPE's short factors and attention factor, the
-    /// original context, and a window on every layer.
+    /// Phi-3: a rotated fraction of each head, LongRoPE's short and long factors and attention factor,
+    /// the stretched context (the original one without long factors; long factors that are not one per
+    /// rotated pair refused), and a window on every layer.
     #[test]
     fn phi3_reads_partial_rotation_longrope_and_its_window() {
         let dir = tempfile::tempdir().unwrap();
@@ -347,8 +354,22 @@ mod tests {
         assert_eq!(c.rope_freq_factors.as_deref(), Some(&[1.0f32, 2.0][..]));
         let want = (1.0 + 4.0f64.ln() / 128f64.ln()).sqrt() as f32;
         assert!((c.rope_attn_factor - want).abs() < 1e-7);
-        assert_eq!(c.context_length, 128);
+        assert_eq!(c.context_length, 512);
+        let long = c.rope_long.as_ref().unwrap();
+        assert_eq!(
+            (long.factors.as_slice(), long.original_context),
+            (&[3.0f32, 4.0][..], 128)
+        );
+        assert!(!c.long_rope_for(128) && c.long_rope_for(129));
         assert_eq!((c.sliding_window, c.local_layers), (Some(7), vec![true; 3]));
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace(r#", "long_factor": [3.0, 4.0]"#, "")).unwrap();
+        let c = DecoderConfig::from_hf_config(&path).unwrap();
+        assert_eq!((c.context_length, c.rope_long.is_none()), (128, true));
+        assert!(!c.long_rope_for(10_000));
+        std::fs::write(&path, text.replace("[3.0, 4.0]", "[3.0]")).unwrap();
+        let err = DecoderConfig::from_hf_config(&path).unwrap_err().to_string();
+        assert!(err.contains("long factors must be 2 positive numbers"), "{err}");
     }
 
     /// SmolLM3's NoPE layers: from `no_rope_layers` (1 rotates, 0 does not), by default every fourth

@@ -105,6 +105,8 @@ pub struct DecoderConfig {
     pub rope_freq_factors: Option<Vec<f32>>,
     /// Multiplies RoPE's sines and cosines (LongRoPE's attention factor; 1 for most models).
     pub rope_attn_factor: f32,
+    /// LongRoPE's long factors (Phi-3), for sequences longer than the original training context.
+    pub rope_long: Option<LongRope>,
     pub context_length: usize,
     /// Keys a local layer attends back to, and which layers are local.
     pub sliding_window: Option<usize>,
@@ -120,6 +122,60 @@ pub struct DecoderConfig {
     pub attn_logit_softcap: Option<f32>,
     /// Layers whose queries and keys are not rotated (SmolLM3's NoPE layers); empty: all rotate.
     pub nope_layers: Vec<bool>,
+}
+
+/// LongRoPE (Ding et al., 2024): a model trained to `original_context` tokens rotates with its short
+/// factors (`rope_freq_factors`) up to that length and with `factors` beyond it, the attention factor
+/// the same for both. Which set a sequence uses is fixed when it starts, by the tokens it may reach
+/// (its prompt and every token it may generate), so its cache is rotated one way throughout: as
+/// llama.cpp rotates every sequence of a context larger than the original with the long factors, and
+/// as transformers does in one forward pass of a sequence longer than the original.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LongRope {
+    /// Divide each rotated pair's frequency (one per pair, as the short factors).
+    pub factors: Vec<f32>,
+    pub original_context: usize,
+}
+
+impl DecoderConfig {
+    /// Whether a sequence that may reach `tokens` tokens rotates with the long factors.
+    pub fn long_rope_for(&self, tokens: usize) -> bool {
+        self.rope_long.as_ref().is_some_and(|l| tokens > l.original_context)
+    }
+
+    /// Takes a file's LongRoPE long factors: the context becomes `full` (the stretched one). Without
+    /// them (`None`) a LongRoPE model keeps to the original context its short factors hold to.
+    pub fn set_long_rope(
+        &mut self,
+        factors: Option<Vec<f32>>,
+        original: usize,
+        full: usize,
+        origin: &str,
+    ) -> Result<()> {
+        match factors {
+            Some(factors) => {
+                if factors.len() != self.rope_dims / 2 || factors.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+                    return Err(Error::input(
+                        origin,
+                        format!(
+                            "the LongRoPE long factors must be {} positive numbers, one per rotated pair (rope_scaling.long_factor / rope_factors_long)",
+                            self.rope_dims / 2
+                        ),
+                    ));
+                }
+                self.context_length = full.max(original);
+                self.rope_long = Some(LongRope {
+                    factors,
+                    original_context: original,
+                });
+            }
+            None => {
+                self.context_length = self.context_length.min(original);
+                self.rope_long = None;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn arch_from(name: &str, origin: &str) -> Result<Architecture> {
@@ -232,6 +288,8 @@ fn check(c: DecoderConfig, origin: &str) -> Result<DecoderConfig> {
 
 mod from_gguf;
 mod from_hf;
+
+pub(crate) use from_gguf::long_rope_contexts;
 
 #[cfg(test)]
 mod tests {
