@@ -136,36 +136,23 @@ fn a_decoder_flag_on_a_suite_without_one_is_bad_input() {
     );
 }
 
-#[test]
-fn a_rag_prompt_longer_than_the_decoders_context_is_named_before_any_answer() {
-    // The manual's chunks padded to some 4,000 tokens each: three of them (k = 3) overflow SmolLM2's
-    // 8,192 tokens. The run names the first such query and which chunks it read, before answering.
+/// The default rag suite copied into `dir/suite` with `edit(file name, its text)` applied to each
+/// of its files, then run on its first two questions, clean, under `native` (the decoder the tests
+/// fetch), into `dir/run`.
+fn run_edited_suite(dir: &Path, edit: impl Fn(&str, String) -> String) -> Output {
     let Some(decoder) = std::env::var_os("SHAKEDOWN_SMOLLM2") else {
         panic!("SHAKEDOWN_SMOLLM2 is not set: run the tests with scripts/test.sh (it fetches the decoder)");
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let suite = tmp.path().join("suite");
+    let suite = dir.join("suite");
     std::fs::create_dir(&suite).unwrap();
     let from = common::root().join("suites/warehouse-sop-rag");
-    for f in ["rag.toml", "queries.jsonl"] {
-        std::fs::copy(from.join(f), suite.join(f)).unwrap();
+    for f in ["rag.toml", "queries.jsonl", "corpus.jsonl"] {
+        let text = std::fs::read_to_string(from.join(f)).unwrap();
+        std::fs::write(suite.join(f), edit(f, text)).unwrap();
     }
-    let padding = " Keep this manual at the charging station.".repeat(500);
-    let corpus: String = std::fs::read_to_string(from.join("corpus.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut c: serde_json::Value = serde_json::from_str(l).unwrap();
-            let text = format!("{}{padding}", c["text"].as_str().unwrap());
-            c["text"] = text.into();
-            format!("{c}\n")
-        })
-        .collect();
-    std::fs::write(suite.join("corpus.jsonl"), corpus).unwrap();
-    let out = tmp.path().join("run");
     let model = common::minilm_dir();
-    let o = run_in(
-        &tmp.path().join("cache"),
+    run_in(
+        &dir.join("cache"),
         &[
             "run",
             "--suite",
@@ -181,13 +168,61 @@ fn a_rag_prompt_longer_than_the_decoders_context_is_named_before_any_answer() {
             "--limit",
             "2",
             "--out",
-            out.to_str().unwrap(),
+            dir.join("run").to_str().unwrap(),
         ],
-    );
+    )
+}
+
+#[test]
+fn a_rag_prompt_longer_than_the_decoders_context_is_named_before_any_answer() {
+    // The manual's chunks padded to some 4,000 tokens each: three of them (k = 3) overflow SmolLM2's
+    // 8,192 tokens. The run names the first such query and which chunks it read, before answering.
+    let tmp = tempfile::tempdir().unwrap();
+    let padding = " Keep this manual at the charging station.".repeat(500);
+    let o = run_edited_suite(tmp.path(), |file, text| match file {
+        "corpus.jsonl" => text
+            .lines()
+            .map(|l| {
+                let mut c: serde_json::Value = serde_json::from_str(l).unwrap();
+                let text = format!("{}{padding}", c["text"].as_str().unwrap());
+                c["text"] = text.into();
+                format!("{c}\n")
+            })
+            .collect(),
+        _ => text,
+    });
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("(clean) read with its retrieved chunks needs"), "{err}");
     assert!(err.contains("more than the decoder's context of 8192"), "{err}");
     assert!(!err.contains("answers in"), "no scheme answered: {err}");
-    assert!(!out.exists());
+    assert!(!tmp.path().join("run").exists());
+}
+
+#[test]
+fn answers_the_token_limit_stopped_are_counted_and_named() {
+    // [rag] max_tokens = 1: no answer of the manual's questions ends within one token, so all four
+    // answers (two queries, each from the retrieved and from the gold chunks) are cut off; the run
+    // counts them per scheme in summary.json and warns on stderr, in summary.md and in the report.
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run_edited_suite(tmp.path(), |file, text| match file {
+        "rag.toml" => {
+            assert!(text.contains("max_tokens = 24\n"));
+            text.replace("max_tokens = 24\n", "max_tokens = 1\n")
+        }
+        _ => text,
+    });
+    let out = tmp.path().join("run");
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["meta"]["schemes"][0]["answers_cut_off"], 4, "{}", text(&o));
+    let warning = "native: 4 of 4 answers (two per query";
+    assert!(String::from_utf8_lossy(&o.stderr).contains(warning), "{}", text(&o));
+    assert!(std::fs::read_to_string(out.join("summary.md"))
+        .unwrap()
+        .contains(warning));
+    assert!(std::fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .contains("raise [rag] max_tokens"));
 }

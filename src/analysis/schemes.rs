@@ -71,8 +71,9 @@ pub struct SchemeInfo {
     pub fidelity: Option<Fidelity>,
     #[serde(default)]
     pub memory: Option<Memory>,
-    /// Answers (rows) the token limit stopped before their JSON was whole (extract): judged invalid,
-    /// so a limit too small for the model reads as a model that writes invalid JSON.
+    /// Answers the token limit stopped: an extract answer whose JSON was not whole (judged invalid,
+    /// so a limit too small for the model reads as a model that writes invalid JSON), or a rag answer
+    /// before the end of its line (two answers per query: from the retrieved and the gold chunks).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub answers_cut_off: usize,
 }

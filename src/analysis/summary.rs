@@ -156,15 +156,29 @@ pub struct SchemeSummary {
     pub throughput: Option<ThroughputSummary>,
 }
 
-/// The warning for a scheme with `cut_off` of its `answers` (rows) stopped by the token limit before
-/// their JSON was whole, None without any.
-pub fn cut_off_warning(scheme: &str, cut_off: usize, answers: usize) -> Option<String> {
+/// The warning for a scheme with `cut_off` of its `answers` stopped by the token limit, None
+/// without any. What such an answer costs depends on the task: an extract answer whose JSON is
+/// unfinished is judged invalid; a rag answer is judged on the words it got out.
+pub fn cut_off_warning(kind: TaskKind, scheme: &str, cut_off: usize, answers: usize) -> Option<String> {
     let verb = if cut_off == 1 { "was" } else { "were" };
-    (cut_off > 0).then(|| {
-        format!(
+    (cut_off > 0).then(|| match kind {
+        TaskKind::Rag => format!(
+            "{scheme}: {cut_off} of {answers} answers (two per query: from the retrieved and from the gold chunks) reached the token limit before the end of their line and {verb} judged as far as they went; raise [rag] max_tokens if the model's answers are longer"
+        ),
+        _ => format!(
             "{scheme}: {cut_off} of {answers} answers reached the token limit before their JSON was whole and {verb} judged invalid; raise [extract] max_tokens if the model's answers are longer"
-        )
+        ),
     })
+}
+
+/// How many answers a scheme's `rows` (result rows) hold: a rag row holds two (from the retrieved
+/// and from the gold chunks), any other row one.
+pub fn answers_in(kind: TaskKind, rows: usize) -> usize {
+    if kind == TaskKind::Rag {
+        2 * rows
+    } else {
+        rows
+    }
 }
 
 /// A run's metrics (`summary.json` adds the gate's verdict).
@@ -204,11 +218,10 @@ impl Summary {
                         .sum::<usize>()
             })
         };
-        let cut_off = self
-            .meta
-            .schemes
-            .iter()
-            .filter_map(|s| cut_off_warning(&s.name, s.answers_cut_off, answers(&s.name)));
+        let cut_off = self.meta.schemes.iter().filter_map(|s| {
+            let kind = self.meta.task.kind;
+            cut_off_warning(kind, &s.name, s.answers_cut_off, answers_in(kind, answers(&s.name)))
+        });
         self.coverage_warnings().cloned().chain(cut_off).collect()
     }
 

@@ -320,7 +320,10 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
             ));
             scheme_rows = std::mem::take(&mut evaluated.rows);
             info.answers_cut_off = evaluated.cut_off;
-            if let Some(w) = crate::analysis::summary::cut_off_warning(&name, evaluated.cut_off, scheme_rows.len()) {
+            let kind = meta.task.kind;
+            if let Some(w) =
+                crate::analysis::summary::cut_off_warning(kind, &name, evaluated.cut_off, scheme_rows.len())
+            {
                 progress.note(&format!("warning: {w}"));
             }
             // Fidelity against the run's first scheme, on the clean inputs both evaluated.

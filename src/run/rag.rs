@@ -16,7 +16,7 @@ use super::retrieval::{
 use super::{build_model, source, Plan, RunOutcome, CALIBRATION_TEXTS};
 use crate::analysis::results::EvalRow;
 use crate::analysis::retrieval::cells::RetrievalRow;
-use crate::analysis::summary::{SchemeInfo, TaskInfo};
+use crate::analysis::summary::{cut_off_warning, SchemeInfo, TaskInfo};
 use crate::corrupt::Registry;
 use crate::engine::{ModelFiles, Scheme};
 use crate::error::{Error, Result};
@@ -171,6 +171,10 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
             answers.len(),
             scheme_started.elapsed().as_secs_f64()
         ));
+        let cut_off = answers.iter().filter(|a| a.cut_off).count();
+        if let Some(w) = cut_off_warning(TaskKind::Rag, &scheme.to_string(), cut_off, answers.len()) {
+            progress.note(&format!("warning: {w}"));
+        }
         for (i, r) in retrieved.rows.iter().enumerate() {
             let (from_retrieved, from_gold) = (&answers[2 * i], &answers[2 * i + 1]);
             let want = &spans[r.query_id.as_str()];
@@ -206,7 +210,9 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
                 text: r.text.clone(),
             });
         }
-        schemes.push(scheme_info(scheme.to_string(), stats));
+        let mut info = scheme_info(scheme.to_string(), stats);
+        info.answers_cut_off = cut_off;
+        schemes.push(info);
     }
 
     let task = TaskInfo {

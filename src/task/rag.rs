@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::engine::{GenerateRequest, LanguageModel, Sampling};
+use crate::engine::{Finish, GenerateRequest, LanguageModel, Sampling};
 use crate::error::{Error, Result};
 use crate::suite::RagSection;
 use crate::task::prompt::{ContextChunk, Prompt};
@@ -131,6 +131,9 @@ pub struct Answer {
     pub text: String,
     pub prompt_tokens: usize,
     pub generated_tokens: usize,
+    /// The answer reached `max_tokens` before the end of its line: judged as far as it went, so a
+    /// limit too small for the model's answers reads as a model that answers worse.
+    pub cut_off: bool,
 }
 
 /// A decoder bound to the rag prompt; identical prompts are answered once.
@@ -203,6 +206,7 @@ impl<'m> Answerer<'m> {
                 text: g.text.trim().to_string(),
                 prompt_tokens: g.prompt_tokens,
                 generated_tokens: g.generated_tokens,
+                cut_off: g.finish == Finish::Length,
             })
             .collect();
         Ok(prompts.iter().map(|p| unique[slot[p.as_str()]].clone()).collect())
