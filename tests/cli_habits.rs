@@ -338,3 +338,43 @@ fn corrupt_writes_nothing_before_a_bad_line_of_a_file_and_out_appears_whole() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// `corrupt --in` names a pipe as readily as a file (`--in /dev/stdin`, a shell's `<(...)`): it is read
+/// once, so every line's variants come out (reading it a second time found the pipe empty and wrote
+/// nothing, with exit 0), the same bytes as from the file itself.
+#[test]
+fn corrupt_reads_a_pipe_named_by_in_once() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.txt");
+    let lines = "stop here\nmove the pallet left\n";
+    std::fs::write(&good, lines).unwrap();
+    let from_file = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args([
+            "corrupt",
+            "--corruptions",
+            "typo:1,ocr:2",
+            "--in",
+            good.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(from_file.status.success(), "{}", text(&from_file));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shakedown"))
+        .args(["corrupt", "--corruptions", "typo:1,ocr:2", "--in", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let from_pipe = child.wait_with_output().unwrap();
+    assert!(from_pipe.status.success(), "{}", text(&from_pipe));
+    assert_eq!(
+        from_pipe.stdout.iter().filter(|&&b| b == b'\n').count(),
+        4,
+        "2 lines x 2 families"
+    );
+    assert_eq!(from_pipe.stdout, from_file.stdout);
+}

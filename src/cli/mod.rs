@@ -311,14 +311,20 @@ pub fn dispatch(command: Command) -> Result<ExitCode, Error> {
             let spec = &args.corruptions;
             match &input {
                 Some(path) => {
-                    let open = || {
-                        std::fs::File::open(path)
-                            .map_err(|e| Error::io(path, e))
-                            .map(std::io::BufReader::new)
-                    };
+                    // Read once, whole: a pipe, a FIFO or /dev/stdin cannot be read a second time, and a bad
+                    // line must stop the run before any output.
+                    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
                     let source = path.display().to_string();
-                    shakedown::corrupt::cli::check_lines(open()?, &source)?;
-                    shakedown::corrupt::cli::corrupt_lines(spec, args.seed, &registry, open()?, &source, output, &sink)?
+                    shakedown::corrupt::cli::check_lines(bytes.as_slice(), &source)?;
+                    shakedown::corrupt::cli::corrupt_lines(
+                        spec,
+                        args.seed,
+                        &registry,
+                        bytes.as_slice(),
+                        &source,
+                        output,
+                        &sink,
+                    )?
                 }
                 None => {
                     let input = std::io::stdin().lock();
