@@ -66,7 +66,7 @@ fn a_recommendation_names_the_rules_its_run_did_not_judge() {
 #[test]
 fn a_pass_the_sample_cannot_settle_is_called_unsettled_and_a_strict_rule_fails_it() {
     // On 20 commands f32 loses as many answers to typo at severity 1 as it gains: a drop of 0 with a
-    // paired interval of -20 to 20 points, which crosses the 10-point bound. The pass is reported as
+    // paired interval (Newcombe) of -22.3 to 22.3 points, which crosses the 10-point bound. The pass is reported as
     // unsettled wherever the verdict is read; judged `on = "settled"`, the same check fails.
     let tmp = tempfile::tempdir().unwrap();
     let rules = |on: &str| {
@@ -82,7 +82,7 @@ fn a_pass_the_sample_cannot_settle_is_called_unsettled_and_a_strict_rule_fails_i
     let stdout = String::from_utf8_lossy(&o.stdout);
     for line in [
         "pass (1 unsettled)",
-        "unsettled pass for f32: drop under typo at severity 1 <= 10 [typo@1]: 0.00 (95% interval -20.00 to 20.00) \
+        "unsettled pass for f32: drop under typo at severity 1 <= 10 [typo@1]: 0.00 (95% interval -22.28 to 22.28) \
          within bounds; unsettled at n 20: its interval crosses 10",
         "  no scheme passes with every check settled",
         "gate: PASSED (every scheme must pass); 1 of its checks unsettled at this sample size",
@@ -114,8 +114,8 @@ fn a_pass_the_sample_cannot_settle_is_called_unsettled_and_a_strict_rule_fails_i
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     let fail =
-        "FAIL drop under typo at severity 1 <= 10 (its whole 95% interval) [typo@1]: 0.00 (95% interval -20.00 to \
-                20.00): the estimate is within bounds, its interval is not (a pass must be settled)";
+        "FAIL drop under typo at severity 1 <= 10 (its whole 95% interval) [typo@1]: 0.00 (95% interval -22.28 to \
+                22.28): the estimate is within bounds, its interval is not (a pass must be settled)";
     assert!(stdout.contains(fail), "{stdout}");
 }
 

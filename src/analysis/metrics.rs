@@ -1,7 +1,8 @@
 //! Metrics of one scope (scheme x family x severity range) computed from result rows alone: every
 //! metric of the task with its interval (Wilson for proportions, a seeded bootstrap otherwise), and,
 //! on the primary metric, the paired drop from clean, the extra drop against the reference scheme,
-//! the flip rate, and agreement / delta / McNemar's test against the reference scheme.
+//! the flip rate, and agreement / delta / McNemar's test against the reference scheme (the drop and the
+//! delta of a right-or-wrong metric with Newcombe's paired interval).
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::stats::{
-    bootstrap_mean, cluster_bootstrap_mean, estimate_seed, mcnemar_exact, mean_interval, wilson,
+    bootstrap_mean, cluster_bootstrap_mean, estimate_seed, mcnemar_exact, mean_interval, newcombe_paired, wilson,
 };
 
 /// A metric's point estimate and 95% interval, in percent.
@@ -232,13 +233,25 @@ impl<'a> RowIndex<'a> {
             .collect();
         let pct_of = |x: usize, of: usize| (of > 0).then(|| 100.0 * x as f64 / of as f64);
         let mean_of = |v: &[f64]| (!v.is_empty()).then(|| mean(v));
-        // A paired figure's interval over `rows` (the scope's side of each pair).
-        let interval_of = |rows: &[&EvalRow], v: &[f64], what: &str| {
+        // A paired figure's interval over `rows` (the scope's side of each pair): a difference of two
+        // proportions on the same inputs gets Newcombe's paired interval (`pairs`: both sides 0 or 1), whose
+        // width the sample size sets even when every pair agrees (the bootstrap's collapses to a point
+        // then); clustered rows and other measures the bootstrap.
+        let interval_of = |rows: &[&EvalRow], v: &[f64], pairs: Option<Vec<(bool, bool)>>, what: &str| {
             let what = format!("{what}/{primary_name}");
-            (!v.is_empty()).then(|| match clustered {
-                true => by_example(rows, v, &what),
-                false => ci(bootstrap_mean(v, seed(&what))),
+            (!v.is_empty()).then(|| match (clustered, pairs) {
+                (true, _) => by_example(rows, v, &what),
+                (false, Some(p)) => ci(newcombe_paired(&p)),
+                (false, None) => ci(bootstrap_mean(v, seed(&what))),
             })
+        };
+        // Both sides' primary values as flags, when every one is 0 or 1.
+        let binary_pairs = |pairs: &[(&EvalRow, &EvalRow)]| -> Option<Vec<(bool, bool)>> {
+            let flag = |x: f64| (x == 0.0 || x == 1.0).then_some(x == 1.0);
+            pairs
+                .iter()
+                .map(|(x, y)| Some((flag(value(x, 0))?, flag(value(y, 0))?)))
+                .collect()
         };
         // A share's interval: Wilson's over independent rows, else the cluster bootstrap.
         let share_interval = |rows: &[&EvalRow], hits: &[bool], what: &str| {
@@ -290,15 +303,21 @@ impl<'a> RowIndex<'a> {
             examples,
             metrics,
             drop: mean_of(&drops),
-            drop_ci: interval_of(&clean_side, &drops, "drop"),
+            // The drop is clean minus here: the clean side first.
+            drop_ci: interval_of(
+                &clean_side,
+                &drops,
+                binary_pairs(&with_clean).map(|p| p.into_iter().map(|(here, clean)| (clean, here)).collect()),
+                "drop",
+            ),
             extra_drop: mean_of(&extra),
-            extra_drop_ci: interval_of(&extra_side, &extra, "extra_drop"),
+            extra_drop_ci: interval_of(&extra_side, &extra, None, "extra_drop"),
             flip_rate: pct_of(flips, with_clean.len()),
             flip_rate_ci: share_interval(&clean_side, &flipped, "flip_rate"),
             agreement: pct_of(agree, with_ref.len()),
             agreement_ci: share_interval(&ref_side, &agreed, "agreement"),
             delta_vs_reference: mean_of(&deltas),
-            delta_vs_reference_ci: interval_of(&ref_side, &deltas, "delta"),
+            delta_vs_reference_ci: interval_of(&ref_side, &deltas, binary_pairs(&with_ref), "delta"),
             mcnemar_p: (!with_ref.is_empty()).then(|| mcnemar_exact(only_self, only_ref)),
             mean_cer: if n == 0 {
                 0.0
@@ -326,6 +345,30 @@ mod tests {
 
     fn row(scheme: &str, family: &str, severity: u8, id: usize, prediction: &str) -> EvalRow {
         EvalRow::labelled(scheme, family, severity, &id.to_string(), prediction)
+    }
+
+    /// A drop no pair shows (every input answered the same clean and noisy) is not a certain zero: on
+    /// two inputs its interval spans most of the scale and narrows only as inputs are added (the
+    /// percentile bootstrap gave [0, 0] on two inputs as on two thousand, and a rule judged `settled`
+    /// passed on it).
+    #[test]
+    fn a_drop_no_pair_shows_keeps_the_width_its_sample_size_leaves() {
+        let width = |n: usize| {
+            let mut rows = Vec::new();
+            for id in 0..n {
+                rows.push(row("f32", CLEAN, 0, id, "a"));
+                rows.push(row("f32", "typo", 1, id, "a"));
+            }
+            let names = vec!["accuracy".to_string()];
+            let cell = RowIndex::new(&rows, &names, 1).cell("f32", "typo", 1, 1);
+            assert_eq!(cell.drop, Some(0.0));
+            let [lo, hi] = cell.drop_ci.unwrap();
+            assert!(lo < 0.0 && hi > 0.0 && (lo + hi).abs() < 1e-9, "{lo} {hi}");
+            hi - lo
+        };
+        let (two, two_hundred) = (width(2), width(200));
+        assert!(two > 100.0, "{two}");
+        assert!(two_hundred < 5.0 && two_hundred > 1.0, "{two_hundred}");
     }
 
     #[test]
