@@ -294,3 +294,19 @@ fn texts_too_long_tied_verbalizers_and_repeated_data_files_are_refused() {
     std::fs::write(tmp.path().join("suite.toml"), twice).unwrap();
     assert_bad_input(&["run", "--suite", dir], "field data: \"d.jsonl\" is listed twice");
 }
+
+/// `--out` naming a folder of other files (no run in it) is refused as such, not as "already holds a
+/// run", and its files are left alone.
+#[test]
+fn an_out_folder_of_other_files_is_named_for_what_it_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let notes = tmp.path().join("notes.txt");
+    std::fs::write(&notes, "keep").unwrap();
+    let out = tmp.path().to_str().unwrap();
+    assert_bad_input(
+        &["run", "--limit", "2", "--no-sustain", "--out", out],
+        "is not empty and holds no run; choose another directory or pass --force",
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "keep");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}

@@ -363,13 +363,22 @@ fn a_decoder_without_a_suite_continues_each_line_up_to_max_tokens() {
             vec!["--max-tokens", "8", "--suite", "suites/warehouse-commands"],
             "generates no text",
         ),
+        // Too few for the extract suite's own answers: the flag is named, not the suite's field.
+        (
+            vec!["--max-tokens", "8", "--suite", "suites/warehouse-parse"],
+            "8 tokens cannot hold the expected answer",
+        ),
     ] {
         let mut args = vec!["predict", "--model", m, "--scheme", "native"];
         args.extend(&flags);
         let o = shakedown_stdin(&args, "stop\n");
         assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", text(&o));
         let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(stderr.contains("--max-tokens") && stderr.contains(says), "{stderr}");
+        assert!(
+            stderr.contains("error: --max-tokens") && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("extract.max_tokens"), "{stderr}");
     }
     // An encoder generates nothing: the flag is refused, not ignored.
     let minilm = common::minilm_dir();

@@ -355,8 +355,8 @@ fn sustain_command_writes_throughput_windows() {
     let windows = shakedown::analysis::tables::read_throughput(&out.join("throughput.parquet")).unwrap();
     assert_eq!(
         windows.iter().filter(|w| w.scheme == "int8").count(),
-        2,
-        "1 s in 0.5 s windows"
+        3,
+        "1 s in windows of a third of it (the suite's 0.5 s would leave two)"
     );
     assert!(windows
         .iter()
@@ -447,4 +447,36 @@ fn a_sample_is_a_seeded_draw_of_the_whole_split_whatever_the_threads() {
     // compare does not pair a sample with another seed's.
     let o = shakedown(&["compare", one.to_str().unwrap(), other.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// A shard whose deal holds none of a scheme's work does not build it: its bits and size read "-" in
+/// its tables (not 0.00 bits of 0 MB); `merge` fills them from the shard that built it.
+#[test]
+fn a_shard_that_builds_no_scheme_shows_no_size_for_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("shard8");
+    let o = shakedown(&[
+        "run",
+        "--limit",
+        "5",
+        "--schemes",
+        "f32,int8",
+        "--corruptions",
+        "typo:1",
+        "--no-sustain",
+        "--shard",
+        "8/8",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let row = stdout.lines().find(|l| l.starts_with("f32 ")).expect("f32's row");
+    assert!(row.split_whitespace().take(3).eq(["f32", "-", "-"]), "{row}");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.lines()
+            .any(|l| l.starts_with("| f32 | not gated |") && l.contains("| - | - |")),
+        "{md}"
+    );
 }

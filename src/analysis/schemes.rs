@@ -28,6 +28,12 @@ impl WeightStats {
     pub fn shipped_bytes(&self) -> usize {
         self.model_bytes.unwrap_or(self.weight_bytes)
     }
+
+    /// Whether the run built the scheme: a shard records a scheme whose work is all in other shards
+    /// with no weights (zeros in its summary.json, filled by `merge`), which tables show as "-".
+    pub fn built(&self) -> bool {
+        self.weight_count > 0
+    }
 }
 
 /// Resident memory of one scheme.

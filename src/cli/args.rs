@@ -253,7 +253,8 @@ pub struct RunArgs {
     /// Skip the sustained-throughput phase.
     #[arg(long)]
     pub no_sustain: bool,
-    /// Seconds of sustained load per scheme (overrides the suite's [sustain] duration_s).
+    /// Seconds of sustained load per scheme (overrides the suite's [sustain] duration_s; its windows
+    /// shrink to a third of it when longer, so the curve has at least three).
     #[arg(long, conflicts_with = "no_sustain")]
     pub sustain_seconds: Option<f64>,
     /// Run shard K of N: the scheme x family work is dealt round-robin to N shards; join them with `merge`.
@@ -293,7 +294,8 @@ pub struct RunArgs {
 pub struct SustainArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Seconds of sustained load per scheme (overrides the suite's [sustain] duration_s).
+    /// Seconds of sustained load per scheme (overrides the suite's [sustain] duration_s; its windows
+    /// shrink to a third of it when longer, so the curve has at least three).
     #[arg(long)]
     pub sustain_seconds: Option<f64>,
 }

@@ -135,7 +135,10 @@ pub fn predict_max_tokens(flag: Option<usize>, suite: Option<&mut Suite>) -> Res
     if let Some(suite) = suite {
         let task = suite.file.task;
         match suite.file.extract.as_mut().filter(|_| task == TaskKind::Extract) {
-            Some(extract) => extract.max_tokens = n,
+            Some(extract) => {
+                extract.max_tokens = n;
+                extract.max_tokens_from_flag = true;
+            }
             None => {
                 return Err(Error::input(
                     "--max-tokens",
@@ -271,13 +274,11 @@ fn out_dir(flag: Option<&Path>, force: bool, suite: &Suite, seed: u64) -> Result
         .unwrap_or_else(|| run::default_run_dir(&suite.file.name, seed, std::time::SystemTime::now()));
     let holds_files = std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some());
     if holds_files && !force {
-        return Err(Error::input(
-            "--out",
-            format!(
-                "{} already holds a run; choose another directory or pass --force to overwrite it",
-                dir.display()
-            ),
-        ));
+        let what = match dir.join("summary.json").exists() {
+            true => "already holds a run; choose another directory or pass --force to overwrite it",
+            false => "is not empty and holds no run; choose another directory or pass --force to write the run beside its files",
+        };
+        return Err(Error::input("--out", format!("{} {what}", dir.display())));
     }
     Ok(dir)
 }
@@ -286,7 +287,9 @@ fn sustain_config(suite: &Suite, seconds: Option<f64>) -> Result<SustainConfig, 
     let mut cfg = suite.file.sustain.clone();
     if let Some(secs) = seconds {
         cfg.duration_s = secs;
-        cfg.window_s = cfg.window_s.min(secs);
+        // At least three windows: a curve of one window has no spread, and its "sustained" figure is
+        // the burst.
+        cfg.window_s = cfg.window_s.min(secs / 3.0);
         cfg.validate("--sustain-seconds")?;
     }
     Ok(cfg)

@@ -126,13 +126,14 @@ pub fn run_table(summary: &Summary, gate: Option<&Verdict>) -> String {
         } else {
             format!("{:.1}", s.clean.primary().value)
         };
-        out.push_str(&format!(
-            "{:<18} {:>5.2} {:>7.3} {:>6}",
-            s.scheme,
-            s.weights.bits_per_weight,
-            s.weights.shipped_bytes() as f64 / 1e6,
-            clean
-        ));
+        let (bits, mb) = match s.weights.built() {
+            true => (
+                format!("{:.2}", s.weights.bits_per_weight),
+                format!("{:.3}", s.weights.shipped_bytes() as f64 / 1e6),
+            ),
+            false => ("-".to_string(), "-".to_string()),
+        };
+        out.push_str(&format!("{:<18} {bits:>5} {mb:>7} {clean:>6}", s.scheme));
         for (x, w) in c.iter().zip(&widths) {
             out.push_str(&format!("  {x:>w$}"));
         }

@@ -251,8 +251,14 @@ pub fn parse_spec_list(list: &str) -> std::result::Result<Vec<CorruptionSpec>, S
     let mut specs: Vec<CorruptionSpec> = Vec::new();
     // The spec the previous part named (a bare number continues it).
     let mut last: Option<usize> = None;
+    // An empty item ("typo:1,,ocr:2", a trailing comma) is a typo in the list, not a spec to skip: some
+    // family the user meant may be missing. A wholly empty list is its callers' to judge.
+    let parts: Vec<&str> = list.split(',').map(str::trim).collect();
+    if parts.len() > 1 && parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("'{list}': an empty item between commas"));
+    }
     // Commas separate specs and also severity lists ("ocr:2,4"): a bare number continues the previous spec.
-    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
         if part.chars().all(|c| c.is_ascii_digit() || c == '-') {
             let spec = last
                 .and_then(|i| specs.get_mut(i))
@@ -415,6 +421,10 @@ mod tests {
         assert_eq!(merged.len(), 2);
         assert_eq!((merged[0].name(), levels(&merged[0])), ("typo".to_string(), vec![1, 4]));
         assert_eq!(levels(&merged[1]), vec![2]);
+        for empty_item in ["typo:1,,ocr:2", "typo:1,", ",typo:1"] {
+            let err = parse_specs(empty_item, &r).unwrap_err();
+            assert!(err.contains("an empty item between commas"), "{empty_item}: {err}");
+        }
         assert!(parse_specs("typo:0-6", &r).is_err());
         assert!(parse_specs("typo:4-2", &r).is_err());
     }

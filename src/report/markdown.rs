@@ -64,11 +64,11 @@ pub fn render(summary: &Summary, gate: Option<&Verdict>) -> String {
             v.failing.iter().map(|f| cell(f)).collect::<Vec<_>>().join("<br>")
         };
         out.push_str(&format!(
-            "| {} | {} | {failing} | {:.2} | {:.3} | {} |\n",
+            "| {} | {} | {failing} | {} | {} | {} |\n",
             cell(&v.scheme),
             v.verdict_text,
-            v.bits_per_weight,
-            v.weight_mb,
+            v.bits_per_weight.map_or("-".into(), |b| format!("{b:.2}")),
+            v.weight_mb.map_or("-".into(), |m| format!("{m:.3}")),
             v.sustained
                 .map(|s| format!("{s:.1}{}", if v.noisy { " (noisy)" } else { "" }))
                 .unwrap_or_else(|| "-".into())

@@ -41,8 +41,9 @@ pub struct VerdictRow {
     pub unsettled: usize,
     /// The verdict as people read it: "pass (2 unsettled)" (`SchemeVerdict::describe`), "not gated".
     pub verdict_text: String,
-    pub bits_per_weight: f64,
-    pub weight_mb: f64,
+    /// None for a scheme the run did not build (a shard's scheme whose work is all in other shards).
+    pub bits_per_weight: Option<f64>,
+    pub weight_mb: Option<f64>,
     /// A decoder's output head format.
     pub head: Option<String>,
     pub sustained: Option<f64>,
@@ -72,8 +73,8 @@ pub fn verdict_rows(summary: &Summary, gate: Option<&Verdict>) -> Vec<VerdictRow
                 skipped: mine(Status::Skip).count(),
                 unsettled: judged.map_or(0, |v| v.unsettled),
                 verdict_text: judged.map_or("not gated".to_string(), SchemeVerdict::describe),
-                bits_per_weight: s.weights.bits_per_weight,
-                weight_mb: s.weights.shipped_bytes() as f64 / 1e6,
+                bits_per_weight: s.weights.built().then_some(s.weights.bits_per_weight),
+                weight_mb: s.weights.built().then(|| s.weights.shipped_bytes() as f64 / 1e6),
                 head: s.weights.head.clone(),
                 sustained: s.throughput.as_ref().map(|t| t.sustained_items_per_s),
                 noisy: s.throughput.as_ref().is_some_and(|t| t.noisy),

@@ -149,6 +149,9 @@ pub struct ExtractSection {
     pub decoding: Decoding,
     #[serde(default = "default_max_tokens")]
     pub max_tokens: usize,
+    /// `max_tokens` was set by `predict --max-tokens`, not by suite.toml: errors about it name the flag.
+    #[serde(skip)]
+    pub max_tokens_from_flag: bool,
     /// Allowed values per field (for constrained decoding and validation); null is always allowed.
     #[serde(default)]
     pub values: BTreeMap<String, Vec<String>>,

@@ -38,6 +38,7 @@ impl<'m> ExtractTask<'m> {
                 fields: Vec::new(),
                 decoding: Decoding::Free,
                 max_tokens: 48,
+                max_tokens_from_flag: false,
                 values: Default::default(),
             });
         let fields = spec.fields.clone();
@@ -79,10 +80,15 @@ impl<'m> ExtractTask<'m> {
             let counts = self.model.tokenize(&[prompt.as_str(), whole.as_str()])?;
             let needed = counts[1].len().saturating_sub(counts[0].len());
             if needed > self.max_tokens {
+                let from_flag = suite.file.extract.as_ref().is_some_and(|e| e.max_tokens_from_flag);
+                let (origin, what) = match from_flag {
+                    true => ("--max-tokens".to_string(), String::new()),
+                    false => (suite.origin(), "field extract.max_tokens: ".to_string()),
+                };
                 return Err(crate::error::Error::input(
-                    suite.origin(),
+                    origin,
                     format!(
-                        "field extract.max_tokens: {} tokens cannot hold the expected answer of example {} ({needed} tokens: {answer}); every such answer would be cut off and read as invalid",
+                        "{what}{} tokens cannot hold the expected answer of example {} ({needed} tokens: {answer}); every such answer would be cut off and read as invalid",
                         self.max_tokens, example.id
                     ),
                 ));

@@ -17,6 +17,9 @@ use rules::is_throughput;
 pub use rules::{round2, Baseline, BaselineCell, GateRule, Judge, Policy, Preference};
 use settle::{crossed_bound, unsettled_note};
 
+/// Throughput windows a throughput check needs before it can be settled: fewer show no spread.
+const MIN_SETTLING_WINDOWS: usize = 3;
+
 impl Baseline {
     /// Takes the primary-metric figures of a baseline summary.
     pub fn from_summary(source: &str, baseline: &Summary, max_drop: f64) -> Self {
@@ -336,8 +339,13 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
                         // (the same build read 4347 to 4951 items/s against 4900 in three runs).
                         let spread = [v * t.stability, v / t.stability.max(f64::MIN_POSITIVE)];
                         let crossed = crossed_bound(v, Some(spread), rule.min, rule.max);
-                        check.settled = Some(crossed.is_none());
-                        if let Some(bound) = crossed {
+                        check.settled = Some(crossed.is_none() && t.windows >= MIN_SETTLING_WINDOWS);
+                        if t.windows < MIN_SETTLING_WINDOWS {
+                            check.reason.push_str(&format!(
+                                "; unsettled: {} window(s) of throughput show no spread to judge (a longer sustain phase gives {MIN_SETTLING_WINDOWS} or more)",
+                                t.windows
+                            ));
+                        } else if let Some(bound) = crossed {
                             check.reason.push_str(&format!(
                                 "; unsettled: the windows' spread ({:.0} to {:.0} items/s) crosses {}",
                                 spread[0],
@@ -646,8 +654,10 @@ mod tests {
         let mut summary = build(meta, &rows, &[]);
         for (s, &(speed, stability)) in summary.schemes.iter_mut().zip(speeds) {
             s.throughput = Some(crate::eval::sustain::ThroughputSummary {
-                sustained_items_per_s: speed,
+                sustained_items_per_s: speed.abs(),
                 stability,
+                // Negative speeds stand for one window (a sustain phase too short to show a spread).
+                windows: if speed < 0.0 { 1 } else { 12 },
                 ..Default::default()
             });
         }
@@ -669,6 +679,20 @@ mod tests {
             "{f32:?}"
         );
         assert_eq!((int8.status, int8.settled), (Status::Pass, Some(true)), "{int8:?}");
+    }
+
+    /// One window of throughput has no spread: a check on it is unsettled however far from its bound.
+    #[test]
+    fn a_throughput_check_on_one_window_is_unsettled() {
+        let r = rule("sustained_items_per_s", CLEAN, None, Some(4900.0), None);
+        let v = verdict_timed(vec![r], Policy::All, &[], false, &[(-8000.0, 1.0), (8000.0, 1.0)]);
+        let (one, many) = (&v.checks[0], &v.checks[1]);
+        assert_eq!((one.status, one.settled), (Status::Pass, Some(false)), "{one:?}");
+        assert!(
+            one.reason.contains("1 window(s) of throughput show no spread"),
+            "{one:?}"
+        );
+        assert_eq!((many.status, many.settled), (Status::Pass, Some(true)), "{many:?}");
     }
 
     fn verdict(rules: Vec<GateRule>) -> Verdict {
