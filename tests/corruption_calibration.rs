@@ -127,9 +127,12 @@ fn no_family_puts_another_labels_word_into_a_sentence() {
                             v.text
                         );
                     }
+                    // A number in digits is never another's, not even by accident: the expected answer
+                    // would be wrong for the variant. A spelled one ("tow" -> "two") may be a slip.
                     if let Some(n) = number_value(&w) {
+                        let digits = w.chars().any(|c| c.is_ascii_digit());
                         assert!(
-                            clean_numbers.contains(&n) || accidental,
+                            clean_numbers.contains(&n) || (accidental && !digits),
                             "{family}:{} put the number {n} into {id}: '{clean}' -> '{}'",
                             sev.level(),
                             v.text

@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use rand::RngExt;
 
 use super::measure::edit_distance;
+use super::safety::{edits_keep_numbers, may_touch_numbers};
 use super::tables::Confusion;
 use super::words::{stochastic_round, weighted_index};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
@@ -232,6 +233,9 @@ impl Corruptor for Ocr {
 
     fn corrupt(&self, text: &str, severity: Severity, rng: &mut StdRng) -> Result<Corrupted> {
         let chars: Vec<char> = text.chars().collect();
+        let text_has_digits = chars.iter().any(char::is_ascii_digit);
+        // Whether a chosen edit wrote a digit: later edits beside it are judged with it.
+        let mut wrote_digit = false;
         let budget = stochastic_round(OCR_CER[severity.index()] * chars.len() as f64, rng);
         let mut chosen: Vec<Edit> = Vec::new();
         let mut spent = 0;
@@ -284,6 +288,19 @@ impl Corruptor for Ocr {
                 let Some(edit) = self.edit_at(&chars, i, rng) else {
                     continue;
                 };
+                // Tesseract misreads digits as digits too (1 as 2, 5 as 8): real, but the expected answer
+                // stays the clean text's, so such a variant would score a right reading as wrong.
+                let writes_digit = edit.to.chars().any(|c| c.is_ascii_digit());
+                if text_has_digits || wrote_digit || writes_digit {
+                    let mut with: Vec<(usize, usize, &str)> =
+                        chosen.iter().map(|e| (e.at, e.len, e.to.as_str())).collect();
+                    if may_touch_numbers(&chars, edit.at, edit.len, &edit.to, &with) {
+                        with.push((edit.at, edit.len, &edit.to));
+                        if !edits_keep_numbers(&chars, &with) {
+                            continue;
+                        }
+                    }
+                }
                 let span = edit.at..edit.at + edit.len;
                 if spent + edit.cost > budget || used[span.clone()].iter().any(|u| *u) {
                     continue;
@@ -296,6 +313,7 @@ impl Corruptor for Ocr {
                     words_hit.push(word);
                 }
                 used[span].iter_mut().for_each(|u| *u = true);
+                wrote_digit |= writes_digit;
                 spent += edit.cost;
                 chosen.push(edit);
             }

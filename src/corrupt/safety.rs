@@ -74,9 +74,113 @@ pub fn replacement_is_safe(from: &str, to: &str) -> bool {
     })
 }
 
+/// Numbers written with digits among the words of `text` (split at spaces and hyphens, outer
+/// punctuation trimmed, as the label-safety test reads words).
+fn digit_numbers(text: &str) -> Vec<u32> {
+    text.split(|c: char| c.is_whitespace() || c == '-')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+        .filter_map(number_value)
+        .collect()
+}
+
+/// Whether an edit of `chars[at..at + len]` to `to` could change a number, given the `planned` edits:
+/// it writes a digit, or the words it touches (to the separators either side) hold a digit or a
+/// planned edit that writes one. When false, `edits_keep_numbers` holds without being asked (the
+/// cheap test a slip of every text passes first).
+pub fn may_touch_numbers<S: AsRef<str>>(
+    chars: &[char],
+    at: usize,
+    len: usize,
+    to: &str,
+    planned: &[(usize, usize, S)],
+) -> bool {
+    let writes_digit = |t: &str| t.chars().any(|c| c.is_ascii_digit());
+    if writes_digit(to) {
+        return true;
+    }
+    let sep = |c: &char| c.is_whitespace() || *c == '-';
+    let end = (at + len).min(chars.len());
+    let left = chars[..at.min(chars.len())].iter().rposition(sep).map_or(0, |p| p + 1);
+    let right = chars[end..].iter().position(sep).map_or(chars.len(), |p| end + p);
+    chars[left..right].iter().any(char::is_ascii_digit)
+        || planned
+            .iter()
+            .any(|(a, l, t)| a + l >= left && *a <= right && writes_digit(t.as_ref()))
+}
+
+/// True when applying `edits` (each `(at, len, to)`: `chars[at..at + len]` replaced by `to`; apart,
+/// in any order) to `chars` writes no number the text did not hold in the words the last edit
+/// touches (the earlier ones were judged when they were planned): character noise may garble a
+/// number ("18" -> "l8") but not make another ("18" -> "28", "1 8", "8", "188"), which would change
+/// what the text asks for while its expected answer stays the clean text's. Numbers are compared as
+/// a multiset (dropping the 1 of "18" beside an "8" still writes a second 8), and with the other
+/// edits in those words applied: "of" -> "6f" and then "6f" -> "6" are each harmless alone.
+pub fn edits_keep_numbers(chars: &[char], edits: &[(usize, usize, &str)]) -> bool {
+    let Some(&(at, len, _)) = edits.last() else {
+        return true;
+    };
+    let sep = |c: &char| c.is_whitespace() || *c == '-';
+    let (at, end) = (at.min(chars.len()), (at + len).min(chars.len()));
+    let left = chars[..at].iter().rposition(sep).map_or(0, |p| p + 1);
+    let right = chars[end..].iter().position(sep).map_or(chars.len(), |p| end + p);
+    let mut inside: Vec<&(usize, usize, &str)> = edits
+        .iter()
+        .filter(|e| e.0 >= left && e.0 < right.max(left + 1))
+        .collect();
+    inside.sort_by_key(|e| e.0);
+    let mut after = String::with_capacity(right - left + 8);
+    let mut i = left;
+    for &&(at, len, to) in &inside {
+        if at < i {
+            continue;
+        }
+        after.extend(&chars[i..at]);
+        after.push_str(to);
+        i = (at + len).min(chars.len()).max(i);
+    }
+    after.extend(&chars[i.min(right).max(left)..right.max(i.min(right))]);
+    let before: String = chars[left..right].iter().collect();
+    let mut held = digit_numbers(&before);
+    digit_numbers(&after)
+        .into_iter()
+        .all(|n| match held.iter().position(|&h| h == n) {
+            Some(i) => {
+                held.swap_remove(i);
+                true
+            }
+            None => false,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn character_edits_may_garble_a_number_but_not_make_another() {
+        let chars = |t: &str| t.chars().collect::<Vec<_>>();
+        let one = |t: &str, at, len, to| edits_keep_numbers(&chars(t), &[(at, len, to)]);
+        let text = "bay 18 row 8";
+        assert!(one(text, 4, 1, "l"), "18 -> l8: garbled");
+        assert!(one(text, 0, 1, "h"), "no number touched");
+        assert!(!one(text, 4, 1, "2"), "18 -> 28");
+        assert!(!one(text, 4, 1, ""), "18 -> 8 beside another 8");
+        assert!(!one(text, 4, 1, "1 "), "18 -> 1 8");
+        assert!(!one(text, 5, 1, "88"), "18 -> 188");
+        assert!(!one("7 8", 1, 1, ""), "7 8 -> 78");
+        assert!(!one("bay I", 4, 1, "1"), "a letter read as a digit");
+        assert!(one("bay 5", 4, 1, "5,"), "the same number, punctuated");
+        // Two edits harmless alone write a number together: "of" -> "6f" -> "6".
+        let of = chars("forward of aisle");
+        assert!(edits_keep_numbers(&of, &[(8, 1, "6")]) && edits_keep_numbers(&of, &[(9, 1, "")]));
+        assert!(!edits_keep_numbers(&of, &[(8, 1, "6"), (9, 1, "")]));
+        // The cheap pre-test: only edits near a digit, writing one, or beside a planned one are judged.
+        let none: &[(usize, usize, &str)] = &[];
+        assert!(!may_touch_numbers(&of, 0, 1, "g", none));
+        assert!(may_touch_numbers(&of, 9, 1, "", &[(8, 1, "6")]));
+        assert!(may_touch_numbers(&chars(text), 5, 1, "", none) && may_touch_numbers(&of, 0, 1, "4", none));
+    }
 
     #[test]
     fn no_antonyms_or_other_numbers() {
