@@ -107,6 +107,29 @@ fn no_family_puts_another_labels_word_into_a_sentence() {
             let clean_numbers: HashSet<u32> = clean_words.iter().filter_map(|w| number_value(w)).collect();
             for &sev in &spec.severities {
                 let v = corrupt_text(&registry, &spec, sev, 1, id, clean).unwrap();
+                // Numbers in digits as a multiset: a typo or ocr variant holds no more of any number than
+                // the clean text, spelled or in digits ("18 ... 8" -> "8 ... 8" writes a second 8; "twelve" -> "12"
+                // writes none).
+                let numbers = |t: &str, digits_only: bool| -> Vec<u32> {
+                    words(t)
+                        .iter()
+                        .filter(|w| !digits_only || w.chars().any(|c| c.is_ascii_digit()))
+                        .filter_map(|w| number_value(w))
+                        .collect()
+                };
+                let digit_numbers = |t: &str| numbers(t, true);
+                let mut held = numbers(clean, false);
+                // (Character noise only: `disfluent` repeats a word, a number too, by design.)
+                for n in digit_numbers(&v.text).into_iter().filter(|_| char_level) {
+                    let at = held.iter().position(|&h| h == n);
+                    assert!(
+                        at.is_some(),
+                        "{family}:{} wrote a number {n} more than {id} held: '{clean}' -> '{}'",
+                        sev.level(),
+                        v.text
+                    );
+                    held.swap_remove(at.unwrap_or(0));
+                }
                 for w in words(&v.text) {
                     if clean_words.contains(&w) {
                         continue;

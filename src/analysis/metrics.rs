@@ -237,14 +237,27 @@ impl<'a> RowIndex<'a> {
         // proportions on the same inputs gets Newcombe's paired interval (`pairs`: both sides 0 or 1), whose
         // width the sample size sets even when every pair agrees (the bootstrap's collapses to a point
         // then); clustered rows and other measures the bootstrap.
-        let interval_of = |rows: &[&EvalRow], v: &[f64], pairs: Option<Vec<(bool, bool)>>, what: &str| {
+        // A bootstrap whose every resample agrees (no pair differed) collapses to a point whatever the
+        // sample size: it is widened to the rule of three (Hanley & Lippman-Hand 1983: with no event in n
+        // trials, 3/n bounds the rate at 95 %), n the examples the figure rests on, so it cannot settle a
+        // rule on two examples. A figure that pairs a row with itself (the clean cell's drop, the
+        // reference's own delta) is exactly 0: [0, 0].
+        let widened = |[lo, hi]: [f64; 2], bound: f64| match lo == hi {
+            true => {
+                let w = 300.0 / examples.max(1) as f64;
+                [(lo - w).max(-bound), (hi + w).min(bound)]
+            }
+            false => [lo, hi],
+        };
+        let interval_of = |rows: &[&EvalRow], v: &[f64], pairs: Option<Vec<(bool, bool)>>, what: &str, bound: f64| {
             let what = format!("{what}/{primary_name}");
             (!v.is_empty()).then(|| match (clustered, pairs) {
-                (true, _) => by_example(rows, v, &what),
+                (true, _) => widened(by_example(rows, v, &what), bound),
                 (false, Some(p)) => ci(newcombe_paired(&p)),
-                (false, None) => ci(bootstrap_mean(v, seed(&what))),
+                (false, None) => widened(ci(bootstrap_mean(v, seed(&what))), bound),
             })
         };
+        let itself = |pairs: &[(&EvalRow, &EvalRow)]| pairs.iter().all(|(x, y)| std::ptr::eq(*x, *y));
         // Both sides' primary values as flags, when every one is 0 or 1.
         let binary_pairs = |pairs: &[(&EvalRow, &EvalRow)]| -> Option<Vec<(bool, bool)>> {
             let flag = |x: f64| (x == 0.0 || x == 1.0).then_some(x == 1.0);
@@ -304,20 +317,27 @@ impl<'a> RowIndex<'a> {
             metrics,
             drop: mean_of(&drops),
             // The drop is clean minus here: the clean side first.
-            drop_ci: interval_of(
-                &clean_side,
-                &drops,
-                binary_pairs(&with_clean).map(|p| p.into_iter().map(|(here, clean)| (clean, here)).collect()),
-                "drop",
-            ),
+            drop_ci: match itself(&with_clean) && !with_clean.is_empty() {
+                true => Some([0.0, 0.0]),
+                false => interval_of(
+                    &clean_side,
+                    &drops,
+                    binary_pairs(&with_clean).map(|p| p.into_iter().map(|(here, clean)| (clean, here)).collect()),
+                    "drop",
+                    100.0,
+                ),
+            },
             extra_drop: mean_of(&extra),
-            extra_drop_ci: interval_of(&extra_side, &extra, None, "extra_drop"),
+            extra_drop_ci: interval_of(&extra_side, &extra, None, "extra_drop", 200.0),
             flip_rate: pct_of(flips, with_clean.len()),
             flip_rate_ci: share_interval(&clean_side, &flipped, "flip_rate"),
             agreement: pct_of(agree, with_ref.len()),
             agreement_ci: share_interval(&ref_side, &agreed, "agreement"),
             delta_vs_reference: mean_of(&deltas),
-            delta_vs_reference_ci: interval_of(&ref_side, &deltas, binary_pairs(&with_ref), "delta"),
+            delta_vs_reference_ci: match itself(&with_ref) && !with_ref.is_empty() {
+                true => Some([0.0, 0.0]),
+                false => interval_of(&ref_side, &deltas, binary_pairs(&with_ref), "delta", 100.0),
+            },
             mcnemar_p: (!with_ref.is_empty()).then(|| mcnemar_exact(only_self, only_ref)),
             mean_cer: if n == 0 {
                 0.0
@@ -369,6 +389,24 @@ mod tests {
         let (two, two_hundred) = (width(2), width(200));
         assert!(two > 100.0, "{two}");
         assert!(two_hundred < 5.0 && two_hundred > 1.0, "{two_hundred}");
+
+        // Pooled over two severities (each example twice, a cluster bootstrap): no pair differed, so
+        // the interval is the rule of three over the 2 examples, not [0, 0]; the clean cell's drop
+        // pairs each row with itself: exactly [0, 0].
+        let mut rows = Vec::new();
+        for id in 0..2 {
+            rows.push(row("f32", CLEAN, 0, id, "a"));
+            for severity in [1, 2] {
+                rows.push(row("f32", "typo", severity, id, "a"));
+            }
+        }
+        let names = vec!["accuracy".to_string()];
+        let index = RowIndex::new(&rows, &names, 1);
+        let pooled = index.cell("f32", "typo", 1, 2);
+        assert_eq!((pooled.n, pooled.examples), (4, 2));
+        assert_eq!(pooled.drop_ci, Some([-100.0, 100.0]), "300 / 2 points, clamped");
+        assert_eq!(index.cell("f32", CLEAN, 0, 0).drop_ci, Some([0.0, 0.0]));
+        assert_eq!(index.cell("f32", CLEAN, 0, 0).delta_vs_reference_ci, Some([0.0, 0.0]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::RngExt;
 
 use super::measure::edit_distance;
-use super::safety::{edits_keep_numbers, may_touch_numbers};
+use super::safety::edits_keep_numbers;
 use super::tables::Confusion;
 use super::words::{stochastic_round, weighted_index};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
@@ -294,11 +294,9 @@ impl Corruptor for Ocr {
                 if text_has_digits || wrote_digit || writes_digit {
                     let mut with: Vec<(usize, usize, &str)> =
                         chosen.iter().map(|e| (e.at, e.len, e.to.as_str())).collect();
-                    if may_touch_numbers(&chars, edit.at, edit.len, &edit.to, &with) {
-                        with.push((edit.at, edit.len, &edit.to));
-                        if !edits_keep_numbers(&chars, &with) {
-                            continue;
-                        }
+                    with.push((edit.at, edit.len, &edit.to));
+                    if !edits_keep_numbers(&chars, &with) {
+                        continue;
                     }
                 }
                 let span = edit.at..edit.at + edit.len;

@@ -84,65 +84,14 @@ fn digit_numbers(text: &str) -> Vec<u32> {
         .collect()
 }
 
-/// Whether an edit of `chars[at..at + len]` to `to` could change a number, given the `planned` edits:
-/// it writes a digit, or the words it touches (to the separators either side) hold a digit or a
-/// planned edit that writes one. When false, `edits_keep_numbers` holds without being asked (the
-/// cheap test a slip of every text passes first).
-pub fn may_touch_numbers<S: AsRef<str>>(
-    chars: &[char],
-    at: usize,
-    len: usize,
-    to: &str,
-    planned: &[(usize, usize, S)],
-) -> bool {
-    let writes_digit = |t: &str| t.chars().any(|c| c.is_ascii_digit());
-    if writes_digit(to) {
-        return true;
-    }
-    let sep = |c: &char| c.is_whitespace() || *c == '-';
-    let end = (at + len).min(chars.len());
-    let left = chars[..at.min(chars.len())].iter().rposition(sep).map_or(0, |p| p + 1);
-    let right = chars[end..].iter().position(sep).map_or(chars.len(), |p| end + p);
-    chars[left..right].iter().any(char::is_ascii_digit)
-        || planned
-            .iter()
-            .any(|(a, l, t)| a + l >= left && *a <= right && writes_digit(t.as_ref()))
-}
-
-/// True when applying `edits` (each `(at, len, to)`: `chars[at..at + len]` replaced by `to`; apart,
-/// in any order) to `chars` writes no number the text did not hold in the words the last edit
-/// touches (the earlier ones were judged when they were planned): character noise may garble a
-/// number ("18" -> "l8") but not make another ("18" -> "28", "1 8", "8", "188"), which would change
-/// what the text asks for while its expected answer stays the clean text's. Numbers are compared as
-/// a multiset (dropping the 1 of "18" beside an "8" still writes a second 8), and with the other
-/// edits in those words applied: "of" -> "6f" and then "6f" -> "6" are each harmless alone.
-pub fn edits_keep_numbers(chars: &[char], edits: &[(usize, usize, &str)]) -> bool {
-    let Some(&(at, len, _)) = edits.last() else {
-        return true;
-    };
-    let sep = |c: &char| c.is_whitespace() || *c == '-';
-    let (at, end) = (at.min(chars.len()), (at + len).min(chars.len()));
-    let left = chars[..at].iter().rposition(sep).map_or(0, |p| p + 1);
-    let right = chars[end..].iter().position(sep).map_or(chars.len(), |p| end + p);
-    let mut inside: Vec<&(usize, usize, &str)> = edits
-        .iter()
-        .filter(|e| e.0 >= left && e.0 < right.max(left + 1))
-        .collect();
-    inside.sort_by_key(|e| e.0);
-    let mut after = String::with_capacity(right - left + 8);
-    let mut i = left;
-    for &&(at, len, to) in &inside {
-        if at < i {
-            continue;
-        }
-        after.extend(&chars[i..at]);
-        after.push_str(to);
-        i = (at + len).min(chars.len()).max(i);
-    }
-    after.extend(&chars[i.min(right).max(left)..right.max(i.min(right))]);
-    let before: String = chars[left..right].iter().collect();
-    let mut held = digit_numbers(&before);
-    digit_numbers(&after)
+/// True when `noisy` holds no number in digits that `clean` did not: character noise may garble a
+/// number ("18" -> "l8") but not make another ("18" -> "28", "1 8", "8", "188"), which would change what
+/// the text asks for while its expected answer stays the clean text's. Numbers are compared as a
+/// multiset (dropping the 1 of "18" beside an "8" still writes a second 8). Whole numbers only, as
+/// `number_value` reads them ("18", "7th"): "7:45" or "1.5" are not guarded.
+pub fn keeps_numbers(clean: &str, noisy: &str) -> bool {
+    let mut held = digit_numbers(clean);
+    digit_numbers(noisy)
         .into_iter()
         .all(|n| match held.iter().position(|&h| h == n) {
             Some(i) => {
@@ -151,6 +100,26 @@ pub fn edits_keep_numbers(chars: &[char], edits: &[(usize, usize, &str)]) -> boo
             }
             None => false,
         })
+}
+
+/// `keeps_numbers` for `chars` with `edits` applied (each `(at, len, to)`: `chars[at..at + len]`
+/// replaced by `to`; apart, in any order): the whole text is judged, so edits harmless alone that
+/// write a number together ("of" -> "6f" -> "6", "1 i 8" -> "18") are caught.
+pub fn edits_keep_numbers(chars: &[char], edits: &[(usize, usize, &str)]) -> bool {
+    let mut sorted: Vec<&(usize, usize, &str)> = edits.iter().collect();
+    sorted.sort_by_key(|e| e.0);
+    let mut after = String::with_capacity(chars.len() + 8);
+    let mut i = 0;
+    for &&(at, len, to) in &sorted {
+        if at < i || at > chars.len() {
+            continue;
+        }
+        after.extend(&chars[i..at]);
+        after.push_str(to);
+        i = (at + len).min(chars.len());
+    }
+    after.extend(&chars[i..]);
+    keeps_numbers(&chars.iter().collect::<String>(), &after)
 }
 
 #[cfg(test)]
@@ -175,11 +144,15 @@ mod tests {
         let of = chars("forward of aisle");
         assert!(edits_keep_numbers(&of, &[(8, 1, "6")]) && edits_keep_numbers(&of, &[(9, 1, "")]));
         assert!(!edits_keep_numbers(&of, &[(8, 1, "6"), (9, 1, "")]));
-        // The cheap pre-test: only edits near a digit, writing one, or beside a planned one are judged.
-        let none: &[(usize, usize, &str)] = &[];
-        assert!(!may_touch_numbers(&of, 0, 1, "g", none));
-        assert!(may_touch_numbers(&of, 9, 1, "", &[(8, 1, "6")]));
-        assert!(may_touch_numbers(&chars(text), 5, 1, "", none) && may_touch_numbers(&of, 0, 1, "4", none));
+        // Edits across a separator: "1 i 8" -> "18" by two deletions, "2 x 4" -> "24" by three.
+        let spaced = chars("1 i 8");
+        assert!(!edits_keep_numbers(&spaced, &[(2, 2, ""), (1, 1, "")]));
+        assert!(!edits_keep_numbers(
+            &chars("2 x 4"),
+            &[(1, 1, ""), (2, 1, ""), (3, 1, "")]
+        ));
+        // A multiset: "18 ... 8" -> "8 ... 8" writes a second 8.
+        assert!(!keeps_numbers("bay 18 row 8", "bay 8 row 8") && keeps_numbers("bay 18 row 8", "bay l8 row 8"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rand::rngs::StdRng;
 use rand::RngExt;
 
-use super::safety::{edits_keep_numbers, may_touch_numbers};
+use super::safety::keeps_numbers;
 use super::words::{shuffled, stochastic_round, weighted_index};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
 use crate::error::Result;
@@ -89,6 +89,39 @@ impl Typo {
     }
 }
 
+/// The text `plan` writes: each planned slip applied at its character.
+fn render(chars: &[char], plan: &[Option<Slip>]) -> String {
+    let mut out = String::with_capacity(chars.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match plan[i] {
+            None => out.push(c),
+            Some(Slip::Substitute(n)) => out.push(n),
+            Some(Slip::Insert(n)) => {
+                out.push(c);
+                out.push(n);
+            }
+            Some(Slip::Delete) => {}
+            Some(Slip::DoubleSpace) => out.push_str("  "),
+            Some(Slip::Case) => {
+                if c.is_uppercase() {
+                    out.extend(c.to_lowercase());
+                } else {
+                    out.extend(c.to_uppercase());
+                }
+            }
+            Some(Slip::Transpose) => {
+                out.push(chars[i + 1]);
+                out.push(c);
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
 impl Corruptor for Typo {
     fn family(&self) -> &str {
         "typo"
@@ -113,8 +146,6 @@ impl Corruptor for Typo {
         let mut plan: Vec<Option<Slip>> = vec![None; chars.len()];
         let mut blocked = vec![false; chars.len() + 1];
         let mut spent = 0;
-        // The planned slips that can change characters, as (at, len, replacement), for the number check.
-        let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut wrote_digit = false;
         let text_has_digits = chars.iter().any(char::is_ascii_digit);
         for i in shuffled(chars.len(), rng) {
@@ -133,32 +164,19 @@ impl Corruptor for Typo {
             }
             // A slip may garble a number ("18" -> "1w8") but never type another ("28", "8", "81", "7 8" ->
             // "78", "I" -> "9"), which would change what the text asks for while its expected answer
-            // stays the clean text's; judged with the slips already planned.
-            // Cheap first: a slip that writes no digit, in a text without one where no planned slip
-            // wrote one, cannot change a number (most slips of most texts); the rest are judged on the
-            // words they touch.
+            // stays the clean text's: judged on the whole text the plan writes with it. Cheap first: a
+            // slip that writes no digit, in a text without one where no planned slip wrote one, cannot
+            // (most slips of most texts).
             let writes_digit = matches!(slip, Slip::Substitute(n) | Slip::Insert(n) if n.is_ascii_digit());
-            let at_risk = writes_digit || wrote_digit || text_has_digits;
-            let edit = match slip {
-                _ if !at_risk => None,
-                Slip::Substitute(n) => Some((i, 1, n.to_string())),
-                Slip::Insert(n) => Some((i, 1, format!("{}{n}", chars[i]))),
-                Slip::Delete => Some((i, 1, String::new())),
-                Slip::Transpose => Some((i, 2, format!("{}{}", chars[i + 1], chars[i]))),
-                Slip::Case | Slip::DoubleSpace => None,
-            };
-            if let Some(edit) = edit {
-                if may_touch_numbers(&chars, edit.0, edit.1, &edit.2, &edits) {
-                    let mut with: Vec<(usize, usize, &str)> =
-                        edits.iter().map(|(a, l, t)| (*a, *l, t.as_str())).collect();
-                    with.push((edit.0, edit.1, &edit.2));
-                    if !edits_keep_numbers(&chars, &with) {
-                        continue;
-                    }
+            if writes_digit || wrote_digit || text_has_digits {
+                plan[i] = Some(slip);
+                let kept = keeps_numbers(text, &render(&chars, &plan));
+                plan[i] = None;
+                if !kept {
+                    continue;
                 }
-                wrote_digit |= writes_digit;
-                edits.push(edit);
             }
+            wrote_digit |= writes_digit;
             plan[i] = Some(slip);
             blocked[i] = true;
             if matches!(slip, Slip::Transpose) {
@@ -166,34 +184,7 @@ impl Corruptor for Typo {
             }
             spent += cost;
         }
-        let mut out = String::with_capacity(text.len() + 8);
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            match plan[i] {
-                None => out.push(c),
-                Some(Slip::Substitute(n)) => out.push(n),
-                Some(Slip::Insert(n)) => {
-                    out.push(c);
-                    out.push(n);
-                }
-                Some(Slip::Delete) => {}
-                Some(Slip::DoubleSpace) => out.push_str("  "),
-                Some(Slip::Case) => {
-                    if c.is_uppercase() {
-                        out.extend(c.to_lowercase());
-                    } else {
-                        out.extend(c.to_uppercase());
-                    }
-                }
-                Some(Slip::Transpose) => {
-                    out.push(chars[i + 1]);
-                    out.push(c);
-                    i += 1;
-                }
-            }
-            i += 1;
-        }
+        let out = render(&chars, &plan);
         Ok(Corrupted {
             text: out,
             applied: spent,

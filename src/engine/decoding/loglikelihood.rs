@@ -84,7 +84,12 @@ impl DecoderModel {
         let mut caches: Vec<KvCache> = items
             .iter()
             .map(|its| {
-                let longest = its.iter().map(|it| it.tokens.len()).max().unwrap_or(0);
+                // The tokens fed (all but each continuation's last), as transformers reads a scored sequence.
+                let longest = its
+                    .iter()
+                    .map(|it| it.tokens.len().saturating_sub(1))
+                    .max()
+                    .unwrap_or(0);
                 KvCache::new(layers).with_long_rope(config.long_rope_for(longest))
             })
             .collect();
