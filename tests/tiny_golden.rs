@@ -215,7 +215,7 @@ fn tiny_phi3_past_its_original_context_rotates_with_the_long_factors() {
 /// reach: a prompt of at most 128 tokens whose `max_tokens` can take it past 128 rotates with the long
 /// factors from its first token (its first answer is transformers' over the long prompt at that
 /// position), and with a limit that keeps it within 128, with the short ones; both alone and beside
-/// the other in one batch (which then shares no prompt prefix between them).
+/// the other in one batch (each way then shares its own prompt prefix).
 #[test]
 fn a_phi3_sequence_rotates_as_the_length_it_may_reach_asks() {
     use shakedown::engine::{GenerateRequest, Sampling};
@@ -263,10 +263,12 @@ fn a_phi3_sequence_rotates_as_the_length_it_may_reach_asks() {
     };
     assert_ne!(first(129 - ids.len()), first(128 - ids.len()));
     let (reaching, within) = (129 - ids.len(), 128 - ids.len());
+    // Alone, beside the other way, and two of each (each way shares its own prompt prefix).
     for batch in [
         vec![request(reaching)],
         vec![request(within)],
         vec![request(reaching), request(within)],
+        vec![request(within), request(reaching), request(reaching), request(within)],
     ] {
         let out = d.generate(&batch).unwrap();
         for (g, r) in out.iter().zip(&batch) {

@@ -66,16 +66,24 @@ impl DecoderModel {
             prompts.push(ids);
         }
         // The tokens every prompt starts with (a chat template's system turn, the suite's instruction)
-        // run once; each sequence reads their cache in place. Sequences rotated two ways cannot share
-        // one: then none is shared.
-        let one_way = long_rope.windows(2).all(|w| w[0] == w[1]);
-        let shared = if one_way { shared_prefix(&prompts) } else { 0 };
-        let mut base = KvCache::new(layers).with_long_rope(long_rope.first().copied().unwrap_or(false));
-        if shared > 0 {
-            self.decoder
-                .forward_hidden(&mut [&mut base], &[&prompts[0][..shared]], &[], &mut |_, _| {})?;
+        // run once; each sequence reads their cache in place. Sequences rotated two ways (LongRoPE's short
+        // and long factors) cannot read one cache: each way shares its own prefix.
+        let mut bases = Vec::with_capacity(2);
+        for long in [false, true] {
+            let group: Vec<Vec<u32>> = prompts
+                .iter()
+                .zip(&long_rope)
+                .filter(|(_, &l)| l == long)
+                .map(|(p, _)| p.clone())
+                .collect();
+            let shared = shared_prefix(&group);
+            let mut base = KvCache::new(layers).with_long_rope(long);
+            if shared > 0 {
+                self.decoder
+                    .forward_hidden(&mut [&mut base], &[&group[0][..shared]], &[], &mut |_, _| {})?;
+            }
+            bases.push((shared, std::sync::Arc::new(base)));
         }
-        let base = std::sync::Arc::new(base);
         let mut next = 0;
         let mut active: Vec<Active> = Vec::new();
         loop {
@@ -83,6 +91,8 @@ impl DecoderModel {
             // least one joins), so long prompts (retrieved passages) do not make one huge pass.
             let mut joining_rows = 0;
             while active.len() < BATCH && next < requests.len() {
+                let (shared, base) = &bases[long_rope[next] as usize];
+                let shared = *shared;
                 let rows = prompts[next].len() - shared;
                 if joining_rows > 0 && joining_rows + rows > PREFILL_ROWS {
                     break;
@@ -93,10 +103,7 @@ impl DecoderModel {
                     Sampling::Greedy => 0,
                 };
                 let prompt = std::mem::take(&mut prompts[next]);
-                let mut cache = match shared {
-                    0 => KvCache::new(layers).with_long_rope(long_rope[next]),
-                    _ => KvCache::on(base.clone()),
-                };
+                let mut cache = KvCache::on(base.clone());
                 cache.reserve(prompt.len() + requests[next].max_tokens, kv_width);
                 active.push(Active {
                     request: next,
