@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::RngExt;
 
 use super::measure::edit_distance;
-use super::safety::edits_keep_numbers;
+use super::safety::{digit_numbers, keeps_numbers};
 use super::tables::Confusion;
 use super::words::{stochastic_round, weighted_index};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
@@ -213,6 +213,29 @@ impl Ocr {
     }
 }
 
+/// The text `edits` (apart, in any order) write over `chars`.
+fn render<'e>(chars: &[char], edits: impl Iterator<Item = &'e Edit>) -> String {
+    let mut edits: Vec<&Edit> = edits.collect();
+    edits.sort_by_key(|e| e.at);
+    let mut out = String::with_capacity(chars.len() + 8);
+    let mut i = 0;
+    let mut next = edits.into_iter().peekable();
+    while i < chars.len() {
+        match next.peek() {
+            Some(e) if e.at == i => {
+                out.push_str(&e.to);
+                i += e.len;
+                next.next();
+            }
+            _ => {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 impl Corruptor for Ocr {
     fn family(&self) -> &str {
         "ocr"
@@ -236,6 +259,8 @@ impl Corruptor for Ocr {
         let text_has_digits = chars.iter().any(char::is_ascii_digit);
         // Whether a chosen edit wrote a digit: later edits beside it are judged with it.
         let mut wrote_digit = false;
+        // The clean text's numbers, read once for the edits judged against them.
+        let mut clean_numbers: Option<Vec<u32>> = None;
         let budget = stochastic_round(OCR_CER[severity.index()] * chars.len() as f64, rng);
         let mut chosen: Vec<Edit> = Vec::new();
         let mut spent = 0;
@@ -292,10 +317,8 @@ impl Corruptor for Ocr {
                 // stays the clean text's, so such a variant would score a right reading as wrong.
                 let writes_digit = edit.to.chars().any(|c| c.is_ascii_digit());
                 if text_has_digits || wrote_digit || writes_digit {
-                    let mut with: Vec<(usize, usize, &str)> =
-                        chosen.iter().map(|e| (e.at, e.len, e.to.as_str())).collect();
-                    with.push((edit.at, edit.len, &edit.to));
-                    if !edits_keep_numbers(&chars, &with) {
+                    let held = clean_numbers.get_or_insert_with(|| digit_numbers(text));
+                    if !keeps_numbers(held, &render(&chars, chosen.iter().chain([&edit]))) {
                         continue;
                     }
                 }
@@ -316,23 +339,7 @@ impl Corruptor for Ocr {
                 chosen.push(edit);
             }
         }
-        chosen.sort_by_key(|c| c.at);
-        let mut out = String::with_capacity(text.len() + 8);
-        let mut i = 0;
-        let mut next = chosen.iter().peekable();
-        while i < chars.len() {
-            match next.peek() {
-                Some(c) if c.at == i => {
-                    out.push_str(&c.to);
-                    i += c.len;
-                    next.next();
-                }
-                _ => {
-                    out.push(chars[i]);
-                    i += 1;
-                }
-            }
-        }
+        let out = render(&chars, chosen.iter());
         let applied = chosen.iter().map(|c| c.cost).sum();
         Ok(Corrupted {
             text: out,

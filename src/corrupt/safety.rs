@@ -76,7 +76,7 @@ pub fn replacement_is_safe(from: &str, to: &str) -> bool {
 
 /// Numbers written with digits among the words of `text` (split at spaces and hyphens, outer
 /// punctuation trimmed, as the label-safety test reads words).
-fn digit_numbers(text: &str) -> Vec<u32> {
+pub fn digit_numbers(text: &str) -> Vec<u32> {
     text.split(|c: char| c.is_whitespace() || c == '-')
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
         .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
@@ -84,13 +84,15 @@ fn digit_numbers(text: &str) -> Vec<u32> {
         .collect()
 }
 
-/// True when `noisy` holds no number in digits that `clean` did not: character noise may garble a
-/// number ("18" -> "l8") but not make another ("18" -> "28", "1 8", "8", "188"), which would change what
-/// the text asks for while its expected answer stays the clean text's. Numbers are compared as a
-/// multiset (dropping the 1 of "18" beside an "8" still writes a second 8). Whole numbers only, as
-/// `number_value` reads them ("18", "7th"): "7:45" or "1.5" are not guarded.
-pub fn keeps_numbers(clean: &str, noisy: &str) -> bool {
-    let mut held = digit_numbers(clean);
+/// True when `noisy` holds no number in digits beyond `held`, the clean text's (`digit_numbers`, read
+/// once per text): character noise may garble a number ("18" -> "l8") but not make another ("18" ->
+/// "28", "1 8", "8", "188"), which would change what the text asks for while its expected answer stays
+/// the clean text's. Numbers are compared as a multiset (dropping the 1 of "18" beside an "8" still
+/// writes a second 8). Whole numbers only, as `number_value` reads them ("18", "7th"): "7:45" or "1.5"
+/// are not guarded. Edits harmless alone that write a number together ("of" -> "6f" -> "6", "1 i 8" ->
+/// "18") are caught because the whole text each family would write is judged.
+pub fn keeps_numbers(held: &[u32], noisy: &str) -> bool {
+    let mut held = held.to_vec();
     digit_numbers(noisy)
         .into_iter()
         .all(|n| match held.iter().position(|&h| h == n) {
@@ -102,29 +104,23 @@ pub fn keeps_numbers(clean: &str, noisy: &str) -> bool {
         })
 }
 
-/// `keeps_numbers` for `chars` with `edits` applied (each `(at, len, to)`: `chars[at..at + len]`
-/// replaced by `to`; apart, in any order): the whole text is judged, so edits harmless alone that
-/// write a number together ("of" -> "6f" -> "6", "1 i 8" -> "18") are caught.
-pub fn edits_keep_numbers(chars: &[char], edits: &[(usize, usize, &str)]) -> bool {
-    let mut sorted: Vec<&(usize, usize, &str)> = edits.iter().collect();
-    sorted.sort_by_key(|e| e.0);
-    let mut after = String::with_capacity(chars.len() + 8);
-    let mut i = 0;
-    for &&(at, len, to) in &sorted {
-        if at < i || at > chars.len() {
-            continue;
-        }
-        after.extend(&chars[i..at]);
-        after.push_str(to);
-        i = (at + len).min(chars.len());
-    }
-    after.extend(&chars[i..]);
-    keeps_numbers(&chars.iter().collect::<String>(), &after)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `keeps_numbers` for `chars` with `edits` (each `(at, len, to)`; apart, in any order) applied.
+    fn edits_keep_numbers(chars: &[char], edits: &[(usize, usize, &str)]) -> bool {
+        let mut sorted = edits.to_vec();
+        sorted.sort_by_key(|e| e.0);
+        let (mut after, mut i) = (String::new(), 0);
+        for (at, len, to) in sorted {
+            after.extend(&chars[i..at]);
+            after.push_str(to);
+            i = at + len;
+        }
+        after.extend(&chars[i..]);
+        keeps_numbers(&digit_numbers(&chars.iter().collect::<String>()), &after)
+    }
 
     #[test]
     fn character_edits_may_garble_a_number_but_not_make_another() {
@@ -152,7 +148,10 @@ mod tests {
             &[(1, 1, ""), (2, 1, ""), (3, 1, "")]
         ));
         // A multiset: "18 ... 8" -> "8 ... 8" writes a second 8.
-        assert!(!keeps_numbers("bay 18 row 8", "bay 8 row 8") && keeps_numbers("bay 18 row 8", "bay l8 row 8"));
+        assert!(
+            !keeps_numbers(&digit_numbers("bay 18 row 8"), "bay 8 row 8")
+                && keeps_numbers(&digit_numbers("bay 18 row 8"), "bay l8 row 8")
+        );
     }
 
     #[test]

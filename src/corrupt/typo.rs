@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use rand::rngs::StdRng;
 use rand::RngExt;
 
-use super::safety::keeps_numbers;
+use super::safety::{digit_numbers, keeps_numbers};
 use super::words::{shuffled, stochastic_round, weighted_index};
 use super::{Corrupted, Corruptor, Measure, Severity, Target};
 use crate::error::Result;
@@ -147,6 +147,8 @@ impl Corruptor for Typo {
         let mut blocked = vec![false; chars.len() + 1];
         let mut spent = 0;
         let mut wrote_digit = false;
+        // The clean text's numbers, read once for the slips judged against them.
+        let mut clean_numbers: Option<Vec<u32>> = None;
         let text_has_digits = chars.iter().any(char::is_ascii_digit);
         for i in shuffled(chars.len(), rng) {
             if spent >= budget {
@@ -170,7 +172,8 @@ impl Corruptor for Typo {
             let writes_digit = matches!(slip, Slip::Substitute(n) | Slip::Insert(n) if n.is_ascii_digit());
             if writes_digit || wrote_digit || text_has_digits {
                 plan[i] = Some(slip);
-                let kept = keeps_numbers(text, &render(&chars, &plan));
+                let held = clean_numbers.get_or_insert_with(|| digit_numbers(text));
+                let kept = keeps_numbers(held, &render(&chars, &plan));
                 plan[i] = None;
                 if !kept {
                     continue;
