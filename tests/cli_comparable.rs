@@ -167,3 +167,86 @@ fn merge_refuses_shards_of_different_runs() {
         "{err}"
     );
 }
+
+/// Runs made comparable with --allow-mismatch may pool other severities under one family: typo over
+/// severities 1-3 against typo at 1 alone is no change of the model. `compare` gives that line no delta
+/// and lists it; the baseline gate skips the cell (it failed every scheme on the drop severities 2 and 3
+/// add) and still judges severity 1.
+#[test]
+fn a_family_pooled_over_other_severities_is_not_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let make = |name: &str, corruptions: &str| {
+        let out = tmp.path().join(name);
+        let o = shakedown(&[
+            "run",
+            "--schemes",
+            "f32",
+            "--limit",
+            "20",
+            "--no-sustain",
+            "--corruptions",
+            corruptions,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+        out
+    };
+    let (mild, wide) = (make("mild", "typo:1"), make("wide", "typo:1-3"));
+    let o = shakedown(&[
+        "compare",
+        mild.to_str().unwrap(),
+        wide.to_str().unwrap(),
+        "--allow-mismatch",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let line = |severity: &str| {
+        c["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["family"] == "typo" && l["severity"] == severity)
+            .cloned()
+            .unwrap()
+    };
+    assert!(
+        line("all")["delta"][1].is_null() && line("all")["delta_ci"][1].is_null(),
+        "{}",
+        line("all")
+    );
+    assert_eq!(line("1")["delta"][1].as_f64(), Some(0.0), "{}", line("1"));
+    assert!(
+        c.to_string()
+            .contains("pooled over severities 1, 2, 3, the first run over 1: no delta"),
+        "{c}"
+    );
+
+    let o = shakedown(&[
+        "report",
+        wide.to_str().unwrap(),
+        "--baseline",
+        mild.to_str().unwrap(),
+        "--allow-mismatch",
+    ]);
+    assert!(o.status.code().unwrap_or(3) <= 1, "{}", text(&o));
+    let gated = std::fs::read_to_string(wide.join("gate-vs-mild.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&gated).unwrap();
+    let checks = v.to_string();
+    assert!(
+        checks.contains("pooled over severities 1, 2, 3 here, 1 in the baseline"),
+        "{checks}"
+    );
+    let failed_baseline = v
+        .pointer("/gate/checks")
+        .or_else(|| v.get("checks"))
+        .and_then(|c| c.as_array())
+        .map(|cs| {
+            cs.iter()
+                .filter(|c| c["rule"].as_str().is_some_and(|r| r.contains("below baseline")) && c["status"] == "fail")
+                .count()
+        });
+    assert_eq!(failed_baseline, Some(0), "{gated}");
+}

@@ -157,6 +157,8 @@ fn the_default_retrieval_suite_runs_reports_every_deployment_and_reuses_its_inde
 
     let html = std::fs::read_to_string(first.join("report.html")).unwrap();
     assert!(html.contains("id=\"retrieval\"") && html.contains("server-f32"));
+    // McNemar's p beside a delta of mean recall@10 says what it tests (a relevant chunk in the top 10).
+    assert!(html.contains("each right when a relevant chunk is in its top 10"));
     assert!(first.join("retrieval.parquet").exists());
     let md = std::fs::read_to_string(first.join("summary.md")).unwrap();
     assert!(md.contains("int8 / binary / server-f32"), "{md}");
@@ -305,6 +307,23 @@ fn a_tiny_corpus_and_chunks_longer_than_the_embedder_reads_are_warned_about_and_
         String::from_utf8_lossy(&o.stderr).contains("retrieval.meta.rows_sha256 differs"),
         "{}",
         text(&o)
+    );
+    // Noise on the corpus: the queries (the rows' texts) are unchanged, which is no sign the noise did
+    // little (it warned "typo changed only 0% of the texts"); the corpus's measured noise is shown.
+    std::fs::write(
+        suite.join("suite.toml"),
+        "name = \"tiny\"\ntask = \"retrieve\"\ndata = [\"queries.jsonl\"]\n\n[retrieve]\ncorpus = \"corpus.jsonl\"\nindex = [\"f32\"]\nshapes = [\"same\"]\ncorrupt = \"corpus\"\n",
+    )
+    .unwrap();
+    let on_corpus = tmp.path().join("on-corpus");
+    let o = run_f32(tmp.path(), &suite, "typo:5", &[], &on_corpus);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let md = std::fs::read_to_string(on_corpus.join("summary.md")).unwrap();
+    assert!(!md.contains("changed only"), "{md}");
+    let html = std::fs::read_to_string(on_corpus.join("report.html")).unwrap();
+    assert!(
+        html.contains("corpus CER 0.") && !html.contains("corpus CER 0.000"),
+        "corpus noise shown"
     );
     write_corpus(&[corpus[0], ("c3", " ")]);
     let o = run("empty");

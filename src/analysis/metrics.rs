@@ -12,7 +12,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::stats::{
-    bootstrap_mean, cluster_bootstrap_mean, estimate_seed, mcnemar_exact, mean_interval, newcombe_paired, wilson,
+    bootstrap_mean, cluster_bootstrap_mean, clustered_scale, estimate_seed, mcnemar_exact, mean_interval,
+    newcombe_weighted, wilson_effective,
 };
 
 /// A metric's point estimate and 95% interval, in percent.
@@ -196,6 +197,25 @@ impl<'a> RowIndex<'a> {
                 .collect();
             ci(cluster_bootstrap_mean(&keyed, seed(what)))
         };
+        // Right-or-wrong values over clustered rows count as their examples (`stats::clustered_scale`):
+        // Wilson's and Newcombe's intervals on that many draws, which keep the width the sample leaves
+        // where the bootstrap collapses or, with one or two differing pairs, reads narrower than none.
+        let per_example = |rows: &[&EvalRow]| {
+            let ids: HashSet<&str> = rows.iter().map(|r| r.example_id.as_str()).collect();
+            clustered_scale(ids.len(), rows.len())
+        };
+        // A bootstrap whose every resample agrees (all values equal) collapses to a point whatever the
+        // sample size: it is widened to the rule of three (Hanley & Lippman-Hand 1983: with no event in n
+        // trials, 3/n bounds the rate at 95 %), n the examples the figure rests on, so it cannot settle a
+        // rule on two examples; `range` bounds the result.
+        let widened = |[lo, hi]: [f64; 2], range: [f64; 2]| match lo == hi {
+            true => {
+                let w = 300.0 / examples.max(1) as f64;
+                [(lo - w).max(range[0]), (hi + w).min(range[1])]
+            }
+            false => [lo, hi],
+        };
+        let binary = |v: &[f64]| v.iter().all(|x| *x == 0.0 || *x == 1.0);
 
         let metrics = Metrics(
             self.measures
@@ -203,19 +223,20 @@ impl<'a> RowIndex<'a> {
                 .enumerate()
                 .map(|(m, name)| {
                     let v: Vec<f64> = scope.iter().map(|r| value(r, m)).collect();
-                    if clustered {
-                        let e = Estimate {
-                            value: mean(&v),
-                            ci: by_example(&scope, &v, name),
-                        };
-                        return (name.clone(), e);
-                    }
-                    let interval = mean_interval(&v, seed(name));
+                    let interval = match (clustered, binary(&v)) {
+                        (true, true) => ci(wilson_effective(
+                            v.iter().sum::<f64>() / v.len() as f64,
+                            examples as f64,
+                        )),
+                        (true, false) => widened(by_example(&scope, &v, name), [0.0, 100.0]),
+                        (false, true) => ci(mean_interval(&v, seed(name))),
+                        (false, false) => widened(ci(mean_interval(&v, seed(name))), [0.0, 100.0]),
+                    };
                     (
                         name.clone(),
                         Estimate {
                             value: mean(&v),
-                            ci: ci(interval),
+                            ci: interval,
                         },
                     )
                 })
@@ -234,27 +255,17 @@ impl<'a> RowIndex<'a> {
         let pct_of = |x: usize, of: usize| (of > 0).then(|| 100.0 * x as f64 / of as f64);
         let mean_of = |v: &[f64]| (!v.is_empty()).then(|| mean(v));
         // A paired figure's interval over `rows` (the scope's side of each pair): a difference of two
-        // proportions on the same inputs gets Newcombe's paired interval (`pairs`: both sides 0 or 1), whose
-        // width the sample size sets even when every pair agrees (the bootstrap's collapses to a point
-        // then); clustered rows and other measures the bootstrap.
-        // A bootstrap whose every resample agrees (no pair differed) collapses to a point whatever the
-        // sample size: it is widened to the rule of three (Hanley & Lippman-Hand 1983: with no event in n
-        // trials, 3/n bounds the rate at 95 %), n the examples the figure rests on, so it cannot settle a
-        // rule on two examples. A figure that pairs a row with itself (the clean cell's drop, the
-        // reference's own delta) is exactly 0: [0, 0].
-        let widened = |[lo, hi]: [f64; 2], bound: f64| match lo == hi {
-            true => {
-                let w = 300.0 / examples.max(1) as f64;
-                [(lo - w).max(-bound), (hi + w).min(bound)]
-            }
-            false => [lo, hi],
-        };
+        // proportions on the same inputs gets Newcombe's paired interval (`pairs`: both sides 0 or 1;
+        // clustered pairs weighed as their examples), whose width the sample size sets even when every
+        // pair agrees (the bootstrap's collapses to a point then); other measures the (cluster)
+        // bootstrap, widened where it collapses. A figure that pairs a row with itself (the clean
+        // cell's drop, the reference's own delta) is exactly 0: [0, 0].
         let interval_of = |rows: &[&EvalRow], v: &[f64], pairs: Option<Vec<(bool, bool)>>, what: &str, bound: f64| {
             let what = format!("{what}/{primary_name}");
             (!v.is_empty()).then(|| match (clustered, pairs) {
-                (true, _) => widened(by_example(rows, v, &what), bound),
-                (false, Some(p)) => ci(newcombe_paired(&p)),
-                (false, None) => widened(ci(bootstrap_mean(v, seed(&what))), bound),
+                (_, Some(p)) => ci(newcombe_weighted(&p, per_example(rows))),
+                (true, None) => widened(by_example(rows, v, &what), [-bound, bound]),
+                (false, None) => widened(ci(bootstrap_mean(v, seed(&what))), [-bound, bound]),
             })
         };
         let itself = |pairs: &[(&EvalRow, &EvalRow)]| pairs.iter().all(|(x, y)| std::ptr::eq(*x, *y));
@@ -266,12 +277,12 @@ impl<'a> RowIndex<'a> {
                 .map(|(x, y)| Some((flag(value(x, 0))?, flag(value(y, 0))?)))
                 .collect()
         };
-        // A share's interval: Wilson's over independent rows, else the cluster bootstrap.
-        let share_interval = |rows: &[&EvalRow], hits: &[bool], what: &str| {
+        // A share's interval: Wilson's, over as many draws as the rows have examples.
+        let share_interval = |rows: &[&EvalRow], hits: &[bool]| {
             let k = hits.iter().filter(|h| **h).count();
-            (!hits.is_empty()).then(|| match clustered {
-                true => by_example(rows, &hits.iter().map(|h| *h as u8 as f64).collect::<Vec<_>>(), what),
-                false => ci(wilson(k, hits.len())),
+            (!hits.is_empty()).then(|| {
+                let p = k as f64 / hits.len() as f64;
+                ci(wilson_effective(p, hits.len() as f64 * per_example(rows)))
             })
         };
         let clean_side: Vec<&EvalRow> = with_clean.iter().map(|(r, _)| *r).collect();
@@ -330,9 +341,9 @@ impl<'a> RowIndex<'a> {
             extra_drop: mean_of(&extra),
             extra_drop_ci: interval_of(&extra_side, &extra, None, "extra_drop", 200.0),
             flip_rate: pct_of(flips, with_clean.len()),
-            flip_rate_ci: share_interval(&clean_side, &flipped, "flip_rate"),
+            flip_rate_ci: share_interval(&clean_side, &flipped),
             agreement: pct_of(agree, with_ref.len()),
-            agreement_ci: share_interval(&ref_side, &agreed, "agreement"),
+            agreement_ci: share_interval(&ref_side, &agreed),
             delta_vs_reference: mean_of(&deltas),
             delta_vs_reference_ci: match itself(&with_ref) && !with_ref.is_empty() {
                 true => Some([0.0, 0.0]),
@@ -356,6 +367,21 @@ impl<'a> RowIndex<'a> {
             },
             changed: pct_of(changed, with_clean.len()),
         }
+    }
+}
+
+/// What McNemar's test beside a run's figures pairs, in words, for a run whose primary metric is
+/// `primary`: the test counts examples right in one answer set and wrong in the other, so for a metric
+/// that is not right or wrong per example (recall@10 with several relevant chunks) it tests the task's
+/// own mark (a retrieval query: a relevant chunk in its top 10), which a legend must say beside a
+/// delta of the metric (p = 1.00 beside a loss of 6.7 points of recall otherwise reads as no change).
+pub fn mcnemar_legend(primary: &str) -> &'static str {
+    match primary {
+        "accuracy" | "exact_match" | "answer_match" => "McNemar's exact test on paired examples",
+        m if m.starts_with("recall@") => {
+            "McNemar's exact test on paired queries, each right when a relevant chunk is in its top 10"
+        }
+        _ => "McNemar's exact test on paired examples, each right when the task marks it correct",
     }
 }
 
@@ -390,9 +416,9 @@ mod tests {
         assert!(two > 100.0, "{two}");
         assert!(two_hundred < 5.0 && two_hundred > 1.0, "{two_hundred}");
 
-        // Pooled over two severities (each example twice, a cluster bootstrap): no pair differed, so
-        // the interval is the rule of three over the 2 examples, not [0, 0]; the clean cell's drop
-        // pairs each row with itself: exactly [0, 0].
+        // Pooled over two severities (each example twice): no pair differed, and the figure rests on
+        // 2 examples, not 4 rows: its intervals are those of the 2 examples alone, not [0, 0] (the
+        // cluster bootstrap's collapse); the clean cell's drop pairs each row with itself: exactly [0, 0].
         let mut rows = Vec::new();
         for id in 0..2 {
             rows.push(row("f32", CLEAN, 0, id, "a"));
@@ -403,10 +429,48 @@ mod tests {
         let names = vec!["accuracy".to_string()];
         let index = RowIndex::new(&rows, &names, 1);
         let pooled = index.cell("f32", "typo", 1, 2);
+        let one = index.cell("f32", "typo", 1, 1);
         assert_eq!((pooled.n, pooled.examples), (4, 2));
-        assert_eq!(pooled.drop_ci, Some([-100.0, 100.0]), "300 / 2 points, clamped");
+        assert_eq!(pooled.drop_ci, one.drop_ci);
+        assert!(
+            pooled.drop_ci.is_some_and(|[lo, hi]| hi - lo > 100.0),
+            "{:?}",
+            pooled.drop_ci
+        );
         assert_eq!(index.cell("f32", CLEAN, 0, 0).drop_ci, Some([0.0, 0.0]));
         assert_eq!(index.cell("f32", CLEAN, 0, 0).delta_vs_reference_ci, Some([0.0, 0.0]));
+        // Every answer right on 2 examples pooled: not a certain 100 % (a rule `accuracy >= 95, on =
+        // "settled"` passed on it), and flips none of 4 rows: not a certain 0.
+        assert_eq!(pooled.primary().ci, one.primary().ci);
+        assert!(pooled.primary().ci[0] < 50.0, "{:?}", pooled.primary().ci);
+        assert_eq!(pooled.flip_rate_ci, one.flip_rate_ci);
+        assert!(pooled.flip_rate_ci.is_some_and(|[lo, hi]| lo == 0.0 && hi > 50.0));
+    }
+
+    /// Pooled over severities, one differing pair is not a surer figure than none: the cluster
+    /// bootstrap read [0, 0.5] points on one flip among 200 examples at three severities, where no
+    /// flip read the rule of three's [-1.5, 1.5]. Newcombe's interval on the examples widens smoothly.
+    #[test]
+    fn a_pooled_drop_on_one_differing_pair_is_no_surer_than_on_none() {
+        let cell = |flips: usize| {
+            let mut rows = Vec::new();
+            for id in 0..200 {
+                rows.push(row("f32", CLEAN, 0, id, "a"));
+                for severity in 1..=3 {
+                    let wrong = id < flips && severity == 3;
+                    rows.push(row("f32", "typo", severity, id, if wrong { "b" } else { "a" }));
+                }
+            }
+            let names = vec!["accuracy".to_string()];
+            RowIndex::new(&rows, &names, 1).cell("f32", "typo", 1, 3)
+        };
+        let (none, one, two) = (cell(0), cell(1), cell(2));
+        let [lo0, hi0] = none.drop_ci.unwrap();
+        let [lo1, hi1] = one.drop_ci.unwrap();
+        let [lo2, hi2] = two.drop_ci.unwrap();
+        assert!(lo0 < 0.0 && hi0 > 1.0, "{lo0} {hi0}");
+        assert!(hi1 > hi0 && hi2 > hi1 && lo1 >= lo0 && lo2 >= lo1, "{hi0} {hi1} {hi2}");
+        assert!(lo1 <= one.drop.unwrap() && one.drop.unwrap() <= hi1);
     }
 
     #[test]
@@ -478,7 +542,7 @@ mod tests {
         assert_eq!((pooled.n, pooled.examples, one.n, one.examples), (100, 20, 20, 20));
         assert_eq!((pooled.primary().value, pooled.drop), (70.0, Some(30.0)));
         let width = |ci: [f64; 2]| ci[1] - ci[0];
-        let rows_wilson = wilson(70, 100);
+        let rows_wilson = crate::analysis::stats::wilson(70, 100);
         let acc = pooled.primary().ci;
         assert!(width(acc) > 1.5 * 100.0 * (rows_wilson.1 - rows_wilson.0), "{acc:?}");
         let (p, o) = (width(pooled.drop_ci.unwrap()), width(one.drop_ci.unwrap()));

@@ -15,11 +15,32 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
     if n == 0 {
         return (0.0, 1.0);
     }
-    let (n, p) = (n as f64, k as f64 / n as f64);
+    wilson_effective(k as f64 / n as f64, n as f64)
+}
+
+/// Wilson's interval of a proportion `p` observed on an effective sample of `n` independent draws, which
+/// need not be whole: a proportion over rows that come in clusters (an example's severities pooled) is
+/// judged on as many draws as it has clusters (`clustered_scale`). `(0, 1)` when `n` is not positive.
+pub fn wilson_effective(p: f64, n: f64) -> (f64, f64) {
+    if n <= 0.0 {
+        return (0.0, 1.0);
+    }
     let z2 = Z95 * Z95;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = Z95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The weight that turns counts over `rows` rows in `clusters` clusters into counts over effective
+/// independent draws: `clusters / rows`. The rows of one cluster (an example's variants at several
+/// severities) are taken as one draw, the conservative end of Kish's design effect (1965: a cluster
+/// of `m` rows counts as `1 + (m - 1) rho` rows, here with `rho = 1`). 1 when each row is its own cluster.
+pub fn clustered_scale(clusters: usize, rows: usize) -> f64 {
+    if rows == 0 {
+        1.0
+    } else {
+        clusters as f64 / rows as f64
+    }
 }
 
 /// 95% interval of the difference `p1 - p2` of two proportions measured on the same `n` inputs, each
@@ -32,21 +53,29 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
 /// two inputs as from two thousand; this interval keeps the width the sample size leaves (about +-66
 /// points on 2 concordant pairs, +-1.9 on 200).
 pub fn newcombe_paired(pairs: &[(bool, bool)]) -> (f64, f64) {
-    let n = pairs.len();
-    if n == 0 {
+    newcombe_weighted(pairs, 1.0)
+}
+
+/// `newcombe_paired` with every pair counted `weight` times (`clustered_scale`: pairs in clusters
+/// count as their clusters). A percentile bootstrap over clusters is no remedy for the collapse above:
+/// with one discordant pair among 200 examples it gave [0, 0.5] points where no discordant pair gave
+/// the rule of three's [-1.5, 1.5], less evidence reading as a surer figure.
+pub fn newcombe_weighted(pairs: &[(bool, bool)], weight: f64) -> (f64, f64) {
+    if pairs.is_empty() || weight <= 0.0 {
         return (0.0, 0.0);
     }
-    let count = |f: &dyn Fn(&(bool, bool)) -> bool| pairs.iter().filter(|p| f(p)).count();
+    let count = |f: &dyn Fn(&(bool, bool)) -> bool| weight * pairs.iter().filter(|p| f(p)).count() as f64;
     let (a, b) = (count(&|p| p.0 && p.1), count(&|p| p.0 && !p.1));
     let (c, d) = (count(&|p| !p.0 && p.1), count(&|p| !p.0 && !p.1));
-    let (p1, p2) = ((a + b) as f64 / n as f64, (a + c) as f64 / n as f64);
-    let ((l1, u1), (l2, u2)) = (wilson(a + b, n), wilson(a + c, n));
+    let n = a + b + c + d;
+    let (p1, p2) = ((a + b) / n, (a + c) / n);
+    let ((l1, u1), (l2, u2)) = (wilson_effective(p1, n), wilson_effective(p2, n));
     // The pairs' correlation, its positive part continuity-corrected by n/2 as Newcombe's method 10
     // specifies (a positive association narrows the interval; the correction keeps that conservative).
-    let margins = ((a + b) * (c + d)) as f64 * ((a + c) * (b + d)) as f64;
-    let cross = a as f64 * d as f64 - b as f64 * c as f64;
+    let margins = ((a + b) * (c + d)) * ((a + c) * (b + d));
+    let cross = a * d - b * c;
     let corrected = match cross {
-        x if x > n as f64 / 2.0 => x - n as f64 / 2.0,
+        x if x > n / 2.0 => x - n / 2.0,
         x if x < 0.0 => x,
         _ => 0.0,
     };

@@ -24,6 +24,11 @@ pub struct TaskInfo {
     pub method: String,
     /// Names of the per-example measures in `EvalRow::measures`, the primary first.
     pub measures: Vec<String>,
+    /// What a retrieval run's noise corrupted (`queries`, `corpus` or `both`); none for other tasks,
+    /// whose noise is always on the rows' texts. With `corpus` the rows' texts, CER and WER are the
+    /// clean queries', so how many texts the noise changed is not read from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupted: Option<String>,
 }
 
 impl TaskInfo {
@@ -307,6 +312,7 @@ pub fn build(meta: RunMeta, rows: &[EvalRow], windows: &[Window]) -> Summary {
                         family: family.clone(),
                         low_coverage: judged
                             .changed
+                            .filter(|_| meta.task.corrupted.as_deref() != Some("corpus"))
                             .and_then(|changed| coverage::warning(family, &severity, changed / 100.0, judged.n)),
                         pooled,
                         severities,

@@ -59,7 +59,12 @@ pub fn results_frame(rows: &[EvalRow], measures: &[String]) -> Result<DataFrame>
 
 /// Writes `results.parquet` atomically.
 pub fn write_results(rows: &[EvalRow], measures: &[String], path: &Path) -> Result<()> {
-    write_frame(results_frame(rows, measures)?, path)
+    write_atomic(path, &results_parquet(rows, measures)?)
+}
+
+/// The bytes of `results.parquet` (a run's files are all made before the first is written).
+pub fn results_parquet(rows: &[EvalRow], measures: &[String]) -> Result<Vec<u8>> {
+    frame_parquet(results_frame(rows, measures)?, "results.parquet")
 }
 
 /// Reads `results.parquet` back: the metric names of its `measure:` columns, and the rows.
@@ -124,6 +129,11 @@ pub fn results_from_bytes(bytes: &[u8], origin: &str) -> Result<(Vec<String>, Ve
 
 /// Writes `throughput.parquet`: one row per scheme x window.
 pub fn write_throughput(windows: &[Window], path: &Path) -> Result<()> {
+    write_atomic(path, &throughput_parquet(windows)?)
+}
+
+/// The bytes of `throughput.parquet`.
+pub fn throughput_parquet(windows: &[Window]) -> Result<Vec<u8>> {
     let f = |name: &str, get: &dyn Fn(&Window) -> f64| {
         Column::new(name.into(), windows.iter().map(get).collect::<Vec<f64>>())
     };
@@ -157,7 +167,7 @@ pub fn write_throughput(windows: &[Window], path: &Path) -> Result<()> {
         opt("request_p95_ms", &|w| w.request_p95_ms),
     ];
     let df = DataFrame::new(windows.len(), columns).map_err(|e| Error::Internal(format!("throughput table: {e}")))?;
-    write_frame(df, path)
+    frame_parquet(df, "throughput.parquet")
 }
 
 /// Reads `throughput.parquet` back; a missing file means no sustain phase ran.
@@ -222,6 +232,11 @@ pub fn throughput_from_bytes(bytes: &[u8], origin: &str) -> Result<Vec<Window>> 
 
 /// Writes `metrics.parquet`: one row per scheme x family x severity range with every metric and interval.
 pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
+    write_atomic(path, &metrics_parquet(cells)?)
+}
+
+/// The bytes of `metrics.parquet`.
+pub fn metrics_parquet(cells: &[&Cell]) -> Result<Vec<u8>> {
     let s = |name: &str, get: &dyn Fn(&Cell) -> &str| {
         Column::new(name.into(), cells.iter().map(|c| get(c)).collect::<Vec<&str>>())
     };
@@ -283,15 +298,20 @@ pub fn write_metrics(cells: &[&Cell], path: &Path) -> Result<()> {
         o("changed", &|c| c.changed),
     ]);
     let df = DataFrame::new(cells.len(), columns).map_err(|e| Error::Internal(format!("metrics table: {e}")))?;
-    write_frame(df, path)
+    frame_parquet(df, "metrics.parquet")
 }
 
-pub(crate) fn write_frame(mut df: DataFrame, path: &Path) -> Result<()> {
+pub(crate) fn write_frame(df: DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, &frame_parquet(df, &path.display().to_string())?)
+}
+
+/// A table as parquet bytes; `what` names it in errors.
+fn frame_parquet(mut df: DataFrame, what: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .finish(&mut df)
-        .map_err(|e| Error::Internal(format!("writing {}: {e}", path.display())))?;
-    write_atomic(path, &buf)
+        .map_err(|e| Error::Internal(format!("writing {what}: {e}")))?;
+    Ok(buf)
 }
 
 /// Reads a parquet file (damaged contents are bad input, never a crash).

@@ -355,20 +355,11 @@ pub fn compare(c: &Comparison, markdown: bool) -> String {
         })
         .collect();
     out.push_str(&grid(&header, &table, markdown));
-    // McNemar's test counts examples right in one run and wrong in the other: for a metric that is
-    // not right/wrong per example (recall@10 with several relevant chunks) the legend says what
-    // "right" is (a retrieval query: a relevant chunk in the top 10).
-    let test = match c.metric.as_str() {
-        "accuracy" | "exact_match" | "answer_match" => "McNemar's exact test on paired examples",
-        m if m.starts_with("recall@") => {
-            "McNemar's exact test on paired queries, each right when a relevant chunk is in its top 10"
-        }
-        _ => "McNemar's exact test on paired examples, each right when the task marks it correct",
-    };
+    let test = shakedown::analysis::metrics::mcnemar_legend(&c.metric);
     let interval = if c.notes.iter().any(|n| n.contains("no paired test")) {
-        "95% interval: paired bootstrap over shared examples, or Newcombe's for runs on other inputs (none for pooled severities)"
+        "95% interval: paired over the shared examples, or Newcombe's for runs on other inputs (none for pooled severities)"
     } else {
-        "95% interval: paired bootstrap over the shared examples"
+        "95% interval: paired over the shared examples"
     };
     out.push_str(&format!(
         "\n{} %, n examples per run; (points vs A [{interval}]; * p<0.05, ** p<0.01, *** p<0.001 by {test})\n\n",

@@ -342,7 +342,7 @@ pub fn render_families(cards: &[FamilyCard], suite: &str) -> String {
     out.push_str(&format!(
         "achieved: measured on the test split of suite '{suite}' (WER after normalisation: case, punctuation and \
          number spelling do not count); changed: share of its texts the family changed\n\
-         chains apply in order, e.g. asr+jargon:3; the channel family runs an external command (--channel-cmd)\n"
+         chains apply in order, e.g. asr+jargon:3; the channel family runs an external command (`run` and `corrupt` take it as --channel-cmd, a suite as [channel])\n"
     ));
     out
 }

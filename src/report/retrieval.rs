@@ -34,6 +34,9 @@ struct DeploymentLine<'a> {
 struct MetricTable {
     metric: &'static str,
     columns: Vec<String>,
+    /// Per column, the noise measured on the corpus when the run corrupted it (empty otherwise): the
+    /// run's CER and WER columns are the queries'.
+    corpus_noise: Vec<String>,
     rows: Vec<MetricRow>,
 }
 
@@ -130,6 +133,18 @@ fn metric_tables(s: &RetrievalSummary) -> Vec<MetricTable> {
         .map(|m| MetricTable {
             metric: m.name(),
             columns: conditions.iter().map(|(f, sev)| format!("{f} {sev}")).collect(),
+            corpus_noise: conditions
+                .iter()
+                .map(|&(f, sev)| {
+                    s.searches
+                        .iter()
+                        .find(|r| r.family == f && r.severity == sev)
+                        .filter(|_| s.meta.corrupt != "queries")
+                        .map_or(String::new(), |r| {
+                            format!("corpus CER {:.3}, WER {:.3}", r.corpus_cer, r.corpus_wer)
+                        })
+                })
+                .collect(),
             rows: s
                 .deployments()
                 .into_iter()

@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::stats::{cluster_bootstrap_mean, estimate_seed, mcnemar_exact, wilson};
+use crate::analysis::stats::{
+    cluster_bootstrap_mean, clustered_scale, estimate_seed, mcnemar_exact, newcombe_weighted, wilson,
+};
 use crate::error::Result;
 use crate::run::comparable;
 use crate::run::rundir::LoadedRun;
@@ -27,9 +29,10 @@ pub struct Line {
     pub n: Vec<usize>,
     /// Points against the first run.
     pub delta: Vec<Option<f64>>,
-    /// 95% interval of the delta: a paired bootstrap over the examples both runs hold when their
-    /// inputs are the same, else Newcombe's hybrid score interval for two independent proportions
-    /// (right/wrong metrics on one severity or clean; None otherwise).
+    /// 95% interval of the delta: over the examples both runs hold when their inputs are the same
+    /// (Newcombe's paired interval for right/wrong answers, else a bootstrap over examples), else
+    /// Newcombe's hybrid score interval for two independent proportions (right/wrong metrics on one
+    /// severity or clean; None otherwise).
     pub delta_ci: Vec<Option<[f64; 2]>>,
     /// McNemar p-value against the first run on the examples both share (None where the runs'
     /// inputs differ).
@@ -202,8 +205,25 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                     (!v.is_empty()).then(|| 100.0 * v.iter().sum::<f64>() / v.len() as f64)
                 })
                 .collect();
+            // A pooled line of runs made comparable with --allow-mismatch may pool other severities in
+            // each: severities 1-3 against severity 1 alone is no change of the model.
+            let levels = |ix: &HashMap<Key, Answer>| {
+                let mut l: Vec<u8> = ix.keys().filter(|k| in_scope(k)).map(|k| k.2).collect();
+                l.sort_unstable();
+                l.dedup();
+                l
+            };
+            let base_levels = levels(&indexes[0]);
+            let same_levels: Vec<bool> = indexes
+                .iter()
+                .map(|ix| severity.is_some() || levels(ix) == base_levels)
+                .collect();
             let base = value[0];
-            let delta = value.iter().map(|a| Some((*a)? - base?)).collect();
+            let delta = value
+                .iter()
+                .zip(&same_levels)
+                .map(|(a, same)| Some((*a)? - base.filter(|_| *same)?))
+                .collect();
             // Examples, not rows: a pooled line holds each example once per severity, and its
             // intervals resample examples.
             let n: Vec<usize> = indexes
@@ -224,7 +244,7 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                 .iter()
                 .map(|ix| !base_inputs.is_empty() && inputs(ix, &in_scope) == base_inputs)
                 .collect();
-            let delta_ci = indexes
+            let delta_ci: Vec<Option<[f64; 2]>> = indexes
                 .iter()
                 .zip(&paired)
                 .enumerate()
@@ -234,17 +254,41 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                     }
                     let what = format!("compare/{scheme}/{family}/{severity:?}");
                     if paired {
-                        // Differences over the inputs both runs hold, resampled by example (the
-                        // bootstrap sorts them, so the map's order does not reach the interval).
-                        let d: Vec<(&str, f64)> = ix
+                        // The inputs both runs hold, as a run's paired figures are read
+                        // (`metrics::RowIndex::cell`): right-or-wrong pairs by Newcombe's interval, each
+                        // example's rows weighing one draw; other measures by a bootstrap over examples
+                        // (it sorts them, so the map's order does not reach the interval), widened to
+                        // the rule of three where it collapses (two runs that answered alike are not a
+                        // certain zero).
+                        let both: Vec<(&str, f64, f64)> = ix
                             .iter()
                             .filter(|(k, _)| in_scope(k))
-                            .filter_map(|(k, now)| indexes[0].get(k).map(|before| (k.3, now.0 - before.0)))
+                            .filter_map(|(k, now)| indexes[0].get(k).map(|before| (k.3, now.0, before.0)))
                             .collect();
-                        (!d.is_empty()).then(|| {
-                            let (lo, hi) = cluster_bootstrap_mean(&d, estimate_seed(seeds[i], &what));
-                            [100.0 * lo, 100.0 * hi]
-                        })
+                        if both.is_empty() {
+                            return None;
+                        }
+                        let examples = both.iter().map(|b| b.0).collect::<HashSet<_>>().len();
+                        let flag = |x: f64| (x == 0.0 || x == 1.0).then_some(x == 1.0);
+                        let pairs: Option<Vec<(bool, bool)>> = both
+                            .iter()
+                            .map(|&(_, now, before)| Some((flag(now)?, flag(before)?)))
+                            .collect();
+                        let (lo, hi) = match pairs {
+                            Some(p) => newcombe_weighted(&p, clustered_scale(examples, both.len())),
+                            None => {
+                                let d: Vec<(&str, f64)> =
+                                    both.iter().map(|&(id, now, before)| (id, now - before)).collect();
+                                match cluster_bootstrap_mean(&d, estimate_seed(seeds[i], &what)) {
+                                    (lo, hi) if lo == hi => {
+                                        let w = 3.0 / examples as f64;
+                                        ((lo - w).max(-1.0), (hi + w).min(1.0))
+                                    }
+                                    interval => interval,
+                                }
+                            }
+                        };
+                        Some([100.0 * lo, 100.0 * hi])
                     } else if severity.is_none() {
                         // Severities pooled are several variants of each example; Newcombe's interval
                         // takes every answer as an independent draw, which they are not.
@@ -262,7 +306,7 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                     }
                 })
                 .collect();
-            let p_value = indexes
+            let p_value: Vec<Option<f64>> = indexes
                 .iter()
                 .zip(&paired)
                 .map(|(ix, &paired)| {
@@ -285,6 +329,27 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                 Some(s) => s.to_string(),
                 None => "all".to_string(),
             };
+            let delta_ci: Vec<Option<[f64; 2]>> = delta_ci
+                .into_iter()
+                .zip(&same_levels)
+                .map(|(ci, same)| ci.filter(|_| *same))
+                .collect();
+            let p_value: Vec<Option<f64>> = p_value
+                .into_iter()
+                .zip(&same_levels)
+                .map(|(p, same)| p.filter(|_| *same))
+                .collect();
+            for (i, ix) in indexes.iter().enumerate() {
+                if !same_levels[i] && value[i].is_some() && base.is_some() {
+                    let list = |l: &[u8]| l.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+                    missing.push(format!(
+                        "{}: {scheme} {family} pooled over severities {}, the first run over {}: no delta",
+                        runs[i].dir.display(),
+                        list(&levels(ix)),
+                        list(&base_levels)
+                    ));
+                }
+            }
             for (i, v) in value.iter().enumerate() {
                 if v.is_none() {
                     missing.push(format!(

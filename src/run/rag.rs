@@ -219,6 +219,8 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         kind: TaskKind::Rag,
         method,
         measures: RAG.iter().map(|m| m.to_string()).collect(),
+        // A rag suite's noise is on its queries, the rows' texts (other sides are refused above).
+        corrupted: None,
     };
     let mut meta = run_meta(plan, &decoder_path, opened.sha256(), task, queries.len(), schemes);
     if let Some(b) = &plan.baseline {

@@ -96,6 +96,7 @@ pub fn run(plan: &Plan, progress: &dyn Progress) -> Result<RunOutcome> {
         kind: TaskKind::Retrieve,
         method: method(&own, section.k.max(crate::analysis::retrieval::DEPTH)),
         measures: RETRIEVAL.iter().map(|m| m.to_string()).collect(),
+        corrupted: Some(section.corrupt.name().to_string()),
     };
     let mut meta = run_meta(plan, &model_path, &files.weights_sha256, task, queries.len(), schemes);
     if let Some(b) = &plan.baseline {

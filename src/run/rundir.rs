@@ -11,7 +11,7 @@ use crate::analysis::results::EvalRow;
 use crate::analysis::retrieval::summary::build as retrieval_summary;
 use crate::analysis::retrieval::table::read_rows;
 use crate::analysis::summary::{build, Summary};
-use crate::analysis::tables::{read_results, read_throughput, write_metrics, write_results, write_throughput};
+use crate::analysis::tables::{metrics_parquet, read_results, read_throughput, results_parquet, throughput_parquet};
 use crate::error::{read_to_string, Error, Result};
 use crate::eval::sustain::Window;
 use crate::files::write_atomic;
@@ -131,19 +131,23 @@ pub fn write(
         file.summary.meta.results_sha256 = Some(consistency::digest(rows)?);
     }
     let json = serde_json::to_string_pretty(&file).map_err(|e| Error::Internal(format!("summary.json: {e}")))?;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Every file is made before the first is written: a table that cannot be made leaves the folder
+    // as it was, not a run's first file and none of the rest.
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     if !summary.meta.sustain_only {
-        write_results(rows, &summary.meta.task.measures, &dir.join("results.parquet"))?;
-        write_metrics(&summary.cells(), &dir.join("metrics.parquet"))?;
-        write_atomic(
-            &dir.join("junit.xml"),
-            crate::report::junit::render(summary, gate).as_bytes(),
-        )?;
+        files.push(("results.parquet", results_parquet(rows, &summary.meta.task.measures)?));
+        files.push(("metrics.parquet", metrics_parquet(&summary.cells())?));
+        files.push(("junit.xml", crate::report::junit::render(summary, gate).into_bytes()));
     }
-    write_throughput(windows, &dir.join("throughput.parquet"))?;
-    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-    write_atomic(&dir.join("summary.md"), markdown.as_bytes())?;
-    write_atomic(&dir.join("report.html"), html.as_bytes())
+    files.push(("throughput.parquet", throughput_parquet(windows)?));
+    files.push(("summary.json", json.into_bytes()));
+    files.push(("summary.md", markdown.into_bytes()));
+    files.push(("report.html", html.into_bytes()));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for (name, bytes) in &files {
+        write_atomic(&dir.join(name), bytes)?;
+    }
+    Ok(())
 }
 
 /// Writes a new run into `dir` (`write`; `also` names the files the caller wrote beside it), then

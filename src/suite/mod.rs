@@ -429,6 +429,19 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
                     return bad(format!("field extract.fields: \"{f}\" is empty or appears twice"));
                 }
             }
+            // Each field's accuracy is a metric with `_lo` and `_hi` interval columns beside it in the
+            // tables: a field named like another's interval would write a column twice.
+            for f in &spec.fields {
+                let clash = ["_lo", "_hi"]
+                    .iter()
+                    .find_map(|end| f.strip_suffix(end).filter(|base| seen.contains(base)));
+                if let Some(base) = clash {
+                    return bad(format!(
+                        "field extract.fields: \"{f}\" would name the interval column of field \"{base}\" \
+                         (the tables hold field_accuracy.{base} with field_accuracy.{f}); rename it"
+                    ));
+                }
+            }
             if let Some(k) = spec.values.keys().find(|k| !spec.fields.contains(k)) {
                 return bad(format!("field extract.values.{k}: not one of extract.fields"));
             }
@@ -502,6 +515,16 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
     let metrics = file.task.metrics(file.extract.as_ref().map_or(&[], |e| &e.fields));
     for (i, rule) in file.gate.rules.iter().enumerate() {
         rule.validate(origin, i, &metrics)?;
+        // Retrieval and rag runs have no sustained-load phase: such a rule would be skipped by every
+        // run, and a gate of it alone fail on what no run can measure.
+        if matches!(file.task, TaskKind::Retrieve | TaskKind::Rag) && crate::analysis::gate::is_throughput(&rule.metric)
+        {
+            return bad(format!(
+                "field gate.rules[{i}]: metric \"{}\" is measured by the sustained-load phase, which a {} run does not have",
+                rule.metric,
+                file.task.name()
+            ));
+        }
     }
     gate_policy(&file.gate, origin)?;
     if !(file.gate.baseline_max_drop.is_finite() && file.gate.baseline_max_drop >= 0.0) {
@@ -526,6 +549,26 @@ mod tests {
     }
 
     const TOML: &str = "name = \"t\"\nlabels = [\"a\", \"b\"]\ndata = [\"d.jsonl\"]\n";
+
+    /// A retrieval run has no sustained-load phase: a throughput rule would be skipped by every run
+    /// (and, alone, fail the gate on what no run can measure), so the suite is refused.
+    #[test]
+    fn a_retrieve_suite_refuses_throughput_rules() {
+        let toml = "name = \"r\"\ntask = \"retrieve\"\ndata = [\"d.jsonl\"]\n[retrieve]\ncorpus = \"d.jsonl\"\nindex = [\"int8\"]\n";
+        let line = "{\"id\":\"1\",\"text\":\"x\",\"split\":\"test\",\"relevant\":{\"c1\":1}}\n";
+        for metric in ["sustained_items_per_s", "stability"] {
+            let rule = format!("[[gate.rules]]\nmetric = \"{metric}\"\nmin = 1\n");
+            let err = Suite::load(write_suite(&format!("{toml}{rule}"), line).path())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("gate.rules[0]") && err.contains(metric) && err.contains("retrieve"),
+                "{err}"
+            );
+        }
+        let rule = "[[gate.rules]]\nmetric = \"recall@5\"\nmin = 1\n";
+        assert!(Suite::load(write_suite(&format!("{toml}{rule}"), line).path()).is_ok());
+    }
 
     #[test]
     fn a_retrieve_suite_needs_no_labels_and_checks_its_table() {
@@ -665,6 +708,22 @@ action = ["move", "pick", "drop"]
         assert_eq!((extract.decoding, extract.max_tokens), (Decoding::Json, 48));
         assert_eq!(suite.examples[0].fields.as_ref().unwrap()["number"], "7");
         assert_eq!(suite.schemes.as_ref().unwrap().len(), 2);
+    }
+
+    /// A field named as another's interval column ("number" and "number_lo") is refused when the suite
+    /// loads: it wrote the metrics table's column twice and failed the run after every scheme answered.
+    #[test]
+    fn a_field_named_as_another_fields_interval_column_is_refused() {
+        for clash in ["number_lo", "number_hi"] {
+            let toml = EXTRACT.replace("\"number\"]", &format!("\"number\", \"{clash}\"]"));
+            let line = PARSE_LINE.replace("\"pallet\"}", &format!("\"pallet\", \"{clash}\": null}}"));
+            let dir = write_suite(&toml, &format!("{line}\n"));
+            let err = Suite::load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("extract.fields") && err.contains(clash), "{err}");
+        }
+        let toml = EXTRACT.replace("\"number\"]", "\"number\", \"low\"]");
+        let line = PARSE_LINE.replace("\"pallet\"}", "\"pallet\", \"low\": null}");
+        assert!(Suite::load(write_suite(&toml, &format!("{line}\n")).path()).is_ok());
     }
 
     #[test]

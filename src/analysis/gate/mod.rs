@@ -13,7 +13,7 @@ use crate::analysis::results::CLEAN;
 use crate::analysis::summary::{partial_range, Summary};
 use recommend::recommend;
 pub use recommend::Recommendation;
-use rules::is_throughput;
+pub use rules::is_throughput;
 pub use rules::{round2, Baseline, BaselineCell, GateRule, Judge, Policy, Preference};
 use settle::{crossed_bound, unsettled_note};
 
@@ -499,6 +499,25 @@ pub fn evaluate(summary: &Summary, index: &RowIndex) -> Verdict {
     }
 }
 
+/// The single severities of `cell`'s scheme and family among `cells` (scheme, family, lo, hi), sorted.
+fn held_severities<'a>(cells: impl Iterator<Item = (&'a String, &'a String, u8, u8)>, cell: &Cell) -> Vec<u8> {
+    let mut held: Vec<u8> = cells
+        .filter(|(scheme, family, lo, hi)| **scheme == cell.scheme && **family == cell.family && lo == hi)
+        .map(|(_, _, lo, _)| lo)
+        .collect();
+    held.sort_unstable();
+    held.dedup();
+    held
+}
+
+/// Severities as people write them: "1, 2, 3", or "none".
+fn list_severities(levels: &[u8]) -> String {
+    match levels.is_empty() {
+        true => "none".to_string(),
+        false => levels.iter().map(u8::to_string).collect::<Vec<_>>().join(", "),
+    }
+}
+
 fn baseline_checks(summary: &Summary, base: &Baseline) -> Vec<Check> {
     let mut checks = Vec::new();
     let rule = format!(
@@ -547,6 +566,31 @@ fn baseline_checks(summary: &Summary, base: &Baseline) -> Vec<Check> {
                 (false, true) => Some(now.severity_lo.to_string()),
                 (false, false) => Some(format!("{}-{}", now.severity_lo, now.severity_hi)),
             };
+            // A family's pooled cell is keyed by the whole range whatever severities ran: two runs
+            // (made comparable by --allow-mismatch) may pool different ones, and severity 3 read against
+            // severity 1 alone is no regression.
+            if now.family != CLEAN && now.severity_lo != now.severity_hi {
+                let here = held_severities(
+                    cells
+                        .iter()
+                        .map(|c| (&c.scheme, &c.family, c.severity_lo, c.severity_hi)),
+                    now,
+                );
+                let there = held_severities(
+                    base.cells
+                        .iter()
+                        .map(|b| (&b.scheme, &b.family, b.severity_lo, b.severity_hi)),
+                    now,
+                );
+                if here != there {
+                    checks.push(scope(&now.family, severity).skip(format!(
+                        "pooled over severities {} here, {} in the baseline",
+                        list_severities(&here),
+                        list_severities(&there)
+                    )));
+                    continue;
+                }
+            }
             let p = now.primary();
             let min = Some(before.value - base.max_drop);
             // The bound is the baseline's own estimate, uncertain too, and whether this run fell below it
@@ -597,6 +641,48 @@ mod tests {
             }
         }
         rows
+    }
+
+    /// Two runs made comparable with --allow-mismatch may pool other severities under one family: the
+    /// pooled cell of typo 1 and 5 read against a baseline that ran typo 1 alone is skipped, not failed
+    /// (it failed every scheme for the drop severity 5 adds), while severity 1 is still judged.
+    #[test]
+    fn a_pooled_cell_of_other_severities_than_the_baseline_is_skipped() {
+        let meta = || RunMeta {
+            schemes: vec![SchemeInfo {
+                name: "f32".into(),
+                ..Default::default()
+            }],
+            families: vec!["typo".into()],
+            task: TaskInfo {
+                measures: vec!["accuracy".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let rows: Vec<EvalRow> = rows().into_iter().filter(|r| r.scheme == "f32").collect();
+        let mild: Vec<EvalRow> = rows.iter().filter(|r| r.severity <= 1).cloned().collect();
+        let base = Baseline::from_summary("mild", &build(meta(), &mild, &[]), 2.0);
+        let checks = baseline_checks(&build(meta(), &rows, &[]), &base);
+        let find = |severity: &str| {
+            checks
+                .iter()
+                .find(|c| c.family == "typo" && c.severity.as_deref() == Some(severity))
+        };
+        let pooled = find("1-5").expect("the pooled cell is listed");
+        assert_eq!(pooled.status, Status::Skip, "{pooled:?}");
+        assert!(
+            pooled.reason.contains("severities 1, 5 here, 1 in the baseline"),
+            "{}",
+            pooled.reason
+        );
+        assert_eq!(find("1").map(|c| c.status), Some(Status::Pass));
+        // The same severities on both sides: judged.
+        let same = baseline_checks(
+            &build(meta(), &rows, &[]),
+            &Baseline::from_summary("b", &build(meta(), &rows, &[]), 2.0),
+        );
+        assert!(same.iter().all(|c| c.status == Status::Pass), "{same:?}");
     }
 
     fn rule(metric: &str, family: &str, severity: Option<&str>, min: Option<f64>, max: Option<f64>) -> GateRule {

@@ -102,7 +102,7 @@ fn clean() -> String {
     CLEAN.into()
 }
 
-pub(super) fn is_throughput(metric: &str) -> bool {
+pub fn is_throughput(metric: &str) -> bool {
     THROUGHPUT.contains(&metric)
 }
 

@@ -433,11 +433,13 @@ fn symbols_and_diacritics(s: &str) -> String {
         // An ASCII character's categories are those of the ASCII branch above (letters, digits, spaces and
         // controls kept; punctuation and symbols spaced); only the others need Unicode's tables.
         if c.is_ascii() {
-            out.push(if keep(c) || c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || c.is_ascii_control() {
-                c
-            } else {
-                ' '
-            });
+            out.push(
+                if keep(c) || c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || c.is_ascii_control() {
+                    c
+                } else {
+                    ' '
+                },
+            );
         } else if keep(c) {
             out.push(c);
         } else if let Some(m) = extra_diacritic(c) {

@@ -82,6 +82,8 @@ pub fn load_corpus(path: &Path) -> Result<Vec<Chunk>> {
             return Err(Error::input(at, format!("field id: \"{}\" appears twice", c.id)));
         }
         jsonl::non_blank(&c.text, "text", at)?;
+        // A chunk is an input the noise corrupts and measures like a query: held to the same length.
+        jsonl::not_too_long(&c.text, "text", at)?;
     }
     if lines.is_empty() {
         return Err(Error::input(path.display(), "expected at least one chunk"));
@@ -198,6 +200,20 @@ mod tests {
             let err = files(CORPUS, line).2.unwrap_err().to_string();
             assert!(err.contains(want), "{line}: {err}");
         }
+    }
+
+    #[test]
+    fn a_chunk_longer_than_one_input_may_be_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.jsonl");
+        let long = "a ".repeat(jsonl::MAX_TEXT_CHARS / 2 + 1);
+        std::fs::write(
+            &p,
+            format!("{{\"id\":\"a\",\"text\":\"x\"}}\n{{\"id\":\"b\",\"text\":\"{long}\"}}\n"),
+        )
+        .unwrap();
+        let err = load_corpus(&p).unwrap_err().to_string();
+        assert!(err.contains("c.jsonl:2") && err.contains("field text"), "{err}");
     }
 
     #[test]
