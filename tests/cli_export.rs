@@ -238,3 +238,23 @@ fn a_phi3_file_with_fused_projections_exports_what_run_gates() {
         .any(|t| t.name == "blk.0.attn_qkv.weight.lora_b" && t.dims == [4, 64]));
     assert_eq!(ours.header.metadata["adapter.lora.alpha"].as_f64(), Some(8.0));
 }
+
+/// Gemma 3's Q4_K_M file already stores Q4_K and Q6_K blocks: `export --scheme q4_k|q6_k` copies those
+/// (as llama.cpp's quantize does), so `run` must use them as stored too. It quantized them again from
+/// their own values, which does not give a K-quant's bytes back: the exported file answered "the
+/// capital of the United Kingdom" where the gated scheme answered "the capital of the country of France".
+#[test]
+fn a_k_quant_file_exports_what_run_gates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = common::decoder_gguf("gemma3");
+    for scheme in ["q4_k", "q6_k"] {
+        let out = tmp.path().join(format!("{scheme}.gguf"));
+        let o = export_from(&path, &out, scheme, &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(
+            last_logits(&out, None, Scheme::Native),
+            last_logits(&path, None, scheme.parse().unwrap()),
+            "exported {scheme} vs run's {scheme}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! the flip rate, and agreement / delta / McNemar's test against the reference scheme (the drop and the
 //! delta of a right-or-wrong metric with Newcombe's paired interval).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -12,8 +12,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::stats::{
-    bootstrap_mean, cluster_bootstrap_mean, clustered_scale, estimate_seed, mcnemar_exact, mean_interval,
-    newcombe_weighted, wilson_effective,
+    at_least_rule_of_three, clustered_scale, correlation, estimate_seed, mcnemar_clustered, mcnemar_exact, mean_ci,
+    mover_difference, newcombe_weighted, paired_ci, wilson_effective,
 };
 
 /// A metric's point estimate and 95% interval, in percent.
@@ -181,41 +181,27 @@ impl<'a> RowIndex<'a> {
         };
         let ci = |(a, b): (f64, f64)| [100.0 * a, 100.0 * b];
         // Severities pooled into one figure hold each example several times, and an example's
-        // variants are not independent draws (the same command, the same model): the intervals then
-        // resample examples, not rows, and the figure rests on `examples` inputs.
+        // variants are not independent draws (the same command, the same model): the figure rests on
+        // `examples` inputs, and its intervals on them (Wilson's and Newcombe's on as many draws, a
+        // bootstrap resampling examples).
         let examples = scope
             .iter()
             .map(|r| r.example_id.as_str())
             .collect::<HashSet<_>>()
             .len();
         let clustered = examples < n;
-        let by_example = |rows: &[&EvalRow], v: &[f64], what: &str| {
-            let keyed: Vec<(&str, f64)> = rows
-                .iter()
-                .map(|r| r.example_id.as_str())
+        // Every interval below comes from the rules `stats::mean_ci` and `stats::paired_ci` set (the
+        // retrieval deployments table reads the same): right-or-wrong values by Wilson's and Newcombe's
+        // intervals over as many draws as examples, others by a bootstrap over examples kept the rule of
+        // three's width at least.
+        let keyed = |rows: &[&EvalRow], v: &[f64]| -> Vec<(String, f64)> {
+            rows.iter()
+                .map(|r| r.example_id.clone())
                 .zip(v.iter().copied())
-                .collect();
-            ci(cluster_bootstrap_mean(&keyed, seed(what)))
+                .collect()
         };
-        // Right-or-wrong values over clustered rows count as their examples (`stats::clustered_scale`):
-        // Wilson's and Newcombe's intervals on that many draws, which keep the width the sample leaves
-        // where the bootstrap collapses or, with one or two differing pairs, reads narrower than none.
-        let per_example = |rows: &[&EvalRow]| {
-            let ids: HashSet<&str> = rows.iter().map(|r| r.example_id.as_str()).collect();
-            clustered_scale(ids.len(), rows.len())
-        };
-        // A bootstrap whose every resample agrees (all values equal) collapses to a point whatever the
-        // sample size: it is widened to the rule of three (Hanley & Lippman-Hand 1983: with no event in n
-        // trials, 3/n bounds the rate at 95 %), n the examples the figure rests on, so it cannot settle a
-        // rule on two examples; `range` bounds the result.
-        let widened = |[lo, hi]: [f64; 2], range: [f64; 2]| match lo == hi {
-            true => {
-                let w = 300.0 / examples.max(1) as f64;
-                [(lo - w).max(range[0]), (hi + w).min(range[1])]
-            }
-            false => [lo, hi],
-        };
-        let binary = |v: &[f64]| v.iter().all(|x| *x == 0.0 || *x == 1.0);
+        let examples_in = |rows: &[&EvalRow]| rows.iter().map(|r| r.example_id.as_str()).collect::<HashSet<_>>().len();
+        let per_example = |rows: &[&EvalRow]| clustered_scale(examples_in(rows), rows.len());
 
         let metrics = Metrics(
             self.measures
@@ -223,15 +209,7 @@ impl<'a> RowIndex<'a> {
                 .enumerate()
                 .map(|(m, name)| {
                     let v: Vec<f64> = scope.iter().map(|r| value(r, m)).collect();
-                    let interval = match (clustered, binary(&v)) {
-                        (true, true) => ci(wilson_effective(
-                            v.iter().sum::<f64>() / v.len() as f64,
-                            examples as f64,
-                        )),
-                        (true, false) => widened(by_example(&scope, &v, name), [0.0, 100.0]),
-                        (false, true) => ci(mean_interval(&v, seed(name))),
-                        (false, false) => widened(ci(mean_interval(&v, seed(name))), [0.0, 100.0]),
-                    };
+                    let interval = ci(mean_ci(&keyed(&scope, &v), seed(name), (0.0, 1.0)));
                     (
                         name.clone(),
                         Estimate {
@@ -254,19 +232,19 @@ impl<'a> RowIndex<'a> {
             .collect();
         let pct_of = |x: usize, of: usize| (of > 0).then(|| 100.0 * x as f64 / of as f64);
         let mean_of = |v: &[f64]| (!v.is_empty()).then(|| mean(v));
-        // A paired figure's interval over `rows` (the scope's side of each pair): a difference of two
-        // proportions on the same inputs gets Newcombe's paired interval (`pairs`: both sides 0 or 1;
-        // clustered pairs weighed as their examples), whose width the sample size sets even when every
-        // pair agrees (the bootstrap's collapses to a point then); other measures the (cluster)
-        // bootstrap, widened where it collapses. A figure that pairs a row with itself (the clean
-        // cell's drop, the reference's own delta) is exactly 0: [0, 0].
-        let interval_of = |rows: &[&EvalRow], v: &[f64], pairs: Option<Vec<(bool, bool)>>, what: &str, bound: f64| {
+        // A paired figure's interval over the pairs (here side, other side), oriented `a - b`
+        // (`stats::paired_ci`). A figure that pairs a row with itself (the clean cell's drop, the
+        // reference's own delta) is exactly 0: [0, 0].
+        let interval_of = |pairs: &[(&EvalRow, &EvalRow)], a_first: bool, what: &str| {
             let what = format!("{what}/{primary_name}");
-            (!v.is_empty()).then(|| match (clustered, pairs) {
-                (_, Some(p)) => ci(newcombe_weighted(&p, per_example(rows))),
-                (true, None) => widened(by_example(rows, v, &what), [-bound, bound]),
-                (false, None) => widened(ci(bootstrap_mean(v, seed(&what))), [-bound, bound]),
-            })
+            let triples: Vec<(&str, f64, f64)> = pairs
+                .iter()
+                .map(|(r, o)| match a_first {
+                    true => (r.example_id.as_str(), value(r, 0), value(o, 0)),
+                    false => (r.example_id.as_str(), value(o, 0), value(r, 0)),
+                })
+                .collect();
+            (!pairs.is_empty()).then(|| ci(paired_ci(&triples, seed(&what))))
         };
         let itself = |pairs: &[(&EvalRow, &EvalRow)]| pairs.iter().all(|(x, y)| std::ptr::eq(*x, *y));
         // Both sides' primary values as flags, when every one is 0 or 1.
@@ -298,26 +276,77 @@ impl<'a> RowIndex<'a> {
         let deltas: Vec<f64> = with_ref.iter().map(|(r, f)| value(r, 0) - value(f, 0)).collect();
         let agreed: Vec<bool> = with_ref.iter().map(|(r, f)| f.prediction == r.prediction).collect();
         let agree = agreed.iter().filter(|a| **a).count();
-        let (mut only_self, mut only_ref) = (0, 0);
+        // Discordant pairs per example: McNemar's exact test on single rows, Durkalski's clustered test
+        // where an example's severities are pooled (its rows are not independent pairs).
+        let mut discordant: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for (r, f) in &with_ref {
+            let e = discordant.entry(r.example_id.as_str()).or_default();
             match (r.correct, f.correct) {
-                (true, false) => only_self += 1,
-                (false, true) => only_ref += 1,
+                (true, false) => e.0 += 1,
+                (false, true) => e.1 += 1,
                 _ => {}
             }
         }
+        let mcnemar = || match clustered {
+            true => mcnemar_clustered(&discordant.values().copied().collect::<Vec<_>>()),
+            false => {
+                let (b, c) = discordant.values().fold((0, 0), |(b, c), (x, y)| (b + x, c + y));
+                mcnemar_exact(b, c)
+            }
+        };
         // The extra drop needs all four rows of an example: both schemes, clean and noisy.
-        let (extra_side, extra): (Vec<&EvalRow>, Vec<f64>) = with_ref
+        // (here, own clean, reference here, reference clean) of each example with all four rows.
+        let quads: Vec<(&EvalRow, &EvalRow, &EvalRow, &EvalRow)> = with_ref
             .iter()
             .filter_map(|(r, f)| {
                 let own_clean = self.get(scheme, CLEAN, 0, &r.example_id)?;
                 let ref_clean = self.get(&self.reference, CLEAN, 0, &r.example_id)?;
-                Some((
-                    *r,
-                    (value(own_clean, 0) - value(r, 0)) - (value(ref_clean, 0) - value(f, 0)),
-                ))
+                Some((*r, own_clean, *f, ref_clean))
             })
-            .unzip();
+            .collect();
+        let extra_side: Vec<&EvalRow> = quads.iter().map(|q| q.0).collect();
+        let extra: Vec<f64> = quads
+            .iter()
+            .map(|(r, c, f, fc)| (value(c, 0) - value(r, 0)) - (value(fc, 0) - value(f, 0)))
+            .collect();
+        // Right-or-wrong answers: the two drops' Newcombe intervals combined by MOVER with the drops'
+        // correlation (`stats::mover_difference`), each side kept the rule of three's width at least;
+        // other measures `stats::mean_ci` of the extra drops.
+        let extra_interval = || -> Option<[f64; 2]> {
+            // The reference's own extra drop pairs each row with itself: exactly 0.
+            if !extra.is_empty() && itself(&with_ref) {
+                return Some([0.0, 0.0]);
+            }
+            let own: Vec<(&EvalRow, &EvalRow)> = quads.iter().map(|q| (q.1, q.0)).collect();
+            let reference: Vec<(&EvalRow, &EvalRow)> = quads.iter().map(|q| (q.3, q.2)).collect();
+            let (Some(own_pairs), Some(ref_pairs)) = (binary_pairs(&own), binary_pairs(&reference)) else {
+                let what = format!("extra_drop/{primary_name}");
+                return (!extra.is_empty()).then(|| ci(mean_ci(&keyed(&extra_side, &extra), seed(&what), (-2.0, 2.0))));
+            };
+            let drop = |p: &[(bool, bool)]| {
+                p.iter()
+                    .map(|(c, h)| *c as u8 as f64 - *h as u8 as f64)
+                    .collect::<Vec<f64>>()
+            };
+            let (d1, d2) = (drop(&own_pairs), drop(&ref_pairs));
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            let weight = per_example(&extra_side);
+            let r = correlation(&d1.iter().copied().zip(d2.iter().copied()).collect::<Vec<_>>());
+            let interval = mover_difference(
+                mean(&d1),
+                newcombe_weighted(&own_pairs, weight),
+                mean(&d2),
+                newcombe_weighted(&ref_pairs, weight),
+                r,
+            );
+            let est = extra.iter().sum::<f64>() / extra.len() as f64;
+            Some(ci(at_least_rule_of_three(
+                interval,
+                est,
+                examples_in(&extra_side),
+                (-2.0, 2.0),
+            )))
+        };
         Cell {
             scheme: scheme.into(),
             family: family.into(),
@@ -330,16 +359,10 @@ impl<'a> RowIndex<'a> {
             // The drop is clean minus here: the clean side first.
             drop_ci: match itself(&with_clean) && !with_clean.is_empty() {
                 true => Some([0.0, 0.0]),
-                false => interval_of(
-                    &clean_side,
-                    &drops,
-                    binary_pairs(&with_clean).map(|p| p.into_iter().map(|(here, clean)| (clean, here)).collect()),
-                    "drop",
-                    100.0,
-                ),
+                false => interval_of(&with_clean, false, "drop"),
             },
             extra_drop: mean_of(&extra),
-            extra_drop_ci: interval_of(&extra_side, &extra, None, "extra_drop", 200.0),
+            extra_drop_ci: extra_interval(),
             flip_rate: pct_of(flips, with_clean.len()),
             flip_rate_ci: share_interval(&clean_side, &flipped),
             agreement: pct_of(agree, with_ref.len()),
@@ -347,9 +370,9 @@ impl<'a> RowIndex<'a> {
             delta_vs_reference: mean_of(&deltas),
             delta_vs_reference_ci: match itself(&with_ref) && !with_ref.is_empty() {
                 true => Some([0.0, 0.0]),
-                false => interval_of(&ref_side, &deltas, binary_pairs(&with_ref), "delta", 100.0),
+                false => interval_of(&with_ref, true, "delta"),
             },
-            mcnemar_p: (!with_ref.is_empty()).then(|| mcnemar_exact(only_self, only_ref)),
+            mcnemar_p: (!with_ref.is_empty()).then(mcnemar),
             mean_cer: if n == 0 {
                 0.0
             } else {
@@ -471,6 +494,46 @@ mod tests {
         assert!(lo0 < 0.0 && hi0 > 1.0, "{lo0} {hi0}");
         assert!(hi1 > hi0 && hi2 > hi1 && lo1 >= lo0 && lo2 >= lo1, "{hi0} {hi1} {hi2}");
         assert!(lo1 <= one.drop.unwrap() && one.drop.unwrap() <= hi1);
+    }
+
+    /// The extra drop (a difference of two drops) took a percentile bootstrap, which on one differing
+    /// example among 200 read narrower than on none, and on four a sure loss: now the two drops'
+    /// Newcombe intervals combined (MOVER), each side at least the rule of three's 1.5 points away.
+    #[test]
+    fn an_extra_drop_on_one_differing_example_is_no_surer_than_on_none() {
+        let cell = |differing: usize| {
+            let mut rows = Vec::new();
+            for id in 0..200 {
+                for scheme in ["f32", "int8"] {
+                    rows.push(row(scheme, CLEAN, 0, id, "a"));
+                    let wrong = scheme == "int8" && id < differing;
+                    rows.push(row(scheme, "typo", 1, id, if wrong { "b" } else { "a" }));
+                }
+            }
+            let names = vec!["accuracy".to_string()];
+            RowIndex::new(&rows, &names, 1).cell("int8", "typo", 1, 1)
+        };
+        let (none, one) = (cell(0), cell(1));
+        let [lo0, hi0] = none.extra_drop_ci.unwrap();
+        let [lo1, hi1] = one.extra_drop_ci.unwrap();
+        assert!((lo0 + hi0).abs() < 1e-9 && hi0 >= 1.5, "{lo0} {hi0}");
+        let est = one.extra_drop.unwrap();
+        assert!((est - 0.5).abs() < 1e-9);
+        assert!(lo1 <= est - 1.5 + 1e-9 && lo1 < 0.0 && hi1 > hi0, "{lo1} {hi1}");
+        // Four examples only the scheme lost (sign test p = 0.125): not a sure loss, as the bootstrap
+        // read it ([0.5, 4.0] points).
+        let four = cell(4);
+        let [lo4, _] = four.extra_drop_ci.unwrap();
+        assert!(lo4 < 0.0, "{:?}", four.extra_drop_ci);
+        // The reference's own extra drop pairs each row with itself.
+        let rows: Vec<EvalRow> = (0..3)
+            .flat_map(|id| [row("f32", CLEAN, 0, id, "a"), row("f32", "typo", 1, id, "b")])
+            .collect();
+        let names = vec!["accuracy".to_string()];
+        assert_eq!(
+            RowIndex::new(&rows, &names, 1).cell("f32", "typo", 1, 1).extra_drop_ci,
+            Some([0.0, 0.0])
+        );
     }
 
     #[test]

@@ -34,7 +34,8 @@ pub fn wilson_effective(p: f64, n: f64) -> (f64, f64) {
 /// The weight that turns counts over `rows` rows in `clusters` clusters into counts over effective
 /// independent draws: `clusters / rows`. The rows of one cluster (an example's variants at several
 /// severities) are taken as one draw, the conservative end of Kish's design effect (1965: a cluster
-/// of `m` rows counts as `1 + (m - 1) rho` rows, here with `rho = 1`). 1 when each row is its own cluster.
+/// of `m` rows counts as `m / (1 + (m - 1) rho)` independent draws, one with `rho = 1`). 1 when each row
+/// is its own cluster.
 pub fn clustered_scale(clusters: usize, rows: usize) -> f64 {
     if rows == 0 {
         1.0
@@ -84,6 +85,45 @@ pub fn newcombe_weighted(pairs: &[(bool, bool)], weight: f64) -> (f64, f64) {
     let lower = ((p1 - l1).powi(2) - 2.0 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2).powi(2)).max(0.0);
     let upper = ((u1 - p1).powi(2) - 2.0 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2).powi(2)).max(0.0);
     ((delta - lower.sqrt()).max(-1.0), (delta + upper.sqrt()).min(1.0))
+}
+
+/// 95% interval of the difference `d1 - d2` of two estimates with 95% intervals `i1`, `i2` and
+/// correlation `r`, by recovering each one's variance from its own interval (MOVER: Zou & Donner 2008,
+/// "Construction of confidence limits about effect measures: a general approach", Statistics in
+/// Medicine 27; Newcombe 2011). Used for the extra drop (a scheme's paired drop minus the reference's
+/// on the same examples), whose two drops have Newcombe's intervals: a percentile bootstrap of the
+/// difference read four examples that only the scheme lost as a sure loss, where the sign test says
+/// p = 0.125.
+pub fn mover_difference(d1: f64, i1: (f64, f64), d2: f64, i2: (f64, f64), r: f64) -> (f64, f64) {
+    let r = if r.is_finite() { r.clamp(-1.0, 1.0) } else { 0.0 };
+    let (a, b) = (d1 - i1.0, i2.1 - d2);
+    let (c, e) = (i1.1 - d1, d2 - i2.0);
+    let lower = (a * a + b * b - 2.0 * r * a * b).max(0.0).sqrt();
+    let upper = (c * c + e * e - 2.0 * r * c * e).max(0.0).sqrt();
+    (d1 - d2 - lower, d1 - d2 + upper)
+}
+
+/// Pearson's correlation of paired values; 0 when either side does not vary.
+pub fn correlation(pairs: &[(f64, f64)]) -> f64 {
+    let n = pairs.len() as f64;
+    if pairs.len() < 2 {
+        return 0.0;
+    }
+    let (mx, my) = (
+        pairs.iter().map(|p| p.0).sum::<f64>() / n,
+        pairs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+        syy += (y - my) * (y - my);
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
 }
 
 /// Replicates of the paired bootstrap.
@@ -192,6 +232,71 @@ pub fn cluster_bootstrap_mean<K: Ord>(values: &[(K, f64)], seed: u64) -> (f64, f
     (at(0.025), at(0.975))
 }
 
+/// A bootstrap interval kept at least the rule of three's distance from its estimate `est` on each side
+/// (Hanley & Lippman-Hand 1983: with no event in n trials, 3/n bounds the rate at 95 %), n the examples
+/// the figure rests on, within `range`. A percentile bootstrap is only as wide as the values it
+/// resamples differ: all alike, it collapses to a point whatever the sample size (a rule judged settled
+/// passed on two examples), and one differing value among hundreds reads surer than none.
+pub fn at_least_rule_of_three(interval: (f64, f64), est: f64, n: usize, range: (f64, f64)) -> (f64, f64) {
+    let w = 3.0 / n.max(1) as f64;
+    (
+        interval.0.min(est - w).max(range.0),
+        interval.1.max(est + w).min(range.1),
+    )
+}
+
+/// 95% interval of the mean of `values`, each keyed by its example (the rows of one example, its
+/// severities pooled, are a cluster), as every table of a run reads a figure: Wilson's over as many
+/// draws as examples when every value is 0 or 1 (`clustered_scale`), else a seeded bootstrap over
+/// examples (over the values themselves when each example has one) kept the rule of three's width at
+/// least (`at_least_rule_of_three`). Fractions within `range`; `(0, 0)` for none.
+pub fn mean_ci<K: Ord>(values: &[(K, f64)], seed: u64, range: (f64, f64)) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = values.len();
+    let examples = values
+        .iter()
+        .map(|v| &v.0)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mean = values.iter().map(|v| v.1).sum::<f64>() / n as f64;
+    if values.iter().all(|v| v.1 == 0.0 || v.1 == 1.0) {
+        let k = values.iter().filter(|v| v.1 == 1.0).count();
+        return wilson_effective(k as f64 / n as f64, n as f64 * clustered_scale(examples, n));
+    }
+    let interval = match examples < n {
+        true => cluster_bootstrap_mean(values, seed),
+        false => bootstrap_mean(&values.iter().map(|v| v.1).collect::<Vec<_>>(), seed),
+    };
+    at_least_rule_of_three(interval, mean, examples, range)
+}
+
+/// 95% interval of the mean paired difference `a - b` over `(example, a, b)`: Newcombe's paired
+/// interval, each example's rows weighing one draw, when both sides are 0 or 1; else `mean_ci` of the
+/// differences. Fractions in [-1, 1] (values in [0, 1]); `(0, 0)` for none.
+pub fn paired_ci<K: Ord>(pairs: &[(K, f64, f64)], seed: u64) -> (f64, f64) {
+    if pairs.is_empty() {
+        return (0.0, 0.0);
+    }
+    let flag = |x: f64| (x == 0.0 || x == 1.0).then_some(x == 1.0);
+    let flags: Option<Vec<(bool, bool)>> = pairs.iter().map(|(_, a, b)| Some((flag(*a)?, flag(*b)?))).collect();
+    match flags {
+        Some(f) => {
+            let examples = pairs
+                .iter()
+                .map(|p| &p.0)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            newcombe_weighted(&f, clustered_scale(examples, pairs.len()))
+        }
+        None => {
+            let d: Vec<(&K, f64)> = pairs.iter().map(|(k, a, b)| (k, a - b)).collect();
+            mean_ci(&d, seed, (-1.0, 1.0))
+        }
+    }
+}
+
 /// Two-sided exact McNemar test: `b` pairs where only the first classifier is right, `c` where only
 /// the second is. The p-value of a binomial(b + c, 1/2) test; 1 when there are no discordant pairs.
 pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
@@ -211,6 +316,23 @@ pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
         tail += (ln_choose + ln_half_n).exp();
     }
     (2.0 * tail).min(1.0)
+}
+
+/// Two-sided McNemar test for matched pairs that come in clusters (an example's variants at several
+/// severities): Durkalski, Palesch, Lipsitz & Rust (2003, "Analysis of clustered matched-pair data",
+/// Statistics in Medicine 22). Per cluster, `b` pairs where only the first is right and `c` where only
+/// the second is; `X^2 = (sum (b - c))^2 / sum (b - c)^2`, referred to chi-square with one degree of
+/// freedom. With one pair per cluster it is McNemar's asymptotic test; counting the rows of a cluster as
+/// independent pairs (the exact test on pooled rows) made p too small. 1 when no cluster differs.
+pub fn mcnemar_clustered(per_cluster: &[(usize, usize)]) -> f64 {
+    let diff = |&(b, c): &(usize, usize)| b as f64 - c as f64;
+    let sum: f64 = per_cluster.iter().map(diff).sum();
+    let squares: f64 = per_cluster.iter().map(|p| diff(p).powi(2)).sum();
+    if squares == 0.0 {
+        return 1.0;
+    }
+    // The chi-square(1) tail of X^2 is the two-sided normal tail of its root.
+    libm::erfc((sum * sum / squares / 2.0).sqrt()).min(1.0)
 }
 
 #[cfg(test)]
@@ -265,6 +387,43 @@ mod tests {
             assert!((slo + hi).abs() < 1e-12 && (shi + lo).abs() < 1e-12);
         }
         assert_eq!(newcombe_paired(&[]), (0.0, 0.0));
+    }
+
+    /// MOVER with Wilson's intervals and no correlation is Newcombe's (1998) hybrid score interval for
+    /// two independent proportions: his example (a), 56/70 vs 48/80, method 10, 0.0524 to 0.3339. A
+    /// perfect correlation of two equal estimates with equal intervals leaves no width.
+    #[test]
+    fn mover_recovers_newcombes_hybrid_score_interval() {
+        let (p1, p2) = (56.0 / 70.0, 48.0 / 80.0);
+        let (lo, hi) = mover_difference(p1, wilson(56, 70), p2, wilson(48, 80), 0.0);
+        assert!((lo - 0.0524).abs() < 5e-4 && (hi - 0.3339).abs() < 5e-4, "{lo} {hi}");
+        let (lo, hi) = mover_difference(0.5, (0.4, 0.6), 0.5, (0.4, 0.6), 1.0);
+        assert!(lo.abs() < 1e-12 && hi.abs() < 1e-12, "{lo} {hi}");
+        assert_eq!(correlation(&[(0.0, 1.0), (1.0, 0.0), (2.0, -1.0)]), -1.0);
+        assert_eq!(correlation(&[(0.0, 1.0), (0.0, 0.0)]), 0.0, "no variance on one side");
+    }
+
+    /// Durkalski's clustered test: one pair per cluster gives McNemar's asymptotic statistic
+    /// ((b - c)^2 / (b + c): 10 against 2 is X^2 = 5.33, p = 0.0209); clusters that move together
+    /// (each example's three severities all lost) weigh as one pair each, not three.
+    #[test]
+    fn clustered_mcnemar_counts_clusters_not_rows() {
+        let single: Vec<(usize, usize)> = std::iter::repeat_n((1, 0), 10)
+            .chain(std::iter::repeat_n((0, 1), 2))
+            .collect();
+        assert!(
+            (mcnemar_clustered(&single) - 0.020_921).abs() < 1e-5,
+            "{}",
+            mcnemar_clustered(&single)
+        );
+        let tripled: Vec<(usize, usize)> = single.iter().map(|&(b, c)| (3 * b, 3 * c)).collect();
+        assert!((mcnemar_clustered(&tripled) - mcnemar_clustered(&single)).abs() < 1e-12);
+        assert!(
+            mcnemar_exact(30, 6) < mcnemar_clustered(&tripled),
+            "rows as pairs read surer"
+        );
+        assert_eq!(mcnemar_clustered(&[(1, 1), (0, 0)]), 1.0);
+        assert_eq!(mcnemar_clustered(&[]), 1.0);
     }
 
     #[test]

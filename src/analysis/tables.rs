@@ -301,12 +301,8 @@ pub fn metrics_parquet(cells: &[&Cell]) -> Result<Vec<u8>> {
     frame_parquet(df, "metrics.parquet")
 }
 
-pub(crate) fn write_frame(df: DataFrame, path: &Path) -> Result<()> {
-    write_atomic(path, &frame_parquet(df, &path.display().to_string())?)
-}
-
 /// A table as parquet bytes; `what` names it in errors.
-fn frame_parquet(mut df: DataFrame, what: &str) -> Result<Vec<u8>> {
+pub(crate) fn frame_parquet(mut df: DataFrame, what: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .finish(&mut df)

@@ -58,6 +58,12 @@ impl WeightBuilder<'_> {
         let delta = self.adapter.and_then(|a| a.delta(name));
         let linear = match (self.scheme, delta) {
             (Scheme::Native, _) => stored_linear(&w, bias, out, inp, self.source),
+            // A block the file already stores in the scheme's format is used as stored, as `export`
+            // copies it (and llama.cpp's quantize does): quantizing a K-quant again from its own values
+            // does not give its bytes back, so the gated model was not the shipped one.
+            (scheme, None) if same_blocks(stored_scheme(scheme, inp), &w) => {
+                stored_linear(&w, bias, out, inp, self.source)
+            }
             (scheme, delta) => {
                 let mut f = w.to_f32();
                 if let Some((a, b, scale)) = delta {
@@ -121,6 +127,11 @@ pub fn stored_scheme(scheme: Scheme, inp: usize) -> Scheme {
         Scheme::Gguf(f) => f.for_row_length(inp).map_or(Scheme::F16, Scheme::Gguf),
         other => other,
     }
+}
+
+/// True when `scheme` quantizes to the block format `w` is stored in.
+fn same_blocks(scheme: Scheme, w: &StoredTensor<'_>) -> bool {
+    matches!((scheme, &w.format), (Scheme::Gguf(f), Stored::Block(g)) if f == *g)
 }
 
 /// True when a decoder's head (and tied embeddings) stay as the file stores them under `scheme`.

@@ -256,7 +256,11 @@ pub fn measure(
                 all.ttft_ms.extend(g.ttft_ms);
                 all.request_ms.extend(g.request_ms);
             }
-            if Instant::now() >= end {
+            // The window closes when another call would end nearer past its end than this one did
+            // before it: windows as long as one call (a decoder's batch) took two calls each, and the
+            // phase twice the time asked for.
+            let mean = timed_s / f64::from(timed_calls.max(1));
+            if Instant::now() + Duration::from_secs_f64(mean / 2.0) >= end {
                 break;
             }
         }
@@ -451,6 +455,36 @@ mod tests {
             (MIN_WINDOWS as usize..=8).contains(&windows.len()),
             "{} windows",
             windows.len()
+        );
+    }
+
+    /// Windows lengthened to one call's mean took a second call whenever the first ended a little
+    /// early (a decoder's batches vary), doubling the phase: a window now closes when another call
+    /// would overrun its end by more than half a call.
+    #[test]
+    fn windows_of_one_call_hold_one_call() {
+        let cfg = SustainConfig {
+            duration_s: 0.3,
+            window_s: 0.001,
+            warmup_s: 0.1,
+            ..Default::default()
+        };
+        let phase = crate::progress::Progress::start(&crate::progress::Silent, "x", None);
+        let mut n = 0u64;
+        let uneven = |_| {
+            n += 1;
+            std::thread::sleep(Duration::from_millis(if n.is_multiple_of(2) { 20 } else { 40 }));
+            Ok(Call {
+                items: 1,
+                tokens: 1,
+                generated: None,
+            })
+        };
+        let windows = measure("x", &cfg, phase.as_ref(), uneven).unwrap();
+        assert!(
+            windows.iter().all(|w| w.items == 1),
+            "{:?}",
+            windows.iter().map(|w| w.items).collect::<Vec<_>>()
         );
     }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::results::{EvalRow, CLEAN};
 use crate::analysis::stats::{
-    cluster_bootstrap_mean, clustered_scale, estimate_seed, mcnemar_exact, newcombe_weighted, wilson,
+    cluster_bootstrap_mean, clustered_scale, estimate_seed, mcnemar_clustered, mcnemar_exact, newcombe_weighted, wilson,
 };
 use crate::error::Result;
 use crate::run::comparable;
@@ -257,9 +257,9 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                         // The inputs both runs hold, as a run's paired figures are read
                         // (`metrics::RowIndex::cell`): right-or-wrong pairs by Newcombe's interval, each
                         // example's rows weighing one draw; other measures by a bootstrap over examples
-                        // (it sorts them, so the map's order does not reach the interval), widened to
-                        // the rule of three where it collapses (two runs that answered alike are not a
-                        // certain zero).
+                        // (it sorts them, so the map's order does not reach the interval), each side
+                        // kept the rule of three's distance from the estimate at least (two runs that
+                        // answered alike are not a certain zero).
                         let both: Vec<(&str, f64, f64)> = ix
                             .iter()
                             .filter(|(k, _)| in_scope(k))
@@ -279,13 +279,10 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                             None => {
                                 let d: Vec<(&str, f64)> =
                                     both.iter().map(|&(id, now, before)| (id, now - before)).collect();
-                                match cluster_bootstrap_mean(&d, estimate_seed(seeds[i], &what)) {
-                                    (lo, hi) if lo == hi => {
-                                        let w = 3.0 / examples as f64;
-                                        ((lo - w).max(-1.0), (hi + w).min(1.0))
-                                    }
-                                    interval => interval,
-                                }
+                                let est = d.iter().map(|x| x.1).sum::<f64>() / d.len() as f64;
+                                let (lo, hi) = cluster_bootstrap_mean(&d, estimate_seed(seeds[i], &what));
+                                let w = 3.0 / examples as f64;
+                                (lo.min(est - w).max(-1.0), hi.max(est + w).min(1.0))
                             }
                         };
                         Some([100.0 * lo, 100.0 * hi])
@@ -310,18 +307,29 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                 .iter()
                 .zip(&paired)
                 .map(|(ix, &paired)| {
-                    let (mut b, mut c, mut pairs) = (0, 0, 0);
+                    // Discordant pairs per example: a pooled line holds each example once per
+                    // severity, not independent pairs (Durkalski's clustered test, as a run's own).
+                    let mut per_example: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+                    let mut pairs = 0;
                     for (k, now) in ix.iter().filter(|(k, _)| in_scope(k)) {
                         if let Some(before) = indexes[0].get(k) {
                             pairs += 1;
+                            let e = per_example.entry(k.3).or_default();
                             match (before.1, now.1) {
-                                (true, false) => b += 1,
-                                (false, true) => c += 1,
+                                (true, false) => e.0 += 1,
+                                (false, true) => e.1 += 1,
                                 _ => {}
                             }
                         }
                     }
-                    (paired && pairs > 0).then(|| mcnemar_exact(b, c))
+                    let clustered = per_example.len() < pairs;
+                    (paired && pairs > 0).then(|| match clustered {
+                        true => mcnemar_clustered(&per_example.values().copied().collect::<Vec<_>>()),
+                        false => {
+                            let (b, c) = per_example.values().fold((0, 0), |(b, c), (x, y)| (b + x, c + y));
+                            mcnemar_exact(b, c)
+                        }
+                    })
                 })
                 .collect();
             let label = match severity {
@@ -342,7 +350,7 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
             for (i, ix) in indexes.iter().enumerate() {
                 if !same_levels[i] && value[i].is_some() && base.is_some() {
                     let list = |l: &[u8]| l.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
-                    missing.push(format!(
+                    notes.push(format!(
                         "{}: {scheme} {family} pooled over severities {}, the first run over {}: no delta",
                         runs[i].dir.display(),
                         list(&levels(ix)),

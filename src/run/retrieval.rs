@@ -17,7 +17,7 @@ use crate::analysis::gate::Baseline;
 use crate::analysis::results::EvalRow;
 use crate::analysis::retrieval::cells::{stored, IndexRecord, RetrievalRow, SearchRecord};
 use crate::analysis::retrieval::summary::{self as rsummary, RetrievalMeta, RetrievalSummary};
-use crate::analysis::retrieval::table::write_rows;
+use crate::analysis::retrieval::table::rows_parquet;
 use crate::analysis::summary::{build, RunMeta, SchemeInfo, TaskInfo};
 use crate::corrupt::{CorruptionSpec, Registry};
 use crate::engine::{ModelFiles, Scheme};
@@ -142,9 +142,8 @@ pub(super) fn finish(
     retrieval.meta.rows_sha256 = Some(super::consistency::digest(retrieval_rows)?);
     summary.retrieval = Some(retrieval);
     let gate = rundir::judge(&summary, rows);
-    std::fs::create_dir_all(&plan.out).map_err(|e| Error::io(&plan.out, e))?;
-    write_rows(retrieval_rows, &plan.out.join(ROWS_FILE))?;
-    rundir::write_run(&plan.out, &summary, gate.as_ref(), rows, &[], &[ROWS_FILE])?;
+    let table = rows_parquet(retrieval_rows)?;
+    rundir::write_run(&plan.out, &summary, gate.as_ref(), rows, &[], &[(ROWS_FILE, table)])?;
     Ok(RunOutcome {
         dir: plan.out.clone(),
         summary,

@@ -111,15 +111,17 @@ pub fn check_writable(dir: &Path, overwrite: bool) -> Result<()> {
 }
 
 /// Writes results.parquet, throughput.parquet, metrics.parquet, summary.json, report.html, junit.xml
-/// and summary.md (a `sustain` run: the throughput outputs only). Each file goes to a temporary
-/// name first and is renamed into place; the report is rendered before anything is written, so a
-/// failure leaves no half-written output.
+/// and summary.md (a `sustain` run: the throughput outputs only), and the task's `extra` files (name,
+/// bytes). Each file goes to a temporary name first and is renamed into place; every file is made
+/// before the first is written, so a failure to make one leaves no half-written output, and
+/// summary.json, which `report` and `compare` check the tables against, is written last.
 pub fn write(
     dir: &Path,
     summary: &Summary,
     gate: Option<&Verdict>,
     rows: &[EvalRow],
     windows: &[Window],
+    extra: &[(&str, Vec<u8>)],
 ) -> Result<()> {
     let html = crate::report::render_html(summary, gate, rows, windows)?;
     let markdown = crate::report::markdown::render(summary, gate);
@@ -140,17 +142,20 @@ pub fn write(
         files.push(("junit.xml", crate::report::junit::render(summary, gate).into_bytes()));
     }
     files.push(("throughput.parquet", throughput_parquet(windows)?));
-    files.push(("summary.json", json.into_bytes()));
     files.push(("summary.md", markdown.into_bytes()));
     files.push(("report.html", html.into_bytes()));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for (name, bytes) in &files {
+    for (name, bytes) in extra
+        .iter()
+        .map(|(n, b)| (*n, b))
+        .chain(files.iter().map(|(n, b)| (*n, b)))
+    {
         write_atomic(&dir.join(name), bytes)?;
     }
-    Ok(())
+    write_atomic(&dir.join("summary.json"), json.as_bytes())
 }
 
-/// Writes a new run into `dir` (`write`; `also` names the files the caller wrote beside it), then
+/// Writes a new run into `dir` (`write`; `also`: the task's own files, name and bytes), then
 /// removes what a run it replaced (`--force`) left there: verdicts re-gated against a baseline
 /// (`gate-vs-*`, which judged the old tables) and outputs this run does not write (a `sustain` run's
 /// missing accuracy tables, another task's retrieval rows). Only the tool's own file names are removed.
@@ -160,9 +165,9 @@ pub fn write_run(
     gate: Option<&Verdict>,
     rows: &[EvalRow],
     windows: &[Window],
-    also: &[&str],
+    also: &[(&str, Vec<u8>)],
 ) -> Result<()> {
-    write(dir, summary, gate, rows, windows)?;
+    write(dir, summary, gate, rows, windows, also)?;
     let accuracy_tables = ["results.parquet", "metrics.parquet", "junit.xml"];
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
@@ -172,7 +177,7 @@ pub fn write_run(
         };
         let regated = name.starts_with("gate-vs-") && [".json", ".md", ".junit.xml"].iter().any(|x| name.ends_with(x));
         let unwritten = (summary.meta.sustain_only && accuracy_tables.contains(&name))
-            || (name == ROWS_FILE && !also.contains(&name));
+            || (name == ROWS_FILE && !also.iter().any(|(a, _)| *a == name));
         if regated || unwritten {
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
@@ -281,7 +286,7 @@ pub fn rerender(dir: &Path) -> Result<(Summary, Option<Verdict>)> {
     summary.retrieval = run.summary.retrieval.clone();
     recompute_retrieval(dir, &mut summary)?;
     let verdict = judge(&summary, &run.rows);
-    write(dir, &summary, verdict.as_ref(), &run.rows, &run.windows)?;
+    write(dir, &summary, verdict.as_ref(), &run.rows, &run.windows, &[])?;
     Ok((summary, verdict))
 }
 

@@ -96,11 +96,20 @@ impl Prompt {
             origin: origin.to_string(),
         };
         let bad = |e: String| Error::input(origin, format!("field prompt.template: {e}"));
+        // The template's own text where the error lies (`c.nope`), which minijinja's message leaves out.
+        let at = |e: &minijinja::Error| {
+            e.range()
+                .and_then(|r| section.template.get(r))
+                .map_or(String::new(), |s| format!(" at `{s}`"))
+        };
         let rendering = |e: minijinja::Error| {
             bad(if e.kind() == minijinja::ErrorKind::UndefinedError {
-                format!("{e}: the template may use text, fewshot (and chunks in a rag suite)")
+                format!(
+                    "{e}{}: the template may use text, fewshot (and chunks in a rag suite)",
+                    at(&e)
+                )
             } else {
-                e.to_string()
+                format!("{e}{}", at(&e))
             })
         };
         let (a, b) = (
@@ -346,6 +355,19 @@ mod tests {
             .err()
             .unwrap();
         assert!(undefined.to_string().contains("may use text, fewshot"), "{undefined}");
+        // The attribute the template asked for is named (minijinja says only "undefined value").
+        let shots = vec![Shot {
+            text: "a".into(),
+            answer: "b".into(),
+        }];
+        let attribute = Prompt::new(
+            &section("{{ text }}{% for s in fewshot %}{{ s.nope }}{% endfor %}", None, true),
+            shots,
+            "s.toml",
+        )
+        .err()
+        .unwrap();
+        assert!(attribute.to_string().contains("`s.nope`"), "{attribute}");
         let constant = Prompt::new(&section("Command: please", None, true), vec![], "s.toml")
             .err()
             .unwrap();

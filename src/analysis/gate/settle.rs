@@ -4,13 +4,17 @@
 use super::round2;
 
 /// The bound the 95% interval reaches across (the one nearer the estimate when it spans both): the
-/// sample is compatible with the value on either side of it, so the check's status is not settled.
+/// sample is compatible with a passing and a failing value, so the check's status is not settled. A
+/// value on a bound passes (`max = 10` passes 10), so an interval that ends on `max` holds no failing
+/// value and one that starts on it holds a passing one: an invalid rate of 0 [0, 16] against `max = 0`
+/// is unsettled (it was called settled), 8 [5.5, 10] against `max = 10` settled.
 pub(super) fn crossed_bound(value: f64, interval: Option<[f64; 2]>, min: Option<f64>, max: Option<f64>) -> Option<f64> {
     let [low, high] = interval?;
-    [min, max]
+    let below = min.filter(|&b| low < b && b <= high);
+    let above = max.filter(|&b| low <= b && b < high);
+    [below, above]
         .into_iter()
         .flatten()
-        .filter(|&b| low < b && b < high)
         .min_by(|a, b| (a - value).abs().total_cmp(&(b - value).abs()))
 }
 
@@ -40,6 +44,14 @@ mod tests {
         assert_eq!(crossed_bound(8.0, None, None, Some(10.0)), None);
         // Wider than the bounds: the nearer one is named.
         assert_eq!(crossed_bound(4.0, Some([-5.0, 15.0]), Some(0.0), Some(5.0)), Some(5.0));
+        // An estimate on its bound with the interval reaching past it: compatible with a fail.
+        assert_eq!(crossed_bound(0.0, Some([0.0, 16.1]), None, Some(0.0)), Some(0.0));
+        assert_eq!(
+            crossed_bound(100.0, Some([83.9, 100.0]), Some(100.0), None),
+            Some(100.0)
+        );
+        // An interval that starts on `min` holds no failing value.
+        assert_eq!(crossed_bound(95.0, Some([90.0, 99.0]), Some(90.0), None), None);
     }
 
     #[test]

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{cluster_estimate, mean_estimate, paired_difference, Estimate, Metric, QueryScores};
+use super::{Estimate, Metric, QueryScores};
 use crate::analysis::results::CLEAN;
-use crate::analysis::stats::estimate_seed;
+use crate::analysis::stats::{estimate_seed, mean_ci, paired_ci};
 
 /// One query under one deployment and condition.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -179,30 +179,45 @@ pub fn cells(rows: &[RetrievalRow], searches: &[SearchRecord], seed: u64, pool: 
                     };
                     let (with_clean, with_ref) = (paired(&clean), paired(&refs));
                     let seed_of = |what: &str| estimate_seed(seed, &format!("{what}/{}", m.name()));
-                    if pooled {
-                        // A query's severities pooled are variants of one query: the intervals
-                        // resample queries, not rows.
-                        let here_k: Vec<(&str, f64)> = scope
-                            .iter()
-                            .map(|r| r.query_id.as_str())
-                            .zip(here.iter().copied())
-                            .collect();
-                        let drop_k: Vec<(&str, f64)> = with_clean.iter().map(|&(q, c, h)| (q, c - h)).collect();
-                        let delta_k: Vec<(&str, f64)> = with_ref.iter().map(|&(q, f, h)| (q, h - f)).collect();
-                        return MetricCell {
-                            metric: m.name().into(),
-                            value: cluster_estimate(&here_k, estimate_seed(seed, m.name())),
-                            drop_vs_clean: cluster_estimate(&drop_k, seed_of("drop")),
-                            delta_vs_reference: cluster_estimate(&delta_k, seed_of("delta")),
-                        };
-                    }
-                    let (clean_v, here_c): (Vec<f64>, Vec<f64>) = with_clean.iter().map(|&(_, c, h)| (c, h)).unzip();
-                    let (ref_v, here_r): (Vec<f64>, Vec<f64>) = with_ref.iter().map(|&(_, f, h)| (f, h)).unzip();
+                    // The rules of every table of a run (`stats::mean_ci`, `stats::paired_ci`): a query's
+                    // severities pooled are variants of one query, so intervals rest on queries, not rows.
+                    let here_k: Vec<(&str, f64)> = scope
+                        .iter()
+                        .map(|r| r.query_id.as_str())
+                        .zip(here.iter().copied())
+                        .collect();
+                    let drop_k: Vec<(&str, f64, f64)> = with_clean.iter().map(|&(q, c, h)| (q, c, h)).collect();
+                    let delta_k: Vec<(&str, f64, f64)> = with_ref.iter().map(|&(q, f, h)| (q, h, f)).collect();
+                    let estimate = |mean: f64, (lo, hi): (f64, f64)| Estimate { mean, ci: [lo, hi] };
+                    let avg = |v: &mut dyn Iterator<Item = f64>, n: usize| {
+                        if n == 0 {
+                            0.0
+                        } else {
+                            v.sum::<f64>() / n as f64
+                        }
+                    };
                     MetricCell {
                         metric: m.name().into(),
-                        value: mean_estimate(&here, estimate_seed(seed, m.name())),
-                        drop_vs_clean: paired_difference(&clean_v, &here_c, seed_of("drop")),
-                        delta_vs_reference: paired_difference(&here_r, &ref_v, seed_of("delta")),
+                        value: estimate(
+                            avg(&mut here.iter().copied(), here.len()),
+                            mean_ci(&here_k, estimate_seed(seed, m.name()), (0.0, 1.0)),
+                        ),
+                        // A row paired with itself (the clean cell's drop, the reference's own delta)
+                        // is exactly 0: [0, 0], as in the scheme table.
+                        drop_vs_clean: match family == CLEAN {
+                            true => Estimate::default(),
+                            false => estimate(
+                                avg(&mut drop_k.iter().map(|d| d.1 - d.2), drop_k.len()),
+                                paired_ci(&drop_k, seed_of("drop")),
+                            ),
+                        },
+                        delta_vs_reference: match reference == Some(d) {
+                            true => Estimate::default(),
+                            false => estimate(
+                                avg(&mut delta_k.iter().map(|d| d.1 - d.2), delta_k.len()),
+                                paired_ci(&delta_k, seed_of("delta")),
+                            ),
+                        },
                     }
                 })
                 .collect();

@@ -191,28 +191,6 @@ fn estimate(values: &[f64], interval: impl FnOnce(&[f64]) -> (f64, f64)) -> Esti
     }
 }
 
-/// The mean of `values` keyed by query, with a 95% interval that resamples queries: a query's
-/// severities pooled into one figure are variants of one query, not independent draws
-/// (`stats::cluster_bootstrap_mean`). An empty slice gives a mean of 0 and the interval [0, 0].
-pub fn cluster_estimate(values: &[(&str, f64)], seed: u64) -> Estimate {
-    if values.is_empty() {
-        return Estimate::default();
-    }
-    let (lo, hi) = stats::cluster_bootstrap_mean(values, seed);
-    Estimate {
-        mean: values.iter().map(|(_, v)| v).sum::<f64>() / values.len() as f64,
-        ci: [lo, hi],
-    }
-}
-
-/// The mean paired difference `a[i] - b[i]` (the same queries under two conditions, e.g. clean
-/// and corrupted, or a scheme and the reference) with its 95% bootstrap interval. Pairs beyond the
-/// shorter slice are ignored.
-pub fn paired_difference(a: &[f64], b: &[f64], seed: u64) -> Estimate {
-    let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-    bootstrap_mean(&diffs, seed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,10 +294,5 @@ mod tests {
         assert!(e.ci[0] < e.mean && e.mean < e.ci[1], "{e:?}");
         assert_eq!(bootstrap_mean(&values, 7), e);
         assert_eq!(bootstrap_mean(&[], 7), Estimate::default());
-        let d = paired_difference(&values, &values, 7);
-        assert_eq!(d, Estimate::default());
-        let lower: Vec<f64> = values.iter().map(|v| v - 0.25).collect();
-        let d = paired_difference(&values, &lower, 7);
-        assert!((d.mean - 0.25).abs() < 1e-12 && (d.ci[0] - 0.25).abs() < 1e-12);
     }
 }

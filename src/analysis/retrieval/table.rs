@@ -7,11 +7,17 @@ use polars::prelude::*;
 
 use super::cells::RetrievalRow;
 use super::QueryScores;
-use crate::analysis::tables::{read_frame, write_frame};
+use crate::analysis::tables::{frame_parquet, read_frame};
 use crate::error::{Error, Result};
+use crate::files::write_atomic;
 
 /// Writes the rows atomically.
 pub fn write_rows(rows: &[RetrievalRow], path: &Path) -> Result<()> {
+    write_atomic(path, &rows_parquet(rows)?)
+}
+
+/// The rows as the bytes of `retrieval.parquet` (a run's files are all made before the first is written).
+pub fn rows_parquet(rows: &[RetrievalRow]) -> Result<Vec<u8>> {
     let s = |name: &str, get: &dyn Fn(&RetrievalRow) -> &str| {
         Column::new(name.into(), rows.iter().map(get).collect::<Vec<&str>>())
     };
@@ -52,7 +58,7 @@ pub fn write_rows(rows: &[RetrievalRow], path: &Path) -> Result<()> {
         f("ndcg@10", &|r| r.scores.ndcg_10),
     ];
     let df = DataFrame::new(rows.len(), columns).map_err(|e| Error::Internal(format!("retrieval table: {e}")))?;
-    write_frame(df, path)
+    frame_parquet(df, "retrieval.parquet")
 }
 
 /// Reads the rows back.

@@ -184,6 +184,19 @@ fn matrix(st: &SafeTensors<'_>, name: &str, path: &Path) -> Result<Matrix> {
             ))
         }
     };
+    // A NaN or infinity in an adapter spreads through every answer (exported, a model that writes
+    // nothing, a run at 0 % without a word why): refused like any other damage, naming the tensor.
+    if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+        return Err(Error::input(
+            path.display(),
+            format!(
+                "tensor {name}: value {} at [{}, {}] is not a finite number",
+                data[i],
+                i / cols.max(&1),
+                i % cols.max(&1)
+            ),
+        ));
+    }
     Ok(Matrix::from_vec(*rows, *cols, data))
 }
 
@@ -376,6 +389,36 @@ mod tests {
     }
 
     const Q: &str = "base_model.model.model.layers.1.self_attn.q_proj";
+
+    #[test]
+    fn a_value_that_is_not_a_finite_number_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("adapter_config.json"), r#"{"r": 2, "lora_alpha": 4}"#).unwrap();
+        let a = format!("{Q}.lora_A.weight");
+        let b = format!("{Q}.lora_B.weight");
+        let mut b_values = vec![0u8; 8 * 2 * 4];
+        b_values[20..24].copy_from_slice(&f32::NAN.to_le_bytes());
+        let tensors = [(a, vec![0u8; 2 * 8 * 4], vec![2, 8]), (b.clone(), b_values, vec![8, 2])];
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+            .iter()
+            .map(|(n, bytes, shape)| {
+                (
+                    n.clone(),
+                    safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes).unwrap(),
+                )
+            })
+            .collect();
+        std::fs::write(
+            dir.path().join("adapter_model.safetensors"),
+            safetensors::serialize(views, None).unwrap(),
+        )
+        .unwrap();
+        let err = LoraAdapter::load(dir.path(), None, 2).err().unwrap().to_string();
+        assert!(
+            err.contains(&b) && err.contains("NaN at [2, 1]") && err.contains("not a finite number"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn block_linears_load() {
