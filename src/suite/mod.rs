@@ -517,7 +517,8 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
         rule.validate(origin, i, &metrics)?;
         // Retrieval and rag runs have no sustained-load phase: such a rule would be skipped by every
         // run, and a gate of it alone fail on what no run can measure.
-        if matches!(file.task, TaskKind::Retrieve | TaskKind::Rag) && crate::analysis::gate::is_throughput(&rule.metric)
+        if matches!(file.task, TaskKind::Retrieve | TaskKind::Rag)
+            && crate::analysis::gate::rules::is_throughput(&rule.metric)
         {
             return bad(format!(
                 "field gate.rules[{i}]: metric \"{}\" is measured by the sustained-load phase, which a {} run does not have",

@@ -13,7 +13,7 @@ use crate::analysis::results::CLEAN;
 use crate::analysis::summary::{partial_range, Summary};
 use recommend::recommend;
 pub use recommend::Recommendation;
-pub use rules::is_throughput;
+use rules::is_throughput;
 pub use rules::{round2, Baseline, BaselineCell, GateRule, Judge, Policy, Preference};
 use settle::{crossed_bound, unsettled_note};
 
