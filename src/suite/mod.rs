@@ -532,8 +532,15 @@ fn validate_file(file: &SuiteFile, origin: &str) -> Result<()> {
         return bad("field gate.baseline_max_drop: expected zero or more points".into());
     }
     file.sustain.validate(origin)?;
-    if file.prototypes_per_label == 0 {
-        return bad("field prototypes_per_label: expected at least 1".into());
+    match (file.prototypes_per_label, file.task) {
+        (Some(0), _) => return bad("field prototypes_per_label: expected at least 1".into()),
+        (Some(_), task) if task != TaskKind::Classify => {
+            return bad(format!(
+                "field prototypes_per_label: only a classify suite's embedding model builds label prototypes; a {} suite would ignore it",
+                task.name()
+            ))
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -569,6 +576,13 @@ mod tests {
         }
         let rule = "[[gate.rules]]\nmetric = \"recall@5\"\nmin = 1\n";
         assert!(Suite::load(write_suite(&format!("{toml}{rule}"), line).path()).is_ok());
+        // A setting only classify suites read would be ignored: refused.
+        let setting = toml.replace("data =", "prototypes_per_label = 8\ndata =");
+        let err = Suite::load(write_suite(&setting, line).path()).unwrap_err().to_string();
+        assert!(
+            err.contains("field prototypes_per_label") && err.contains("retrieve"),
+            "{err}"
+        );
     }
 
     #[test]

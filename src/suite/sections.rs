@@ -35,8 +35,9 @@ pub struct SuiteFile {
     #[serde(default)]
     pub corruptions: Option<String>,
     /// For models without a classification head: how many `train` examples per label form its prototype.
-    #[serde(default = "default_prototypes")]
-    pub prototypes_per_label: usize,
+    /// Absent: 64. Only a classify suite reads it (a retrieve, rag or extract suite refuses it).
+    #[serde(default)]
+    pub prototypes_per_label: Option<usize>,
     /// Evaluation splits besides the built-in ones (e.g. `["handwritten"]`), selectable for a run.
     #[serde(default)]
     pub splits: Vec<String>,
@@ -211,9 +212,8 @@ impl Default for GateSection {
 fn default_baseline_max_drop() -> f64 {
     2.0
 }
-fn default_prototypes() -> usize {
-    64
-}
+/// Train examples per label that form a label's prototype when the suite does not say.
+pub const DEFAULT_PROTOTYPES: usize = 64;
 
 /// Where a suite's model comes from: a local path or a file inside a pinned PyPI wheel.
 #[derive(Debug, Clone, PartialEq, Eq)]

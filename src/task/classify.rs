@@ -149,7 +149,10 @@ pub struct PrototypeClassifier<'m> {
 impl<'m> PrototypeClassifier<'m> {
     /// Prototypes from up to `prototypes_per_label` train examples per label of the suite.
     pub fn from_suite(model: &'m dyn LanguageModel, suite: &Suite) -> Result<Self> {
-        let per_label = suite.file.prototypes_per_label;
+        let per_label = suite
+            .file
+            .prototypes_per_label
+            .unwrap_or(crate::suite::DEFAULT_PROTOTYPES);
         let train = suite.split("train");
         let mut picked: Vec<(&str, &str)> = Vec::new();
         for label in &suite.file.labels {
