@@ -313,15 +313,19 @@ impl<'a> RowIndex<'a> {
         // correlation (`stats::mover_difference`), each side kept the rule of three's width at least;
         // other measures `stats::mean_ci` of the extra drops.
         let extra_interval = || -> Option<[f64; 2]> {
-            // The reference's own extra drop pairs each row with itself: exactly 0.
-            if !extra.is_empty() && itself(&with_ref) {
+            // None without an example holding all four rows (a shard's view); the reference's own
+            // extra drop pairs each row with itself: exactly 0.
+            if extra.is_empty() {
+                return None;
+            }
+            if itself(&with_ref) {
                 return Some([0.0, 0.0]);
             }
             let own: Vec<(&EvalRow, &EvalRow)> = quads.iter().map(|q| (q.1, q.0)).collect();
             let reference: Vec<(&EvalRow, &EvalRow)> = quads.iter().map(|q| (q.3, q.2)).collect();
             let (Some(own_pairs), Some(ref_pairs)) = (binary_pairs(&own), binary_pairs(&reference)) else {
                 let what = format!("extra_drop/{primary_name}");
-                return (!extra.is_empty()).then(|| ci(mean_ci(&keyed(&extra_side, &extra), seed(&what), (-2.0, 2.0))));
+                return Some(ci(mean_ci(&keyed(&extra_side, &extra), seed(&what), (-2.0, 2.0))));
             };
             let drop = |p: &[(bool, bool)]| {
                 p.iter()
@@ -626,6 +630,7 @@ mod tests {
             (q.agreement, q.delta_vs_reference, q.mcnemar_p, q.extra_drop),
             (None, None, None, None)
         );
+        assert_eq!(q.extra_drop_ci, None, "no interval of nothing (it read NaN)");
         let json = serde_json::to_value(&q).unwrap();
         assert!(json["drop"].is_null() && json["agreement"].is_null(), "{json}");
         // The reference's clean cell pairs with itself: no drop, full agreement.

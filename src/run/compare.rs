@@ -9,9 +9,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::analysis::results::{EvalRow, CLEAN};
-use crate::analysis::stats::{
-    cluster_bootstrap_mean, clustered_scale, estimate_seed, mcnemar_clustered, mcnemar_exact, newcombe_weighted, wilson,
-};
+use crate::analysis::stats::{estimate_seed, mcnemar_clustered, mcnemar_exact, paired_ci, wilson};
 use crate::error::Result;
 use crate::run::comparable;
 use crate::run::rundir::LoadedRun;
@@ -254,12 +252,9 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                     }
                     let what = format!("compare/{scheme}/{family}/{severity:?}");
                     if paired {
-                        // The inputs both runs hold, as a run's paired figures are read
-                        // (`metrics::RowIndex::cell`): right-or-wrong pairs by Newcombe's interval, each
-                        // example's rows weighing one draw; other measures by a bootstrap over examples
-                        // (it sorts them, so the map's order does not reach the interval), each side
-                        // kept the rule of three's distance from the estimate at least (two runs that
-                        // answered alike are not a certain zero).
+                        // The inputs both runs hold, by the rule a run's own paired figures follow
+                        // (`stats::paired_ci`; the bootstrap sorts its values, so the map's order does
+                        // not reach the interval): two runs that answered alike are not a certain zero.
                         let both: Vec<(&str, f64, f64)> = ix
                             .iter()
                             .filter(|(k, _)| in_scope(k))
@@ -268,23 +263,7 @@ pub fn compare(runs: &[LoadedRun], allow_mismatch: bool) -> Result<Comparison> {
                         if both.is_empty() {
                             return None;
                         }
-                        let examples = both.iter().map(|b| b.0).collect::<HashSet<_>>().len();
-                        let flag = |x: f64| (x == 0.0 || x == 1.0).then_some(x == 1.0);
-                        let pairs: Option<Vec<(bool, bool)>> = both
-                            .iter()
-                            .map(|&(_, now, before)| Some((flag(now)?, flag(before)?)))
-                            .collect();
-                        let (lo, hi) = match pairs {
-                            Some(p) => newcombe_weighted(&p, clustered_scale(examples, both.len())),
-                            None => {
-                                let d: Vec<(&str, f64)> =
-                                    both.iter().map(|&(id, now, before)| (id, now - before)).collect();
-                                let est = d.iter().map(|x| x.1).sum::<f64>() / d.len() as f64;
-                                let (lo, hi) = cluster_bootstrap_mean(&d, estimate_seed(seeds[i], &what));
-                                let w = 3.0 / examples as f64;
-                                (lo.min(est - w).max(-1.0), hi.max(est + w).min(1.0))
-                            }
-                        };
+                        let (lo, hi) = paired_ci(&both, estimate_seed(seeds[i], &what));
                         Some([100.0 * lo, 100.0 * hi])
                     } else if severity.is_none() {
                         // Severities pooled are several variants of each example; Newcombe's interval
